@@ -1,0 +1,191 @@
+//! What a guest buys.
+
+use crate::{PackageId, RateLimit, RosDuration, Shillings};
+
+/// How a grant is put on the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStyle {
+    /// A hotspot user bound to the guest's MAC: metered (uptime, bytes), rate-limited by profile.
+    #[default]
+    HotspotUser,
+    /// A bypassed ip-binding for the MAC: simplest, but unmetered and not rate-limited by the hotspot.
+    Bypass,
+}
+
+/// A package on sale at a router. Only valid packages can be built or deserialized.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RawPackage", into = "RawPackage")]
+pub struct Package {
+    id: PackageId,
+    name: String,
+    price: Shillings,
+    validity: RosDuration,
+    uptime_limit: Option<RosDuration>,
+    data_cap_bytes: Option<u64>,
+    rate_limit: RateLimit,
+    devices: u8,
+    style: GrantStyle,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PackageError {
+    #[error("package name must be 1-40 printable characters")]
+    Name,
+    #[error("package validity must be longer than zero")]
+    Validity,
+    #[error("uptime limit, when set, must be longer than zero and not longer than the validity")]
+    UptimeLimit,
+    #[error("data cap, when set, must be at least 1 MB")]
+    DataCap,
+    #[error("devices allowed must be 1 to 10")]
+    Devices,
+}
+
+/// The wire/storage shape; every field is parsed again by `Package::try_from`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPackage {
+    pub id: PackageId,
+    pub name: String,
+    pub price: Shillings,
+    pub validity: RosDuration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_limit: Option<RosDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_cap_bytes: Option<u64>,
+    pub rate_limit: RateLimit,
+    pub devices: u8,
+    #[serde(default)]
+    pub style: GrantStyle,
+}
+
+impl TryFrom<RawPackage> for Package {
+    type Error = PackageError;
+
+    fn try_from(r: RawPackage) -> Result<Self, PackageError> {
+        let name = r.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 40 || name.chars().any(|c| c.is_control()) {
+            return Err(PackageError::Name);
+        }
+        if r.validity.is_zero() {
+            return Err(PackageError::Validity);
+        }
+        if let Some(u) = r.uptime_limit {
+            if u.is_zero() || u > r.validity {
+                return Err(PackageError::UptimeLimit);
+            }
+        }
+        if let Some(b) = r.data_cap_bytes {
+            if b < 1_000_000 {
+                return Err(PackageError::DataCap);
+            }
+        }
+        if !(1..=10).contains(&r.devices) {
+            return Err(PackageError::Devices);
+        }
+        Ok(Package {
+            id: r.id,
+            name,
+            price: r.price,
+            validity: r.validity,
+            uptime_limit: r.uptime_limit,
+            data_cap_bytes: r.data_cap_bytes,
+            rate_limit: r.rate_limit,
+            devices: r.devices,
+            style: r.style,
+        })
+    }
+}
+
+impl From<Package> for RawPackage {
+    fn from(p: Package) -> Self {
+        RawPackage {
+            id: p.id,
+            name: p.name,
+            price: p.price,
+            validity: p.validity,
+            uptime_limit: p.uptime_limit,
+            data_cap_bytes: p.data_cap_bytes,
+            rate_limit: p.rate_limit,
+            devices: p.devices,
+            style: p.style,
+        }
+    }
+}
+
+impl Package {
+    pub fn id(&self) -> &PackageId {
+        &self.id
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn price(&self) -> Shillings {
+        self.price
+    }
+    /// Wall-clock time from purchase (or first use, for vouchers) to expiry.
+    pub fn validity(&self) -> RosDuration {
+        self.validity
+    }
+    pub fn uptime_limit(&self) -> Option<RosDuration> {
+        self.uptime_limit
+    }
+    pub fn data_cap_bytes(&self) -> Option<u64> {
+        self.data_cap_bytes
+    }
+    pub fn rate_limit(&self) -> RateLimit {
+        self.rate_limit
+    }
+    pub fn devices(&self) -> u8 {
+        self.devices
+    }
+    pub fn style(&self) -> GrantStyle {
+        self.style
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> serde_json::Value {
+        serde_json::json!({
+            "id": "1h", "name": "1 hour", "price": 10, "validity": "1h",
+            "rate_limit": "2M/5M", "devices": 1
+        })
+    }
+
+    #[test]
+    fn parses_and_round_trips() {
+        let p: Package = serde_json::from_value(raw()).unwrap();
+        assert_eq!(p.price().get(), 10);
+        assert_eq!(p.validity().secs(), 3600);
+        assert_eq!(p.style(), GrantStyle::HotspotUser);
+        let back: Package = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
+
+    #[test]
+    fn rejections() {
+        let cases: &[(&str, serde_json::Value, &str)] = &[
+            ("name", serde_json::json!(""), "package name"),
+            ("validity", serde_json::json!("0s"), "validity must be longer"),
+            ("uptime_limit", serde_json::json!("2h"), "uptime limit"),
+            ("data_cap_bytes", serde_json::json!(10), "data cap"),
+            ("devices", serde_json::json!(0), "devices allowed"),
+            ("price", serde_json::json!(0), "at least KES 1"),
+            ("rate_limit", serde_json::json!("fast"), "rate"),
+            ("validity", serde_json::json!("1 hour"), "RouterOS notation"),
+        ];
+        for (field, v, want) in cases {
+            let mut r = raw();
+            r[*field] = v.clone();
+            let e = serde_json::from_value::<Package>(r).unwrap_err().to_string();
+            assert!(e.contains(want), "{field}: {e}");
+        }
+        let mut r = raw();
+        r["surprise"] = serde_json::json!(1);
+        assert!(serde_json::from_value::<Package>(r).is_err());
+    }
+}

@@ -1,0 +1,219 @@
+//! The message bodies, one struct per type.
+
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{MacAddr, MessageId, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+
+/// Every message type and its body. `type` and `body` on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "body", rename_all = "snake_case")]
+pub enum Payload {
+    // cloud → router
+    Grant(Grant),
+    Revoke(Revoke),
+    Extend(Extend),
+    PaymentFailed(PaymentFailed),
+    PackagesSync(PackagesSync),
+    VouchersBatch(VouchersBatch),
+    // router → cloud
+    Applied(Applied),
+    ApplyFailed(ApplyFailed),
+    SessionStarted(SessionStarted),
+    SessionEnded(SessionEnded),
+    Heartbeat(Heartbeat),
+}
+
+pub const CLOUD_TO_ROUTER: &[&str] =
+    &["grant", "revoke", "extend", "payment_failed", "packages_sync", "vouchers_batch"];
+pub const ROUTER_TO_CLOUD: &[&str] = &["applied", "apply_failed", "session_started", "session_ended", "heartbeat"];
+
+impl Payload {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Payload::Grant(_) => "grant",
+            Payload::Revoke(_) => "revoke",
+            Payload::Extend(_) => "extend",
+            Payload::PaymentFailed(_) => "payment_failed",
+            Payload::PackagesSync(_) => "packages_sync",
+            Payload::VouchersBatch(_) => "vouchers_batch",
+            Payload::Applied(_) => "applied",
+            Payload::ApplyFailed(_) => "apply_failed",
+            Payload::SessionStarted(_) => "session_started",
+            Payload::SessionEnded(_) => "session_ended",
+            Payload::Heartbeat(_) => "heartbeat",
+        }
+    }
+}
+
+/// Why a grant exists: nothing else may cause one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GrantSource {
+    Mpesa { receipt: String },
+    Voucher { code: VoucherCode },
+    Operator { by: String },
+}
+
+/// Put a guest online for a package until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    pub purchase_id: PurchaseId,
+    pub mac: MacAddr,
+    /// The guest's address when they paid; a hint for the immediate login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<Ipv4Addr>,
+    pub package: Package,
+    /// Wall-clock expiry, Unix seconds: paid_at + package validity.
+    pub expires_at: i64,
+    pub source: GrantSource,
+    /// For the SMS receipt / re-login; never logged unmasked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Msisdn>,
+}
+
+/// End a grant now (expiry backstop, operator disconnect). Idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revoke {
+    pub purchase_id: PurchaseId,
+    pub reason: String,
+}
+
+/// Move a grant's expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extend {
+    pub purchase_id: PurchaseId,
+    pub expires_at: i64,
+}
+
+/// What a guest is told when a payment did not go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentFailure {
+    Cancelled,
+    InsufficientFunds,
+    PhoneUnreachable,
+    WrongPin,
+    Expired,
+    PromptFailed,
+    /// Daraja 17: the same amount to the same customer within 2 minutes.
+    TooSoon,
+    AmountMismatch,
+    Unknown,
+    Other,
+}
+
+impl PaymentFailure {
+    /// A short English explanation a guest can act on.
+    pub fn guest_message(self) -> &'static str {
+        match self {
+            PaymentFailure::Cancelled => "You cancelled the M-Pesa request.",
+            PaymentFailure::InsufficientFunds => "Your M-Pesa balance was not enough.",
+            PaymentFailure::PhoneUnreachable => "We could not reach your phone. Check it is on and has signal.",
+            PaymentFailure::WrongPin => "The M-Pesa PIN was wrong.",
+            PaymentFailure::Expired => "The M-Pesa request timed out before you answered.",
+            PaymentFailure::PromptFailed => "The M-Pesa prompt could not be shown on your phone.",
+            PaymentFailure::TooSoon => "A payment of the same amount was just made. Wait 2 minutes and try again.",
+            PaymentFailure::AmountMismatch => "The amount paid did not match the package. Ask staff for help.",
+            PaymentFailure::Unknown => "We could not confirm the payment. Ask staff for help.",
+            PaymentFailure::Other => "The payment did not go through.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentFailed {
+    pub purchase_id: PurchaseId,
+    pub reason: PaymentFailure,
+    /// The provider's own code (e.g. Daraja ResultCode `1032`), kept for support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// The router's full package list; a package not listed is no longer on sale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackagesSync {
+    pub packages: Vec<Package>,
+}
+
+/// Voucher codes to create as hotspot users so they work with the cloud unreachable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VouchersBatch {
+    pub batch_id: String,
+    pub package: Package,
+    pub codes: Vec<VoucherCode>,
+}
+
+impl VouchersBatch {
+    /// Keeps one batch well inside SQS's 256 KiB message limit.
+    pub const MAX_CODES: usize = 500;
+}
+
+/// A job took effect on the router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applied {
+    pub job_id: MessageId,
+    pub job_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<PurchaseId>,
+    /// For a grant: whether the guest was logged in at once (false: user ready, guest away).
+    #[serde(default)]
+    pub online: bool,
+}
+
+/// A job could not take effect, or was rejected (bad signature, stale, wrong router).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyFailed {
+    pub job_id: MessageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<PurchaseId>,
+    pub error: String,
+    /// True when the job itself was refused (never retried), false for a router-side failure.
+    pub rejected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionStarted {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<PurchaseId>,
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionEnded {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<PurchaseId>,
+    pub mac: MacAddr,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub uptime_secs: u64,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    pub version: String,
+    pub uptime_secs: u64,
+    pub active_sessions: u32,
+    pub jobs_waiting: u32,
+    /// Packages the router currently sells (ids), so the cloud can spot drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageId>,
+}
