@@ -1,0 +1,55 @@
+# Installs what the project needs, idempotently and pinned. Sourced by run.sh and test.sh.
+# Safe to run again and again: each step checks before it installs.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${HOTSPOT_VENV:-$ROOT/.venv}"
+export HOTSPOT_VENV="$VENV"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        log "need root to run: $*"; return 1; fi
+}
+
+# Debian packages: "command package" pairs; installs the package when its command is missing.
+ensure_apt() {
+    local missing=() cmd pkg
+    while [ $# -gt 0 ]; do
+        cmd=$1 pkg=$2; shift 2
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+    local stamp="$VENV/.hotspot-requirements" want
+    want="$(cat "$ROOT/scripts/requirements.txt" "$ROOT/scripts/requirements.lock" | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+    log "creating the Python venv at $VENV (moto, cargo-lambda, librouteros, cfn-lint)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check \
+        -r "$ROOT/scripts/requirements.txt" -c "$ROOT/scripts/requirements.lock"
+    echo "$want" > "$stamp"
+}
+
+ensure_rust_targets() {
+    local t missing=()
+    for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
+        rustup target list --installed 2>/dev/null | grep -qx "$t" || missing+=("$t")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "adding Rust targets: ${missing[*]}"
+    rustup target add "${missing[@]}"
+}
+
+ensure_all() {
+    command -v cargo >/dev/null || { log "Rust (cargo) is required: https://rustup.rs"; return 1; }
+    ensure_apt python3 python3 curl curl
+    ensure_venv
+    ensure_rust_targets
+    export PATH="$VENV/bin:$PATH"
+}

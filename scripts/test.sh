@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: installs what it needs (idempotent, pinned), then format, lints and the suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+ensure_all
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+log "cargo test"
+cargo test --workspace
+log "wire golden vectors, checked by Python's own hmac/json"
+"$VENV/bin/python" scripts/check-golden.py
