@@ -1,0 +1,78 @@
+//! Reading typed values out of DynamoDB items, with a clear error naming the bad attribute.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::StoreError;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) struct Reader<'a> {
+    pub item: &'a Item,
+    pub key: String,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(item: &'a Item) -> Self {
+        let key = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| "?".into());
+        Reader { item, key }
+    }
+
+    fn corrupt(&self, why: String) -> StoreError {
+        StoreError::Corrupt { key: self.key.clone(), why }
+    }
+
+    pub fn opt_str(&self, name: &str) -> Result<Option<&'a str>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(v)) => Ok(Some(v.as_str())),
+            Some(_) => Err(self.corrupt(format!("{name} is not a string"))),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> Result<&'a str, StoreError> {
+        self.opt_str(name)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
+    }
+
+    pub fn opt_parse<T: FromStr>(&self, name: &str) -> Result<Option<T>, StoreError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.opt_str(name)?.map(|v| v.parse::<T>().map_err(|e| self.corrupt(format!("{name}: {e}")))).transpose()
+    }
+
+    pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, StoreError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.opt_parse(name)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
+    }
+
+    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::N(v)) => {
+                v.parse().map(Some).map_err(|_| self.corrupt(format!("{name} is not an integer")))
+            }
+            Some(_) => Err(self.corrupt(format!("{name} is not a number"))),
+        }
+    }
+
+    pub fn i64(&self, name: &str) -> Result<i64, StoreError> {
+        self.opt_i64(name)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
+        serde_json::from_str(self.str(name)?).map_err(|e| self.corrupt(format!("{name}: {e}")))
+    }
+}

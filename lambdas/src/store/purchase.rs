@@ -1,0 +1,484 @@
+//! Purchases and their state machine. Every transition is one conditional write, so
+//! concurrent callbacks, reconciler queries and retries can race safely: exactly one wins,
+//! the rest see `Transition::Unchanged` with the record as it stands.
+//!
+//! ```text
+//! pending ──paid──> paid ──applied──> active
+//!    │  └─amount≠price─> amount_mismatch
+//!    ├──failed──> failed ──late paid──> paid
+//!    └──reconciler gave up──> unknown ──late paid──> paid
+//! ```
+//! `paid` and `active` are never left for a failure state. A receipt that arrives after a
+//! failure (a late callback, a query after a timeout) still pays: money taken is the truth.
+
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use hotspot_core::wire::PaymentFailure;
+use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
+
+use super::item::{Item, Reader, n, s};
+use super::schema::{GSI_CHECKOUT, GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PurchaseState {
+    Pending,
+    Paid,
+    Active,
+    Failed,
+    AmountMismatch,
+    Unknown,
+}
+
+impl PurchaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PurchaseState::Pending => "pending",
+            PurchaseState::Paid => "paid",
+            PurchaseState::Active => "active",
+            PurchaseState::Failed => "failed",
+            PurchaseState::AmountMismatch => "amount_mismatch",
+            PurchaseState::Unknown => "unknown",
+        }
+    }
+
+    /// Money was taken: the guest is owed a grant.
+    pub fn is_paid(self) -> bool {
+        matches!(self, PurchaseState::Paid | PurchaseState::Active)
+    }
+}
+
+impl FromStr for PurchaseState {
+    type Err = String;
+    fn from_str(v: &str) -> Result<Self, String> {
+        Ok(match v {
+            "pending" => PurchaseState::Pending,
+            "paid" => PurchaseState::Paid,
+            "active" => PurchaseState::Active,
+            "failed" => PurchaseState::Failed,
+            "amount_mismatch" => PurchaseState::AmountMismatch,
+            "unknown" => PurchaseState::Unknown,
+            other => return Err(format!("unknown purchase state {other:?}")),
+        })
+    }
+}
+
+impl std::fmt::Display for PurchaseState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the purchase function records before the STK push.
+#[derive(Debug, Clone)]
+pub struct NewPurchase {
+    pub id: PurchaseId,
+    pub router_id: RouterId,
+    pub package: Package,
+    pub mac: MacAddr,
+    pub ip: Option<Ipv4Addr>,
+    pub phone: Msisdn,
+    pub created_at: i64,
+}
+
+/// A purchase as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purchase {
+    pub id: PurchaseId,
+    pub router_id: RouterId,
+    pub package: Package,
+    pub mac: MacAddr,
+    pub ip: Option<Ipv4Addr>,
+    pub phone: Msisdn,
+    pub state: PurchaseState,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub checkout_id: Option<String>,
+    pub receipt: Option<String>,
+    pub paid_amount: Option<Shillings>,
+    pub paid_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub failure: Option<PaymentFailure>,
+    pub failure_code: Option<String>,
+    pub reconcile_tries: i64,
+    /// True while the router's job (grant or payment_failed) still has to be queued.
+    pub job_pending: bool,
+}
+
+/// The outcome of a conditional transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// This call made the change; the new record.
+    Applied(Purchase),
+    /// The purchase was not in a state this transition starts from; the record as it stands.
+    Unchanged(Purchase),
+}
+
+impl Transition {
+    pub fn purchase(&self) -> &Purchase {
+        match self {
+            Transition::Applied(p) | Transition::Unchanged(p) => p,
+        }
+    }
+    pub fn applied(&self) -> bool {
+        matches!(self, Transition::Applied(_))
+    }
+}
+
+/// A confirmed payment as M-Pesa reported it.
+#[derive(Debug, Clone)]
+pub struct Paid {
+    pub receipt: String,
+    pub amount: Shillings,
+    pub paid_at: i64,
+}
+
+fn failure_str(f: PaymentFailure) -> String {
+    serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".into())
+}
+
+fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
+    let r = Reader::new(item);
+    let failure = match r.opt_str("failure")? {
+        Some(f) => Some(
+            serde_json::from_value::<PaymentFailure>(serde_json::Value::from(f))
+                .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("failure: {e}") })?,
+        ),
+        None => None,
+    };
+    Ok(Purchase {
+        id: r.parse("purchase_id")?,
+        router_id: r.parse("router_id")?,
+        package: r.json("package")?,
+        mac: r.parse("mac")?,
+        ip: r.opt_parse("ip")?,
+        phone: r.parse("phone")?,
+        state: r.parse("state")?,
+        created_at: r.i64("created_at")?,
+        updated_at: r.i64("updated_at")?,
+        checkout_id: r.opt_str("checkout_id")?.map(str::to_string),
+        receipt: r.opt_str("receipt")?.map(str::to_string),
+        paid_amount: r
+            .opt_i64("paid_amount")?
+            .map(|a| Shillings::new(a.max(0) as u64))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("paid_amount: {e}") })?,
+        paid_at: r.opt_i64("paid_at")?,
+        expires_at: r.opt_i64("expires_at")?,
+        failure,
+        failure_code: r.opt_str("failure_code")?.map(str::to_string),
+        reconcile_tries: r.opt_i64("reconcile_tries")?.unwrap_or(0),
+        job_pending: r.opt_str("outbox")?.is_some(),
+    })
+}
+
+fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|se| se.code()).is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+impl Store {
+    /// Records a new `pending` purchase. Refuses to overwrite an existing id.
+    pub async fn create_purchase(&self, p: &NewPurchase) -> Result<Purchase, StoreError> {
+        let package = serde_json::to_string(&p.package).map_err(StoreError::dynamo)?;
+        let mut req = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(purchase_pk(p.id.as_str())))
+            .item("sk", s(META))
+            .item("purchase_id", s(p.id.as_str()))
+            .item("router_id", s(p.router_id.as_str()))
+            .item("package_id", s(p.package.id().as_str()))
+            .item("package", s(package))
+            .item("price", n(p.package.price().get()))
+            .item("mac", s(p.mac.to_string()))
+            .item("phone", s(p.phone.as_str()))
+            .item("state", s(PurchaseState::Pending.as_str()))
+            .item("pending", s("pending"))
+            .item("created_at", n(p.created_at))
+            .item("updated_at", n(p.created_at))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(ip) = p.ip {
+            req = req.item("ip", s(ip.to_string()));
+        }
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) if is_condition_failure(&e) => return Err(StoreError::AlreadyExists(format!("purchase {}", p.id))),
+            Err(e) => return Err(StoreError::dynamo(e)),
+        }
+        self.get_purchase(&p.id).await?.ok_or_else(|| StoreError::NotFound(format!("purchase {}", p.id)))
+    }
+
+    pub async fn get_purchase(&self, id: &PurchaseId) -> Result<Option<Purchase>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(purchase_pk(id.as_str())))
+            .key("sk", s(META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        out.item.as_ref().map(parse_purchase).transpose()
+    }
+
+    async fn must_get(&self, id: &PurchaseId) -> Result<Purchase, StoreError> {
+        self.get_purchase(id).await?.ok_or_else(|| StoreError::NotFound(format!("purchase {id}")))
+    }
+
+    /// Finds a purchase by Daraja's CheckoutRequestID.
+    pub async fn find_by_checkout(&self, checkout_id: &str) -> Result<Option<Purchase>, StoreError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_CHECKOUT)
+            .key_condition_expression("checkout_id = :c")
+            .expression_attribute_values(":c", s(checkout_id))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        // GSIs are eventually consistent: re-read the base item for its current state.
+        match out.items.unwrap_or_default().first() {
+            Some(item) => {
+                let p = parse_purchase(item)?;
+                self.get_purchase(&p.id).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Stores the CheckoutRequestID once the STK push was accepted.
+    pub async fn set_checkout(&self, id: &PurchaseId, checkout_id: &str, now: i64) -> Result<(), StoreError> {
+        self.update(id)
+            .update_expression("SET checkout_id = :c, updated_at = :now")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(checkout_id)")
+            .expression_attribute_values(":c", s(checkout_id))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    fn update(&self, id: &PurchaseId) -> UpdateItemFluentBuilder {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(purchase_pk(id.as_str())))
+            .key("sk", s(META))
+            .return_values(ReturnValue::AllNew)
+    }
+
+    async fn conditional(&self, id: &PurchaseId, req: UpdateItemFluentBuilder) -> Result<Transition, StoreError> {
+        match req.send().await {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| StoreError::Dynamo("update returned no item".into()))?;
+                Ok(Transition::Applied(parse_purchase(&item)?))
+            }
+            Err(e) if is_condition_failure(&e) => Ok(Transition::Unchanged(self.must_get(id).await?)),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
+    /// `pending | unknown | failed → paid`, and the session record, in one transaction.
+    /// Nothing ever leaves `paid` but for `active`.
+    pub async fn mark_paid(&self, id: &PurchaseId, paid: &Paid) -> Result<Transition, StoreError> {
+        let current = self.must_get(id).await?;
+        if !matches!(current.state, PurchaseState::Pending | PurchaseState::Unknown | PurchaseState::Failed) {
+            return Ok(Transition::Unchanged(current));
+        }
+        let expires_at = paid.paid_at.saturating_add(current.package.validity().secs() as i64);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(purchase_pk(id.as_str())))
+            .key("sk", s(META))
+            .update_expression(
+                "SET #st = :paid, receipt = :r, paid_amount = :a, paid_at = :t, expires_at = :e, \
+                 updated_at = :t, outbox = :o REMOVE pending, failure, failure_code",
+            )
+            .condition_expression("#st IN (:pending, :unknown, :failed)")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":paid", s("paid"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":unknown", s("unknown"))
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":r", s(&paid.receipt))
+            .expression_attribute_values(":a", n(paid.amount.get()))
+            .expression_attribute_values(":t", n(paid.paid_at))
+            .expression_attribute_values(":e", n(expires_at))
+            .expression_attribute_values(":o", s("outbox"))
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let session = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(session_pk(id.as_str())))
+            .item("sk", s(META))
+            .item("purchase_id", s(id.as_str()))
+            .item("router_id", s(current.router_id.as_str()))
+            .item("mac", s(current.mac.to_string()))
+            .item("package_id", s(current.package.id().as_str()))
+            .item("paid_at", n(paid.paid_at))
+            .item("expires_at", n(expires_at))
+            .item("live", s("live"))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let res = self
+            .db
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().put(session).build())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Transition::Applied(self.must_get(id).await?)),
+            // A concurrent writer won: report the record as it now stands.
+            Err(e)
+                if e.as_service_error().is_some_and(|se| se.is_transaction_canceled_exception())
+                    || is_condition_failure(&e) =>
+            {
+                Ok(Transition::Unchanged(self.must_get(id).await?))
+            }
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
+    /// `pending → failed`, with the reason the guest is shown; queues a `payment_failed` job.
+    pub async fn mark_failed(
+        &self,
+        id: &PurchaseId,
+        reason: PaymentFailure,
+        code: Option<&str>,
+        now: i64,
+    ) -> Result<Transition, StoreError> {
+        let mut req = self
+            .update(id)
+            .update_expression(
+                "SET #st = :failed, failure = :f, failure_code = :c, updated_at = :now, outbox = :o REMOVE pending",
+            )
+            .condition_expression("#st = :pending")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":f", s(failure_str(reason)))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":o", s("outbox"));
+        req = req.expression_attribute_values(":c", s(code.unwrap_or("")));
+        self.conditional(id, req).await
+    }
+
+    /// `pending | unknown → amount_mismatch`: money arrived but not the package price. No grant;
+    /// the guest is told to ask staff, the operator reconciles by hand.
+    pub async fn mark_amount_mismatch(&self, id: &PurchaseId, paid: &Paid) -> Result<Transition, StoreError> {
+        let req = self
+            .update(id)
+            .update_expression(
+                "SET #st = :mm, receipt = :r, paid_amount = :a, paid_at = :t, updated_at = :t, failure = :f, \
+                 outbox = :o REMOVE pending",
+            )
+            .condition_expression("#st IN (:pending, :unknown)")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":mm", s("amount_mismatch"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":unknown", s("unknown"))
+            .expression_attribute_values(":r", s(&paid.receipt))
+            .expression_attribute_values(":a", n(paid.amount.get()))
+            .expression_attribute_values(":t", n(paid.paid_at))
+            .expression_attribute_values(":f", s(failure_str(PaymentFailure::AmountMismatch)))
+            .expression_attribute_values(":o", s("outbox"));
+        self.conditional(id, req).await
+    }
+
+    /// `pending → unknown`: the reconciler gave up; flagged for the operator.
+    pub async fn mark_unknown(&self, id: &PurchaseId, now: i64) -> Result<Transition, StoreError> {
+        let req = self
+            .update(id)
+            .update_expression("SET #st = :unknown, updated_at = :now, failure = :f REMOVE pending")
+            .condition_expression("#st = :pending")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":unknown", s("unknown"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":f", s(failure_str(PaymentFailure::Unknown)))
+            .expression_attribute_values(":now", n(now));
+        self.conditional(id, req).await
+    }
+
+    /// `paid → active` once the router reports the grant applied.
+    pub async fn mark_active(&self, id: &PurchaseId, now: i64) -> Result<Transition, StoreError> {
+        let req = self
+            .update(id)
+            .update_expression("SET #st = :active, updated_at = :now")
+            .condition_expression("#st = :paid")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":paid", s("paid"))
+            .expression_attribute_values(":now", n(now));
+        self.conditional(id, req).await
+    }
+
+    /// Counts one more reconciler query for a still-pending purchase.
+    pub async fn bump_reconcile_tries(&self, id: &PurchaseId) -> Result<Transition, StoreError> {
+        let req = self
+            .update(id)
+            .update_expression("ADD reconcile_tries :one")
+            .condition_expression("#st = :pending")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":pending", s("pending"));
+        self.conditional(id, req).await
+    }
+
+    /// The router's job is on its queue: take the purchase out of the outbox.
+    pub async fn mark_job_queued(&self, id: &PurchaseId) -> Result<(), StoreError> {
+        self.update(id)
+            .update_expression("REMOVE outbox")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// Purchases still `pending` that were created at or before `created_before`.
+    pub async fn list_pending(&self, created_before: i64, limit: i32) -> Result<Vec<Purchase>, StoreError> {
+        self.query_index(GSI_PENDING, "pending", "created_at", created_before, limit).await
+    }
+
+    /// Purchases whose router job was decided but not yet queued (a crash between the two steps).
+    pub async fn list_outbox(&self, updated_before: i64, limit: i32) -> Result<Vec<Purchase>, StoreError> {
+        self.query_index(GSI_OUTBOX, "outbox", "updated_at", updated_before, limit).await
+    }
+
+    async fn query_index(
+        &self,
+        index: &str,
+        hash: &str,
+        range: &str,
+        upto: i64,
+        limit: i32,
+    ) -> Result<Vec<Purchase>, StoreError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#h = :h AND #r <= :upto")
+            .expression_attribute_names("#h", hash)
+            .expression_attribute_names("#r", range)
+            .expression_attribute_values(":h", s(hash))
+            .expression_attribute_values(":upto", n(upto))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        out.items.unwrap_or_default().iter().map(parse_purchase).collect()
+    }
+}

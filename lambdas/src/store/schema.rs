@@ -1,0 +1,76 @@
+//! The table's keys and indexes. `create_table` is what tests and the local stack use;
+//! `infra/` declares the same shape for AWS.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
+
+use super::StoreError;
+
+/// Purchases by Daraja CheckoutRequestID (callback and reconciler lookups).
+pub const GSI_CHECKOUT: &str = "by_checkout";
+/// Sparse: purchases still `pending`, by creation time (the reconciler's work list).
+pub const GSI_PENDING: &str = "pending";
+/// Sparse: purchases whose job (grant / payment_failed) is not yet on the router's queue (outbox).
+pub const GSI_OUTBOX: &str = "outbox";
+/// Sparse: sessions not yet revoked, by `expires_at` (the expiry sweep's work list).
+pub const GSI_LIVE: &str = "live";
+
+pub fn purchase_pk(id: &str) -> String {
+    format!("PURCHASE#{id}")
+}
+pub fn session_pk(purchase_id: &str) -> String {
+    format!("SESSION#{purchase_id}")
+}
+pub fn router_pk(id: &str) -> String {
+    format!("ROUTER#{id}")
+}
+pub const META: &str = "META";
+
+fn attr(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().map_err(StoreError::dynamo)
+}
+
+fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder().attribute_name(name).key_type(t).build().map_err(StoreError::dynamo)
+}
+
+fn gsi(name: &str, hash: &str, range: Option<&str>) -> Result<GlobalSecondaryIndex, StoreError> {
+    let mut b = GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(hash, KeyType::Hash)?)
+        .projection(Projection::builder().projection_type(ProjectionType::All).build());
+    if let Some(r) = range {
+        b = b.key_schema(key(r, KeyType::Range)?);
+    }
+    b.build().map_err(StoreError::dynamo)
+}
+
+/// Creates the table (on-demand) with its indexes.
+pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
+    use ScalarAttributeType::{N, S};
+    db.create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", S)?)
+        .attribute_definitions(attr("sk", S)?)
+        .attribute_definitions(attr("checkout_id", S)?)
+        .attribute_definitions(attr("pending", S)?)
+        .attribute_definitions(attr("created_at", N)?)
+        .attribute_definitions(attr("outbox", S)?)
+        .attribute_definitions(attr("updated_at", N)?)
+        .attribute_definitions(attr("live", S)?)
+        .attribute_definitions(attr("expires_at", N)?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .global_secondary_indexes(gsi(GSI_CHECKOUT, "checkout_id", None)?)
+        .global_secondary_indexes(gsi(GSI_PENDING, "pending", Some("created_at"))?)
+        .global_secondary_indexes(gsi(GSI_OUTBOX, "outbox", Some("updated_at"))?)
+        .global_secondary_indexes(gsi(GSI_LIVE, "live", Some("expires_at"))?)
+        .send()
+        .await
+        .map_err(StoreError::dynamo)?;
+    Ok(())
+}

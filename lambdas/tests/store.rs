@@ -1,0 +1,192 @@
+//! The purchase state machine against DynamoDB (moto): conditional writes under races.
+
+use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
+use hotspot_core::{MessageId, Package, PurchaseId, RouterId, RouterKey, Shillings};
+use lambdas::jobs::send_job;
+use lambdas::store::{NewPurchase, Paid, PurchaseState, RouterRecord, Store, StoreError, schema};
+use serde_json::json;
+use testkit::Moto;
+
+const NOW: i64 = 1_790_000_000;
+
+async fn setup() -> (Moto, Store) {
+    let moto = Moto::start().await.expect("moto");
+    schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
+    let store = Store::new(moto.dynamodb(), "hotspot");
+    (moto, store)
+}
+
+fn package(price: u32) -> Package {
+    serde_json::from_value(json!({
+        "id": "1h", "name": "1 hour", "price": price, "validity": "1h", "rate_limit": "2M/5M", "devices": 1
+    }))
+    .unwrap()
+}
+
+fn new_purchase(created_at: i64) -> NewPurchase {
+    NewPurchase {
+        id: PurchaseId::generate(),
+        router_id: "cafe-01".parse().unwrap(),
+        package: package(10),
+        mac: "DA:A1:19:00:00:01".parse().unwrap(),
+        ip: Some("10.5.50.23".parse().unwrap()),
+        phone: "0712345678".parse().unwrap(),
+        created_at,
+    }
+}
+
+fn paid(amount: u32) -> Paid {
+    Paid { receipt: "TKL3ABCDEF".into(), amount: Shillings::new(amount as u64).unwrap(), paid_at: NOW + 30 }
+}
+
+async fn session_count(moto: &Moto) -> usize {
+    let out = moto.dynamodb().scan().table_name("hotspot").send().await.unwrap();
+    out.items
+        .unwrap_or_default()
+        .iter()
+        .filter(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("SESSION#")))
+        .count()
+}
+
+#[tokio::test]
+async fn create_is_conditional_and_round_trips() {
+    let (_moto, store) = setup().await;
+    let np = new_purchase(NOW);
+    let p = store.create_purchase(&np).await.unwrap();
+    assert_eq!(p.state, PurchaseState::Pending);
+    assert_eq!(p.phone.as_str(), "254712345678");
+    assert_eq!(p.package, np.package);
+    assert!(matches!(store.create_purchase(&np).await, Err(StoreError::AlreadyExists(_))));
+    store.set_checkout(&np.id, "ws_CO_1", NOW).await.unwrap();
+    assert_eq!(store.find_by_checkout("ws_CO_1").await.unwrap().unwrap().id, np.id);
+    assert!(store.find_by_checkout("ws_CO_unknown").await.unwrap().is_none());
+    assert!(store.set_checkout(&np.id, "ws_CO_2", NOW).await.is_err(), "checkout id is set once");
+}
+
+#[tokio::test]
+async fn concurrent_paid_transitions_yield_exactly_one() {
+    let (moto, store) = setup().await;
+    let np = new_purchase(NOW);
+    store.create_purchase(&np).await.unwrap();
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            let id = np.id.clone();
+            tokio::spawn(async move { store.mark_paid(&id, &paid(10)).await.unwrap() })
+        })
+        .collect();
+    let mut applied = 0;
+    for t in tasks {
+        let tr = t.await.unwrap();
+        assert_eq!(tr.purchase().state, PurchaseState::Paid);
+        applied += tr.applied() as usize;
+    }
+    assert_eq!(applied, 1, "exactly one transition wins");
+    assert_eq!(session_count(&moto).await, 1, "exactly one session record");
+    let p = store.get_purchase(&np.id).await.unwrap().unwrap();
+    assert_eq!(p.expires_at, Some(NOW + 30 + 3600), "expiry is paid_at + validity");
+    assert!(p.job_pending, "the grant job is in the outbox");
+}
+
+#[tokio::test]
+async fn paid_is_never_downgraded() {
+    let (_moto, store) = setup().await;
+    let np = new_purchase(NOW);
+    store.create_purchase(&np).await.unwrap();
+    assert!(store.mark_paid(&np.id, &paid(10)).await.unwrap().applied());
+    let f = store.mark_failed(&np.id, PaymentFailure::Cancelled, Some("1032"), NOW + 60).await.unwrap();
+    assert!(!f.applied());
+    assert_eq!(f.purchase().state, PurchaseState::Paid);
+    assert!(!store.mark_unknown(&np.id, NOW + 60).await.unwrap().applied());
+    assert!(!store.mark_amount_mismatch(&np.id, &paid(5)).await.unwrap().applied());
+    assert!(store.mark_active(&np.id, NOW + 61).await.unwrap().applied());
+    assert!(!store.mark_failed(&np.id, PaymentFailure::Expired, None, NOW + 62).await.unwrap().applied());
+    assert_eq!(store.get_purchase(&np.id).await.unwrap().unwrap().state, PurchaseState::Active);
+}
+
+#[tokio::test]
+async fn a_receipt_after_failure_or_unknown_still_pays() {
+    let (moto, store) = setup().await;
+    let a = new_purchase(NOW);
+    store.create_purchase(&a).await.unwrap();
+    assert!(store.mark_failed(&a.id, PaymentFailure::PhoneUnreachable, Some("1037"), NOW).await.unwrap().applied());
+    let t = store.mark_paid(&a.id, &paid(10)).await.unwrap();
+    assert!(t.applied());
+    assert_eq!((t.purchase().failure, t.purchase().failure_code.as_deref()), (None, None));
+    let b = new_purchase(NOW);
+    store.create_purchase(&b).await.unwrap();
+    assert!(store.mark_unknown(&b.id, NOW).await.unwrap().applied());
+    assert!(store.mark_paid(&b.id, &paid(10)).await.unwrap().applied());
+    assert_eq!(session_count(&moto).await, 2);
+}
+
+#[tokio::test]
+async fn failures_and_mismatches_are_recorded_once() {
+    let (moto, store) = setup().await;
+    let np = new_purchase(NOW);
+    store.create_purchase(&np).await.unwrap();
+    let t = store.mark_amount_mismatch(&np.id, &paid(5)).await.unwrap();
+    assert!(t.applied());
+    assert_eq!(t.purchase().state, PurchaseState::AmountMismatch);
+    assert_eq!(t.purchase().paid_amount.map(|a| a.get()), Some(5));
+    assert!(!store.mark_paid(&np.id, &paid(10)).await.unwrap().applied(), "a mismatch is settled by hand");
+    assert_eq!(session_count(&moto).await, 0, "no session, no grant");
+
+    let f = new_purchase(NOW);
+    store.create_purchase(&f).await.unwrap();
+    let t = store.mark_failed(&f.id, PaymentFailure::InsufficientFunds, Some("1"), NOW + 5).await.unwrap();
+    assert!(t.applied());
+    assert_eq!(t.purchase().failure, Some(PaymentFailure::InsufficientFunds));
+    assert!(!store.mark_failed(&f.id, PaymentFailure::Cancelled, Some("1032"), NOW + 6).await.unwrap().applied());
+    assert_eq!(store.get_purchase(&f.id).await.unwrap().unwrap().failure, Some(PaymentFailure::InsufficientFunds));
+}
+
+#[tokio::test]
+async fn work_lists_for_the_reconciler_and_the_outbox() {
+    let (_moto, store) = setup().await;
+    let old = new_purchase(NOW - 120);
+    let fresh = new_purchase(NOW - 10);
+    store.create_purchase(&old).await.unwrap();
+    store.create_purchase(&fresh).await.unwrap();
+    let stale: Vec<_> = store.list_pending(NOW - 60, 50).await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(stale, vec![old.id.clone()]);
+    assert!(store.list_outbox(NOW + 100, 50).await.unwrap().is_empty());
+    store.mark_paid(&old.id, &paid(10)).await.unwrap();
+    assert!(store.list_pending(NOW, 50).await.unwrap().iter().all(|p| p.id != old.id), "paid leaves pending");
+    let outbox: Vec<_> = store.list_outbox(NOW + 100, 50).await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(outbox, vec![old.id.clone()]);
+    store.mark_job_queued(&old.id).await.unwrap();
+    assert!(store.list_outbox(NOW + 100, 50).await.unwrap().is_empty());
+    let tries = store.bump_reconcile_tries(&fresh.id).await.unwrap();
+    assert_eq!(tries.purchase().reconcile_tries, 1);
+}
+
+#[tokio::test]
+async fn jobs_are_signed_for_their_router_and_deduplicated() {
+    let moto = Moto::start().await.unwrap();
+    let url = moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
+    let key = RouterKey::generate();
+    let router = RouterRecord {
+        id: "cafe-01".parse().unwrap(),
+        name: "Cafe".into(),
+        queue_url: url.clone(),
+        key: key.clone(),
+        created_at: NOW,
+    };
+    let pid = PurchaseId::generate();
+    let payload =
+        || Payload::Revoke(hotspot_core::wire::Revoke { purchase_id: pid.clone(), reason: "operator".into() });
+    let id = MessageId::derived("revoke", &pid);
+    let now = hotspot_core::wire::now_unix();
+    send_job(&moto.sqs(), &router, id.clone(), payload(), now).await.unwrap();
+    send_job(&moto.sqs(), &router, id.clone(), payload(), now).await.unwrap();
+    let out = moto.sqs().receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+    let msgs = out.messages.unwrap_or_default();
+    assert_eq!(msgs.len(), 1, "same message id → one SQS message");
+    let body = msgs[0].body.as_deref().unwrap();
+    let env = Envelope::verify(body.as_bytes(), &key, &router.id, now, Direction::CloudToRouter).unwrap();
+    assert_eq!(env.id, id);
+    assert_eq!(env.payload, payload());
+    let other: RouterId = "cafe-02".parse().unwrap();
+    assert!(Envelope::verify(body.as_bytes(), &key, &other, now, Direction::CloudToRouter).is_err());
+}
