@@ -82,6 +82,10 @@ async fn concurrent_paid_transitions_yield_exactly_one() {
         applied += tr.applied() as usize;
     }
     assert_eq!(applied, 1, "exactly one transition wins");
+    assert_eq!(session_count(&moto).await, 0, "the session follows from the outbox");
+    let p = store.get_purchase(&np.id).await.unwrap().unwrap();
+    assert!(store.ensure_session(&p).await.unwrap());
+    assert!(!store.ensure_session(&p).await.unwrap(), "idempotent");
     assert_eq!(session_count(&moto).await, 1, "exactly one session record");
     let p = store.get_purchase(&np.id).await.unwrap().unwrap();
     assert_eq!(p.expires_at, Some(NOW + 30 + 3600), "expiry is paid_at + validity");
@@ -117,7 +121,7 @@ async fn a_receipt_after_failure_or_unknown_still_pays() {
     store.create_purchase(&b).await.unwrap();
     assert!(store.mark_unknown(&b.id, NOW).await.unwrap().applied());
     assert!(store.mark_paid(&b.id, &paid(10)).await.unwrap().applied());
-    assert_eq!(session_count(&moto).await, 2);
+    assert_eq!(session_count(&moto).await, 0);
 }
 
 #[tokio::test]

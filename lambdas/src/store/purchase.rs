@@ -15,7 +15,7 @@ use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::ReturnValue;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
@@ -288,18 +288,18 @@ impl Store {
         }
     }
 
-    /// `pending | unknown | failed → paid`, and the session record, in one transaction.
-    /// Nothing ever leaves `paid` but for `active`.
+    /// `pending | unknown | failed → paid`. One conditional write on the purchase is the single
+    /// point of decision, so concurrent callbacks and queries cannot both win. The session record
+    /// and the grant job follow from the outbox (`ensure_session`, then the job), so a crash after
+    /// this write loses neither. Nothing ever leaves `paid` but for `active`.
     pub async fn mark_paid(&self, id: &PurchaseId, paid: &Paid) -> Result<Transition, StoreError> {
         let current = self.must_get(id).await?;
         if !matches!(current.state, PurchaseState::Pending | PurchaseState::Unknown | PurchaseState::Failed) {
             return Ok(Transition::Unchanged(current));
         }
         let expires_at = paid.paid_at.saturating_add(current.package.validity().secs() as i64);
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(purchase_pk(id.as_str())))
-            .key("sk", s(META))
+        let req = self
+            .update(id)
             .update_expression(
                 "SET #st = :paid, receipt = :r, paid_amount = :a, paid_at = :t, expires_at = :e, \
                  updated_at = :t, outbox = :o REMOVE pending, failure, failure_code",
@@ -314,39 +314,38 @@ impl Store {
             .expression_attribute_values(":a", n(paid.amount.get()))
             .expression_attribute_values(":t", n(paid.paid_at))
             .expression_attribute_values(":e", n(expires_at))
-            .expression_attribute_values(":o", s("outbox"))
-            .build()
-            .map_err(StoreError::dynamo)?;
-        let session = Put::builder()
+            .expression_attribute_values(":o", s("outbox"));
+        self.conditional(id, req).await
+    }
+
+    /// Writes the session record of a paid purchase if it is not there yet (idempotent).
+    /// Returns whether this call created it.
+    pub async fn ensure_session(&self, p: &Purchase) -> Result<bool, StoreError> {
+        let (Some(paid_at), Some(expires_at)) = (p.paid_at, p.expires_at) else {
+            return Err(StoreError::Corrupt {
+                key: purchase_pk(p.id.as_str()),
+                why: "paid without paid_at/expires_at".into(),
+            });
+        };
+        let res = self
+            .db
+            .put_item()
             .table_name(&self.table)
-            .item("pk", s(session_pk(id.as_str())))
+            .item("pk", s(session_pk(p.id.as_str())))
             .item("sk", s(META))
-            .item("purchase_id", s(id.as_str()))
-            .item("router_id", s(current.router_id.as_str()))
-            .item("mac", s(current.mac.to_string()))
-            .item("package_id", s(current.package.id().as_str()))
-            .item("paid_at", n(paid.paid_at))
+            .item("purchase_id", s(p.id.as_str()))
+            .item("router_id", s(p.router_id.as_str()))
+            .item("mac", s(p.mac.to_string()))
+            .item("package_id", s(p.package.id().as_str()))
+            .item("paid_at", n(paid_at))
             .item("expires_at", n(expires_at))
             .item("live", s("live"))
             .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(StoreError::dynamo)?;
-        let res = self
-            .db
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(TransactWriteItem::builder().put(session).build())
             .send()
             .await;
         match res {
-            Ok(_) => Ok(Transition::Applied(self.must_get(id).await?)),
-            // A concurrent writer won: report the record as it now stands.
-            Err(e)
-                if e.as_service_error().is_some_and(|se| se.is_transaction_canceled_exception())
-                    || is_condition_failure(&e) =>
-            {
-                Ok(Transition::Unchanged(self.must_get(id).await?))
-            }
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(StoreError::dynamo(e)),
         }
     }

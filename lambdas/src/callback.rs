@@ -1,0 +1,165 @@
+//! The Daraja callback: Safaricom POSTs the outcome of an STK push here.
+//!
+//! The URL's path holds an unguessable secret (callbacks are unsigned). The body is parsed
+//! tolerantly, matched to a purchase by CheckoutRequestID, and applied with a conditional
+//! transition, so repeats change nothing. Daraja gets `{"ResultCode":0,"ResultDesc":"Accepted"}`
+//! once the outcome is durably recorded; the job to the router follows (outbox on failure).
+
+use std::net::IpAddr;
+
+use daraja::{CallbackError, CallbackOutcome, parse_callback};
+use hotspot_core::wire::PaymentFailure;
+use subtle::ConstantTimeEq;
+
+use crate::deliver::{amount_matches, deliver};
+use crate::store::{Paid, Store, Transition};
+
+/// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
+/// Logged against, not enforced: the list changes without notice and the secret path is the gate.
+pub const SAFARICOM_CALLBACK_IPS: &[&str] = &[
+    "196.201.214.200",
+    "196.201.214.206",
+    "196.201.213.114",
+    "196.201.214.207",
+    "196.201.214.208",
+    "196.201.213.44",
+    "196.201.212.127",
+    "196.201.212.138",
+    "196.201.212.129",
+    "196.201.212.136",
+    "196.201.212.74",
+    "196.201.212.69",
+];
+
+/// What the HTTP handler answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackReply {
+    /// 200 with Daraja's expected acknowledgement.
+    Accepted,
+    /// 404: wrong secret or unknown CheckoutRequestID. Says nothing more to a prober.
+    NotFound,
+    /// 400: not a callback.
+    BadRequest(String),
+    /// 413: body over the limit.
+    TooLarge,
+    /// 503: nothing could be recorded; Daraja (or the reconciler) will come back.
+    Unavailable,
+}
+
+impl CallbackReply {
+    pub fn status(&self) -> u16 {
+        match self {
+            CallbackReply::Accepted => 200,
+            CallbackReply::NotFound => 404,
+            CallbackReply::BadRequest(_) => 400,
+            CallbackReply::TooLarge => 413,
+            CallbackReply::Unavailable => 503,
+        }
+    }
+
+    pub fn body(&self) -> String {
+        match self {
+            CallbackReply::Accepted => r#"{"ResultCode":0,"ResultDesc":"Accepted"}"#.to_string(),
+            CallbackReply::NotFound => r#"{"ResultCode":1,"ResultDesc":"Not found"}"#.to_string(),
+            CallbackReply::BadRequest(why) => {
+                serde_json::json!({"ResultCode": 1, "ResultDesc": format!("Rejected: {why}")}).to_string()
+            }
+            CallbackReply::TooLarge => r#"{"ResultCode":1,"ResultDesc":"Rejected: body too large"}"#.to_string(),
+            CallbackReply::Unavailable => r#"{"ResultCode":1,"ResultDesc":"Try again"}"#.to_string(),
+        }
+    }
+}
+
+/// Constant-time comparison of the path secret.
+pub fn secret_matches(expected: &str, got: &str) -> bool {
+    !expected.is_empty() && expected.as_bytes().ct_eq(got.as_bytes()).into()
+}
+
+pub struct CallbackCtx<'a> {
+    pub store: &'a Store,
+    pub sqs: &'a aws_sdk_sqs::Client,
+    pub secret: &'a str,
+}
+
+pub async fn handle(
+    ctx: &CallbackCtx<'_>,
+    path_secret: &str,
+    source: Option<IpAddr>,
+    body: &[u8],
+    now: i64,
+) -> CallbackReply {
+    if !secret_matches(ctx.secret, path_secret) {
+        tracing::warn!(source = ?source, "callback with a wrong secret path refused");
+        return CallbackReply::NotFound;
+    }
+    match source {
+        Some(ip) if SAFARICOM_CALLBACK_IPS.contains(&ip.to_string().as_str()) => {}
+        other => tracing::warn!(source = ?other, "callback from an address not on Safaricom's published list"),
+    }
+    let cb = match parse_callback(body) {
+        Ok(cb) => cb,
+        Err(CallbackError::TooLarge { .. }) => return CallbackReply::TooLarge,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed callback refused");
+            return CallbackReply::BadRequest(e.to_string());
+        }
+    };
+    let purchase = match ctx.store.find_by_checkout(&cb.checkout_request_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            tracing::warn!(checkout_request_id = %cb.checkout_request_id, "callback for an unknown CheckoutRequestID");
+            return CallbackReply::NotFound;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "callback lookup failed");
+            return CallbackReply::Unavailable;
+        }
+    };
+    let outcome = match cb.outcome {
+        CallbackOutcome::Paid { amount, receipt, .. } => {
+            let paid = Paid {
+                receipt: receipt.unwrap_or_default(),
+                amount: amount.unwrap_or(purchase.package.price()),
+                paid_at: now,
+            };
+            if amount_matches(&purchase, amount) {
+                ctx.store.mark_paid(&purchase.id, &paid).await
+            } else {
+                tracing::error!(
+                    alarm = "amount_mismatch",
+                    purchase_id = %purchase.id,
+                    router_id = %purchase.router_id,
+                    price = purchase.package.price().get(),
+                    paid = amount.map(|a| a.get()),
+                    receipt = %paid.receipt,
+                    "amount_mismatch: paid amount differs from the package price; no grant"
+                );
+                ctx.store.mark_amount_mismatch(&purchase.id, &paid).await
+            }
+        }
+        CallbackOutcome::Failed { code, description } => {
+            let reason = code.failure().unwrap_or(PaymentFailure::Other);
+            tracing::info!(purchase_id = %purchase.id, code = %code.code(), description = %description, "payment failed");
+            ctx.store.mark_failed(&purchase.id, reason, Some(&code.code()), now).await
+        }
+    };
+    let current = match outcome {
+        Ok(Transition::Applied(p)) => {
+            tracing::info!(purchase_id = %p.id, state = %p.state, phone = %p.phone.masked(), "callback recorded");
+            p
+        }
+        Ok(Transition::Unchanged(p)) => {
+            tracing::info!(purchase_id = %p.id, state = %p.state, "repeated or late callback: nothing changes");
+            p
+        }
+        Err(e) => {
+            tracing::error!(purchase_id = %purchase.id, error = %e, "callback could not be recorded");
+            return CallbackReply::Unavailable;
+        }
+    };
+    // Recorded: Daraja gets its 200 whatever happens next; the outbox sweep retries a failed send.
+    if let Err(e) = deliver(ctx.store, ctx.sqs, &current, now).await {
+        tracing::error!(purchase_id = %current.id, error = %e, "job not queued yet; the outbox sweep will retry");
+    }
+    CallbackReply::Accepted
+}

@@ -1,0 +1,92 @@
+//! Turning a decided purchase into its router job. The purchase is recorded first (in the
+//! outbox); then, for a paid one, its session record; the job is sent; then the outbox mark is
+//! removed. A crash in between leaves the
+//! purchase in the outbox, and the reconciler's sweep sends it again: the job's id is derived
+//! from the purchase, so SQS and the agent's journal both drop the repeat.
+
+use hotspot_core::wire::{Grant, GrantSource, Payload, PaymentFailed, PaymentFailure};
+use hotspot_core::{MessageId, Shillings};
+
+use crate::jobs::{JobError, send_job};
+use crate::store::{Purchase, PurchaseState, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Job(#[from] JobError),
+    #[error("router {0} is not registered")]
+    UnknownRouter(String),
+}
+
+/// The job a purchase in this state owes its router, if any.
+pub fn job_for(p: &Purchase) -> Option<(MessageId, Payload)> {
+    match p.state {
+        PurchaseState::Paid | PurchaseState::Active => {
+            let expires_at = p.expires_at?;
+            let receipt = p.receipt.clone().unwrap_or_default();
+            Some((
+                MessageId::derived("grant", &p.id),
+                Payload::Grant(Grant {
+                    purchase_id: p.id.clone(),
+                    mac: p.mac,
+                    ip: p.ip,
+                    package: p.package.clone(),
+                    expires_at,
+                    source: GrantSource::Mpesa { receipt },
+                    phone: Some(p.phone.clone()),
+                }),
+            ))
+        }
+        PurchaseState::Failed | PurchaseState::AmountMismatch | PurchaseState::Unknown => Some((
+            MessageId::derived("payment_failed", &p.id),
+            Payload::PaymentFailed(PaymentFailed {
+                purchase_id: p.id.clone(),
+                reason: p.failure.unwrap_or(match p.state {
+                    PurchaseState::AmountMismatch => PaymentFailure::AmountMismatch,
+                    PurchaseState::Unknown => PaymentFailure::Unknown,
+                    _ => PaymentFailure::Other,
+                }),
+                code: p.failure_code.clone().filter(|c| !c.is_empty()),
+            }),
+        )),
+        PurchaseState::Pending => None,
+    }
+}
+
+/// Sends the purchase's job if it is still owed, then clears the outbox mark.
+pub async fn deliver(store: &Store, sqs: &aws_sdk_sqs::Client, p: &Purchase, now: i64) -> Result<bool, DeliverError> {
+    if !p.job_pending {
+        return Ok(false);
+    }
+    let Some((id, payload)) = job_for(p) else { return Ok(false) };
+    if p.state.is_paid() {
+        store.ensure_session(p).await?;
+    }
+    let router =
+        store.get_router(&p.router_id).await?.ok_or_else(|| DeliverError::UnknownRouter(p.router_id.to_string()))?;
+    send_job(sqs, &router, id.clone(), payload, now).await?;
+    store.mark_job_queued(&p.id).await?;
+    tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "job queued");
+    Ok(true)
+}
+
+/// Amount check: what M-Pesa says was paid must equal the package price.
+pub fn amount_matches(p: &Purchase, paid: Option<Shillings>) -> bool {
+    paid == Some(p.package.price())
+}
+
+/// Sends every job still in the outbox (decided at or before `upto`). Run by the reconciler each
+/// minute; returns how many were queued.
+pub async fn sweep_outbox(store: &Store, sqs: &aws_sdk_sqs::Client, upto: i64, now: i64) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for p in store.list_outbox(upto, 100).await? {
+        match deliver(store, sqs, &p, now).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::error!(purchase_id = %p.id, error = %e, "outbox job still not queued"),
+        }
+    }
+    Ok(sent)
+}

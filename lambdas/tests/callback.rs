@@ -1,0 +1,232 @@
+//! The callback function's logic against moto DynamoDB + SQS, with Daraja-shaped bodies.
+
+use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
+use hotspot_core::{Package, PurchaseId, RouterId, RouterKey};
+use lambdas::callback::{CallbackCtx, CallbackReply, handle};
+use lambdas::deliver::sweep_outbox;
+use lambdas::store::{NewPurchase, PurchaseState, RouterRecord, Store, schema};
+use serde_json::json;
+use testkit::Moto;
+
+const SECRET: &str = "s3cr3t-path-0123456789abcdef";
+
+struct Env {
+    moto: Moto,
+    store: Store,
+    sqs: aws_sdk_sqs::Client,
+    key: RouterKey,
+    router: RouterId,
+    queue: String,
+}
+
+impl Env {
+    async fn new() -> Env {
+        Self::with_queue(true).await
+    }
+
+    async fn with_queue(create_queue: bool) -> Env {
+        let moto = Moto::start().await.unwrap();
+        schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
+        let store = Store::new(moto.dynamodb(), "hotspot");
+        let queue = if create_queue {
+            moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap()
+        } else {
+            // moto's URL for the queue once it exists; until then sends fail (an SQS outage).
+            format!("{}/123456789012/router-cafe-01.fifo", moto.endpoint)
+        };
+        let key = RouterKey::generate();
+        let router: RouterId = "cafe-01".parse().unwrap();
+        store
+            .put_router(&RouterRecord {
+                id: router.clone(),
+                name: "Cafe".into(),
+                queue_url: queue.clone(),
+                key: key.clone(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let sqs = moto.sqs();
+        Env { moto, store, sqs, key, router, queue }
+    }
+
+    async fn purchase(&self, checkout: &str, price: u32) -> PurchaseId {
+        let package: Package = serde_json::from_value(json!({
+            "id": "1h", "name": "1 hour", "price": price, "validity": "1h", "rate_limit": "2M/5M", "devices": 1
+        }))
+        .unwrap();
+        let np = NewPurchase {
+            id: PurchaseId::generate(),
+            router_id: self.router.clone(),
+            package,
+            mac: "DA:A1:19:00:00:01".parse().unwrap(),
+            ip: Some("10.5.50.23".parse().unwrap()),
+            phone: "0712345678".parse().unwrap(),
+            created_at: now() - 20,
+        };
+        self.store.create_purchase(&np).await.unwrap();
+        self.store.set_checkout(&np.id, checkout, now() - 19).await.unwrap();
+        np.id
+    }
+
+    async fn call(&self, secret: &str, body: &[u8]) -> CallbackReply {
+        let ctx = CallbackCtx { store: &self.store, sqs: &self.sqs, secret: SECRET };
+        handle(&ctx, secret, Some("196.201.214.200".parse().unwrap()), body, now()).await
+    }
+
+    /// Every job on the router's queue, verified with the router's key.
+    async fn jobs(&self) -> Vec<Payload> {
+        let mut out = Vec::new();
+        loop {
+            let r = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .unwrap();
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                return out;
+            }
+            for m in msgs {
+                let env = Envelope::verify(
+                    m.body.unwrap().as_bytes(),
+                    &self.key,
+                    &self.router,
+                    now(),
+                    Direction::CloudToRouter,
+                )
+                .unwrap();
+                out.push(env.payload);
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue)
+                    .receipt_handle(m.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn state(&self, id: &PurchaseId) -> PurchaseState {
+        self.store.get_purchase(id).await.unwrap().unwrap().state
+    }
+}
+
+fn now() -> i64 {
+    hotspot_core::wire::now_unix()
+}
+
+fn paid_body(checkout: &str, amount: &str) -> Vec<u8> {
+    format!(
+        r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"29115-34620561-1","CheckoutRequestID":"{checkout}","ResultCode":0,"ResultDesc":"The service request is processed successfully.","CallbackMetadata":{{"Item":[{{"Name":"Amount","Value":{amount}}},{{"Name":"MpesaReceiptNumber","Value":"NLJ7RT61SV"}},{{"Name":"Balance"}},{{"Name":"TransactionDate","Value":20191219102115}},{{"Name":"PhoneNumber","Value":254708374149}}]}}}}}}}}"#
+    )
+    .into_bytes()
+}
+
+fn failed_body(checkout: &str, code: &str) -> Vec<u8> {
+    format!(
+        r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"29115-34620561-1","CheckoutRequestID":"{checkout}","ResultCode":{code},"ResultDesc":"Request cancelled by user"}}}}}}"#
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn paid_callback_grants_once_even_when_repeated_concurrently() {
+    let env = Env::new().await;
+    let id = env.purchase("ws_CO_1", 10).await;
+    let body = paid_body("ws_CO_1", "10.00");
+    let (a, b, c) = tokio::join!(env.call(SECRET, &body), env.call(SECRET, &body), env.call(SECRET, &body));
+    assert_eq!([a, b, c], [CallbackReply::Accepted, CallbackReply::Accepted, CallbackReply::Accepted]);
+    assert_eq!(env.state(&id).await, PurchaseState::Paid);
+    let jobs = env.jobs().await;
+    assert_eq!(jobs.len(), 1, "exactly one grant job: {jobs:?}");
+    let Payload::Grant(g) = &jobs[0] else { panic!("expected a grant, got {jobs:?}") };
+    assert_eq!(g.purchase_id, id);
+    assert_eq!(g.mac.to_string(), "DA:A1:19:00:00:01");
+    let p = env.store.get_purchase(&id).await.unwrap().unwrap();
+    assert_eq!(g.expires_at, p.paid_at.unwrap() + 3600);
+    assert!(!p.job_pending, "outbox cleared once queued");
+    let sessions = env.moto.dynamodb().scan().table_name("hotspot").send().await.unwrap().items.unwrap_or_default();
+    let sessions = sessions.iter().filter(|i| i["pk"].as_s().is_ok_and(|k| k.starts_with("SESSION#"))).count();
+    assert_eq!(sessions, 1, "exactly one session record");
+    // A repeat later still answers 200 and changes nothing.
+    assert_eq!(env.call(SECRET, &body).await, CallbackReply::Accepted);
+    assert!(env.jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn amount_mismatch_is_recorded_without_a_grant() {
+    let env = Env::new().await;
+    let id = env.purchase("ws_CO_2", 50).await;
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_2", "10")).await, CallbackReply::Accepted);
+    let p = env.store.get_purchase(&id).await.unwrap().unwrap();
+    assert_eq!(p.state, PurchaseState::AmountMismatch);
+    assert_eq!(p.paid_amount.map(|a| a.get()), Some(10));
+    let jobs = env.jobs().await;
+    assert!(matches!(&jobs[..], [Payload::PaymentFailed(f)] if f.reason == PaymentFailure::AmountMismatch), "{jobs:?}");
+}
+
+#[tokio::test]
+async fn failure_callback_queues_payment_failed_and_never_downgrades_paid() {
+    let env = Env::new().await;
+    let id = env.purchase("ws_CO_3", 10).await;
+    assert_eq!(env.call(SECRET, &failed_body("ws_CO_3", "1032")).await, CallbackReply::Accepted);
+    assert_eq!(env.state(&id).await, PurchaseState::Failed);
+    let jobs = env.jobs().await;
+    assert!(
+        matches!(&jobs[..], [Payload::PaymentFailed(f)] if f.reason == PaymentFailure::Cancelled && f.code.as_deref() == Some("1032")),
+        "{jobs:?}"
+    );
+    // String ResultCode, as seen in production.
+    let id2 = env.purchase("ws_CO_4", 10).await;
+    assert_eq!(env.call(SECRET, &failed_body("ws_CO_4", "\"SFC_IC0003\"")).await, CallbackReply::Accepted);
+    assert_eq!(env.state(&id2).await, PurchaseState::Failed);
+    env.jobs().await;
+    // Paid first, then a failure for the same checkout: stays paid, no failure job.
+    let id3 = env.purchase("ws_CO_5", 10).await;
+    env.call(SECRET, &paid_body("ws_CO_5", "10")).await;
+    env.jobs().await;
+    assert_eq!(env.call(SECRET, &failed_body("ws_CO_5", "1032")).await, CallbackReply::Accepted);
+    assert_eq!(env.state(&id3).await, PurchaseState::Paid);
+    assert!(env.jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn hostile_callbacks_change_nothing() {
+    let env = Env::new().await;
+    let id = env.purchase("ws_CO_6", 10).await;
+    let body = paid_body("ws_CO_6", "10");
+    assert_eq!(env.call("wrong-secret", &body).await, CallbackReply::NotFound);
+    assert_eq!(env.call("", &body).await, CallbackReply::NotFound);
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_forged", "10")).await, CallbackReply::NotFound);
+    assert!(matches!(env.call(SECRET, b"{not json").await, CallbackReply::BadRequest(_)));
+    assert!(matches!(env.call(SECRET, br#"{"Body":{}}"#).await, CallbackReply::BadRequest(_)));
+    let mut huge = paid_body("ws_CO_6", "10");
+    huge.extend(std::iter::repeat_n(b' ', 64 * 1024));
+    assert_eq!(env.call(SECRET, &huge).await, CallbackReply::TooLarge);
+    assert_eq!(env.state(&id).await, PurchaseState::Pending, "nothing changed");
+    assert!(env.jobs().await.is_empty(), "no job sent");
+}
+
+#[tokio::test]
+async fn sqs_outage_after_recording_is_recovered_by_the_outbox_sweep() {
+    let env = Env::with_queue(false).await;
+    let id = env.purchase("ws_CO_7", 10).await;
+    // The payment is recorded even though the router's queue cannot be reached.
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_7", "10")).await, CallbackReply::Accepted);
+    let p = env.store.get_purchase(&id).await.unwrap().unwrap();
+    assert_eq!(p.state, PurchaseState::Paid);
+    assert!(p.job_pending, "the grant waits in the outbox");
+    // SQS comes back; the sweep sends it exactly once.
+    let url = env.moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
+    assert_eq!(url, env.queue);
+    assert_eq!(sweep_outbox(&env.store, &env.sqs, now(), now()).await.unwrap(), 1);
+    assert_eq!(sweep_outbox(&env.store, &env.sqs, now(), now()).await.unwrap(), 0);
+    let jobs = env.jobs().await;
+    assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
+}
