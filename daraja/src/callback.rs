@@ -3,6 +3,7 @@
 //! Callbacks are unsigned and may be lost, repeated or forged: the caller must still check the
 //! CheckoutRequestID against its own records and the amount against the price.
 
+use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{Msisdn, Shillings};
 use serde_json::Value;
 
@@ -38,6 +39,16 @@ pub enum CallbackOutcome {
         code: ResultCode,
         description: String,
     },
+}
+
+impl CallbackOutcome {
+    /// What the guest is told, or `None` for a payment.
+    pub fn failure(&self) -> Option<PaymentFailure> {
+        match self {
+            CallbackOutcome::Paid { .. } => None,
+            CallbackOutcome::Failed { code, .. } => code.failure(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,8 +164,14 @@ mod tests {
             cb.outcome,
             CallbackOutcome::Paid { amount: None, receipt: None, phone: None, transaction_date: None }
         );
-        let long_id = format!(r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"m","CheckoutRequestID":"{}","ResultCode":1032}}}}}}"#, "x".repeat(200));
-        assert!(matches!(parse_callback(long_id.as_bytes()), Err(CallbackError::Invalid { field: "CheckoutRequestID", .. })));
+        let long_id = format!(
+            r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"m","CheckoutRequestID":"{}","ResultCode":1032}}}}}}"#,
+            "x".repeat(200)
+        );
+        assert!(matches!(
+            parse_callback(long_id.as_bytes()),
+            Err(CallbackError::Invalid { field: "CheckoutRequestID", .. })
+        ));
     }
 
     #[test]
@@ -172,10 +189,15 @@ mod tests {
             Err(CallbackError::Missing("ResultCode"))
         ));
         assert!(matches!(
-            parse_callback(br#"{"Body":{"stkCallback":{"MerchantRequestID":"m","CheckoutRequestID":"c","ResultCode":null}}}"#),
+            parse_callback(
+                br#"{"Body":{"stkCallback":{"MerchantRequestID":"m","CheckoutRequestID":"c","ResultCode":null}}}"#
+            ),
             Err(CallbackError::Invalid { field: "ResultCode", .. })
         ));
         let big = vec![b' '; MAX_CALLBACK_BYTES + 1];
-        assert_eq!(parse_callback(&big), Err(CallbackError::TooLarge { len: MAX_CALLBACK_BYTES + 1, max: MAX_CALLBACK_BYTES }));
+        assert_eq!(
+            parse_callback(&big),
+            Err(CallbackError::TooLarge { len: MAX_CALLBACK_BYTES + 1, max: MAX_CALLBACK_BYTES })
+        );
     }
 }

@@ -109,17 +109,17 @@ mod tests {
 
     #[test]
     fn error_kinds() {
-        let e = |code: &str, msg: &str| ApiError {
-            request_id: None,
-            error_code: code.into(),
-            error_message: msg.into(),
-        };
+        let e =
+            |code: &str, msg: &str| ApiError { request_id: None, error_code: code.into(), error_message: msg.into() };
         assert_eq!(e("500.001.1001", "The transaction is being processed").kind(), ApiErrorKind::StillProcessing);
         assert_eq!(e("500.001.1001", "Wrong credentials").kind(), ApiErrorKind::WrongCredentials);
         assert_eq!(e("500.001.1001", "Merchant does not exist").kind(), ApiErrorKind::MerchantNotFound);
         assert_eq!(
-            e("500.001.1001", "Unable to lock subscriber, a transaction is already in process for the current subscriber")
-                .kind(),
+            e(
+                "500.001.1001",
+                "Unable to lock subscriber, a transaction is already in process for the current subscriber"
+            )
+            .kind(),
             ApiErrorKind::SubscriberLocked
         );
         assert_eq!(e("500.001.1001", "something new").kind(), ApiErrorKind::Other);
