@@ -9,6 +9,7 @@ pub mod money;
 pub mod msisdn;
 pub mod package;
 pub mod rate;
+pub mod reqsig;
 pub mod voucher;
 pub mod wire;
 

@@ -71,15 +71,11 @@ impl TryFrom<RawPackage> for Package {
         if r.validity.is_zero() {
             return Err(PackageError::Validity);
         }
-        if let Some(u) = r.uptime_limit {
-            if u.is_zero() || u > r.validity {
-                return Err(PackageError::UptimeLimit);
-            }
+        if r.uptime_limit.is_some_and(|u| u.is_zero() || u > r.validity) {
+            return Err(PackageError::UptimeLimit);
         }
-        if let Some(b) = r.data_cap_bytes {
-            if b < 1_000_000 {
-                return Err(PackageError::DataCap);
-            }
+        if r.data_cap_bytes.is_some_and(|b| b < 1_000_000) {
+            return Err(PackageError::DataCap);
         }
         if !(1..=10).contains(&r.devices) {
             return Err(PackageError::Devices);

@@ -297,7 +297,11 @@ fn malformed_input_is_rejected_without_panic() {
     ];
     for c in cases {
         let r = Envelope::verify(&c, &key(), &router(), NOW, Direction::CloudToRouter);
-        assert!(matches!(r, Err(WireError::Malformed(_))), "{:?} -> {r:?}", String::from_utf8_lossy(&c[..c.len().min(20)]));
+        assert!(
+            matches!(r, Err(WireError::Malformed(_))),
+            "{:?} -> {r:?}",
+            String::from_utf8_lossy(&c[..c.len().min(20)])
+        );
     }
     // A validly signed message whose body breaks the schema (invalid MAC) is malformed, not applied.
     let mut v: Value = serde_json::from_str(&grant_text()).unwrap();

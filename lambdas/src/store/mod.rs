@@ -1,14 +1,20 @@
 //! DynamoDB access: one table, keys and indexes described in `docs/dynamodb.md`.
 
 mod item;
+mod package;
 mod purchase;
+pub mod ratelimit;
 mod router;
 pub mod schema;
+mod session;
 
 use aws_sdk_dynamodb::Client;
 
+pub use package::PackageRecord;
 pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
-pub use router::RouterRecord;
+pub use ratelimit::Slot;
+pub use router::{RouterHealth, RouterRecord};
+pub use session::SessionRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -64,3 +64,59 @@ impl Store {
         }))
     }
 }
+
+/// What a router last reported about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterHealth {
+    pub last_seen: i64,
+    pub version: String,
+    pub uptime_secs: u64,
+    pub active_sessions: u32,
+    pub jobs_waiting: u32,
+}
+
+impl Store {
+    pub async fn record_heartbeat(&self, id: &RouterId, h: &RouterHealth) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(id.as_str())))
+            .key("sk", s(META))
+            .update_expression(
+                "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", n(h.last_seen))
+            .expression_attribute_values(":v", s(&h.version))
+            .expression_attribute_values(":u", n(h.uptime_secs))
+            .expression_attribute_values(":a", n(h.active_sessions))
+            .expression_attribute_values(":j", n(h.jobs_waiting))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    pub async fn get_router_health(&self, id: &RouterId) -> Result<Option<RouterHealth>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(id.as_str())))
+            .key("sk", s(META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        let Some(item) = out.item else { return Ok(None) };
+        let r = Reader::new(&item);
+        let Some(last_seen) = r.opt_i64("last_seen")? else { return Ok(None) };
+        Ok(Some(RouterHealth {
+            last_seen,
+            version: r.str("agent_version")?.to_string(),
+            uptime_secs: r.i64("agent_uptime")?.max(0) as u64,
+            active_sessions: r.i64("active_sessions")?.clamp(0, u32::MAX as i64) as u32,
+            jobs_waiting: r.i64("jobs_waiting")?.clamp(0, u32::MAX as i64) as u32,
+        }))
+    }
+}

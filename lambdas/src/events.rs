@@ -1,0 +1,73 @@
+//! Router events from the shared events queue: each is a message signed by its router.
+
+use hotspot_core::RouterId;
+use hotspot_core::wire::{Direction, Envelope, Payload, WireError};
+
+use crate::store::{RouterHealth, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("rejected: {0}")]
+    Rejected(#[from] WireError),
+    #[error("rejected: message names no known router")]
+    UnknownRouter,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Verifies and applies one router event.
+pub async fn handle_event(store: &Store, body: &[u8], now: i64) -> Result<(), EventError> {
+    // Which router claims to have sent it; its key then decides whether that is true.
+    let claimed: RouterId = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("router_id")?.as_str()?.parse().ok())
+        .ok_or(EventError::UnknownRouter)?;
+    let router = store.get_router(&claimed).await?.ok_or(EventError::UnknownRouter)?;
+    let env = Envelope::verify(body, &router.key, &router.id, now, Direction::RouterToCloud)?;
+    match env.payload {
+        Payload::Applied(a) => {
+            if let (Some(pid), "grant") = (&a.purchase_id, a.job_type.as_str()) {
+                let t = store.mark_active(pid, now).await?;
+                tracing::info!(purchase_id = %pid, router_id = %router.id, online = a.online, state = %t.purchase().state, "grant applied");
+            }
+        }
+        Payload::ApplyFailed(f) => {
+            tracing::error!(alarm = "apply_failed", router_id = %router.id, job_id = %f.job_id, purchase_id = ?f.purchase_id, rejected = f.rejected, error = %f.error, "router could not apply a job");
+        }
+        Payload::SessionStarted(s) => {
+            if let Some(pid) = &s.purchase_id {
+                store.record_session_start(pid, &router.id, s.at).await?;
+            }
+        }
+        Payload::SessionEnded(s) => {
+            if let Some(pid) = &s.purchase_id {
+                store.record_session_end(pid, &router.id, s.at, s.bytes_in, s.bytes_out).await?;
+            }
+        }
+        Payload::Heartbeat(h) => {
+            let health = RouterHealth {
+                last_seen: now,
+                version: h.version,
+                uptime_secs: h.uptime_secs,
+                active_sessions: h.active_sessions,
+                jobs_waiting: h.jobs_waiting,
+            };
+            store.record_heartbeat(&router.id, &health).await?;
+        }
+        other => return Err(EventError::Rejected(WireError::WrongDirection(other.type_name().into()))),
+    }
+    Ok(())
+}
+
+/// Handles an SQS batch; returns the ids of the messages that failed, for the
+/// `batchItemFailures` response, so one bad message does not redeliver the rest.
+pub async fn handle_batch(store: &Store, records: &[(String, String)], now: i64) -> Vec<String> {
+    let mut failed = Vec::new();
+    for (id, body) in records {
+        if let Err(e) = handle_event(store, body.as_bytes(), now).await {
+            tracing::error!(message_id = %id, error = %e, "router event not applied");
+            failed.push(id.clone());
+        }
+    }
+    failed
+}

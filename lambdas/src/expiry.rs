@@ -1,0 +1,36 @@
+//! The expiry sweep: a backstop for the agent's own on-time expiry. Sessions past `expires_at`
+//! get a `revoke` job (idempotent on the router) and leave the live index.
+
+use std::collections::HashMap;
+
+use hotspot_core::MessageId;
+use hotspot_core::wire::{Payload, Revoke};
+
+use crate::jobs::send_job;
+use crate::store::{RouterRecord, Store, StoreError};
+
+pub async fn expire(store: &Store, sqs: &aws_sdk_sqs::Client, now: i64) -> Result<usize, StoreError> {
+    let mut routers: HashMap<String, Option<RouterRecord>> = HashMap::new();
+    let mut revoked = 0;
+    for s in store.list_expired_sessions(now, 200).await? {
+        let key = s.router_id.to_string();
+        if !routers.contains_key(&key) {
+            routers.insert(key.clone(), store.get_router(&s.router_id).await?);
+        }
+        let Some(Some(router)) = routers.get(&key) else {
+            tracing::error!(purchase_id = %s.purchase_id, router_id = %key, "session of an unknown router");
+            continue;
+        };
+        let payload = Payload::Revoke(Revoke { purchase_id: s.purchase_id.clone(), reason: "expired".into() });
+        match send_job(sqs, router, MessageId::derived("revoke", &s.purchase_id), payload, now).await {
+            Ok(_) => {
+                store.mark_session_revoked(&s.purchase_id, now).await?;
+                revoked += 1;
+            }
+            Err(e) => {
+                tracing::error!(purchase_id = %s.purchase_id, error = %e, "revoke not queued; next sweep retries")
+            }
+        }
+    }
+    Ok(revoked)
+}

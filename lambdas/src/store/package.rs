@@ -1,0 +1,92 @@
+//! Packages on sale at a router. Retiring keeps the record: time already sold is honoured.
+
+use hotspot_core::{Package, PackageId, RouterId};
+
+use super::item::{Reader, n, s};
+use super::schema::router_pk;
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRecord {
+    pub package: Package,
+    pub on_sale: bool,
+}
+
+fn package_sk(id: &PackageId) -> String {
+    format!("PKG#{id}")
+}
+
+impl Store {
+    /// Adds or replaces a package and puts it on sale.
+    pub async fn put_package(&self, router: &RouterId, p: &Package, now: i64) -> Result<(), StoreError> {
+        let json = serde_json::to_string(p).map_err(StoreError::dynamo)?;
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(router_pk(router.as_str())))
+            .item("sk", s(package_sk(p.id())))
+            .item("package", s(json))
+            .item("on_sale", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .item("updated_at", n(now))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// Stops selling a package.
+    pub async fn retire_package(&self, router: &RouterId, id: &PackageId, now: i64) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(router.as_str())))
+            .key("sk", s(package_sk(id)))
+            .update_expression("SET on_sale = :f, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) {
+                true => StoreError::NotFound(format!("package {id} at {router}")),
+                false => StoreError::dynamo(e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_package(&self, router: &RouterId, id: &PackageId) -> Result<Option<PackageRecord>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(router.as_str())))
+            .key("sk", s(package_sk(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        out.item.as_ref().map(parse).transpose()
+    }
+
+    /// Every package of a router, on sale or retired, by id.
+    pub async fn list_packages(&self, router: &RouterId) -> Result<Vec<PackageRecord>, StoreError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(router_pk(router.as_str())))
+            .expression_attribute_values(":p", s("PKG#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        out.items.unwrap_or_default().iter().map(parse).collect()
+    }
+}
+
+fn parse(item: &super::item::Item) -> Result<PackageRecord, StoreError> {
+    let r = Reader::new(item);
+    let on_sale = item.get("on_sale").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+    Ok(PackageRecord { package: r.json("package")?, on_sale })
+}

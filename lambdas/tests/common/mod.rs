@@ -1,0 +1,162 @@
+//! A cloud under test: moto DynamoDB + SQS, the Daraja simulator, one or more routers.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore};
+use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig};
+use hotspot_core::reqsig;
+use hotspot_core::wire::{Direction, Envelope, Payload};
+use hotspot_core::{Package, RouterId, RouterKey};
+use lambdas::api::Incoming;
+use lambdas::store::{RouterRecord, Store, schema};
+use serde_json::json;
+use testkit::Moto;
+
+pub struct Cloud {
+    pub moto: Moto,
+    pub store: Store,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sim: DarajaSim,
+    pub daraja: DarajaClient<MemoryTokenStore>,
+}
+
+pub struct TestRouter {
+    pub record: RouterRecord,
+}
+
+pub fn now() -> i64 {
+    hotspot_core::wire::now_unix()
+}
+
+pub fn package(id: &str, price: u32, validity: &str) -> Package {
+    serde_json::from_value(json!({
+        "id": id, "name": format!("{id} pass"), "price": price, "validity": validity, "rate_limit": "2M/5M", "devices": 1
+    }))
+    .unwrap()
+}
+
+pub fn daraja_config(sim: &DarajaSim) -> ClientConfig {
+    let cfg = SimConfig::for_tests();
+    ClientConfig::paybill(
+        Environment::Custom(sim.base_url()),
+        cfg.consumer_key,
+        cfg.consumer_secret,
+        SANDBOX_SHORTCODE,
+        SANDBOX_PASSKEY,
+    )
+}
+
+impl Cloud {
+    pub async fn start() -> Cloud {
+        let moto = Moto::start().await.unwrap();
+        schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
+        let store = Store::new(moto.dynamodb(), "hotspot");
+        let sim = DarajaSim::start(SimConfig::for_tests()).await.unwrap();
+        let daraja = DarajaClient::new(daraja_config(&sim), Arc::new(MemoryTokenStore::new())).unwrap();
+        let sqs = moto.sqs();
+        Cloud { moto, store, sqs, sim, daraja }
+    }
+
+    /// Registers a router with its queue and the three standard packages.
+    pub async fn router(&self, id: &str) -> TestRouter {
+        let id: RouterId = id.parse().unwrap();
+        let queue_url = self.moto.create_fifo_queue(&format!("router-{id}.fifo")).await.unwrap();
+        let record = RouterRecord {
+            id: id.clone(),
+            name: id.to_string(),
+            queue_url,
+            key: RouterKey::generate(),
+            created_at: now(),
+        };
+        self.store.put_router(&record).await.unwrap();
+        for p in [package("1h", 10, "1h"), package("24h", 50, "1d"), package("7d", 250, "1w")] {
+            self.store.put_package(&id, &p, now()).await.unwrap();
+        }
+        TestRouter { record }
+    }
+
+    /// Every job waiting on a router's queue, verified with its key, removed from the queue.
+    pub async fn drain_jobs(&self, r: &TestRouter) -> Vec<Payload> {
+        self.drain_jobs_at(r, now()).await
+    }
+
+    /// As `drain_jobs`, verifying as of `at` (for jobs signed at a simulated later time).
+    pub async fn drain_jobs_at(&self, r: &TestRouter, at: i64) -> Vec<Payload> {
+        let mut out = Vec::new();
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(&r.record.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap()
+                .messages
+                .unwrap_or_default();
+            if got.is_empty() {
+                return out;
+            }
+            for m in got {
+                let env = Envelope::verify(
+                    m.body.as_deref().unwrap().as_bytes(),
+                    &r.record.key,
+                    &r.record.id,
+                    at,
+                    Direction::CloudToRouter,
+                )
+                .unwrap();
+                out.push(env.payload);
+                self.sqs
+                    .delete_message()
+                    .queue_url(&r.record.queue_url)
+                    .receipt_handle(m.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    pub async fn purchase_count(&self) -> usize {
+        let items = self.moto.dynamodb().scan().table_name("hotspot").send().await.unwrap().items.unwrap_or_default();
+        items.iter().filter(|i| i["pk"].as_s().is_ok_and(|k| k.starts_with("PURCHASE#"))).count()
+    }
+}
+
+/// A request as a router's agent would sign it.
+pub struct Signed {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Signed {
+    pub fn new(r: &RouterRecord, method: &'static str, path: &str, body: &[u8]) -> Signed {
+        let t = now();
+        let parts = reqsig::Request { method, path, router: &r.id, body };
+        let sig = reqsig::sign(&r.key, &parts, t);
+        Signed {
+            method,
+            path: path.to_string(),
+            body: body.to_vec(),
+            headers: vec![
+                (reqsig::HEADER_ROUTER.into(), r.id.to_string()),
+                (reqsig::HEADER_TIME.into(), t.to_string()),
+                (reqsig::HEADER_SIGNATURE.into(), sig),
+            ],
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+    }
+
+    pub async fn authenticate(&self, store: &Store) -> Result<RouterRecord, lambdas::api::AuthError> {
+        let header = |n: &str| self.header(n);
+        let inc = Incoming { method: self.method, path: &self.path, header: &header, body: &self.body };
+        lambdas::api::authenticate(store, &inc, now()).await
+    }
+}

@@ -1,0 +1,280 @@
+//! Purchase, status, reconciler, expiry sweep and router events against moto and the Daraja simulator.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Cloud, Signed, daraja_config, now};
+use daraja::DarajaClient;
+use daraja_sim::{CallbackMode, Endpoint, Fault, Scenario};
+use hotspot_core::wire::{Applied, Envelope, Heartbeat, Payload, PaymentFailure};
+use hotspot_core::{MessageId, PurchaseId};
+use lambdas::purchase::{PurchaseCtx, packages, purchase, status};
+use lambdas::reconcile::{ReconcileConfig, reconcile};
+use lambdas::store::PurchaseState;
+use lambdas::token_store::DynamoTokenStore;
+use serde_json::{Value, json};
+
+const CALLBACK: &str = "http://127.0.0.1:9/cb/secret";
+
+fn body(phone: &str, mac: &str, package: &str) -> Vec<u8> {
+    json!({"mac": mac, "ip": "10.5.50.23", "package_id": package, "phone": phone}).to_string().into_bytes()
+}
+
+async fn buy(cloud: &Cloud, r: &common::TestRouter, b: &[u8]) -> (u16, Value) {
+    let ctx = PurchaseCtx { store: &cloud.store, daraja: &cloud.daraja, callback_url: CALLBACK };
+    let reply = purchase(&ctx, &r.record, b, now()).await;
+    (reply.status, reply.body)
+}
+
+fn pid(v: &Value) -> PurchaseId {
+    v["purchase_id"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn purchase_sends_one_push_and_records_pending() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let (status, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "24h")).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["state"], "pending");
+    let p = cloud.store.get_purchase(&pid(&v)).await.unwrap().unwrap();
+    assert!(p.checkout_id.is_some());
+    let pushes = cloud.sim.pushes();
+    assert_eq!(pushes.len(), 1);
+    assert_eq!(pushes[0].amount, 50);
+    assert_eq!(pushes[0].phone, "254712345678");
+    assert_eq!(pushes[0].account_reference, "WiFi 24h");
+    assert!(!pushes[0].callback_url.contains("mpesa"));
+}
+
+#[tokio::test]
+async fn bad_purchase_requests_change_nothing() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (body("0812345678", "DA:A1:19:00:00:01", "1h"), 400, "Kenyan"),
+        (body("0712345678", "FF:FF:FF:FF:FF:FF", "1h"), 400, "multicast"),
+        (body("0712345678", "DA:A1:19:00:00:01", "30d"), 404, "not on sale"),
+        (b"{\"mac\":".to_vec(), 400, "Invalid request"),
+        (vec![b' '; 5000], 413, "over"),
+        (br#"{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h","phone":"0712345678","router_id":"other"}"#.to_vec(), 400, "unknown field"),
+    ];
+    for (b, want_status, want_msg) in cases {
+        let (status, v) = buy(&cloud, &r, &b).await;
+        assert_eq!(status, want_status, "{v}");
+        assert!(v["message"].as_str().unwrap().contains(want_msg), "{v}");
+    }
+    cloud.store.retire_package(&r.record.id, &"1h".parse().unwrap(), now()).await.unwrap();
+    let (status, _) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    assert_eq!(status, 404, "a retired package is not sold");
+    assert_eq!(cloud.purchase_count().await, 0);
+    assert!(cloud.sim.pushes().is_empty());
+}
+
+#[tokio::test]
+async fn rate_limits_per_phone_and_per_device() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    for _ in 0..8 {
+        cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    }
+    assert_eq!(buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await.0, 201);
+    let (status, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:02", "1h")).await;
+    assert_eq!(status, 429, "one push per phone per minute: {v}");
+    assert!(v["retry_after"].as_i64().unwrap() > 0);
+    // The same device tries many numbers: a few attempts per 10 minutes.
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        statuses.push(buy(&cloud, &r, &body(&format!("07000000{i:02}"), "DA:A1:19:00:00:03", "1h")).await.0);
+    }
+    assert_eq!(statuses, vec![201, 201, 201, 201, 201, 429]);
+    assert_eq!(cloud.sim.pushes().len(), 6);
+}
+
+#[tokio::test]
+async fn push_errors_become_failed_or_unknown_never_a_second_push() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    cloud.sim.inject_fault(Endpoint::StkPush, Fault::spike_arrest());
+    let (status, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    assert_eq!(status, 201);
+    assert_eq!(v["state"], "failed");
+    assert_eq!(v["reason"], json!(PaymentFailure::PromptFailed));
+    cloud.sim.inject_fault(Endpoint::StkPush, Fault::service_unavailable());
+    let (_, v) = buy(&cloud, &r, &body("0711111111", "DA:A1:19:00:00:02", "1h")).await;
+    assert_eq!(v["state"], "unknown", "a 5xx may have prompted: flagged, not retried");
+    assert_eq!(cloud.sim.count("/mpesa/stkpush/v1/processrequest"), 2, "exactly one attempt each");
+}
+
+#[tokio::test]
+async fn routers_are_authenticated_and_kept_apart() {
+    let cloud = Cloud::start().await;
+    let a = cloud.router("cafe-01").await;
+    let b = cloud.router("cafe-02").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let (_, v) = buy(&cloud, &a, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let path = format!("/purchases/{}", v["purchase_id"].as_str().unwrap());
+    // Router A reads its own purchase.
+    let req = Signed::new(&a.record, "GET", &path, b"");
+    let who = req.authenticate(&cloud.store).await.unwrap();
+    assert_eq!(status(&cloud.store, &who, &path[11..]).await.status, 200);
+    // Router B, properly signed, cannot see it.
+    let req = Signed::new(&b.record, "GET", &path, b"");
+    let who = req.authenticate(&cloud.store).await.unwrap();
+    assert_eq!(who.id, b.record.id);
+    assert_eq!(status(&cloud.store, &who, &path[11..]).await.status, 404);
+    // Router B cannot pass as A: A's id with B's key fails, as do tampering and unknown routers.
+    let mut forged = Signed::new(&b.record, "GET", &path, b"");
+    forged.headers[0].1 = a.record.id.to_string();
+    assert!(forged.authenticate(&cloud.store).await.is_err());
+    let mut tampered = Signed::new(&a.record, "POST", "/purchases", b"{}");
+    tampered.body = b"{\"x\":1}".to_vec();
+    assert!(tampered.authenticate(&cloud.store).await.is_err());
+    let mut unknown = Signed::new(&a.record, "GET", "/packages", b"");
+    unknown.headers[0].1 = "nobody-here".into();
+    assert_eq!(unknown.authenticate(&cloud.store).await.unwrap_err().reply().status, 401);
+    // Packages on sale, for the portal.
+    let list = packages(&cloud.store, &a.record).await.body;
+    assert_eq!(list["packages"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn lost_callback_is_recovered_by_the_reconciler() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let id = pid(&v);
+    // Too young: the callback gets its minute first.
+    let report = reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, ReconcileConfig::default(), now()).await.unwrap();
+    assert_eq!(report.queried, 0);
+    let report =
+        reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
+    assert_eq!((report.queried, report.paid, report.jobs_sent), (1, 1, 1), "{report:?}");
+    assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Paid);
+    let jobs = cloud.drain_jobs(&r).await;
+    assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
+    assert!(cloud.store.get_session(&id).await.unwrap().is_some());
+    // Running again changes nothing.
+    let again =
+        reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, ReconcileConfig::default(), now() + 120).await.unwrap();
+    assert_eq!(again.queried, 0);
+    assert!(cloud.drain_jobs(&r).await.is_empty());
+}
+
+#[tokio::test]
+async fn reconciler_reports_failures_and_gives_up_as_unknown() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    cloud.sim.push_scenario(Scenario::failed(1032).with_callback(CallbackMode::Never));
+    let (_, cancelled) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    cloud.sim.push_scenario(Scenario::await_phone());
+    let (_, waiting) = buy(&cloud, &r, &body("0722222222", "DA:A1:19:00:00:02", "1h")).await;
+    let cfg = ReconcileConfig { max_tries: 2, ..Default::default() };
+    let first = reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, cfg, now() + 61).await.unwrap();
+    assert_eq!((first.failed, first.still_pending), (1, 1), "{first:?}");
+    let second = reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, cfg, now() + 121).await.unwrap();
+    assert_eq!(second.unknown, 1, "{second:?}");
+    let c = cloud.store.get_purchase(&pid(&cancelled)).await.unwrap().unwrap();
+    assert_eq!((c.state, c.failure), (PurchaseState::Failed, Some(PaymentFailure::Cancelled)));
+    assert_eq!(cloud.store.get_purchase(&pid(&waiting)).await.unwrap().unwrap().state, PurchaseState::Unknown);
+    let jobs = cloud.drain_jobs(&r).await;
+    assert_eq!(jobs.len(), 1, "payment_failed for the cancelled one: {jobs:?}");
+}
+
+#[tokio::test]
+async fn expiry_sweep_sends_one_revoke_per_expired_session() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let id = pid(&v);
+    reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
+    cloud.drain_jobs(&r).await;
+    assert_eq!(lambdas::expiry::expire(&cloud.store, &cloud.sqs, now() + 1800).await.unwrap(), 0, "not yet");
+    assert_eq!(lambdas::expiry::expire(&cloud.store, &cloud.sqs, now() + 3700).await.unwrap(), 1);
+    assert_eq!(lambdas::expiry::expire(&cloud.store, &cloud.sqs, now() + 3800).await.unwrap(), 0, "once");
+    let jobs = cloud.drain_jobs_at(&r, now() + 3700).await;
+    assert!(matches!(&jobs[..], [Payload::Revoke(rv)] if rv.purchase_id == id), "{jobs:?}");
+}
+
+#[tokio::test]
+async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let other = cloud.router("cafe-02").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let id = pid(&v);
+    reconcile(&cloud.store, &cloud.sqs, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
+    let sign = |rec: &lambdas::store::RouterRecord, p: Payload| {
+        Envelope::new(MessageId::generate(), rec.id.clone(), now(), 600, p).sign(&rec.key)
+    };
+    let applied = sign(
+        &r.record,
+        Payload::Applied(Applied {
+            job_id: MessageId::derived("grant", &id),
+            job_type: "grant".into(),
+            purchase_id: Some(id.clone()),
+            online: true,
+        }),
+    );
+    let heartbeat = sign(
+        &r.record,
+        Payload::Heartbeat(Heartbeat {
+            version: "0.1.0".into(),
+            uptime_secs: 60,
+            active_sessions: 1,
+            jobs_waiting: 0,
+            packages: vec![],
+        }),
+    );
+    // cafe-02 claims to be cafe-01: signed with its own key, so verification fails.
+    let mut forged: Value = serde_json::from_str(&sign(
+        &other.record,
+        Payload::Heartbeat(Heartbeat {
+            version: "evil".into(),
+            uptime_secs: 1,
+            active_sessions: 99,
+            jobs_waiting: 0,
+            packages: vec![],
+        }),
+    ))
+    .unwrap();
+    forged["router_id"] = json!("cafe-01");
+    let batch = vec![
+        ("m1".to_string(), applied),
+        ("m2".to_string(), forged.to_string()),
+        ("m3".to_string(), heartbeat),
+        ("m4".to_string(), "not json".to_string()),
+    ];
+    let failed = lambdas::events::handle_batch(&cloud.store, &batch, now()).await;
+    assert_eq!(failed, vec!["m2".to_string(), "m4".to_string()]);
+    assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Active);
+    let health = cloud.store.get_router_health(&r.record.id).await.unwrap().unwrap();
+    assert_eq!((health.version.as_str(), health.active_sessions), ("0.1.0", 1), "the forged heartbeat changed nothing");
+}
+
+#[tokio::test]
+async fn one_daraja_token_is_shared_through_dynamodb() {
+    let cloud = Cloud::start().await;
+    let store = Arc::new(DynamoTokenStore::new(cloud.store.clone()));
+    let clients: Vec<_> =
+        (0..8).map(|_| Arc::new(DarajaClient::new(daraja_config(&cloud.sim), store.clone()).unwrap())).collect();
+    let tasks: Vec<_> = clients
+        .iter()
+        .map(|c| {
+            let c = c.clone();
+            tokio::spawn(async move { c.access_token().await.map(|t| t.secret().to_string()) })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap().unwrap());
+    }
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1, "every instance uses the same token");
+    assert_eq!(cloud.sim.oauth_calls(), 1, "exactly one OAuth call for eight instances");
+}
