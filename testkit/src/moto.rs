@@ -70,7 +70,8 @@ impl Moto {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
                 let req = b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
                 let mut buf = [0u8; 12];
-                if s.write_all(req).await.is_ok() && s.read_exact(&mut buf).await.is_ok() && buf.starts_with(b"HTTP/1.") {
+                if s.write_all(req).await.is_ok() && s.read_exact(&mut buf).await.is_ok() && buf.starts_with(b"HTTP/1.")
+                {
                     return Ok(());
                 }
             }
@@ -134,13 +135,8 @@ impl Moto {
 
     /// Creates a standard queue and returns its URL.
     pub async fn create_queue(&self, name: &str) -> Result<String, HarnessError> {
-        let out = self
-            .sqs()
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| HarnessError::Aws(format!("{e:?}")))?;
+        let out =
+            self.sqs().create_queue().queue_name(name).send().await.map_err(|e| HarnessError::Aws(format!("{e:?}")))?;
         out.queue_url.ok_or_else(|| HarnessError::Aws("create_queue returned no URL".into()))
     }
 }
