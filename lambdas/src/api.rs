@@ -52,7 +52,7 @@ impl AuthError {
 pub struct Incoming<'a> {
     pub method: &'a str,
     pub path: &'a str,
-    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
     pub body: &'a [u8],
 }
 

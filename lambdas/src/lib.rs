@@ -3,11 +3,13 @@
 
 pub mod api;
 pub mod callback;
+pub mod config;
 pub mod deliver;
 pub mod events;
 pub mod expiry;
 pub mod jobs;
 pub mod purchase;
 pub mod reconcile;
+pub mod runtime;
 pub mod store;
 pub mod token_store;

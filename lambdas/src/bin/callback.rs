@@ -1,0 +1,22 @@
+//! `POST /cb/{secret}`: Safaricom's STK callback (public route).
+
+use lambda_http::{Error, Request, service_fn};
+use lambdas::callback::{CallbackCtx, handle};
+use lambdas::runtime::{Cloud, fatal, http_parts, init_logging, raw_response};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging();
+    let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
+    let (_, secret) = lambdas::config::callback_url(&cloud.settings).await.unwrap_or_else(|e| fatal(e));
+    let cloud = &cloud;
+    let secret = secret.as_str();
+    lambda_http::run(service_fn(move |req: Request| async move {
+        let parts = http_parts(req);
+        let path_secret = parts.path.strip_prefix("/cb/").unwrap_or("");
+        let ctx = CallbackCtx { store: &cloud.store, sqs: &cloud.sqs, secret };
+        let reply = handle(&ctx, path_secret, parts.source_ip, &parts.body, hotspot_core::wire::now_unix()).await;
+        Ok::<_, Error>(raw_response(reply.status(), reply.body()))
+    }))
+    .await
+}

@@ -1,0 +1,20 @@
+//! Scheduled each minute: STK query for stale pending purchases, then the outbox sweep.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambdas::reconcile::{ReconcileConfig, reconcile};
+use lambdas::runtime::{Cloud, fatal, init_logging};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging();
+    let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
+    let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
+    let (cloud, daraja) = (&cloud, &daraja);
+    lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
+        let now = hotspot_core::wire::now_unix();
+        let report = reconcile(&cloud.store, &cloud.sqs, daraja, ReconcileConfig::default(), now).await?;
+        tracing::info!(report = ?report, "reconciled");
+        Ok::<_, Error>(serde_json::to_value(report)?)
+    }))
+    .await
+}

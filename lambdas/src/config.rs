@@ -1,0 +1,95 @@
+//! Configuration, read once at cold start. Secrets come from SSM Parameter Store
+//! (SecureString, decrypted) when `NAME_PARAM` holds a parameter name, else from `NAME` itself
+//! (local runs). A missing or bad setting stops the function with a message naming it.
+
+use aws_config::SdkConfig;
+use daraja::{ClientConfig, Environment};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("setting {0} is missing (set {0}, or {0}_PARAM to an SSM parameter name)")]
+    Missing(String),
+    #[error("setting {name} is invalid: {why}")]
+    Invalid { name: String, why: String },
+    #[error("reading SSM parameter {name}: {why}")]
+    Ssm { name: String, why: String },
+}
+
+/// Reads one setting from the environment or SSM.
+pub struct Settings {
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl Settings {
+    pub fn new(sdk: &SdkConfig) -> Self {
+        Settings { ssm: aws_sdk_ssm::Client::new(sdk) }
+    }
+
+    pub async fn optional(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        if let Ok(param) = std::env::var(format!("{name}_PARAM")) {
+            let out = self
+                .ssm
+                .get_parameter()
+                .name(&param)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| ConfigError::Ssm { name: param.clone(), why: format!("{e:?}") })?;
+            let v = out.parameter.and_then(|p| p.value).ok_or_else(|| ConfigError::Missing(name.into()))?;
+            return Ok(Some(v));
+        }
+        Ok(std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub async fn required(&self, name: &str) -> Result<String, ConfigError> {
+        self.optional(name).await?.ok_or_else(|| ConfigError::Missing(name.into()))
+    }
+}
+
+/// The Daraja client's settings.
+pub async fn daraja_config(s: &Settings) -> Result<ClientConfig, ConfigError> {
+    let env = match s.required("DARAJA_ENV").await?.as_str() {
+        "sandbox" => Environment::Sandbox,
+        "production" => Environment::Production,
+        url if url.starts_with("http://") || url.starts_with("https://") => Environment::Custom(url.to_string()),
+        other => {
+            return Err(ConfigError::Invalid {
+                name: "DARAJA_ENV".into(),
+                why: format!("{other:?} is not sandbox, production or a base URL"),
+            });
+        }
+    };
+    let key = s.required("DARAJA_CONSUMER_KEY").await?;
+    let secret = s.required("DARAJA_CONSUMER_SECRET").await?;
+    let passkey = s.required("DARAJA_PASSKEY").await?;
+    let shortcode = s.required("DARAJA_SHORTCODE").await?;
+    Ok(match s.optional("DARAJA_TILL").await? {
+        Some(till) => ClientConfig::buy_goods(env, key, secret, shortcode, till, passkey),
+        None => ClientConfig::paybill(env, key, secret, shortcode, passkey),
+    })
+}
+
+/// The callback URL given to Daraja: `CALLBACK_BASE_URL` + `/cb/` + `CALLBACK_SECRET`.
+/// Safaricom refuses URLs containing "mpesa", so neither part may.
+pub async fn callback_url(s: &Settings) -> Result<(String, String), ConfigError> {
+    let base = s.required("CALLBACK_BASE_URL").await?;
+    let secret = s.required("CALLBACK_SECRET").await?;
+    if secret.len() < 24 || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ConfigError::Invalid {
+            name: "CALLBACK_SECRET".into(),
+            why: "use at least 24 characters of A-Z, a-z, 0-9, '-' and '_'".into(),
+        });
+    }
+    let url = format!("{}/cb/{secret}", base.trim_end_matches('/'));
+    if url.to_ascii_lowercase().contains("mpesa") {
+        return Err(ConfigError::Invalid {
+            name: "CALLBACK_BASE_URL".into(),
+            why: "Safaricom refuses callback URLs containing \"mpesa\"".into(),
+        });
+    }
+    Ok((url, secret))
+}
+
+pub fn table_name() -> Result<String, ConfigError> {
+    std::env::var("TABLE_NAME").ok().filter(|v| !v.is_empty()).ok_or_else(|| ConfigError::Missing("TABLE_NAME".into()))
+}

@@ -1,0 +1,100 @@
+//! What every function binary shares: JSON logs for CloudWatch, AWS clients, HTTP glue.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use daraja::DarajaClient;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::api::Reply;
+use crate::config::{self, ConfigError, Settings};
+use crate::store::Store;
+use crate::token_store::DynamoTokenStore;
+
+/// JSON lines with the current span's fields (the runtime's request id) on each line.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .try_init();
+}
+
+/// The AWS SDK configuration; `AWS_ENDPOINT_URL` points it at moto for local runs.
+pub async fn sdk() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+pub struct Cloud {
+    pub store: Store,
+    pub sqs: aws_sdk_sqs::Client,
+    pub settings: Settings,
+}
+
+impl Cloud {
+    pub async fn from_env() -> Result<Cloud, ConfigError> {
+        let sdk = sdk().await;
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);
+        Ok(Cloud { store, sqs: aws_sdk_sqs::Client::new(&sdk), settings: Settings::new(&sdk) })
+    }
+
+    /// The Daraja client, sharing its token through DynamoDB.
+    pub async fn daraja(&self) -> Result<DarajaClient<DynamoTokenStore>, ConfigError> {
+        let cfg = config::daraja_config(&self.settings).await?;
+        DarajaClient::new(cfg, Arc::new(DynamoTokenStore::new(self.store.clone())))
+            .map_err(|e| ConfigError::Invalid { name: "DARAJA_*".into(), why: e.to_string() })
+    }
+}
+
+/// The parts of an API Gateway HTTP API request our logic needs.
+pub struct HttpParts {
+    pub method: String,
+    pub path: String,
+    pub source_ip: Option<std::net::IpAddr>,
+    pub body: Vec<u8>,
+    pub headers: lambda_http::http::HeaderMap,
+}
+
+pub fn http_parts(req: Request) -> HttpParts {
+    let method = req.method().as_str().to_string();
+    let path = req.raw_http_path().to_string();
+    let source_ip = match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.http.source_ip.as_deref().and_then(|ip| ip.parse().ok())
+        }
+        _ => None,
+    };
+    let headers = req.headers().clone();
+    let body = req.into_body().to_vec();
+    HttpParts { method, path, source_ip, body, headers }
+}
+
+impl HttpParts {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+}
+
+pub fn response(reply: Reply) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(reply.body.to_string()));
+    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(reply.status)
+        .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
+    resp
+}
+
+pub fn raw_response(status: u16, body: String) -> Response<Body> {
+    response(Reply { status, body: serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)) })
+}
+
+/// Stops a function at cold start with a message naming the bad setting.
+pub fn fatal(e: impl std::fmt::Display) -> ! {
+    tracing::error!(error = %e, "configuration error; the function cannot start");
+    eprintln!("configuration error: {e}");
+    std::process::exit(2)
+}

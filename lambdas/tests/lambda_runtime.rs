@@ -1,0 +1,232 @@
+//! The function binaries run through the Lambda runtime API (`cargo lambda watch
+//! --only-lambda-apis`), invoked with real API Gateway HTTP API (v2), SQS and EventBridge event
+//! JSON, against moto and the Daraja simulator: purchase → callback → grant job → router event
+//! → status, plus the scheduled functions.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Cloud, Signed, now};
+use daraja_sim::{CallbackMode, Scenario};
+use hotspot_core::MessageId;
+use hotspot_core::wire::{Applied, Envelope, Payload};
+use serde_json::{Value, json};
+
+const SECRET: &str = "cb-secret-0123456789abcdefghij";
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Runtime {
+    port: u16,
+    http: reqwest::Client,
+    _procs: Vec<Proc>,
+}
+
+async fn wait_port(port: u16) {
+    for _ in 0..600 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nothing listening on {port}");
+}
+
+impl Runtime {
+    async fn start(cloud: &Cloud) -> Runtime {
+        let port = testkit::free_port().unwrap();
+        let cargo_lambda = testkit::venv_bin("cargo-lambda");
+        assert!(cargo_lambda.exists(), "{} missing: run scripts/test.sh to create the venv", cargo_lambda.display());
+        let watch = Command::new(&cargo_lambda)
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts");
+        let mut procs = vec![Proc(watch)];
+        wait_port(port).await;
+        let functions = [
+            ("purchase", env!("CARGO_BIN_EXE_purchase")),
+            ("status", env!("CARGO_BIN_EXE_status")),
+            ("callback", env!("CARGO_BIN_EXE_callback")),
+            ("reconcile", env!("CARGO_BIN_EXE_reconcile")),
+            ("expiry", env!("CARGO_BIN_EXE_expiry")),
+            ("events", env!("CARGO_BIN_EXE_events")),
+        ];
+        let sim_cfg = daraja_sim::SimConfig::for_tests();
+        for (name, exe) in functions {
+            let child = Command::new(exe)
+                .env_clear()
+                .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{name}"))
+                .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+                .env("AWS_ENDPOINT_URL", &cloud.moto.endpoint)
+                .env("AWS_REGION", testkit::Moto::REGION)
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("TABLE_NAME", "hotspot")
+                .env("DARAJA_ENV", cloud.sim.base_url())
+                .env("DARAJA_CONSUMER_KEY", &sim_cfg.consumer_key)
+                .env("DARAJA_CONSUMER_SECRET", &sim_cfg.consumer_secret)
+                .env("DARAJA_SHORTCODE", daraja_sim::SANDBOX_SHORTCODE)
+                .env("DARAJA_PASSKEY", daraja_sim::SANDBOX_PASSKEY)
+                .env("CALLBACK_BASE_URL", "http://127.0.0.1:9")
+                .env("CALLBACK_SECRET", SECRET)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("function starts");
+            procs.push(Proc(child));
+        }
+        // reqwest is built without a default crypto provider (no aws-lc in the tree): install ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Runtime { port, http: reqwest::Client::new(), _procs: procs }
+    }
+
+    async fn invoke(&self, function: &str, event: Value) -> Value {
+        let url = format!("http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations", self.port);
+        let resp =
+            self.http.post(url).body(event.to_string()).timeout(Duration::from_secs(60)).send().await.expect("invoke");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "{function}: HTTP {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{function} answered {text}"))
+    }
+
+    /// An API Gateway HTTP API (payload 2.0) event, as AWS sends it.
+    fn http_event(method: &str, path: &str, headers: &[(String, String)], body: &[u8], source_ip: &str) -> Value {
+        let hdrs: serde_json::Map<String, Value> =
+            headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), json!(v))).collect();
+        json!({
+            "version": "2.0",
+            "routeKey": format!("{method} {path}"),
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": hdrs,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "api-id",
+                "domainName": "id.execute-api.eu-west-1.amazonaws.com",
+                "domainPrefix": "id",
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "test"},
+                "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                "routeKey": format!("{method} {path}"),
+                "stage": "$default",
+                "time": "21/Nov/2026:14:00:00 +0000",
+                "timeEpoch": 1795269600000i64
+            },
+            "body": String::from_utf8_lossy(body),
+            "isBase64Encoded": false
+        })
+    }
+
+    async fn http(
+        &self,
+        function: &str,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> (u16, Value) {
+        let out = self.invoke(function, Self::http_event(method, path, headers, body, "196.201.214.200")).await;
+        let status = out["statusCode"].as_u64().unwrap() as u16;
+        let body = serde_json::from_str(out["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+        (status, body)
+    }
+}
+
+fn scheduled_event() -> Value {
+    json!({
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-21T14:00:00Z", "region": "eu-west-1",
+        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/reconcile"], "detail": {}
+    })
+}
+
+fn sqs_event(messages: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body)| {
+            json!({
+                "messageId": id, "receiptHandle": "rh", "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795269600000",
+                               "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1795269600001"},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:router-events", "awsRegion": "eu-west-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn functions_run_through_the_lambda_runtime_interface() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let rt = Runtime::start(&cloud).await;
+
+    // Purchase, signed by the router.
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let body =
+        json!({"mac": "DA:A1:19:00:00:01", "ip": "10.5.50.23", "package_id": "1h", "phone": "0712345678"}).to_string();
+    let req = Signed::new(&r.record, "POST", "/purchases", body.as_bytes());
+    let (status, v) = rt.http("purchase", "POST", "/purchases", &req.headers, body.as_bytes()).await;
+    assert_eq!(status, 201, "{v}");
+    let id: hotspot_core::PurchaseId = v["purchase_id"].as_str().unwrap().parse().unwrap();
+    // Unsigned: refused.
+    let (status, _) = rt.http("purchase", "POST", "/purchases", &[], body.as_bytes()).await;
+    assert_eq!(status, 401);
+
+    // Safaricom's callback, on the secret path.
+    let checkout = cloud.sim.pushes()[0].checkout_request_id.clone();
+    let cb = format!(
+        r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"m-1","CheckoutRequestID":"{checkout}","ResultCode":0,"ResultDesc":"ok","CallbackMetadata":{{"Item":[{{"Name":"Amount","Value":10.00}},{{"Name":"MpesaReceiptNumber","Value":"NLJ7RT61SV"}},{{"Name":"PhoneNumber","Value":254712345678}}]}}}}}}}}"#
+    );
+    let (status, _) = rt.http("callback", "POST", "/cb/wrong-secret", &[], cb.as_bytes()).await;
+    assert_eq!(status, 404, "bad secret");
+    let (status, ack) = rt.http("callback", "POST", &format!("/cb/{SECRET}"), &[], cb.as_bytes()).await;
+    assert_eq!((status, ack), (200, json!({"ResultCode": 0, "ResultDesc": "Accepted"})));
+    let jobs = cloud.drain_jobs(&r).await;
+    assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
+
+    // The router reports the grant applied, through the SQS-triggered events function.
+    let applied = Envelope::new(
+        MessageId::generate(),
+        r.record.id.clone(),
+        now(),
+        600,
+        Payload::Applied(Applied {
+            job_id: MessageId::derived("grant", &id),
+            job_type: "grant".into(),
+            purchase_id: Some(id.clone()),
+            online: true,
+        }),
+    )
+    .sign(&r.record.key);
+    let out = rt.invoke("events", sqs_event(&[("m-1", applied), ("m-2", "garbage".into())])).await;
+    assert_eq!(out["batchItemFailures"], json!([{"itemIdentifier": "m-2"}]));
+
+    // The agent reads the purchase's state.
+    let path = format!("/purchases/{id}");
+    let req = Signed::new(&r.record, "GET", &path, b"");
+    let (status, v) = rt.http("status", "GET", &path, &req.headers, b"").await;
+    assert_eq!((status, v["state"].as_str()), (200, Some("active")), "{v}");
+
+    // The scheduled functions answer with their reports.
+    let report = rt.invoke("reconcile", scheduled_event()).await;
+    assert_eq!(report["queried"], json!(0), "{report}");
+    let expired = rt.invoke("expiry", scheduled_event()).await;
+    assert_eq!(expired, json!({"revoked": 0}));
+}
