@@ -28,7 +28,7 @@ wait_port() {
 }
 
 MOTO_PORT=$(free_port)
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
+"$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
 PIDS+=($!)
 wait_port "$MOTO_PORT" moto
 

@@ -11,15 +11,16 @@ use crate::config::{self, ConfigError, Settings};
 use crate::store::Store;
 use crate::token_store::DynamoTokenStore;
 
-/// JSON lines with the current span's fields (the runtime's request id) on each line.
+/// JSON lines carrying every enclosing span's fields: the runtime's `requestId` and our
+/// purchase / router ids.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
+        .with_current_span(false)
+        .with_span_list(true)
         .flatten_event(true)
         .with_target(false)
         .try_init();

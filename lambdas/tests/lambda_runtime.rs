@@ -28,6 +28,7 @@ impl Drop for Proc {
 struct Runtime {
     port: u16,
     http: reqwest::Client,
+    logs: std::path::PathBuf,
     _procs: Vec<Proc>,
 }
 
@@ -64,6 +65,8 @@ impl Runtime {
             ("events", env!("CARGO_BIN_EXE_events")),
         ];
         let sim_cfg = daraja_sim::SimConfig::for_tests();
+        let logs = std::env::temp_dir().join(format!("lambda-logs-{port}"));
+        std::fs::create_dir_all(&logs).unwrap();
         for (name, exe) in functions {
             let child = Command::new(exe)
                 .env_clear()
@@ -84,7 +87,7 @@ impl Runtime {
                 .env("CALLBACK_BASE_URL", "http://127.0.0.1:9")
                 .env("CALLBACK_SECRET", SECRET)
                 .env("RUST_LOG", "info")
-                .stdout(Stdio::null())
+                .stdout(std::fs::File::create(logs.join(format!("{name}.log"))).unwrap())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("function starts");
@@ -92,7 +95,15 @@ impl Runtime {
         }
         // reqwest is built without a default crypto provider (no aws-lc in the tree): install ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Runtime { port, http: reqwest::Client::new(), _procs: procs }
+        Runtime { port, http: reqwest::Client::new(), logs, _procs: procs }
+    }
+
+    /// Every log line a function wrote, parsed: each must be a JSON object.
+    fn log_lines(&self, function: &str) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.logs.join(format!("{function}.log"))).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("{function}: not a JSON log line: {l}")))
+            .collect()
     }
 
     async fn invoke(&self, function: &str, event: Value) -> Value {
@@ -229,4 +240,23 @@ async fn functions_run_through_the_lambda_runtime_interface() {
     assert_eq!(report["queried"], json!(0), "{report}");
     let expired = rt.invoke("expiry", scheduled_event()).await;
     assert_eq!(expired, json!({"revoked": 0}));
+
+    // CloudWatch logs: JSON lines; every line logged during an invocation carries the runtime's
+    // request id; phone numbers only masked; no secrets.
+    for f in ["purchase", "callback", "events"] {
+        let lines = rt.log_lines(f);
+        assert!(!lines.is_empty(), "{f} logged nothing");
+        let raw = std::fs::read_to_string(rt.logs.join(format!("{f}.log"))).unwrap();
+        for secret in ["254712345678", "0712345678", SECRET, "sim-consumer-secret", daraja_sim::SANDBOX_PASSKEY] {
+            assert!(!raw.contains(secret), "{f} logged {secret}");
+        }
+        for l in &lines {
+            let spans = l["spans"].as_array().cloned().unwrap_or_default();
+            assert!(spans.iter().any(|s| s["requestId"].is_string()), "{f}: line without a request id: {l}");
+        }
+    }
+    let purchase_log = std::fs::read_to_string(rt.logs.join("purchase.log")).unwrap();
+    assert!(purchase_log.contains("2547****5678"), "the masked phone is logged: {purchase_log}");
+    assert!(purchase_log.contains(id.as_str()), "the purchase id is logged");
+    let _ = std::fs::remove_dir_all(&rt.logs);
 }

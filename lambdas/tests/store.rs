@@ -68,7 +68,7 @@ async fn concurrent_paid_transitions_yield_exactly_one() {
     let (moto, store) = setup().await;
     let np = new_purchase(NOW);
     store.create_purchase(&np).await.unwrap();
-    let tasks: Vec<_> = (0..3)
+    let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
             let id = np.id.clone();
@@ -193,4 +193,13 @@ async fn jobs_are_signed_for_their_router_and_deduplicated() {
     assert_eq!(env.payload, payload());
     let other: RouterId = "cafe-02".parse().unwrap();
     assert!(Envelope::verify(body.as_bytes(), &key, &other, now, Direction::CloudToRouter).is_err());
+}
+
+#[tokio::test]
+async fn the_table_expires_ephemeral_items_by_ttl() {
+    let (moto, _store) = setup().await;
+    let ttl = moto.dynamodb().describe_time_to_live().table_name("hotspot").send().await.unwrap();
+    let d = ttl.time_to_live_description.unwrap();
+    assert_eq!(d.attribute_name.as_deref(), Some("ttl"));
+    assert_eq!(d.time_to_live_status.map(|s| s.as_str().to_string()).as_deref(), Some("ENABLED"));
 }

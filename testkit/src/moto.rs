@@ -34,9 +34,12 @@ impl Moto {
     pub const REGION: &'static str = "eu-west-1";
 
     /// Starts a fresh server on a random free loopback port and waits until it answers.
+    /// It runs through `scripts/moto_server.py`, which serializes DynamoDB requests as real
+    /// DynamoDB's per-item atomicity requires (moto's backend alone has no locks).
     pub async fn start() -> Result<Moto, HarnessError> {
-        let bin = std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| venv_bin("moto_server"));
-        if !bin.exists() {
+        let bin = std::env::var_os("MOTO_PYTHON").map(PathBuf::from).unwrap_or_else(|| venv_bin("python"));
+        let launcher = crate::paths::workspace_root().join("scripts/moto_server.py");
+        if !bin.exists() || !venv_bin("moto_server").exists() {
             return Err(HarnessError::MotoMissing(bin));
         }
         let mut last = String::new();
@@ -45,6 +48,7 @@ impl Moto {
             let port = free_port()?;
             let log = std::env::temp_dir().join(format!("moto-{port}-{}.log", std::process::id()));
             let child = Command::new(&bin)
+                .arg(&launcher)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(&log)?)

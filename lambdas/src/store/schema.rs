@@ -72,5 +72,18 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .send()
         .await
         .map_err(StoreError::dynamo)?;
+    // Rate-limit counters and other ephemeral items carry `ttl` (Unix seconds).
+    db.update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .attribute_name("ttl")
+                .enabled(true)
+                .build()
+                .map_err(StoreError::dynamo)?,
+        )
+        .send()
+        .await
+        .map_err(StoreError::dynamo)?;
     Ok(())
 }
