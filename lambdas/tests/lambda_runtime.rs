@@ -65,6 +65,21 @@ impl Runtime {
             ("events", env!("CARGO_BIN_EXE_events")),
         ];
         let sim_cfg = daraja_sim::SimConfig::for_tests();
+        // Secrets as SecureString parameters, read at cold start (the plain env holds only names).
+        let ssm = aws_sdk_ssm::Client::new(&cloud.moto.sdk_config());
+        for (name, value) in [
+            ("/hotspot/daraja/consumer_secret", sim_cfg.consumer_secret.as_str()),
+            ("/hotspot/daraja/passkey", daraja_sim::SANDBOX_PASSKEY),
+            ("/hotspot/callback_secret", SECRET),
+        ] {
+            ssm.put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                .send()
+                .await
+                .unwrap();
+        }
         let logs = std::env::temp_dir().join(format!("lambda-logs-{port}"));
         std::fs::create_dir_all(&logs).unwrap();
         for (name, exe) in functions {
@@ -81,11 +96,11 @@ impl Runtime {
                 .env("TABLE_NAME", "hotspot")
                 .env("DARAJA_ENV", cloud.sim.base_url())
                 .env("DARAJA_CONSUMER_KEY", &sim_cfg.consumer_key)
-                .env("DARAJA_CONSUMER_SECRET", &sim_cfg.consumer_secret)
+                .env("DARAJA_CONSUMER_SECRET_PARAM", "/hotspot/daraja/consumer_secret")
                 .env("DARAJA_SHORTCODE", daraja_sim::SANDBOX_SHORTCODE)
-                .env("DARAJA_PASSKEY", daraja_sim::SANDBOX_PASSKEY)
+                .env("DARAJA_PASSKEY_PARAM", "/hotspot/daraja/passkey")
                 .env("CALLBACK_BASE_URL", "http://127.0.0.1:9")
-                .env("CALLBACK_SECRET", SECRET)
+                .env("CALLBACK_SECRET_PARAM", "/hotspot/callback_secret")
                 .env("RUST_LOG", "info")
                 .stdout(std::fs::File::create(logs.join(format!("{name}.log"))).unwrap())
                 .stderr(Stdio::null())
@@ -259,4 +274,19 @@ async fn functions_run_through_the_lambda_runtime_interface() {
     assert!(purchase_log.contains("2547****5678"), "the masked phone is logged: {purchase_log}");
     assert!(purchase_log.contains(id.as_str()), "the purchase id is logged");
     let _ = std::fs::remove_dir_all(&rt.logs);
+}
+
+#[test]
+fn a_missing_setting_stops_start_up_naming_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_callback"))
+        .env_clear()
+        .env("AWS_REGION", "eu-west-1")
+        .env("TABLE_NAME", "hotspot")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CALLBACK_BASE_URL"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_purchase")).env_clear().env("AWS_REGION", "eu-west-1").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TABLE_NAME"));
 }
