@@ -1,0 +1,106 @@
+//! What the portal needs from the rest of the agent. The portal's HTTP layer only talks to
+//! this trait, so it is tested with a fake and wired to RouterOS, the journal and the cloud API
+//! in the agent.
+
+use std::future::Future;
+use std::net::Ipv4Addr;
+
+use hotspot_core::wire::PaymentFailure;
+use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+
+/// Who a request comes from, as the router knows it (never as the request claims).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guest {
+    pub ip: Ipv4Addr,
+    pub mac: MacAddr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentifyError {
+    /// The source IP is not in the router's hotspot host table.
+    #[error("this device is not connected to the hotspot")]
+    NotAHost,
+    /// RouterOS could not be asked.
+    #[error("the router is not answering")]
+    RouterUnavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseStarted {
+    pub purchase_id: PurchaseId,
+    /// Daraja's CustomerMessage or our own, for the waiting page.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: i64 },
+    #[error("that package is not on sale")]
+    NoSuchPackage,
+    /// The cloud refused with a message meant for the guest.
+    #[error("{0}")]
+    Refused(String),
+    /// The cloud could not be reached: payment is impossible, vouchers still work.
+    #[error("payments are unavailable right now")]
+    CloudUnavailable,
+}
+
+/// Where a purchase stands, for the waiting page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurchaseProgress {
+    /// Waiting for the guest to answer the M-Pesa prompt.
+    AwaitingPayment,
+    /// Paid; the grant is being applied.
+    Connecting,
+    /// The guest is online.
+    Online { expires_at: i64 },
+    /// Paid and ready, but the guest could not be logged in at once (e.g. their device left and
+    /// came back with another address): opening any page logs them in.
+    Ready { expires_at: i64 },
+    Failed(PaymentFailure),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    /// Unknown id, or a purchase of another device: the same answer for both.
+    #[error("no such purchase")]
+    NotFound,
+    #[error("status unavailable right now")]
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VoucherLoginError {
+    /// Wrong, used up or expired code: one message, so codes cannot be probed.
+    #[error("that voucher code is not valid")]
+    Invalid,
+    #[error("the router is not answering")]
+    RouterUnavailable,
+}
+
+pub trait PortalBackend: Send + Sync + 'static {
+    /// Packages on sale here (from the agent's local copy: works with the cloud unreachable).
+    fn packages(&self) -> impl Future<Output = Vec<Package>> + Send;
+
+    /// The MAC of the device at `ip`, from the router's hotspot host table.
+    fn identify(&self, ip: Ipv4Addr) -> impl Future<Output = Result<MacAddr, IdentifyError>> + Send;
+
+    /// Asks the cloud for an M-Pesa prompt.
+    fn start_purchase(
+        &self,
+        guest: Guest,
+        package: &PackageId,
+        phone: &Msisdn,
+    ) -> impl Future<Output = Result<PurchaseStarted, StartError>> + Send;
+
+    /// A purchase's progress; `NotFound` unless it belongs to `guest`'s MAC.
+    fn purchase_progress(
+        &self,
+        guest: Guest,
+        id: &PurchaseId,
+    ) -> impl Future<Output = Result<PurchaseProgress, StatusError>> + Send;
+
+    /// Logs the guest in with a voucher (a hotspot user the router already holds).
+    fn voucher_login(&self, guest: Guest, code: &VoucherCode) -> impl Future<Output = Result<(), VoucherLoginError>> + Send;
+}

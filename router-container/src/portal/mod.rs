@@ -1,0 +1,5 @@
+//! The captive portal guests see before they are online.
+
+pub mod backend;
+
+pub use backend::*;
