@@ -1,1 +1,165 @@
-//! Scaffold: being written (see the issue).
+//! RouterOS API simulator: speaks the real wire protocol over TCP or TLS and emulates the
+//! hotspot menus the agent uses, with a host table, a simulated clock and fault injection.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use routeros_sim::{SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::default()).await?; // 127.0.0.1, random port
+//! sim.add_host("02:00:00:00:00:01".parse().unwrap(), "10.5.50.10".parse().unwrap());
+//! let addr = sim.addr(); // give this to the client; user "admin", password "" by default
+//! sim.advance_clock(std::time::Duration::from_secs(3600));
+//! let state = sim.state(); // serde-serialisable snapshot
+//! # let _ = (addr, state); Ok(()) }
+//! ```
+
+mod query;
+mod schema;
+mod server;
+mod state;
+mod world;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotspot_core::MacAddr;
+use routeros::codec::Limits;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+
+pub use server::{Faults, Stats};
+pub use state::{BindingState, EndReason, EndedSession, HostState, ItemState, SessionState, SimState, UserState};
+pub use world::{HOTSPOT_SERVER, RosVersion};
+
+#[derive(Clone)]
+pub struct SimConfig {
+    /// Where to listen; defaults to a random loopback port.
+    pub listen: SocketAddr,
+    pub username: String,
+    pub password: String,
+    pub version: RosVersion,
+    pub identity: String,
+    /// Serve API-SSL instead of plain API.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub limits: Limits,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            username: "admin".into(),
+            password: String::new(),
+            version: RosVersion::V7_18,
+            identity: "MikroTik".into(),
+            tls: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Builds a TLS server config from PEM certificate chain and private key.
+pub fn tls_server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::ServerConfig>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("certificate PEM: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("key PEM: {e}"))?;
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(cfg))
+}
+
+/// A running simulator. Dropping it stops accepting and closes sessions.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.shared.kill.send_modify(|(n, r)| {
+            *n += 1;
+            *r = None;
+        });
+    }
+}
+
+impl Simulator {
+    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let world = world::World::new(config.version, &config.identity);
+        let shared = Arc::new(server::Shared::new(world, config.username, config.password, config.limits));
+        let tls = config.tls.map(tokio_rustls::TlsAcceptor::from);
+        let accept = tokio::spawn(server::accept_loop(listener, tls, shared.clone()));
+        Ok(Simulator { addr, shared, accept })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A client (phone) joined the hotspot network with this MAC and IP. Returns the host id.
+    pub fn add_host(&self, mac: MacAddr, ip: Ipv4Addr) -> String {
+        self.shared.world().add_host(mac, ip)
+    }
+
+    /// The client left; its session ends.
+    pub fn remove_host(&self, mac: MacAddr) -> bool {
+        self.shared.world().remove_host(mac)
+    }
+
+    /// Moves the simulated clock; limit-uptime, session-timeout and idle-timeout end sessions.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.world().advance(by);
+    }
+
+    /// Simulated seconds since start.
+    pub fn now_secs(&self) -> u64 {
+        self.shared.world().now()
+    }
+
+    /// Counts traffic on the session of client `ip`; limit-bytes-total ends it. False if no session.
+    pub fn add_traffic(&self, ip: Ipv4Addr, bytes_in: u64, bytes_out: u64) -> bool {
+        self.shared.world().add_traffic(ip, bytes_in, bytes_out)
+    }
+
+    pub fn set_identity(&self, name: &str) {
+        self.shared.world().set_identity(name);
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *self.shared.faults() = faults;
+    }
+
+    pub fn update_faults(&self, f: impl FnOnce(&mut Faults)) {
+        f(&mut self.shared.faults());
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.shared.faults().clone()
+    }
+
+    /// Closes every open API session now, with `!fatal <reason>` first when given (a reboot
+    /// or `/user` change looks like that), or a bare TCP close.
+    pub fn kill_sessions(&self, fatal: Option<&str>) {
+        self.shared.kill.send_modify(|(n, r)| {
+            *n += 1;
+            *r = fatal.map(str::to_string);
+        });
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// Snapshot of every emulated menu, for assertions.
+    pub fn state(&self) -> SimState {
+        self.shared.world().snapshot()
+    }
+}

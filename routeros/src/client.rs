@@ -41,8 +41,18 @@ impl Client {
         let conn = Arc::new(Connection::open(&config).await?);
         let config = Arc::new(config);
         let (tx, rx) = watch::channel(State::Up(conn.clone()));
-        let task = tokio::spawn(supervise(config.clone(), tx, conn));
+        let task = tokio::spawn(supervise(config.clone(), tx, Some(conn)));
         Ok(Client { config, state: rx, _supervisor: Arc::new(SupervisorGuard(task)) })
+    }
+
+    /// Starts without waiting for the router: the session is opened (and re-opened) in the
+    /// background, and calls wait for it up to their timeout. For an agent that boots before
+    /// the router's API is reachable. Must be called inside a tokio runtime.
+    pub fn start(config: Config) -> Client {
+        let config = Arc::new(config);
+        let (tx, rx) = watch::channel(State::Down("not connected yet".into()));
+        let task = tokio::spawn(supervise(config.clone(), tx, None));
+        Client { config, state: rx, _supervisor: Arc::new(SupervisorGuard(task)) }
     }
 
     pub fn config(&self) -> &Config {
@@ -87,15 +97,18 @@ impl Client {
     }
 }
 
-async fn supervise(config: Arc<Config>, tx: watch::Sender<State>, mut conn: Arc<Connection>) {
+async fn supervise(config: Arc<Config>, tx: watch::Sender<State>, mut conn: Option<Arc<Connection>>) {
     loop {
-        let why = tokio::select! {
-            why = conn.closed() => why,
-            _ = tx.closed() => return,
-        };
-        tracing::warn!(addr = %config.addr, %why, "RouterOS session lost; reconnecting");
-        let _ = tx.send(State::Down(why));
-        let mut backoff = config.backoff_min;
+        let mut backoff = Duration::ZERO;
+        if let Some(c) = &conn {
+            let why = tokio::select! {
+                why = c.closed() => why,
+                _ = tx.closed() => return,
+            };
+            tracing::warn!(addr = %config.addr, %why, "RouterOS session lost; reconnecting");
+            let _ = tx.send(State::Down(why));
+            backoff = config.backoff_min;
+        }
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
@@ -103,15 +116,16 @@ async fn supervise(config: Arc<Config>, tx: watch::Sender<State>, mut conn: Arc<
             }
             match Connection::open(&config).await {
                 Ok(c) => {
-                    conn = Arc::new(c);
-                    let _ = tx.send(State::Up(conn.clone()));
-                    tracing::info!(addr = %config.addr, "RouterOS session re-established");
+                    let c = Arc::new(c);
+                    let _ = tx.send(State::Up(c.clone()));
+                    conn = Some(c);
+                    tracing::info!(addr = %config.addr, "RouterOS session established");
                     break;
                 }
                 Err(e) => {
                     tracing::warn!(addr = %config.addr, error = %e, ?backoff, "reconnect failed");
                     let _ = tx.send(State::Down(e.to_string()));
-                    backoff = (backoff * 2).min(config.backoff_max);
+                    backoff = (backoff * 2).clamp(config.backoff_min, config.backoff_max);
                 }
             }
         }

@@ -12,6 +12,9 @@ pub const DEFAULT_MAX_SENTENCE: usize = 8 * 1024 * 1024;
 /// Default cap on words per sentence, so a stream of empty-ish words cannot grow a Vec forever.
 pub const DEFAULT_MAX_WORDS: usize = 64 * 1024;
 
+/// Spare room kept for each read from the transport.
+const READ_CHUNK: usize = 16 * 1024;
+
 /// The largest length the 5-byte form can carry; the protocol has no larger form.
 pub const MAX_ENCODABLE_LEN: usize = u32::MAX as usize;
 
@@ -92,9 +95,7 @@ fn peek_length(buf: &[u8]) -> Result<Length, DecodeError> {
         1 => b0 as usize,
         2 => (((b0 & 0x3F) as usize) << 8) | buf[1] as usize,
         3 => (((b0 & 0x1F) as usize) << 16) | ((buf[1] as usize) << 8) | buf[2] as usize,
-        4 => {
-            (((b0 & 0x0F) as usize) << 24) | ((buf[1] as usize) << 16) | ((buf[2] as usize) << 8) | buf[3] as usize
-        }
+        4 => (((b0 & 0x0F) as usize) << 24) | ((buf[1] as usize) << 16) | ((buf[2] as usize) << 8) | buf[3] as usize,
         _ => u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize,
     };
     Ok(Length::Complete { header, len })
@@ -138,7 +139,11 @@ impl Decoder {
     }
 
     /// Gives the internal buffer so a reader can fill it without an extra copy.
+    /// Keeps some spare capacity so each read can take a useful amount at once.
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
         &mut self.buf
     }
 
@@ -189,6 +194,13 @@ impl Decoder {
             self.sentence_bytes += len;
             self.words.push(word);
         }
+    }
+}
+
+impl Decoder {
+    /// A decoder with the default limits.
+    pub fn default_limits() -> Self {
+        Decoder::new(Limits::default())
     }
 }
 
@@ -292,7 +304,8 @@ mod tests {
 
     #[test]
     fn byte_at_a_time() {
-        let bytes = [encode_sentence(&["!re", "=name=a", "=x="]).unwrap(), encode_sentence(&["!done"]).unwrap()].concat();
+        let bytes =
+            [encode_sentence(&["!re", "=name=a", "=x="]).unwrap(), encode_sentence(&["!done"]).unwrap()].concat();
         let mut d = Decoder::default_limits();
         let mut got = Vec::new();
         for b in bytes {
@@ -302,12 +315,5 @@ mod tests {
             }
         }
         assert_eq!(got, vec![vec!["!re", "=name=a", "=x="], vec!["!done"]]);
-    }
-}
-
-impl Decoder {
-    /// A decoder with the default limits.
-    pub fn default_limits() -> Self {
-        Decoder::new(Limits::default())
     }
 }

@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
-use crate::codec::{Decoder, DecodeError, encode_sentence};
+use crate::codec::{DecodeError, Decoder, encode_sentence};
 use crate::config::Config;
 use crate::error::{Error, Result, Trap, TrapKind};
 use crate::sentence::{Attrs, Command, Reply, ReplyKind};
@@ -299,11 +299,7 @@ fn dispatch(dec: &mut Decoder, shared: &Shared) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn write_loop(
-    mut wr: impl AsyncWrite + Unpin,
-    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
-    shared: Arc<Shared>,
-) {
+async fn write_loop(mut wr: impl AsyncWrite + Unpin, mut rx: mpsc::UnboundedReceiver<Vec<u8>>, shared: Arc<Shared>) {
     let mut batch = Vec::with_capacity(64 * 1024);
     while let Some(first) = rx.recv().await {
         batch.clear();

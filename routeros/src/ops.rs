@@ -81,7 +81,9 @@ impl Row<'_> {
     {
         match self.0.get(k).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|e| Error::Field { field: k, detail: format!("{:?}: {e}", short(v)) }),
+            Some(v) => {
+                v.parse().map(Some).map_err(|e| Error::Field { field: k, detail: format!("{:?}: {e}", short(v)) })
+            }
         }
     }
     fn id(&self) -> Result<ItemId> {
@@ -295,7 +297,9 @@ impl Host {
         let r = Row(a);
         Ok(Host {
             id: r.id()?,
-            mac_address: r.parse("mac-address")?.ok_or(Error::Field { field: "mac-address", detail: "missing".into() })?,
+            mac_address: r
+                .parse("mac-address")?
+                .ok_or(Error::Field { field: "mac-address", detail: "missing".into() })?,
             address: r.parse("address")?.ok_or(Error::Field { field: "address", detail: "missing".into() })?,
             to_address: r.parse("to-address")?,
             server: r.str("server"),
@@ -472,7 +476,8 @@ impl Client {
                 Ok((p.id, Ensured::Updated))
             }
             None => {
-                let resp = self.call(&fields(Command::new(format!("{USER_PROFILE}/add")).attr("name", &spec.name))).await?;
+                let resp =
+                    self.call(&fields(Command::new(format!("{USER_PROFILE}/add")).attr("name", &spec.name))).await?;
                 Ok((ret_id(&resp)?, Ensured::Created))
             }
         }
@@ -558,7 +563,10 @@ impl Client {
 
     pub async fn identity(&self) -> Result<String> {
         let resp = self.call(&Command::new(format!("{IDENTITY}/print"))).await?;
-        resp.rows.first().and_then(|r| r.get("name").cloned()).ok_or(Error::Field { field: "name", detail: "missing".into() })
+        resp.rows
+            .first()
+            .and_then(|r| r.get("name").cloned())
+            .ok_or(Error::Field { field: "name", detail: "missing".into() })
     }
 
     pub async fn set_identity(&self, name: &str) -> Result<()> {

@@ -125,6 +125,10 @@ impl Reply {
                 tag = Some(t.to_string());
             } else if let Some((k, v)) = split_attr(&w) {
                 attrs.insert(k.to_string(), v.to_string());
+            } else if w.starts_with('.') && !matches!(kind, ReplyKind::Fatal(_)) {
+                // API attributes other than .tag (e.g. `.section=1`) are kept under their own name.
+                let (k, v) = w.split_once('=').unwrap_or((w.as_str(), ""));
+                attrs.insert(k.to_string(), v.to_string());
             } else if let ReplyKind::Fatal(reason) = &mut kind {
                 if !reason.is_empty() {
                     reason.push(' ');
@@ -164,6 +168,8 @@ mod tests {
         assert_eq!(f.kind, ReplyKind::Fatal("session terminated on request".into()));
         assert!(Reply::parse(vec!["!bogus".into()]).is_err());
         assert!(Reply::parse(vec!["!re".into(), "junk".into()]).is_err());
+        let r = Reply::parse(vec!["!re".into(), ".section=1".into()]).unwrap();
+        assert_eq!(r.attrs[".section"], "1");
         assert!(Reply::parse(vec![]).is_err());
     }
 }
