@@ -4,5 +4,5 @@
 mod moto;
 mod paths;
 
-pub use moto::{HarnessError, Moto};
+pub use moto::{HarnessError, Moto, sdk_config};
 pub use paths::{free_port, venv_bin, workspace_root};

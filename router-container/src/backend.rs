@@ -1,0 +1,147 @@
+//! The portal's view of the agent: identity from RouterOS, progress from the journal first
+//! (the grant job arrives on SQS), the cloud API second.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hotspot_core::wire::PaymentFailure;
+use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+
+use crate::agent::{Agent, now};
+use crate::cloud::{CloudApi, CloudError};
+use crate::journal::GrantState;
+use crate::portal::{
+    Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStarted, StartError, StatusError, VoucherLoginError,
+};
+
+/// Don't ask the cloud about one purchase more often than this (pages poll every second or two).
+const STATUS_EVERY: Duration = Duration::from_secs(3);
+const STATUS_CACHE_MAX: usize = 1024;
+
+pub struct AgentBackend {
+    agent: Agent,
+    cloud: CloudApi,
+    last_status: Mutex<HashMap<PurchaseId, (Instant, PurchaseProgress)>>,
+}
+
+impl AgentBackend {
+    pub fn new(agent: Agent, cloud: CloudApi) -> Self {
+        AgentBackend { agent, cloud, last_status: Mutex::new(HashMap::new()) }
+    }
+
+    async fn cloud_progress(&self, id: &PurchaseId) -> PurchaseProgress {
+        if let Some((at, p)) = self.last_status.lock().unwrap_or_else(|p| p.into_inner()).get(id)
+            && at.elapsed() < STATUS_EVERY
+        {
+            return p.clone();
+        }
+        let p = match self.cloud.status(id).await {
+            Ok(v) => match v.state.as_str() {
+                "pending" => PurchaseProgress::AwaitingPayment,
+                "paid" | "active" => PurchaseProgress::Connecting,
+                _ => PurchaseProgress::Failed(v.reason.unwrap_or(PaymentFailure::Unknown)),
+            },
+            // Unreachable: keep waiting; the job arrives by SQS when the cloud is back.
+            Err(_) => PurchaseProgress::AwaitingPayment,
+        };
+        let mut cache = self.last_status.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= STATUS_CACHE_MAX {
+            cache.retain(|_, (at, _)| at.elapsed() < STATUS_EVERY);
+            if cache.len() >= STATUS_CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(id.clone(), (Instant::now(), p.clone()));
+        p
+    }
+}
+
+impl PortalBackend for AgentBackend {
+    async fn packages(&self) -> Vec<Package> {
+        self.agent.journal.packages().unwrap_or_default()
+    }
+
+    async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
+        match self.agent.router.client().find_host_by_ip(ip).await {
+            Ok(Some(h)) => Ok(h.mac_address),
+            Ok(None) => Err(IdentifyError::NotAHost),
+            Err(_) => Err(IdentifyError::RouterUnavailable),
+        }
+    }
+
+    async fn start_purchase(&self, guest: Guest, package: &PackageId, phone: &Msisdn) -> Result<PurchaseStarted, StartError> {
+        match self.cloud.purchase(guest.mac, guest.ip, package, phone).await {
+            Ok(v) => {
+                let t = now();
+                let _ = self.agent.journal.record_purchase(&v.purchase_id, guest.mac, t);
+                if let Some(reason) = v.reason.filter(|_| v.state != "pending") {
+                    let _ = self.agent.journal.record_payment_failure(&v.purchase_id, reason, None, t);
+                }
+                let message = v.customer_message.or(v.message).unwrap_or_default();
+                tracing::info!(purchase_id = %v.purchase_id, phone = %phone.masked(), "purchase started");
+                Ok(PurchaseStarted { purchase_id: v.purchase_id, message })
+            }
+            Err(CloudError::Http { status: 429, retry_after, .. }) => {
+                Err(StartError::RateLimited { retry_after_secs: retry_after.unwrap_or(60) })
+            }
+            Err(CloudError::Http { status: 404, .. }) => Err(StartError::NoSuchPackage),
+            Err(CloudError::Http { message, .. }) => Err(StartError::Refused(message)),
+            Err(e) => {
+                tracing::warn!(error = %e, "purchase not started: cloud unavailable");
+                Err(StartError::CloudUnavailable)
+            }
+        }
+    }
+
+    async fn purchase_progress(&self, guest: Guest, id: &PurchaseId) -> Result<PurchaseProgress, StatusError> {
+        let j = &self.agent.journal;
+        match j.purchase_mac(id) {
+            Ok(Some(mac)) if mac == guest.mac => {}
+            Ok(_) => return Err(StatusError::NotFound),
+            Err(_) => return Err(StatusError::Unavailable),
+        }
+        if let Ok(Some(g)) = j.grant(id) {
+            return Ok(match g.state {
+                GrantState::Pending => PurchaseProgress::Connecting,
+                GrantState::Active if g.online => PurchaseProgress::Online { expires_at: g.expires_at },
+                GrantState::Active => {
+                    // Paid while away, or on another address: log in now, from this request.
+                    match self.agent.router.login(&g.username, &g.password, guest.mac, Some(guest.ip)).await {
+                        Ok(true) => {
+                            let _ = j.set_grant_state(id, GrantState::Active, Some(true), now());
+                            PurchaseProgress::Online { expires_at: g.expires_at }
+                        }
+                        _ => PurchaseProgress::Ready { expires_at: g.expires_at },
+                    }
+                }
+                GrantState::Ended => PurchaseProgress::Failed(PaymentFailure::Expired),
+            });
+        }
+        if let Ok(Some(reason)) = j.payment_failure(id) {
+            return Ok(PurchaseProgress::Failed(reason));
+        }
+        Ok(self.cloud_progress(id).await)
+    }
+
+    async fn voucher_login(&self, guest: Guest, code: &VoucherCode) -> Result<(), VoucherLoginError> {
+        if let Ok(Some(v)) = self.agent.journal.voucher(code)
+            && v.ended
+        {
+            return Err(VoucherLoginError::Invalid);
+        }
+        match self.agent.router.login(code.as_str(), code.as_str(), guest.mac, Some(guest.ip)).await {
+            Ok(true) => {
+                if let Ok(Some(_)) = self.agent.journal.voucher_used(code, now()) {
+                    self.agent.expiry_wake.notify_one();
+                }
+                tracing::info!(voucher = %code.grouped(), "voucher login");
+                Ok(())
+            }
+            Ok(false) => Err(VoucherLoginError::RouterUnavailable),
+            Err(routeros::Error::Trap(_)) => Err(VoucherLoginError::Invalid),
+            Err(_) => Err(VoucherLoginError::RouterUnavailable),
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! English and Swahili text for the portal.
+
+use hotspot_core::wire::PaymentFailure;
+use hotspot_core::{MsisdnError, VoucherError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Sw,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Sw => "sw",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Sw,
+            Lang::Sw => Lang::En,
+        }
+    }
+
+    /// The toggle's label, written in the language it switches to.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Sw => "Kiswahili",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "sw" => Some(Lang::Sw),
+            _ => None,
+        }
+    }
+
+    /// `?lang=` wins; then the best of `sw`/`en` in Accept-Language; then English.
+    pub fn choose(param: Option<&str>, accept_language: Option<&str>) -> Lang {
+        if let Some(l) = param.and_then(Lang::from_code) {
+            return l;
+        }
+        let Some(header) = accept_language else {
+            return Lang::En;
+        };
+        let mut best: Option<(u16, Lang)> = None;
+        for item in header.split(',').take(32) {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim();
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(lang) = Lang::from_code(primary) else {
+                continue;
+            };
+            let mut q = 1000u16;
+            for p in parts {
+                if let Some(v) = p.trim().strip_prefix("q=") {
+                    q = parse_q(v).unwrap_or(0);
+                }
+            }
+            if q > 0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::En)
+    }
+
+    pub fn t(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Sw => &SW,
+        }
+    }
+}
+
+/// A q-value in thousandths: `1`, `0.8`, `0.125`.
+fn parse_q(v: &str) -> Option<u16> {
+    let v = v.trim();
+    if v.len() > 5 {
+        return None;
+    }
+    let (w, f) = v.split_once('.').unwrap_or((v, ""));
+    if !(w == "0" || w == "1") || !f.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut frac = 0u16;
+    for (i, b) in f.bytes().chain(std::iter::repeat(b'0')).take(3).enumerate() {
+        frac += u16::from(b - b'0') * [100, 10, 1][i];
+    }
+    Some((if w == "1" { 1000 } else { frac }).min(1000))
+}
+
+pub struct Texts {
+    pub welcome: &'static str,
+    pub choose_package: &'static str,
+    pub no_packages: &'static str,
+    pub valid_for: &'static str,
+    pub speed: &'static str,
+    pub data: &'static str,
+    pub devices: &'static str,
+    pub pay_heading: &'static str,
+    pub phone_label: &'static str,
+    pub pay_button: &'static str,
+    pub pay_hint: &'static str,
+    pub voucher_heading: &'static str,
+    pub voucher_label: &'static str,
+    pub voucher_button: &'static str,
+    pub choose_a_package: &'static str,
+    pub no_such_package: &'static str,
+    pub cloud_unavailable: &'static str,
+    pub voucher_invalid: &'static str,
+    pub voucher_ok: &'static str,
+    pub too_many_attempts: &'static str,
+    pub check_phone_title: &'static str,
+    pub check_phone_body: &'static str,
+    pub connecting_title: &'static str,
+    pub connecting_body: &'static str,
+    pub online_title: &'static str,
+    pub online_body: &'static str,
+    pub ready_title: &'static str,
+    pub ready_body: &'static str,
+    pub forwarding: &'static str,
+    pub continue_link: &'static str,
+    pub time_left: &'static str,
+    pub failed_title: &'static str,
+    pub try_again: &'static str,
+    pub status_unavailable: &'static str,
+    pub not_a_host_title: &'static str,
+    pub not_a_host_body: &'static str,
+    pub spoofed_title: &'static str,
+    pub spoofed_body: &'static str,
+    pub router_unavailable_title: &'static str,
+    pub router_unavailable_body: &'static str,
+    pub ipv6_title: &'static str,
+    pub ipv6_body: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_body: &'static str,
+    pub method_title: &'static str,
+    pub method_body: &'static str,
+    pub bad_request_title: &'static str,
+    pub bad_request_body: &'static str,
+    pub csrf_title: &'static str,
+    pub csrf_body: &'static str,
+    pub too_large_title: &'static str,
+    pub too_large_body: &'static str,
+    pub slow_down_title: &'static str,
+    pub slow_down_body: &'static str,
+    pub back_to_start: &'static str,
+    pub error_title: &'static str,
+    pub error_body: &'static str,
+}
+
+pub static EN: Texts = Texts {
+    welcome: "Welcome to",
+    choose_package: "Choose a package",
+    no_packages: "No packages are on sale right now. Ask staff for help.",
+    valid_for: "Valid for",
+    speed: "Speed up to",
+    data: "Data",
+    devices: "devices",
+    pay_heading: "Pay with M-Pesa",
+    phone_label: "M-Pesa phone number",
+    pay_button: "Pay with M-Pesa",
+    pay_hint: "You will get a prompt on this phone. Enter your M-Pesa PIN to pay.",
+    voucher_heading: "Have a voucher?",
+    voucher_label: "Voucher code",
+    voucher_button: "Connect",
+    choose_a_package: "Choose a package first.",
+    no_such_package: "That package is not on sale. Choose another one.",
+    cloud_unavailable: "M-Pesa payments are unavailable right now. If you have a voucher, enter it below.",
+    voucher_invalid: "That voucher code is not valid.",
+    voucher_ok: "Voucher accepted",
+    too_many_attempts: "Too many attempts. Try again in",
+    check_phone_title: "Check your phone",
+    check_phone_body: "An M-Pesa prompt has been sent to your phone. Enter your M-Pesa PIN to pay.",
+    connecting_title: "Payment received",
+    connecting_body: "Connecting you to the internet\u{2026}",
+    online_title: "You are online",
+    online_body: "Enjoy the internet.",
+    ready_title: "You are ready",
+    ready_body: "Your package is ready. Open any website to get online.",
+    forwarding: "Taking you to where you were going\u{2026}",
+    continue_link: "Continue",
+    time_left: "Time left",
+    failed_title: "Payment not completed",
+    try_again: "Try again",
+    status_unavailable: "We cannot check the payment right now. This page will try again.",
+    not_a_host_title: "Device not recognised",
+    not_a_host_body: "This device is not connected to the hotspot. Join the WiFi network, then open any website.",
+    spoofed_title: "Device not recognised",
+    spoofed_body: "The device details in this link do not match this device (spoofed MAC or IP address), so nothing can \
+                   be offered. Open any website to start again.",
+    router_unavailable_title: "Please wait",
+    router_unavailable_body: "The router is not answering. Wait a moment and try again.",
+    ipv6_title: "IPv4 needed",
+    ipv6_body: "This page works over IPv4 only. Reconnect to the WiFi network and open any website.",
+    not_found_title: "Page not found",
+    not_found_body: "There is nothing here.",
+    method_title: "Not allowed",
+    method_body: "This page cannot be used that way.",
+    bad_request_title: "Bad request",
+    bad_request_body: "The request could not be understood.",
+    csrf_title: "Form expired",
+    csrf_body: "This form has expired or did not come from this page. Go back to the start and try again.",
+    too_large_title: "Too large",
+    too_large_body: "The request is too large.",
+    slow_down_title: "Slow down",
+    slow_down_body: "Too many requests. Try again in",
+    back_to_start: "Back to the start",
+    error_title: "Something went wrong",
+    error_body: "Try again in a moment.",
+};
+
+pub static SW: Texts = Texts {
+    welcome: "Karibu",
+    choose_package: "Chagua kifurushi",
+    no_packages: "Hakuna vifurushi vinavyouzwa kwa sasa. Omba msaada kwa mhudumu.",
+    valid_for: "Muda",
+    speed: "Kasi hadi",
+    data: "Data",
+    devices: "vifaa",
+    pay_heading: "Lipa kwa M-Pesa",
+    phone_label: "Nambari ya simu ya M-Pesa",
+    pay_button: "Lipa kwa M-Pesa",
+    pay_hint: "Utapata ombi kwenye simu hii. Weka PIN yako ya M-Pesa ili kulipa.",
+    voucher_heading: "Una vocha?",
+    voucher_label: "Nambari ya vocha",
+    voucher_button: "Unganisha",
+    choose_a_package: "Chagua kifurushi kwanza.",
+    no_such_package: "Kifurushi hicho hakiuzwi. Chagua kingine.",
+    cloud_unavailable: "Malipo ya M-Pesa hayapatikani kwa sasa. Ikiwa una vocha, iweke hapa chini.",
+    voucher_invalid: "Nambari hiyo ya vocha si sahihi.",
+    voucher_ok: "Vocha imekubaliwa",
+    too_many_attempts: "Majaribio mengi mno. Jaribu tena baada ya",
+    check_phone_title: "Angalia simu yako",
+    check_phone_body: "Ombi la M-Pesa limetumwa kwenye simu yako. Weka PIN yako ya M-Pesa ili kulipa.",
+    connecting_title: "Malipo yamepokelewa",
+    connecting_body: "Tunakuunganisha kwenye intaneti\u{2026}",
+    online_title: "Umeunganishwa",
+    online_body: "Furahia intaneti.",
+    ready_title: "Uko tayari",
+    ready_body: "Kifurushi chako kiko tayari. Fungua tovuti yoyote ili uunganishwe.",
+    forwarding: "Tunakupeleka ulipokuwa ukienda\u{2026}",
+    continue_link: "Endelea",
+    time_left: "Muda uliobaki",
+    failed_title: "Malipo hayakukamilika",
+    try_again: "Jaribu tena",
+    status_unavailable: "Hatuwezi kuangalia malipo kwa sasa. Ukurasa huu utajaribu tena.",
+    not_a_host_title: "Kifaa hakitambuliwi",
+    not_a_host_body: "Kifaa hiki hakijaunganishwa kwenye hotspot. Jiunge na mtandao wa WiFi, kisha ufungue tovuti yoyote.",
+    spoofed_title: "Kifaa hakitambuliwi",
+    spoofed_body: "Taarifa za kifaa kwenye kiungo hiki hazilingani na kifaa hiki (anwani ya MAC au IP iliyoghushiwa), kwa \
+                   hivyo hakuna kinachoweza kutolewa. Fungua tovuti yoyote ili kuanza upya.",
+    router_unavailable_title: "Tafadhali subiri",
+    router_unavailable_body: "Ruta haijibu. Subiri kidogo kisha ujaribu tena.",
+    ipv6_title: "IPv4 inahitajika",
+    ipv6_body: "Ukurasa huu unafanya kazi kwa IPv4 pekee. Unganisha tena kwenye WiFi kisha ufungue tovuti yoyote.",
+    not_found_title: "Ukurasa haupatikani",
+    not_found_body: "Hakuna kitu hapa.",
+    method_title: "Hairuhusiwi",
+    method_body: "Ukurasa huu hauwezi kutumiwa hivyo.",
+    bad_request_title: "Ombi baya",
+    bad_request_body: "Ombi halikueleweka.",
+    csrf_title: "Fomu imepitwa na wakati",
+    csrf_body: "Fomu hii imepitwa na wakati au haikutoka kwenye ukurasa huu. Rudi mwanzo ujaribu tena.",
+    too_large_title: "Kubwa mno",
+    too_large_body: "Ombi ni kubwa mno.",
+    slow_down_title: "Punguza kasi",
+    slow_down_body: "Maombi mengi mno. Jaribu tena baada ya",
+    back_to_start: "Rudi mwanzo",
+    error_title: "Hitilafu imetokea",
+    error_body: "Jaribu tena baada ya muda mfupi.",
+};
+
+/// Why a payment failed, in words a guest can act on.
+pub fn payment_failure(lang: Lang, f: PaymentFailure) -> &'static str {
+    match lang {
+        Lang::En => f.guest_message(),
+        Lang::Sw => match f {
+            PaymentFailure::Cancelled => "Ulighairi ombi la M-Pesa.",
+            PaymentFailure::InsufficientFunds => "Salio lako la M-Pesa halikutosha.",
+            PaymentFailure::PhoneUnreachable => "Hatukuweza kufikia simu yako. Hakikisha imewashwa na ina mtandao.",
+            PaymentFailure::WrongPin => "PIN ya M-Pesa uliyoweka si sahihi.",
+            PaymentFailure::Expired => "Muda wa ombi la M-Pesa uliisha kabla hujajibu.",
+            PaymentFailure::PromptFailed => "Ombi la M-Pesa halikuweza kuonyeshwa kwenye simu yako.",
+            PaymentFailure::TooSoon => {
+                "Malipo ya kiasi hicho hicho yamefanywa sasa hivi. Subiri dakika 2 kisha ujaribu tena."
+            }
+            PaymentFailure::AmountMismatch => "Kiasi kilicholipwa hakilingani na kifurushi. Omba msaada kwa mhudumu.",
+            PaymentFailure::Unknown => "Hatukuweza kuthibitisha malipo. Omba msaada kwa mhudumu.",
+            PaymentFailure::Other => "Malipo hayakufanikiwa.",
+        },
+    }
+}
+
+fn sentence(s: String) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => s,
+    }
+}
+
+pub fn msisdn_error(lang: Lang, e: &MsisdnError) -> String {
+    match lang {
+        Lang::En => sentence(e.to_string()),
+        Lang::Sw => match e {
+            MsisdnError::Empty => "Weka nambari ya simu.".to_string(),
+            MsisdnError::BadChar => "Nambari ya simu inaweza kuwa na tarakimu, nafasi na '+' mwanzoni tu.".to_string(),
+            MsisdnError::Length(n) => format!(
+                "Nambari ya simu ina idadi isiyo sahihi ya tarakimu ({n}): tumia 07XXXXXXXX, 01XXXXXXXX au 2547XXXXXXXX."
+            ),
+            MsisdnError::Prefix => "Si nambari ya simu ya Kenya: lazima ianze na 07, 01, 2547 au 2541.".to_string(),
+        },
+    }
+}
+
+pub fn voucher_error(lang: Lang, e: &VoucherError) -> String {
+    match lang {
+        Lang::En => sentence(e.to_string()),
+        Lang::Sw => match e {
+            VoucherError::Length(n) => format!("Nambari ya vocha lazima iwe na herufi 6 hadi 16 (umeweka {n})."),
+            VoucherError::Ambiguous(c) => {
+                format!("Nambari za vocha hazina {c:?}: angalia karatasi (0/O, 1/I/L hazitumiki).")
+            }
+            VoucherError::BadChar(c) => format!("Nambari ya vocha ina alama isiyo herufi wala tarakimu: {c:?}."),
+        },
+    }
+}
+
+/// `1 hour 30 minutes` / `saa 1 dakika 30`: the two largest units.
+pub fn duration(lang: Lang, secs: u64) -> String {
+    const UNITS: [(u64, &str, &str, &str, &str); 5] = [
+        (604_800, "week", "weeks", "wiki", "wiki"),
+        (86_400, "day", "days", "siku", "siku"),
+        (3_600, "hour", "hours", "saa", "saa"),
+        (60, "minute", "minutes", "dakika", "dakika"),
+        (1, "second", "seconds", "sekunde", "sekunde"),
+    ];
+    let mut parts = Vec::new();
+    let mut left = secs;
+    for (size, one, many, sw_one, sw_many) in UNITS {
+        let n = left / size;
+        left %= size;
+        if n == 0 {
+            continue;
+        }
+        parts.push(match lang {
+            Lang::En => format!("{n} {}", if n == 1 { one } else { many }),
+            Lang::Sw => format!("{} {n}", if n == 1 { sw_one } else { sw_many }),
+        });
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        return match lang {
+            Lang::En => "0 seconds".to_string(),
+            Lang::Sw => "sekunde 0".to_string(),
+        };
+    }
+    parts.join(" ")
+}
+
+/// A download speed from bits per second: `5 Mbps`, `512 kbps`.
+pub fn speed(bps: u64) -> String {
+    if bps >= 1_000_000 {
+        let tenths = bps / 100_000;
+        if tenths % 10 == 0 { format!("{} Mbps", tenths / 10) } else { format!("{}.{} Mbps", tenths / 10, tenths % 10) }
+    } else if bps >= 1_000 {
+        format!("{} kbps", bps / 1_000)
+    } else {
+        format!("{bps} bps")
+    }
+}
+
+/// A data cap: `500 MB`, `1.5 GB`.
+pub fn bytes(n: u64) -> String {
+    if n >= 1_000_000_000 {
+        let tenths = n / 100_000_000;
+        if tenths % 10 == 0 { format!("{} GB", tenths / 10) } else { format!("{}.{} GB", tenths / 10, tenths % 10) }
+    } else {
+        format!("{} MB", n / 1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choosing_a_language() {
+        assert_eq!(Lang::choose(Some("sw"), Some("en")), Lang::Sw);
+        assert_eq!(Lang::choose(Some("EN"), Some("sw")), Lang::En);
+        assert_eq!(Lang::choose(Some("fr"), Some("sw-KE,en;q=0.5")), Lang::Sw);
+        assert_eq!(Lang::choose(None, Some("en-GB,sw;q=0.9")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("fr,sw;q=0.3,en;q=0.2")), Lang::Sw);
+        assert_eq!(Lang::choose(None, Some("sw;q=0,en;q=0.1")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("fr")), Lang::En);
+        assert_eq!(Lang::choose(None, Some(";;,q=,sw;q=9.99;q=")), Lang::En);
+        assert_eq!(Lang::choose(None, None), Lang::En);
+    }
+
+    #[test]
+    fn q_values() {
+        assert_eq!(parse_q("1"), Some(1000));
+        assert_eq!(parse_q("0.8"), Some(800));
+        assert_eq!(parse_q("0.125"), Some(125));
+        assert_eq!(parse_q("2"), None);
+        assert_eq!(parse_q("0.x"), None);
+    }
+
+    #[test]
+    fn every_failure_has_swahili() {
+        use PaymentFailure::*;
+        for f in [Cancelled, InsufficientFunds, PhoneUnreachable, WrongPin, Expired, PromptFailed, TooSoon, AmountMismatch, Unknown, Other] {
+            assert_ne!(payment_failure(Lang::Sw, f), payment_failure(Lang::En, f));
+        }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(duration(Lang::En, 3600), "1 hour");
+        assert_eq!(duration(Lang::En, 5400), "1 hour 30 minutes");
+        assert_eq!(duration(Lang::Sw, 7 * 86_400), "wiki 1");
+        assert_eq!(duration(Lang::Sw, 2 * 86_400 + 3 * 3600 + 5), "siku 2 saa 3");
+        assert_eq!(duration(Lang::En, 0), "0 seconds");
+        assert_eq!(speed(5_000_000), "5 Mbps");
+        assert_eq!(speed(2_500_000), "2.5 Mbps");
+        assert_eq!(speed(512_000), "512 kbps");
+        assert_eq!(bytes(1_500_000_000), "1.5 GB");
+        assert_eq!(bytes(500_000_000), "500 MB");
+    }
+
+    #[test]
+    fn error_text() {
+        assert!(msisdn_error(Lang::En, &MsisdnError::Prefix).starts_with("Not a Kenyan mobile number"));
+        assert!(msisdn_error(Lang::Sw, &MsisdnError::Length(3)).contains("(3)"));
+        assert!(voucher_error(Lang::Sw, &VoucherError::Length(3)).contains("(umeweka 3)"));
+    }
+}

@@ -1,0 +1,251 @@
+//! Server-rendered pages: mobile-first, inline CSS, no external assets. Every dynamic value goes
+//! through [`esc::html`]; only markup built here is written unescaped.
+
+use std::fmt::Write;
+
+use hotspot_core::{Package, PurchaseId};
+
+use super::escape as esc;
+use super::i18n::{self, Lang};
+
+const CSS: &str = "*{box-sizing:border-box}\
+body{margin:0;font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#f3f5f7;color:#1c2430}\
+main{max-width:30rem;margin:0 auto;padding:1rem}\
+header{display:flex;justify-content:space-between;align-items:center;gap:.5rem}\
+h1{font-size:1.35rem;margin:.4rem 0}h2{font-size:1.1rem;margin:0 0 .6rem}\
+.card{background:#fff;border-radius:12px;padding:1rem;margin:.8rem 0;box-shadow:0 1px 3px #0002}\
+label{display:block;font-weight:600;margin:.6rem 0 .3rem}\
+.pk{display:flex;gap:.7rem;align-items:flex-start;padding:.7rem;border:2px solid #dde3ea;border-radius:10px;\
+margin:.5rem 0;font-weight:400;cursor:pointer}\
+.pk:has(input:checked){border-color:#1a9e3f;background:#effaf2}\
+.pk b{display:block}.pk small{color:#5a6573}\
+.price{font-weight:700;color:#1a9e3f;white-space:nowrap;margin-left:auto}\
+input[type=tel],input[type=text]{width:100%;font-size:1.1rem;padding:.7rem;border:1px solid #b8c2cc;border-radius:8px}\
+button,.btn{display:block;width:100%;margin-top:.8rem;padding:.8rem;font-size:1.05rem;font-weight:700;border:0;\
+border-radius:8px;background:#1a9e3f;color:#fff;text-align:center;text-decoration:none}\
+.alt{background:#34495e}\
+.err{background:#fdecea;color:#8a1c12;border-radius:8px;padding:.7rem;margin:.6rem 0}\
+.note{color:#5a6573;font-size:.9rem}.lang{font-size:.9rem;color:#1a5fb4}.c{text-align:center}\
+.spin{width:2.5rem;height:2.5rem;border:4px solid #dde3ea;border-top-color:#1a9e3f;border-radius:50%;\
+animation:s 1s linear infinite;margin:1rem auto}@keyframes s{to{transform:rotate(360deg)}}\
+[hidden]{display:none!important}";
+
+/// Polls the status API and updates the waiting page in place. Reads everything it needs from
+/// `data-` attributes (already escaped by the server), so no value is interpolated into code.
+const WAIT_JS: &str = "(function(){var w=document.getElementById('w');if(!w||!window.XMLHttpRequest)return;\
+var id=w.getAttribute('data-id'),lang=w.getAttribute('data-lang'),dst=w.getAttribute('data-dst');\
+function $(i){return document.getElementById(i)}\
+function later(ms){setTimeout(poll,ms)}\
+function poll(){var x=new XMLHttpRequest();\
+x.open('GET','/api/status/'+encodeURIComponent(id)+'?lang='+encodeURIComponent(lang));x.timeout=8000;\
+x.onload=function(){var r;try{r=JSON.parse(x.responseText)}catch(e){return later(3000)}\
+if(!r||!r.state)return later(3000);\
+if(r.title)$('t').textContent=r.title;if(r.message)$('m').textContent=r.message;\
+if(r.state==='online'||r.state==='ready'){$('spin').hidden=true;if(dst){$('go').hidden=false;\
+setTimeout(function(){location.replace(dst)},1500)}return}\
+if(r.state==='failed'||r.state==='not_found'||r.state==='not_a_host'){$('spin').hidden=true;$('retry').hidden=false;return}\
+later(1500)};x.onerror=x.ontimeout=function(){later(3000)};x.send()}\
+later(1500)})();";
+
+/// What every page shares: language and the toggle's target.
+pub struct Chrome<'a> {
+    pub lang: Lang,
+    /// Same page in the other language (a local path; escaped here).
+    pub toggle_href: &'a str,
+}
+
+fn layout(c: &Chrome<'_>, title: &str, head_extra: &str, body: &str) -> String {
+    let mut out = String::with_capacity(4096 + body.len());
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta name=\"referrer\" content=\"no-referrer\"><title>{title}</title>{head_extra}<style>{CSS}</style></head>\
+<body><main><header><h1 id=\"t\">{title}</h1><a class=\"lang\" href=\"{toggle}\">{other}</a></header>{body}</main></body></html>",
+        lang = c.lang.code(),
+        title = esc::html(title),
+        toggle = esc::html(c.toggle_href),
+        other = c.lang.other().name(),
+    );
+    out
+}
+
+fn link(href: &str, text: &str, class: &str) -> String {
+    format!("<a class=\"btn {class}\" href=\"{}\">{}</a>", esc::html(href), esc::html(text))
+}
+
+/// A page that only says something, with an optional way on.
+pub fn message(c: &Chrome<'_>, title: &str, body: &str, action: Option<(&str, &str)>) -> String {
+    let mut b = format!("<div class=\"card\"><p id=\"m\">{}</p>", esc::html(body));
+    if let Some((href, text)) = action {
+        b.push_str(&link(href, text, ""));
+    }
+    b.push_str("</div>");
+    layout(c, title, "", &b)
+}
+
+pub struct IndexView<'a> {
+    /// The hotspot's name from login.html, shown in the greeting.
+    pub identity: Option<&'a str>,
+    pub packages: &'a [Package],
+    pub selected: Option<&'a str>,
+    pub phone: &'a str,
+    pub code: &'a str,
+    pub csrf: &'a str,
+    pub dst: Option<&'a str>,
+    /// A problem that concerns the whole page (e.g. payments unavailable).
+    pub banner: Option<&'a str>,
+    pub buy_error: Option<&'a str>,
+    pub voucher_error: Option<&'a str>,
+}
+
+fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>) -> String {
+    let mut s = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">",
+        esc::html(csrf),
+        lang.code()
+    );
+    if let Some(d) = dst {
+        let _ = write!(s, "<input type=\"hidden\" name=\"dst\" value=\"{}\">", esc::html(d));
+    }
+    s
+}
+
+fn error_box(msg: Option<&str>) -> String {
+    msg.map(|m| format!("<p class=\"err\" role=\"alert\">{}</p>", esc::html(m))).unwrap_or_default()
+}
+
+fn package_details(lang: Lang, p: &Package) -> String {
+    let t = lang.t();
+    let mut d = format!("{} {}", t.valid_for, i18n::duration(lang, p.validity().secs()));
+    let _ = write!(d, " \u{b7} {} {}", t.speed, i18n::speed(p.rate_limit().tx.bps()));
+    if let Some(cap) = p.data_cap_bytes() {
+        let _ = write!(d, " \u{b7} {} {}", t.data, i18n::bytes(cap));
+    }
+    if p.devices() > 1 {
+        let _ = write!(d, " \u{b7} {} {}", p.devices(), t.devices);
+    }
+    d
+}
+
+pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
+    let t = c.lang.t();
+    let title = match v.identity {
+        Some(name) => format!("{} {name}", t.welcome),
+        None => t.choose_package.to_string(),
+    };
+    let hidden = hidden_fields(c.lang, v.csrf, v.dst);
+    let mut b = error_box(v.banner);
+    if v.packages.is_empty() {
+        let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", esc::html(t.no_packages));
+    } else {
+        let _ = write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::html(t.choose_package));
+        let only_one = v.packages.len() == 1;
+        for p in v.packages {
+            let id = p.id().as_str();
+            let checked = only_one || v.selected == Some(id);
+            let _ = write!(
+                b,
+                "<label class=\"pk\"><input type=\"radio\" name=\"package\" value=\"{}\"{} required>\
+<span><b>{}</b><small>{}</small></span><span class=\"price\">{}</span></label>",
+                esc::html(id),
+                if checked { " checked" } else { "" },
+                esc::html(p.name()),
+                esc::html(&package_details(c.lang, p)),
+                esc::html(&p.price().to_string()),
+            );
+        }
+        let _ = write!(
+            b,
+            "<label for=\"phone\">{}</label>{}<input type=\"tel\" id=\"phone\" name=\"phone\" inputmode=\"tel\" \
+autocomplete=\"tel\" placeholder=\"07XX XXX XXX\" maxlength=\"20\" required value=\"{}\">{hidden}\
+<button type=\"submit\">{}</button><p class=\"note\">{}</p></form>",
+            esc::html(t.phone_label),
+            error_box(v.buy_error),
+            esc::html(v.phone),
+            esc::html(t.pay_button),
+            esc::html(t.pay_hint),
+        );
+    }
+    let _ = write!(
+        b,
+        "<form class=\"card\" method=\"post\" action=\"/voucher\"><h2>{}</h2>{}<label for=\"code\">{}</label>\
+<input type=\"text\" id=\"code\" name=\"code\" autocapitalize=\"characters\" autocomplete=\"off\" spellcheck=\"false\" \
+maxlength=\"24\" required value=\"{}\">{hidden}<button class=\"alt\" type=\"submit\">{}</button></form>",
+        esc::html(t.voucher_heading),
+        error_box(v.voucher_error),
+        esc::html(t.voucher_label),
+        esc::html(v.code),
+        esc::html(t.voucher_button),
+    );
+    layout(c, &title, "", &b)
+}
+
+/// The "check your phone" page while a purchase is in flight.
+pub struct WaitView<'a> {
+    pub id: &'a PurchaseId,
+    pub dst: Option<&'a str>,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// Where "try again" leads if the payment fails while JavaScript watches.
+    pub retry_href: &'a str,
+}
+
+pub fn waiting(c: &Chrome<'_>, v: &WaitView<'_>) -> String {
+    let t = c.lang.t();
+    // Without JavaScript the page reloads itself; with it, the script polls instead of reloading.
+    let head = "<noscript><meta http-equiv=\"refresh\" content=\"3\"></noscript>";
+    let dst_attr = v.dst.map(|d| format!(" data-dst=\"{}\"", esc::html(d))).unwrap_or_default();
+    let go = match v.dst {
+        Some(d) => format!("<a id=\"go\" class=\"btn\" href=\"{}\" hidden>{}</a>", esc::html(d), esc::html(t.continue_link)),
+        None => "<span id=\"go\"></span>".to_string(),
+    };
+    let b = format!(
+        "<div class=\"card c\" id=\"w\" data-id=\"{id}\" data-lang=\"{lang}\"{dst_attr}><div class=\"spin\" id=\"spin\"></div>\
+<p id=\"m\">{body}</p>{go}<a id=\"retry\" class=\"btn\" href=\"{retry}\" hidden>{again}</a></div><script>{WAIT_JS}</script>",
+        id = esc::html(v.id.as_str()),
+        lang = c.lang.code(),
+        body = esc::html(v.body),
+        retry = esc::html(v.retry_href),
+        again = esc::html(t.try_again),
+    );
+    layout(c, v.title, head, &b)
+}
+
+/// Online (or ready): forwards to the destination when there is a safe one.
+pub fn success(c: &Chrome<'_>, title: &str, body: &str, time_left: Option<&str>, dst: Option<&str>) -> String {
+    let t = c.lang.t();
+    let mut b = format!("<div class=\"card c\"><p id=\"m\">{}</p>", esc::html(body));
+    if let Some(left) = time_left {
+        let _ = write!(b, "<p class=\"note\">{}: {}</p>", esc::html(t.time_left), esc::html(left));
+    }
+    let head = match dst {
+        Some(d) => {
+            let _ = write!(b, "<p class=\"note\">{}</p>{}", esc::html(t.forwarding), link(d, t.continue_link, ""));
+            format!("<meta http-equiv=\"refresh\" content=\"2;url={}\">", esc::html(d))
+        }
+        None => String::new(),
+    };
+    b.push_str("</div>");
+    layout(c, title, &head, &b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_and_style_have_no_external_references() {
+        for s in [CSS, WAIT_JS] {
+            assert!(!s.contains("http:") && !s.contains("https:") && !s.contains("url(") && !s.contains("//"), "{s}");
+        }
+    }
+
+    #[test]
+    fn message_escapes() {
+        let c = Chrome { lang: Lang::Sw, toggle_href: "/?lang=en&x=\"" };
+        let p = message(&c, "<t>", "<b>", Some(("/\"x", "<a>")));
+        assert!(p.contains("&lt;t&gt;") && p.contains("&lt;b&gt;") && p.contains("/&quot;x") && p.contains("&lt;a&gt;"));
+        assert!(p.contains("lang=\"sw\"") && p.contains(">English<") && p.contains("/?lang=en&amp;x=&quot;"));
+    }
+}

@@ -1,0 +1,111 @@
+//! Per-client-IP token buckets in a table of bounded size.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A bucket holding `burst` tokens that regains one every `refill_every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub burst: u32,
+    pub refill_every: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+pub struct RateLimiter {
+    cfg: RateLimitConfig,
+    max_entries: usize,
+    table: Mutex<HashMap<Ipv4Addr, Bucket>>,
+}
+
+impl RateLimiter {
+    pub fn new(cfg: RateLimitConfig, max_entries: usize) -> Self {
+        RateLimiter { cfg, max_entries: max_entries.max(1), table: Mutex::new(HashMap::new()) }
+    }
+
+    fn per_sec(&self) -> f64 {
+        let every = self.cfg.refill_every.as_secs_f64();
+        if every > 0.0 { 1.0 / every } else { f64::INFINITY }
+    }
+
+    /// Takes a token for `ip`; when there is none, how long until there will be.
+    pub fn check(&self, ip: Ipv4Addr, now: Instant) -> Result<(), Duration> {
+        let burst = f64::from(self.cfg.burst.max(1));
+        let rate = self.per_sec();
+        // A poisoned lock only means another request panicked mid-update; the table is still usable.
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        if !table.contains_key(&ip) && table.len() >= self.max_entries {
+            self.evict(&mut table, now, burst, rate);
+        }
+        let b = table.entry(ip).or_insert(Bucket { tokens: burst, last: now });
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = if rate.is_finite() && rate > 0.0 { (1.0 - b.tokens) / rate } else { 0.0 };
+            Err(Duration::from_secs_f64(wait.clamp(0.0, 86_400.0)))
+        }
+    }
+
+    /// Makes room: first drops buckets that have refilled (forgetting them changes nothing),
+    /// then, if every client is still limited, the least recently seen one.
+    fn evict(&self, table: &mut HashMap<Ipv4Addr, Bucket>, now: Instant, burst: f64, rate: f64) {
+        table.retain(|_, b| b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * rate < burst);
+        if table.len() >= self.max_entries
+            && let Some(oldest) = table.iter().min_by_key(|(_, b)| b.last).map(|(ip, _)| *ip)
+        {
+            table.remove(&oldest);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.table.lock().map(|t| t.len()).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(n: u32) -> Ipv4Addr {
+        Ipv4Addr::from(0x0a00_0000 + n)
+    }
+
+    #[test]
+    fn burst_then_refill() {
+        let l = RateLimiter::new(RateLimitConfig { burst: 3, refill_every: Duration::from_secs(10) }, 16);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            l.check(ip(1), t0).unwrap();
+        }
+        let wait = l.check(ip(1), t0).unwrap_err();
+        assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10), "{wait:?}");
+        // Other clients have their own buckets.
+        l.check(ip(2), t0).unwrap();
+        l.check(ip(1), t0 + Duration::from_secs(10)).unwrap();
+        assert!(l.check(ip(1), t0 + Duration::from_secs(10)).is_err());
+    }
+
+    #[test]
+    fn table_stays_bounded() {
+        let l = RateLimiter::new(RateLimitConfig { burst: 2, refill_every: Duration::from_secs(600) }, 100);
+        let t0 = Instant::now();
+        for n in 0..10_000 {
+            let _ = l.check(ip(n), t0 + Duration::from_millis(u64::from(n)));
+            assert!(l.len() <= 100);
+        }
+        // The newest clients are still tracked.
+        l.check(ip(9_999), t0 + Duration::from_secs(20)).unwrap();
+        assert!(l.check(ip(9_999), t0 + Duration::from_secs(20)).is_err());
+    }
+}

@@ -1,0 +1,166 @@
+//! Starts every task of the agent and stops them on SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::agent::{Agent, now};
+use crate::backend::AgentBackend;
+use crate::cloud::CloudApi;
+use crate::config::Config;
+use crate::journal::Journal;
+use crate::portal::{PortalConfig, serve};
+use crate::router::Router;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("journal in {dir}: {err}")]
+    Journal { dir: String, err: crate::journal::JournalError },
+    #[error("RouterOS settings: {0}")]
+    RouterOs(String),
+    #[error("cloud API client: {0}")]
+    Cloud(String),
+    #[error("portal cannot listen on {addr}: {err}")]
+    Listen { addr: String, err: std::io::Error },
+}
+
+/// How often background chores run.
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    pub retry_unfinished: Duration,
+    pub reconcile: Duration,
+    pub session_watch: Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Self {
+        Intervals {
+            retry_unfinished: Duration::from_secs(5),
+            reconcile: Duration::from_secs(300),
+            session_watch: Duration::from_secs(5),
+        }
+    }
+}
+
+fn routeros_config(cfg: &Config) -> Result<routeros::Config, StartError> {
+    let mut rc = routeros::Config::new(cfg.routeros_addr.clone(), cfg.routeros_user.clone(), cfg.routeros_password.clone());
+    if let Some(ca) = &cfg.routeros_ca_file {
+        let pem = std::fs::read(ca).map_err(|e| StartError::RouterOs(format!("{}: {e}", ca.display())))?;
+        let host = cfg.routeros_addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(&cfg.routeros_addr);
+        let tls = routeros::TlsSettings::with_ca_pem(&pem, host).map_err(|e| StartError::RouterOs(e.to_string()))?;
+        rc = rc.with_tls(tls);
+    }
+    Ok(rc)
+}
+
+/// Runs the agent until `stop` resolves.
+pub async fn run(cfg: Config, sdk: aws_config::SdkConfig, intervals: Intervals, stop: impl Future<Output = ()>) -> Result<(), StartError> {
+    let journal = Journal::open(&cfg.state_dir)
+        .map_err(|err| StartError::Journal { dir: cfg.state_dir.display().to_string(), err })?;
+    let ros = routeros::Client::start(routeros_config(&cfg)?);
+    let router = Router::new(ros, cfg.hotspot_server.clone());
+    let cloud = CloudApi::new(&cfg.cloud_api_url, cfg.router_id.clone(), cfg.router_key.clone())
+        .map_err(|e| StartError::Cloud(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(cfg.portal_listen)
+        .await
+        .map_err(|err| StartError::Listen { addr: cfg.portal_listen.to_string(), err })?;
+    let agent = Agent::new(cfg, journal, router, aws_sdk_sqs::Client::new(&sdk));
+    tracing::info!(router_id = %agent.cfg.router_id, version = crate::agent::VERSION, portal = %agent.cfg.portal_listen, "agent starting");
+
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+
+    // Packages for the portal: the journal's copy; fetched once if there is none yet.
+    if agent.journal.packages().map(|p| p.is_empty()).unwrap_or(true) {
+        let (a, c) = (agent.clone(), cloud.clone());
+        tasks.spawn(async move {
+            match c.packages().await {
+                Ok(p) => {
+                    let _ = a.journal.replace_packages(&p);
+                }
+                Err(e) => tracing::warn!(error = %e, "packages not fetched; waiting for packages_sync"),
+            }
+        });
+    }
+    let a = agent.clone();
+    let r = rx.clone();
+    tasks.spawn(async move { a.consume(r).await });
+    let a = agent.clone();
+    let r = rx.clone();
+    tasks.spawn(async move { a.run_expiry(r).await });
+    let a = agent.clone();
+    let r = rx.clone();
+    tasks.spawn(async move { a.run_reports(r).await });
+    let a = agent.clone();
+    let r = rx.clone();
+    tasks.spawn(async move { a.run_session_watch(r, intervals.session_watch).await });
+    let a = agent.clone();
+    let mut r = rx.clone();
+    tasks.spawn(async move {
+        // Jobs journaled but not applied (a crash, RouterOS down) are retried from here; the
+        // router is reconciled with the journal at start and every few minutes.
+        let mut last_reconcile: Option<std::time::Instant> = None;
+        while !*r.borrow() {
+            if a.journal.jobs_waiting().unwrap_or(0) > 0 {
+                a.retry_unfinished().await;
+            }
+            if last_reconcile.is_none_or(|t| t.elapsed() >= intervals.reconcile) {
+                match a.reconcile_router().await {
+                    Ok((re, rm)) => {
+                        last_reconcile = Some(std::time::Instant::now());
+                        let _ = a.journal.prune(now());
+                        if re + rm > 0 {
+                            tracing::info!(recreated = re, removed = rm, "router reconciled with the journal");
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "reconcile postponed"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(intervals.retry_unfinished) => {}
+                _ = r.changed() => {}
+            }
+        }
+    });
+
+    let backend = Arc::new(AgentBackend::new(agent.clone(), cloud));
+    let mut r = rx.clone();
+    let portal = tokio::spawn(serve(listener, backend, PortalConfig::default(), async move {
+        let _ = r.changed().await;
+    }));
+
+    stop.await;
+    tracing::info!("stopping");
+    let _ = tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while tasks.join_next().await.is_some() {}
+        let _ = portal.await;
+    })
+    .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM (RouterOS stopping the container) or SIGINT.
+pub async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

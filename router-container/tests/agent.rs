@@ -1,0 +1,243 @@
+//! The agent against the RouterOS simulator and moto SQS: jobs end to end, duplicates, bad
+//! signatures, RouterOS outages, expiry with the cloud unreachable, and every job type.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Rig, now, package, wait_for, wait_until};
+use hotspot_agent::jobs::Disposition;
+use hotspot_agent::journal::{JobState, username_for};
+use hotspot_core::wire::{Extend, PackagesSync, Payload, PaymentFailed, PaymentFailure, Revoke, VouchersBatch};
+use hotspot_core::{MacAddr, MessageId, RouterKey};
+use tokio::sync::watch;
+
+fn mac() -> MacAddr {
+    "DA:A1:19:00:00:01".parse().unwrap()
+}
+
+const IP: &str = "10.5.50.23";
+
+#[tokio::test]
+async fn a_grant_puts_the_guest_online_and_is_reported() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    rig.send(&body, pid.as_str()).await;
+    let agent = rig.agent().await;
+    let (tx, rx) = watch::channel(false);
+    let consumer = tokio::spawn({
+        let a = agent.clone();
+        async move { a.consume(rx).await }
+    });
+    let id = MessageId::derived("grant", &pid);
+    wait_until("grant applied", || agent.journal.job_state(&id).ok().flatten() == Some(JobState::Applied)).await;
+    let st = rig.sim.state();
+    let user = st.user(&username_for(&pid)).expect("hotspot user created");
+    assert_eq!(user.mac_address, Some(mac()), "bound to the guest's MAC");
+    assert_eq!(user.profile, "hs-1h");
+    assert_eq!(user.limit_uptime.map(|d| d.secs()), Some(3600));
+    assert_eq!(st.profile("hs-1h").unwrap().attrs.get("rate-limit").map(String::as_str), Some("2M/5M"));
+    let session = st.session_of(mac()).expect("the guest is online without typing anything");
+    assert_eq!(session.user, username_for(&pid));
+    wait_for("message deleted", || async { rig.queue_depth().await == (0, 0) }).await;
+    tx.send(true).unwrap();
+    consumer.await.unwrap();
+    assert_eq!(rig.queue_depth().await, (0, 0), "SQS message deleted after the outcome was journaled");
+    agent.flush_outbox().await.unwrap();
+    let events = rig.events().await;
+    assert!(
+        matches!(&events[..], [Payload::Applied(a)] if a.purchase_id.as_ref() == Some(&pid) && a.online),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicated_job_has_no_second_effect() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    let agent = rig.agent().await;
+    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    let before = rig.sim.state();
+    // Redelivered, and also sent again under another deduplication id.
+    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    rig.send(&body, "another-dedup-id").await;
+    let (tx, rx) = watch::channel(false);
+    let a = agent.clone();
+    let c = tokio::spawn(async move { a.consume(rx).await });
+    wait_for("queue drained", || async { rig.queue_depth().await == (0, 0) }).await;
+    tx.send(true).unwrap();
+    c.await.unwrap();
+    let after = rig.sim.state();
+    assert_eq!(after.users.len(), 1);
+    assert_eq!(after.users, before.users, "the router is untouched by the duplicates");
+    assert_eq!(after.active.len(), 1);
+    agent.flush_outbox().await.unwrap();
+    let applied = rig.events().await.into_iter().filter(|e| matches!(e, Payload::Applied(_))).count();
+    assert_eq!(applied, 1, "one report");
+    assert_eq!(agent.journal.job_state(&MessageId::derived("grant", &pid)).unwrap(), Some(JobState::Applied));
+}
+
+#[tokio::test]
+async fn a_badly_signed_job_is_rejected_reported_and_deleted() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let (_, good) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    // The cloud's own job, with its expiry tampered with on the way.
+    let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    v["body"]["expires_at"] = serde_json::json!(now() + 365 * 86_400);
+    let agent = rig.agent().await;
+    assert_eq!(agent.handle_message(&v.to_string()).await, Disposition::Delete);
+    // Signed with another router's key.
+    let other = hotspot_core::wire::Envelope::new(
+        MessageId::generate(),
+        rig.router_id.clone(),
+        now(),
+        60,
+        Payload::Revoke(Revoke { purchase_id: hotspot_core::PurchaseId::generate(), reason: "x".into() }),
+    )
+    .sign(&RouterKey::generate());
+    assert_eq!(agent.handle_message(&other).await, Disposition::Delete);
+    assert_eq!(agent.handle_message("not even json").await, Disposition::Delete);
+    assert!(rig.sim.state().users.is_empty(), "nothing applied");
+    agent.flush_outbox().await.unwrap();
+    let events = rig.events().await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events.iter().all(|e| matches!(e, Payload::ApplyFailed(f) if f.rejected)), "{events:?}");
+}
+
+#[tokio::test]
+async fn jobs_wait_in_the_journal_while_routeros_is_down() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    // RouterOS goes away: every connection is cut and logins are refused.
+    rig.sim.update_faults(|f| f.reject_logins = true);
+    rig.sim.kill_sessions(None);
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    assert_eq!(agent.handle_message(&body).await, Disposition::Keep, "not applied: the message stays");
+    assert_eq!(agent.journal.jobs_waiting().unwrap(), 1);
+    assert_eq!(agent.retry_unfinished().await, 0);
+    assert!(rig.sim.state().users.is_empty());
+    // RouterOS comes back.
+    rig.sim.update_faults(|f| f.reject_logins = false);
+    let id = MessageId::derived("grant", &pid);
+    for _ in 0..100 {
+        if agent.retry_unfinished().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(agent.journal.job_state(&id).unwrap(), Some(JobState::Applied));
+    assert!(rig.sim.state().session_of(mac()).is_some(), "guest online once the router is back");
+    // The redelivered message is then just acknowledged.
+    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    assert_eq!(rig.sim.state().users.len(), 1);
+}
+
+#[tokio::test]
+async fn expiry_is_on_time_with_the_cloud_unreachable() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    // SQS (the cloud) unreachable: an endpoint where nothing listens.
+    let dead = aws_sdk_sqs::Client::new(&testkit::sdk_config(&format!("http://127.0.0.1:{}", testkit::free_port().unwrap())).await);
+    let agent = rig.agent_with_sqs(dead).await;
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 2, "hotspot_user");
+    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    let expires_at = agent.journal.grant(&pid).unwrap().unwrap().expires_at;
+    assert!(rig.sim.state().session_of(mac()).is_some());
+    let (tx, rx) = watch::channel(false);
+    let a = agent.clone();
+    let task = tokio::spawn(async move { a.run_expiry(rx).await });
+    wait_until("user removed and session kicked", || {
+        let st = rig.sim.state();
+        st.users.is_empty() && st.session_of(mac()).is_none()
+    })
+    .await;
+    let late = now() - expires_at;
+    tx.send(true).unwrap();
+    task.await.unwrap();
+    assert!((0..=3).contains(&late), "expired {late} s after expires_at");
+    assert!(agent.flush_outbox().await.is_err(), "and indeed the cloud was unreachable throughout");
+}
+
+#[tokio::test]
+async fn revoke_extend_payment_failed_packages_and_vouchers() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    agent.handle_message(&body).await;
+    // Extend moves the journal's expiry.
+    let ext = rig.sign(MessageId::derived("extend", &pid), Payload::Extend(Extend { purchase_id: pid.clone(), expires_at: now() + 7200 }));
+    assert_eq!(agent.handle_message(&ext).await, Disposition::Delete);
+    assert!(agent.journal.grant(&pid).unwrap().unwrap().expires_at > now() + 7000);
+    // Revoke removes the user and kicks the session, idempotently.
+    let rv = rig.sign(MessageId::derived("revoke", &pid), Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "expired".into() }));
+    assert_eq!(agent.handle_message(&rv).await, Disposition::Delete);
+    let st = rig.sim.state();
+    assert!(st.users.is_empty() && st.active.is_empty());
+    let rv2 = rig.sign(MessageId::generate(), Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "again".into() }));
+    assert_eq!(agent.handle_message(&rv2).await, Disposition::Delete);
+    // A payment failure is kept for the waiting page.
+    let other = hotspot_core::PurchaseId::generate();
+    let pf = rig.sign(
+        MessageId::derived("payment_failed", &other),
+        Payload::PaymentFailed(PaymentFailed { purchase_id: other.clone(), reason: PaymentFailure::Cancelled, code: Some("1032".into()) }),
+    );
+    agent.handle_message(&pf).await;
+    assert_eq!(agent.journal.payment_failure(&other).unwrap(), Some(PaymentFailure::Cancelled));
+    // Packages sync: the portal's list, and profiles ready on the router.
+    let ps = rig.sign(MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")] }));
+    agent.handle_message(&ps).await;
+    assert_eq!(agent.journal.packages().unwrap().len(), 1);
+    // Vouchers become hotspot users that work with the cloud away.
+    let code: hotspot_core::VoucherCode = "ABCD2345".parse().unwrap();
+    let vb = rig.sign(
+        MessageId::generate(),
+        Payload::VouchersBatch(VouchersBatch { batch_id: "b1".into(), package: package("hotspot_user"), codes: vec![code.clone()] }),
+    );
+    agent.handle_message(&vb).await;
+    assert!(rig.sim.state().user("ABCD2345").is_some());
+}
+
+#[tokio::test]
+async fn a_bypass_package_uses_an_ip_binding_and_revoke_removes_it() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "bypass");
+    agent.handle_message(&body).await;
+    let st = rig.sim.state();
+    assert_eq!(st.ip_bindings.len(), 1);
+    assert!(st.users.is_empty());
+    let rv = rig.sign(MessageId::generate(), Payload::Revoke(Revoke { purchase_id: pid, reason: "operator".into() }));
+    agent.handle_message(&rv).await;
+    assert!(rig.sim.state().ip_bindings.is_empty());
+}
+
+#[tokio::test]
+async fn the_router_is_reconciled_with_the_journal() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    agent.handle_message(&body).await;
+    // Someone deletes our user on the router; a stale user of ours lingers from an old grant.
+    let client = agent.router.client();
+    let u = client.find_hotspot_user(&username_for(&pid)).await.unwrap().unwrap();
+    client.remove_hotspot_user(&u.id).await.unwrap();
+    client
+        .add_hotspot_user(&routeros::NewHotspotUser {
+            name: username_for(&hotspot_core::PurchaseId::generate()),
+            password: "x".into(),
+            comment: Some("hotspot-agent purchase old".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(agent.reconcile_router().await.unwrap(), (1, 1));
+    let names: Vec<_> = rig.sim.state().users.into_iter().map(|u| u.name).collect();
+    assert_eq!(names, vec![username_for(&pid)]);
+}
