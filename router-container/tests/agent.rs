@@ -141,7 +141,9 @@ async fn expiry_is_on_time_with_the_cloud_unreachable() {
     let rig = Rig::start().await;
     rig.sim.add_host(mac(), IP.parse().unwrap());
     // SQS (the cloud) unreachable: an endpoint where nothing listens.
-    let dead = aws_sdk_sqs::Client::new(&testkit::sdk_config(&format!("http://127.0.0.1:{}", testkit::free_port().unwrap())).await);
+    let dead = aws_sdk_sqs::Client::new(
+        &testkit::sdk_config(&format!("http://127.0.0.1:{}", testkit::free_port().unwrap())).await,
+    );
     let agent = rig.agent_with_sqs(dead).await;
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 2, "hotspot_user");
     assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
@@ -170,33 +172,49 @@ async fn revoke_extend_payment_failed_packages_and_vouchers() {
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
     agent.handle_message(&body).await;
     // Extend moves the journal's expiry.
-    let ext = rig.sign(MessageId::derived("extend", &pid), Payload::Extend(Extend { purchase_id: pid.clone(), expires_at: now() + 7200 }));
+    let ext = rig.sign(
+        MessageId::derived("extend", &pid),
+        Payload::Extend(Extend { purchase_id: pid.clone(), expires_at: now() + 7200 }),
+    );
     assert_eq!(agent.handle_message(&ext).await, Disposition::Delete);
     assert!(agent.journal.grant(&pid).unwrap().unwrap().expires_at > now() + 7000);
     // Revoke removes the user and kicks the session, idempotently.
-    let rv = rig.sign(MessageId::derived("revoke", &pid), Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "expired".into() }));
+    let rv = rig.sign(
+        MessageId::derived("revoke", &pid),
+        Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "expired".into() }),
+    );
     assert_eq!(agent.handle_message(&rv).await, Disposition::Delete);
     let st = rig.sim.state();
     assert!(st.users.is_empty() && st.active.is_empty());
-    let rv2 = rig.sign(MessageId::generate(), Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "again".into() }));
+    let rv2 =
+        rig.sign(MessageId::generate(), Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "again".into() }));
     assert_eq!(agent.handle_message(&rv2).await, Disposition::Delete);
     // A payment failure is kept for the waiting page.
     let other = hotspot_core::PurchaseId::generate();
     let pf = rig.sign(
         MessageId::derived("payment_failed", &other),
-        Payload::PaymentFailed(PaymentFailed { purchase_id: other.clone(), reason: PaymentFailure::Cancelled, code: Some("1032".into()) }),
+        Payload::PaymentFailed(PaymentFailed {
+            purchase_id: other.clone(),
+            reason: PaymentFailure::Cancelled,
+            code: Some("1032".into()),
+        }),
     );
     agent.handle_message(&pf).await;
     assert_eq!(agent.journal.payment_failure(&other).unwrap(), Some(PaymentFailure::Cancelled));
     // Packages sync: the portal's list, and profiles ready on the router.
-    let ps = rig.sign(MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")] }));
+    let ps = rig
+        .sign(MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")] }));
     agent.handle_message(&ps).await;
     assert_eq!(agent.journal.packages().unwrap().len(), 1);
     // Vouchers become hotspot users that work with the cloud away.
     let code: hotspot_core::VoucherCode = "ABCD2345".parse().unwrap();
     let vb = rig.sign(
         MessageId::generate(),
-        Payload::VouchersBatch(VouchersBatch { batch_id: "b1".into(), package: package("hotspot_user"), codes: vec![code.clone()] }),
+        Payload::VouchersBatch(VouchersBatch {
+            batch_id: "b1".into(),
+            package: package("hotspot_user"),
+            codes: vec![code.clone()],
+        }),
     );
     agent.handle_message(&vb).await;
     assert!(rig.sim.state().user("ABCD2345").is_some());

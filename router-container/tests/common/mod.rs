@@ -76,11 +76,20 @@ impl Rig {
         let moto = Moto::start().await.unwrap();
         let queue_url = moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
         let events_url = moto.create_queue("router-events").await.unwrap();
-        let sim = Simulator::start(SimConfig { username: "agent".into(), password: PASSWORD.into(), ..Default::default() })
-            .await
-            .unwrap();
+        let sim =
+            Simulator::start(SimConfig { username: "agent".into(), password: PASSWORD.into(), ..Default::default() })
+                .await
+                .unwrap();
         let state_dir = std::env::temp_dir().join(format!("agent-test-{}", MessageId::generate()));
-        Rig { moto, sim, queue_url, events_url, key: RouterKey::generate(), router_id: "cafe-01".parse().unwrap(), state_dir }
+        Rig {
+            moto,
+            sim,
+            queue_url,
+            events_url,
+            key: RouterKey::generate(),
+            router_id: "cafe-01".parse().unwrap(),
+            state_dir,
+        }
     }
 
     pub fn config(&self) -> Config {
