@@ -71,7 +71,12 @@ impl PortalBackend for AgentBackend {
         }
     }
 
-    async fn start_purchase(&self, guest: Guest, package: &PackageId, phone: &Msisdn) -> Result<PurchaseStarted, StartError> {
+    async fn start_purchase(
+        &self,
+        guest: Guest,
+        package: &PackageId,
+        phone: &Msisdn,
+    ) -> Result<PurchaseStarted, StartError> {
         match self.cloud.purchase(guest.mac, guest.ip, package, phone).await {
             Ok(v) => {
                 let t = now();

@@ -92,7 +92,13 @@ impl CloudApi {
         }
     }
 
-    pub async fn purchase(&self, mac: MacAddr, ip: Ipv4Addr, package: &PackageId, phone: &Msisdn) -> Result<PurchaseView, CloudError> {
+    pub async fn purchase(
+        &self,
+        mac: MacAddr,
+        ip: Ipv4Addr,
+        package: &PackageId,
+        phone: &Msisdn,
+    ) -> Result<PurchaseView, CloudError> {
         let body = json!({"mac": mac, "ip": ip, "package_id": package, "phone": phone}).to_string().into_bytes();
         let v = self.call("POST", "/purchases", body).await?;
         serde_json::from_value(v).map_err(|e| CloudError::Unexpected(e.to_string()))

@@ -52,10 +52,18 @@ impl std::fmt::Debug for Config {
 pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("HOTSPOT_ROUTER_ID", "(required)", "this router's id, as provisioned"),
     ("HOTSPOT_ROUTER_KEY", "(required)", "this router's signing key, 64 hex digits"),
-    ("ROUTEROS_ADDR", "default gateway:8728", "RouterOS API address; inside a RouterOS container the router is the veth gateway"),
+    (
+        "ROUTEROS_ADDR",
+        "default gateway:8728",
+        "RouterOS API address; inside a RouterOS container the router is the veth gateway",
+    ),
     ("ROUTEROS_USER", "(required)", "API user (group with api,read,write only)"),
     ("ROUTEROS_PASSWORD", "(required)", "API user's password"),
-    ("ROUTEROS_CA_FILE", "(unset: plain API)", "PEM CA to verify the router's API-SSL certificate; set ROUTEROS_ADDR to port 8729"),
+    (
+        "ROUTEROS_CA_FILE",
+        "(unset: plain API)",
+        "PEM CA to verify the router's API-SSL certificate; set ROUTEROS_ADDR to port 8729",
+    ),
     ("HOTSPOT_SERVER", "all", "hotspot server that new users belong to"),
     ("SQS_QUEUE_URL", "(required)", "this router's FIFO job queue"),
     ("EVENTS_QUEUE_URL", "(required)", "the shared queue for router reports"),
@@ -187,7 +195,10 @@ mod tests {
 
     #[test]
     fn bad_or_missing_settings_are_named() {
-        assert_eq!(load(env(&[("HOTSPOT_ROUTER_ID", "")]), Some(ROUTES)).unwrap_err(), ConfigError::Missing("HOTSPOT_ROUTER_ID"));
+        assert_eq!(
+            load(env(&[("HOTSPOT_ROUTER_ID", "")]), Some(ROUTES)).unwrap_err(),
+            ConfigError::Missing("HOTSPOT_ROUTER_ID")
+        );
         let e = load(env(&[("HOTSPOT_ROUTER_KEY", "abc")]), Some(ROUTES)).unwrap_err();
         assert!(e.to_string().contains("HOTSPOT_ROUTER_KEY"), "{e}");
         let e = load(env(&[("SQS_QUEUE_URL", "queue")]), Some(ROUTES)).unwrap_err();

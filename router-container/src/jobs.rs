@@ -59,8 +59,13 @@ impl Agent {
                         let (Some(body), Some(handle)) = (m.body, m.receipt_handle) else { continue };
                         if self.handle_message(&body).await == Disposition::Delete {
                             crashpoint::hit("before_sqs_delete");
-                            if let Err(e) =
-                                self.sqs.delete_message().queue_url(&self.cfg.queue_url).receipt_handle(handle).send().await
+                            if let Err(e) = self
+                                .sqs
+                                .delete_message()
+                                .queue_url(&self.cfg.queue_url)
+                                .receipt_handle(handle)
+                                .send()
+                                .await
                             {
                                 // Harmless: the redelivered copy is a journaled duplicate.
                                 tracing::warn!(error = %e, "SQS delete failed");
@@ -83,7 +88,13 @@ impl Agent {
     /// Handles one message body from the queue.
     pub async fn handle_message(&self, body: &str) -> Disposition {
         let t = now();
-        let env = match Envelope::verify(body.as_bytes(), &self.cfg.router_key, &self.cfg.router_id, t, Direction::CloudToRouter) {
+        let env = match Envelope::verify(
+            body.as_bytes(),
+            &self.cfg.router_key,
+            &self.cfg.router_id,
+            t,
+            Direction::CloudToRouter,
+        ) {
             Ok(env) => env,
             Err(e) => {
                 let id = Envelope::peek_id(body.as_bytes());
@@ -241,9 +252,7 @@ fn purchase_of(p: &Payload) -> Option<hotspot_core::PurchaseId> {
 
 /// Re-reads a journaled job, checking its signature but not its freshness.
 fn reparse(body: &str, agent: &Agent) -> Result<Envelope, hotspot_core::wire::WireError> {
-    let issued: i64 = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("issued_at")?.as_i64())
-        .unwrap_or(0);
+    let issued: i64 =
+        serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v.get("issued_at")?.as_i64()).unwrap_or(0);
     Envelope::verify(body.as_bytes(), &agent.cfg.router_key, &agent.cfg.router_id, issued, Direction::CloudToRouter)
 }

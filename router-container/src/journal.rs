@@ -226,7 +226,14 @@ impl Journal {
     }
 
     /// Records a job's outcome together with the reports it owes upstream, atomically.
-    pub fn finish_job(&self, id: &MessageId, state: JobState, error: Option<&str>, events: &[Payload], now: i64) -> Result<()> {
+    pub fn finish_job(
+        &self,
+        id: &MessageId,
+        state: JobState,
+        error: Option<&str>,
+        events: &[Payload],
+        now: i64,
+    ) -> Result<()> {
         let mut db = self.db();
         let tx = db.transaction()?;
         tx.execute(
@@ -317,7 +324,9 @@ impl Journal {
         let g: Option<i64> =
             db.query_row("SELECT MIN(expires_at) FROM grants WHERE state != 'ended'", [], |r| r.get(0))?;
         let v: Option<i64> =
-            db.query_row("SELECT MIN(expires_at) FROM vouchers WHERE ended = 0 AND expires_at IS NOT NULL", [], |r| r.get(0))?;
+            db.query_row("SELECT MIN(expires_at) FROM vouchers WHERE ended = 0 AND expires_at IS NOT NULL", [], |r| {
+                r.get(0)
+            })?;
         Ok(match (g, v) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -335,7 +344,13 @@ impl Journal {
         Ok(out)
     }
 
-    pub fn set_grant_state(&self, purchase: &PurchaseId, state: GrantState, online: Option<bool>, now: i64) -> Result<()> {
+    pub fn set_grant_state(
+        &self,
+        purchase: &PurchaseId,
+        state: GrantState,
+        online: Option<bool>,
+        now: i64,
+    ) -> Result<()> {
         let db = self.db();
         db.execute(
             "UPDATE grants SET state = ?2, online = COALESCE(?3, online), updated_at = ?4 WHERE purchase_id = ?1",
@@ -377,7 +392,13 @@ impl Journal {
         m.map(|m| parse(&m, "mac")).transpose()
     }
 
-    pub fn record_payment_failure(&self, purchase: &PurchaseId, reason: PaymentFailure, code: Option<&str>, now: i64) -> Result<()> {
+    pub fn record_payment_failure(
+        &self,
+        purchase: &PurchaseId,
+        reason: PaymentFailure,
+        code: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
         let db = self.db();
         db.execute(
             "INSERT OR REPLACE INTO payment_failures (purchase_id, reason, code, at) VALUES (?1, ?2, ?3, ?4)",
@@ -447,11 +468,24 @@ impl Journal {
             .query_row(
                 "SELECT package, first_used_at, expires_at, ended FROM vouchers WHERE code = ?1",
                 [code.as_str()],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, i64>(3)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
             )
             .optional()?;
         row.map(|(p, f, e, ended)| {
-            Ok(VoucherRecord { code: code.clone(), package: from_json(&p)?, first_used_at: f, expires_at: e, ended: ended != 0 })
+            Ok(VoucherRecord {
+                code: code.clone(),
+                package: from_json(&p)?,
+                first_used_at: f,
+                expires_at: e,
+                ended: ended != 0,
+            })
         })
         .transpose()
     }
@@ -499,7 +533,8 @@ impl Journal {
     pub fn outbox(&self, limit: usize) -> Result<Vec<(i64, MessageId, Payload)>> {
         let db = self.db();
         let mut st = db.prepare("SELECT seq, id, payload FROM outbox ORDER BY seq LIMIT ?1")?;
-        let rows = st.query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let rows = st
+            .query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
         let mut out = Vec::new();
         for r in rows {
             let (seq, id, p) = r?;
@@ -522,10 +557,7 @@ impl Journal {
         db.execute("DELETE FROM grants WHERE state = 'ended' AND updated_at < ?1", [now - KEEP_DONE_SECS])?;
         db.execute("DELETE FROM purchases WHERE created_at < ?1", [now - KEEP_DONE_SECS])?;
         db.execute("DELETE FROM payment_failures WHERE at < ?1", [now - KEEP_DONE_SECS])?;
-        db.execute(
-            "DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?1",
-            [MAX_OUTBOX],
-        )?;
+        db.execute("DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?1", [MAX_OUTBOX])?;
         Ok(())
     }
 }
@@ -540,8 +572,7 @@ fn insert_outbox(c: &Connection, payload: &Payload, now: i64) -> Result<()> {
 
 const GRANT_SELECT: &str =
     "SELECT purchase_id, username, password, mac, ip, package, expires_at, state, online FROM grants";
-const GRANT_SELECT_BY_ID: &str =
-    "SELECT purchase_id, username, password, mac, ip, package, expires_at, state, online FROM grants WHERE purchase_id = ?1";
+const GRANT_SELECT_BY_ID: &str = "SELECT purchase_id, username, password, mac, ip, package, expires_at, state, online FROM grants WHERE purchase_id = ?1";
 
 struct GrantRow(String, String, String, String, Option<String>, String, i64, String, bool);
 

@@ -11,7 +11,10 @@ fn main() {
             return;
         }
         Some("--help") | Some("-h") => {
-            println!("hotspot-agent {}: captive portal and grant agent for a RouterOS container\n", hotspot_agent::agent::VERSION);
+            println!(
+                "hotspot-agent {}: captive portal and grant agent for a RouterOS container\n",
+                hotspot_agent::agent::VERSION
+            );
             println!("Settings (environment variables):");
             for (name, default, meaning) in config::SETTINGS {
                 println!("  {name:<42} {default:<22} {meaning}");

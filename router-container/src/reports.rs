@@ -17,7 +17,8 @@ const REPORT_TTL_SECS: i64 = 7 * 86_400;
 
 impl Agent {
     async fn send_event(&self, id: MessageId, payload: Payload) -> Result<(), String> {
-        let body = Envelope::new(id, self.cfg.router_id.clone(), now(), REPORT_TTL_SECS, payload).sign(&self.cfg.router_key);
+        let body =
+            Envelope::new(id, self.cfg.router_id.clone(), now(), REPORT_TTL_SECS, payload).sign(&self.cfg.router_key);
         self.sqs
             .send_message()
             .queue_url(&self.cfg.events_queue_url)
@@ -61,7 +62,8 @@ impl Agent {
         let mut backoff = Duration::from_secs(2);
         let mut last_heartbeat: Option<std::time::Instant> = None;
         while !*shutdown.borrow() {
-            let mut ok = self.flush_outbox().await.inspect_err(|e| tracing::warn!(error = %e, "reports not sent")).is_ok();
+            let mut ok =
+                self.flush_outbox().await.inspect_err(|e| tracing::warn!(error = %e, "reports not sent")).is_ok();
             if last_heartbeat.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
                 ok &= self.heartbeat().await.inspect_err(|e| tracing::warn!(error = %e, "heartbeat not sent")).is_ok();
                 last_heartbeat = Some(std::time::Instant::now());

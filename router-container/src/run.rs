@@ -44,7 +44,8 @@ impl Default for Intervals {
 }
 
 fn routeros_config(cfg: &Config) -> Result<routeros::Config, StartError> {
-    let mut rc = routeros::Config::new(cfg.routeros_addr.clone(), cfg.routeros_user.clone(), cfg.routeros_password.clone());
+    let mut rc =
+        routeros::Config::new(cfg.routeros_addr.clone(), cfg.routeros_user.clone(), cfg.routeros_password.clone());
     if let Some(ca) = &cfg.routeros_ca_file {
         let pem = std::fs::read(ca).map_err(|e| StartError::RouterOs(format!("{}: {e}", ca.display())))?;
         let host = cfg.routeros_addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(&cfg.routeros_addr);
@@ -55,7 +56,12 @@ fn routeros_config(cfg: &Config) -> Result<routeros::Config, StartError> {
 }
 
 /// Runs the agent until `stop` resolves.
-pub async fn run(cfg: Config, sdk: aws_config::SdkConfig, intervals: Intervals, stop: impl Future<Output = ()>) -> Result<(), StartError> {
+pub async fn run(
+    cfg: Config,
+    sdk: aws_config::SdkConfig,
+    intervals: Intervals,
+    stop: impl Future<Output = ()>,
+) -> Result<(), StartError> {
     let journal = Journal::open(&cfg.state_dir)
         .map_err(|err| StartError::Journal { dir: cfg.state_dir.display().to_string(), err })?;
     let ros = routeros::Client::start(routeros_config(&cfg)?);

@@ -1,8 +1,9 @@
 //! The portal over real HTTP, against a fake backend whose host table maps 127.0.0.1 (and
 //! 127.0.0.2, for a second client) to MACs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ struct Fake {
     calls: Mutex<Vec<String>>,
     progress: Mutex<Result<PurchaseProgress, StatusError>>,
     start: Mutex<Result<PurchaseStarted, StartError>>,
+    /// Makes `identify` never answer, like a router that stopped responding.
+    hang: AtomicBool,
 }
 
 impl Fake {
@@ -71,6 +74,7 @@ impl Fake {
                 purchase_id: PURCHASE.parse().unwrap(),
                 message: "Success. Request accepted for processing".into(),
             })),
+            hang: AtomicBool::new(false),
         })
     }
 
@@ -80,7 +84,13 @@ impl Fake {
 
     /// Calls other than look-ups (identify, packages): the ones that could change something.
     fn actions(&self) -> Vec<String> {
-        self.calls.lock().unwrap().iter().filter(|c| c.starts_with("start") || c.starts_with("voucher")).cloned().collect()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.starts_with("start") || c.starts_with("voucher"))
+            .cloned()
+            .collect()
     }
 
     fn set_progress(&self, p: Result<PurchaseProgress, StatusError>) {
@@ -96,6 +106,9 @@ impl PortalBackend for Fake {
 
     async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
         self.record(format!("identify:{ip}"));
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         self.hosts.get(&ip).copied().ok_or(IdentifyError::NotAHost)
     }
 
@@ -155,7 +168,14 @@ impl Portal {
         out
     }
 
-    async fn request_from(&self, src: Ipv4Addr, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    async fn request_from(
+        &self,
+        src: Ipv4Addr,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
         let mut req = format!("{method} {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
@@ -239,9 +259,7 @@ impl Reply {
 }
 
 fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -299,7 +317,9 @@ async fn packages_page_lists_prices_in_both_languages() {
     assert!(!r.csrf().is_empty());
 
     let sw = p.get("/?lang=sw").await;
-    assert!(sw.body.contains("Chagua kifurushi") && sw.body.contains("Lipa kwa M-Pesa") && sw.body.contains("Muda siku 1"));
+    assert!(
+        sw.body.contains("Chagua kifurushi") && sw.body.contains("Lipa kwa M-Pesa") && sw.body.contains("Muda siku 1")
+    );
     assert!(sw.body.contains("lang=\"sw\"") && sw.body.contains(">English</a>"));
     let sw = p.request_from(GUEST, "GET", "/", &[("Accept-Language", "sw-KE,sw;q=0.9,en;q=0.5")], "").await;
     assert!(sw.body.contains("Una vocha?"), "{}", sw.body);
@@ -313,7 +333,12 @@ async fn purchase_goes_to_wait_and_through_every_state() {
     let p = Portal::with_defaults().await;
     let csrf = p.csrf_for(GUEST).await;
     let dst = "http://example.com/a?b=1&c=2";
-    let r = p.post("/buy", &form(&[("package", "24h"), ("phone", "0712 345 678"), ("csrf", &csrf), ("dst", dst), ("lang", "en")])).await;
+    let r = p
+        .post(
+            "/buy",
+            &form(&[("package", "24h"), ("phone", "0712 345 678"), ("csrf", &csrf), ("dst", dst), ("lang", "en")]),
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let loc = r.header("location").unwrap().to_string();
     assert_eq!(loc, format!("/wait/{PURCHASE}?lang=en&dst={}", enc(dst).replace("%2E", ".")));
@@ -378,7 +403,7 @@ async fn purchase_goes_to_wait_and_through_every_state() {
 
 #[tokio::test]
 async fn failure_reasons_in_english_and_swahili() {
-    let p = Portal::with_defaults().await;
+    let p = Portal::start(Fake::new(), generous()).await;
     for f in FAILURES {
         p.backend.set_progress(Ok(PurchaseProgress::Failed(f)));
         let en = p.get(&format!("/wait/{PURCHASE}?lang=en&dst=http%3A%2F%2Fexample.com%2F")).await;
@@ -519,12 +544,14 @@ async fn open_redirect_attempts_never_reach_location_or_refresh() {
         assert_eq!(page.status, 200, "{dst:?}");
         assert!(!page.body.contains("name=\"dst\""), "{dst:?} kept as a destination");
 
-        let r = p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf), ("dst", dst)])).await;
+        let r =
+            p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf), ("dst", dst)])).await;
         assert_eq!(r.status, 303);
         let loc = r.header("location").unwrap();
         assert_eq!(loc, format!("/wait/{PURCHASE}?lang=en"), "{dst:?}");
 
-        for target in [format!("/wait/{PURCHASE}?dst={}", enc(dst)), format!("/api/status/{PURCHASE}?dst={}", enc(dst))] {
+        for target in [format!("/wait/{PURCHASE}?dst={}", enc(dst)), format!("/api/status/{PURCHASE}?dst={}", enc(dst))]
+        {
             let w = p.get(&target).await;
             assert_eq!(w.refresh_target(), None, "{dst:?}");
             assert!(w.header("location").is_none());
@@ -559,7 +586,8 @@ async fn reflected_fields_come_back_escaped() {
     let r = p.get(&format!("/?identity={}&lang={}&dst={}&mac=&ip=", enc(XSS), enc(XSS), enc(XSS))).await;
     assert!(r.body.contains(escaped), "identity is shown, escaped: {}", r.body);
     pages.push(r);
-    let r = p.post("/buy", &form(&[("package", XSS), ("phone", XSS), ("csrf", &csrf), ("dst", XSS), ("lang", XSS)])).await;
+    let r =
+        p.post("/buy", &form(&[("package", XSS), ("phone", XSS), ("csrf", &csrf), ("dst", XSS), ("lang", XSS)])).await;
     assert!(r.body.contains(escaped), "phone is shown again, escaped");
     pages.push(r);
     let r = p.post("/voucher", &form(&[("code", XSS), ("csrf", &csrf), ("dst", XSS)])).await;
@@ -600,7 +628,9 @@ async fn posts_without_a_valid_token_for_this_ip_are_refused() {
     let tampered_time = format!("{}.{sig}", t.parse::<i64>().unwrap() + 1);
     let flipped = format!("{t}.{}{}", if sig.starts_with('0') { "1" } else { "0" }, &sig[1..]);
     let old = format!("{}.{sig}", t.parse::<i64>().unwrap() - 7200);
-    for token in [None, Some(""), Some("123.abcd"), Some(theirs.as_str()), Some(&tampered_time), Some(&flipped), Some(&old)] {
+    for token in
+        [None, Some(""), Some("123.abcd"), Some(theirs.as_str()), Some(&tampered_time), Some(&flipped), Some(&old)]
+    {
         let mut buy = vec![("package", "1h"), ("phone", "0712345678")];
         let mut voucher = vec![("code", GOOD_VOUCHER)];
         if let Some(tok) = token {
@@ -626,7 +656,8 @@ async fn posts_without_a_valid_token_for_this_ip_are_refused() {
 async fn oversized_or_malformed_bodies_change_nothing() {
     let p = Portal::start(Fake::new(), generous()).await;
     let csrf = p.csrf_for(GUEST).await;
-    let big = format!("{}&pad={}", form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)]), "x".repeat(5000));
+    let big =
+        format!("{}&pad={}", form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)]), "x".repeat(5000));
     let r = p.post("/buy", &big).await;
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.body.contains("too large"));
@@ -736,10 +767,17 @@ async fn every_page_is_small_and_self_contained() {
             p.backend.set_progress(Ok(progress));
             pages.push((format!("{name} {lang}"), p.get(&format!("/wait/{PURCHASE}?lang={lang}")).await));
         }
-        let buy = |phone: &'static str| form(&[("package", "pkg-1"), ("phone", phone), ("csrf", &csrf), ("lang", lang)]);
+        let buy =
+            |phone: &'static str| form(&[("package", "pkg-1"), ("phone", phone), ("csrf", &csrf), ("lang", lang)]);
         pages.push((format!("bad phone {lang}"), p.post("/buy", &buy("12")).await));
-        pages.push((format!("voucher ok {lang}"), p.post("/voucher", &form(&[("code", GOOD_VOUCHER), ("csrf", &csrf), ("lang", lang)])).await));
-        pages.push((format!("voucher bad {lang}"), p.post("/voucher", &form(&[("code", "ZZZZ9999"), ("csrf", &csrf), ("lang", lang)])).await));
+        pages.push((
+            format!("voucher ok {lang}"),
+            p.post("/voucher", &form(&[("code", GOOD_VOUCHER), ("csrf", &csrf), ("lang", lang)])).await,
+        ));
+        pages.push((
+            format!("voucher bad {lang}"),
+            p.post("/voucher", &form(&[("code", "ZZZZ9999"), ("csrf", &csrf), ("lang", lang)])).await,
+        ));
         pages.push((format!("csrf {lang}"), p.post("/buy", &form(&[("lang", lang)])).await));
         pages.push((format!("404 {lang}"), p.get(&format!("/nothing?lang={lang}")).await));
         pages.push((format!("405 {lang}"), p.post(&format!("/?lang={lang}"), "").await));
@@ -790,6 +828,20 @@ async fn unknown_paths_and_wrong_methods() {
     p.stop().await;
 }
 
+#[tokio::test]
+async fn a_hung_backend_gets_an_answer_not_a_stuck_connection() {
+    let cfg = PortalConfig { request_timeout: Duration::from_millis(300), ..generous() };
+    let p = Portal::start(Fake::new(), cfg).await;
+    p.backend.hang.store(true, Ordering::SeqCst);
+    let r = p.get("/").await;
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("The router is not answering"));
+    assert_eq!(r.header("connection"), Some("close"));
+    p.backend.hang.store(false, Ordering::SeqCst);
+    assert_eq!(p.get("/").await.status, 200);
+    p.stop().await;
+}
+
 fn xorshift(x: &mut u64) -> u64 {
     *x ^= *x << 13;
     *x ^= *x >> 7;
@@ -818,7 +870,15 @@ async fn random_bytes_and_malformed_requests_do_not_kill_the_server() {
         format!("GET / HTTP/1.1\r\n{}\r\n", "H: v\r\n".repeat(500)).into_bytes(),
         b"GET / HTTP/1.1\r\nHost: \xff\xfe\r\nAccept-Language: \xff\r\nConnection: close\r\n\r\n".to_vec(),
         format!("GET /?{} HTTP/1.1\r\nConnection: close\r\n\r\n", "a=1&".repeat(1000)).into_bytes(),
-        format!("POST /voucher HTTP/1.1\r\nContent-Length: 20\r\nConnection: close\r\n\r\ncsrf={csrf}&code=\xff\xfe").into_bytes(),
+        [
+            format!(
+                "POST /voucher HTTP/1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\ncsrf={csrf}&code=",
+                csrf.len() + 12
+            )
+            .as_bytes(),
+            b"\xff\xfe",
+        ]
+        .concat(),
     ];
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     for i in 0..150 {
@@ -862,10 +922,18 @@ async fn random_bytes_and_malformed_requests_do_not_kill_the_server() {
     for _ in 0..150 {
         let mut field = || -> String {
             let n = xorshift(&mut x) % 30;
-            let bytes: Vec<u8> = (0..n).map(|_| alphabet[(xorshift(&mut x) % alphabet.len() as u64) as usize]).collect();
+            let bytes: Vec<u8> =
+                (0..n).map(|_| alphabet[(xorshift(&mut x) % alphabet.len() as u64) as usize]).collect();
             enc(&String::from_utf8_lossy(&bytes))
         };
-        let body = format!("package={}&phone={}&code={}&dst={}&csrf={csrf}&lang={}", field(), field(), field(), field(), field());
+        let body = format!(
+            "package={}&phone={}&code={}&dst={}&csrf={csrf}&lang={}",
+            field(),
+            field(),
+            field(),
+            field(),
+            field()
+        );
         let raw_q = field().replace("%25", "%");
         for r in [
             p.post("/buy", &body).await,

@@ -54,10 +54,14 @@ pub enum PurchaseProgress {
     /// Paid; the grant is being applied.
     Connecting,
     /// The guest is online.
-    Online { expires_at: i64 },
+    Online {
+        expires_at: i64,
+    },
     /// Paid and ready, but the guest could not be logged in at once (e.g. their device left and
     /// came back with another address): opening any page logs them in.
-    Ready { expires_at: i64 },
+    Ready {
+        expires_at: i64,
+    },
     Failed(PaymentFailure),
 }
 
@@ -102,5 +106,9 @@ pub trait PortalBackend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<PurchaseProgress, StatusError>> + Send;
 
     /// Logs the guest in with a voucher (a hotspot user the router already holds).
-    fn voucher_login(&self, guest: Guest, code: &VoucherCode) -> impl Future<Output = Result<(), VoucherLoginError>> + Send;
+    fn voucher_login(
+        &self,
+        guest: Guest,
+        code: &VoucherCode,
+    ) -> impl Future<Output = Result<(), VoucherLoginError>> + Send;
 }

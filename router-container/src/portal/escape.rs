@@ -40,7 +40,10 @@ mod tests {
 
     #[test]
     fn html_escapes_markup_and_quotes() {
-        assert_eq!(html(r#"<script>"a"&'b'`</script>"#), "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&#96;&lt;/script&gt;");
+        assert_eq!(
+            html(r#"<script>"a"&'b'`</script>"#),
+            "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&#96;&lt;/script&gt;"
+        );
         assert_eq!(html("Karibu caf\u{e9}"), "Karibu caf\u{e9}");
         assert_eq!(html("a\u{0}b\u{1b}c"), "abc");
     }

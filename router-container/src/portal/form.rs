@@ -121,7 +121,8 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                buf.push(b"%=&+aZ0\xc3\xa9\xff"[(x % 11) as usize]);
+                let alphabet = b"%=&+aZ0\xc3\xa9\xff";
+                buf.push(alphabet[(x % alphabet.len() as u64) as usize]);
             }
             let _ = Form::parse(&buf);
         }

@@ -103,7 +103,6 @@ pub struct Texts {
     pub speed: &'static str,
     pub data: &'static str,
     pub devices: &'static str,
-    pub pay_heading: &'static str,
     pub phone_label: &'static str,
     pub pay_button: &'static str,
     pub pay_hint: &'static str,
@@ -151,8 +150,6 @@ pub struct Texts {
     pub slow_down_title: &'static str,
     pub slow_down_body: &'static str,
     pub back_to_start: &'static str,
-    pub error_title: &'static str,
-    pub error_body: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -163,7 +160,6 @@ pub static EN: Texts = Texts {
     speed: "Speed up to",
     data: "Data",
     devices: "devices",
-    pay_heading: "Pay with M-Pesa",
     phone_label: "M-Pesa phone number",
     pay_button: "Pay with M-Pesa",
     pay_hint: "You will get a prompt on this phone. Enter your M-Pesa PIN to pay.",
@@ -212,8 +208,6 @@ pub static EN: Texts = Texts {
     slow_down_title: "Slow down",
     slow_down_body: "Too many requests. Try again in",
     back_to_start: "Back to the start",
-    error_title: "Something went wrong",
-    error_body: "Try again in a moment.",
 };
 
 pub static SW: Texts = Texts {
@@ -224,7 +218,6 @@ pub static SW: Texts = Texts {
     speed: "Kasi hadi",
     data: "Data",
     devices: "vifaa",
-    pay_heading: "Lipa kwa M-Pesa",
     phone_label: "Nambari ya simu ya M-Pesa",
     pay_button: "Lipa kwa M-Pesa",
     pay_hint: "Utapata ombi kwenye simu hii. Weka PIN yako ya M-Pesa ili kulipa.",
@@ -273,8 +266,6 @@ pub static SW: Texts = Texts {
     slow_down_title: "Punguza kasi",
     slow_down_body: "Maombi mengi mno. Jaribu tena baada ya",
     back_to_start: "Rudi mwanzo",
-    error_title: "Hitilafu imetokea",
-    error_body: "Jaribu tena baada ya muda mfupi.",
 };
 
 /// Why a payment failed, in words a guest can act on.
@@ -371,7 +362,11 @@ pub fn duration(lang: Lang, secs: u64) -> String {
 pub fn speed(bps: u64) -> String {
     if bps >= 1_000_000 {
         let tenths = bps / 100_000;
-        if tenths % 10 == 0 { format!("{} Mbps", tenths / 10) } else { format!("{}.{} Mbps", tenths / 10, tenths % 10) }
+        if tenths.is_multiple_of(10) {
+            format!("{} Mbps", tenths / 10)
+        } else {
+            format!("{}.{} Mbps", tenths / 10, tenths % 10)
+        }
     } else if bps >= 1_000 {
         format!("{} kbps", bps / 1_000)
     } else {
@@ -383,7 +378,11 @@ pub fn speed(bps: u64) -> String {
 pub fn bytes(n: u64) -> String {
     if n >= 1_000_000_000 {
         let tenths = n / 100_000_000;
-        if tenths % 10 == 0 { format!("{} GB", tenths / 10) } else { format!("{}.{} GB", tenths / 10, tenths % 10) }
+        if tenths.is_multiple_of(10) {
+            format!("{} GB", tenths / 10)
+        } else {
+            format!("{}.{} GB", tenths / 10, tenths % 10)
+        }
     } else {
         format!("{} MB", n / 1_000_000)
     }
@@ -418,7 +417,18 @@ mod tests {
     #[test]
     fn every_failure_has_swahili() {
         use PaymentFailure::*;
-        for f in [Cancelled, InsufficientFunds, PhoneUnreachable, WrongPin, Expired, PromptFailed, TooSoon, AmountMismatch, Unknown, Other] {
+        for f in [
+            Cancelled,
+            InsufficientFunds,
+            PhoneUnreachable,
+            WrongPin,
+            Expired,
+            PromptFailed,
+            TooSoon,
+            AmountMismatch,
+            Unknown,
+            Other,
+        ] {
             assert_ne!(payment_failure(Lang::Sw, f), payment_failure(Lang::En, f));
         }
     }

@@ -139,7 +139,8 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
     if v.packages.is_empty() {
         let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", esc::html(t.no_packages));
     } else {
-        let _ = write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::html(t.choose_package));
+        let _ =
+            write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::html(t.choose_package));
         let only_one = v.packages.len() == 1;
         for p in v.packages {
             let id = p.id().as_str();
@@ -197,7 +198,9 @@ pub fn waiting(c: &Chrome<'_>, v: &WaitView<'_>) -> String {
     let head = "<noscript><meta http-equiv=\"refresh\" content=\"3\"></noscript>";
     let dst_attr = v.dst.map(|d| format!(" data-dst=\"{}\"", esc::html(d))).unwrap_or_default();
     let go = match v.dst {
-        Some(d) => format!("<a id=\"go\" class=\"btn\" href=\"{}\" hidden>{}</a>", esc::html(d), esc::html(t.continue_link)),
+        Some(d) => {
+            format!("<a id=\"go\" class=\"btn\" href=\"{}\" hidden>{}</a>", esc::html(d), esc::html(t.continue_link))
+        }
         None => "<span id=\"go\"></span>".to_string(),
     };
     let b = format!(
@@ -245,7 +248,9 @@ mod tests {
     fn message_escapes() {
         let c = Chrome { lang: Lang::Sw, toggle_href: "/?lang=en&x=\"" };
         let p = message(&c, "<t>", "<b>", Some(("/\"x", "<a>")));
-        assert!(p.contains("&lt;t&gt;") && p.contains("&lt;b&gt;") && p.contains("/&quot;x") && p.contains("&lt;a&gt;"));
+        assert!(
+            p.contains("&lt;t&gt;") && p.contains("&lt;b&gt;") && p.contains("/&quot;x") && p.contains("&lt;a&gt;")
+        );
         assert!(p.contains("lang=\"sw\"") && p.contains(">English<") && p.contains("/?lang=en&amp;x=&quot;"));
     }
 }

@@ -113,7 +113,18 @@ impl<B> Ctx<'_, B> {
 
 pub(crate) async fn handle<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: Request<Incoming>, nth: u32) -> Resp {
     let last = nth >= sh.cfg.max_requests_per_connection;
-    let mut r = route(sh, peer, req).await;
+    let lang = Lang::choose(None, accept_language(req.headers()));
+    let mut r = match tokio::time::timeout(sh.cfg.request_timeout, route(sh, peer, req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::warn!(%peer, "portal request timed out");
+            let t = lang.t();
+            let c = Chrome { lang, toggle_href: "/" };
+            let page =
+                pages::message(&c, t.router_unavailable_title, t.router_unavailable_body, Some(("/", t.back_to_start)));
+            close(html(StatusCode::SERVICE_UNAVAILABLE, page))
+        }
+    };
     security_headers(r.headers_mut());
     if last { close(r) } else { r }
 }
@@ -202,11 +213,11 @@ async fn route<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: Request<Inco
         "/" if get => index(&cx).await,
         "/buy" if post => match post_form(&cx, &body, accept_lang.as_deref()) {
             Ok((cx, form)) => buy(&cx, &form).await,
-            Err(r) => r,
+            Err(r) => *r,
         },
         "/voucher" if post => match post_form(&cx, &body, accept_lang.as_deref()) {
             Ok((cx, form)) => voucher(&cx, &form).await,
-            Err(r) => r,
+            Err(r) => *r,
         },
         "/" => not_allowed(&cx, "GET, HEAD"),
         "/buy" | "/voucher" => not_allowed(&cx, "POST"),
@@ -232,16 +243,21 @@ fn not_allowed<B>(cx: &Ctx<'_, B>, allow: &'static str) -> Resp {
 
 /// Parses a POSTed form and checks its CSRF token, before any handler (and so the backend) sees
 /// it. The form's `lang` field picks the language of what follows.
-fn post_form<'a, B>(cx: &Ctx<'a, B>, body: &[u8], accept_lang: Option<&str>) -> Result<(Ctx<'a, B>, Form), Resp> {
+fn post_form<'a, B>(cx: &Ctx<'a, B>, body: &[u8], accept_lang: Option<&str>) -> Result<(Ctx<'a, B>, Form), Box<Resp>> {
     let t = cx.lang.t();
     let Ok(form) = Form::parse(body) else {
-        return Err(cx.message(StatusCode::BAD_REQUEST, t.bad_request_title, t.bad_request_body, None));
+        return Err(Box::new(cx.message(StatusCode::BAD_REQUEST, t.bad_request_title, t.bad_request_body, None)));
     };
     let lang = Lang::choose(form.get("lang").or(cx.query.get("lang")), accept_lang);
     let cx = Ctx { sh: cx.sh, ip: cx.ip, lang, query: cx.query.clone() };
     if !cx.sh.csrf.verify(form.str("csrf"), cx.ip, now_unix()) {
         let t = lang.t();
-        return Err(cx.message(StatusCode::FORBIDDEN, t.csrf_title, t.csrf_body, safe_destination(form.str("dst"))));
+        return Err(Box::new(cx.message(
+            StatusCode::FORBIDDEN,
+            t.csrf_title,
+            t.csrf_body,
+            safe_destination(form.str("dst")),
+        )));
     }
     Ok((cx, form))
 }
@@ -510,11 +526,8 @@ async fn voucher<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp {
             let st = IndexState { code: raw, voucher_error: Some(t.voucher_invalid), ..Default::default() };
             render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await
         }
-        Err(VoucherLoginError::RouterUnavailable) => cx.message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            t.router_unavailable_title,
-            t.router_unavailable_body,
-            dst,
-        ),
+        Err(VoucherLoginError::RouterUnavailable) => {
+            cx.message(StatusCode::SERVICE_UNAVAILABLE, t.router_unavailable_title, t.router_unavailable_body, dst)
+        }
     }
 }

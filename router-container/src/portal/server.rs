@@ -26,6 +26,9 @@ pub struct PortalConfig {
     pub header_read_timeout: Duration,
     /// Time to receive a request's body once its headers arrived.
     pub body_read_timeout: Duration,
+    /// Time to answer a request, backend calls included (503 above): a hung router or cloud
+    /// call must not hold connections forever.
+    pub request_timeout: Duration,
     /// Largest request body accepted (413 above).
     pub max_body_bytes: usize,
     /// Largest request head (request line and headers) accepted (431 above).
@@ -52,6 +55,7 @@ impl Default for PortalConfig {
             max_connections: 512,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
             max_body_bytes: 4096,
             max_header_bytes: 16 * 1024,
             max_requests_per_connection: 100,
@@ -77,12 +81,7 @@ pub(crate) struct Shared<B> {
 
 /// Serves the portal on `listener` until `shutdown` completes, then stops accepting, lets requests
 /// in flight finish (up to `cfg.shutdown_grace`) and returns.
-pub async fn serve<B: PortalBackend>(
-    listener: TcpListener,
-    backend: Arc<B>,
-    cfg: PortalConfig,
-    shutdown: impl Future,
-) {
+pub async fn serve<B: PortalBackend>(listener: TcpListener, backend: Arc<B>, cfg: PortalConfig, shutdown: impl Future) {
     let max_conns = cfg.max_connections.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
     let shared = Arc::new(Shared {
         backend,

@@ -1,0 +1,113 @@
+//! The portal served with the agent's real backend: the guest's identity comes from the RouterOS
+//! simulator's host table, never from the request; vouchers log in through RouterOS.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Rig, package};
+use hotspot_agent::backend::AgentBackend;
+use hotspot_agent::cloud::CloudApi;
+use hotspot_agent::portal::{PortalConfig, serve};
+use hotspot_core::wire::{Payload, VouchersBatch};
+use hotspot_core::{MacAddr, MessageId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Portal {
+    addr: std::net::SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn http(addr: std::net::SocketAddr, req: String) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+async fn get(p: &Portal, target: &str) -> (u16, String) {
+    http(p.addr, format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n")).await
+}
+
+async fn post(p: &Portal, target: &str, body: &str) -> (u16, String) {
+    http(
+        p.addr,
+        format!(
+            "POST {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+fn csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+async fn start(rig: &Rig) -> (Portal, hotspot_agent::agent::Agent) {
+    let agent = rig.agent().await;
+    agent.journal.replace_packages(&[package("hotspot_user")]).unwrap();
+    let cloud = CloudApi::new("http://127.0.0.1:9", rig.router_id.clone(), rig.key.clone()).unwrap();
+    let backend = Arc::new(AgentBackend::new(agent.clone(), cloud));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(listener, backend, PortalConfig::default(), async move {
+        let _ = rx.await;
+    }));
+    (Portal { addr, _stop: tx }, agent)
+}
+
+#[tokio::test]
+async fn the_guest_is_who_the_router_says() {
+    let rig = Rig::start().await;
+    let guest: MacAddr = "DA:A1:19:00:00:01".parse().unwrap();
+    let other: MacAddr = "DA:A1:19:00:00:99".parse().unwrap();
+    let (portal, _agent) = start(&rig).await;
+    // Not in the host table: refused, nothing offered.
+    let (status, page) = get(&portal, "/").await;
+    assert_eq!(status, 403, "{page}");
+    assert!(!page.contains("KES 10"));
+    // Joined: the packages, from the agent's journal.
+    rig.sim.add_host(guest, "127.0.0.1".parse().unwrap());
+    let (status, page) = get(&portal, &format!("/?mac={guest}&ip=127.0.0.1&dst=http%3A%2F%2Fexample.com%2F")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("KES 10"), "{page}");
+    // A query string claiming another device's MAC is refused.
+    let (status, page) = get(&portal, &format!("/?mac={other}&ip=127.0.0.1")).await;
+    assert_eq!(status, 403);
+    assert!(!page.contains("KES 10"));
+}
+
+#[tokio::test]
+async fn a_voucher_logs_the_guest_in_through_routeros() {
+    let rig = Rig::start().await;
+    let guest: MacAddr = "DA:A1:19:00:00:01".parse().unwrap();
+    rig.sim.add_host(guest, "127.0.0.1".parse().unwrap());
+    let (portal, agent) = start(&rig).await;
+    let batch = rig.sign(
+        MessageId::generate(),
+        Payload::VouchersBatch(VouchersBatch {
+            batch_id: "b1".into(),
+            package: package("hotspot_user"),
+            codes: vec!["ABCD2345".parse().unwrap()],
+        }),
+    );
+    agent.handle_message(&batch).await;
+    let (_, page) = get(&portal, "/").await;
+    let token = csrf(&page);
+    let (status, page) = post(&portal, "/voucher", &format!("code=WXYZ-9999&csrf={token}&lang=en")).await;
+    assert!(status >= 400, "a wrong code is refused: {page}");
+    assert!(rig.sim.state().active.is_empty());
+    let (status, page) = post(&portal, "/voucher", &format!("code=abcd-2345&csrf={token}&lang=en")).await;
+    assert_eq!(status, 200, "{page}");
+    let st = rig.sim.state();
+    assert_eq!(st.session_of(guest).map(|s| s.user.as_str()), Some("ABCD2345"), "online with the voucher");
+    // First use started the package's validity (1 hour).
+    let v = agent.journal.voucher(&"ABCD2345".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(v.expires_at.zip(v.first_used_at).map(|(e, f)| e - f), Some(3600));
+}
