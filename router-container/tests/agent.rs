@@ -259,3 +259,57 @@ async fn the_router_is_reconciled_with_the_journal() {
     let names: Vec<_> = rig.sim.state().users.into_iter().map(|u| u.name).collect();
     assert_eq!(names, vec![username_for(&pid)]);
 }
+
+#[tokio::test]
+async fn sessions_and_heartbeats_are_reported_with_bytes() {
+    let rig = Rig::start().await;
+    let ip: std::net::Ipv4Addr = IP.parse().unwrap();
+    rig.sim.add_host(mac(), ip);
+    let agent = rig.agent().await;
+    let (tx, rx) = watch::channel(false);
+    let a = agent.clone();
+    let watcher = tokio::spawn(async move { a.run_session_watch(rx, Duration::from_millis(100)).await });
+    let (pid, body) = rig.grant(mac(), ip, 3600, "hotspot_user");
+    agent.handle_message(&body).await;
+    wait_until("session start journaled", || {
+        agent.journal.outbox(50).unwrap().iter().any(|(_, _, p)| matches!(p, Payload::SessionStarted(_)))
+    })
+    .await;
+    rig.sim.add_traffic(ip, 1_000_000, 25_000_000);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The guest leaves: the router ends the session.
+    rig.sim.remove_host(mac());
+    wait_until("session end journaled", || {
+        agent.journal.outbox(50).unwrap().iter().any(|(_, _, p)| matches!(p, Payload::SessionEnded(_)))
+    })
+    .await;
+    tx.send(true).unwrap();
+    watcher.await.unwrap();
+    agent.heartbeat().await.unwrap();
+    agent.flush_outbox().await.unwrap();
+    let events = rig.events().await;
+    let started = events
+        .iter()
+        .find_map(|e| match e {
+            Payload::SessionStarted(s) => Some(s),
+            _ => None,
+        })
+        .expect("started");
+    assert_eq!((started.purchase_id.as_ref(), started.mac, started.ip), (Some(&pid), mac(), ip));
+    let ended = events
+        .iter()
+        .find_map(|e| match e {
+            Payload::SessionEnded(s) => Some(s),
+            _ => None,
+        })
+        .expect("ended");
+    assert_eq!((ended.bytes_in, ended.bytes_out), (1_000_000, 25_000_000), "usage as the router counted it");
+    let hb = events
+        .iter()
+        .find_map(|e| match e {
+            Payload::Heartbeat(h) => Some(h),
+            _ => None,
+        })
+        .expect("heartbeat");
+    assert_eq!((hb.version.as_str(), hb.active_sessions, hb.jobs_waiting), (env!("CARGO_PKG_VERSION"), 0, 0));
+}
