@@ -9,6 +9,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+log "cargo build (the end-to-end tests start the real binaries)"
+cargo build --workspace --bins
 log "cargo test"
 cargo test --workspace
 log "wire golden vectors, checked by Python's own hmac/json"

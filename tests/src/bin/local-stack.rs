@@ -1,0 +1,45 @@
+//! `local-stack`: the whole system on this machine (see README "Quickstart"). Ctrl-C stops it.
+
+use std::path::PathBuf;
+
+use e2e::stack::{Options, Stack, packages};
+
+#[tokio::main]
+async fn main() {
+    let bin_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
+    let stack = match Stack::start(Options::local(bin_dir)).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("local-stack: {e}");
+            std::process::exit(1);
+        }
+    };
+    let pk: Vec<String> = packages().iter().map(|p| format!("{} ({})", p.name(), p.price())).collect();
+    println!(
+        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n\nPress Ctrl-C to stop.",
+        stack.router.id,
+        pk.join(", "),
+        stack.options.guest_mac,
+        stack.options.guest_ip,
+        stack.guest_portal_url(),
+        stack.phone_url(),
+        stack.gateway_url,
+        stack.moto.endpoint,
+        stack.state_dir.display(),
+    );
+    // Ctrl-C, or SIGTERM from a supervisor: either way every child is stopped by `drop(stack)`.
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    println!("\nStopping…");
+    drop(stack);
+    println!("Stopped.");
+}

@@ -1,0 +1,135 @@
+//! An API Gateway HTTP API stand-in: routes → functions, through the Lambda runtime interface.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::{Value, json};
+
+/// Invokes functions through `cargo lambda watch`'s invoke API.
+#[derive(Clone)]
+pub struct Invoker {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Invoker {
+    pub fn new(runtime_port: u16) -> Invoker {
+        // reqwest is built without a default crypto provider (no aws-lc in the tree).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Invoker { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{runtime_port}") }
+    }
+
+    pub async fn invoke(&self, function: &str, event: &Value) -> Result<Value, String> {
+        let resp = self
+            .http
+            .post(format!("{}/2015-03-31/functions/{function}/invocations", self.base))
+            .body(event.to_string())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{function}: HTTP {status}: {text}"));
+        }
+        serde_json::from_str(&text).map_err(|_| format!("{function} answered {text}"))
+    }
+}
+
+/// Which function serves a route (as the AWS stack's HttpApi routes them).
+pub fn route(method: &str, path: &str) -> Option<&'static str> {
+    match (method, path) {
+        ("POST", "/purchases") => Some("purchase"),
+        ("GET", "/packages") => Some("status"),
+        ("GET", p) if p.starts_with("/purchases/") => Some("status"),
+        ("POST", p) if p.starts_with("/cb/") => Some("callback"),
+        _ => None,
+    }
+}
+
+/// An HTTP API (payload format 2.0) event for a request.
+pub fn http_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    source_ip: &str,
+) -> Value {
+    let hdrs: serde_json::Map<String, Value> =
+        headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), json!(v))).collect();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": hdrs,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "local"},
+            "requestId": hotspot_core::MessageId::generate().as_str(), "routeKey": "$default", "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0
+        },
+        "body": String::from_utf8_lossy(body),
+        "isBase64Encoded": false
+    })
+}
+
+async fn handle(
+    inv: Arc<Invoker>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .collect();
+    let reply = |status: u16, body: String| {
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+        r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+        r
+    };
+    let Some(function) = route(&method, &path) else {
+        return Ok(reply(404, r#"{"message":"Not Found"}"#.into()));
+    };
+    // API Gateway's own payload limit.
+    let body = match Limited::new(req.into_body(), 10 * 1024 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(reply(413, r#"{"message":"Request Entity Too Large"}"#.into())),
+    };
+    let event = http_event(&method, &path, &query, &headers, &body, &peer.ip().to_string());
+    match inv.invoke(function, &event).await {
+        Ok(out) => {
+            let status = out["statusCode"].as_u64().unwrap_or(502) as u16;
+            Ok(reply(status, out["body"].as_str().unwrap_or("").to_string()))
+        }
+        Err(e) => Ok(reply(502, json!({"message": e}).to_string())),
+    }
+}
+
+/// Serves the gateway on `listener` until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, invoker: Invoker) {
+    let inv = Arc::new(invoker);
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let inv = inv.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| handle(inv.clone(), peer, req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}

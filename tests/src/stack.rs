@@ -1,0 +1,285 @@
+//! Starts the whole system on loopback: moto (DynamoDB + SQS), the Daraja simulator, the RouterOS
+//! simulator with one joined guest, the Lambda functions under `cargo lambda watch`, the gateway,
+//! the events mapping and schedules, and the agent; seeds one router with three packages.
+//! Everything stops when the `Stack` is dropped; all state lives in a fresh directory.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig};
+use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
+use lambdas::store::{RouterRecord, Store, schema};
+use routeros_sim::Simulator;
+use serde_json::json;
+use testkit::{Moto, free_port};
+
+use crate::gateway::{Invoker, serve};
+use crate::pollers;
+
+pub const FUNCTIONS: [&str; 6] = ["purchase", "status", "callback", "reconcile", "expiry", "events"];
+pub const CALLBACK_SECRET: &str = "local-callback-secret-0123456789";
+pub const ROUTEROS_USER: &str = "hotspot-agent";
+pub const ROUTEROS_PASSWORD: &str = "local-api-password";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("{0} not found: build the workspace binaries first (cargo build --workspace --bins)")]
+    MissingBinary(PathBuf),
+    #[error("{what}: {why}")]
+    Start { what: String, why: String },
+}
+
+fn err(what: &str) -> impl FnOnce(String) -> StackError + '_ {
+    move |why| StackError::Start { what: what.into(), why }
+}
+
+pub struct Options {
+    /// Where the function binaries and `hotspot-agent` are (`target/debug`).
+    pub bin_dir: PathBuf,
+    /// The guest's device, joined to the hotspot, at the address a local browser comes from.
+    pub guest_mac: MacAddr,
+    pub guest_ip: Ipv4Addr,
+    pub portal_port: Option<u16>,
+    pub schedule_every: Duration,
+}
+
+impl Options {
+    pub fn local(bin_dir: PathBuf) -> Options {
+        Options {
+            bin_dir,
+            guest_mac: "DA:A1:19:3C:5E:01".parse().expect("literal"),
+            guest_ip: Ipv4Addr::LOCALHOST,
+            portal_port: None,
+            schedule_every: Duration::from_secs(60),
+        }
+    }
+}
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SIGTERM first, so the agent stops gracefully; then make sure.
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Stack {
+    // Field order is drop order: the agent and functions stop before the servers they use.
+    agent: Option<Proc>,
+    functions: Vec<Proc>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    pub moto: Moto,
+    pub daraja: DarajaSim,
+    pub routeros: Simulator,
+    pub store: Store,
+    pub router: RouterRecord,
+    pub events_queue_url: String,
+    pub gateway_url: String,
+    pub portal_url: String,
+    pub invoker: Invoker,
+    pub state_dir: PathBuf,
+    pub options: Options,
+}
+
+pub fn packages() -> Vec<Package> {
+    [("1h", "1 hour", 10, "1h", "2M/5M"), ("24h", "24 hours", 50, "1d", "3M/6M"), ("7d", "7 days", 250, "1w", "5M/10M")]
+        .into_iter()
+        .map(|(id, name, price, validity, rate)| {
+            serde_json::from_value(json!({
+                "id": id, "name": name, "price": price, "validity": validity, "rate_limit": rate, "devices": 1
+            }))
+            .expect("literal package")
+        })
+        .collect()
+}
+
+async fn wait_port(port: u16, what: &str) -> Result<(), StackError> {
+    for _ in 0..600 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(StackError::Start { what: what.into(), why: format!("nothing listening on {port}") })
+}
+
+fn log_file(dir: &Path, name: &str) -> Result<std::fs::File, StackError> {
+    std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| err(name)(e.to_string()))
+}
+
+impl Stack {
+    pub async fn start(options: Options) -> Result<Stack, StackError> {
+        for b in FUNCTIONS.iter().copied().chain(["hotspot-agent"]) {
+            let p = options.bin_dir.join(b);
+            if !p.exists() {
+                return Err(StackError::MissingBinary(p));
+            }
+        }
+        let state_dir = std::env::temp_dir().join(format!("hotspot-stack-{}", hotspot_core::MessageId::generate()));
+        std::fs::create_dir_all(state_dir.join("agent")).map_err(|e| err("state dir")(e.to_string()))?;
+
+        // AWS, seeded.
+        let moto = Moto::start().await.map_err(|e| err("moto")(e.to_string()))?;
+        schema::create_table(&moto.dynamodb(), "hotspot").await.map_err(|e| err("table")(e.to_string()))?;
+        let store = Store::new(moto.dynamodb(), "hotspot");
+        let router_id: RouterId = "cafe-westlands".parse().expect("literal");
+        let queue_url = moto
+            .create_fifo_queue(&format!("router-{router_id}.fifo"))
+            .await
+            .map_err(|e| err("queue")(e.to_string()))?;
+        let events_queue_url = moto.create_queue("router-events").await.map_err(|e| err("queue")(e.to_string()))?;
+        let now = hotspot_core::wire::now_unix();
+        let router = RouterRecord {
+            id: router_id.clone(),
+            name: "Cafe Westlands".into(),
+            queue_url: queue_url.clone(),
+            key: RouterKey::generate(),
+            created_at: now,
+        };
+        store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
+        for p in packages() {
+            store.put_package(&router_id, &p, now).await.map_err(|e| err("package")(e.to_string()))?;
+        }
+
+        // Simulators.
+        let daraja =
+            DarajaSim::start(SimConfig::for_tests()).await.map_err(|e| err("daraja simulator")(e.to_string()))?;
+        let routeros = Simulator::start(routeros_sim::SimConfig {
+            username: ROUTEROS_USER.into(),
+            password: ROUTEROS_PASSWORD.into(),
+            identity: "Cafe Westlands".into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| err("routeros simulator")(e.to_string()))?;
+        routeros.add_host(options.guest_mac, options.guest_ip);
+
+        // Functions under the Lambda runtime interface, and the gateway in front of them.
+        let rt_port = free_port().map_err(|e| err("port")(e.to_string()))?;
+        let gw_listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| err("gateway")(e.to_string()))?;
+        let gateway_url = format!("http://{}", gw_listener.local_addr().map_err(|e| err("gateway")(e.to_string()))?);
+        let watch = Command::new(testkit::venv_bin("cargo-lambda"))
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &rt_port.to_string()])
+            .current_dir(testkit::workspace_root().join("lambdas"))
+            .stdout(Stdio::null())
+            .stderr(log_file(&state_dir, "cargo-lambda")?)
+            .spawn()
+            .map_err(|e| err("cargo lambda watch")(e.to_string()))?;
+        let mut functions = vec![Proc(watch)];
+        wait_port(rt_port, "cargo lambda watch").await?;
+        let sim_cfg = SimConfig::for_tests();
+        for f in FUNCTIONS {
+            let child = Command::new(options.bin_dir.join(f))
+                .env_clear()
+                .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{rt_port}/.rt/{f}"))
+                .env("AWS_LAMBDA_FUNCTION_NAME", f)
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+                .env("AWS_ENDPOINT_URL", &moto.endpoint)
+                .env("AWS_REGION", Moto::REGION)
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("TABLE_NAME", "hotspot")
+                .env("DARAJA_ENV", daraja.base_url())
+                .env("DARAJA_CONSUMER_KEY", &sim_cfg.consumer_key)
+                .env("DARAJA_CONSUMER_SECRET", &sim_cfg.consumer_secret)
+                .env("DARAJA_SHORTCODE", SANDBOX_SHORTCODE)
+                .env("DARAJA_PASSKEY", SANDBOX_PASSKEY)
+                .env("CALLBACK_BASE_URL", &gateway_url)
+                .env("CALLBACK_SECRET", CALLBACK_SECRET)
+                .env("RUST_LOG", "info")
+                .stdout(log_file(&state_dir, f)?)
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| err(f)(e.to_string()))?;
+            functions.push(Proc(child));
+        }
+        let invoker = Invoker::new(rt_port);
+        let tasks = vec![
+            tokio::spawn(serve(gw_listener, invoker.clone())),
+            tokio::spawn(pollers::events_mapping(moto.sqs(), events_queue_url.clone(), invoker.clone())),
+            tokio::spawn(pollers::schedules(invoker.clone(), options.schedule_every)),
+        ];
+
+        // The agent, as it runs in the router's container.
+        let portal_port = match options.portal_port {
+            Some(p) => p,
+            None => free_port().map_err(|e| err("port")(e.to_string()))?,
+        };
+        let agent = Command::new(options.bin_dir.join("hotspot-agent"))
+            .env_clear()
+            .env("HOTSPOT_ROUTER_ID", router_id.as_str())
+            .env("HOTSPOT_ROUTER_KEY", router.key.to_hex())
+            .env("ROUTEROS_ADDR", routeros.addr().to_string())
+            .env("ROUTEROS_USER", ROUTEROS_USER)
+            .env("ROUTEROS_PASSWORD", ROUTEROS_PASSWORD)
+            .env("SQS_QUEUE_URL", &queue_url)
+            .env("EVENTS_QUEUE_URL", &events_queue_url)
+            .env("CLOUD_API_URL", &gateway_url)
+            .env("PORTAL_LISTEN", format!("127.0.0.1:{portal_port}"))
+            .env("STATE_DIR", state_dir.join("agent"))
+            .env("AWS_REGION", Moto::REGION)
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("RUST_LOG", "info")
+            .stdout(log_file(&state_dir, "agent")?)
+            .stderr(log_file(&state_dir, "agent-stderr")?)
+            .spawn()
+            .map_err(|e| err("agent")(e.to_string()))?;
+        let agent = Some(Proc(agent));
+        wait_port(portal_port, "agent portal").await?;
+        let portal_url = format!("http://127.0.0.1:{portal_port}");
+        Ok(Stack {
+            agent,
+            functions,
+            tasks,
+            moto,
+            daraja,
+            routeros,
+            store,
+            router,
+            events_queue_url,
+            gateway_url,
+            portal_url,
+            invoker,
+            state_dir,
+            options,
+        })
+    }
+
+    /// The URL the hotspot's login.html would send the guest to.
+    pub fn guest_portal_url(&self) -> String {
+        format!(
+            "{}/?mac={}&ip={}&dst=http%3A%2F%2Fexample.com%2F&identity=Cafe%20Westlands",
+            self.portal_url, self.options.guest_mac, self.options.guest_ip
+        )
+    }
+
+    pub fn phone_url(&self) -> String {
+        format!("{}/phone", self.daraja.base_url())
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.agent.take();
+        self.functions.clear();
+        for t in &self.tasks {
+            t.abort();
+        }
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
