@@ -137,6 +137,37 @@ impl Moto {
         out.queue_url.ok_or_else(|| HarnessError::Aws("create_queue returned no URL".into()))
     }
 
+    /// Receives and deletes every message waiting on a queue; returns their bodies, oldest first.
+    pub async fn drain(&self, queue_url: &str) -> Result<Vec<String>, HarnessError> {
+        let sqs = self.sqs();
+        let mut out = Vec::new();
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .map_err(|e| HarnessError::Aws(format!("{e:?}")))?
+                .messages
+                .unwrap_or_default();
+            if got.is_empty() {
+                return Ok(out);
+            }
+            for m in got {
+                if let Some(h) = m.receipt_handle {
+                    sqs.delete_message()
+                        .queue_url(queue_url)
+                        .receipt_handle(h)
+                        .send()
+                        .await
+                        .map_err(|e| HarnessError::Aws(format!("{e:?}")))?;
+                }
+                out.extend(m.body);
+            }
+        }
+    }
+
     /// Creates a standard queue and returns its URL.
     pub async fn create_queue(&self, name: &str) -> Result<String, HarnessError> {
         let out =

@@ -83,40 +83,15 @@ impl Cloud {
 
     /// As `drain_jobs`, verifying as of `at` (for jobs signed at a simulated later time).
     pub async fn drain_jobs_at(&self, r: &TestRouter, at: i64) -> Vec<Payload> {
-        let mut out = Vec::new();
-        loop {
-            let got = self
-                .sqs
-                .receive_message()
-                .queue_url(&r.record.queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap()
-                .messages
-                .unwrap_or_default();
-            if got.is_empty() {
-                return out;
-            }
-            for m in got {
-                let env = Envelope::verify(
-                    m.body.as_deref().unwrap().as_bytes(),
-                    &r.record.key,
-                    &r.record.id,
-                    at,
-                    Direction::CloudToRouter,
-                )
-                .unwrap();
-                out.push(env.payload);
-                self.sqs
-                    .delete_message()
-                    .queue_url(&r.record.queue_url)
-                    .receipt_handle(m.receipt_handle.unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
+        let bodies = self.moto.drain(&r.record.queue_url).await.unwrap();
+        bodies
+            .iter()
+            .map(|b| {
+                Envelope::verify(b.as_bytes(), &r.record.key, &r.record.id, at, Direction::CloudToRouter)
+                    .unwrap()
+                    .payload
+            })
+            .collect()
     }
 
     pub async fn purchase_count(&self) -> usize {

@@ -188,41 +188,14 @@ impl Rig {
 
     /// Reports that reached the events queue, verified as the cloud verifies them.
     pub async fn events(&self) -> Vec<Payload> {
-        let mut out = Vec::new();
-        loop {
-            let msgs = self
-                .moto
-                .sqs()
-                .receive_message()
-                .queue_url(&self.events_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap()
-                .messages
-                .unwrap_or_default();
-            if msgs.is_empty() {
-                return out;
-            }
-            for m in msgs {
-                let env = Envelope::verify(
-                    m.body.as_deref().unwrap().as_bytes(),
-                    &self.key,
-                    &self.router_id,
-                    now(),
-                    Direction::RouterToCloud,
-                )
-                .unwrap();
-                out.push(env.payload);
-                self.moto
-                    .sqs()
-                    .delete_message()
-                    .queue_url(&self.events_url)
-                    .receipt_handle(m.receipt_handle.unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
+        let bodies = self.moto.drain(&self.events_url).await.unwrap();
+        bodies
+            .iter()
+            .map(|b| {
+                Envelope::verify(b.as_bytes(), &self.key, &self.router_id, now(), Direction::RouterToCloud)
+                    .unwrap()
+                    .payload
+            })
+            .collect()
     }
 }

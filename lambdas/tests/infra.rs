@@ -1,0 +1,239 @@
+//! The AWS stack template (`infra/template.yaml`): `cfn-lint` passes with no errors or warnings,
+//! and the template matches the code — one function per binary in `src/bin`, each built by
+//! cargo-lambda with its settings and routes, and the table's keys, attributes and indexes as
+//! `store/schema.rs` creates them. Text checks only (no YAML dependency).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    let p = root().join(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// The template's top-level resources: (logical id, text of its block).
+fn resources(template: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut in_resources = false;
+    for line in template.lines() {
+        if !line.starts_with(' ') && !line.is_empty() && !line.starts_with('#') {
+            in_resources = line.trim_end() == "Resources:";
+            continue;
+        }
+        if !in_resources {
+            continue;
+        }
+        let is_id = line.len() > 3
+            && line.starts_with("  ")
+            && !line[2..].starts_with([' ', '#'])
+            && line.trim_end().ends_with(':')
+            && line.trim().trim_end_matches(':').chars().all(|c| c.is_ascii_alphanumeric());
+        if is_id {
+            out.push((line.trim().trim_end_matches(':').to_string(), String::new()));
+        } else if let Some((_, block)) = out.last_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    out
+}
+
+/// Values of `key: value` lines in a block (trimmed, without quotes).
+fn values<'a>(block: &'a str, key: &str) -> Vec<&'a str> {
+    block
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix(':'))
+        .map(|v| v.trim().trim_matches('"'))
+        .collect()
+}
+
+fn binaries() -> BTreeSet<String> {
+    let dir = root().join("lambdas/src/bin");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The function resource built from binary `bin`.
+fn function_for<'a>(res: &'a [(String, String)], bin: &str) -> &'a str {
+    let found: Vec<_> = res
+        .iter()
+        .filter(|(_, b)| b.contains("Type: AWS::Serverless::Function") && values(b, "Binary") == [bin])
+        .collect();
+    assert_eq!(found.len(), 1, "expected one function with BuildProperties Binary: {bin}, found {}", found.len());
+    &found[0].1
+}
+
+#[test]
+fn cfn_lint_passes_without_errors_or_warnings() {
+    let root = root();
+    let lint = root.join(".venv/bin/cfn-lint");
+    assert!(
+        lint.exists(),
+        "{} is missing: create the venv (python3 -m venv .venv && .venv/bin/pip install cfn-lint==1.58.0)",
+        lint.display()
+    );
+    let out = Command::new(&lint)
+        .arg("infra/template.yaml")
+        .current_dir(&root)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", lint.display()));
+    assert!(
+        out.status.success(),
+        "cfn-lint failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_binary_is_a_cargo_lambda_function() {
+    let template = read("infra/template.yaml");
+    let res = resources(&template);
+    let bins = binaries();
+    assert_eq!(bins.len(), 6, "the brief's six functions: {bins:?}");
+    for bin in &bins {
+        let f = function_for(&res, bin);
+        assert_eq!(values(f, "BuildMethod"), ["rust-cargolambda"], "{bin}");
+        assert_eq!(values(f, "CodeUri"), ["../lambdas"], "{bin}");
+    }
+    let declared: BTreeSet<String> = res
+        .iter()
+        .filter(|(_, b)| b.contains("Type: AWS::Serverless::Function"))
+        .flat_map(|(_, b)| values(b, "Binary").into_iter().map(str::to_string))
+        .collect();
+    assert_eq!(declared, bins, "functions in the template without a binary, or the reverse");
+    for fact in ["Runtime: provided.al2023", "Architectures: [arm64]", "Handler: bootstrap", "TABLE_NAME: !Ref Table"] {
+        assert!(template.contains(fact), "Globals lack {fact}");
+    }
+}
+
+#[test]
+fn each_function_gets_the_settings_its_code_reads() {
+    let template = read("infra/template.yaml");
+    let res = resources(&template);
+    let daraja = ["DARAJA_ENV", "DARAJA_SHORTCODE", "DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_PASSKEY"];
+    let callback = ["CALLBACK_BASE_URL", "CALLBACK_SECRET"];
+    // Secrets must come from SSM, never as plain values in the template.
+    let secret = ["DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_PASSKEY", "CALLBACK_SECRET"];
+    let config = read("lambdas/src/config.rs");
+    for name in daraja.iter().chain(&callback) {
+        assert!(config.contains(&format!("\"{name}\"")), "config.rs no longer reads {name}: update this test");
+    }
+    for bin in binaries() {
+        let src = read(&format!("lambdas/src/bin/{bin}.rs"));
+        let f = function_for(&res, &bin);
+        let mut needed: Vec<&str> = Vec::new();
+        if src.contains(".daraja()") {
+            needed.extend(daraja);
+        }
+        if src.contains("callback_url(") {
+            needed.extend(callback);
+        }
+        for name in needed {
+            let plain = !values(f, name).is_empty();
+            let param = !values(f, &format!("{name}_PARAM")).is_empty();
+            assert!(plain || param, "{bin} reads {name} but its function sets neither {name} nor {name}_PARAM");
+            if secret.contains(&name) {
+                assert!(param && !plain, "{bin}: {name} must come from SSM ({name}_PARAM)");
+            }
+        }
+    }
+}
+
+#[test]
+fn http_functions_serve_the_routes_their_code_documents() {
+    let template = read("infra/template.yaml");
+    let res = resources(&template);
+    let mut seen = 0;
+    for bin in binaries() {
+        let src = read(&format!("lambdas/src/bin/{bin}.rs"));
+        let doc = src.lines().next().unwrap_or_default();
+        // e.g. "//! `GET /purchases/{id}` and `GET /packages` for …"
+        let routes: BTreeSet<(String, String)> = doc
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter_map(|s| s.split_once(' '))
+            .filter(|(m, p)| matches!(*m, "GET" | "POST") && p.starts_with('/'))
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        let f = function_for(&res, &bin);
+        let declared: BTreeSet<(String, String)> = values(f, "Method")
+            .into_iter()
+            .zip(values(f, "Path"))
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(declared, routes, "{bin}: routes in the template vs its doc comment");
+        if !routes.is_empty() {
+            assert!(f.contains("Type: HttpApi") && f.contains("ApiId: !Ref HttpApi"), "{bin}");
+            seen += routes.len();
+        }
+    }
+    assert_eq!(seen, 4, "POST /cb/{{secret}}, POST /purchases, GET /purchases/{{id}}, GET /packages");
+}
+
+#[test]
+fn events_schedules_and_queues_are_wired() {
+    let template = read("infra/template.yaml");
+    let res = resources(&template);
+    let events = function_for(&res, "events");
+    assert!(events.contains("Type: SQS") && events.contains("Queue: !GetAtt EventsQueue.Arn"));
+    assert!(events.contains("FunctionResponseTypes: [ReportBatchItemFailures]"));
+    for bin in ["reconcile", "expiry"] {
+        let f = function_for(&res, bin);
+        assert!(f.contains("Type: Schedule") && f.contains("Schedule: rate(1 minute)"), "{bin} schedule");
+    }
+    let queue = &res.iter().find(|(id, _)| id == "EventsQueue").expect("EventsQueue").1;
+    assert!(queue.contains("deadLetterTargetArn: !GetAtt EventsDeadLetterQueue.Arn"));
+    assert_eq!(values(queue, "maxReceiveCount"), ["5"]);
+}
+
+#[test]
+fn the_table_matches_the_code_schema() {
+    let template = read("infra/template.yaml");
+    let res = resources(&template);
+    let table = &res.iter().find(|(id, _)| id == "Table").expect("a Table resource").1;
+    let schema = read("lambdas/src/store/schema.rs");
+    // pub const GSI_CHECKOUT: &str = "by_checkout";
+    let gsis: Vec<&str> =
+        schema.lines().filter(|l| l.starts_with("pub const GSI_")).filter_map(|l| l.split('"').nth(1)).collect();
+    assert_eq!(gsis.len(), 4, "schema.rs declares four indexes");
+    let mut declared = values(table, "- IndexName");
+    declared.sort_unstable();
+    let mut expected = gsis.clone();
+    expected.sort_unstable();
+    assert_eq!(declared, expected, "the table's GSIs");
+    // .attribute_definitions(attr("created_at", N)?)
+    let attrs: Vec<(&str, &str)> = schema
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(".attribute_definitions(attr(\""))
+        .filter_map(|l| l.split_once("\", "))
+        .map(|(name, rest)| (name, &rest[..1]))
+        .collect();
+    assert_eq!(attrs.len(), 9, "schema.rs attribute definitions");
+    for (name, ty) in attrs {
+        let line = format!("{{AttributeName: {name}, AttributeType: {ty}}}");
+        assert!(table.contains(&line), "the table lacks {line}");
+    }
+    for fact in [
+        "{AttributeName: pk, KeyType: HASH}",
+        "{AttributeName: sk, KeyType: RANGE}",
+        "BillingMode: PAY_PER_REQUEST",
+        "PointInTimeRecoveryEnabled: true",
+        "SSEEnabled: true",
+    ] {
+        assert!(table.contains(fact), "the table lacks {fact}");
+    }
+    assert!(schema.contains(".attribute_name(\"ttl\")"), "schema.rs TTL attribute changed: update the template");
+    assert!(table.contains("TimeToLiveSpecification:\n        AttributeName: ttl\n        Enabled: true"));
+}
