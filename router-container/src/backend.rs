@@ -130,6 +130,20 @@ impl PortalBackend for AgentBackend {
         Ok(self.cloud_progress(id).await)
     }
 
+    async fn resume(&self, guest: Guest) -> Option<i64> {
+        let t = now();
+        let grants = self.agent.journal.live_grants().ok()?;
+        let g = grants.into_iter().find(|g| g.mac == guest.mac && g.state == GrantState::Active && g.expires_at > t)?;
+        match self.agent.router.login(&g.username, &g.password, guest.mac, Some(guest.ip)).await {
+            Ok(true) => {
+                let _ = self.agent.journal.set_grant_state(&g.purchase_id, GrantState::Active, Some(true), t);
+                tracing::info!(purchase_id = %g.purchase_id, "returning guest logged back in");
+                Some(g.expires_at)
+            }
+            _ => None,
+        }
+    }
+
     async fn voucher_login(&self, guest: Guest, code: &VoucherCode) -> Result<(), VoucherLoginError> {
         if let Ok(Some(v)) = self.agent.journal.voucher(code)
             && v.ended

@@ -111,3 +111,29 @@ async fn a_voucher_logs_the_guest_in_through_routeros() {
     let v = agent.journal.voucher(&"ABCD2345".parse().unwrap()).unwrap().unwrap();
     assert_eq!(v.expires_at.zip(v.first_used_at).map(|(e, f)| e - f), Some(3600));
 }
+
+#[tokio::test]
+async fn a_guest_with_time_left_is_logged_back_in_not_sold_again() {
+    let rig = Rig::start().await;
+    let guest: MacAddr = "DA:A1:19:00:00:01".parse().unwrap();
+    rig.sim.add_host(guest, "127.0.0.1".parse().unwrap());
+    let (portal, agent) = start(&rig).await;
+    let (_, grant) = rig.grant(guest, "127.0.0.1".parse().unwrap(), 3600, "hotspot_user");
+    agent.handle_message(&grant).await;
+    // The guest logs out (the router drops the session); the user and the paid time remain.
+    let client = agent.router.client();
+    for s in client.list_active().await.unwrap() {
+        client.remove_active(&s.id).await.unwrap();
+    }
+    assert!(rig.sim.state().session_of(guest).is_none());
+    let (status, page) = get(&portal, "/?dst=http%3A%2F%2Fexample.com%2F").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("KES 10"), "not offered packages again: {page}");
+    assert!(rig.sim.state().session_of(guest).is_some(), "logged back in");
+    // Another device gets the packages as usual.
+    let other: MacAddr = "DA:A1:19:00:00:02".parse().unwrap();
+    rig.sim.remove_host(guest);
+    rig.sim.add_host(other, "127.0.0.1".parse().unwrap());
+    let (_, page) = get(&portal, "/").await;
+    assert!(page.contains("KES 10"));
+}

@@ -105,6 +105,12 @@ pub trait PortalBackend: Send + Sync + 'static {
         id: &PurchaseId,
     ) -> impl Future<Output = Result<PurchaseProgress, StatusError>> + Send;
 
+    /// A device that already has time here (paid, not expired) but is not online (it logged out,
+    /// or its session dropped) is logged back in. Returns the expiry when it is online again.
+    fn resume(&self, _guest: Guest) -> impl Future<Output = Option<i64>> + Send {
+        async { None }
+    }
+
     /// Logs the guest in with a voucher (a hotspot user the router already holds).
     fn voucher_login(
         &self,

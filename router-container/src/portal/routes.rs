@@ -347,6 +347,13 @@ async fn index<B: PortalBackend>(cx: &Ctx<'_, B>) -> Resp {
     }
     let identity = identity_hint(&cx.query);
     let dst = safe_destination(cx.query.str("dst"));
+    // Time already paid for: log the device back in rather than sell it more.
+    if let Some(expires_at) = cx.sh.backend.resume(guest).await {
+        let toggle = cx.start_href(cx.lang.other(), dst);
+        let chrome = Chrome { lang: cx.lang, toggle_href: &toggle };
+        let left = time_left(cx.lang, expires_at);
+        return html(StatusCode::OK, pages::success(&chrome, t.online_title, t.online_body, left.as_deref(), dst));
+    }
     render_index(cx, StatusCode::OK, identity.as_deref(), dst, IndexState::default()).await
 }
 
