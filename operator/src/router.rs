@@ -1,0 +1,408 @@
+//! `hotspotctl router add | list | show`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sqs::types::QueueAttributeName;
+use hotspot_core::RouterId;
+use rand::Rng;
+
+use crate::Error;
+use crate::cli::{AddArgs, AwsArgs};
+use crate::provision::{self, Clients, NewRouter, Provisioned};
+use crate::rsc::{self, AgentEnv, ContainerNet, ScriptParams, Secret};
+
+/// A router whose last heartbeat is older than this is shown offline (the agent beats every 60 s).
+pub const ONLINE_WITHIN_SECS: i64 = 180;
+
+pub async fn load_config(aws: &AwsArgs) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(r) = &aws.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(e) = &aws.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
+fn table(aws: &AwsArgs) -> Result<&str, Error> {
+    aws.table
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Usage("--table (or TABLE_NAME) is required".into()))
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A password for the agent's RouterOS user: 32 random alphanumerics (~190 bits).
+pub fn random_password() -> Secret {
+    Secret(rand::rng().sample_iter(rand::distr::Alphanumeric).take(32).map(char::from).collect())
+}
+
+fn http_url(flag: &str, v: &str) -> Result<String, Error> {
+    if (v.starts_with("https://") || v.starts_with("http://")) && !v.chars().any(char::is_whitespace) {
+        Ok(v.trim_end_matches('/').to_string())
+    } else {
+        Err(Error::Usage(format!("--{flag} must be an http(s) URL; got {v:?}")))
+    }
+}
+
+/// Checks every argument before anything is created anywhere.
+fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error> {
+    let name = a.name.trim();
+    if name.is_empty() || name.chars().count() > 128 {
+        return Err(Error::Usage("--name must be 1-128 characters".into()));
+    }
+    let net = ContainerNet::new(a.portal_ip, a.gateway_ip, a.prefix).map_err(|e| Error::Usage(e.to_string()))?;
+    let events = http_url("events-queue-url", &a.events_queue_url)?;
+    let api = http_url("cloud-api-url", &a.cloud_api_url)?;
+    let api_id = match &a.api_id {
+        Some(id) => id.clone(),
+        None => provision::api_id_from_url(&api).ok_or(provision::ProvisionError::ApiId(api.clone()))?,
+    };
+    if api_id.is_empty() || !api_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::Usage(format!("--api-id must be letters and digits; got {api_id:?}")));
+    }
+    for (flag, v) in [
+        ("image-file", &a.image_file),
+        ("bridge", &a.bridge),
+        ("veth", &a.veth),
+        ("api-user", &a.api_user),
+        ("root-dir", &a.root_dir),
+        ("data-dir", &a.data_dir),
+        ("hotspot-profile", &a.hotspot_profile),
+        ("html-directory", &a.html_directory),
+        ("hotspot-server", &a.hotspot_server),
+    ] {
+        if v.trim().is_empty() {
+            return Err(Error::Usage(format!("--{flag} must not be empty")));
+        }
+    }
+    if a.api_port == 0 {
+        return Err(Error::Usage("--api-port must not be 0".into()));
+    }
+    Ok((net, events, api, api_id))
+}
+
+/// Creates the script file up front (so a taken path stops us before anything is provisioned),
+/// readable by its owner only.
+fn create_secret_file(path: &Path) -> Result<File, Error> {
+    OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|source| Error::Io {
+        what: format!("cannot create {} (it must not exist yet; nothing was changed)", path.display()),
+        source,
+    })
+}
+
+pub async fn add(aws: &AwsArgs, a: &AddArgs) -> Result<(), Error> {
+    let table = table(aws)?;
+    let (net, events_queue_url, cloud_api_url, api_id) = validate(a)?;
+    let out: PathBuf = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.rsc", a.id)));
+    let config = load_config(aws).await;
+    let clients = Clients::new(&config, table);
+    if clients.region.is_empty() {
+        return Err(Error::Usage("no AWS region: pass --region or set AWS_REGION".into()));
+    }
+    let html_out: PathBuf = a.html_out.clone().unwrap_or_else(|| PathBuf::from(format!("{}-hotspot-html", a.id)));
+    let mut file = create_secret_file(&out)?;
+    let new = NewRouter {
+        id: a.id.clone(),
+        name: a.name.trim().to_string(),
+        events_queue_url: events_queue_url.clone(),
+        api_id,
+        now: now(),
+    };
+    let prov = match provision::provision(&clients, &new).await {
+        Ok(p) => p,
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(&out);
+            return Err(e.into());
+        }
+    };
+    let params = ScriptParams {
+        version: a.routeros_version,
+        router_id: a.id.clone(),
+        router_name: new.name.clone(),
+        net,
+        veth: a.veth.clone(),
+        bridge: a.bridge.clone(),
+        api_port: a.api_port,
+        api_user: a.api_user.clone(),
+        image_file: a.image_file.clone(),
+        root_dir: a.root_dir.clone(),
+        data_dir: a.data_dir.clone(),
+        hotspot_profile: a.hotspot_profile.clone(),
+        html_directory: a.html_directory.clone(),
+        hotspot_server: a.hotspot_server.clone(),
+        container_dns: a.container_dns.clone(),
+        env: AgentEnv {
+            router_key: prov.record.key.clone(),
+            routeros_password: random_password(),
+            queue_url: prov.queue_url.clone(),
+            events_queue_url,
+            cloud_api_url,
+            region: clients.region.clone(),
+            access_key_id: prov.access_key_id.clone(),
+            secret_access_key: prov.secret_access_key.clone(),
+        },
+    };
+    let script = rsc::render(&params);
+    if let Err(source) = file.write_all(script.as_bytes()).and_then(|()| file.sync_all()) {
+        return Err(Error::Io {
+            what: format!(
+                "router {} IS provisioned ({}), but writing {} failed, so its secrets are lost. \
+                 Create a new access key for IAM user {} or remove the router and add it again",
+                a.id,
+                created_list(&prov),
+                out.display(),
+                prov.iam_user
+            ),
+            source,
+        });
+    }
+    write_pages(&html_out, &format!("http://{}", net.container)).map_err(|source| Error::Io {
+        what: format!(
+            "router {} is provisioned and {} written, but writing the hotspot pages to {} failed \
+             (copy hotspot-html/ by hand and replace {} with http://{})",
+            a.id,
+            out.display(),
+            html_out.display(),
+            hotspot_html::PORTAL_PLACEHOLDER,
+            net.container
+        ),
+        source,
+    })?;
+    print!("{}", summary(&prov, &params, &out, &html_out, table));
+    Ok(())
+}
+
+/// Writes the hotspot pages with the portal's address in place of the placeholder.
+pub fn write_pages(dir: &Path, portal_url: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in hotspot_html::PAGES {
+        std::fs::write(dir.join(name), text.replace(hotspot_html::PORTAL_PLACEHOLDER, portal_url))?;
+    }
+    Ok(())
+}
+
+fn created_list(p: &Provisioned) -> String {
+    p.created.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// What `router add` prints: no secrets.
+pub fn summary(p: &Provisioned, s: &ScriptParams, out: &Path, html_out: &Path, table: &str) -> String {
+    let id = &s.router_id;
+    let file_name = out.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| format!("{id}.rsc"));
+    format!(
+        "Router {id} ({name:?}) is provisioned:\n\
+         \x20 record       table {table}, ROUTER#{id} (with its new signing key)\n\
+         \x20 job queue    {queue}\n\
+         \x20 dead letters {dlq} (after {max} receives; kept {days} days)\n\
+         \x20 credentials  IAM user {user}, access key {akid} (own queue, events queue, own API routes only)\n\
+         Script: {out} for RouterOS {ver} (file mode 0600: it holds the router's secrets; never share it).\n\
+         \n\
+         Next steps at the router:\n\
+         \x20 1. Device mode (physical access): /system/device-mode/update container=yes\n\
+         \x20    (add hotspot=yes where the device's mode disables hotspot), then press the reset\n\
+         \x20    button or power-cycle the router within the timeout to confirm.\n\
+         \x20 2. Upload the image {image}, the files in {html_out}/ into the router directory\n\
+         \x20    {html}/ (they send guests to the portal at http://{portal}) and {file_name}\n\
+         \x20    (Winbox Files, FTP or scp).\n\
+         \x20 3. /import file-name={file_name}   then   /file remove {file_name}\n\
+         \x20 4. /container print (wait for status stopped, i.e. unpacked), then\n\
+         \x20    /container start [find comment=\"{tag}\"]; /log print where topics~\"container\"\n\
+         \x20 5. hotspotctl router show --id {id}   (online once the first heartbeat arrives)\n",
+        name = s.router_name,
+        queue = p.queue_url,
+        dlq = p.dlq_url,
+        max = provision::MAX_RECEIVE_COUNT,
+        days = provision::RETENTION_SECS / 86400,
+        user = p.iam_user,
+        akid = p.access_key_id,
+        out = out.display(),
+        ver = s.version,
+        image = s.image_file,
+        html = s.html_directory,
+        portal = s.net.container,
+        html_out = html_out.display(),
+        tag = s.tag(),
+    )
+}
+
+fn attr_s<'a>(item: &'a std::collections::HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
+    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn attr_n(item: &std::collections::HashMap<String, AttributeValue>, k: &str) -> Option<i64> {
+    item.get(k).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
+/// One line of `router list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterRow {
+    pub id: String,
+    pub name: String,
+    pub last_seen: Option<i64>,
+    pub agent_version: Option<String>,
+    pub active_sessions: Option<i64>,
+    pub jobs_waiting: Option<i64>,
+}
+
+pub fn status(last_seen: Option<i64>, now: i64) -> String {
+    match last_seen {
+        None => "never seen".into(),
+        Some(t) if now - t <= ONLINE_WITHIN_SECS => "online".into(),
+        Some(t) => format!("offline ({} ago)", age(now - t)),
+    }
+}
+
+fn age(secs: i64) -> String {
+    match secs {
+        ..=119 => format!("{secs}s"),
+        120..=7199 => format!("{}m", secs / 60),
+        7200..=172_799 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+pub async fn list_routers(db: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<RouterRow>, Error> {
+    let mut rows = Vec::new();
+    let mut start = None;
+    loop {
+        let out = db
+            .scan()
+            .table_name(table)
+            .filter_expression("sk = :meta AND begins_with(pk, :router)")
+            .expression_attribute_values(":meta", AttributeValue::S("META".into()))
+            .expression_attribute_values(":router", AttributeValue::S("ROUTER#".into()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::Aws(format!("scanning {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+            })?;
+        for item in out.items() {
+            let Some(id) = attr_s(item, "router_id") else { continue };
+            rows.push(RouterRow {
+                id: id.to_string(),
+                name: attr_s(item, "name").unwrap_or("").to_string(),
+                last_seen: attr_n(item, "last_seen"),
+                agent_version: attr_s(item, "agent_version").map(str::to_string),
+                active_sessions: attr_n(item, "active_sessions"),
+                jobs_waiting: attr_n(item, "jobs_waiting"),
+            });
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => break,
+        }
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
+fn dash(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "-".into())
+}
+
+pub async fn list(aws: &AwsArgs) -> Result<(), Error> {
+    let table = table(aws)?;
+    let config = load_config(aws).await;
+    let rows = list_routers(&aws_sdk_dynamodb::Client::new(&config), table).await?;
+    let now = now();
+    println!("{:<24} {:<28} {:<20} {:<10} {:>8} {:>6}", "ID", "NAME", "STATUS", "AGENT", "SESSIONS", "JOBS");
+    for r in &rows {
+        let name: String = r.name.escape_debug().to_string().chars().take(28).collect();
+        println!(
+            "{:<24} {:<28} {:<20} {:<10} {:>8} {:>6}",
+            r.id,
+            name,
+            status(r.last_seen, now),
+            dash(r.agent_version.as_deref().map(|v| v.escape_debug().to_string())),
+            dash(r.active_sessions.map(|v| v.to_string())),
+            dash(r.jobs_waiting.map(|v| v.to_string())),
+        );
+    }
+    println!("{} router(s)", rows.len());
+    Ok(())
+}
+
+async fn approx_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<String> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .ok()?;
+    out.attributes?.remove(&QueueAttributeName::ApproximateNumberOfMessages)
+}
+
+pub async fn show(aws: &AwsArgs, id: &RouterId) -> Result<(), Error> {
+    let table = table(aws)?;
+    let config = load_config(aws).await;
+    let c = Clients::new(&config, table);
+    let r = c.store.get_router(id).await?.ok_or_else(|| Error::Usage(format!("router {id} not found")))?;
+    let health = c.store.get_router_health(id).await?;
+    let packages = c.store.list_packages(id).await?;
+    let dlq = c.sqs.get_queue_url().queue_name(provision::dlq_name(id)).send().await.ok().and_then(|o| o.queue_url);
+    let now = now();
+    println!("router      {id}");
+    println!("name        {:?}", r.name);
+    println!("created     {} (unix)", r.created_at);
+    println!("status      {}", status(health.as_ref().map(|h| h.last_seen), now));
+    if let Some(h) = &health {
+        println!("agent       {} (up {})", h.version.escape_debug(), age(h.uptime_secs.min(i64::MAX as u64) as i64));
+        println!("sessions    {} active", h.active_sessions);
+        println!("jobs        {} waiting at the agent", h.jobs_waiting);
+    }
+    println!("queue       {} ({} messages)", r.queue_url, dash(approx_messages(&c.sqs, &r.queue_url).await));
+    match dlq {
+        Some(u) => println!("dead letter {u} ({} messages)", dash(approx_messages(&c.sqs, &u).await)),
+        None => println!("dead letter (not found)"),
+    }
+    println!("iam user    {}", provision::iam_user_name(id));
+    println!("packages    {}", packages.len());
+    for p in &packages {
+        let pk = &p.package;
+        println!(
+            "  {:<12} {:<24} KES {:<6} {:<10} {}",
+            pk.id(),
+            pk.name().escape_debug().to_string(),
+            pk.price().get(),
+            pk.validity().to_string(),
+            if p.on_sale { "on sale" } else { "retired" }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_from_last_heartbeat() {
+        assert_eq!(status(None, 1000), "never seen");
+        assert_eq!(status(Some(1000 - ONLINE_WITHIN_SECS), 1000), "online");
+        assert_eq!(status(Some(1000 - ONLINE_WITHIN_SECS - 1), 1000), "offline (3m ago)");
+        assert_eq!(status(Some(0), 3 * 86400), "offline (3d ago)");
+    }
+
+    #[test]
+    fn passwords_are_long_and_random() {
+        let (a, b) = (random_password(), random_password());
+        assert_eq!(a.0.len(), 32);
+        assert!(a.0.bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+        assert_eq!(format!("{a:?}"), "Secret(***)");
+    }
+}
