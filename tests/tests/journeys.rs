@@ -147,3 +147,154 @@ async fn a_cancelled_prompt_is_explained_to_the_guest() {
     db_state(&stack, &id, PurchaseState::Failed).await;
     assert!(stack.routeros.state().users.is_empty(), "no grant");
 }
+
+async fn paid_online(stack: &Stack, guest: &Guest<'_>, id: &PurchaseId) {
+    assert_eq!(guest.wait_for_state(id, &["online", "failed"]).await, "online");
+    db_state(stack, id, PurchaseState::Active).await;
+}
+
+#[tokio::test]
+async fn duplicate_callbacks_give_one_grant() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::paid().with_callback(daraja_sim::CallbackMode::Twice));
+    let (_, id) = guest.buy("1h", "0712 345 678").await;
+    paid_online(&stack, &guest, &id).await;
+    let cbs = stack.daraja.callbacks();
+    assert_eq!(cbs.len(), 2, "Safaricom called twice");
+    assert!(cbs.iter().all(|c| c.status == Some(200)), "both acknowledged: {cbs:?}");
+    let st = stack.routeros.state();
+    assert_eq!((st.users.len(), st.active.len()), (1, 1), "one grant");
+}
+
+#[tokio::test]
+async fn insufficient_funds_is_explained() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::failed(1));
+    let (wait, id) = guest.buy("7d", "0712 345 678").await;
+    assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "failed");
+    let (_, page) = guest.get(&wait).await;
+    assert!(page.contains("Your M-Pesa balance was not enough."), "{page}");
+    db_state(&stack, &id, PurchaseState::Failed).await;
+}
+
+#[tokio::test]
+async fn a_lost_callback_is_recovered_by_the_reconciler() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::paid().with_callback(daraja_sim::CallbackMode::Never));
+    let (_, id) = guest.buy("1h", "0712 345 678").await;
+    assert_eq!(guest.state(&id).await, "awaiting_payment");
+    // A minute passes with no callback (the reconciler leaves younger purchases to the callback).
+    stack
+        .moto
+        .dynamodb()
+        .update_item()
+        .table_name("hotspot")
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("PURCHASE#{id}")))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
+        .update_expression("SET created_at = :t")
+        .expression_attribute_values(
+            ":t",
+            aws_sdk_dynamodb::types::AttributeValue::N((hotspot_core::wire::now_unix() - 120).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = stack.invoker.invoke("reconcile", &e2e::pollers::scheduled_event()).await.unwrap();
+    assert_eq!(report["paid"], 1, "{report}");
+    paid_online(&stack, &guest, &id).await;
+    assert!(stack.daraja.callbacks().is_empty(), "no callback ever came");
+}
+
+#[tokio::test]
+async fn forged_callbacks_and_spoofed_macs_are_refused() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let (_, id) = guest.buy("1h", "0712 345 678").await;
+    let checkout = stack.daraja.pushes().pop().unwrap().checkout_request_id;
+    let body = |checkout: &str| {
+        format!(
+            r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"m","CheckoutRequestID":"{checkout}","ResultCode":0,"ResultDesc":"ok","CallbackMetadata":{{"Item":[{{"Name":"Amount","Value":10}},{{"Name":"MpesaReceiptNumber","Value":"FORGED0001"}}]}}}}}}}}"#
+        )
+    };
+    let gw = stack.gateway_url.trim_start_matches("http://").to_string();
+    let post = |path: String, b: String| {
+        let gw = gw.clone();
+        async move {
+            http(&gw, format!("POST {path} HTTP/1.1\r\nHost: api\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len())).await
+        }
+    };
+    // The right CheckoutRequestID on a guessed path; the right path with an invented id.
+    assert_eq!(post("/cb/guessed-secret".into(), body(&checkout)).await.0, 404);
+    assert_eq!(post(format!("/cb/{}", e2e::stack::CALLBACK_SECRET), body("ws_CO_forged")).await.0, 404);
+    assert_eq!(post(format!("/cb/{}", e2e::stack::CALLBACK_SECRET), "{not json".into()).await.0, 400);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(stack.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Pending);
+    assert!(stack.routeros.state().users.is_empty(), "no grant");
+    // A page request claiming another device's MAC is refused.
+    let (status, page) = guest.get("/?mac=DA:A1:19:3C:5E:99&ip=127.0.0.1").await;
+    assert_eq!(status, 403, "{page}");
+}
+
+#[tokio::test]
+async fn routeros_down_then_back_still_gets_the_guest_online() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let (_, id) = guest.buy("1h", "0712 345 678").await;
+    // The router's API goes away; the guest pays meanwhile.
+    stack.routeros.update_faults(|f| f.reject_logins = true);
+    stack.routeros.kill_sessions(None);
+    let push = stack.daraja.pushes().pop().unwrap();
+    stack.daraja.answer(&push.checkout_request_id, Answer::Pay);
+    db_state(&stack, &id, PurchaseState::Paid).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(stack.routeros.state().users.is_empty(), "nothing applied while RouterOS is down");
+    // The API comes back: the journaled grant is applied.
+    stack.routeros.update_faults(|f| f.reject_logins = false);
+    for _ in 0..300 {
+        if stack.routeros.state().session_of(stack.options.guest_mac).is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stack.routeros.state().session_of(stack.options.guest_mac).is_some(), "online once RouterOS is back");
+    db_state(&stack, &id, PurchaseState::Active).await;
+}
+
+#[tokio::test]
+async fn a_voucher_is_redeemed_on_the_portal() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    let code: hotspot_core::VoucherCode = "HJKM2345".parse().unwrap();
+    let batch = hotspot_core::wire::Payload::VouchersBatch(hotspot_core::wire::VouchersBatch {
+        batch_id: "batch-1".into(),
+        package: e2e::stack::packages()[0].clone(),
+        codes: vec![code.clone()],
+    });
+    lambdas::jobs::send_job(
+        &stack.moto.sqs(),
+        &stack.router,
+        hotspot_core::MessageId::generate(),
+        batch,
+        hotspot_core::wire::now_unix(),
+    )
+    .await
+    .unwrap();
+    for _ in 0..300 {
+        if stack.routeros.state().user("HJKM2345").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, page) = guest.get("/").await;
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let (status, page) = guest.post("/voucher", &format!("code=hjkm-2345&csrf={csrf}&lang=en")).await;
+    assert_eq!(status, 200, "{page}");
+    let st = stack.routeros.state();
+    assert_eq!(st.session_of(stack.options.guest_mac).map(|s| s.user.as_str()), Some("HJKM2345"));
+}
