@@ -508,16 +508,7 @@ impl<S: TokenStore> DarajaClient<S> {
             "AccountReference": req.account_reference,
             "TransactionDesc": req.transaction_desc,
         });
-        let url = format!("{}/mpesa/stkpush/v1/processrequest", self.base);
-        let resp = self
-            .send(
-                self.http
-                    .post(url)
-                    .bearer_auth(token.secret())
-                    .header("content-type", "application/json")
-                    .body(body.to_string()),
-            )
-            .await?;
+        let resp = self.post_json("/mpesa/stkpush/v1/processrequest", token, &body).await?;
         tracing::debug!(phone = %req.phone.masked(), status = resp.status, "STK push answered");
         parse_push_response(resp.status, &resp.body)
     }
@@ -551,17 +542,19 @@ impl<S: TokenStore> DarajaClient<S> {
             "Timestamp": ts.as_str(),
             "CheckoutRequestID": checkout_request_id,
         });
-        let url = format!("{}/mpesa/stkpushquery/v1/query", self.base);
-        let resp = self
-            .send(
-                self.http
-                    .post(url)
-                    .bearer_auth(token.secret())
-                    .header("content-type", "application/json")
-                    .body(body.to_string()),
-            )
-            .await?;
+        let resp = self.post_json("/mpesa/stkpushquery/v1/query", token, &body).await?;
         parse_query_response(resp.status, &resp.body)
+    }
+
+    /// An authenticated JSON POST to a Daraja API path.
+    async fn post_json(&self, path: &str, token: &AccessToken, body: &Value) -> Result<RawResponse, DarajaError> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token.secret())
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.send(req).await
     }
 
     /// A valid bearer token: this instance's copy, else the shared store's, else a fresh one

@@ -71,10 +71,6 @@ pub async fn authenticate(store: &Store, req: &Incoming<'_>, now: i64) -> Result
     Ok(router)
 }
 
-pub fn json_reply(v: Value) -> Reply {
-    Reply::ok(v)
-}
-
 pub fn not_found(what: &str) -> Reply {
     Reply::error(404, "not_found", format!("No such {what}."))
 }

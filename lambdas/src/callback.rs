@@ -11,7 +11,8 @@ use daraja::{CallbackError, CallbackOutcome, parse_callback};
 use hotspot_core::wire::PaymentFailure;
 use subtle::ConstantTimeEq;
 
-use crate::deliver::{amount_matches, deliver};
+use crate::api::Reply;
+use crate::deliver::deliver;
 use crate::store::{Paid, Store, Transition};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
@@ -57,16 +58,16 @@ impl CallbackReply {
         }
     }
 
-    pub fn body(&self) -> String {
-        match self {
-            CallbackReply::Accepted => r#"{"ResultCode":0,"ResultDesc":"Accepted"}"#.to_string(),
-            CallbackReply::NotFound => r#"{"ResultCode":1,"ResultDesc":"Not found"}"#.to_string(),
-            CallbackReply::BadRequest(why) => {
-                serde_json::json!({"ResultCode": 1, "ResultDesc": format!("Rejected: {why}")}).to_string()
-            }
-            CallbackReply::TooLarge => r#"{"ResultCode":1,"ResultDesc":"Rejected: body too large"}"#.to_string(),
-            CallbackReply::Unavailable => r#"{"ResultCode":1,"ResultDesc":"Try again"}"#.to_string(),
-        }
+    /// The HTTP reply, in the acknowledgement shape Daraja expects.
+    pub fn reply(&self) -> Reply {
+        let (code, desc) = match self {
+            CallbackReply::Accepted => (0, "Accepted".to_string()),
+            CallbackReply::NotFound => (1, "Not found".to_string()),
+            CallbackReply::BadRequest(why) => (1, format!("Rejected: {why}")),
+            CallbackReply::TooLarge => (1, "Rejected: body too large".to_string()),
+            CallbackReply::Unavailable => (1, "Try again".to_string()),
+        };
+        Reply { status: self.status(), body: serde_json::json!({"ResultCode": code, "ResultDesc": desc}) }
     }
 }
 
@@ -117,24 +118,21 @@ pub async fn handle(
     };
     let outcome = match cb.outcome {
         CallbackOutcome::Paid { amount, receipt, .. } => {
-            let paid = Paid {
-                receipt: receipt.unwrap_or_default(),
-                amount: amount.unwrap_or(purchase.package.price()),
-                paid_at: now,
-            };
-            if amount_matches(&purchase, amount) {
-                ctx.store.mark_paid(&purchase.id, &paid).await
-            } else {
-                tracing::error!(
-                    alarm = "amount_mismatch",
-                    purchase_id = %purchase.id,
-                    router_id = %purchase.router_id,
-                    price = purchase.package.price().get(),
-                    paid = amount.map(|a| a.get()),
-                    receipt = %paid.receipt,
-                    "amount_mismatch: paid amount differs from the package price; no grant"
-                );
-                ctx.store.mark_amount_mismatch(&purchase.id, &paid).await
+            let receipt = receipt.unwrap_or_default();
+            match amount.filter(|a| *a == purchase.package.price()) {
+                Some(amount) => ctx.store.mark_paid(&purchase.id, &Paid { receipt, amount, paid_at: now }).await,
+                None => {
+                    tracing::error!(
+                        alarm = "amount_mismatch",
+                        purchase_id = %purchase.id,
+                        router_id = %purchase.router_id,
+                        price = purchase.package.price().get(),
+                        paid = amount.map(|a| a.get()),
+                        receipt = %receipt,
+                        "amount_mismatch: paid amount differs from the package price; no grant"
+                    );
+                    ctx.store.mark_amount_mismatch(&purchase.id, &receipt, amount, now).await
+                }
             }
         }
         CallbackOutcome::Failed { code, description } => {

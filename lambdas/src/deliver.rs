@@ -4,8 +4,8 @@
 //! purchase in the outbox, and the reconciler's sweep sends it again: the job's id is derived
 //! from the purchase, so SQS and the agent's journal both drop the repeat.
 
+use hotspot_core::MessageId;
 use hotspot_core::wire::{Grant, GrantSource, Payload, PaymentFailed, PaymentFailure};
-use hotspot_core::{MessageId, Shillings};
 
 use crate::jobs::{JobError, send_job};
 use crate::store::{Purchase, PurchaseState, Store, StoreError};
@@ -70,11 +70,6 @@ pub async fn deliver(store: &Store, sqs: &aws_sdk_sqs::Client, p: &Purchase, now
     store.mark_job_queued(&p.id).await?;
     tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "job queued");
     Ok(true)
-}
-
-/// Amount check: what M-Pesa says was paid must equal the package price.
-pub fn amount_matches(p: &Purchase, paid: Option<Shillings>) -> bool {
-    paid == Some(p.package.price())
 }
 
 /// Sends every job still in the outbox (decided at or before `upto`). Run by the reconciler each

@@ -89,10 +89,6 @@ pub fn response(reply: Reply) -> Response<Body> {
     resp
 }
 
-pub fn raw_response(status: u16, body: String) -> Response<Body> {
-    response(Reply { status, body: serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)) })
-}
-
 /// Stops a function at cold start with a message naming the bad setting.
 pub fn fatal(e: impl std::fmt::Display) -> ! {
     tracing::error!(error = %e, "configuration error; the function cannot start");

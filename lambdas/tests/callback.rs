@@ -230,3 +230,15 @@ async fn sqs_outage_after_recording_is_recovered_by_the_outbox_sweep() {
     let jobs = env.jobs().await;
     assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
 }
+
+#[tokio::test]
+async fn a_paid_callback_without_an_amount_is_a_mismatch_recording_no_amount() {
+    let env = Env::new().await;
+    let id = env.purchase("ws_CO_8", 10).await;
+    let body = br#"{"Body":{"stkCallback":{"MerchantRequestID":"m","CheckoutRequestID":"ws_CO_8","ResultCode":0,"ResultDesc":"ok","CallbackMetadata":{"Item":[{"Name":"MpesaReceiptNumber","Value":"NLJ7RT61SV"}]}}}}"#;
+    assert_eq!(env.call(SECRET, body).await, CallbackReply::Accepted);
+    let p = env.store.get_purchase(&id).await.unwrap().unwrap();
+    assert_eq!(p.state, PurchaseState::AmountMismatch);
+    assert_eq!(p.paid_amount, None, "no amount invented for the revenue record");
+    assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{Cloud, Signed, now};
@@ -13,33 +13,15 @@ use daraja_sim::{CallbackMode, Scenario};
 use hotspot_core::MessageId;
 use hotspot_core::wire::{Applied, Envelope, Payload};
 use serde_json::{Value, json};
+use testkit::{ChildGuard, lambda};
 
 const SECRET: &str = "cb-secret-0123456789abcdefghij";
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Runtime {
     port: u16,
     http: reqwest::Client,
     logs: std::path::PathBuf,
-    _procs: Vec<Proc>,
-}
-
-async fn wait_port(port: u16) {
-    for _ in 0..600 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("nothing listening on {port}");
+    _procs: Vec<ChildGuard>,
 }
 
 impl Runtime {
@@ -47,15 +29,9 @@ impl Runtime {
         let port = testkit::free_port().unwrap();
         let cargo_lambda = testkit::venv_bin("cargo-lambda");
         assert!(cargo_lambda.exists(), "{} missing: run scripts/test.sh to create the venv", cargo_lambda.display());
-        let watch = Command::new(&cargo_lambda)
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cargo lambda watch starts");
-        let mut procs = vec![Proc(watch)];
-        wait_port(port).await;
+        let watch = lambda::watch_runtime(port, Stdio::null()).expect("cargo lambda watch starts");
+        let mut procs = vec![ChildGuard(watch)];
+        assert!(testkit::wait_port(port).await, "cargo lambda watch is not listening");
         let functions = [
             ("purchase", env!("CARGO_BIN_EXE_purchase")),
             ("status", env!("CARGO_BIN_EXE_status")),
@@ -83,16 +59,7 @@ impl Runtime {
         let logs = std::env::temp_dir().join(format!("lambda-logs-{port}"));
         std::fs::create_dir_all(&logs).unwrap();
         for (name, exe) in functions {
-            let child = Command::new(exe)
-                .env_clear()
-                .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{name}"))
-                .env("AWS_LAMBDA_FUNCTION_NAME", name)
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-                .env("AWS_ENDPOINT_URL", &cloud.moto.endpoint)
-                .env("AWS_REGION", testkit::Moto::REGION)
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
+            let child = lambda::function(std::path::Path::new(exe), name, port, &cloud.moto.endpoint)
                 .env("TABLE_NAME", "hotspot")
                 .env("DARAJA_ENV", cloud.sim.base_url())
                 .env("DARAJA_CONSUMER_KEY", &sim_cfg.consumer_key)
@@ -106,7 +73,7 @@ impl Runtime {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("function starts");
-            procs.push(Proc(child));
+            procs.push(ChildGuard(child));
         }
         // reqwest is built without a default crypto provider (no aws-lc in the tree): install ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -131,33 +98,6 @@ impl Runtime {
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("{function} answered {text}"))
     }
 
-    /// An API Gateway HTTP API (payload 2.0) event, as AWS sends it.
-    fn http_event(method: &str, path: &str, headers: &[(String, String)], body: &[u8], source_ip: &str) -> Value {
-        let hdrs: serde_json::Map<String, Value> =
-            headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), json!(v))).collect();
-        json!({
-            "version": "2.0",
-            "routeKey": format!("{method} {path}"),
-            "rawPath": path,
-            "rawQueryString": "",
-            "headers": hdrs,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api-id",
-                "domainName": "id.execute-api.eu-west-1.amazonaws.com",
-                "domainPrefix": "id",
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "test"},
-                "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-                "routeKey": format!("{method} {path}"),
-                "stage": "$default",
-                "time": "21/Nov/2026:14:00:00 +0000",
-                "timeEpoch": 1795269600000i64
-            },
-            "body": String::from_utf8_lossy(body),
-            "isBase64Encoded": false
-        })
-    }
-
     async fn http(
         &self,
         function: &str,
@@ -166,35 +106,11 @@ impl Runtime {
         headers: &[(String, String)],
         body: &[u8],
     ) -> (u16, Value) {
-        let out = self.invoke(function, Self::http_event(method, path, headers, body, "196.201.214.200")).await;
+        let out = self.invoke(function, lambda::http_event(method, path, "", headers, body, "196.201.214.200")).await;
         let status = out["statusCode"].as_u64().unwrap() as u16;
         let body = serde_json::from_str(out["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
         (status, body)
     }
-}
-
-fn scheduled_event() -> Value {
-    json!({
-        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
-        "source": "aws.events", "account": "123456789012", "time": "2026-11-21T14:00:00Z", "region": "eu-west-1",
-        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/reconcile"], "detail": {}
-    })
-}
-
-fn sqs_event(messages: &[(&str, String)]) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|(id, body)| {
-            json!({
-                "messageId": id, "receiptHandle": "rh", "body": body,
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795269600000",
-                               "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1795269600001"},
-                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:router-events", "awsRegion": "eu-west-1"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 #[tokio::test]
@@ -241,7 +157,8 @@ async fn functions_run_through_the_lambda_runtime_interface() {
         }),
     )
     .sign(&r.record.key);
-    let out = rt.invoke("events", sqs_event(&[("m-1", applied), ("m-2", "garbage".into())])).await;
+    let out =
+        rt.invoke("events", lambda::sqs_event(&[("m-1".into(), applied), ("m-2".into(), "garbage".into())])).await;
     assert_eq!(out["batchItemFailures"], json!([{"itemIdentifier": "m-2"}]));
 
     // The agent reads the purchase's state.
@@ -251,9 +168,9 @@ async fn functions_run_through_the_lambda_runtime_interface() {
     assert_eq!((status, v["state"].as_str()), (200, Some("active")), "{v}");
 
     // The scheduled functions answer with their reports.
-    let report = rt.invoke("reconcile", scheduled_event()).await;
+    let report = rt.invoke("reconcile", lambda::scheduled_event()).await;
     assert_eq!(report["queried"], json!(0), "{report}");
-    let expired = rt.invoke("expiry", scheduled_event()).await;
+    let expired = rt.invoke("expiry", lambda::scheduled_event()).await;
     assert_eq!(expired, json!({"revoked": 0}));
 
     // CloudWatch logs: JSON lines; every line logged during an invocation carries the runtime's

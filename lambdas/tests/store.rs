@@ -102,7 +102,13 @@ async fn paid_is_never_downgraded() {
     assert!(!f.applied());
     assert_eq!(f.purchase().state, PurchaseState::Paid);
     assert!(!store.mark_unknown(&np.id, NOW + 60).await.unwrap().applied());
-    assert!(!store.mark_amount_mismatch(&np.id, &paid(5)).await.unwrap().applied());
+    assert!(
+        !store
+            .mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(Shillings::new(5).unwrap()), NOW + 30)
+            .await
+            .unwrap()
+            .applied()
+    );
     assert!(store.mark_active(&np.id, NOW + 61).await.unwrap().applied());
     assert!(!store.mark_failed(&np.id, PaymentFailure::Expired, None, NOW + 62).await.unwrap().applied());
     assert_eq!(store.get_purchase(&np.id).await.unwrap().unwrap().state, PurchaseState::Active);
@@ -129,7 +135,7 @@ async fn failures_and_mismatches_are_recorded_once() {
     let (moto, store) = setup().await;
     let np = new_purchase(NOW);
     store.create_purchase(&np).await.unwrap();
-    let t = store.mark_amount_mismatch(&np.id, &paid(5)).await.unwrap();
+    let t = store.mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(Shillings::new(5).unwrap()), NOW + 30).await.unwrap();
     assert!(t.applied());
     assert_eq!(t.purchase().state, PurchaseState::AmountMismatch);
     assert_eq!(t.purchase().paid_amount.map(|a| a.get()), Some(5));

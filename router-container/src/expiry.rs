@@ -14,13 +14,19 @@ use crate::journal::{GrantState, purchase_of};
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 const RETRY: Duration = Duration::from_secs(2);
 
+/// A journal read that failed is logged, and the pass retries on its next round.
+fn journal_read_failed<T>(e: crate::journal::JournalError) -> Vec<T> {
+    tracing::error!(error = %e, "journal read failed");
+    Vec::new()
+}
+
 impl Agent {
     /// Ends every grant and voucher whose time has come. Returns how many were ended; `Err`
     /// (RouterOS down) leaves the rest for the next try.
     pub async fn expire_due(&self) -> Result<usize, routeros::Error> {
         let t = now();
         let mut ended = 0;
-        for g in self.journal.due_grants(t).unwrap_or_default() {
+        for g in self.journal.due_grants(t).unwrap_or_else(journal_read_failed) {
             self.router.remove_grant(&g).await?;
             if let Err(e) = self.journal.set_grant_state(&g.purchase_id, GrantState::Ended, None, t) {
                 tracing::error!(error = %e, "journal write failed");
@@ -28,7 +34,7 @@ impl Agent {
             tracing::info!(purchase_id = %g.purchase_id, late_secs = t - g.expires_at, "grant expired");
             ended += 1;
         }
-        for code in self.journal.due_vouchers(t).unwrap_or_default() {
+        for code in self.journal.due_vouchers(t).unwrap_or_else(journal_read_failed) {
             self.router.remove_user(code.as_str()).await?;
             let _ = self.journal.end_voucher(&code);
             tracing::info!(voucher = %code.grouped(), "voucher expired");
@@ -56,6 +62,35 @@ impl Agent {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.expiry_wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Retries journaled jobs not yet applied (after a crash, or while RouterOS was down) every
+    /// `retry`; reconciles the router with the journal at start and every `reconcile`.
+    pub async fn run_maintenance(&self, mut shutdown: watch::Receiver<bool>, retry: Duration, reconcile: Duration) {
+        let mut last_reconcile: Option<std::time::Instant> = None;
+        while !*shutdown.borrow() {
+            if self.journal.jobs_waiting().unwrap_or(0) > 0 {
+                self.retry_unfinished().await;
+            }
+            if last_reconcile.is_none_or(|t| t.elapsed() >= reconcile) {
+                match self.reconcile_router().await {
+                    Ok((re, rm)) => {
+                        last_reconcile = Some(std::time::Instant::now());
+                        if let Err(e) = self.journal.prune(now()) {
+                            tracing::warn!(error = %e, "journal prune failed");
+                        }
+                        if re + rm > 0 {
+                            tracing::info!(recreated = re, removed = rm, "router reconciled with the journal");
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "reconcile postponed"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(retry) => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -229,7 +229,7 @@ impl Agent {
                 tracing::error!(alarm = "apply_failed", job_id = %env.id, error = %why, "job cannot be applied");
                 let report = Payload::ApplyFailed(ApplyFailed {
                     job_id: env.id.clone(),
-                    purchase_id: purchase_of(&env.payload),
+                    purchase_id: purchase_in(&env.payload),
                     error: why.clone(),
                     rejected: false,
                 });
@@ -240,7 +240,8 @@ impl Agent {
     }
 }
 
-fn purchase_of(p: &Payload) -> Option<hotspot_core::PurchaseId> {
+/// The purchase a job is about, if any.
+fn purchase_in(p: &Payload) -> Option<hotspot_core::PurchaseId> {
     match p {
         Payload::Grant(g) => Some(g.purchase_id.clone()),
         Payload::Revoke(r) => Some(r.purchase_id.clone()),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::agent::{Agent, now};
+use crate::agent::Agent;
 use crate::backend::AgentBackend;
 use crate::cloud::CloudApi;
 use crate::config::Config;
@@ -89,46 +89,18 @@ pub async fn run(
             }
         });
     }
-    let a = agent.clone();
-    let r = rx.clone();
-    tasks.spawn(async move { a.consume(r).await });
-    let a = agent.clone();
-    let r = rx.clone();
-    tasks.spawn(async move { a.run_expiry(r).await });
-    let a = agent.clone();
-    let r = rx.clone();
-    tasks.spawn(async move { a.run_reports(r).await });
-    let a = agent.clone();
-    let r = rx.clone();
-    tasks.spawn(async move { a.run_session_watch(r, intervals.session_watch).await });
-    let a = agent.clone();
-    let mut r = rx.clone();
-    tasks.spawn(async move {
-        // Jobs journaled but not applied (a crash, RouterOS down) are retried from here; the
-        // router is reconciled with the journal at start and every few minutes.
-        let mut last_reconcile: Option<std::time::Instant> = None;
-        while !*r.borrow() {
-            if a.journal.jobs_waiting().unwrap_or(0) > 0 {
-                a.retry_unfinished().await;
-            }
-            if last_reconcile.is_none_or(|t| t.elapsed() >= intervals.reconcile) {
-                match a.reconcile_router().await {
-                    Ok((re, rm)) => {
-                        last_reconcile = Some(std::time::Instant::now());
-                        let _ = a.journal.prune(now());
-                        if re + rm > 0 {
-                            tracing::info!(recreated = re, removed = rm, "router reconciled with the journal");
-                        }
-                    }
-                    Err(e) => tracing::debug!(error = %e, "reconcile postponed"),
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(intervals.retry_unfinished) => {}
-                _ = r.changed() => {}
-            }
-        }
-    });
+    // Each long-running task gets its own handle on the agent and the shutdown signal.
+    macro_rules! run_task {
+        ($method:ident $(, $arg:expr)*) => {{
+            let (a, r) = (agent.clone(), rx.clone());
+            tasks.spawn(async move { a.$method(r $(, $arg)*).await });
+        }};
+    }
+    run_task!(consume);
+    run_task!(run_expiry);
+    run_task!(run_reports);
+    run_task!(run_session_watch, intervals.session_watch);
+    run_task!(run_maintenance, intervals.retry_unfinished, intervals.reconcile);
 
     let backend = Arc::new(AgentBackend::new(agent.clone(), cloud));
     let mut r = rx.clone();

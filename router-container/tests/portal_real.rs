@@ -11,7 +11,6 @@ use hotspot_agent::cloud::CloudApi;
 use hotspot_agent::portal::{PortalConfig, serve};
 use hotspot_core::wire::{Payload, VouchersBatch};
 use hotspot_core::{MacAddr, MessageId};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Portal {
     addr: std::net::SocketAddr,
@@ -19,13 +18,7 @@ struct Portal {
 }
 
 async fn http(addr: std::net::SocketAddr, req: String) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, text)
+    testkit::raw_http(&addr.to_string(), &req).await
 }
 
 async fn get(p: &Portal, target: &str) -> (u16, String) {

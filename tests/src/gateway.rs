@@ -54,34 +54,6 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
     }
 }
 
-/// An HTTP API (payload format 2.0) event for a request.
-pub fn http_event(
-    method: &str,
-    path: &str,
-    query: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-    source_ip: &str,
-) -> Value {
-    let hdrs: serde_json::Map<String, Value> =
-        headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), json!(v))).collect();
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": hdrs,
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "local"},
-            "requestId": hotspot_core::MessageId::generate().as_str(), "routeKey": "$default", "stage": "$default",
-            "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0
-        },
-        "body": String::from_utf8_lossy(body),
-        "isBase64Encoded": false
-    })
-}
-
 async fn handle(
     inv: Arc<Invoker>,
     peer: SocketAddr,
@@ -109,7 +81,7 @@ async fn handle(
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(reply(413, r#"{"message":"Request Entity Too Large"}"#.into())),
     };
-    let event = http_event(&method, &path, &query, &headers, &body, &peer.ip().to_string());
+    let event = testkit::lambda::http_event(&method, &path, &query, &headers, &body, &peer.ip().to_string());
     match inv.invoke(function, &event).await {
         Ok(out) => {
             let status = out["statusCode"].as_u64().unwrap_or(502) as u16;

@@ -3,34 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use testkit::lambda::{scheduled_event, sqs_event};
 
 use crate::gateway::Invoker;
-
-/// An SQS event as Lambda's event-source mapping delivers it.
-pub fn sqs_event(messages: &[(String, String)]) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|(id, body)| {
-            json!({
-                "messageId": id, "receiptHandle": id, "body": body,
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "local",
-                               "ApproximateFirstReceiveTimestamp": "0"},
-                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:router-events", "awsRegion": "eu-west-1"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
-pub fn scheduled_event() -> Value {
-    json!({
-        "version": "0", "id": hotspot_core::MessageId::generate().as_str(), "detail-type": "Scheduled Event",
-        "source": "aws.events", "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "eu-west-1",
-        "resources": [], "detail": {}
-    })
-}
 
 /// Feeds the events queue to the `events` function; deletes what it processed, leaves failures.
 pub async fn events_mapping(sqs: aws_sdk_sqs::Client, queue_url: String, invoker: Invoker) {

@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig};
@@ -13,7 +13,7 @@ use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
 use lambdas::store::{RouterRecord, Store, schema};
 use routeros_sim::Simulator;
 use serde_json::json;
-use testkit::{Moto, free_port};
+use testkit::{ChildGuard, Moto, free_port};
 
 use crate::gateway::{Invoker, serve};
 use crate::pollers;
@@ -57,27 +57,10 @@ impl Options {
     }
 }
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        // SIGTERM first, so the agent stops gracefully; then make sure.
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 pub struct Stack {
     // Field order is drop order: the agent and functions stop before the servers they use.
-    agent: Option<Proc>,
-    functions: Vec<Proc>,
+    agent: Option<ChildGuard>,
+    functions: Vec<ChildGuard>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     pub moto: Moto,
     pub daraja: DarajaSim,
@@ -105,13 +88,10 @@ pub fn packages() -> Vec<Package> {
 }
 
 async fn wait_port(port: u16, what: &str) -> Result<(), StackError> {
-    for _ in 0..600 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    match testkit::wait_port(port).await {
+        true => Ok(()),
+        false => Err(StackError::Start { what: what.into(), why: format!("nothing listening on {port}") }),
     }
-    Err(StackError::Start { what: what.into(), why: format!("nothing listening on {port}") })
 }
 
 fn log_file(dir: &Path, name: &str) -> Result<std::fs::File, StackError> {
@@ -170,27 +150,13 @@ impl Stack {
         let gw_listener =
             tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| err("gateway")(e.to_string()))?;
         let gateway_url = format!("http://{}", gw_listener.local_addr().map_err(|e| err("gateway")(e.to_string()))?);
-        let watch = Command::new(testkit::venv_bin("cargo-lambda"))
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &rt_port.to_string()])
-            .current_dir(testkit::workspace_root().join("lambdas"))
-            .stdout(Stdio::null())
-            .stderr(log_file(&state_dir, "cargo-lambda")?)
-            .spawn()
+        let watch = testkit::lambda::watch_runtime(rt_port, log_file(&state_dir, "cargo-lambda")?)
             .map_err(|e| err("cargo lambda watch")(e.to_string()))?;
-        let mut functions = vec![Proc(watch)];
+        let mut functions = vec![ChildGuard(watch)];
         wait_port(rt_port, "cargo lambda watch").await?;
         let sim_cfg = SimConfig::for_tests();
         for f in FUNCTIONS {
-            let child = Command::new(options.bin_dir.join(f))
-                .env_clear()
-                .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{rt_port}/.rt/{f}"))
-                .env("AWS_LAMBDA_FUNCTION_NAME", f)
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-                .env("AWS_ENDPOINT_URL", &moto.endpoint)
-                .env("AWS_REGION", Moto::REGION)
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
+            let child = testkit::lambda::function(&options.bin_dir.join(f), f, rt_port, &moto.endpoint)
                 .env("TABLE_NAME", "hotspot")
                 .env("DARAJA_ENV", daraja.base_url())
                 .env("DARAJA_CONSUMER_KEY", &sim_cfg.consumer_key)
@@ -204,7 +170,7 @@ impl Stack {
                 .stderr(Stdio::null())
                 .spawn()
                 .map_err(|e| err(f)(e.to_string()))?;
-            functions.push(Proc(child));
+            functions.push(ChildGuard(child));
         }
         let invoker = Invoker::new(rt_port);
         let tasks = vec![
@@ -239,7 +205,7 @@ impl Stack {
             .stderr(log_file(&state_dir, "agent-stderr")?)
             .spawn()
             .map_err(|e| err("agent")(e.to_string()))?;
-        let agent = Some(Proc(agent));
+        let agent = Some(ChildGuard(agent));
         wait_port(portal_port, "agent portal").await?;
         let portal_url = format!("http://127.0.0.1:{portal_port}");
         Ok(Stack {

@@ -11,7 +11,6 @@ use daraja_sim::{Answer, Scenario};
 use e2e::stack::{Options, Stack};
 use hotspot_core::PurchaseId;
 use lambdas::store::PurchaseState;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn bin_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -21,12 +20,7 @@ fn bin_dir() -> PathBuf {
 }
 
 async fn http(addr: &str, req: String) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    (text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), text)
+    testkit::raw_http(addr, &req).await
 }
 
 struct Guest<'a> {
@@ -202,7 +196,7 @@ async fn a_lost_callback_is_recovered_by_the_reconciler() {
         .send()
         .await
         .unwrap();
-    let report = stack.invoker.invoke("reconcile", &e2e::pollers::scheduled_event()).await.unwrap();
+    let report = stack.invoker.invoke("reconcile", &testkit::lambda::scheduled_event()).await.unwrap();
     assert_eq!(report["paid"], 1, "{report}");
     paid_online(&stack, &guest, &id).await;
     assert!(stack.daraja.callbacks().is_empty(), "no callback ever came");

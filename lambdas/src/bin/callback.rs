@@ -2,7 +2,7 @@
 
 use lambda_http::{Error, Request, service_fn};
 use lambdas::callback::{CallbackCtx, handle};
-use lambdas::runtime::{Cloud, fatal, http_parts, init_logging, raw_response};
+use lambdas::runtime::{Cloud, fatal, http_parts, init_logging, response};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         let path_secret = parts.path.strip_prefix("/cb/").unwrap_or("");
         let ctx = CallbackCtx { store: &cloud.store, sqs: &cloud.sqs, secret };
         let reply = handle(&ctx, path_secret, parts.source_ip, &parts.body, hotspot_core::wire::now_unix()).await;
-        Ok::<_, Error>(raw_response(reply.status(), reply.body()))
+        Ok::<_, Error>(response(reply.reply()))
     }))
     .await
 }

@@ -10,6 +10,7 @@ mod session;
 
 use aws_sdk_dynamodb::Client;
 
+pub(crate) use item::is_condition_failure;
 pub use package::PackageRecord;
 pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
 pub use ratelimit::Slot;

@@ -2,7 +2,7 @@
 
 use hotspot_core::{Package, PackageId, RouterId};
 
-use super::item::{Reader, n, s};
+use super::item::{Reader, is_condition_failure, n, s};
 use super::schema::router_pk;
 use super::{Store, StoreError};
 
@@ -47,7 +47,7 @@ impl Store {
             .expression_attribute_values(":now", n(now))
             .send()
             .await
-            .map_err(|e| match e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) {
+            .map_err(|e| match is_condition_failure(&e) {
                 true => StoreError::NotFound(format!("package {id} at {router}")),
                 false => StoreError::dynamo(e),
             })?;
@@ -55,17 +55,7 @@ impl Store {
     }
 
     pub async fn get_package(&self, router: &RouterId, id: &PackageId) -> Result<Option<PackageRecord>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(router.as_str())))
-            .key("sk", s(package_sk(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        out.item.as_ref().map(parse).transpose()
+        self.get_item(router_pk(router.as_str()), &package_sk(id)).await?.as_ref().map(parse).transpose()
     }
 
     /// Every package of a router, on sale or retired, by id.

@@ -15,11 +15,11 @@ use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
-use super::item::{Item, Reader, n, s};
+use super::item::{Item, Reader, is_condition_failure, n, s};
 use super::schema::{GSI_CHECKOUT, GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
 use super::{Store, StoreError};
 
@@ -175,11 +175,19 @@ fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
     })
 }
 
-fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error().and_then(|se| se.code()).is_some_and(|c| c == "ConditionalCheckFailedException")
+/// The states a confirmed payment may still arrive in (a receipt after a failure still pays).
+const PAYABLE: &[PurchaseState] = &[PurchaseState::Pending, PurchaseState::Unknown, PurchaseState::Failed];
+
+/// One conditional state change: from any of `from` to `to`, with what else it sets and removes.
+struct Change<'a> {
+    from: &'a [PurchaseState],
+    to: PurchaseState,
+    at: i64,
+    /// Further `SET` assignments, e.g. `receipt = :r`.
+    set: &'a str,
+    /// Attributes removed, e.g. `pending`.
+    remove: &'a str,
+    values: Vec<(&'a str, AttributeValue)>,
 }
 
 impl Store {
@@ -212,21 +220,30 @@ impl Store {
             Err(e) if is_condition_failure(&e) => return Err(StoreError::AlreadyExists(format!("purchase {}", p.id))),
             Err(e) => return Err(StoreError::dynamo(e)),
         }
-        self.get_purchase(&p.id).await?.ok_or_else(|| StoreError::NotFound(format!("purchase {}", p.id)))
+        Ok(Purchase {
+            id: p.id.clone(),
+            router_id: p.router_id.clone(),
+            package: p.package.clone(),
+            mac: p.mac,
+            ip: p.ip,
+            phone: p.phone.clone(),
+            state: PurchaseState::Pending,
+            created_at: p.created_at,
+            updated_at: p.created_at,
+            checkout_id: None,
+            receipt: None,
+            paid_amount: None,
+            paid_at: None,
+            expires_at: None,
+            failure: None,
+            failure_code: None,
+            reconcile_tries: 0,
+            job_pending: false,
+        })
     }
 
     pub async fn get_purchase(&self, id: &PurchaseId) -> Result<Option<Purchase>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(purchase_pk(id.as_str())))
-            .key("sk", s(META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        out.item.as_ref().map(parse_purchase).transpose()
+        self.get_item(purchase_pk(id.as_str()), META).await?.as_ref().map(parse_purchase).transpose()
     }
 
     async fn must_get(&self, id: &PurchaseId) -> Result<Purchase, StoreError> {
@@ -288,34 +305,59 @@ impl Store {
         }
     }
 
+    async fn transition(&self, id: &PurchaseId, c: Change<'_>) -> Result<Transition, StoreError> {
+        let from: Vec<String> = (0..c.from.len()).map(|i| format!(":from{i}")).collect();
+        let mut expr = String::from("SET #st = :to, updated_at = :at");
+        if !c.set.is_empty() {
+            expr = format!("{expr}, {}", c.set);
+        }
+        if !c.remove.is_empty() {
+            expr = format!("{expr} REMOVE {}", c.remove);
+        }
+        let mut req = self
+            .update(id)
+            .update_expression(expr)
+            .condition_expression(format!("#st IN ({})", from.join(", ")))
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":to", s(c.to.as_str()))
+            .expression_attribute_values(":at", n(c.at));
+        for (name, state) in from.iter().zip(c.from) {
+            req = req.expression_attribute_values(name, s(state.as_str()));
+        }
+        for (name, v) in c.values {
+            req = req.expression_attribute_values(name, v);
+        }
+        self.conditional(id, req).await
+    }
+
     /// `pending | unknown | failed → paid`. One conditional write on the purchase is the single
     /// point of decision, so concurrent callbacks and queries cannot both win. The session record
     /// and the grant job follow from the outbox (`ensure_session`, then the job), so a crash after
     /// this write loses neither. Nothing ever leaves `paid` but for `active`.
     pub async fn mark_paid(&self, id: &PurchaseId, paid: &Paid) -> Result<Transition, StoreError> {
+        // Read first: the expiry comes from the package as sold, and a repeat needs no write.
         let current = self.must_get(id).await?;
-        if !matches!(current.state, PurchaseState::Pending | PurchaseState::Unknown | PurchaseState::Failed) {
+        if !PAYABLE.contains(&current.state) {
             return Ok(Transition::Unchanged(current));
         }
         let expires_at = paid.paid_at.saturating_add(current.package.validity().secs() as i64);
-        let req = self
-            .update(id)
-            .update_expression(
-                "SET #st = :paid, receipt = :r, paid_amount = :a, paid_at = :t, expires_at = :e, \
-                 updated_at = :t, outbox = :o REMOVE pending, failure, failure_code",
-            )
-            .condition_expression("#st IN (:pending, :unknown, :failed)")
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":paid", s("paid"))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":unknown", s("unknown"))
-            .expression_attribute_values(":failed", s("failed"))
-            .expression_attribute_values(":r", s(&paid.receipt))
-            .expression_attribute_values(":a", n(paid.amount.get()))
-            .expression_attribute_values(":t", n(paid.paid_at))
-            .expression_attribute_values(":e", n(expires_at))
-            .expression_attribute_values(":o", s("outbox"));
-        self.conditional(id, req).await
+        self.transition(
+            id,
+            Change {
+                from: PAYABLE,
+                to: PurchaseState::Paid,
+                at: paid.paid_at,
+                set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o",
+                remove: "pending, failure, failure_code",
+                values: vec![
+                    (":r", s(&paid.receipt)),
+                    (":a", n(paid.amount.get())),
+                    (":e", n(expires_at)),
+                    (":o", s("outbox")),
+                ],
+            },
+        )
+        .await
     }
 
     /// Writes the session record of a paid purchase if it is not there yet (idempotent).
@@ -358,69 +400,74 @@ impl Store {
         code: Option<&str>,
         now: i64,
     ) -> Result<Transition, StoreError> {
-        let mut req = self
-            .update(id)
-            .update_expression(
-                "SET #st = :failed, failure = :f, failure_code = :c, updated_at = :now, outbox = :o REMOVE pending",
-            )
-            .condition_expression("#st = :pending")
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":failed", s("failed"))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":f", s(failure_str(reason)))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":o", s("outbox"));
-        req = req.expression_attribute_values(":c", s(code.unwrap_or("")));
-        self.conditional(id, req).await
+        self.transition(
+            id,
+            Change {
+                from: &[PurchaseState::Pending],
+                to: PurchaseState::Failed,
+                at: now,
+                set: "failure = :f, failure_code = :c, outbox = :o",
+                remove: "pending",
+                values: vec![(":f", s(failure_str(reason))), (":c", s(code.unwrap_or(""))), (":o", s("outbox"))],
+            },
+        )
+        .await
     }
 
     /// `pending | unknown → amount_mismatch`: money arrived but not the package price. No grant;
-    /// the guest is told to ask staff, the operator reconciles by hand.
-    pub async fn mark_amount_mismatch(&self, id: &PurchaseId, paid: &Paid) -> Result<Transition, StoreError> {
-        let req = self
-            .update(id)
-            .update_expression(
-                "SET #st = :mm, receipt = :r, paid_amount = :a, paid_at = :t, updated_at = :t, failure = :f, \
-                 outbox = :o REMOVE pending",
-            )
-            .condition_expression("#st IN (:pending, :unknown)")
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":mm", s("amount_mismatch"))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":unknown", s("unknown"))
-            .expression_attribute_values(":r", s(&paid.receipt))
-            .expression_attribute_values(":a", n(paid.amount.get()))
-            .expression_attribute_values(":t", n(paid.paid_at))
-            .expression_attribute_values(":f", s(failure_str(PaymentFailure::AmountMismatch)))
-            .expression_attribute_values(":o", s("outbox"));
-        self.conditional(id, req).await
+    /// the guest is told to ask staff, the operator reconciles by hand. The amount is recorded
+    /// only when M-Pesa stated one.
+    pub async fn mark_amount_mismatch(
+        &self,
+        id: &PurchaseId,
+        receipt: &str,
+        amount: Option<Shillings>,
+        at: i64,
+    ) -> Result<Transition, StoreError> {
+        let mut values =
+            vec![(":r", s(receipt)), (":f", s(failure_str(PaymentFailure::AmountMismatch))), (":o", s("outbox"))];
+        let set = match amount {
+            Some(a) => {
+                values.push((":a", n(a.get())));
+                "receipt = :r, paid_amount = :a, paid_at = :at, failure = :f, outbox = :o"
+            }
+            None => "receipt = :r, paid_at = :at, failure = :f, outbox = :o",
+        };
+        let change = Change {
+            from: &[PurchaseState::Pending, PurchaseState::Unknown],
+            to: PurchaseState::AmountMismatch,
+            at,
+            set,
+            remove: "pending",
+            values,
+        };
+        self.transition(id, change).await
     }
 
     /// `pending → unknown`: the reconciler gave up; flagged for the operator.
     pub async fn mark_unknown(&self, id: &PurchaseId, now: i64) -> Result<Transition, StoreError> {
-        let req = self
-            .update(id)
-            .update_expression("SET #st = :unknown, updated_at = :now, failure = :f REMOVE pending")
-            .condition_expression("#st = :pending")
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":unknown", s("unknown"))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":f", s(failure_str(PaymentFailure::Unknown)))
-            .expression_attribute_values(":now", n(now));
-        self.conditional(id, req).await
+        let change = Change {
+            from: &[PurchaseState::Pending],
+            to: PurchaseState::Unknown,
+            at: now,
+            set: "failure = :f",
+            remove: "pending",
+            values: vec![(":f", s(failure_str(PaymentFailure::Unknown)))],
+        };
+        self.transition(id, change).await
     }
 
     /// `paid → active` once the router reports the grant applied.
     pub async fn mark_active(&self, id: &PurchaseId, now: i64) -> Result<Transition, StoreError> {
-        let req = self
-            .update(id)
-            .update_expression("SET #st = :active, updated_at = :now")
-            .condition_expression("#st = :paid")
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":paid", s("paid"))
-            .expression_attribute_values(":now", n(now));
-        self.conditional(id, req).await
+        let change = Change {
+            from: &[PurchaseState::Paid],
+            to: PurchaseState::Active,
+            at: now,
+            set: "",
+            remove: "",
+            values: vec![],
+        };
+        self.transition(id, change).await
     }
 
     /// Counts one more reconciler query for a still-pending purchase.

@@ -3,7 +3,7 @@
 
 use hotspot_core::{MacAddr, Msisdn};
 
-use super::item::{n, s};
+use super::item::{is_condition_failure, n, s};
 use super::schema::META;
 use super::{Store, StoreError};
 
@@ -42,7 +42,7 @@ impl Store {
             .await;
         match res {
             Ok(_) => Ok(Slot::Taken),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e) if is_condition_failure(&e) => {
                 let held_until = e
                     .as_service_error()
                     .and_then(|se| match se {
@@ -79,7 +79,7 @@ impl Store {
             .await;
         match res {
             Ok(_) => Ok(Slot::Taken),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e) if is_condition_failure(&e) => {
                 Ok(Slot::Limited { retry_after_secs: (window + MAC_WINDOW_SECS - now).max(1) })
             }
             Err(e) => Err(StoreError::dynamo(e)),

@@ -2,7 +2,7 @@
 
 use hotspot_core::{RouterId, RouterKey};
 
-use super::item::{Reader, n, s};
+use super::item::{Reader, is_condition_failure, n, s};
 use super::schema::{META, router_pk};
 use super::{Store, StoreError};
 
@@ -35,25 +35,14 @@ impl Store {
             .await;
         match res {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Err(StoreError::AlreadyExists(format!("router {}", r.id)))
-            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists(format!("router {}", r.id))),
             Err(e) => Err(StoreError::dynamo(e)),
         }
     }
 
     pub async fn get_router(&self, id: &RouterId) -> Result<Option<RouterRecord>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(id.as_str())))
-            .key("sk", s(META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        let Some(item) = out.item else { return Ok(None) };
+        let item = self.get_item(router_pk(id.as_str()), META).await?;
+        let Some(item) = item else { return Ok(None) };
         let r = Reader::new(&item);
         Ok(Some(RouterRecord {
             id: r.parse("router_id")?,
@@ -98,17 +87,8 @@ impl Store {
     }
 
     pub async fn get_router_health(&self, id: &RouterId) -> Result<Option<RouterHealth>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(id.as_str())))
-            .key("sk", s(META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        let Some(item) = out.item else { return Ok(None) };
+        let item = self.get_item(router_pk(id.as_str()), META).await?;
+        let Some(item) = item else { return Ok(None) };
         let r = Reader::new(&item);
         let Some(last_seen) = r.opt_i64("last_seen")? else { return Ok(None) };
         Ok(Some(RouterHealth {

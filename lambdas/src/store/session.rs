@@ -2,7 +2,7 @@
 
 use hotspot_core::{PurchaseId, RouterId};
 
-use super::item::{Reader, n, s};
+use super::item::{Reader, is_condition_failure, n, s};
 use super::schema::{GSI_LIVE, META, session_pk};
 use super::{Store, StoreError};
 
@@ -34,17 +34,8 @@ fn parse(item: &super::item::Item) -> Result<SessionRecord, StoreError> {
 
 impl Store {
     pub async fn get_session(&self, id: &PurchaseId) -> Result<Option<SessionRecord>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(session_pk(id.as_str())))
-            .key("sk", s(META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        out.item.as_ref().map(parse).transpose()
+        let item = self.get_item(session_pk(id.as_str()), META).await?;
+        item.as_ref().map(parse).transpose()
     }
 
     /// Sessions past their expiry and not yet revoked (the expiry sweep's work list).
@@ -125,7 +116,7 @@ impl Store {
         }
         match req.send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(StoreError::dynamo(e)),
         }
     }
