@@ -1,7 +1,7 @@
 //! The Daraja callback: Safaricom POSTs the outcome of an STK push here.
 //!
 //! The URL's path holds an unguessable secret (callbacks are unsigned). The body is parsed
-//! tolerantly, matched to a purchase by CheckoutRequestID, and applied with a conditional
+//! tolerantly, kept under its CheckoutRequestID (see `store/checkout.rs`), and applied with a conditional
 //! transition, so repeats change nothing. Daraja gets `{"ResultCode":0,"ResultDesc":"Accepted"}`
 //! once the outcome is durably recorded; the job to the router follows (outbox on failure).
 
@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::api::Reply;
 use crate::deliver::deliver;
-use crate::store::{Paid, Store, Transition};
+use crate::store::{Paid, Purchase, Store, Transition};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
 /// Logged against, not enforced: the list changes without notice and the secret path is the gate.
@@ -37,7 +37,7 @@ pub const SAFARICOM_CALLBACK_IPS: &[&str] = &[
 pub enum CallbackReply {
     /// 200 with Daraja's expected acknowledgement.
     Accepted,
-    /// 404: wrong secret or unknown CheckoutRequestID. Says nothing more to a prober.
+    /// 404: wrong secret. Says nothing more to a prober.
     NotFound,
     /// 400: not a callback.
     BadRequest(String),
@@ -105,10 +105,26 @@ pub async fn handle(
             return CallbackReply::BadRequest(e.to_string());
         }
     };
-    let purchase = match ctx.store.find_by_checkout(&cb.checkout_request_id).await {
+    // Kept first, so a callback that beats the purchase function's link is not lost.
+    let raw = String::from_utf8_lossy(body);
+    let purchase_id = match ctx.store.record_callback(&cb.checkout_request_id, &raw, now).await {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            tracing::warn!(
+                checkout_request_id = %cb.checkout_request_id,
+                "callback for a CheckoutRequestID not linked to a purchase (yet): kept for the purchase function"
+            );
+            return CallbackReply::Accepted;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "callback could not be kept");
+            return CallbackReply::Unavailable;
+        }
+    };
+    let purchase = match ctx.store.get_purchase(&purchase_id).await {
         Ok(Some(p)) => p,
         Ok(None) => {
-            tracing::warn!(checkout_request_id = %cb.checkout_request_id, "callback for an unknown CheckoutRequestID");
+            tracing::error!(purchase_id = %purchase_id, "CheckoutRequestID linked to a missing purchase");
             return CallbackReply::NotFound;
         }
         Err(e) => {
@@ -116,11 +132,23 @@ pub async fn handle(
             return CallbackReply::Unavailable;
         }
     };
-    let outcome = match cb.outcome {
+    apply(ctx.store, ctx.sqs, &purchase, cb.outcome, now).await
+}
+
+/// Applies a callback's outcome to its purchase: a conditional transition, then the router's job.
+/// Also called by the purchase function when the callback arrived before it linked the checkout.
+pub async fn apply(
+    store: &Store,
+    sqs: &aws_sdk_sqs::Client,
+    purchase: &Purchase,
+    outcome: CallbackOutcome,
+    now: i64,
+) -> CallbackReply {
+    let outcome = match outcome {
         CallbackOutcome::Paid { amount, receipt, .. } => {
             let receipt = receipt.unwrap_or_default();
             match amount.filter(|a| *a == purchase.package.price()) {
-                Some(amount) => ctx.store.mark_paid(&purchase.id, &Paid { receipt, amount, paid_at: now }).await,
+                Some(amount) => store.mark_paid(&purchase.id, &Paid { receipt, amount, paid_at: now }).await,
                 None => {
                     tracing::error!(
                         alarm = "amount_mismatch",
@@ -131,14 +159,14 @@ pub async fn handle(
                         receipt = %receipt,
                         "amount_mismatch: paid amount differs from the package price; no grant"
                     );
-                    ctx.store.mark_amount_mismatch(&purchase.id, &receipt, amount, now).await
+                    store.mark_amount_mismatch(&purchase.id, &receipt, amount, now).await
                 }
             }
         }
         CallbackOutcome::Failed { code, description } => {
             let reason = code.failure().unwrap_or(PaymentFailure::Other);
             tracing::info!(purchase_id = %purchase.id, code = %code.code(), description = %description, "payment failed");
-            ctx.store.mark_failed(&purchase.id, reason, Some(&code.code()), now).await
+            store.mark_failed(&purchase.id, reason, Some(&code.code()), now).await
         }
     };
     let current = match outcome {
@@ -156,7 +184,7 @@ pub async fn handle(
         }
     };
     // Recorded: Daraja gets its 200 whatever happens next; the outbox sweep retries a failed send.
-    if let Err(e) = deliver(ctx.store, ctx.sqs, &current, now).await {
+    if let Err(e) = deliver(store, sqs, &current, now).await {
         tracing::error!(purchase_id = %current.id, error = %e, "job not queued yet; the outbox sweep will retry");
     }
     CallbackReply::Accepted

@@ -27,6 +27,8 @@ pub struct PurchaseCtx<'a, S> {
     pub daraja: &'a DarajaClient<S>,
     /// The full callback URL, secret path included.
     pub callback_url: &'a str,
+    /// For the grant when the callback beat us to it.
+    pub sqs: &'a aws_sdk_sqs::Client,
 }
 
 /// The purchase as the agent's waiting page needs it.
@@ -114,10 +116,10 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
     };
     let result = ctx.daraja.stk_push(&req).await;
     let record = match result {
-        Ok(accepted) => match ctx.store.set_checkout(&created.id, &accepted.checkout_request_id, now).await {
-            Ok(()) => {
+        Ok(accepted) => match link(ctx.store, ctx.sqs, &created, &accepted.checkout_request_id, now).await {
+            Ok(current) => {
                 tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
-                let mut view = purchase_view(&created);
+                let mut view = purchase_view(&current);
                 view["customer_message"] = json!(accepted.customer_message);
                 return Reply { status: 201, body: view };
             }
@@ -142,6 +144,29 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
         Ok(t) => Reply { status: 201, body: purchase_view(t.purchase()) },
         Err(e) => Reply::unavailable(&e),
     }
+}
+
+/// Links the prompt's CheckoutRequestID to the purchase. If the callback came first, applies it
+/// now, as the callback would have, and returns the purchase as it then stands.
+pub async fn link(
+    store: &Store,
+    sqs: &aws_sdk_sqs::Client,
+    created: &Purchase,
+    checkout_id: &str,
+    now: i64,
+) -> Result<Purchase, crate::store::StoreError> {
+    let Some(body) = store.link_checkout(&created.id, checkout_id, now).await? else {
+        return Ok(created.clone());
+    };
+    match daraja::parse_callback(body.as_bytes()) {
+        Ok(cb) => {
+            tracing::info!("the callback arrived before the prompt's id was stored: applying it now");
+            crate::callback::apply(store, sqs, created, cb.outcome, now).await;
+        }
+        // It parsed when it was kept, so this is corruption: the reconciler asks Daraja instead.
+        Err(e) => tracing::error!(error = %e, "kept callback no longer parses"),
+    }
+    Ok(store.get_purchase(&created.id).await?.unwrap_or_else(|| created.clone()))
 }
 
 fn rate_limited(retry_after_secs: i64, message: &str) -> Reply {

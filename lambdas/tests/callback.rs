@@ -65,7 +65,7 @@ impl Env {
             created_at: now() - 20,
         };
         self.store.create_purchase(&np).await.unwrap();
-        self.store.set_checkout(&np.id, checkout, now() - 19).await.unwrap();
+        assert!(self.store.link_checkout(&np.id, checkout, now() - 19).await.unwrap().is_none());
         np.id
     }
 
@@ -203,7 +203,8 @@ async fn hostile_callbacks_change_nothing() {
     let body = paid_body("ws_CO_6", "10");
     assert_eq!(env.call("wrong-secret", &body).await, CallbackReply::NotFound);
     assert_eq!(env.call("", &body).await, CallbackReply::NotFound);
-    assert_eq!(env.call(SECRET, &paid_body("ws_CO_forged", "10")).await, CallbackReply::NotFound);
+    // An id no purchase has: kept (a real one may still be linked), acknowledged, nothing granted.
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_forged", "10")).await, CallbackReply::Accepted);
     assert!(matches!(env.call(SECRET, b"{not json").await, CallbackReply::BadRequest(_)));
     assert!(matches!(env.call(SECRET, br#"{"Body":{}}"#).await, CallbackReply::BadRequest(_)));
     let mut huge = paid_body("ws_CO_6", "10");
@@ -241,4 +242,36 @@ async fn a_paid_callback_without_an_amount_is_a_mismatch_recording_no_amount() {
     assert_eq!(p.state, PurchaseState::AmountMismatch);
     assert_eq!(p.paid_amount, None, "no amount invented for the revenue record");
     assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
+}
+
+#[tokio::test]
+async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_function() {
+    let env = Env::new().await;
+    // The purchase exists but its STK push response has not been recorded yet.
+    let package: hotspot_core::Package = serde_json::from_value(serde_json::json!({
+        "id": "1h", "name": "1 hour", "price": 10, "validity": "1h", "rate_limit": "2M/5M", "devices": 1
+    }))
+    .unwrap();
+    let np = lambdas::store::NewPurchase {
+        id: PurchaseId::generate(),
+        router_id: env.router.clone(),
+        package,
+        mac: "DA:A1:19:00:00:02".parse().unwrap(),
+        ip: None,
+        phone: "0712345678".parse().unwrap(),
+        created_at: now(),
+    };
+    let created = env.store.create_purchase(&np).await.unwrap();
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_early", "10")).await, CallbackReply::Accepted);
+    assert_eq!(env.state(&np.id).await, PurchaseState::Pending, "nothing to apply it to yet");
+    assert!(env.jobs().await.is_empty());
+    // The purchase function links the id and finds the callback waiting.
+    let p = lambdas::purchase::link(&env.store, &env.sqs, &created, "ws_CO_early", now()).await.unwrap();
+    assert_eq!(p.state, PurchaseState::Paid);
+    assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
+    let jobs = env.jobs().await;
+    assert!(matches!(jobs.as_slice(), [Payload::Grant(g)] if g.purchase_id == np.id), "{jobs:?}");
+    // A repeat of the callback now changes nothing.
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_early", "10")).await, CallbackReply::Accepted);
+    assert!(env.jobs().await.is_empty());
 }

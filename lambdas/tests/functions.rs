@@ -22,7 +22,7 @@ fn body(phone: &str, mac: &str, package: &str) -> Vec<u8> {
 }
 
 async fn buy(cloud: &Cloud, r: &common::TestRouter, b: &[u8]) -> (u16, Value) {
-    let ctx = PurchaseCtx { store: &cloud.store, daraja: &cloud.daraja, callback_url: CALLBACK };
+    let ctx = PurchaseCtx { store: &cloud.store, daraja: &cloud.daraja, callback_url: CALLBACK, sqs: &cloud.sqs };
     let reply = purchase(&ctx, &r.record, b, now()).await;
     (reply.status, reply.body)
 }

@@ -57,10 +57,23 @@ async fn create_is_conditional_and_round_trips() {
     assert_eq!(p.phone.as_str(), "254712345678");
     assert_eq!(p.package, np.package);
     assert!(matches!(store.create_purchase(&np).await, Err(StoreError::AlreadyExists(_))));
-    store.set_checkout(&np.id, "ws_CO_1", NOW).await.unwrap();
-    assert_eq!(store.find_by_checkout("ws_CO_1").await.unwrap().unwrap().id, np.id);
-    assert!(store.find_by_checkout("ws_CO_unknown").await.unwrap().is_none());
-    assert!(store.set_checkout(&np.id, "ws_CO_2", NOW).await.is_err(), "checkout id is set once");
+    assert_eq!(store.link_checkout(&np.id, "ws_CO_1", NOW).await.unwrap(), None, "no callback yet");
+    assert_eq!(store.purchase_for_checkout("ws_CO_1").await.unwrap().unwrap().id, np.id);
+    assert!(store.purchase_for_checkout("ws_CO_unknown").await.unwrap().is_none());
+    assert!(store.link_checkout(&np.id, "ws_CO_2", NOW).await.is_err(), "checkout id is set once");
+    // The callback, coming second, finds its purchase.
+    assert_eq!(store.record_callback("ws_CO_1", "{\"first\":1}", NOW).await.unwrap(), Some(np.id.clone()));
+}
+
+#[tokio::test]
+async fn a_callback_that_beats_the_link_is_handed_to_the_purchase_function() {
+    let (_moto, store) = setup().await;
+    let np = new_purchase(NOW);
+    store.create_purchase(&np).await.unwrap();
+    assert_eq!(store.record_callback("ws_CO_early", "{\"first\":1}", NOW).await.unwrap(), None, "not linked yet");
+    // A repeat keeps the first body.
+    assert_eq!(store.record_callback("ws_CO_early", "{\"second\":2}", NOW).await.unwrap(), None);
+    assert_eq!(store.link_checkout(&np.id, "ws_CO_early", NOW).await.unwrap().as_deref(), Some("{\"first\":1}"));
 }
 
 #[tokio::test]

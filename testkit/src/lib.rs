@@ -3,6 +3,7 @@
 //! the runtime API; child processes and raw HTTP.
 
 pub mod lambda;
+pub mod link;
 mod moto;
 mod paths;
 pub mod process;

@@ -13,6 +13,7 @@ use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
 use lambdas::store::{RouterRecord, Store, schema};
 use routeros_sim::Simulator;
 use serde_json::json;
+use testkit::link::Link;
 use testkit::{ChildGuard, Moto, free_port};
 
 use crate::gateway::{Invoker, serve};
@@ -43,6 +44,10 @@ pub struct Options {
     pub guest_ip: Ipv4Addr,
     pub portal_port: Option<u16>,
     pub schedule_every: Duration,
+    /// What the router sells (the three local packages by default).
+    pub packages: Vec<Package>,
+    /// Extra environment for the agent (e.g. `HOTSPOT_AGENT_CRASH_AT`).
+    pub agent_env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -53,6 +58,8 @@ impl Options {
             guest_ip: Ipv4Addr::LOCALHOST,
             portal_port: None,
             schedule_every: Duration::from_secs(60),
+            packages: packages(),
+            agent_env: Vec::new(),
         }
     }
 }
@@ -71,8 +78,34 @@ pub struct Stack {
     pub gateway_url: String,
     pub portal_url: String,
     pub invoker: Invoker,
+    /// The router's internet uplink: the agent reaches AWS and the cloud API only through it.
+    pub uplink: Uplink,
     pub state_dir: PathBuf,
     pub options: Options,
+    agent_env: Vec<(String, String)>,
+    agent_starts: u32,
+}
+
+/// The router's uplink to the cloud (SQS and the API), which a test can cut and restore.
+pub struct Uplink {
+    aws: Link,
+    api: Link,
+}
+
+impl Uplink {
+    pub fn cut(&self) {
+        self.aws.cut();
+        self.api.cut();
+    }
+
+    pub fn restore(&self) {
+        self.aws.restore();
+        self.api.restore();
+    }
+}
+
+fn link_target(url: &str) -> Result<std::net::SocketAddr, StackError> {
+    url.trim_start_matches("http://").parse().map_err(|e: std::net::AddrParseError| err("uplink")(e.to_string()))
 }
 
 pub fn packages() -> Vec<Package> {
@@ -128,8 +161,8 @@ impl Stack {
             created_at: now,
         };
         store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
-        for p in packages() {
-            store.put_package(&router_id, &p, now).await.map_err(|e| err("package")(e.to_string()))?;
+        for p in &options.packages {
+            store.put_package(&router_id, p, now).await.map_err(|e| err("package")(e.to_string()))?;
         }
 
         // Simulators.
@@ -184,28 +217,34 @@ impl Stack {
             Some(p) => p,
             None => free_port().map_err(|e| err("port")(e.to_string()))?,
         };
-        let agent = Command::new(options.bin_dir.join("hotspot-agent"))
-            .env_clear()
-            .env("HOTSPOT_ROUTER_ID", router_id.as_str())
-            .env("HOTSPOT_ROUTER_KEY", router.key.to_hex())
-            .env("ROUTEROS_ADDR", routeros.addr().to_string())
-            .env("ROUTEROS_USER", ROUTEROS_USER)
-            .env("ROUTEROS_PASSWORD", ROUTEROS_PASSWORD)
-            .env("SQS_QUEUE_URL", &queue_url)
-            .env("EVENTS_QUEUE_URL", &events_queue_url)
-            .env("CLOUD_API_URL", &gateway_url)
-            .env("PORTAL_LISTEN", format!("127.0.0.1:{portal_port}"))
-            .env("STATE_DIR", state_dir.join("agent"))
-            .env("AWS_REGION", Moto::REGION)
-            .env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("RUST_LOG", "info")
-            .stdout(log_file(&state_dir, "agent")?)
-            .stderr(log_file(&state_dir, "agent-stderr")?)
-            .spawn()
-            .map_err(|e| err("agent")(e.to_string()))?;
-        let agent = Some(ChildGuard(agent));
+        let uplink = Uplink {
+            aws: Link::start(link_target(&moto.endpoint)?).await.map_err(|e| err("uplink")(e.to_string()))?,
+            api: Link::start(link_target(&gateway_url)?).await.map_err(|e| err("uplink")(e.to_string()))?,
+        };
+        let agent_env: Vec<(String, String)> = [
+            ("HOTSPOT_ROUTER_ID", router_id.to_string()),
+            ("HOTSPOT_ROUTER_KEY", router.key.to_hex()),
+            ("ROUTEROS_ADDR", routeros.addr().to_string()),
+            ("ROUTEROS_USER", ROUTEROS_USER.into()),
+            ("ROUTEROS_PASSWORD", ROUTEROS_PASSWORD.into()),
+            // The queue URLs name moto's address; the SDK sends to the endpoint (the uplink).
+            ("SQS_QUEUE_URL", queue_url.clone()),
+            ("EVENTS_QUEUE_URL", events_queue_url.clone()),
+            ("CLOUD_API_URL", uplink.api.url()),
+            ("PORTAL_LISTEN", format!("127.0.0.1:{portal_port}")),
+            ("STATE_DIR", state_dir.join("agent").display().to_string()),
+            ("AWS_REGION", Moto::REGION.into()),
+            ("AWS_ENDPOINT_URL", uplink.aws.url()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("RUST_LOG", "info".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let extra = options.agent_env.clone();
+        let agent = spawn_agent(&options.bin_dir, &state_dir, &agent_env, &extra, 1)?;
+        let agent = Some(agent);
         wait_port(portal_port, "agent portal").await?;
         let portal_url = format!("http://127.0.0.1:{portal_port}");
         Ok(Stack {
@@ -221,9 +260,36 @@ impl Stack {
             gateway_url,
             portal_url,
             invoker,
+            uplink,
             state_dir,
             options,
+            agent_env,
+            agent_starts: 1,
         })
+    }
+
+    /// Waits for the agent to exit by itself (a crash point), up to `within`.
+    pub async fn agent_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(Ok(Some(status))) = self.agent.as_mut().map(|a| a.0.try_wait()) {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Stops the agent (if running) and starts it again on the same state and portal port, as a
+    /// router reboot or container restart would; `extra_env` adds to its environment.
+    pub async fn restart_agent(&mut self, extra_env: &[(&str, &str)]) -> Result<(), StackError> {
+        self.agent.take();
+        self.agent_starts += 1;
+        let extra: Vec<(String, String)> = extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.agent =
+            Some(spawn_agent(&self.options.bin_dir, &self.state_dir, &self.agent_env, &extra, self.agent_starts)?);
+        let port = self.portal_url.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        wait_port(port, "agent portal").await
     }
 
     /// The URL the hotspot's login.html would send the guest to.
@@ -246,6 +312,46 @@ impl Drop for Stack {
         for t in &self.tasks {
             t.abort();
         }
-        let _ = std::fs::remove_dir_all(&self.state_dir);
+        if std::thread::panicking() {
+            // A failed test: keep the logs and show their ends, so CI output says what happened.
+            print_log_tails(&self.state_dir);
+        } else {
+            let _ = std::fs::remove_dir_all(&self.state_dir);
+        }
+    }
+}
+
+fn spawn_agent(
+    bin_dir: &Path,
+    state_dir: &Path,
+    env: &[(String, String)],
+    extra: &[(String, String)],
+    start: u32,
+) -> Result<ChildGuard, StackError> {
+    // One log per start, so a crash and its restart can be read apart.
+    let name = if start == 1 { "agent".to_string() } else { format!("agent-{start}") };
+    let child = Command::new(bin_dir.join("hotspot-agent"))
+        .env_clear()
+        .envs(env.iter().chain(extra).map(|(k, v)| (k, v)))
+        .stdout(log_file(state_dir, &name)?)
+        .stderr(log_file(state_dir, &format!("{name}-stderr"))?)
+        .spawn()
+        .map_err(|e| err("agent")(e.to_string()))?;
+    Ok(ChildGuard(child))
+}
+
+fn print_log_tails(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut logs: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.extension() == Some("log".as_ref())).collect();
+    logs.sort();
+    eprintln!("local stack logs kept in {}", dir.display());
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        eprintln!("---- {} (last {} of {} lines)", log.display(), lines.len().min(40), lines.len());
+        for l in &lines[lines.len().saturating_sub(40)..] {
+            eprintln!("{l}");
+        }
     }
 }

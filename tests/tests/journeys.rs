@@ -221,9 +221,10 @@ async fn forged_callbacks_and_spoofed_macs_are_refused() {
             http(&gw, format!("POST {path} HTTP/1.1\r\nHost: api\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len())).await
         }
     };
-    // The right CheckoutRequestID on a guessed path; the right path with an invented id.
+    // The right CheckoutRequestID on a guessed path is refused.
     assert_eq!(post("/cb/guessed-secret".into(), body(&checkout)).await.0, 404);
-    assert_eq!(post(format!("/cb/{}", e2e::stack::CALLBACK_SECRET), body("ws_CO_forged")).await.0, 404);
+    // An invented id on the right path is acknowledged (kept in case its purchase shows up) and grants nothing.
+    assert_eq!(post(format!("/cb/{}", e2e::stack::CALLBACK_SECRET), body("ws_CO_forged")).await.0, 200);
     assert_eq!(post(format!("/cb/{}", e2e::stack::CALLBACK_SECRET), "{not json".into()).await.0, 400);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(stack.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Pending);
@@ -291,4 +292,64 @@ async fn a_voucher_is_redeemed_on_the_portal() {
     assert_eq!(status, 200, "{page}");
     let st = stack.routeros.state();
     assert_eq!(st.session_of(stack.options.guest_mac).map(|s| s.user.as_str()), Some("HJKM2345"));
+}
+
+#[tokio::test]
+async fn the_agent_killed_mid_apply_grants_once_after_restart() {
+    let mut options = Options::local(bin_dir());
+    // The agent dies the moment RouterOS has the grant, before its journal records it.
+    options.agent_env.push(("HOTSPOT_AGENT_CRASH_AT".into(), "after_router_apply".into()));
+    let mut stack = Stack::start(options).await.expect("the local stack starts");
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let (_, id) = Guest::new(&stack).buy("1h", "0712 345 678").await;
+    let push = stack.daraja.pushes().pop().expect("an STK push");
+    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
+    let status = stack.agent_exit(Duration::from_secs(30)).await.expect("the agent crashed mid-apply");
+    assert!(!status.success(), "{status:?}");
+    assert_eq!(stack.routeros.state().users.len(), 1, "the router got the grant before the crash");
+    // The container restarts: the journal finishes the grant, and nothing is applied twice.
+    stack.restart_agent(&[]).await.expect("the agent restarts");
+    let guest = Guest::new(&stack);
+    paid_online(&stack, &guest, &id).await;
+    let st = stack.routeros.state();
+    assert_eq!((st.users.len(), st.active.len()), (1, 1), "one grant");
+    assert_eq!(st.session_of(stack.options.guest_mac).map(|s| s.user.clone()), Some(format!("hs-{id}")));
+}
+
+#[tokio::test]
+async fn with_the_cloud_unreachable_expiry_is_still_on_time() {
+    let mut options = Options::local(bin_dir());
+    let quick: hotspot_core::Package = serde_json::from_value(serde_json::json!({
+        "id": "quick", "name": "Quick test", "price": 5, "validity": "6s", "rate_limit": "1M/1M", "devices": 1
+    }))
+    .unwrap();
+    options.packages.push(quick);
+    let stack = Stack::start(options).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::paid());
+    let (_, id) = guest.buy("quick", "0712 345 678").await;
+    assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "online");
+    let expires_at = stack.store.get_purchase(&id).await.unwrap().unwrap().expires_at.expect("expires_at");
+    // The router loses its uplink: no SQS, no cloud API. Only the agent can end the session.
+    stack.uplink.cut();
+    let ended_at = loop {
+        let now = hotspot_core::wire::now_unix();
+        if stack.routeros.state().user(&format!("hs-{id}")).is_none() {
+            break now;
+        }
+        assert!(now <= expires_at + 10, "the session outlived its expiry by 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(ended_at >= expires_at, "ended early: at {ended_at}, expiry {expires_at}");
+    assert!(ended_at <= expires_at + 2, "ended late: at {ended_at}, expiry {expires_at}");
+    assert!(stack.routeros.state().session_of(stack.options.guest_mac).is_none(), "logged out");
+    // The uplink comes back: the agent's report reaches the cloud, which records the end.
+    stack.uplink.restore();
+    for _ in 0..300 {
+        if stack.store.get_session(&id).await.unwrap().is_some_and(|s| s.ended_at.is_some()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the cloud never learned that session {id} ended");
 }

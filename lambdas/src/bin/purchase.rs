@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
         let inc = Incoming { method: &parts.method, path: &parts.path, header: &header, body: &parts.body };
         let reply = match authenticate(&cloud.store, &inc, now).await {
             Ok(router) => {
-                let ctx = PurchaseCtx { store: &cloud.store, daraja, callback_url };
+                let ctx = PurchaseCtx { store: &cloud.store, daraja, callback_url, sqs: &cloud.sqs };
                 purchase(&ctx, &router, &parts.body, now).await
             }
             Err(e) => e.reply(),

@@ -1,5 +1,6 @@
 //! DynamoDB access: one table, keys and indexes described in `docs/dynamodb.md`.
 
+mod checkout;
 mod item;
 mod package;
 mod purchase;

@@ -20,7 +20,7 @@ use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
 use super::item::{Item, Reader, is_condition_failure, n, s};
-use super::schema::{GSI_CHECKOUT, GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
+use super::schema::{GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -250,30 +250,8 @@ impl Store {
         self.get_purchase(id).await?.ok_or_else(|| StoreError::NotFound(format!("purchase {id}")))
     }
 
-    /// Finds a purchase by Daraja's CheckoutRequestID.
-    pub async fn find_by_checkout(&self, checkout_id: &str) -> Result<Option<Purchase>, StoreError> {
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI_CHECKOUT)
-            .key_condition_expression("checkout_id = :c")
-            .expression_attribute_values(":c", s(checkout_id))
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        // GSIs are eventually consistent: re-read the base item for its current state.
-        match out.items.unwrap_or_default().first() {
-            Some(item) => {
-                let p = parse_purchase(item)?;
-                self.get_purchase(&p.id).await
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Stores the CheckoutRequestID once the STK push was accepted.
-    pub async fn set_checkout(&self, id: &PurchaseId, checkout_id: &str, now: i64) -> Result<(), StoreError> {
+    /// Records the CheckoutRequestID on the purchase (see `link_checkout`).
+    pub(crate) async fn set_checkout(&self, id: &PurchaseId, checkout_id: &str, now: i64) -> Result<(), StoreError> {
         self.update(id)
             .update_expression("SET checkout_id = :c, updated_at = :now")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(checkout_id)")

@@ -9,8 +9,6 @@ use aws_sdk_dynamodb::types::{
 
 use super::StoreError;
 
-/// Purchases by Daraja CheckoutRequestID (callback and reconciler lookups).
-pub const GSI_CHECKOUT: &str = "by_checkout";
 /// Sparse: purchases still `pending`, by creation time (the reconciler's work list).
 pub const GSI_PENDING: &str = "pending";
 /// Sparse: purchases whose job (grant / payment_failed) is not yet on the router's queue (outbox).
@@ -23,6 +21,10 @@ pub fn purchase_pk(id: &str) -> String {
 }
 pub fn session_pk(purchase_id: &str) -> String {
     format!("SESSION#{purchase_id}")
+}
+/// Where a purchase and its Daraja callback meet (see `checkout.rs`).
+pub fn checkout_pk(checkout_request_id: &str) -> String {
+    format!("CHECKOUT#{checkout_request_id}")
 }
 pub fn router_pk(id: &str) -> String {
     format!("ROUTER#{id}")
@@ -56,7 +58,6 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attr("pk", S)?)
         .attribute_definitions(attr("sk", S)?)
-        .attribute_definitions(attr("checkout_id", S)?)
         .attribute_definitions(attr("pending", S)?)
         .attribute_definitions(attr("created_at", N)?)
         .attribute_definitions(attr("outbox", S)?)
@@ -65,7 +66,6 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .attribute_definitions(attr("expires_at", N)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
-        .global_secondary_indexes(gsi(GSI_CHECKOUT, "checkout_id", None)?)
         .global_secondary_indexes(gsi(GSI_PENDING, "pending", Some("created_at"))?)
         .global_secondary_indexes(gsi(GSI_OUTBOX, "outbox", Some("updated_at"))?)
         .global_secondary_indexes(gsi(GSI_LIVE, "live", Some("expires_at"))?)
