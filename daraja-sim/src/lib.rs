@@ -10,6 +10,7 @@ mod model;
 mod phone;
 mod server;
 mod sink;
+mod sms;
 mod util;
 
 use std::collections::{HashMap, VecDeque};
@@ -25,6 +26,7 @@ pub use model::{
     result_desc,
 };
 pub use sink::CallbackSink;
+pub use sms::{SMS_API_KEY, SMS_USERNAME, SmsMessage, SmsMode, SmsSim};
 /// A reqwest client (rustls on `ring`) for tests that talk to the simulator directly.
 pub use util::http_client;
 

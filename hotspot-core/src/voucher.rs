@@ -35,6 +35,21 @@ impl VoucherCode {
         &self.0
     }
 
+    /// The re-login code of a purchase, sent in its SMS receipt: a guest whose device changed its
+    /// MAC types it on the portal's code form. Derived from the router's key, so the cloud and the
+    /// agent agree on it with nothing on the wire or in the journal, and no other router's key
+    /// (nor anyone without one) can produce it.
+    pub fn relogin(key: &crate::RouterKey, purchase: &crate::PurchaseId) -> Self {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+        mac.update(b"hotspot relogin v1\0");
+        mac.update(purchase.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        // 8 symbols: 31^8 ≈ 8.5e11 codes against a handful of live grants and a rate-limited form.
+        let s: String = digest.iter().take(8).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+        VoucherCode(s)
+    }
+
     /// Grouped in fours for printing: `ABCD-EFGH`.
     pub fn grouped(&self) -> String {
         let chunks: Vec<String> =
@@ -95,6 +110,21 @@ mod tests {
         assert_eq!("abcd-efgh".parse::<VoucherCode>().unwrap().as_str(), "ABCDEFGH");
         assert_eq!("ABCD EFGH".parse::<VoucherCode>().unwrap().grouped(), "ABCD-EFGH");
         assert_eq!("2345679".parse::<VoucherCode>().unwrap().grouped(), "2345-679");
+    }
+
+    #[test]
+    fn relogin_codes_are_per_router_and_purchase() {
+        let key = crate::RouterKey::from_bytes(std::array::from_fn(|i| i as u8));
+        let id: crate::PurchaseId = "p0123456789abcdef01234567".parse().unwrap();
+        // Pinned against Python's hmac (HMAC-SHA256 over "hotspot relogin v1\0" + id, bytes mod 31).
+        assert_eq!(VoucherCode::relogin(&key, &id).as_str(), "97UCRFCG");
+        let other: crate::PurchaseId = "p0123456789abcdef01234568".parse().unwrap();
+        assert_ne!(VoucherCode::relogin(&key, &id), VoucherCode::relogin(&key, &other));
+        let other_key = crate::RouterKey::from_bytes([7; 32]);
+        assert_ne!(VoucherCode::relogin(&key, &id), VoucherCode::relogin(&other_key, &id));
+        // What the guest types back parses to the same code.
+        let typed = VoucherCode::relogin(&key, &id).grouped().to_lowercase();
+        assert_eq!(typed.parse::<VoucherCode>().unwrap(), VoucherCode::relogin(&key, &id));
     }
 
     #[test]

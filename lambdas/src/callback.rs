@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::api::Reply;
 use crate::deliver::deliver;
+use crate::sms::SmsClient;
 use crate::store::{Paid, Purchase, Store, Transition};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
@@ -79,6 +80,8 @@ pub fn secret_matches(expected: &str, got: &str) -> bool {
 pub struct CallbackCtx<'a> {
     pub store: &'a Store,
     pub sqs: &'a aws_sdk_sqs::Client,
+    /// SMS receipts, when configured.
+    pub sms: Option<&'a SmsClient>,
     pub secret: &'a str,
 }
 
@@ -132,7 +135,7 @@ pub async fn handle(
             return CallbackReply::Unavailable;
         }
     };
-    apply(ctx.store, ctx.sqs, &purchase, cb.outcome, now).await
+    apply(ctx.store, ctx.sqs, ctx.sms, &purchase, cb.outcome, now).await
 }
 
 /// Applies a callback's outcome to its purchase: a conditional transition, then the router's job.
@@ -140,6 +143,7 @@ pub async fn handle(
 pub async fn apply(
     store: &Store,
     sqs: &aws_sdk_sqs::Client,
+    sms: Option<&SmsClient>,
     purchase: &Purchase,
     outcome: CallbackOutcome,
     now: i64,
@@ -186,6 +190,10 @@ pub async fn apply(
     // Recorded: Daraja gets its 200 whatever happens next; the outbox sweep retries a failed send.
     if let Err(e) = deliver(store, sqs, &current, now).await {
         tracing::error!(purchase_id = %current.id, error = %e, "job not queued yet; the outbox sweep will retry");
+    }
+    // Only after the job, so the receipt never holds up the grant; sent once (a claimed flag).
+    if let Some(sms) = sms {
+        crate::sms::send_receipt(store, sms, &current, now).await;
     }
     CallbackReply::Accepted
 }

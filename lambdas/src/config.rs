@@ -90,6 +90,25 @@ pub async fn callback_url(s: &Settings) -> Result<(String, String), ConfigError>
     Ok((url, secret))
 }
 
+/// Africa's Talking settings for SMS receipts; `None` (receipts off) without `AT_USERNAME`.
+pub async fn sms_config(s: &Settings) -> Result<Option<crate::sms::SmsConfig>, ConfigError> {
+    let Some(username) = s.optional("AT_USERNAME").await? else { return Ok(None) };
+    let base_url = match s.optional("AT_ENV").await?.as_deref() {
+        None | Some("production") => crate::sms::PRODUCTION_URL.to_string(),
+        Some("sandbox") => crate::sms::SANDBOX_URL.to_string(),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.to_string(),
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "AT_ENV".into(),
+                why: format!("{other:?} is not sandbox, production or a base URL"),
+            });
+        }
+    };
+    let api_key = s.required("AT_API_KEY").await?;
+    let sender_id = s.optional("AT_SENDER_ID").await?;
+    Ok(Some(crate::sms::SmsConfig { base_url, username, api_key, sender_id }))
+}
+
 pub fn table_name() -> Result<String, ConfigError> {
     std::env::var("TABLE_NAME").ok().filter(|v| !v.is_empty()).ok_or_else(|| ConfigError::Missing("TABLE_NAME".into()))
 }

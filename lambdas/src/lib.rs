@@ -11,5 +11,6 @@ pub mod jobs;
 pub mod purchase;
 pub mod reconcile;
 pub mod runtime;
+pub mod sms;
 pub mod store;
 pub mod token_store;

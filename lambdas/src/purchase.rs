@@ -27,8 +27,9 @@ pub struct PurchaseCtx<'a, S> {
     pub daraja: &'a DarajaClient<S>,
     /// The full callback URL, secret path included.
     pub callback_url: &'a str,
-    /// For the grant when the callback beat us to it.
+    /// For the grant (and SMS receipt) when the callback beat us to it.
     pub sqs: &'a aws_sdk_sqs::Client,
+    pub sms: Option<&'a crate::sms::SmsClient>,
 }
 
 /// The purchase as the agent's waiting page needs it.
@@ -116,7 +117,7 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
     };
     let result = ctx.daraja.stk_push(&req).await;
     let record = match result {
-        Ok(accepted) => match link(ctx.store, ctx.sqs, &created, &accepted.checkout_request_id, now).await {
+        Ok(accepted) => match link(ctx.store, ctx.sqs, ctx.sms, &created, &accepted.checkout_request_id, now).await {
             Ok(current) => {
                 tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
                 let mut view = purchase_view(&current);
@@ -151,6 +152,7 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
 pub async fn link(
     store: &Store,
     sqs: &aws_sdk_sqs::Client,
+    sms: Option<&crate::sms::SmsClient>,
     created: &Purchase,
     checkout_id: &str,
     now: i64,
@@ -161,7 +163,7 @@ pub async fn link(
     match daraja::parse_callback(body.as_bytes()) {
         Ok(cb) => {
             tracing::info!("the callback arrived before the prompt's id was stored: applying it now");
-            crate::callback::apply(store, sqs, created, cb.outcome, now).await;
+            crate::callback::apply(store, sqs, sms, created, cb.outcome, now).await;
         }
         // It parsed when it was kept, so this is corruption: the reconciler asks Daraja instead.
         Err(e) => tracing::error!(error = %e, "kept callback no longer parses"),

@@ -37,6 +37,7 @@ pub struct ReconcileReport {
 pub async fn reconcile<S: TokenStore>(
     store: &Store,
     sqs: &aws_sdk_sqs::Client,
+    sms: Option<&crate::sms::SmsClient>,
     daraja: &DarajaClient<S>,
     cfg: ReconcileConfig,
     now: i64,
@@ -89,6 +90,9 @@ pub async fn reconcile<S: TokenStore>(
                 Ok(true) => report.jobs_sent += 1,
                 Ok(false) => {}
                 Err(e) => tracing::error!(purchase_id = %p.id, error = %e, "job not queued; outbox keeps it"),
+            }
+            if let Some(sms) = sms {
+                crate::sms::send_receipt(store, sms, p, now).await;
             }
         }
     }

@@ -44,6 +44,17 @@ impl Cloud {
         Ok(Cloud { store, sqs: aws_sdk_sqs::Client::new(&sdk), settings: Settings::new(&sdk) })
     }
 
+    /// The SMS receipt sender, or `None` when Africa's Talking is not configured (`AT_USERNAME`).
+    pub async fn sms(&self) -> Result<Option<crate::sms::SmsClient>, ConfigError> {
+        match config::sms_config(&self.settings).await? {
+            Some(cfg) => crate::sms::SmsClient::new(cfg)
+                .map(Some)
+                .map_err(|e| ConfigError::Invalid { name: "AT_*".into(), why: e.to_string() }),
+            // Not logged: cold-start lines would carry no request id.
+            None => Ok(None),
+        }
+    }
+
     /// The Daraja client, sharing its token through DynamoDB.
     pub async fn daraja(&self) -> Result<DarajaClient<DynamoTokenStore>, ConfigError> {
         let cfg = config::daraja_config(&self.settings).await?;

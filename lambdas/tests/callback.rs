@@ -70,7 +70,7 @@ impl Env {
     }
 
     async fn call(&self, secret: &str, body: &[u8]) -> CallbackReply {
-        let ctx = CallbackCtx { store: &self.store, sqs: &self.sqs, secret: SECRET };
+        let ctx = CallbackCtx { store: &self.store, sqs: &self.sqs, sms: None, secret: SECRET };
         handle(&ctx, secret, Some("196.201.214.200".parse().unwrap()), body, now()).await
     }
 
@@ -266,7 +266,7 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
     assert_eq!(env.state(&np.id).await, PurchaseState::Pending, "nothing to apply it to yet");
     assert!(env.jobs().await.is_empty());
     // The purchase function links the id and finds the callback waiting.
-    let p = lambdas::purchase::link(&env.store, &env.sqs, &created, "ws_CO_early", now()).await.unwrap();
+    let p = lambdas::purchase::link(&env.store, &env.sqs, None, &created, "ws_CO_early", now()).await.unwrap();
     assert_eq!(p.state, PurchaseState::Paid);
     assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
     let jobs = env.jobs().await;
@@ -274,4 +274,66 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
     // A repeat of the callback now changes nothing.
     assert_eq!(env.call(SECRET, &paid_body("ws_CO_early", "10")).await, CallbackReply::Accepted);
     assert!(env.jobs().await.is_empty());
+}
+
+async fn sms_env() -> (Env, daraja_sim::SmsSim, lambdas::sms::SmsClient) {
+    let env = Env::new().await;
+    let sim = daraja_sim::SmsSim::start().await.unwrap();
+    let client = lambdas::sms::SmsClient::new(lambdas::sms::SmsConfig {
+        base_url: sim.base_url(),
+        username: daraja_sim::SMS_USERNAME.into(),
+        api_key: daraja_sim::SMS_API_KEY.into(),
+        sender_id: None,
+    })
+    .unwrap();
+    (env, sim, client)
+}
+
+async fn call_with_sms(env: &Env, sms: &lambdas::sms::SmsClient, body: &[u8]) -> CallbackReply {
+    let ctx = CallbackCtx { store: &env.store, sqs: &env.sqs, sms: Some(sms), secret: SECRET };
+    handle(&ctx, SECRET, None, body, now()).await
+}
+
+#[tokio::test]
+async fn a_paid_callback_sends_one_sms_receipt_with_the_relogin_code() {
+    let (env, sim, sms) = sms_env().await;
+    let id = env.purchase("ws_CO_sms", 10).await;
+    assert_eq!(call_with_sms(&env, &sms, &paid_body("ws_CO_sms", "10")).await, CallbackReply::Accepted);
+    assert_eq!(call_with_sms(&env, &sms, &paid_body("ws_CO_sms", "10")).await, CallbackReply::Accepted);
+    let msgs = sim.messages();
+    assert_eq!(msgs.len(), 1, "one SMS despite the repeated callback: {msgs:?}");
+    assert_eq!(msgs[0].to, "+254712345678");
+    let code = hotspot_core::VoucherCode::relogin(&env.key, &id).grouped();
+    let text = &msgs[0].message;
+    for part in ["KES 10", "1 hour", "NLJ7RT61SV", &code, "EAT"] {
+        assert!(text.contains(part), "{part:?} missing from {text:?}");
+    }
+    assert!(text.len() <= 160, "one SMS segment: {} characters", text.len());
+    let outcome = env.store.sms_outcome(&id).await.unwrap().unwrap();
+    assert!(outcome.starts_with("sent ATXid_"), "{outcome}");
+    assert_eq!(env.jobs().await.len(), 1, "the grant went out");
+}
+
+#[tokio::test]
+async fn a_failed_or_hung_sms_never_blocks_the_grant() {
+    let (env, sim, sms) = sms_env().await;
+    for (n, mode) in [daraja_sim::SmsMode::ServerError, daraja_sim::SmsMode::OutOfCredit, daraja_sim::SmsMode::Hang]
+        .into_iter()
+        .enumerate()
+    {
+        sim.set_mode(mode);
+        let checkout = format!("ws_CO_smsfail{n}");
+        let id = env.purchase(&checkout, 10).await;
+        let started = std::time::Instant::now();
+        assert_eq!(call_with_sms(&env, &sms, &paid_body(&checkout, "10")).await, CallbackReply::Accepted);
+        // The hung API is cut off by the sender's timeout (4 s), after the job was queued.
+        assert!(started.elapsed() < std::time::Duration::from_secs(8), "{mode:?}: {:?}", started.elapsed());
+        assert_eq!(env.state(&id).await, PurchaseState::Paid, "{mode:?}");
+        let jobs = env.jobs().await;
+        assert!(matches!(jobs.as_slice(), [Payload::Grant(g)] if g.purchase_id == id), "{mode:?}: {jobs:?}");
+        let outcome = env.store.sms_outcome(&id).await.unwrap().unwrap();
+        assert!(outcome.starts_with("failed:"), "{mode:?}: {outcome}");
+    }
+    assert!(sim.messages().is_empty());
+    assert_eq!(sim.attempts(), 3);
 }

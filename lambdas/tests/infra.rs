@@ -124,9 +124,10 @@ fn each_function_gets_the_settings_its_code_reads() {
     let daraja = ["DARAJA_ENV", "DARAJA_SHORTCODE", "DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_PASSKEY"];
     let callback = ["CALLBACK_BASE_URL", "CALLBACK_SECRET"];
     // Secrets must come from SSM, never as plain values in the template.
-    let secret = ["DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_PASSKEY", "CALLBACK_SECRET"];
+    let sms = ["AT_USERNAME", "AT_ENV", "AT_API_KEY", "AT_SENDER_ID"];
+    let secret = ["DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_PASSKEY", "CALLBACK_SECRET", "AT_API_KEY"];
     let config = read("lambdas/src/config.rs");
-    for name in daraja.iter().chain(&callback) {
+    for name in daraja.iter().chain(&callback).chain(&sms) {
         assert!(config.contains(&format!("\"{name}\"")), "config.rs no longer reads {name}: update this test");
     }
     for bin in binaries() {
@@ -138,6 +139,9 @@ fn each_function_gets_the_settings_its_code_reads() {
         }
         if src.contains("callback_url(") {
             needed.extend(callback);
+        }
+        if src.contains(".sms()") {
+            needed.extend(sms);
         }
         for name in needed {
             let plain = !values(f, name).is_empty();

@@ -11,7 +11,7 @@ use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode}
 
 use crate::agent::{Agent, now};
 use crate::cloud::{CloudApi, CloudError};
-use crate::journal::GrantState;
+use crate::journal::{GrantRecord, GrantState};
 use crate::portal::{
     Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStarted, StartError, StatusError, VoucherLoginError,
 };
@@ -56,6 +56,45 @@ impl AgentBackend {
         cache.insert(id.clone(), (Instant::now(), p.clone()));
         p
     }
+}
+
+impl AgentBackend {
+    /// The live grant whose SMS re-login code this is, if any.
+    fn relogin_grant(&self, code: &VoucherCode) -> Option<GrantRecord> {
+        let t = now();
+        let grants = self.agent.journal.live_grants().ok()?;
+        grants.into_iter().find(|g| {
+            g.expires_at > t && same_code(&VoucherCode::relogin(&self.agent.cfg.router_key, &g.purchase_id), code)
+        })
+    }
+
+    /// A paying guest's device came back with another MAC: move the grant to it.
+    async fn relogin(&self, guest: Guest, from: GrantRecord) -> Result<(), VoucherLoginError> {
+        if from.mac == guest.mac {
+            return match self.agent.router.login(&from.username, &from.password, guest.mac, Some(guest.ip)).await {
+                Ok(true) => Ok(()),
+                _ => Err(VoucherLoginError::RouterUnavailable),
+            };
+        }
+        let to = GrantRecord { mac: guest.mac, ip: Some(guest.ip), ..from.clone() };
+        match self.agent.router.rebind_grant(&from, &to).await {
+            Ok(true) => {
+                let t = now();
+                let j = &self.agent.journal;
+                let _ = j.set_grant_mac(&from.purchase_id, guest.mac, Some(guest.ip), t);
+                let _ = j.set_grant_state(&from.purchase_id, GrantState::Active, Some(true), t);
+                tracing::info!(purchase_id = %from.purchase_id, from = %from.mac, to = %guest.mac, "re-login: grant moved to a new device");
+                Ok(())
+            }
+            _ => Err(VoucherLoginError::RouterUnavailable),
+        }
+    }
+}
+
+/// Compares codes without an early exit on the first differing symbol.
+fn same_code(a: &VoucherCode, b: &VoucherCode) -> bool {
+    let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl PortalBackend for AgentBackend {
@@ -145,6 +184,9 @@ impl PortalBackend for AgentBackend {
     }
 
     async fn voucher_login(&self, guest: Guest, code: &VoucherCode) -> Result<(), VoucherLoginError> {
+        if let Some(grant) = self.relogin_grant(code) {
+            return self.relogin(guest, grant).await;
+        }
         if let Ok(Some(v)) = self.agent.journal.voucher(code)
             && v.ended
         {

@@ -359,6 +359,22 @@ impl Journal {
         Ok(())
     }
 
+    /// Binds a live grant to another device (re-login from a new MAC).
+    pub fn set_grant_mac(
+        &self,
+        purchase: &PurchaseId,
+        mac: MacAddr,
+        ip: Option<std::net::Ipv4Addr>,
+        now: i64,
+    ) -> Result<bool> {
+        let db = self.db();
+        let n = db.execute(
+            "UPDATE grants SET mac = ?2, ip = ?3, online = 0, updated_at = ?4 WHERE purchase_id = ?1 AND state != 'ended'",
+            params![purchase.as_str(), mac.to_string(), ip.map(|i| i.to_string()), now],
+        )?;
+        Ok(n > 0)
+    }
+
     pub fn set_grant_expiry(&self, purchase: &PurchaseId, expires_at: i64, now: i64) -> Result<bool> {
         let db = self.db();
         let n = db.execute(

@@ -145,6 +145,23 @@ impl Router {
         Ok(())
     }
 
+    /// Moves a grant to another device (a phone that changed its MAC, with its re-login code):
+    /// the old device's session ends, the grant is bound to `to.mac` and that device logged in.
+    /// `to` is the grant as journaled with the new MAC. Returns whether the device is online.
+    pub async fn rebind_grant(&self, from: &GrantRecord, to: &GrantRecord) -> Result<bool> {
+        match from.package.style() {
+            // The binding is keyed by the purchase, not the MAC: replace it.
+            GrantStyle::Bypass => self.remove_grant(from).await?,
+            // Keep the user (its uptime counters); only its sessions go.
+            GrantStyle::HotspotUser => {
+                for s in self.ros.find_active_by_user(&from.username).await? {
+                    ignore_missing(self.ros.remove_active(&s.id).await)?;
+                }
+            }
+        }
+        self.apply_grant(to).await
+    }
+
     /// Ends a grant whatever its style.
     pub async fn remove_grant(&self, g: &GrantRecord) -> Result<()> {
         self.remove_user(&g.username).await?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig};
+use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig, SmsSim};
 use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
 use lambdas::store::{RouterRecord, Store, schema};
 use routeros_sim::Simulator;
@@ -71,6 +71,8 @@ pub struct Stack {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     pub moto: Moto,
     pub daraja: DarajaSim,
+    /// Africa's Talking stand-in: the SMS receipts the guest's phone got.
+    pub sms: SmsSim,
     pub routeros: Simulator,
     pub store: Store,
     pub router: RouterRecord,
@@ -168,6 +170,7 @@ impl Stack {
         // Simulators.
         let daraja =
             DarajaSim::start(SimConfig::for_tests()).await.map_err(|e| err("daraja simulator")(e.to_string()))?;
+        let sms = SmsSim::start().await.map_err(|e| err("sms simulator")(e.to_string()))?;
         let routeros = Simulator::start(routeros_sim::SimConfig {
             username: ROUTEROS_USER.into(),
             password: ROUTEROS_PASSWORD.into(),
@@ -198,6 +201,9 @@ impl Stack {
                 .env("DARAJA_PASSKEY", SANDBOX_PASSKEY)
                 .env("CALLBACK_BASE_URL", &gateway_url)
                 .env("CALLBACK_SECRET", CALLBACK_SECRET)
+                .env("AT_ENV", sms.base_url())
+                .env("AT_USERNAME", daraja_sim::SMS_USERNAME)
+                .env("AT_API_KEY", daraja_sim::SMS_API_KEY)
                 .env("RUST_LOG", "info")
                 .stdout(log_file(&state_dir, f)?)
                 .stderr(Stdio::null())
@@ -253,6 +259,7 @@ impl Stack {
             tasks,
             moto,
             daraja,
+            sms,
             routeros,
             store,
             router,
@@ -298,6 +305,11 @@ impl Stack {
             "{}/?mac={}&ip={}&dst=http%3A%2F%2Fexample.com%2F&identity=Cafe%20Westlands",
             self.portal_url, self.options.guest_mac, self.options.guest_ip
         )
+    }
+
+    /// The guest's SMS inbox (receipts with their re-login code).
+    pub fn sms_url(&self) -> String {
+        self.sms.base_url()
     }
 
     pub fn phone_url(&self) -> String {

@@ -353,3 +353,41 @@ async fn with_the_cloud_unreachable_expiry_is_still_on_time() {
     }
     panic!("the cloud never learned that session {id} ended");
 }
+
+#[tokio::test]
+async fn the_sms_receipt_code_brings_a_device_with_a_new_mac_back_online() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::paid());
+    let (_, id) = guest.buy("24h", "0712 345 678").await;
+    paid_online(&stack, &guest, &id).await;
+    // The receipt reaches the phone (after the grant, never before it is queued).
+    let mut sms = None;
+    for _ in 0..100 {
+        if let Some(m) = stack.sms.messages().pop() {
+            sms = Some(m);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sms = sms.expect("an SMS receipt");
+    assert_eq!(sms.to, "+254712345678");
+    let code = sms.message.split("Enter code ").nth(1).and_then(|r| r.split(' ').next()).expect("a code").to_string();
+    // The phone rejoins with a new randomized MAC at the same address: not the paid device.
+    let new_mac: hotspot_core::MacAddr = "DA:A1:19:3C:5E:77".parse().unwrap();
+    stack.routeros.remove_host(stack.options.guest_mac);
+    stack.routeros.add_host(new_mac, stack.options.guest_ip);
+    let (_, page) = guest.get("/").await;
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    // A wrong code is refused and changes nothing.
+    let (status, _) = guest.post("/voucher", &format!("code=2345-6789&csrf={csrf}&lang=en")).await;
+    assert_eq!(status, 400);
+    assert!(stack.routeros.state().session_of(new_mac).is_none());
+    let (status, page) = guest.post("/voucher", &format!("code={}&csrf={csrf}&lang=en", code.to_lowercase())).await;
+    assert_eq!(status, 200, "{page}");
+    let st = stack.routeros.state();
+    assert_eq!(st.session_of(new_mac).map(|s| s.user.clone()), Some(format!("hs-{id}")), "the new device is online");
+    assert_eq!(st.user(&format!("hs-{id}")).and_then(|u| u.mac_address), Some(new_mac), "the grant moved");
+    assert_eq!(st.users.len(), 1, "still one grant");
+}

@@ -10,8 +10,9 @@ async fn main() -> Result<(), Error> {
     init_logging();
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
     let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
+    let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
     let (callback_url, _) = lambdas::config::callback_url(&cloud.settings).await.unwrap_or_else(|e| fatal(e));
-    let (cloud, daraja, callback_url) = (&cloud, &daraja, callback_url.as_str());
+    let (cloud, daraja, callback_url, sms) = (&cloud, &daraja, callback_url.as_str(), sms.as_ref());
     lambda_http::run(service_fn(move |req: Request| async move {
         let parts = http_parts(req);
         let now = hotspot_core::wire::now_unix();
@@ -19,7 +20,7 @@ async fn main() -> Result<(), Error> {
         let inc = Incoming { method: &parts.method, path: &parts.path, header: &header, body: &parts.body };
         let reply = match authenticate(&cloud.store, &inc, now).await {
             Ok(router) => {
-                let ctx = PurchaseCtx { store: &cloud.store, daraja, callback_url, sqs: &cloud.sqs };
+                let ctx = PurchaseCtx { store: &cloud.store, daraja, callback_url, sqs: &cloud.sqs, sms };
                 purchase(&ctx, &router, &parts.body, now).await
             }
             Err(e) => e.reply(),

@@ -9,10 +9,11 @@ async fn main() -> Result<(), Error> {
     init_logging();
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
     let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
-    let (cloud, daraja) = (&cloud, &daraja);
+    let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
+    let (cloud, daraja, sms) = (&cloud, &daraja, sms.as_ref());
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
         let now = hotspot_core::wire::now_unix();
-        let report = reconcile(&cloud.store, &cloud.sqs, daraja, ReconcileConfig::default(), now).await?;
+        let report = reconcile(&cloud.store, &cloud.sqs, sms, daraja, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
         Ok::<_, Error>(serde_json::to_value(report)?)
     }))

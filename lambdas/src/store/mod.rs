@@ -4,6 +4,7 @@ mod checkout;
 mod item;
 mod package;
 mod purchase;
+mod receipt;
 pub mod ratelimit;
 mod router;
 pub mod schema;

@@ -1,0 +1,219 @@
+//! SMS receipts through Africa's Talking (`POST /version1/messaging`): after a payment the guest
+//! gets the M-Pesa receipt, a re-login code and the expiry time.
+//!
+//! Best effort by design: sent only after the grant job was queued, with a short timeout, and at
+//! most once per purchase (a conditional claim on the purchase). A failure is logged and recorded
+//! on the purchase; it never delays or blocks the grant.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotspot_core::{Msisdn, VoucherCode};
+use serde::Deserialize;
+
+use crate::store::{Purchase, Store};
+
+pub const PRODUCTION_URL: &str = "https://api.africastalking.com";
+pub const SANDBOX_URL: &str = "https://api.sandbox.africastalking.com";
+/// The whole send, connect included: the callback's answer to Daraja waits this long at most.
+const SEND_TIMEOUT: Duration = Duration::from_secs(4);
+
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    /// `https://api.africastalking.com`, the sandbox, or a simulator's base URL.
+    pub base_url: String,
+    pub username: String,
+    pub api_key: String,
+    /// Registered sender id (alphanumeric or short code); Africa's Talking's default when unset.
+    pub sender_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsError {
+    #[error("SMS client: {0}")]
+    Setup(String),
+    #[error("SMS request failed: {0}")]
+    Http(String),
+    #[error("SMS API answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("SMS refused for the recipient: {status} ({code})")]
+    Rejected { code: u32, status: String },
+    #[error("SMS API answer not understood: {0}")]
+    Parse(String),
+}
+
+#[derive(Clone)]
+pub struct SmsClient {
+    cfg: Arc<SmsConfig>,
+    http: reqwest::Client,
+}
+
+impl SmsClient {
+    pub fn new(cfg: SmsConfig) -> Result<Self, SmsError> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| SmsError::Setup(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(SEND_TIMEOUT)
+            .build()
+            .map_err(|e| SmsError::Setup(e.to_string()))?;
+        Ok(SmsClient { cfg: Arc::new(cfg), http })
+    }
+
+    /// Sends one SMS; returns Africa's Talking's message id.
+    pub async fn send(&self, to: &Msisdn, message: &str) -> Result<String, SmsError> {
+        let to = format!("+{}", to.as_str());
+        let mut form: Vec<(&str, &str)> = vec![("username", &self.cfg.username), ("to", &to), ("message", message)];
+        if let Some(from) = &self.cfg.sender_id {
+            form.push(("from", from));
+        }
+        let url = format!("{}/version1/messaging", self.cfg.base_url.trim_end_matches('/'));
+        let resp = self
+            .http
+            .post(url)
+            .header("apiKey", &self.cfg.api_key)
+            .header("Accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| SmsError::Http(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| SmsError::Http(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            let body = String::from_utf8_lossy(&body).chars().take(200).collect();
+            return Err(SmsError::Status { status, body });
+        }
+        parse_send_response(&body)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SendResponse {
+    #[serde(rename = "SMSMessageData")]
+    data: MessageData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MessageData {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    recipients: Vec<Recipient>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Recipient {
+    status_code: u32,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    message_id: String,
+}
+
+/// Reads the documented answer: `{"SMSMessageData":{"Message":…,"Recipients":[{"statusCode":101,
+/// "number":…,"status":"Success","cost":…,"messageId":…}]}}`. 100 Processed, 101 Sent and 102
+/// Queued are accepted; anything else (403 InvalidPhoneNumber, 405 InsufficientBalance, …) is not.
+pub fn parse_send_response(body: &[u8]) -> Result<String, SmsError> {
+    let r: SendResponse = serde_json::from_slice(body).map_err(|e| SmsError::Parse(e.to_string()))?;
+    let Some(first) = r.data.recipients.first() else {
+        return Err(SmsError::Rejected { code: 0, status: r.data.message });
+    };
+    match first.status_code {
+        100..=102 => Ok(first.message_id.clone()),
+        code => Err(SmsError::Rejected { code, status: first.status.clone() }),
+    }
+}
+
+/// The receipt, in one 160-character GSM-7 segment for typical values.
+pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
+    let until = p.expires_at.map(eat_short).unwrap_or_default();
+    format!(
+        "WiFi paid: KES {} for {}. M-Pesa {}. Online until {} EAT. New device? Enter code {} on the WiFi page.",
+        p.package.price(),
+        p.package.name(),
+        p.receipt.as_deref().unwrap_or("-"),
+        until,
+        code.grouped(),
+    )
+}
+
+/// `21 Nov 18:05` in East Africa Time.
+fn eat_short(unix: i64) -> String {
+    let ts = daraja::Timestamp::from_unix(unix);
+    let s = ts.as_str(); // YYYYMMDDHHmmss
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = s.get(4..6).and_then(|m| m.parse::<usize>().ok()).and_then(|m| MONTHS.get(m.wrapping_sub(1)));
+    match (s.get(6..8), month, s.get(8..10), s.get(10..12)) {
+        (Some(d), Some(m), Some(h), Some(min)) => format!("{} {m} {h}:{min}", d.trim_start_matches('0')),
+        _ => s.to_string(),
+    }
+}
+
+/// Sends a paid purchase's receipt once. Never fails the caller: the outcome is logged and kept
+/// on the purchase (`sms`), for support calls.
+pub async fn send_receipt(store: &Store, sms: &SmsClient, p: &Purchase, now: i64) {
+    if !p.state.is_paid() {
+        return;
+    }
+    match store.claim_sms(&p.id, now).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(purchase_id = %p.id, error = %e, "SMS receipt skipped: claim failed");
+            return;
+        }
+    }
+    let key = match store.get_router(&p.router_id).await {
+        Ok(Some(r)) => r.key,
+        other => {
+            tracing::warn!(purchase_id = %p.id, found = ?other.map(|r| r.is_some()), "SMS receipt skipped: router unknown");
+            return;
+        }
+    };
+    let text = receipt_text(p, &VoucherCode::relogin(&key, &p.id));
+    let outcome = match sms.send(&p.phone, &text).await {
+        Ok(id) => {
+            tracing::info!(purchase_id = %p.id, phone = %p.phone.masked(), message_id = %id, "SMS receipt sent");
+            format!("sent {id}")
+        }
+        Err(e) => {
+            tracing::warn!(purchase_id = %p.id, phone = %p.phone.masked(), error = %e, "SMS receipt not sent");
+            format!("failed: {e}")
+        }
+    };
+    if let Err(e) = store.record_sms(&p.id, &outcome).await {
+        tracing::warn!(purchase_id = %p.id, error = %e, "SMS outcome not recorded");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The sample answers in Africa's Talking's SMS documentation ("Sending messages").
+    #[test]
+    fn documented_answers() {
+        let ok = br#"{"SMSMessageData":{"Message":"Sent to 1/1 Total Cost: KES 0.8000","Recipients":[{"statusCode":101,"number":"+254711XXXYYY","status":"Success","cost":"KES 0.8000","messageId":"ATPid_SampleTxnId123"}]}}"#;
+        assert_eq!(parse_send_response(ok).unwrap(), "ATPid_SampleTxnId123");
+        let refused = br#"{"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":405,"number":"+254711XXXYYY","status":"InsufficientBalance","cost":"0","messageId":"None"}]}}"#;
+        assert!(matches!(parse_send_response(refused), Err(SmsError::Rejected { code: 405, .. })));
+        let none = br#"{"SMSMessageData":{"Message":"InvalidSenderId","Recipients":[]}}"#;
+        assert!(matches!(parse_send_response(none), Err(SmsError::Rejected { code: 0, .. })));
+        assert!(matches!(parse_send_response(b"<html>"), Err(SmsError::Parse(_))));
+    }
+
+    #[test]
+    fn eat_times() {
+        // 2026-11-21T15:05:00Z is 18:05 in Nairobi.
+        assert_eq!(eat_short(1_795_273_500), "21 Nov 18:05");
+    }
+}
