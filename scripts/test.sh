@@ -13,5 +13,7 @@ log "cargo build (the end-to-end tests start the real binaries)"
 cargo build --workspace --bins
 log "cargo test"
 cargo test --workspace
+log "the guest portal in a real browser (headless Chromium, JavaScript on and off)"
+scripts/test-browser.sh "${CARGO_TARGET_DIR:-target}/debug"
 log "wire golden vectors, checked by Python's own hmac/json"
 "$VENV/bin/python" scripts/check-golden.py

@@ -273,6 +273,7 @@ fn assert_security_headers(r: &Reply) {
         "style-src 'unsafe-inline'",
         "script-src 'unsafe-inline'",
         "img-src data:",
+        "connect-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
     ] {

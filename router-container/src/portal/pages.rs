@@ -30,10 +30,12 @@ border-radius:8px;background:#1a9e3f;color:#fff;text-align:center;text-decoratio
 animation:s 1s linear infinite;margin:1rem auto}@keyframes s{to{transform:rotate(360deg)}}\
 [hidden]{display:none!important}";
 
-/// Polls the status API and updates the waiting page in place. Reads everything it needs from
-/// `data-` attributes (already escaped by the server), so no value is interpolated into code.
+/// Polls the status API and updates the waiting page in place; on success it reloads, so the guest
+/// gets the server's full success page (time left, the forward to where they were going). Reads
+/// everything it needs from `data-` attributes (already escaped by the server), so no value is
+/// interpolated into code.
 const WAIT_JS: &str = "(function(){var w=document.getElementById('w');if(!w||!window.XMLHttpRequest)return;\
-var id=w.getAttribute('data-id'),lang=w.getAttribute('data-lang'),dst=w.getAttribute('data-dst');\
+var id=w.getAttribute('data-id'),lang=w.getAttribute('data-lang');\
 function $(i){return document.getElementById(i)}\
 function later(ms){setTimeout(poll,ms)}\
 function poll(){var x=new XMLHttpRequest();\
@@ -41,8 +43,7 @@ x.open('GET','/api/status/'+encodeURIComponent(id)+'?lang='+encodeURIComponent(l
 x.onload=function(){var r;try{r=JSON.parse(x.responseText)}catch(e){return later(3000)}\
 if(!r||!r.state)return later(3000);\
 if(r.title)$('t').textContent=r.title;if(r.message)$('m').textContent=r.message;\
-if(r.state==='online'||r.state==='ready'){$('spin').hidden=true;if(dst){$('go').hidden=false;\
-setTimeout(function(){location.replace(dst)},1500)}return}\
+if(r.state==='online'||r.state==='ready'){$('spin').hidden=true;location.reload();return}\
 if(r.state==='failed'||r.state==='not_found'||r.state==='not_a_host'){$('spin').hidden=true;$('retry').hidden=false;return}\
 later(1500)};x.onerror=x.ontimeout=function(){later(3000)};x.send()}\
 later(1500)})();";

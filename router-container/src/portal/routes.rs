@@ -31,8 +31,10 @@ const BODY_DRAIN_BYTES: usize = 64 * 1024;
 const MAX_IDENTITY_CHARS: usize = 40;
 const MAX_REFUSAL_CHARS: usize = 200;
 
+// `connect-src 'self'`: the waiting page's script polls `/api/status/…` (without it a browser
+// blocks the poll and a paying guest with JavaScript waits forever).
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; \
-form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)

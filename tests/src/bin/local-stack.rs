@@ -1,4 +1,8 @@
 //! `local-stack`: the whole system on this machine (see README "Quickstart"). Ctrl-C stops it.
+//!
+//! For scripts (`scripts/test-browser.sh`): with `LOCAL_STACK_READY_FILE=path` set, once the stack
+//! is up it also writes its URLs to that file as one JSON object (written whole, then renamed into
+//! place, so a reader that sees the file sees all of it). The printed text is the same either way.
 
 use std::path::PathBuf;
 
@@ -14,15 +18,23 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    if let Some(path) = std::env::var_os("LOCAL_STACK_READY_FILE").filter(|p| !p.is_empty()) {
+        if let Err(e) = write_ready_file(&PathBuf::from(path), &stack) {
+            eprintln!("local-stack: LOCAL_STACK_READY_FILE: {e}");
+            drop(stack);
+            std::process::exit(1);
+        }
+    }
     let pk: Vec<String> = packages().iter().map(|p| format!("{} ({})", p.name(), p.price())).collect();
     println!(
-        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n\nPress Ctrl-C to stop.",
+        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n  5. The receipt SMS, with a re-login code for a device whose MAC changed, is in the guest's inbox:\n       {}\n\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n\nPress Ctrl-C to stop.",
         stack.router.id,
         pk.join(", "),
         stack.options.guest_mac,
         stack.options.guest_ip,
         stack.guest_portal_url(),
         stack.phone_url(),
+        stack.sms_url(),
         stack.gateway_url,
         stack.moto.endpoint,
         stack.state_dir.display(),
@@ -42,4 +54,26 @@ async fn main() {
     println!("\nStopping…");
     drop(stack);
     println!("Stopped.");
+}
+
+/// Writes the stack's addresses as JSON to `path` atomically (a temporary file beside it, renamed).
+fn write_ready_file(path: &std::path::Path, stack: &Stack) -> std::io::Result<()> {
+    let ready = serde_json::json!({
+        "portal": stack.portal_url,
+        "guest_portal": stack.guest_portal_url(),
+        "phone": stack.phone_url(),
+        "sms": stack.sms_url(),
+        "gateway": stack.gateway_url,
+        "moto": stack.moto.endpoint,
+        "router_id": stack.router.id.as_str(),
+        "guest_mac": stack.options.guest_mac.to_string(),
+        "guest_ip": stack.options.guest_ip.to_string(),
+        "state_dir": stack.state_dir,
+        "pid": std::process::id(),
+    });
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, format!("{ready}\n"))?;
+    std::fs::rename(&tmp, path)
 }
