@@ -3,9 +3,11 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
-use hotspot_core::RouterId;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hotspot_core::{PackageId, PurchaseId, RateLimit, RosDuration, RouterId, Shillings};
+use lambdas::store::OperatorRole;
 
+use crate::dates::{Day, UtcOffset};
 use crate::rsc::RosVersion;
 
 #[derive(Debug, Parser)]
@@ -13,6 +15,9 @@ use crate::rsc::RosVersion;
 pub struct Cli {
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// The UTC offset dates are read and shown in (Kenya: +03:00 all year).
+    #[arg(long, env = "HOTSPOT_UTC_OFFSET", global = true, default_value = "+03:00")]
+    pub utc_offset: UtcOffset,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -36,6 +41,272 @@ pub enum Command {
     /// Routers: provision, list, inspect.
     #[command(subcommand)]
     Router(RouterCmd),
+    /// Packages on sale at a router; changes reach the router as a packages_sync job.
+    #[command(subcommand)]
+    Package(PackageCmd),
+    /// Printed vouchers: generate (pushed to the router), list batches, export a print sheet.
+    #[command(subcommand)]
+    Voucher(VoucherCmd),
+    /// Guests' sessions: list, disconnect, extend.
+    #[command(subcommand)]
+    Session(SessionCmd),
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCmd),
+    /// The audit log of operator actions (admin).
+    Audit(AuditArgs),
+    /// Who may use hotspotctl, and as what.
+    #[command(subcommand)]
+    Operator(OperatorCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCmd {
+    /// Become the first admin (only while no operator exists).
+    Init,
+    /// Your ARN and role.
+    Whoami,
+    /// Add an operator (admin).
+    Add {
+        /// The ARN `aws sts get-caller-identity` shows for them.
+        #[arg(long)]
+        arn: String,
+        #[arg(long)]
+        role: OperatorRole,
+        /// Staff only: the router they work at.
+        #[arg(long)]
+        router: Option<RouterId>,
+    },
+    /// Every operator (admin).
+    List,
+    /// Remove an operator (admin). The last admin cannot be removed.
+    Remove {
+        #[arg(long)]
+        arn: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PackageCmd {
+    /// Put a new package on sale.
+    Add(PackageAddArgs),
+    /// Change a package's terms (new sales only: time already sold keeps its terms).
+    Edit(PackageEditArgs),
+    /// Stop selling a package; time already sold is honoured.
+    Retire {
+        #[arg(long)]
+        router: RouterId,
+        #[arg(long)]
+        id: PackageId,
+    },
+    /// A router's packages, on sale and retired.
+    List {
+        #[arg(long)]
+        router: RouterId,
+    },
+    /// Send the router its package list again (after a failed send).
+    Sync {
+        #[arg(long)]
+        router: RouterId,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    /// A hotspot user bound to the guest's MAC (metered, rate-limited).
+    HotspotUser,
+    /// A bypassed ip-binding (unmetered).
+    Bypass,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageAddArgs {
+    #[arg(long)]
+    pub router: RouterId,
+    /// Package id, e.g. 1h: 1-32 of a-z, 0-9 and '-'.
+    #[arg(long)]
+    pub id: PackageId,
+    /// What guests see, e.g. "1 hour".
+    #[arg(long)]
+    pub name: String,
+    /// Whole shillings.
+    #[arg(long)]
+    pub price: Shillings,
+    /// Wall-clock time from payment (or a voucher's first use) to expiry, RouterOS notation: 1h, 1d, 1w.
+    #[arg(long)]
+    pub validity: RosDuration,
+    /// rx/tx as RouterOS writes it, e.g. 2M/5M.
+    #[arg(long)]
+    pub rate_limit: RateLimit,
+    /// Devices allowed at once (1-10).
+    #[arg(long, default_value_t = 1)]
+    pub devices: u8,
+    /// Online time allowed within the validity.
+    #[arg(long)]
+    pub uptime_limit: Option<RosDuration>,
+    /// Data allowed, in MB (10^6 bytes).
+    #[arg(long)]
+    pub data_cap_mb: Option<u64>,
+    #[arg(long, value_enum, default_value = "hotspot-user")]
+    pub style: StyleArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageEditArgs {
+    #[arg(long)]
+    pub router: RouterId,
+    #[arg(long)]
+    pub id: PackageId,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub price: Option<Shillings>,
+    #[arg(long)]
+    pub validity: Option<RosDuration>,
+    #[arg(long)]
+    pub rate_limit: Option<RateLimit>,
+    #[arg(long)]
+    pub devices: Option<u8>,
+    /// Set an online-time limit (`--no-uptime-limit` clears it).
+    #[arg(long, conflicts_with = "no_uptime_limit")]
+    pub uptime_limit: Option<RosDuration>,
+    #[arg(long)]
+    pub no_uptime_limit: bool,
+    /// Set a data cap in MB (`--no-data-cap` clears it).
+    #[arg(long, conflicts_with = "no_data_cap")]
+    pub data_cap_mb: Option<u64>,
+    #[arg(long)]
+    pub no_data_cap: bool,
+    #[arg(long, value_enum)]
+    pub style: Option<StyleArg>,
+    /// Put a retired package back on sale.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VoucherCmd {
+    /// Make vouchers and push them to the router as hotspot users (they work offline).
+    Generate {
+        #[arg(long)]
+        router: RouterId,
+        #[arg(long)]
+        package: PackageId,
+        /// How many (1-10000).
+        #[arg(long)]
+        count: u32,
+        /// Characters per code (6-16).
+        #[arg(long, default_value_t = 8)]
+        length: usize,
+    },
+    /// A router's voucher batches.
+    List {
+        #[arg(long)]
+        router: RouterId,
+    },
+    /// A print-ready sheet (HTML for A4, with cut lines and QR codes) or CSV of a router's vouchers.
+    Export {
+        #[arg(long)]
+        router: RouterId,
+        /// One batch (default: every voucher of the router).
+        #[arg(long)]
+        batch: Option<String>,
+        #[arg(long, value_enum, default_value = "html")]
+        format: ExportFormat,
+        /// Where to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// The address guests open to log in (in the QR code), e.g. http://wifi.cafe/login.
+        #[arg(long, env = "HOTSPOT_PORTAL_URL")]
+        portal_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Html,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCmd {
+    /// Sessions not yet ended by expiry or an operator.
+    List {
+        /// One router (staff: theirs by default).
+        #[arg(long)]
+        router: Option<RouterId>,
+    },
+    /// End a session now (a revoke job to the router).
+    Disconnect {
+        #[arg(long)]
+        router: RouterId,
+        /// The purchase id of the session.
+        #[arg(long)]
+        id: PurchaseId,
+    },
+    /// Give a session more time (an extend job to the router).
+    Extend {
+        #[arg(long)]
+        router: RouterId,
+        #[arg(long)]
+        id: PurchaseId,
+        /// How much more, RouterOS notation: 30m, 1h, 1d.
+        #[arg(long)]
+        by: RosDuration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Revenue from M-Pesa receipts on record, grouped; mismatched and unknown payments apart.
+    Revenue(RevenueArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    Router,
+    Package,
+    Day,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct RevenueArgs {
+    /// First day (inclusive), yyyy-mm-dd, at --utc-offset.
+    #[arg(long)]
+    pub from: Day,
+    /// Last day (inclusive).
+    #[arg(long)]
+    pub to: Day,
+    #[arg(long, value_enum, default_value = "router")]
+    pub by: GroupBy,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Also write the grouped totals as CSV here (must not exist).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Also write every payment counted or listed apart as CSV here (must not exist).
+    #[arg(long)]
+    pub details_csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// First day (default: 30 days ago).
+    #[arg(long)]
+    pub from: Option<Day>,
+    /// Last day (default: today).
+    #[arg(long)]
+    pub to: Option<Day>,
+    /// Only this caller's actions (an ARN).
+    #[arg(long)]
+    pub who: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

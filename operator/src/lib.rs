@@ -1,15 +1,29 @@
 //! `hotspotctl`: the operator's command line. The binary is thin; the parts live here so tests
 //! can use them directly.
 
+pub mod access;
+pub mod audit_log;
 pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod dates;
+pub mod operators;
+pub mod packages;
+pub mod progress;
 pub mod provision;
+pub mod revenue;
 pub mod router;
 pub mod rsc;
+pub mod sessions;
+pub mod sheet;
+pub mod vouchers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Refused(#[from] access::Refusal),
     #[error(transparent)]
     Provision(#[from] provision::ProvisionError),
     #[error(transparent)]
@@ -18,4 +32,8 @@ pub enum Error {
     Aws(String),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
+    #[error("job not sent: {what}")]
+    JobNotSent { what: String },
+    #[error("writing the audit log failed: {0}")]
+    AuditFailed(String),
 }

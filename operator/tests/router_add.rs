@@ -29,7 +29,11 @@ async fn stack() -> Stack {
     schema::create_table(&moto.dynamodb(), TABLE).await.expect("table");
     let events_url = moto.create_queue("hotspot-events").await.expect("events queue");
     let dir = tempfile::tempdir().expect("tempdir");
-    Stack { moto, events_url, dir }
+    let s = Stack { moto, events_url, dir };
+    // The caller becomes the first admin, as an operator does once per stack.
+    let init = s.hotspotctl(&["operator", "init"]).await;
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    s
 }
 
 impl Stack {
@@ -84,7 +88,8 @@ impl Stack {
         out.attributes.unwrap_or_default().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect()
     }
 
-    /// What exists in the cloud, to compare before and after a refused command.
+    /// What exists in the cloud, to compare before and after a refused command (the audit log,
+    /// which records the refusal, aside).
     async fn snapshot(&self) -> String {
         let queues = self.moto.sqs().list_queues().send().await.expect("list queues");
         let mut queues = queues.queue_urls.unwrap_or_default();
@@ -98,8 +103,12 @@ impl Stack {
             out += &format!("user {} keys {ids:?} policies {:?}\n", u.user_name, pols.policy_names);
         }
         let items = self.moto.dynamodb().scan().table_name(TABLE).send().await.expect("scan");
-        let mut items: Vec<String> =
-            items.items().iter().map(|i| format!("{:?}", i.iter().collect::<BTreeMap<_, _>>())).collect();
+        let mut items: Vec<String> = items
+            .items()
+            .iter()
+            .filter(|i| !i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("AUDIT#")))
+            .map(|i| format!("{:?}", i.iter().collect::<BTreeMap<_, _>>()))
+            .collect();
         items.sort();
         out += &format!("items {items:?}\n");
         out

@@ -54,6 +54,59 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a new package, on sale. Refuses an id the router already has (on sale or retired).
+    pub async fn add_package(&self, router: &RouterId, p: &Package, now: i64) -> Result<(), StoreError> {
+        let json = serde_json::to_string(p).map_err(StoreError::dynamo)?;
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(router_pk(router.as_str())))
+            .item("sk", s(package_sk(p.id())))
+            .item("package", s(json))
+            .item("on_sale", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .item("updated_at", n(now))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| match is_condition_failure(&e) {
+                true => StoreError::AlreadyExists(format!("package {} at {router}", p.id())),
+                false => StoreError::dynamo(e),
+            })?;
+        Ok(())
+    }
+
+    /// Replaces an existing package's terms; `on_sale` is changed only when given. Time already
+    /// sold keeps the terms it was sold with (each purchase carries its package).
+    pub async fn update_package(
+        &self,
+        router: &RouterId,
+        p: &Package,
+        on_sale: Option<bool>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(p).map_err(StoreError::dynamo)?;
+        let mut req = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(router.as_str())))
+            .key("sk", s(package_sk(p.id())))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":p", s(json))
+            .expression_attribute_values(":now", n(now));
+        req = match on_sale {
+            Some(v) => req
+                .update_expression("SET package = :p, updated_at = :now, on_sale = :s")
+                .expression_attribute_values(":s", aws_sdk_dynamodb::types::AttributeValue::Bool(v)),
+            None => req.update_expression("SET package = :p, updated_at = :now"),
+        };
+        req.send().await.map_err(|e| match is_condition_failure(&e) {
+            true => StoreError::NotFound(format!("package {} at {router}", p.id())),
+            false => StoreError::dynamo(e),
+        })?;
+        Ok(())
+    }
+
     pub async fn get_package(&self, router: &RouterId, id: &PackageId) -> Result<Option<PackageRecord>, StoreError> {
         self.get_item(router_pk(router.as_str()), &package_sk(id)).await?.as_ref().map(parse).transpose()
     }

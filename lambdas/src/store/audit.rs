@@ -1,0 +1,143 @@
+//! The operators' audit log: one item per `hotspotctl` action (done, refused or failed), in a
+//! partition per month (`AUDIT#yyyy-mm`), sorted by time and a random id.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use super::calendar::{month_string, next_month_start};
+use super::item::{Item, Reader, n, s};
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditResult {
+    Ok,
+    Refused,
+    Error,
+}
+
+impl AuditResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditResult::Ok => "ok",
+            AuditResult::Refused => "refused",
+            AuditResult::Error => "error",
+        }
+    }
+}
+
+impl FromStr for AuditResult {
+    type Err = String;
+    fn from_str(v: &str) -> Result<Self, String> {
+        match v {
+            "ok" => Ok(AuditResult::Ok),
+            "refused" => Ok(AuditResult::Refused),
+            "error" => Ok(AuditResult::Error),
+            other => Err(format!("unknown audit result {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for AuditResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: i64,
+    /// Random, so two actions in the same second both keep their item.
+    pub id: String,
+    /// The caller's ARN.
+    pub who: String,
+    /// The caller's role then (`admin`, `manager`, `staff for <router>`, or `none`).
+    pub role: String,
+    /// The command, e.g. `voucher generate`.
+    pub action: String,
+    /// The arguments, never secrets.
+    pub args: BTreeMap<String, String>,
+    pub result: AuditResult,
+    /// Why it was refused or failed; what it did when it succeeded.
+    pub detail: String,
+}
+
+fn audit_pk(at: i64) -> String {
+    format!("AUDIT#{}", month_string(at))
+}
+
+fn audit_sk(at: i64, id: &str) -> String {
+    format!("{:012}#{id}", at.max(0))
+}
+
+fn parse(item: &Item) -> Result<AuditEntry, StoreError> {
+    let r = Reader::new(item);
+    Ok(AuditEntry {
+        at: r.i64("at")?,
+        id: r.str("id")?.to_string(),
+        who: r.str("who")?.to_string(),
+        role: r.str("role")?.to_string(),
+        action: r.str("action")?.to_string(),
+        args: r.json("args")?,
+        result: r.parse("result")?,
+        detail: r.opt_str("detail")?.unwrap_or("").to_string(),
+    })
+}
+
+impl Store {
+    pub async fn put_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        let args = serde_json::to_string(&e.args).map_err(StoreError::dynamo)?;
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(audit_pk(e.at)))
+            .item("sk", s(audit_sk(e.at, &e.id)))
+            .item("at", n(e.at))
+            .item("id", s(&e.id))
+            .item("who", s(&e.who))
+            .item("role", s(&e.role))
+            .item("action", s(&e.action))
+            .item("args", s(args))
+            .item("result", s(e.result.as_str()))
+            .item("detail", s(&e.detail))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// Entries with `from <= at <= to`, oldest first, optionally of one caller: one Query per month.
+    pub async fn list_audit(&self, from: i64, to: i64, who: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        let mut month_at = from;
+        while month_at <= to {
+            let mut start = None;
+            loop {
+                let mut q = self
+                    .db
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+                    .expression_attribute_values(":pk", s(audit_pk(month_at)))
+                    .expression_attribute_values(":a", s(format!("{:012}#", from.max(0))))
+                    .expression_attribute_values(":b", s(format!("{:012}#~", to.max(0))))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start);
+                if let Some(w) = who {
+                    q = q.filter_expression("who = :w").expression_attribute_values(":w", s(w));
+                }
+                let page = q.send().await.map_err(StoreError::dynamo)?;
+                for item in page.items.unwrap_or_default() {
+                    out.push(parse(&item)?);
+                }
+                match page.last_evaluated_key {
+                    Some(k) if !k.is_empty() => start = Some(k),
+                    _ => break,
+                }
+            }
+            month_at = next_month_start(month_at);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,233 @@
+//! Operators of `hotspotctl`: an AWS identity (the ARN STS reports) and its role. The CLI's
+//! checks against these records are for operators' convenience and the audit trail; hard
+//! enforcement is IAM's (see `docs/operator.md`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use hotspot_core::RouterId;
+
+use super::item::{Item, Reader, is_condition_failure, n, s};
+use super::schema::META;
+use super::{Store, StoreError};
+
+/// What an operator may do (see `docs/operator.md` for the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OperatorRole {
+    Admin,
+    Manager,
+    Staff,
+}
+
+impl OperatorRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorRole::Admin => "admin",
+            OperatorRole::Manager => "manager",
+            OperatorRole::Staff => "staff",
+        }
+    }
+}
+
+impl FromStr for OperatorRole {
+    type Err = String;
+    fn from_str(v: &str) -> Result<Self, String> {
+        match v {
+            "admin" => Ok(OperatorRole::Admin),
+            "manager" => Ok(OperatorRole::Manager),
+            "staff" => Ok(OperatorRole::Staff),
+            other => Err(format!("role must be admin, manager or staff; got {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for OperatorRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role with what it is bound to: staff work at one router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    Admin,
+    Manager,
+    Staff(RouterId),
+}
+
+impl Grant {
+    pub fn role(&self) -> OperatorRole {
+        match self {
+            Grant::Admin => OperatorRole::Admin,
+            Grant::Manager => OperatorRole::Manager,
+            Grant::Staff(_) => OperatorRole::Staff,
+        }
+    }
+
+    pub fn router(&self) -> Option<&RouterId> {
+        match self {
+            Grant::Staff(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grant::Staff(r) => write!(f, "staff for {r}"),
+            other => f.write_str(other.role().as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    /// The caller's ARN as `sts:GetCallerIdentity` reports it.
+    pub arn: String,
+    pub grant: Grant,
+    pub added_by: String,
+    pub added_at: i64,
+}
+
+pub fn operator_pk(arn: &str) -> String {
+    format!("OPERATOR#{arn}")
+}
+
+/// Written once, by the first admin: its existence means the operator list was initialised.
+const BOOTSTRAP_PK: &str = "OPERATORS";
+const BOOTSTRAP_SK: &str = "BOOTSTRAP";
+
+fn parse(item: &Item) -> Result<OperatorRecord, StoreError> {
+    let r = Reader::new(item);
+    let role: OperatorRole = r.parse("role")?;
+    let grant = match role {
+        OperatorRole::Admin => Grant::Admin,
+        OperatorRole::Manager => Grant::Manager,
+        OperatorRole::Staff => Grant::Staff(r.parse("router_id")?),
+    };
+    Ok(OperatorRecord {
+        arn: r.str("arn")?.to_string(),
+        grant,
+        added_by: r.str("added_by")?.to_string(),
+        added_at: r.i64("added_at")?,
+    })
+}
+
+fn item_of(o: &OperatorRecord) -> Item {
+    let mut item = Item::new();
+    item.insert("pk".into(), s(operator_pk(&o.arn)));
+    item.insert("sk".into(), s(META));
+    item.insert("arn".into(), s(&o.arn));
+    item.insert("role".into(), s(o.grant.role().as_str()));
+    item.insert("added_by".into(), s(&o.added_by));
+    item.insert("added_at".into(), n(o.added_at));
+    if let Some(r) = o.grant.router() {
+        item.insert("router_id".into(), s(r.as_str()));
+    }
+    item
+}
+
+impl Store {
+    pub async fn get_operator(&self, arn: &str) -> Result<Option<OperatorRecord>, StoreError> {
+        self.get_item(operator_pk(arn), META).await?.as_ref().map(parse).transpose()
+    }
+
+    /// Adds an operator; refuses an ARN that already is one.
+    pub async fn add_operator(&self, o: &OperatorRecord) -> Result<(), StoreError> {
+        let req = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_of(o)))
+            .condition_expression("attribute_not_exists(pk)");
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists(format!("operator {}", o.arn))),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
+    /// Makes `admin` the first operator, in one transaction with the bootstrap marker, so only
+    /// one caller ever can (and never once operators exist).
+    pub async fn bootstrap_admin(&self, admin: &OperatorRecord) -> Result<bool, StoreError> {
+        let marker = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(BOOTSTRAP_PK))
+            .item("sk", s(BOOTSTRAP_SK))
+            .item("by", s(&admin.arn))
+            .item("at", n(admin.added_at))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let admin_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item_of(admin)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let res = self
+            .db
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(marker).build())
+            .transact_items(TransactWriteItem::builder().put(admin_put).build())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_transaction_canceled_exception()) => Ok(false),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
+    /// Every operator, by ARN. A Scan: the list is short and read rarely.
+    pub async fn list_operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {
+        let items = self.scan_prefix("OPERATOR#", META).await?;
+        let mut out = items.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| a.arn.cmp(&b.arn));
+        Ok(out)
+    }
+
+    pub async fn remove_operator(&self, arn: &str) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(operator_pk(arn)))
+            .key("sk", s(META))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| match is_condition_failure(&e) {
+                true => StoreError::NotFound(format!("operator {arn}")),
+                false => StoreError::dynamo(e),
+            })?;
+        Ok(())
+    }
+
+    /// Every item whose `pk` starts with `prefix` and whose `sk` is `sk` (a filtered Scan).
+    pub(crate) async fn scan_prefix(&self, prefix: &str, sk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .db
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(pk, :p) AND sk = :sk")
+                .expression_attribute_values(":p", s(prefix))
+                .expression_attribute_values(":sk", s(sk))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(StoreError::dynamo)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+}

@@ -1,0 +1,242 @@
+//! Printed vouchers, kept in the router's partition so a batch can be exported again:
+//! `ROUTER#<id>` / `VOUCHER#<code>` per code, `ROUTER#<id>` / `VBATCH#<batch id>` per batch.
+//! A code is unique at its router (it is the hotspot user's name there).
+
+use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, WriteRequest};
+use hotspot_core::{Package, RouterId, VoucherCode};
+
+use super::item::{Item, Reader, n, s};
+use super::schema::router_pk;
+use super::{Store, StoreError};
+
+/// At most this many codes are written in one transaction (DynamoDB's limit is 100 items).
+pub const VOUCHERS_PER_WRITE: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherRecord {
+    pub code: VoucherCode,
+    pub router_id: RouterId,
+    pub batch_id: String,
+    /// The package as sold on the slip.
+    pub package: Package,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherBatchRecord {
+    pub batch_id: String,
+    pub router_id: RouterId,
+    pub package: Package,
+    pub count: u32,
+    /// How many of its codes are on the router's queue.
+    pub pushed: u32,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+fn voucher_sk(code: &VoucherCode) -> String {
+    format!("VOUCHER#{code}")
+}
+
+fn batch_sk(batch: &str) -> String {
+    format!("VBATCH#{batch}")
+}
+
+fn parse_voucher(item: &Item) -> Result<VoucherRecord, StoreError> {
+    let r = Reader::new(item);
+    Ok(VoucherRecord {
+        code: r.parse("code")?,
+        router_id: r.parse("router_id")?,
+        batch_id: r.str("batch_id")?.to_string(),
+        package: r.json("package")?,
+        created_at: r.i64("created_at")?,
+    })
+}
+
+fn parse_batch(item: &Item) -> Result<VoucherBatchRecord, StoreError> {
+    let r = Reader::new(item);
+    let count = |name| r.i64(name).map(|v| v.clamp(0, u32::MAX as i64) as u32);
+    Ok(VoucherBatchRecord {
+        batch_id: r.str("batch_id")?.to_string(),
+        router_id: r.parse("router_id")?,
+        package: r.json("package")?,
+        count: count("count")?,
+        pushed: count("pushed")?,
+        created_at: r.i64("created_at")?,
+        created_by: r.str("created_by")?.to_string(),
+    })
+}
+
+impl Store {
+    /// Records a new batch (before its codes).
+    pub async fn put_voucher_batch(&self, b: &VoucherBatchRecord) -> Result<(), StoreError> {
+        let package = serde_json::to_string(&b.package).map_err(StoreError::dynamo)?;
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(router_pk(b.router_id.as_str())))
+            .item("sk", s(batch_sk(&b.batch_id)))
+            .item("batch_id", s(&b.batch_id))
+            .item("router_id", s(b.router_id.as_str()))
+            .item("package", s(package))
+            .item("count", n(b.count))
+            .item("pushed", n(b.pushed))
+            .item("created_at", n(b.created_at))
+            .item("created_by", s(&b.created_by))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    pub async fn set_voucher_batch_pushed(
+        &self,
+        router: &RouterId,
+        batch: &str,
+        pushed: u32,
+    ) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(router.as_str())))
+            .key("sk", s(batch_sk(batch)))
+            .update_expression("SET pushed = :p")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":p", n(pushed))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// Writes up to [`VOUCHERS_PER_WRITE`] codes in one transaction: all or none. A code that
+    /// already exists at the router fails the whole write with `AlreadyExists`.
+    pub async fn put_vouchers(&self, vouchers: &[VoucherRecord]) -> Result<(), StoreError> {
+        if vouchers.is_empty() {
+            return Ok(());
+        }
+        if vouchers.len() > VOUCHERS_PER_WRITE {
+            return Err(StoreError::Dynamo(format!("at most {VOUCHERS_PER_WRITE} vouchers per write")));
+        }
+        let mut req = self.db.transact_write_items();
+        for v in vouchers {
+            let package = serde_json::to_string(&v.package).map_err(StoreError::dynamo)?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .item("pk", s(router_pk(v.router_id.as_str())))
+                .item("sk", s(voucher_sk(&v.code)))
+                .item("code", s(v.code.as_str()))
+                .item("router_id", s(v.router_id.as_str()))
+                .item("batch_id", s(&v.batch_id))
+                .item("package", s(package))
+                .item("price", n(v.package.price().get()))
+                .item("created_at", n(v.created_at))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(StoreError::dynamo)?;
+            req = req.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let collided = e.as_service_error().is_some_and(|se| {
+                    se.is_transaction_canceled_exception()
+                        && match se {
+                            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => t
+                                .cancellation_reasons()
+                                .iter()
+                                .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                            _ => false,
+                        }
+                });
+                match collided {
+                    true => Err(StoreError::AlreadyExists("a voucher code in this write".into())),
+                    false => Err(StoreError::dynamo(e)),
+                }
+            }
+        }
+    }
+
+    /// Deletes codes (those whose job could not be queued), 25 per request.
+    pub async fn delete_vouchers(&self, router: &RouterId, codes: &[VoucherCode]) -> Result<(), StoreError> {
+        for chunk in codes.chunks(25) {
+            let mut reqs = Vec::with_capacity(chunk.len());
+            for c in chunk {
+                let del = DeleteRequest::builder()
+                    .key("pk", s(router_pk(router.as_str())))
+                    .key("sk", s(voucher_sk(c)))
+                    .build()
+                    .map_err(StoreError::dynamo)?;
+                reqs.push(WriteRequest::builder().delete_request(del).build());
+            }
+            let mut pending = Some(reqs);
+            for _ in 0..5 {
+                let Some(batch) = pending.take().filter(|b| !b.is_empty()) else { break };
+                let out = self
+                    .db
+                    .batch_write_item()
+                    .request_items(&self.table, batch)
+                    .send()
+                    .await
+                    .map_err(StoreError::dynamo)?;
+                pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table));
+            }
+            if pending.is_some_and(|p| !p.is_empty()) {
+                return Err(StoreError::Dynamo("some voucher deletes stayed unprocessed".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// A router's vouchers, optionally of one batch, by code.
+    pub async fn list_vouchers(
+        &self,
+        router: &RouterId,
+        batch: Option<&str>,
+    ) -> Result<Vec<VoucherRecord>, StoreError> {
+        let items = self.query_router_prefix(router, "VOUCHER#", batch).await?;
+        let mut out = items.iter().map(parse_voucher).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(out)
+    }
+
+    /// A router's voucher batches, oldest first.
+    pub async fn list_voucher_batches(&self, router: &RouterId) -> Result<Vec<VoucherBatchRecord>, StoreError> {
+        let items = self.query_router_prefix(router, "VBATCH#", None).await?;
+        let mut out = items.iter().map(parse_batch).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| (a.created_at, &a.batch_id).cmp(&(b.created_at, &b.batch_id)));
+        Ok(out)
+    }
+
+    async fn query_router_prefix(
+        &self,
+        router: &RouterId,
+        prefix: &str,
+        batch: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(router_pk(router.as_str())))
+                .expression_attribute_values(":p", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            if let Some(b) = batch {
+                q = q.filter_expression("batch_id = :b").expression_attribute_values(":b", s(b));
+            }
+            let out = q.send().await.map_err(StoreError::dynamo)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+}

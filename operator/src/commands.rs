@@ -1,0 +1,99 @@
+//! Runs one command: who is calling, may they, do it, and put it in the audit log.
+
+use hotspot_core::RouterId;
+use lambdas::store::AuditResult;
+
+use crate::access::{Action, Scope};
+use crate::cli::{Cli, Command, OperatorCmd, PackageCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd};
+use crate::context::Ctx;
+use crate::{Error, audit_log, operators, packages, revenue, router, sessions, vouchers};
+
+/// The action a command is and the router it names, if any.
+pub fn target(c: &Command) -> (Action, Option<RouterId>) {
+    let r = |id: &RouterId| Some(id.clone());
+    match c {
+        Command::Router(RouterCmd::Add(a)) => (Action::RouterAdd, r(&a.id)),
+        Command::Router(RouterCmd::List) => (Action::RouterList, None),
+        Command::Router(RouterCmd::Show { id }) => (Action::RouterShow, r(id)),
+        Command::Package(PackageCmd::Add(a)) => (Action::PackageAdd, r(&a.router)),
+        Command::Package(PackageCmd::Edit(a)) => (Action::PackageEdit, r(&a.router)),
+        Command::Package(PackageCmd::Retire { router, .. }) => (Action::PackageRetire, r(router)),
+        Command::Package(PackageCmd::List { router }) => (Action::PackageList, r(router)),
+        Command::Package(PackageCmd::Sync { router }) => (Action::PackageSync, r(router)),
+        Command::Voucher(VoucherCmd::Generate { router, .. }) => (Action::VoucherGenerate, r(router)),
+        Command::Voucher(VoucherCmd::List { router }) => (Action::VoucherList, r(router)),
+        Command::Voucher(VoucherCmd::Export { router, .. }) => (Action::VoucherExport, r(router)),
+        Command::Session(SessionCmd::List { router }) => (Action::SessionList, router.clone()),
+        Command::Session(SessionCmd::Disconnect { router, .. }) => (Action::SessionDisconnect, r(router)),
+        Command::Session(SessionCmd::Extend { router, .. }) => (Action::SessionExtend, r(router)),
+        Command::Report(ReportCmd::Revenue(_)) => (Action::ReportRevenue, None),
+        Command::Audit(_) => (Action::Audit, None),
+        Command::Operator(OperatorCmd::Init) => (Action::OperatorInit, None),
+        Command::Operator(OperatorCmd::Whoami) => (Action::OperatorWhoami, None),
+        Command::Operator(OperatorCmd::Add { .. }) => (Action::OperatorAdd, None),
+        Command::Operator(OperatorCmd::List) => (Action::OperatorList, None),
+        Command::Operator(OperatorCmd::Remove { .. }) => (Action::OperatorRemove, None),
+    }
+}
+
+/// Connects, checks the caller's role, runs the command and audits the outcome.
+pub async fn run(cli: &Cli, argv: Vec<String>) -> Result<(), Error> {
+    let ctx = Ctx::connect(&cli.aws, cli.utc_offset, argv).await?;
+    let (action, router) = target(&cli.command);
+    let scope = ctx.authorize(action, router.as_ref()).await?;
+    let res = dispatch(&ctx, &scope, cli).await;
+    // `whoami` is not an action worth a log line.
+    if action == Action::OperatorWhoami {
+        return res.map(|_| ());
+    }
+    match res {
+        Ok(detail) => ctx.audit(action, router.as_ref(), AuditResult::Ok, &detail).await.inspect_err(|_| {
+            eprintln!("hotspotctl: {action} succeeded, but its audit entry could not be written");
+        }),
+        Err(e) => {
+            if let Err(a) = ctx.audit(action, router.as_ref(), AuditResult::Error, &e.to_string()).await {
+                eprintln!("hotspotctl: {a}");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> {
+    match &cli.command {
+        Command::Router(RouterCmd::Add(a)) => router::add(&cli.aws, a).await.map(|()| format!("provisioned {}", a.id)),
+        Command::Router(RouterCmd::List) => router::list(&cli.aws).await.map(|()| String::new()),
+        Command::Router(RouterCmd::Show { id }) => router::show(&cli.aws, id).await.map(|()| String::new()),
+        Command::Package(PackageCmd::Add(a)) => packages::add(ctx, a).await,
+        Command::Package(PackageCmd::Edit(a)) => packages::edit(ctx, a).await,
+        Command::Package(PackageCmd::Retire { router, id }) => packages::retire(ctx, router, id).await,
+        Command::Package(PackageCmd::List { router }) => packages::list(ctx, router).await,
+        Command::Package(PackageCmd::Sync { router }) => packages::resync(ctx, router).await,
+        Command::Voucher(VoucherCmd::Generate { router, package, count, length }) => {
+            vouchers::generate(ctx, &vouchers::GenerateArgs { router, package, count: *count, length: *length }).await
+        }
+        Command::Voucher(VoucherCmd::List { router }) => vouchers::list(ctx, router).await,
+        Command::Voucher(VoucherCmd::Export { router, batch, format, out, portal_url }) => {
+            let a = vouchers::ExportArgs {
+                router,
+                batch: batch.as_deref(),
+                format: *format,
+                out,
+                portal_url: portal_url.as_deref(),
+            };
+            vouchers::export(ctx, &a).await
+        }
+        Command::Session(SessionCmd::List { router }) => sessions::list(ctx, scope, router.as_ref()).await,
+        Command::Session(SessionCmd::Disconnect { router, id }) => sessions::disconnect(ctx, router, id).await,
+        Command::Session(SessionCmd::Extend { router, id, by }) => sessions::extend(ctx, router, id, *by).await,
+        Command::Report(ReportCmd::Revenue(a)) => revenue::report(ctx, a).await,
+        Command::Audit(a) => audit_log::show(ctx, a).await,
+        Command::Operator(OperatorCmd::Init) => operators::init(ctx).await,
+        Command::Operator(OperatorCmd::Whoami) => operators::whoami(ctx).await,
+        Command::Operator(OperatorCmd::Add { arn, role, router }) => {
+            operators::add(ctx, arn, *role, router.clone()).await
+        }
+        Command::Operator(OperatorCmd::List) => operators::list(ctx).await,
+        Command::Operator(OperatorCmd::Remove { arn }) => operators::remove(ctx, arn).await,
+    }
+}

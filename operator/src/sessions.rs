@@ -1,0 +1,113 @@
+//! `hotspotctl session list | disconnect | extend`: the `live` sessions (paid, not yet revoked),
+//! ended with a `revoke` job or given more time with an `extend` job.
+
+use hotspot_core::wire::{Extend, Payload, Revoke};
+use hotspot_core::{MessageId, PurchaseId, RosDuration, RouterId};
+use lambdas::store::LiveSession;
+
+use crate::Error;
+use crate::access::Scope;
+use crate::context::{Ctx, now};
+use crate::packages::router;
+
+fn left(expires_at: i64, now: i64) -> String {
+    let s = expires_at - now;
+    match s {
+        ..=0 => "expired (ending)".into(),
+        1..=5999 => format!("{}m", (s + 59) / 60),
+        6000..=172_799 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+pub async fn list(ctx: &Ctx, scope: &Scope, named: Option<&RouterId>) -> Result<String, Error> {
+    let router = scope.router(named);
+    let mut sessions = ctx.store.list_live_sessions(router.as_ref()).await?;
+    sessions.sort_by(|a, b| (&a.router_id, a.expires_at).cmp(&(&b.router_id, b.expires_at)));
+    let t = now();
+    println!(
+        "{:<26} {:<20} {:<18} {:<8} {:<17} {:<17} {:<10}",
+        "ID", "ROUTER", "MAC", "PACKAGE", "PAID", "EXPIRES", "LEFT"
+    );
+    for s in &sessions {
+        println!(
+            "{:<26} {:<20} {:<18} {:<8} {:<17} {:<17} {:<10}",
+            s.purchase_id,
+            s.router_id,
+            s.mac,
+            s.package_id,
+            crate::dates::minute(s.paid_at, ctx.offset),
+            crate::dates::minute(s.expires_at, ctx.offset),
+            left(s.expires_at, t)
+        );
+    }
+    println!("{} live session(s)", sessions.len());
+    Ok(format!("{} session(s)", sessions.len()))
+}
+
+async fn live(ctx: &Ctx, router: &RouterId, id: &PurchaseId) -> Result<LiveSession, Error> {
+    ctx.store
+        .get_live_session(id, router)
+        .await?
+        .ok_or_else(|| Error::Usage(format!("no live session {id} at router {router}; nothing was changed")))
+}
+
+pub async fn disconnect(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId) -> Result<String, Error> {
+    let r = router(ctx, router_id).await?;
+    live(ctx, &r.id, id).await?;
+    let job = Payload::Revoke(Revoke { purchase_id: id.clone(), reason: format!("operator {}", ctx.arn) });
+    lambdas::jobs::send_job(&ctx.sqs, &r, MessageId::derived("operator-revoke", id), job, now())
+        .await
+        .map_err(|e| Error::JobNotSent { what: format!("nothing was changed: {e}") })?;
+    // The job is out: the router ends the session. If this write loses a race (it expired
+    // meanwhile), the session is ended all the same.
+    if !ctx.store.revoke_live_session(id, &r.id, &ctx.arn, now()).await? {
+        println!("session {id} had already ended; the router was told again");
+    } else {
+        println!("session {id} at {} disconnected (revoke job sent)", r.id);
+    }
+    Ok(format!("disconnected {id}"))
+}
+
+pub async fn extend(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId, by: RosDuration) -> Result<String, Error> {
+    if by.is_zero() {
+        return Err(Error::Usage("--by must be longer than zero; nothing was changed".into()));
+    }
+    let r = router(ctx, router_id).await?;
+    let s = live(ctx, &r.id, id).await?;
+    let t = now();
+    if s.expires_at <= t {
+        return Err(Error::Usage(format!(
+            "session {id} has expired; sell a new package instead (nothing was changed)"
+        )));
+    }
+    let new = s.expires_at.saturating_add(by.secs() as i64);
+    if !ctx.store.set_live_session_expiry(id, &r.id, s.expires_at, new).await? {
+        return Err(Error::Usage(format!("session {id} changed meanwhile (ended or extended); nothing was changed")));
+    }
+    let job_id: MessageId =
+        format!("extend:{id}:{new}").parse().map_err(|e: hotspot_core::IdError| Error::Usage(e.to_string()))?;
+    let job = Payload::Extend(Extend { purchase_id: id.clone(), expires_at: new });
+    if let Err(e) = lambdas::jobs::send_job(&ctx.sqs, &r, job_id, job, t).await {
+        // Put the expiry back so the cloud and the router agree.
+        let undo = ctx.store.set_live_session_expiry(id, &r.id, new, s.expires_at).await;
+        let what = match undo {
+            Ok(true) => format!("nothing was changed: {e}"),
+            _ => format!("{e}; the cloud now says {new} but the router was not told: run the extend again"),
+        };
+        return Err(Error::JobNotSent { what });
+    }
+    println!("session {id} at {} extended by {by}: now ends {}", r.id, crate::dates::minute(new, ctx.offset));
+    Ok(format!("extended {id} by {by} to {new}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn time_left() {
+        assert_eq!(super::left(100, 100), "expired (ending)");
+        assert_eq!(super::left(100 + 61, 100), "2m");
+        assert_eq!(super::left(100 + 3 * 3600 + 5 * 60, 100), "3h05m");
+        assert_eq!(super::left(100 + 2 * 86400 + 3600, 100), "2d1h");
+    }
+}

@@ -1,0 +1,175 @@
+//! Voucher sheets: HTML laid out for A4 (cards with dashed cut lines, each with the code, the
+//! package, its price and a QR code of the portal address), and CSV.
+
+use lambdas::store::VoucherRecord;
+use qrcode::QrCode;
+use qrcode::render::svg;
+
+/// What the sheet says about the place.
+pub struct SheetInfo<'a> {
+    pub router_name: &'a str,
+    pub portal_url: &'a str,
+}
+
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The QR code of `url` as an inline SVG element.
+pub fn qr_svg(url: &str) -> Result<String, String> {
+    let code = QrCode::new(url.as_bytes()).map_err(|e| format!("QR code of {url:?}: {e}"))?;
+    let svg = code
+        .render::<svg::Color>()
+        .min_dimensions(96, 96)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .build();
+    // Inline in HTML: drop the XML declaration.
+    Ok(match svg.find("<svg") {
+        Some(i) => svg[i..].to_string(),
+        None => svg,
+    })
+}
+
+const STYLE: &str = "\
+@page { size: A4; margin: 10mm; }
+* { box-sizing: border-box; }
+body { margin: 0; font-family: Helvetica, Arial, sans-serif; color: #000; }
+.sheet { display: grid; grid-template-columns: repeat(3, 1fr); width: 190mm; }
+.card { height: 46mm; padding: 3mm; border: 0.3mm dashed #777; break-inside: avoid; page-break-inside: avoid;
+        display: grid; grid-template-columns: 1fr 24mm; gap: 2mm; overflow: hidden; }
+.place { font-size: 8pt; color: #333; }
+.pkg { font-size: 11pt; font-weight: bold; margin-top: 1mm; }
+.price { font-size: 10pt; }
+.code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14pt; font-weight: bold;
+        letter-spacing: 0.5mm; margin-top: 2mm; white-space: nowrap; }
+.how { font-size: 6.5pt; color: #333; margin-top: 1mm; }
+.qr svg { width: 24mm; height: 24mm; }
+.url { font-size: 5.5pt; word-break: break-all; color: #333; }
+@media screen { body { background: #eee; } .sheet { background: #fff; margin: 10mm auto; } }
+";
+
+/// A print-ready page of voucher cards.
+pub fn html(vouchers: &[VoucherRecord], info: &SheetInfo<'_>) -> Result<String, String> {
+    let qr = qr_svg(info.portal_url)?;
+    let place = html_escape(info.router_name);
+    let url = html_escape(info.portal_url);
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(&format!("<title>Vouchers: {place}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n"));
+    out.push_str("<main class=\"sheet\">\n");
+    for v in vouchers {
+        let p = &v.package;
+        out.push_str(&format!(
+            "<div class=\"card\"><div>\
+             <div class=\"place\">{place} WiFi</div>\
+             <div class=\"pkg\">{name}</div>\
+             <div class=\"price\">KES {price} &middot; valid {validity} from first use</div>\
+             <div class=\"code\">{code}</div>\
+             <div class=\"how\">Join the WiFi, open the page, enter the code.</div>\
+             </div><div class=\"qr\">{qr}<div class=\"url\">{url}</div></div></div>\n",
+            name = html_escape(p.name()),
+            price = p.price().get(),
+            validity = p.validity(),
+            code = html_escape(&v.code.grouped()),
+        ));
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    Ok(out)
+}
+
+/// A CSV field, quoted when it needs to be; a leading `=+-@` is defused so spreadsheets do not
+/// run it as a formula.
+pub fn csv_field(s: &str) -> String {
+    let s = match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+pub fn csv(vouchers: &[VoucherRecord], offset: crate::dates::UtcOffset) -> String {
+    let mut out = String::from("code,printed,router,package,package_name,price_kes,validity,batch,created\n");
+    for v in vouchers {
+        let p = &v.package;
+        let row = [
+            v.code.to_string(),
+            v.code.grouped(),
+            v.router_id.to_string(),
+            p.id().to_string(),
+            p.name().to_string(),
+            p.price().get().to_string(),
+            p.validity().to_string(),
+            v.batch_id.clone(),
+            crate::dates::minute(v.created_at, offset),
+        ];
+        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotspot_core::{Package, VoucherCode};
+
+    fn voucher(code: &str, name: &str) -> VoucherRecord {
+        let package: Package = serde_json::from_value(serde_json::json!({
+            "id": "1d", "name": name, "price": 50, "validity": "1d", "rate_limit": "2M/5M", "devices": 1
+        }))
+        .unwrap();
+        VoucherRecord {
+            code: code.parse::<VoucherCode>().unwrap(),
+            router_id: "cafe-a".parse().unwrap(),
+            batch_id: "vb-1".into(),
+            package,
+            created_at: 1_790_000_000,
+        }
+    }
+
+    #[test]
+    fn html_sheet_has_every_code_escaped_with_a_qr() {
+        let vs = [voucher("ABCD2345", "Day <pass>"), voucher("WXYZ6789", "Day pass")];
+        let info = SheetInfo { router_name: "Cafe \"A\" & Co", portal_url: "http://wifi.cafe/login?x=1&y=2" };
+        let page = html(&vs, &info).unwrap();
+        assert!(page.contains("@page { size: A4"));
+        assert!(page.contains("dashed"));
+        assert_eq!(page.matches("class=\"card\"").count(), 2);
+        assert!(page.contains("ABCD-2345") && page.contains("WXYZ-6789"));
+        assert!(page.contains("Day &lt;pass&gt;") && !page.contains("Day <pass>"));
+        assert!(page.contains("Cafe &quot;A&quot; &amp; Co"));
+        assert!(page.contains("KES 50"));
+        assert_eq!(page.matches("<svg").count(), 2);
+        assert!(!page.contains("<?xml"));
+        assert!(page.contains("http://wifi.cafe/login?x=1&amp;y=2"));
+    }
+
+    #[test]
+    fn qr_decodes_to_its_modules() {
+        // The same URL gives the same SVG; different URLs differ.
+        assert_eq!(qr_svg("http://a/").unwrap(), qr_svg("http://a/").unwrap());
+        assert_ne!(qr_svg("http://a/").unwrap(), qr_svg("http://b/").unwrap());
+    }
+
+    #[test]
+    fn csv_rows_and_quoting() {
+        let vs = [voucher("ABCD2345", "Day, \"pass\""), voucher("WXYZ6789", "=HYPERLINK(1)")];
+        let out = csv(&vs, crate::dates::UtcOffset::NAIROBI);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "ABCD2345,ABCD-2345,cafe-a,1d,\"Day, \"\"pass\"\"\",50,1d,vb-1,2026-09-21 17:13");
+        assert!(lines[2].contains(",'=HYPERLINK(1),"), "{}", lines[2]);
+    }
+}
