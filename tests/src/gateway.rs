@@ -1,9 +1,10 @@
 //! An API Gateway HTTP API stand-in: routes → functions, through the Lambda runtime interface.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -16,16 +17,48 @@ use serde_json::{Value, json};
 pub struct Invoker {
     http: reqwest::Client,
     base: String,
+    counts: Arc<Mutex<BTreeMap<String, Invocations>>>,
+}
+
+/// How often one function was invoked and for how long in all (wall time seen by the caller,
+/// runtime-interface overhead included): what the benchmark prices.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Invocations {
+    pub count: u64,
+    pub total: Duration,
+    /// The sum of each invocation's time rounded up to a whole millisecond, as Lambda bills it.
+    pub billed_ms: u64,
 }
 
 impl Invoker {
     pub fn new(runtime_port: u16) -> Invoker {
         // reqwest is built without a default crypto provider (no aws-lc in the tree).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Invoker { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{runtime_port}") }
+        Invoker {
+            http: reqwest::Client::new(),
+            base: format!("http://127.0.0.1:{runtime_port}"),
+            counts: Arc::default(),
+        }
+    }
+
+    /// Invocations so far, by function (every caller shares one tally: gateway, pollers, tests).
+    pub fn invocations(&self) -> BTreeMap<String, Invocations> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub async fn invoke(&self, function: &str, event: &Value) -> Result<Value, String> {
+        let started = Instant::now();
+        let out = self.invoke_once(function, event).await;
+        let took = started.elapsed();
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let c = counts.entry(function.to_string()).or_default();
+        c.count += 1;
+        c.total += took;
+        c.billed_ms += took.as_nanos().div_ceil(1_000_000) as u64;
+        out
+    }
+
+    async fn invoke_once(&self, function: &str, event: &Value) -> Result<Value, String> {
         let resp = self
             .http
             .post(format!("{}/2015-03-31/functions/{function}/invocations", self.base))

@@ -2,6 +2,7 @@
 //! HTTP requests into HTTP API (v2) events for the functions running under `cargo lambda watch`,
 //! an SQS event-source poller for the router events function, and the schedules.
 
+pub mod bench;
 pub mod gateway;
 pub mod pollers;
 pub mod stack;

@@ -1,0 +1,561 @@
+//! `bench-stack`: the local-stack half of the benchmark of issue 8, run by `scripts/bench.sh`
+//! (which builds it, installs nginx and wrk, and adds the image and RouterOS figures).
+//!
+//! Prints one JSON object per line on stdout, `{"metric": NAME, "value": NUMBER, "unit": UNIT}`;
+//! progress on stderr. What each metric measures: `docs/benchmarks.md`.
+//!
+//! usage: bench-stack --bin-dir DIR [--purchases 200] [--clients 500] [--idle-secs 60]
+//!        [--hold-secs 15] [--rounds 3] [--round-secs 10] [--connections 50]
+//!        [--nginx PATH] [--wrk PATH]
+//! env:   HOTSPOT_MOTO_COUNT_FILE (required: moto's request log, see scripts/moto_server.py)
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::time::{Duration, Instant};
+
+use daraja_sim::{Answer, Scenario};
+use e2e::bench::aws::{self, MotoLog, Tally};
+use e2e::bench::http::{self, Conn};
+use e2e::bench::load::{self, Guest, guest, portal_target};
+use e2e::bench::{median, metric, percentile, progress, sys};
+use e2e::stack::{Options, Stack};
+
+const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
+[--rounds N] [--round-secs S] [--connections N] [--nginx PATH] [--wrk PATH]";
+
+/// Address blocks (127.B.x.y) of the phases' guests.
+const BLOCK_BUYERS: u8 = 3;
+const BLOCK_HOLDERS: u8 = 4;
+const BLOCK_PAGE: u8 = 9;
+const BLOCK_PORTAL_LOAD: u8 = 10;
+const BLOCK_NGINX_LOAD: u8 = 11;
+/// Requests per guest in the throughput runs: the portal's per-address burst.
+const PER_GUEST: u32 = 40;
+
+struct Args {
+    bin_dir: PathBuf,
+    purchases: u32,
+    clients: u32,
+    idle_secs: u64,
+    hold_secs: u64,
+    rounds: usize,
+    round_secs: u64,
+    connections: usize,
+    nginx: Option<PathBuf>,
+    wrk: Option<PathBuf>,
+    moto_log: PathBuf,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        bin_dir: PathBuf::new(),
+        purchases: 200,
+        clients: 500,
+        idle_secs: 60,
+        hold_secs: 15,
+        rounds: 3,
+        round_secs: 10,
+        connections: 50,
+        nginx: None,
+        wrk: None,
+        moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
+            .map(PathBuf::from)
+            .ok_or("HOTSPOT_MOTO_COUNT_FILE is not set (run scripts/bench.sh)")?,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        fn num<T: std::str::FromStr>(flag: &str, v: String) -> Result<T, String> {
+            v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
+        }
+        match flag.as_str() {
+            "--bin-dir" => a.bin_dir = PathBuf::from(val()?),
+            "--purchases" => a.purchases = num(&flag, val()?)?,
+            "--clients" => a.clients = num(&flag, val()?)?,
+            "--idle-secs" => a.idle_secs = num(&flag, val()?)?,
+            "--hold-secs" => a.hold_secs = num(&flag, val()?)?,
+            "--rounds" => a.rounds = num(&flag, val()?)?,
+            "--round-secs" => a.round_secs = num(&flag, val()?)?,
+            "--connections" => a.connections = num(&flag, val()?)?,
+            "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
+            "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    if a.bin_dir.as_os_str().is_empty() {
+        return Err(format!("--bin-dir is required\n{USAGE}"));
+    }
+    if !(1..=999).contains(&a.purchases) {
+        return Err("--purchases must be 1..=999 (one phone number each)".into());
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("bench-stack: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench-stack: tokio: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = rt.block_on(async {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        let stop = async move {
+            match term {
+                Ok(mut t) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = t.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        };
+        tokio::select! {
+            r = run(&args) => match r {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench-stack: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            _ = stop => {
+                eprintln!("bench-stack: interrupted; stopping everything");
+                ExitCode::from(130)
+            }
+        }
+    });
+    // Drops every task still holding the stack: its processes (and nginx) stop here.
+    rt.shutdown_timeout(Duration::from_secs(15));
+    code
+}
+
+/// Tallies of moto's log and the gateway's invocations over a span of the run.
+struct Span<'a> {
+    stack: &'a Stack,
+    log: &'a MotoLog,
+    mark: aws::Mark,
+    invocations: BTreeMap<String, e2e::gateway::Invocations>,
+    started: Instant,
+}
+
+impl<'a> Span<'a> {
+    fn begin(stack: &'a Stack, log: &'a MotoLog) -> Span<'a> {
+        Span { stack, log, mark: log.mark(), invocations: stack.invoker.invocations(), started: Instant::now() }
+    }
+
+    /// The tally so far and the seconds it covers.
+    fn end(&self) -> (Tally, f64) {
+        let mut t = self.log.between(self.mark, self.log.mark());
+        t.lambda = aws::invocations_between(&self.invocations, &self.stack.invoker.invocations());
+        (t, self.started.elapsed().as_secs_f64())
+    }
+}
+
+fn agent_pid(bin_dir: &std::path::Path) -> Result<u32, String> {
+    sys::children(std::process::id(), Some(&bin_dir.join("hotspot-agent")))
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the agent process was not found among this process's children".into())
+}
+
+async fn run(args: &Args) -> Result<(), String> {
+    let cpus = sys::cpu_count();
+    progress(format!("{cpus} CPUs; starting the local stack (moto, simulators, functions, agent)"));
+    let options = Options {
+        // The schedules would mix their requests into every span: they are run once, on purpose,
+        // for the fixed costs instead.
+        schedule_every: Duration::from_secs(30 * 86_400),
+        ..Options::local(args.bin_dir.clone())
+    };
+    let stack = Arc::new(Stack::start(options).await.map_err(|e| e.to_string())?);
+    let agent = agent_pid(&args.bin_dir)?;
+    let log = MotoLog::new(&args.moto_log, &stack.events_queue_url);
+    progress(format!("agent pid {agent}, portal {}", stack.portal_url));
+
+    // ---------------------------------------------------------------- idle
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    progress(format!("idle for {} s: RSS and the router's standing AWS traffic", args.idle_secs));
+    let span = Span::begin(&stack, &log);
+    let mut idle_rss = 0;
+    let idle_until = Instant::now() + Duration::from_secs(args.idle_secs);
+    while Instant::now() < idle_until {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        idle_rss = sys::rss_kib(agent).ok_or("the agent exited")?;
+    }
+    let (idle, idle_secs) = span.end();
+    let idle_per_sec = idle.scaled(1.0 / idle_secs);
+    progress(format!("idle: {}", idle.summary()));
+    metric("agent_rss_idle_kib", idle_rss as f64, "KiB");
+    let month = idle_per_sec.scaled(aws::SECONDS_PER_MONTH);
+    metric("router_month_aws_requests", month.aws_requests(), "requests");
+    metric("usd_per_router_month", month.usd(), "USD");
+
+    // ---------------------------------------------------------------- purchases
+    progress(format!("{} purchases, one after another, each by a new guest", args.purchases));
+    let span = Span::begin(&stack, &log);
+    let mut paid_to_online = Vec::new();
+    let mut callback_ack = Vec::new();
+    let mut online_first = 0;
+    let mut pollers = tokio::task::JoinSet::new();
+    const LEAVE_AFTER: u32 = 16;
+    for i in 0..args.purchases {
+        let g = guest(BLOCK_BUYERS, i);
+        let (s, poller) = purchase(&stack, &g, i).await.map_err(|e| format!("purchase {i}: {e}"))?;
+        pollers.spawn(poller);
+        paid_to_online.push(s.paid_to_online);
+        callback_ack.push(s.callback_ack);
+        online_first += u32::from(s.online_before_ack);
+        // The guest leaves a little later (its waiting page has seen "online" by then).
+        if i >= LEAVE_AFTER {
+            stack.routeros.remove_host(guest(BLOCK_BUYERS, i - LEAVE_AFTER).mac);
+        }
+        if (i + 1) % 50 == 0 {
+            progress(format!("  {} bought; p50 so far {:.1} ms", i + 1, median(&paid_to_online).unwrap_or(0.0)));
+        }
+    }
+    while pollers.join_next().await.is_some() {}
+    for i in args.purchases.saturating_sub(LEAVE_AFTER)..args.purchases {
+        stack.routeros.remove_host(guest(BLOCK_BUYERS, i).mac);
+    }
+    // Let the last session reports through: session watch (5 s), outbox (2 s), events poller.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (busy, busy_secs) = span.end();
+    let n = f64::from(args.purchases);
+    let per_purchase = busy.minus(&idle_per_sec.scaled(busy_secs)).scaled(1.0 / n);
+    progress(format!("purchases took {busy_secs:.1} s; per purchase: {}", per_purchase.summary()));
+    progress(format!(
+        "{online_first} of {} guests were online before the callback function's 200 reached the simulator",
+        args.purchases
+    ));
+    let p = |v: &[f64], q: f64| percentile(v, q).unwrap_or(f64::NAN);
+    metric("paid_to_online_ms_p50", p(&paid_to_online, 50.0), "ms");
+    metric("paid_to_online_ms_p99", p(&paid_to_online, 99.0), "ms");
+    metric("paid_to_online_ms_max", p(&paid_to_online, 100.0), "ms");
+    metric("callback_ack_ms_p50", p(&callback_ack, 50.0), "ms");
+    metric("callback_ack_ms_p99", p(&callback_ack, 99.0), "ms");
+    metric("aws_requests_per_purchase", per_purchase.aws_requests(), "requests");
+    metric("aws_dynamodb_requests_per_purchase", per_purchase.dynamodb_requests, "requests");
+    metric("aws_sqs_requests_per_purchase", per_purchase.sqs_requests(), "requests");
+    metric("aws_lambda_invocations_per_purchase", per_purchase.lambda_invocations(), "invocations");
+    metric("aws_http_api_requests_per_purchase", per_purchase.http_api_requests(), "requests");
+    metric("lambda_gb_seconds_per_purchase", per_purchase.gb_seconds(), "GB-s");
+    metric("usd_per_1000_purchases", per_purchase.usd() * 1000.0, "USD");
+
+    // ---------------------------------------------------------------- fixed costs
+    let mut fixed = Tally::default();
+    for f in ["reconcile", "expiry"] {
+        let span = Span::begin(&stack, &log);
+        stack.invoker.invoke(f, &testkit::lambda::scheduled_event()).await.map_err(|e| format!("{f}: {e}"))?;
+        let (t, _) = span.end();
+        progress(format!("one {f} run: {}", t.summary()));
+        fixed = add(&fixed, &t);
+    }
+    let per_month = fixed.scaled(aws::SECONDS_PER_MONTH / 60.0);
+    let esm_polls = aws::ESM_POLLERS * aws::SECONDS_PER_MONTH / 20.0;
+    metric("usd_fixed_per_month", per_month.usd() + esm_polls * aws::SQS_STANDARD_USD, "USD");
+
+    // ---------------------------------------------------------------- 500 clients
+    let portal: SocketAddr = stack
+        .portal_url
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|e| format!("portal address {}: {e}", stack.portal_url))?;
+    progress(format!("{} clients on keep-alive connections for {} s", args.clients, args.hold_secs));
+    let sampler_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = sampler_stop.clone();
+        tokio::spawn(async move {
+            let mut peak = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(sys::rss_kib(agent).unwrap_or(0));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            peak
+        })
+    };
+    let held = load::hold(
+        stack.clone(),
+        portal,
+        args.clients,
+        Duration::from_secs(1),
+        Duration::from_secs(args.hold_secs),
+        BLOCK_HOLDERS,
+    )
+    .await;
+    sampler_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.await.map_err(|e| e.to_string())?;
+    progress(format!(
+        "clients: {} connected, {} open at once, {} pages, {} failed",
+        held.connected, held.max_open, held.ok, held.failed
+    ));
+    if held.max_open < args.clients as usize {
+        progress(format!("warning: only {} of {} clients were connected at once", held.max_open, args.clients));
+    }
+    metric("agent_rss_500_clients_kib", peak as f64, "KiB");
+    metric("portal_clients_connected_at_once", held.max_open as f64, "connections");
+
+    // ---------------------------------------------------------------- portal vs nginx
+    match &args.nginx {
+        Some(nginx) => portal_vs_nginx(args, &stack, agent, portal, nginx, cpus).await?,
+        None => progress("skipping portal_rps_vs_nginx_ratio: no --nginx given"),
+    }
+    progress("done; stopping the stack");
+    Ok(())
+}
+
+fn add(a: &Tally, b: &Tally) -> Tally {
+    let mut lambda = a.lambda.clone();
+    for (k, (n, ms)) in &b.lambda {
+        let e = lambda.entry(k.clone()).or_insert((0.0, 0.0));
+        e.0 += n;
+        e.1 += ms;
+    }
+    Tally {
+        dynamodb_requests: a.dynamodb_requests + b.dynamodb_requests,
+        dynamodb_read_units: a.dynamodb_read_units + b.dynamodb_read_units,
+        dynamodb_write_units: a.dynamodb_write_units + b.dynamodb_write_units,
+        sqs_fifo: a.sqs_fifo + b.sqs_fifo,
+        sqs_standard: a.sqs_standard + b.sqs_standard,
+        sqs_esm_receives: a.sqs_esm_receives + b.sqs_esm_receives,
+        lambda,
+    }
+}
+
+struct PurchaseSample {
+    /// From the payment (the phone approves; the simulator sends the callback at once) to the
+    /// session on the router.
+    paid_to_online: f64,
+    /// From the payment to the callback's HTTP 200 back at the simulator.
+    callback_ack: f64,
+    /// The session was on the router before the callback's 200 came back.
+    online_before_ack: bool,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One guest's purchase, as the browser and phone make it. Returns the timings and the guest's
+/// waiting page, still polling (it stops once it says "online").
+async fn purchase(
+    stack: &Arc<Stack>,
+    g: &Guest,
+    i: u32,
+) -> Result<(PurchaseSample, impl std::future::Future<Output = ()> + Send + 'static), String> {
+    let portal: SocketAddr =
+        stack.portal_url.trim_start_matches("http://").parse().map_err(|e| format!("portal address: {e}"))?;
+    stack.routeros.add_host(g.mac, g.ip);
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let phone = format!("0712{:03}777", i);
+    let msisdn = format!("254712{:03}777", i);
+    let mut c = Conn::connect(g.ip, portal).await.map_err(|e| format!("connect: {e}"))?;
+    let page = c.request(&http::get(&portal_target(g))).await.map_err(|e| format!("portal page: {e}"))?;
+    if page.status != 200 {
+        return Err(format!("portal page: HTTP {}: {}", page.status, page.text()));
+    }
+    let text = page.text();
+    let csrf = text
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no csrf field on the portal page")?
+        .to_string();
+    let body = format!("package=1h&phone={phone}&csrf={csrf}&lang=en&dst=http%3A%2F%2Fexample.com%2F");
+    let r = c.request(&http::post_form("/buy", &body)).await.map_err(|e| format!("buy: {e}"))?;
+    if r.status != 303 {
+        return Err(format!("buy: HTTP {}: {}", r.status, r.text()));
+    }
+    let location = r.header("location").ok_or("buy: no Location")?.to_string();
+    let wait_path = match location.find("/wait/") {
+        Some(at) => location[at..].to_string(),
+        None => return Err(format!("buy: unexpected Location {location}")),
+    };
+    let id = wait_path.trim_start_matches("/wait/").split('?').next().unwrap_or_default().to_string();
+    // The waiting page loads (it asks the cloud once: the grant has not come yet).
+    let w = c.request(&http::get(&wait_path)).await.map_err(|e| format!("waiting page: {e}"))?;
+    if w.status != 200 {
+        return Err(format!("waiting page: HTTP {}", w.status));
+    }
+    let checkout = stack
+        .daraja
+        .pushes()
+        .into_iter()
+        .rev()
+        .find(|p| p.phone == msisdn && p.result_code.is_none())
+        .map(|p| p.checkout_request_id)
+        .ok_or("no STK push reached the Daraja simulator")?;
+    // The guest approves on the phone; Daraja calls back at once.
+    let t_answer = Instant::now();
+    if !stack.daraja.answer(&checkout, Answer::Pay) {
+        return Err("the prompt could not be answered".into());
+    }
+    let accepted =
+        || stack.daraja.callbacks().iter().any(|cb| cb.checkout_request_id == checkout && cb.status == Some(200));
+    let mut t_accepted: Option<Instant> = None;
+    let mut last_commands = stack.routeros.stats().commands;
+    let mut last_change = Instant::now();
+    let t_online = loop {
+        let now = Instant::now();
+        if t_accepted.is_none() && accepted() {
+            t_accepted = Some(now);
+        }
+        // A full snapshot of the simulator is costly and locks it: take one only while RouterOS
+        // commands are coming in (the login is the grant's last command).
+        let commands = stack.routeros.stats().commands;
+        if commands != last_commands {
+            last_commands = commands;
+            last_change = now;
+        }
+        if now.duration_since(last_change) < Duration::from_millis(50)
+            && stack.routeros.state().session_of(g.mac).is_some()
+        {
+            break now;
+        }
+        if now.duration_since(t_answer) > Duration::from_secs(30) {
+            return Err("no session on the router 30 s after payment".into());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let online_before_ack = t_accepted.is_none();
+    while t_accepted.is_none() {
+        if accepted() {
+            t_accepted = Some(Instant::now());
+        } else if t_answer.elapsed() > Duration::from_secs(30) {
+            return Err("the callback was never acknowledged".into());
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let sample = PurchaseSample {
+        paid_to_online: ms(t_online.duration_since(t_answer)),
+        callback_ack: t_accepted.map(|t| ms(t.duration_since(t_answer))).unwrap_or(f64::NAN),
+        online_before_ack,
+    };
+    // The waiting page's script polls every 1.5 s until it says "online".
+    let poller = async move {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let Ok(r) = c.request(&http::get(&format!("/api/status/{id}?lang=en"))).await else { return };
+            let state = serde_json::from_slice::<serde_json::Value>(&r.body)
+                .ok()
+                .and_then(|v| v["state"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            if r.status != 200 || state == "online" || state == "failed" {
+                return;
+            }
+        }
+    };
+    Ok((sample, poller))
+}
+
+async fn portal_vs_nginx(
+    args: &Args,
+    stack: &Arc<Stack>,
+    agent: u32,
+    portal: SocketAddr,
+    nginx: &std::path::Path,
+    cpus: usize,
+) -> Result<(), String> {
+    // The page a new guest gets, fetched once: nginx serves exactly these bytes.
+    let g = guest(BLOCK_PAGE, 0);
+    stack.routeros.add_host(g.mac, g.ip);
+    let mut c = Conn::connect(g.ip, portal).await.map_err(|e| format!("connect: {e}"))?;
+    let page = c.request(&http::get(&portal_target(&g))).await.map_err(|e| format!("portal page: {e}"))?;
+    drop(c);
+    stack.routeros.remove_host(g.mac);
+    if page.status != 200 {
+        return Err(format!("portal page: HTTP {}", page.status));
+    }
+    metric("portal_page_bytes", page.body.len() as f64, "bytes");
+    // Server on the last CPU, this driver (clients, RouterOS simulator) on the others.
+    let (server_cpu, client_cpus) =
+        if cpus >= 2 { (Some(cpus - 1), Some(format!("0-{}", cpus - 2))) } else { (None, None) };
+    let all = format!("0-{}", cpus.saturating_sub(1));
+    let dir = std::env::temp_dir().join(format!("hotspot-bench-nginx-{}", std::process::id()));
+    let ngx = load::Nginx::start(nginx, &page.body, server_cpu, &dir).await?;
+    let worker = ngx.worker().unwrap_or(ngx.pid);
+    if let (Some(s), Some(cl)) = (server_cpu, &client_cpus) {
+        sys::pin(agent, &s.to_string())?;
+        sys::pin(std::process::id(), cl)?;
+        progress(format!("portal and nginx pinned to CPU {s}; clients on CPU {cl}"));
+    } else {
+        progress("one CPU: nothing pinned, clients and server share it");
+    }
+    let portal_next = Arc::new(AtomicU32::new(0));
+    let nginx_next = Arc::new(AtomicU32::new(0));
+    let secs = Duration::from_secs(args.round_secs);
+    let conns = args.connections;
+    // Warm-up, not measured.
+    load::run(stack.clone(), portal, conns, PER_GUEST, Duration::from_secs(1), BLOCK_PORTAL_LOAD, portal_next.clone())
+        .await;
+    load::run(stack.clone(), ngx.addr, conns, PER_GUEST, Duration::from_secs(1), BLOCK_NGINX_LOAD, nginx_next.clone())
+        .await;
+    let (mut portal_rps, mut nginx_rps, mut portal_cpu, mut nginx_cpu) = (vec![], vec![], vec![], vec![]);
+    let mut failed = (0, 0);
+    for round in 0..args.rounds {
+        let c0 = sys::cpu_secs(agent).unwrap_or(0.0);
+        let r = load::run(stack.clone(), portal, conns, PER_GUEST, secs, BLOCK_PORTAL_LOAD, portal_next.clone()).await;
+        portal_cpu.push((sys::cpu_secs(agent).unwrap_or(0.0) - c0) / r.elapsed.as_secs_f64());
+        portal_rps.push(r.rps());
+        failed.0 += r.failed;
+        let c0 = sys::cpu_secs(worker).unwrap_or(0.0);
+        let n = load::run(stack.clone(), ngx.addr, conns, PER_GUEST, secs, BLOCK_NGINX_LOAD, nginx_next.clone()).await;
+        nginx_cpu.push((sys::cpu_secs(worker).unwrap_or(0.0) - c0) / n.elapsed.as_secs_f64());
+        nginx_rps.push(n.rps());
+        failed.1 += n.failed;
+        progress(format!("  round {}: portal {:.0} req/s, nginx {:.0} req/s", round + 1, r.rps(), n.rps()));
+    }
+    if failed.0 + failed.1 > 0 {
+        progress(format!("failed requests: portal {}, nginx {}", failed.0, failed.1));
+    }
+    let wrk_rps = match &args.wrk {
+        Some(w) => {
+            let cpu = if cpus >= 2 { Some(0) } else { None };
+            match load::wrk(w, &format!("http://{}/", ngx.addr), conns, args.round_secs, cpu) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    progress(format!("wrk against nginx failed: {e}"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if server_cpu.is_some() {
+        let _ = sys::pin(agent, &all);
+        let _ = sys::pin(std::process::id(), &all);
+    }
+    drop(ngx);
+    let (p, n) = (median(&portal_rps).unwrap_or(0.0), median(&nginx_rps).unwrap_or(0.0));
+    metric("portal_rps", p, "req/s");
+    metric("nginx_rps", n, "req/s");
+    metric("portal_rps_vs_nginx_ratio", if n > 0.0 { p / n } else { 0.0 }, "x");
+    let (pc, nc) = (median(&portal_cpu).unwrap_or(0.0), median(&nginx_cpu).unwrap_or(0.0));
+    metric("portal_agent_cpu_share", pc, "cores");
+    metric("nginx_worker_cpu_share", nc, "cores");
+    // Requests per CPU-second of each server: the ratio when neither waits on anything else.
+    if pc > 0.0 && nc > 0.0 && n > 0.0 {
+        metric("portal_vs_nginx_per_cpu_second_ratio", (p / pc) / (n / nc), "x");
+    }
+    if let Some(w) = wrk_rps {
+        metric("nginx_rps_wrk", w, "req/s");
+        metric("portal_rps_vs_nginx_wrk_ratio", if w > 0.0 { p / w } else { 0.0 }, "x");
+    }
+    Ok(())
+}
