@@ -2,8 +2,13 @@
 //! TLS trust roots are compiled in: the container has no system store.
 
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 
 use hotspot_core::reqsig;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, RouterId, RouterKey};
@@ -19,9 +24,26 @@ pub enum CloudError {
     Unexpected(String),
 }
 
+/// A whole request, connect to last byte of the reply.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(25);
+/// Replies are small JSON documents; anything larger is refused.
+const MAX_REPLY: usize = 256 * 1024;
+
+/// An error and its causes on one line (hyper's own message alone says little).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut next = e.source();
+    while let Some(c) = next {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        next = c.source();
+    }
+    s
+}
+
 #[derive(Clone)]
 pub struct CloudApi {
-    http: reqwest::Client,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base: String,
     router: RouterId,
     key: RouterKey,
@@ -42,43 +64,39 @@ pub struct PurchaseView {
 
 impl CloudApi {
     pub fn new(base: &str, router: RouterId, key: RouterKey) -> Result<CloudApi, CloudError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| CloudError::Unexpected(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(25))
-            .pool_max_idle_per_host(2)
-            .build()
-            .map_err(|e| CloudError::Unexpected(e.to_string()))?;
+        let http = crate::https::client(2).map_err(|e| CloudError::Unexpected(e.to_string()))?;
         Ok(CloudApi { http, base: base.trim_end_matches('/').to_string(), router, key })
     }
 
     async fn call(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Value, CloudError> {
         let t = hotspot_core::wire::now_unix();
         let sig = reqsig::sign(&self.key, &reqsig::Request { method, path, router: &self.router, body: &body }, t);
-        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| CloudError::Unexpected(e.to_string()))?;
-        let resp = self
-            .http
-            .request(m, format!("{}{path}", self.base))
+        let m = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| CloudError::Unexpected(e.to_string()))?;
+        let url = format!("{}{path}", self.base);
+        let req = hyper::Request::builder()
+            .method(m)
+            .uri(&url)
             .header(reqsig::HEADER_ROUTER, self.router.as_str())
             .header(reqsig::HEADER_TIME, t.to_string())
             .header(reqsig::HEADER_SIGNATURE, sig)
             .header("content-type", "application/json")
-            .body(body)
-            .send()
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| CloudError::Unexpected(format!("{url}: {e}")))?;
+        let exchange = async {
+            let resp = self.http.request(req).await.map_err(|e| CloudError::Unreachable(error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            let body = Limited::new(resp.into_body(), MAX_REPLY).collect().await.map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    CloudError::Unexpected("reply too large".into())
+                } else {
+                    CloudError::Unreachable(error_chain(e.as_ref()))
+                }
+            })?;
+            Ok::<_, CloudError>((status, body.to_bytes()))
+        };
+        let (status, bytes) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
             .await
-            .map_err(|e| CloudError::Unreachable(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|e| CloudError::Unreachable(e.to_string()))?;
-        if bytes.len() > 256 * 1024 {
-            return Err(CloudError::Unexpected("reply too large".into()));
-        }
+            .map_err(|_| CloudError::Unreachable(format!("{url}: no reply within {REQUEST_TIMEOUT:?}")))??;
         let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
             200..=299 => Ok(v),

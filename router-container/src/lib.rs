@@ -8,6 +8,7 @@ pub mod cloud;
 pub mod config;
 pub mod crashpoint;
 pub mod expiry;
+pub mod https;
 pub mod jobs;
 pub mod journal;
 pub mod portal;

@@ -44,7 +44,14 @@ fn main() {
         }
     };
     let result = rt.block_on(async move {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        // The SDK is built without a default HTTPS client: give it the agent's (compiled-in
+        // trust roots; the image has no system store). `run` uses the same for SQS.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        match hotspot_agent::https::sdk_http_client() {
+            Ok(http) => loader = loader.http_client(http),
+            Err(e) => return Err(run::StartError::Cloud(format!("TLS setup: {e}"))),
+        }
+        let sdk = loader.load().await;
         run::run(cfg, sdk, run::Intervals::default(), run::signal()).await
     });
     if let Err(e) = result {

@@ -71,7 +71,9 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(cfg.portal_listen)
         .await
         .map_err(|err| StartError::Listen { addr: cfg.portal_listen.to_string(), err })?;
-    let agent = Agent::new(cfg, journal, router, aws_sdk_sqs::Client::new(&sdk));
+    // SQS over the agent's own HTTPS client (compiled-in roots), whatever `sdk` came with.
+    let sqs = crate::https::sqs_client(&sdk).map_err(|e| StartError::Cloud(format!("TLS setup: {e}")))?;
+    let agent = Agent::new(cfg, journal, router, sqs);
     tracing::info!(router_id = %agent.cfg.router_id, version = crate::agent::VERSION, portal = %agent.cfg.portal_listen, "agent starting");
 
     let (tx, rx) = watch::channel(false);

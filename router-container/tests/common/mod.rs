@@ -123,7 +123,8 @@ impl Rig {
 
     /// An agent in this process, sharing the state directory (so a "restart" is a new agent).
     pub async fn agent(&self) -> Agent {
-        self.agent_with_sqs(self.moto.sqs()).await
+        // Over the agent's own HTTP client (src/https.rs), as `run` builds it.
+        self.agent_with_sqs(hotspot_agent::https::sqs_client(&self.moto.sdk_config()).unwrap()).await
     }
 
     pub async fn agent_with_sqs(&self, sqs: aws_sdk_sqs::Client) -> Agent {
