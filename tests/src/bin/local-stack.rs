@@ -18,12 +18,12 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    if let Some(path) = std::env::var_os("LOCAL_STACK_READY_FILE").filter(|p| !p.is_empty()) {
-        if let Err(e) = write_ready_file(&PathBuf::from(path), &stack) {
-            eprintln!("local-stack: LOCAL_STACK_READY_FILE: {e}");
-            drop(stack);
-            std::process::exit(1);
-        }
+    if let Some(path) = std::env::var_os("LOCAL_STACK_READY_FILE").filter(|p| !p.is_empty())
+        && let Err(e) = write_ready_file(&PathBuf::from(path), &stack)
+    {
+        eprintln!("local-stack: LOCAL_STACK_READY_FILE: {e}");
+        drop(stack);
+        std::process::exit(1);
     }
     let pk: Vec<String> = packages().iter().map(|p| format!("{} ({})", p.name(), p.price())).collect();
     println!(
