@@ -102,11 +102,9 @@ import json, sys
 print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "hotspot-agent"))')"
 OUT="${OUT:-$TARGET_DIR/images}"
 mkdir -p "$OUT"
-# Reproducible archives: the commit's time, unless the caller fixed one.
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-    SOURCE_DATE_EPOCH="$(git log -1 --format=%ct 2>/dev/null || echo 0)"
-fi
-export SOURCE_DATE_EPOCH
+# Reproducible archives: the commit's time, unless the caller fixed one. Given to the packer
+# only: cc-rs reruns build scripts (ring, SQLite) when SOURCE_DATE_EPOCH changes.
+EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
 
 BUILT=()
 if [ ${#STABLE[@]} -gt 0 ]; then
@@ -130,6 +128,9 @@ if [ $WANT_ARMV7 = 1 ]; then
         log "$SKIPPED"
     else
         use_zig_for armv7-unknown-linux-musleabihf arm-linux-musleabihf
+        # rustc points the linker at the target's prebuilt std directory, which -Zbuild-std
+        # leaves absent: zig's "unable to open library directory" notice is harmless.
+        export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_RUSTFLAGS="-C link-self-contained=no -A linker_messages"
         log "cargo +nightly build -Zbuild-std --release (armv7)"
         rustup run nightly cargo build --release --locked -p hotspot-agent --bin hotspot-agent \
             -Zbuild-std=std,panic_abort --target armv7-unknown-linux-musleabihf
@@ -138,7 +139,7 @@ if [ $WANT_ARMV7 = 1 ]; then
 fi
 
 for a in "${BUILT[@]}"; do
-    "$VENV/bin/python" scripts/image/pack.py --gzip --arch "$a" --version "$VERSION" \
+    "$VENV/bin/python" scripts/image/pack.py --gzip --arch "$a" --version "$VERSION" --epoch "$EPOCH" \
         --binary "$TARGET_DIR/$(triple_of "$a")/release/hotspot-agent" \
         --out "$OUT/hotspot-agent-$VERSION-$(ros_arch_of "$a")"
 done
