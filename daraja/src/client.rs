@@ -386,17 +386,10 @@ impl<S> fmt::Debug for DarajaClient<S> {
     }
 }
 
-/// A reqwest client on rustls with the `ring` provider and the Mozilla roots (no OpenSSL,
-/// no aws-lc, no system certificate store needed).
+/// A reqwest client on the shared TLS configuration (compiled-in roots, no system store).
 fn http_client(cfg: &ClientConfig, https_only: bool) -> Result<reqwest::Client, ConfigError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+        .tls_backend_preconfigured(hotspot_core::tls::webpki_client_config()?)
         .https_only(https_only)
         // A redirect would carry our Authorization header somewhere unexpected.
         .redirect(reqwest::redirect::Policy::none())

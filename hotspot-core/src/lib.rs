@@ -2,6 +2,7 @@
 //! hold valid values ("parse, don't validate") and the signed wire contract.
 
 pub mod duration;
+pub mod escape;
 pub mod ids;
 pub mod key;
 pub mod mac;
@@ -10,6 +11,7 @@ pub mod msisdn;
 pub mod package;
 pub mod rate;
 pub mod reqsig;
+pub mod tls;
 pub mod voucher;
 pub mod wire;
 

@@ -173,6 +173,7 @@ pub async fn apply(
             store.mark_failed(&purchase.id, reason, Some(&code.code()), now).await
         }
     };
+    let applied = matches!(outcome, Ok(Transition::Applied(_)));
     let current = match outcome {
         Ok(Transition::Applied(p)) => {
             tracing::info!(purchase_id = %p.id, state = %p.state, phone = %p.phone.masked(), "callback recorded");
@@ -191,8 +192,9 @@ pub async fn apply(
     if let Err(e) = deliver(store, sqs, &current, now).await {
         tracing::error!(purchase_id = %current.id, error = %e, "job not queued yet; the outbox sweep will retry");
     }
-    // Only after the job, so the receipt never holds up the grant; sent once (a claimed flag).
-    if let Some(sms) = sms {
+    // Only after the job, so the receipt never holds up the grant; once (a claim on the purchase
+    // guards the callback and purchase functions racing), and not again for a repeated callback.
+    if let Some(sms) = sms.filter(|_| applied) {
         crate::sms::send_receipt(store, sms, &current, now).await;
     }
     CallbackReply::Accepted

@@ -50,13 +50,7 @@ pub struct SmsClient {
 
 impl SmsClient {
     pub fn new(cfg: SmsConfig) -> Result<Self, SmsError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| SmsError::Setup(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls = hotspot_core::tls::webpki_client_config().map_err(|e| SmsError::Setup(e.to_string()))?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())

@@ -1,6 +1,7 @@
 //! Voucher sheets: HTML laid out for A4 (cards with dashed cut lines, each with the code, the
 //! package, its price and a QR code of the portal address), and CSV.
 
+use hotspot_core::escape::html as esc;
 use lambdas::store::VoucherRecord;
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -9,21 +10,6 @@ use qrcode::render::svg;
 pub struct SheetInfo<'a> {
     pub router_name: &'a str,
     pub portal_url: &'a str,
-}
-
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The QR code of `url` as an inline SVG element.
@@ -63,8 +49,8 @@ body { margin: 0; font-family: Helvetica, Arial, sans-serif; color: #000; }
 /// A print-ready page of voucher cards.
 pub fn html(vouchers: &[VoucherRecord], info: &SheetInfo<'_>) -> Result<String, String> {
     let qr = qr_svg(info.portal_url)?;
-    let place = html_escape(info.router_name);
-    let url = html_escape(info.portal_url);
+    let place = esc(info.router_name);
+    let url = esc(info.portal_url);
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!("<title>Vouchers: {place}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n"));
@@ -79,10 +65,10 @@ pub fn html(vouchers: &[VoucherRecord], info: &SheetInfo<'_>) -> Result<String, 
              <div class=\"code\">{code}</div>\
              <div class=\"how\">Join the WiFi, open the page, enter the code.</div>\
              </div><div class=\"qr\">{qr}<div class=\"url\">{url}</div></div></div>\n",
-            name = html_escape(p.name()),
+            name = esc(p.name()),
             price = p.price().get(),
             validity = p.validity(),
-            code = html_escape(&v.code.grouped()),
+            code = esc(&v.code.grouped()),
         ));
     }
     out.push_str("</main>\n</body>\n</html>\n");

@@ -5,7 +5,6 @@
 //! may look for one. The AWS SDK is built without its default HTTPS client (which would bring
 //! aws-lc and `rustls-native-certs`); [`sdk_http_client`] is plugged in instead.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -24,14 +23,7 @@ use hyper_util::rt::TokioExecutor;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// rustls with the ring provider and the Mozilla roots compiled into the binary.
-pub fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
+pub use hotspot_core::tls::webpki_client_config as tls_config;
 
 /// A pooled HTTP/1.1 client for `http://` and `https://` URLs with body type `B`.
 pub fn client<B>(pool_max_idle_per_host: usize) -> Result<Client<HttpsConnector<TcpConnector>, B>, rustls::Error>

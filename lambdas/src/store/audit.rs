@@ -112,29 +112,20 @@ impl Store {
         let mut out = Vec::new();
         let mut month_at = from;
         while month_at <= to {
-            let mut start = None;
-            loop {
-                let mut q = self
-                    .db
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
-                    .expression_attribute_values(":pk", s(audit_pk(month_at)))
-                    .expression_attribute_values(":a", s(format!("{:012}#", from.max(0))))
-                    .expression_attribute_values(":b", s(format!("{:012}#~", to.max(0))))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start);
-                if let Some(w) = who {
-                    q = q.filter_expression("who = :w").expression_attribute_values(":w", s(w));
-                }
-                let page = q.send().await.map_err(StoreError::dynamo)?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(parse(&item)?);
-                }
-                match page.last_evaluated_key {
-                    Some(k) if !k.is_empty() => start = Some(k),
-                    _ => break,
-                }
+            let mut q = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+                .expression_attribute_values(":pk", s(audit_pk(month_at)))
+                .expression_attribute_values(":a", s(format!("{:012}#", from.max(0))))
+                .expression_attribute_values(":b", s(format!("{:012}#~", to.max(0))))
+                .consistent_read(true);
+            if let Some(w) = who {
+                q = q.filter_expression("who = :w").expression_attribute_values(":w", s(w));
+            }
+            for item in self.query_all(q).await? {
+                out.push(parse(&item)?);
             }
             month_at = next_month_start(month_at);
         }

@@ -207,27 +207,14 @@ impl Store {
 
     /// Every item whose `pk` starts with `prefix` and whose `sk` is `sk` (a filtered Scan).
     pub(crate) async fn scan_prefix(&self, prefix: &str, sk: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(pk, :p) AND sk = :sk")
-                .expression_attribute_values(":p", s(prefix))
-                .expression_attribute_values(":sk", s(sk))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(StoreError::dynamo)?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(items)
+        let q = self
+            .db
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :p) AND sk = :sk")
+            .expression_attribute_values(":p", s(prefix))
+            .expression_attribute_values(":sk", s(sk))
+            .consistent_read(true);
+        self.scan_all(q).await
     }
 }

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
-use super::item::{Item, Reader, is_condition_failure, n, s};
+use super::item::{Item, Reader, is_condition_failure, n, s, written};
 use super::schema::{GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
 use super::{Store, StoreError};
 
@@ -363,11 +363,7 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
+        written(res)
     }
 
     /// `pending → failed`, with the reason the guest is shown; queues a `payment_failed` job.

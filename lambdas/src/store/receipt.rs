@@ -2,7 +2,7 @@
 
 use hotspot_core::PurchaseId;
 
-use super::item::{is_condition_failure, n, s};
+use super::item::{n, s, written};
 use super::schema::{META, purchase_pk};
 use super::{Store, StoreError};
 
@@ -21,11 +21,7 @@ impl Store {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
+        written(r)
     }
 
     /// What happened to the SMS (`sent <message id>` or `failed: <why>`).

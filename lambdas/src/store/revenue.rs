@@ -54,36 +54,22 @@ impl Store {
     /// Purchases paid (or paid the wrong amount) with `from <= paid_at <= to`, and purchases
     /// left `unknown` created in that range. A filtered Scan (see the module notes).
     pub async fn payments_between(&self, from: i64, to: i64) -> Result<Vec<PaymentRow>, StoreError> {
-        let mut rows = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .scan()
-                .table_name(&self.table)
-                .filter_expression(
-                    "begins_with(pk, :p) AND sk = :meta AND \
+        let q = self
+            .db
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(
+                "begins_with(pk, :p) AND sk = :meta AND \
                      ((paid_at BETWEEN :f AND :t) OR (#st = :unknown AND created_at BETWEEN :f AND :t))",
-                )
-                .expression_attribute_names("#st", "state")
-                .expression_attribute_values(":p", s("PURCHASE#"))
-                .expression_attribute_values(":meta", s("META"))
-                .expression_attribute_values(":f", n(from))
-                .expression_attribute_values(":t", n(to))
-                .expression_attribute_values(":unknown", s(PurchaseState::Unknown.as_str()))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(StoreError::dynamo)?;
-            for item in out.items.unwrap_or_default() {
-                rows.push(parse(&item)?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
+            )
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":p", s("PURCHASE#"))
+            .expression_attribute_values(":meta", s("META"))
+            .expression_attribute_values(":f", n(from))
+            .expression_attribute_values(":t", n(to))
+            .expression_attribute_values(":unknown", s(PurchaseState::Unknown.as_str()))
+            .consistent_read(true);
+        let mut rows = self.scan_all(q).await?.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
         rows.sort_by(|a, b| {
             (a.paid_at.unwrap_or(a.created_at), &a.id).cmp(&(b.paid_at.unwrap_or(b.created_at), &b.id))
         });

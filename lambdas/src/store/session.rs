@@ -2,7 +2,7 @@
 
 use hotspot_core::{PurchaseId, RouterId};
 
-use super::item::{Reader, is_condition_failure, n, s};
+use super::item::{Reader, n, s, written};
 use super::schema::{GSI_LIVE, META, session_pk};
 use super::{Store, StoreError};
 
@@ -114,10 +114,6 @@ impl Store {
         for (k, v) in values {
             req = req.expression_attribute_values(k, v);
         }
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
+        written(req.send().await)
     }
 }

@@ -3,7 +3,9 @@
 
 use hotspot_core::{MacAddr, PackageId, PurchaseId, RouterId};
 
-use super::item::{Item, Reader, is_condition_failure, n, s};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+
+use super::item::{Item, Reader, n, s, written};
 use super::schema::{GSI_LIVE, META, session_pk};
 use super::{Store, StoreError};
 
@@ -35,30 +37,17 @@ fn parse(item: &Item) -> Result<LiveSession, StoreError> {
 impl Store {
     /// Sessions not yet revoked (from the `live` index), optionally at one router, by expiry.
     pub async fn list_live_sessions(&self, router: Option<&RouterId>) -> Result<Vec<LiveSession>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI_LIVE)
-                .key_condition_expression("live = :l")
-                .expression_attribute_values(":l", s("live"))
-                .set_exclusive_start_key(start);
-            if let Some(r) = router {
-                q = q.filter_expression("router_id = :r").expression_attribute_values(":r", s(r.as_str()));
-            }
-            let page = q.send().await.map_err(StoreError::dynamo)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(parse(&item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
+        let mut q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_LIVE)
+            .key_condition_expression("live = :l")
+            .expression_attribute_values(":l", s("live"));
+        if let Some(r) = router {
+            q = q.filter_expression("router_id = :r").expression_attribute_values(":r", s(r.as_str()));
         }
-        Ok(out)
+        self.query_all(q).await?.iter().map(parse).collect()
     }
 
     /// A live session at `router`, read from the table itself (strongly consistent).
@@ -85,11 +74,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let res = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(session_pk(id.as_str())))
-            .key("sk", s(META))
+            .update_session(id)
             .update_expression("SET revoked_at = :now, revoked_by = :by REMOVE live")
             .condition_expression("attribute_exists(live) AND router_id = :r")
             .expression_attribute_values(":now", n(now))
@@ -97,11 +82,7 @@ impl Store {
             .expression_attribute_values(":r", s(router.as_str()))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
+        written(res)
     }
 
     /// Moves a live session's expiry from `old` to `new` (conditional on `old`, so two operators
@@ -115,11 +96,7 @@ impl Store {
         new: i64,
     ) -> Result<bool, StoreError> {
         let res = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(session_pk(id.as_str())))
-            .key("sk", s(META))
+            .update_session(id)
             .update_expression("SET expires_at = :new")
             .condition_expression("attribute_exists(live) AND router_id = :r AND expires_at = :old")
             .expression_attribute_values(":new", n(new))
@@ -127,10 +104,10 @@ impl Store {
             .expression_attribute_values(":r", s(router.as_str()))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
+        written(res)
+    }
+
+    fn update_session(&self, id: &PurchaseId) -> UpdateItemFluentBuilder {
+        self.db.update_item().table_name(&self.table).key("pk", s(session_pk(id.as_str()))).key("sk", s(META))
     }
 }

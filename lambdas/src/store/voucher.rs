@@ -215,28 +215,17 @@ impl Store {
         prefix: &str,
         batch: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(router_pk(router.as_str())))
-                .expression_attribute_values(":p", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start);
-            if let Some(b) = batch {
-                q = q.filter_expression("batch_id = :b").expression_attribute_values(":b", s(b));
-            }
-            let out = q.send().await.map_err(StoreError::dynamo)?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
+        let mut q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(router_pk(router.as_str())))
+            .expression_attribute_values(":p", s(prefix))
+            .consistent_read(true);
+        if let Some(b) = batch {
+            q = q.filter_expression("batch_id = :b").expression_attribute_values(":b", s(b));
         }
-        Ok(items)
+        self.query_all(q).await
     }
 }
