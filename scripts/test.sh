@@ -17,3 +17,6 @@ log "the guest portal in a real browser (headless Chromium, JavaScript on and of
 scripts/test-browser.sh "${CARGO_TARGET_DIR:-target}/debug"
 log "wire golden vectors, checked by Python's own hmac/json"
 "$VENV/bin/python" scripts/check-golden.py
+log "the RouterOS container images: built, checked by skopeo, the arm64 binary run under qemu"
+scripts/test-image.sh --arch aarch64,x86_64
+log "all tests passed"

@@ -348,9 +348,14 @@ pub struct AddArgs {
     /// Where to write the hotspot pages, their portal address filled in. Default: <id>-hotspot-html
     #[arg(long)]
     pub html_out: Option<PathBuf>,
-    /// The image archive as uploaded to the router.
-    #[arg(long, default_value = "hotspot-agent-arm64.tar")]
-    pub image_file: String,
+    /// The router's CPU, naming the default image file: arm64, arm (32-bit, armv7) or x86_64.
+    #[arg(long, default_value = "arm64", value_parser = ["arm64", "arm", "x86_64"])]
+    pub arch: String,
+    /// The image archive as uploaded to the router. Default: the one scripts/build-image.sh
+    /// writes for --arch and the version: hotspot-agent-VERSION-ARCH.docker.tar up to 7.20,
+    /// hotspot-agent-VERSION-ARCH.oci.tar from 7.21.
+    #[arg(long)]
+    pub image_file: Option<String>,
     /// The bridge created to hold the router's side of the container link.
     #[arg(long, default_value = "containers")]
     pub bridge: String,

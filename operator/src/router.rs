@@ -56,6 +56,13 @@ fn http_url(flag: &str, v: &str) -> Result<String, Error> {
 }
 
 /// Checks every argument before anything is created anywhere.
+/// `--image-file`, or the archive `scripts/build-image.sh` writes for this router.
+fn image_file(a: &AddArgs) -> String {
+    a.image_file
+        .clone()
+        .unwrap_or_else(|| rsc::default_image_file(a.routeros_version, &a.arch, env!("CARGO_PKG_VERSION")))
+}
+
 fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error> {
     let name = a.name.trim();
     if name.is_empty() || name.chars().count() > 128 {
@@ -72,7 +79,7 @@ fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error
         return Err(Error::Usage(format!("--api-id must be letters and digits; got {api_id:?}")));
     }
     for (flag, v) in [
-        ("image-file", &a.image_file),
+        ("image-file", &image_file(a)),
         ("bridge", &a.bridge),
         ("veth", &a.veth),
         ("api-user", &a.api_user),
@@ -136,7 +143,7 @@ pub async fn add(aws: &AwsArgs, a: &AddArgs) -> Result<(), Error> {
         bridge: a.bridge.clone(),
         api_port: a.api_port,
         api_user: a.api_user.clone(),
-        image_file: a.image_file.clone(),
+        image_file: image_file(a),
         root_dir: a.root_dir.clone(),
         data_dir: a.data_dir.clone(),
         hotspot_profile: a.hotspot_profile.clone(),

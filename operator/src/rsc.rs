@@ -72,6 +72,16 @@ impl RosVersion {
     }
 }
 
+/// The archive `scripts/build-image.sh` writes for a router: the `docker save` layout up to
+/// 7.20 (which reads nothing else), the OCI layout from 7.21.
+pub fn default_image_file(version: RosVersion, ros_arch: &str, agent_version: &str) -> String {
+    let layout = match version.family() {
+        Family::UpTo719 | Family::V720 => "docker",
+        Family::From721 => "oci",
+    };
+    format!("hotspot-agent-{agent_version}-{ros_arch}.{layout}.tar")
+}
+
 impl Family {
     /// The property naming an env list on `/container/envs add`.
     pub fn envs_list_prop(self) -> &'static str {

@@ -5,7 +5,9 @@ mod common;
 
 use common::{AGENT_SETTINGS, Tok, env_of, lines, prop, tokenize};
 use hotspot_core::RouterKey;
-use hotspotctl::rsc::{AgentEnv, ContainerNet, Family, RosVersion, ScriptParams, Secret, quote, render};
+use hotspotctl::rsc::{
+    AgentEnv, ContainerNet, Family, RosVersion, ScriptParams, Secret, default_image_file, quote, render,
+};
 
 fn params(version: &str, name: &str) -> ScriptParams {
     ScriptParams {
@@ -17,7 +19,7 @@ fn params(version: &str, name: &str) -> ScriptParams {
         bridge: "containers".into(),
         api_port: 8728,
         api_user: "hotspot-agent".into(),
-        image_file: "hotspot-agent-arm64.tar".into(),
+        image_file: "hotspot-agent-0.1.0-arm64.docker.tar".into(),
         root_dir: "disk1/hotspot-agent".into(),
         data_dir: "disk1/hotspot-agent-data".into(),
         hotspot_profile: "hsprof1".into(),
@@ -68,6 +70,16 @@ fn versions_map_to_families() {
 }
 
 /// Each family uses exactly its documented property names and none of the others'.
+/// The default image is the archive layout the version reads, named as build-image.sh names it.
+#[test]
+fn default_image_file_follows_the_version_family() {
+    let v = |s: &str| s.parse::<RosVersion>().expect("test version parses");
+    assert_eq!(default_image_file(v("7.19"), "arm64", "0.1.0"), "hotspot-agent-0.1.0-arm64.docker.tar");
+    assert_eq!(default_image_file(v("7.20"), "arm", "0.1.0"), "hotspot-agent-0.1.0-arm.docker.tar");
+    assert_eq!(default_image_file(v("7.21"), "arm64", "0.1.0"), "hotspot-agent-0.1.0-arm64.oci.tar");
+    assert_eq!(default_image_file(v("7.22"), "x86_64", "0.2.0"), "hotspot-agent-0.2.0-x86_64.oci.tar");
+}
+
 #[test]
 fn container_properties_follow_the_version_family() {
     struct Case {
@@ -127,7 +139,7 @@ fn container_properties_follow_the_version_family() {
         assert!(!s.contains(&format!(" {other_env}=")) && !s.contains(&format!(" {other_mounts}=")), "{}", c.version);
 
         // The rest of the container line does not depend on the version.
-        assert_eq!(prop(add, "file").as_deref(), Some("hotspot-agent-arm64.tar"));
+        assert_eq!(prop(add, "file").as_deref(), Some("hotspot-agent-0.1.0-arm64.docker.tar"));
         assert_eq!(prop(add, "interface").as_deref(), Some("veth-hotspot"));
         assert_eq!(prop(add, "root-dir").as_deref(), Some("disk1/hotspot-agent"));
         assert_eq!(prop(add, "start-on-boot").as_deref(), Some("yes"));

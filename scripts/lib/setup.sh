@@ -5,7 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${HOTSPOT_VENV:-$ROOT/.venv}"
 export HOTSPOT_VENV="$VENV"
 
-log() { printf '==> %s\n' "$*" >&2; }
+# Prefixed with the shell's elapsed time, so a CI log shows where the minutes went.
+log() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
