@@ -19,16 +19,37 @@ use crate::portal::{
 /// Don't ask the cloud about one purchase more often than this (pages poll every second or two).
 const STATUS_EVERY: Duration = Duration::from_secs(3);
 const STATUS_CACHE_MAX: usize = 1024;
+/// How long a host-table answer serves pages that only show things. A guest reloading the portal
+/// costs one RouterOS round trip per this; a DHCP address moving to another device within it
+/// only shows that device a page, since what changes the router asks RouterOS again.
+const HOST_CACHE_FOR: Duration = Duration::from_secs(2);
+const HOST_CACHE_MAX: usize = 4096;
 
 pub struct AgentBackend {
     agent: Agent,
     cloud: CloudApi,
     last_status: Mutex<HashMap<PurchaseId, (Instant, PurchaseProgress)>>,
+    hosts: Mutex<HashMap<Ipv4Addr, (Instant, MacAddr)>>,
 }
 
 impl AgentBackend {
     pub fn new(agent: Agent, cloud: CloudApi) -> Self {
-        AgentBackend { agent, cloud, last_status: Mutex::new(HashMap::new()) }
+        AgentBackend { agent, cloud, last_status: Mutex::new(HashMap::new()), hosts: Mutex::new(HashMap::new()) }
+    }
+
+    fn remember_host(&self, ip: Ipv4Addr, mac: Option<MacAddr>) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mac) = mac else {
+            hosts.remove(&ip);
+            return;
+        };
+        if hosts.len() >= HOST_CACHE_MAX {
+            hosts.retain(|_, (at, _)| at.elapsed() < HOST_CACHE_FOR);
+            if hosts.len() >= HOST_CACHE_MAX {
+                hosts.clear();
+            }
+        }
+        hosts.insert(ip, (Instant::now(), mac));
     }
 
     async fn cloud_progress(&self, id: &PurchaseId) -> PurchaseProgress {
@@ -99,14 +120,28 @@ fn same_code(a: &VoucherCode, b: &VoucherCode) -> bool {
 
 impl PortalBackend for AgentBackend {
     async fn packages(&self) -> Vec<Package> {
-        self.agent.journal.packages().unwrap_or_default()
+        self.agent.journal.packages().map(|p| p.to_vec()).unwrap_or_default()
     }
 
     async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
         match self.agent.router.client().find_host_by_ip(ip).await {
-            Ok(Some(h)) => Ok(h.mac_address),
-            Ok(None) => Err(IdentifyError::NotAHost),
+            Ok(Some(h)) => {
+                self.remember_host(ip, Some(h.mac_address));
+                Ok(h.mac_address)
+            }
+            Ok(None) => {
+                self.remember_host(ip, None);
+                Err(IdentifyError::NotAHost)
+            }
             Err(_) => Err(IdentifyError::RouterUnavailable),
+        }
+    }
+
+    async fn identify_recent(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
+        let hit = self.hosts.lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied();
+        match hit {
+            Some((at, mac)) if at.elapsed() < HOST_CACHE_FOR => Ok(mac),
+            _ => self.identify(ip).await,
         }
     }
 
@@ -171,8 +206,11 @@ impl PortalBackend for AgentBackend {
 
     async fn resume(&self, guest: Guest) -> Option<i64> {
         let t = now();
-        let grants = self.agent.journal.live_grants().ok()?;
-        let g = grants.into_iter().find(|g| g.mac == guest.mac && g.state == GrantState::Active && g.expires_at > t)?;
+        let g = self.agent.journal.active_grant_for(guest.mac, t).ok()??;
+        // The page may have known the device from a recent lookup: ask again before logging in.
+        if self.identify(guest.ip).await != Ok(guest.mac) {
+            return None;
+        }
         match self.agent.router.login(&g.username, &g.password, guest.mac, Some(guest.ip)).await {
             Ok(true) => {
                 let _ = self.agent.journal.set_grant_state(&g.purchase_id, GrantState::Active, Some(true), t);

@@ -4,7 +4,7 @@
 //! never applied twice to different effect, and a recorded outcome is never lost.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use hotspot_core::wire::{Envelope, Payload, PaymentFailure};
 use hotspot_core::{MacAddr, MessageId, Package, PackageId, PurchaseId, VoucherCode};
@@ -124,6 +124,9 @@ fn random_password() -> String {
 
 pub struct Journal {
     db: Mutex<Connection>,
+    /// The packages on sale, as last written: the portal reads them on every page view, and
+    /// only this journal writes them.
+    packages: Mutex<Option<Arc<Vec<Package>>>>,
 }
 
 const SCHEMA: &str = "
@@ -137,6 +140,7 @@ CREATE TABLE IF NOT EXISTS grants (
     state TEXT NOT NULL, online INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS grants_due ON grants(state, expires_at);
+CREATE INDEX IF NOT EXISTS grants_mac ON grants(mac);
 CREATE TABLE IF NOT EXISTS payment_failures (
     purchase_id TEXT PRIMARY KEY, reason TEXT NOT NULL, code TEXT, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS purchases (purchase_id TEXT PRIMARY KEY, mac TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -180,7 +184,7 @@ impl Journal {
         c.pragma_update(None, "synchronous", "FULL")?;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
         c.execute_batch(SCHEMA)?;
-        Ok(Journal { db: Mutex::new(c) })
+        Ok(Journal { db: Mutex::new(c), packages: Mutex::new(None) })
     }
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -276,7 +280,8 @@ impl Journal {
     /// Jobs recorded but not finished (after a crash, or while RouterOS was down), oldest first.
     pub fn unfinished_jobs(&self) -> Result<Vec<(MessageId, String)>> {
         let db = self.db();
-        let mut st = db.prepare("SELECT id, body FROM jobs WHERE state = 'received' ORDER BY received_at, rowid")?;
+        let mut st =
+            db.prepare_cached("SELECT id, body FROM jobs WHERE state = 'received' ORDER BY received_at, rowid")?;
         let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
@@ -303,7 +308,7 @@ impl Journal {
 
     pub fn grant(&self, purchase: &PurchaseId) -> Result<Option<GrantRecord>> {
         let db = self.db();
-        let mut st = db.prepare(GRANT_SELECT_BY_ID)?;
+        let mut st = db.prepare_cached(GRANT_SELECT_BY_ID)?;
         let row = st.query_row([purchase.as_str()], grant_row).optional()?;
         row.map(|r| r.into_record()).transpose()
     }
@@ -311,6 +316,13 @@ impl Journal {
     /// Grants that are not ended.
     pub fn live_grants(&self) -> Result<Vec<GrantRecord>> {
         self.grants_where("state != 'ended'", params![])
+    }
+
+    /// The active grant of a device that has time left, if any (the latest to expire).
+    pub fn active_grant_for(&self, mac: MacAddr, now: i64) -> Result<Option<GrantRecord>> {
+        let mut g =
+            self.grants_where("mac = ?1 AND state = 'active' AND expires_at > ?2", params![mac.to_string(), now])?;
+        Ok(g.pop())
     }
 
     /// Live grants whose wall-clock expiry has come.
@@ -335,7 +347,7 @@ impl Journal {
 
     fn grants_where(&self, cond: &str, p: impl rusqlite::Params) -> Result<Vec<GrantRecord>> {
         let db = self.db();
-        let mut st = db.prepare(&format!("{GRANT_SELECT} WHERE {cond} ORDER BY expires_at"))?;
+        let mut st = db.prepare_cached(&format!("{GRANT_SELECT} WHERE {cond} ORDER BY expires_at"))?;
         let rows = st.query_map(p, grant_row)?;
         let mut out = Vec::new();
         for r in rows {
@@ -444,22 +456,29 @@ impl Journal {
             )?;
         }
         tx.commit()?;
+        // Under the db lock, so a reader cannot put back what was there before.
+        *self.packages.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(packages.to_vec()));
         Ok(())
     }
 
-    pub fn packages(&self) -> Result<Vec<Package>> {
+    pub fn packages(&self) -> Result<Arc<Vec<Package>>> {
+        if let Some(p) = self.packages.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return Ok(p.clone());
+        }
         let db = self.db();
-        let mut st = db.prepare("SELECT body FROM packages ORDER BY position")?;
+        let mut st = db.prepare_cached("SELECT body FROM packages ORDER BY position")?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for r in rows {
             out.push(from_json(&r?)?);
         }
+        let out = Arc::new(out);
+        *self.packages.lock().unwrap_or_else(|p| p.into_inner()) = Some(out.clone());
         Ok(out)
     }
 
     pub fn package(&self, id: &PackageId) -> Result<Option<Package>> {
-        Ok(self.packages()?.into_iter().find(|p| p.id() == id))
+        Ok(self.packages()?.iter().find(|p| p.id() == id).cloned())
     }
 
     // --- vouchers ---
@@ -523,7 +542,7 @@ impl Journal {
 
     pub fn due_vouchers(&self, now: i64) -> Result<Vec<VoucherCode>> {
         let db = self.db();
-        let mut st = db.prepare("SELECT code FROM vouchers WHERE ended = 0 AND expires_at <= ?1")?;
+        let mut st = db.prepare_cached("SELECT code FROM vouchers WHERE ended = 0 AND expires_at <= ?1")?;
         let rows = st.query_map([now], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for r in rows {
@@ -548,7 +567,7 @@ impl Journal {
     /// The oldest reports not yet sent.
     pub fn outbox(&self, limit: usize) -> Result<Vec<(i64, MessageId, Payload)>> {
         let db = self.db();
-        let mut st = db.prepare("SELECT seq, id, payload FROM outbox ORDER BY seq LIMIT ?1")?;
+        let mut st = db.prepare_cached("SELECT seq, id, payload FROM outbox ORDER BY seq LIMIT ?1")?;
         let rows = st
             .query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
         let mut out = Vec::new();

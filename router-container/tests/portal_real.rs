@@ -123,10 +123,42 @@ async fn a_guest_with_time_left_is_logged_back_in_not_sold_again() {
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains("KES 10"), "not offered packages again: {page}");
     assert!(rig.sim.state().session_of(guest).is_some(), "logged back in");
-    // Another device gets the packages as usual.
+    // The address passes to another device within the page's host-lookup reuse: the grant is
+    // not logged in for it (RouterOS is asked again before any login); it gets the packages.
+    for s in client.list_active().await.unwrap() {
+        client.remove_active(&s.id).await.unwrap();
+    }
     let other: MacAddr = "DA:A1:19:00:00:02".parse().unwrap();
     rig.sim.remove_host(guest);
     rig.sim.add_host(other, "127.0.0.1".parse().unwrap());
     let (_, page) = get(&portal, "/").await;
     assert!(page.contains("KES 10"));
+    assert!(rig.sim.state().session_of(guest).is_none() && rig.sim.state().session_of(other).is_none());
+}
+
+#[tokio::test]
+async fn page_views_reuse_a_recent_host_lookup_but_a_purchase_asks_again() {
+    let rig = Rig::start().await;
+    let guest: MacAddr = "DA:A1:19:00:00:01".parse().unwrap();
+    rig.sim.add_host(guest, "127.0.0.1".parse().unwrap());
+    let (portal, _agent) = start(&rig).await;
+    let (status, page) = get(&portal, "/").await;
+    assert_eq!(status, 200, "{page}");
+    let before = rig.sim.stats().commands;
+    for _ in 0..5 {
+        let (status, _) = get(&portal, &format!("/?mac={guest}&ip=127.0.0.1")).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(rig.sim.stats().commands, before, "five reloads, no RouterOS command");
+    // Buying asks the router again (the cloud is unreachable here, so no prompt is sent).
+    let body = format!("csrf={}&package=1h&phone=0712345678", csrf(&page));
+    let _ = post(&portal, "/buy", &body).await;
+    assert!(rig.sim.stats().commands > before, "a purchase looks the device up afresh");
+    // A device that left may still see the page for the reuse window, not after it.
+    rig.sim.remove_host(guest);
+    let (status, _) = get(&portal, "/").await;
+    assert_eq!(status, 200, "within the reuse window the page still shows");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, _) = get(&portal, "/").await;
+    assert_eq!(status, 403, "after it, the router's answer stands");
 }

@@ -90,6 +90,12 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// The MAC of the device at `ip`, from the router's hotspot host table.
     fn identify(&self, ip: Ipv4Addr) -> impl Future<Output = Result<MacAddr, IdentifyError>> + Send;
 
+    /// Like `identify`, but may answer from a lookup made a moment ago: for pages that only
+    /// show things. Whatever changes the router or starts a payment uses `identify`.
+    fn identify_recent(&self, ip: Ipv4Addr) -> impl Future<Output = Result<MacAddr, IdentifyError>> + Send {
+        self.identify(ip)
+    }
+
     /// Asks the cloud for an M-Pesa prompt.
     fn start_purchase(
         &self,

@@ -266,8 +266,17 @@ fn post_form<'a, B>(cx: &Ctx<'a, B>, body: &[u8], accept_lang: Option<&str>) -> 
 
 /// The guest as the router knows them, or the page that explains why there is none.
 async fn identify<B: PortalBackend>(cx: &Ctx<'_, B>) -> Result<Guest, Resp> {
+    identified(cx, cx.sh.backend.identify(cx.ip).await)
+}
+
+/// As `identify`, from a lookup made a moment ago if there is one (pages that only show things).
+async fn identify_recent<B: PortalBackend>(cx: &Ctx<'_, B>) -> Result<Guest, Resp> {
+    identified(cx, cx.sh.backend.identify_recent(cx.ip).await)
+}
+
+fn identified<B>(cx: &Ctx<'_, B>, mac: Result<MacAddr, IdentifyError>) -> Result<Guest, Resp> {
     let t = cx.lang.t();
-    match cx.sh.backend.identify(cx.ip).await {
+    match mac {
         Ok(mac) => Ok(Guest { ip: cx.ip, mac }),
         Err(IdentifyError::NotAHost) => {
             Err(cx.message(StatusCode::FORBIDDEN, t.not_a_host_title, t.not_a_host_body, None))
@@ -330,7 +339,8 @@ async fn render_index<B: PortalBackend>(
 
 /// `GET /`: the packages page, for a device the router knows, whose hints (if any) agree.
 async fn index<B: PortalBackend>(cx: &Ctx<'_, B>) -> Resp {
-    let guest = match identify(cx).await {
+    // `resume`, the one thing here that changes the router, looks the device up again itself.
+    let guest = match identify_recent(cx).await {
         Ok(g) => g,
         Err(r) => return r,
     };
