@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hotspot_core::wire::PaymentFailure;
@@ -119,8 +119,8 @@ fn same_code(a: &VoucherCode, b: &VoucherCode) -> bool {
 }
 
 impl PortalBackend for AgentBackend {
-    async fn packages(&self) -> Vec<Package> {
-        self.agent.journal.packages().map(|p| p.to_vec()).unwrap_or_default()
+    async fn packages(&self) -> Arc<Vec<Package>> {
+        self.agent.journal.packages().unwrap_or_default()
     }
 
     async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {

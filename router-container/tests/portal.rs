@@ -99,9 +99,9 @@ impl Fake {
 }
 
 impl PortalBackend for Fake {
-    async fn packages(&self) -> Vec<Package> {
+    async fn packages(&self) -> Arc<Vec<Package>> {
         self.record("packages".into());
-        self.packages.lock().unwrap().clone()
+        Arc::new(self.packages.lock().unwrap().clone())
     }
 
     async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {

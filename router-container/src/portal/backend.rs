@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
@@ -85,7 +86,7 @@ pub enum VoucherLoginError {
 
 pub trait PortalBackend: Send + Sync + 'static {
     /// Packages on sale here (from the agent's local copy: works with the cloud unreachable).
-    fn packages(&self) -> impl Future<Output = Vec<Package>> + Send;
+    fn packages(&self) -> impl Future<Output = Arc<Vec<Package>>> + Send;
 
     /// The MAC of the device at `ip`, from the router's hotspot host table.
     fn identify(&self, ip: Ipv4Addr) -> impl Future<Output = Result<MacAddr, IdentifyError>> + Send;

@@ -64,20 +64,20 @@ fn layout(c: &Chrome<'_>, title: &str, head_extra: &str, body: &str) -> String {
 <meta name=\"referrer\" content=\"no-referrer\"><title>{title}</title>{head_extra}<style>{CSS}</style></head>\
 <body><main><header><h1 id=\"t\">{title}</h1><a class=\"lang\" href=\"{toggle}\">{other}</a></header>{body}</main></body></html>",
         lang = c.lang.code(),
-        title = esc::html(title),
-        toggle = esc::html(c.toggle_href),
+        title = esc::Html(title),
+        toggle = esc::Html(c.toggle_href),
         other = c.lang.other().name(),
     );
     out
 }
 
 fn link(href: &str, text: &str, class: &str) -> String {
-    format!("<a class=\"btn {class}\" href=\"{}\">{}</a>", esc::html(href), esc::html(text))
+    format!("<a class=\"btn {class}\" href=\"{}\">{}</a>", esc::Html(href), esc::Html(text))
 }
 
 /// A page that only says something, with an optional way on.
 pub fn message(c: &Chrome<'_>, title: &str, body: &str, action: Option<(&str, &str)>) -> String {
-    let mut b = format!("<div class=\"card\"><p id=\"m\">{}</p>", esc::html(body));
+    let mut b = format!("<div class=\"card\"><p id=\"m\">{}</p>", esc::Html(body));
     if let Some((href, text)) = action {
         b.push_str(&link(href, text, ""));
     }
@@ -103,17 +103,17 @@ pub struct IndexView<'a> {
 fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>) -> String {
     let mut s = format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">",
-        esc::html(csrf),
+        esc::Html(csrf),
         lang.code()
     );
     if let Some(d) = dst {
-        let _ = write!(s, "<input type=\"hidden\" name=\"dst\" value=\"{}\">", esc::html(d));
+        let _ = write!(s, "<input type=\"hidden\" name=\"dst\" value=\"{}\">", esc::Html(d));
     }
     s
 }
 
 fn error_box(msg: Option<&str>) -> String {
-    msg.map(|m| format!("<p class=\"err\" role=\"alert\">{}</p>", esc::html(m))).unwrap_or_default()
+    msg.map(|m| format!("<p class=\"err\" role=\"alert\">{}</p>", esc::Html(m))).unwrap_or_default()
 }
 
 fn package_details(lang: Lang, p: &Package) -> String {
@@ -138,10 +138,10 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
     let hidden = hidden_fields(c.lang, v.csrf, v.dst);
     let mut b = error_box(v.banner);
     if v.packages.is_empty() {
-        let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", esc::html(t.no_packages));
+        let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", esc::Html(t.no_packages));
     } else {
         let _ =
-            write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::html(t.choose_package));
+            write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::Html(t.choose_package));
         let only_one = v.packages.len() == 1;
         for p in v.packages {
             let id = p.id().as_str();
@@ -150,11 +150,11 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
                 b,
                 "<label class=\"pk\"><input type=\"radio\" name=\"package\" value=\"{}\"{} required>\
 <span><b>{}</b><small>{}</small></span><span class=\"price\">{}</span></label>",
-                esc::html(id),
+                esc::Html(id),
                 if checked { " checked" } else { "" },
-                esc::html(p.name()),
-                esc::html(&package_details(c.lang, p)),
-                esc::html(&p.price().to_string()),
+                esc::Html(p.name()),
+                esc::Html(&package_details(c.lang, p)),
+                esc::Html(&p.price().to_string()),
             );
         }
         let _ = write!(
@@ -162,11 +162,11 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
             "<label for=\"phone\">{}</label>{}<input type=\"tel\" id=\"phone\" name=\"phone\" inputmode=\"tel\" \
 autocomplete=\"tel\" placeholder=\"07XX XXX XXX\" maxlength=\"20\" required value=\"{}\">{hidden}\
 <button type=\"submit\">{}</button><p class=\"note\">{}</p></form>",
-            esc::html(t.phone_label),
+            esc::Html(t.phone_label),
             error_box(v.buy_error),
-            esc::html(v.phone),
-            esc::html(t.pay_button),
-            esc::html(t.pay_hint),
+            esc::Html(v.phone),
+            esc::Html(t.pay_button),
+            esc::Html(t.pay_hint),
         );
     }
     let _ = write!(
@@ -174,11 +174,11 @@ autocomplete=\"tel\" placeholder=\"07XX XXX XXX\" maxlength=\"20\" required valu
         "<form class=\"card\" method=\"post\" action=\"/voucher\"><h2>{}</h2>{}<label for=\"code\">{}</label>\
 <input type=\"text\" id=\"code\" name=\"code\" autocapitalize=\"characters\" autocomplete=\"off\" spellcheck=\"false\" \
 maxlength=\"24\" required value=\"{}\">{hidden}<button class=\"alt\" type=\"submit\">{}</button></form>",
-        esc::html(t.voucher_heading),
+        esc::Html(t.voucher_heading),
         error_box(v.voucher_error),
-        esc::html(t.voucher_label),
-        esc::html(v.code),
-        esc::html(t.voucher_button),
+        esc::Html(t.voucher_label),
+        esc::Html(v.code),
+        esc::Html(t.voucher_button),
     );
     layout(c, &title, "", &b)
 }
@@ -197,21 +197,21 @@ pub fn waiting(c: &Chrome<'_>, v: &WaitView<'_>) -> String {
     let t = c.lang.t();
     // Without JavaScript the page reloads itself; with it, the script polls instead of reloading.
     let head = "<noscript><meta http-equiv=\"refresh\" content=\"3\"></noscript>";
-    let dst_attr = v.dst.map(|d| format!(" data-dst=\"{}\"", esc::html(d))).unwrap_or_default();
+    let dst_attr = v.dst.map(|d| format!(" data-dst=\"{}\"", esc::Html(d))).unwrap_or_default();
     let go = match v.dst {
         Some(d) => {
-            format!("<a id=\"go\" class=\"btn\" href=\"{}\" hidden>{}</a>", esc::html(d), esc::html(t.continue_link))
+            format!("<a id=\"go\" class=\"btn\" href=\"{}\" hidden>{}</a>", esc::Html(d), esc::Html(t.continue_link))
         }
         None => "<span id=\"go\"></span>".to_string(),
     };
     let b = format!(
         "<div class=\"card c\" id=\"w\" data-id=\"{id}\" data-lang=\"{lang}\"{dst_attr}><div class=\"spin\" id=\"spin\"></div>\
 <p id=\"m\">{body}</p>{go}<a id=\"retry\" class=\"btn\" href=\"{retry}\" hidden>{again}</a></div><script>{WAIT_JS}</script>",
-        id = esc::html(v.id.as_str()),
+        id = esc::Html(v.id.as_str()),
         lang = c.lang.code(),
-        body = esc::html(v.body),
-        retry = esc::html(v.retry_href),
-        again = esc::html(t.try_again),
+        body = esc::Html(v.body),
+        retry = esc::Html(v.retry_href),
+        again = esc::Html(t.try_again),
     );
     layout(c, v.title, head, &b)
 }
@@ -219,14 +219,14 @@ pub fn waiting(c: &Chrome<'_>, v: &WaitView<'_>) -> String {
 /// Online (or ready): forwards to the destination when there is a safe one.
 pub fn success(c: &Chrome<'_>, title: &str, body: &str, time_left: Option<&str>, dst: Option<&str>) -> String {
     let t = c.lang.t();
-    let mut b = format!("<div class=\"card c\"><p id=\"m\">{}</p>", esc::html(body));
+    let mut b = format!("<div class=\"card c\"><p id=\"m\">{}</p>", esc::Html(body));
     if let Some(left) = time_left {
-        let _ = write!(b, "<p class=\"note\">{}: {}</p>", esc::html(t.time_left), esc::html(left));
+        let _ = write!(b, "<p class=\"note\">{}: {}</p>", esc::Html(t.time_left), esc::Html(left));
     }
     let head = match dst {
         Some(d) => {
-            let _ = write!(b, "<p class=\"note\">{}</p>{}", esc::html(t.forwarding), link(d, t.continue_link, ""));
-            format!("<meta http-equiv=\"refresh\" content=\"2;url={}\">", esc::html(d))
+            let _ = write!(b, "<p class=\"note\">{}</p>{}", esc::Html(t.forwarding), link(d, t.continue_link, ""));
+            format!("<meta http-equiv=\"refresh\" content=\"2;url={}\">", esc::Html(d))
         }
         None => String::new(),
     };

@@ -1,5 +1,6 @@
 //! Request handling: limits, routing and the handlers for each page.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -266,17 +267,20 @@ fn post_form<'a, B>(cx: &Ctx<'a, B>, body: &[u8], accept_lang: Option<&str>) -> 
 
 /// The guest as the router knows them, or the page that explains why there is none.
 async fn identify<B: PortalBackend>(cx: &Ctx<'_, B>) -> Result<Guest, Resp> {
-    identified(cx, cx.sh.backend.identify(cx.ip).await)
+    identified(cx, cx.sh.backend.identify(cx.ip)).await
 }
 
 /// As `identify`, from a lookup made a moment ago if there is one (pages that only show things).
 async fn identify_recent<B: PortalBackend>(cx: &Ctx<'_, B>) -> Result<Guest, Resp> {
-    identified(cx, cx.sh.backend.identify_recent(cx.ip).await)
+    identified(cx, cx.sh.backend.identify_recent(cx.ip)).await
 }
 
-fn identified<B>(cx: &Ctx<'_, B>, mac: Result<MacAddr, IdentifyError>) -> Result<Guest, Resp> {
+async fn identified<B>(
+    cx: &Ctx<'_, B>,
+    lookup: impl Future<Output = Result<MacAddr, IdentifyError>>,
+) -> Result<Guest, Resp> {
     let t = cx.lang.t();
-    match mac {
+    match lookup.await {
         Ok(mac) => Ok(Guest { ip: cx.ip, mac }),
         Err(IdentifyError::NotAHost) => {
             Err(cx.message(StatusCode::FORBIDDEN, t.not_a_host_title, t.not_a_host_body, None))
@@ -314,8 +318,8 @@ async fn render_index<B: PortalBackend>(
     dst: Option<&str>,
     st: IndexState<'_>,
 ) -> Resp {
-    let mut packages = cx.sh.backend.packages().await;
-    packages.truncate(cx.sh.cfg.max_packages_shown);
+    let packages = cx.sh.backend.packages().await;
+    let packages = &packages[..packages.len().min(cx.sh.cfg.max_packages_shown)];
     let csrf = cx.sh.csrf.issue(cx.ip, now_unix());
     let mut toggle = cx.start_href(cx.lang.other(), dst);
     if let Some(name) = identity {
@@ -324,7 +328,7 @@ async fn render_index<B: PortalBackend>(
     }
     let view = IndexView {
         identity,
-        packages: &packages,
+        packages,
         selected: st.selected,
         phone: st.phone,
         code: st.code,
