@@ -3,7 +3,9 @@
 //! only after that. So a crash between any two steps replays to the same state: a recorded job is
 //! never applied twice to different effect, and a recorded outcome is never lost.
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hotspot_core::wire::{Envelope, Payload, PaymentFailure};
@@ -128,7 +130,14 @@ pub struct Journal {
     /// The packages on sale, as last written: the portal reads them on every page view, and
     /// only this journal writes them.
     packages: Mutex<Option<Arc<Vec<Package>>>>,
+    /// Bumped after every write to `grants`: a device found without an active grant stays so
+    /// until the next bump, so the portal asks SQLite once per device and change, not per page.
+    grants_gen: AtomicU64,
+    no_active_grant: Mutex<(u64, HashSet<MacAddr>)>,
 }
+
+/// Devices remembered as having no active grant, at most.
+const NO_GRANT_MEMO_MAX: usize = 4096;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -189,7 +198,12 @@ impl Journal {
         // the portal's per-page grant lookup cost ten times the lookup itself.
         c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         c.execute_batch(SCHEMA)?;
-        Ok(Journal { db: Mutex::new(c), packages: Mutex::new(None) })
+        Ok(Journal {
+            db: Mutex::new(c),
+            packages: Mutex::new(None),
+            grants_gen: AtomicU64::new(0),
+            no_active_grant: Mutex::new((0, HashSet::new())),
+        })
     }
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -231,6 +245,9 @@ impl Journal {
             )?;
         }
         tx.commit()?;
+        if matches!(env.payload, Payload::Grant(_)) {
+            self.grants_changed();
+        }
         Ok(JobState::Received)
     }
 
@@ -325,9 +342,33 @@ impl Journal {
 
     /// The active grant of a device that has time left, if any (the latest to expire).
     pub fn active_grant_for(&self, mac: MacAddr, now: i64) -> Result<Option<GrantRecord>> {
-        let mut g =
-            self.grants_where("mac = ?1 AND state = 'active' AND expires_at > ?2", params![mac.to_string(), now])?;
-        Ok(g.pop())
+        // Read before the query: a write after this makes the answer below count for nothing.
+        let generation = self.grants_gen.load(Ordering::Acquire);
+        {
+            let memo = self.no_active_grant.lock().unwrap_or_else(|p| p.into_inner());
+            if memo.0 == generation && memo.1.contains(&mac) {
+                return Ok(None);
+            }
+        }
+        let found = self
+            .grants_where("mac = ?1 AND state = 'active' AND expires_at > ?2", params![mac.to_string(), now])?
+            .pop();
+        if found.is_none() {
+            // Time only ever runs out: without a write, a device with none now has none later.
+            let mut memo = self.no_active_grant.lock().unwrap_or_else(|p| p.into_inner());
+            if memo.0 != generation {
+                *memo = (generation, HashSet::new());
+            }
+            if memo.1.len() < NO_GRANT_MEMO_MAX {
+                memo.1.insert(mac);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Called after every write to `grants` (with the db lock held).
+    fn grants_changed(&self) {
+        self.grants_gen.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Live grants whose wall-clock expiry has come.
@@ -373,6 +414,7 @@ impl Journal {
             "UPDATE grants SET state = ?2, online = COALESCE(?3, online), updated_at = ?4 WHERE purchase_id = ?1",
             params![purchase.as_str(), state.as_str(), online, now],
         )?;
+        self.grants_changed();
         Ok(())
     }
 
@@ -389,6 +431,7 @@ impl Journal {
             "UPDATE grants SET mac = ?2, ip = ?3, online = 0, updated_at = ?4 WHERE purchase_id = ?1 AND state != 'ended'",
             params![purchase.as_str(), mac.to_string(), ip.map(|i| i.to_string()), now],
         )?;
+        self.grants_changed();
         Ok(n > 0)
     }
 
@@ -398,6 +441,7 @@ impl Journal {
             "UPDATE grants SET expires_at = ?2, updated_at = ?3 WHERE purchase_id = ?1 AND state != 'ended'",
             params![purchase.as_str(), expires_at, now],
         )?;
+        self.grants_changed();
         Ok(n > 0)
     }
 
@@ -595,6 +639,7 @@ impl Journal {
         let db = self.db();
         db.execute("DELETE FROM jobs WHERE state != 'received' AND done_at < ?1", [now - KEEP_DONE_SECS])?;
         db.execute("DELETE FROM grants WHERE state = 'ended' AND updated_at < ?1", [now - KEEP_DONE_SECS])?;
+        self.grants_changed();
         db.execute("DELETE FROM purchases WHERE created_at < ?1", [now - KEEP_DONE_SECS])?;
         db.execute("DELETE FROM payment_failures WHERE at < ?1", [now - KEEP_DONE_SECS])?;
         db.execute("DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?1", [MAX_OUTBOX])?;

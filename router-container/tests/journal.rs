@@ -55,6 +55,21 @@ fn a_devices_active_grant_is_found_by_mac() {
     assert_eq!(j.active_grant_for(guest, NOW).unwrap().map(|g| g.purchase_id), Some(later.clone()));
     assert_eq!(j.active_grant_for(other, NOW).unwrap(), None);
 
+    // Asked again and again (the portal does, per page view), a device without a grant stays
+    // without one until a grant changes, and then the change is seen at once.
+    let third: MacAddr = "DA:A1:19:00:00:03".parse().unwrap();
+    for _ in 0..3 {
+        assert_eq!(j.active_grant_for(third, NOW).unwrap(), None);
+    }
+    let p3 = record_grant(&j, third, NOW + 60);
+    assert_eq!(j.active_grant_for(third, NOW).unwrap(), None, "pending");
+    j.set_grant_state(&p3, GrantState::Active, Some(true), NOW).unwrap();
+    assert_eq!(j.active_grant_for(third, NOW).unwrap().map(|g| g.purchase_id), Some(p3.clone()));
+    assert!(j.set_grant_expiry(&p3, NOW - 1, NOW).unwrap());
+    assert_eq!(j.active_grant_for(third, NOW).unwrap(), None, "cut short");
+    assert!(j.set_grant_expiry(&p3, NOW + 60, NOW).unwrap());
+    assert_eq!(j.active_grant_for(third, NOW).unwrap().map(|g| g.purchase_id), Some(p3), "extended again");
+
     // Expired by the clock, or ended: not found.
     assert_eq!(j.active_grant_for(guest, NOW + 7200).unwrap(), None, "expires_at is exclusive");
     j.set_grant_state(&later, GrantState::Ended, Some(false), NOW).unwrap();

@@ -141,7 +141,7 @@ async fn page_views_reuse_a_recent_host_lookup_but_a_purchase_asks_again() {
     let rig = Rig::start().await;
     let guest: MacAddr = "DA:A1:19:00:00:01".parse().unwrap();
     rig.sim.add_host(guest, "127.0.0.1".parse().unwrap());
-    let (portal, _agent) = start(&rig).await;
+    let (portal, agent) = start(&rig).await;
     let (status, page) = get(&portal, "/").await;
     assert_eq!(status, 200, "{page}");
     let before = rig.sim.stats().commands;
@@ -150,6 +150,14 @@ async fn page_views_reuse_a_recent_host_lookup_but_a_purchase_asks_again() {
         assert_eq!(status, 200);
     }
     assert_eq!(rig.sim.stats().commands, before, "five reloads, no RouterOS command");
+    // A package change shows on the next page view, in both languages.
+    let mut changed = serde_json::to_value(package("hotspot_user")).unwrap();
+    changed["price"] = serde_json::json!(15);
+    agent.journal.replace_packages(&[serde_json::from_value(changed).unwrap()]).unwrap();
+    for lang in ["en", "sw"] {
+        let (_, p) = get(&portal, &format!("/?lang={lang}")).await;
+        assert!(p.contains("KES 15") && !p.contains("KES 10"), "{lang}: {p}");
+    }
     // Buying asks the router again (the cloud is unreachable here, so no prompt is sent).
     let body = format!("csrf={}&package=1h&phone=0712345678", csrf(&page));
     let _ = post(&portal, "/buy", &body).await;

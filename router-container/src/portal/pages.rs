@@ -88,8 +88,8 @@ pub fn message(c: &Chrome<'_>, title: &str, body: &str, action: Option<(&str, &s
 pub struct IndexView<'a> {
     /// The hotspot's name from login.html, shown in the greeting.
     pub identity: Option<&'a str>,
-    pub packages: &'a [Package],
-    pub selected: Option<&'a str>,
+    /// The packages as [`package_cards`] renders them; empty when none are on sale.
+    pub cards: &'a str,
     pub phone: &'a str,
     pub code: &'a str,
     pub csrf: &'a str,
@@ -129,6 +129,28 @@ fn package_details(lang: Lang, p: &Package) -> String {
     d
 }
 
+/// The packages as radio cards; `selected` (or the only one) is checked. The same for every
+/// guest until the packages change, so the portal keeps it.
+pub fn package_cards(lang: Lang, packages: &[Package], selected: Option<&str>) -> String {
+    let mut b = String::with_capacity(packages.len() * 256);
+    let only_one = packages.len() == 1;
+    for p in packages {
+        let id = p.id().as_str();
+        let checked = only_one || selected == Some(id);
+        let _ = write!(
+            b,
+            "<label class=\"pk\"><input type=\"radio\" name=\"package\" value=\"{}\"{} required>\
+<span><b>{}</b><small>{}</small></span><span class=\"price\">{}</span></label>",
+            esc::Html(id),
+            if checked { " checked" } else { "" },
+            esc::Html(p.name()),
+            esc::Html(&package_details(lang, p)),
+            esc::Html(&p.price().to_string()),
+        );
+    }
+    b
+}
+
 pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
     let t = c.lang.t();
     let title = match v.identity {
@@ -137,26 +159,12 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
     };
     let hidden = hidden_fields(c.lang, v.csrf, v.dst);
     let mut b = error_box(v.banner);
-    if v.packages.is_empty() {
+    if v.cards.is_empty() {
         let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", esc::Html(t.no_packages));
     } else {
         let _ =
             write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::Html(t.choose_package));
-        let only_one = v.packages.len() == 1;
-        for p in v.packages {
-            let id = p.id().as_str();
-            let checked = only_one || v.selected == Some(id);
-            let _ = write!(
-                b,
-                "<label class=\"pk\"><input type=\"radio\" name=\"package\" value=\"{}\"{} required>\
-<span><b>{}</b><small>{}</small></span><span class=\"price\">{}</span></label>",
-                esc::Html(id),
-                if checked { " checked" } else { "" },
-                esc::Html(p.name()),
-                esc::Html(&package_details(c.lang, p)),
-                esc::Html(&p.price().to_string()),
-            );
-        }
+        b.push_str(v.cards);
         let _ = write!(
             b,
             "<label for=\"phone\">{}</label>{}<input type=\"tel\" id=\"phone\" name=\"phone\" inputmode=\"tel\" \

@@ -318,8 +318,12 @@ async fn render_index<B: PortalBackend>(
     dst: Option<&str>,
     st: IndexState<'_>,
 ) -> Resp {
-    let packages = cx.sh.backend.packages().await;
-    let packages = &packages[..packages.len().min(cx.sh.cfg.max_packages_shown)];
+    let all = cx.sh.backend.packages().await;
+    let shown = &all[..all.len().min(cx.sh.cfg.max_packages_shown)];
+    let cards = match st.selected {
+        None => cx.sh.cards.get(cx.lang, &all, || pages::package_cards(cx.lang, shown, None)),
+        Some(_) => pages::package_cards(cx.lang, shown, st.selected).into(),
+    };
     let csrf = cx.sh.csrf.issue(cx.ip, now_unix());
     let mut toggle = cx.start_href(cx.lang.other(), dst);
     if let Some(name) = identity {
@@ -328,8 +332,7 @@ async fn render_index<B: PortalBackend>(
     }
     let view = IndexView {
         identity,
-        packages,
-        selected: st.selected,
+        cards: &cards,
         phone: st.phone,
         code: st.code,
         csrf: &csrf,

@@ -3,10 +3,11 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hotspot_core::Package;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -15,6 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::backend::PortalBackend;
 use super::csrf::CsrfKey;
+use super::i18n::Lang;
 use super::ratelimit::{RateLimitConfig, RateLimiter};
 use super::routes;
 
@@ -77,6 +79,27 @@ pub(crate) struct Shared<B> {
     pub csrf: CsrfKey,
     pub limiter: RateLimiter,
     pub voucher_limiter: RateLimiter,
+    pub cards: CardsCache,
+}
+
+/// The package cards as last rendered, per language: every guest gets the same until the
+/// backend hands out another packages list.
+#[derive(Default)]
+pub(crate) struct CardsCache(Mutex<Vec<CardsEntry>>);
+
+type CardsEntry = (Lang, Arc<Vec<Package>>, Arc<str>);
+
+impl CardsCache {
+    pub fn get(&self, lang: Lang, packages: &Arc<Vec<Package>>, render: impl FnOnce() -> String) -> Arc<str> {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, html)) = cache.iter().find(|(l, p, _)| *l == lang && Arc::ptr_eq(p, packages)) {
+            return html.clone();
+        }
+        let html: Arc<str> = render().into();
+        cache.retain(|(l, _, _)| *l != lang);
+        cache.push((lang, packages.clone(), html.clone()));
+        html
+    }
 }
 
 /// Serves the portal on `listener` until `shutdown` completes, then stops accepting, lets requests
@@ -88,6 +111,7 @@ pub async fn serve<B: PortalBackend>(listener: TcpListener, backend: Arc<B>, cfg
         csrf: CsrfKey::random(),
         limiter: RateLimiter::new(cfg.rate_limit, cfg.rate_table_size),
         voucher_limiter: RateLimiter::new(cfg.voucher_rate_limit, cfg.rate_table_size),
+        cards: CardsCache::default(),
         cfg,
     });
     let mut builder = http1::Builder::new();
