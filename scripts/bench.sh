@@ -9,7 +9,8 @@
 #
 # Installs what it needs first (Debian nginx, wrk, util-linux's taskset; the project's venv and
 # Rust targets through scripts/lib/setup.sh). Builds:
-#   - hotspot-agent in release: the size-optimised profile that ships, so its RSS and portal
+#   - hotspot-agent in release: the profile that ships (size-optimised, the portal request path at
+#     opt-level 3), so its RSS and portal
 #     throughput are the router's;
 #   - the Lambda functions in debug, as scripts/test.sh builds them: six release builds with LTO
 #     take far longer on small machines. Their measured durations (priced as Lambda GB-s) are
