@@ -48,7 +48,7 @@ ensure_apt nginx nginx wrk wrk taskset util-linux gzip gzip >&2
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 WRK="$(command -v wrk)"
 
-TARGET="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
+TARGET="${CARGO_TARGET_DIR:-$(cargo_target_dir)}"
 export CARGO_TARGET_DIR="$TARGET"
 log "building the functions and the driver (debug) and the agent (release) into $TARGET"
 # One invocation: building the functions alone would unify features differently and rebuild

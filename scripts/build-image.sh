@@ -50,9 +50,6 @@ canon() {
     esac
 }
 # The name in the file: RouterOS's architecture-name.
-ros_arch_of() {
-    case "$1" in aarch64) echo arm64 ;; x86_64) echo x86_64 ;; armv7) echo arm ;; esac
-}
 triple_of() {
     case "$1" in
         aarch64) echo aarch64-unknown-linux-musl ;;
@@ -96,10 +93,8 @@ for a in "${LIST[@]}"; do
     if [ "$a" = armv7 ]; then WANT_ARMV7=1; else STABLE+=("$a"); fi
 done
 
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-VERSION="$(cargo metadata --format-version 1 --no-deps | python3 -c '
-import json, sys
-print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "hotspot-agent"))')"
+TARGET_DIR="$(cargo_target_dir)"
+VERSION="$(agent_version)"
 OUT="${OUT:-$TARGET_DIR/images}"
 mkdir -p "$OUT"
 # Reproducible archives: the commit's time, unless the caller fixed one. Given to the packer

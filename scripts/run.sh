@@ -8,7 +8,7 @@ ensure_all
 
 log "building (first run: a few minutes)"
 cargo build --quiet -p lambdas -p hotspot-agent -p e2e --bins
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+TARGET_DIR="$(cargo_target_dir)"
 # The stack starts moto, the simulators, the functions under cargo lambda watch, the gateway and
 # the agent; it prints the portal and phone-page URLs. Ctrl-C stops everything; state is temporary.
 exec "$TARGET_DIR/debug/local-stack"

@@ -17,10 +17,8 @@ ensure_apt python3 python3 skopeo skopeo qemu-aarch64-static qemu-user-static
 ensure_venv
 
 MAX_ARM64_GZ=$((6 * 1024 * 1024))
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-VERSION="$(cargo metadata --format-version 1 --no-deps | python3 -c '
-import json, sys
-print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "hotspot-agent"))')"
+TARGET_DIR="$(cargo_target_dir)"
+VERSION="$(agent_version)"
 OUT="$TARGET_DIR/images-test"
 rm -rf "$OUT"
 WORK="$(mktemp -d)"
@@ -39,9 +37,6 @@ check() { # check DESCRIPTION COMMAND...: runs it, its output indented
     [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/     /'
 }
 
-ros_arch_of() {
-    case "$1" in aarch64) echo arm64 ;; x86_64) echo x86_64 ;; armv7) echo arm ;; esac
-}
 
 platform_of() {
     case "$1" in

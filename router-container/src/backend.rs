@@ -18,45 +18,68 @@ use crate::portal::{
 
 /// Don't ask the cloud about one purchase more often than this (pages poll every second or two).
 const STATUS_EVERY: Duration = Duration::from_secs(3);
-const STATUS_CACHE_MAX: usize = 1024;
 /// How long a host-table answer serves pages that only show things. A guest reloading the portal
 /// costs one RouterOS round trip per this; a DHCP address moving to another device within it
 /// only shows that device a page, since what changes the router asks RouterOS again.
 const HOST_CACHE_FOR: Duration = Duration::from_secs(2);
-const HOST_CACHE_MAX: usize = 4096;
+
+/// Answers that count for `ttl` after they were given; at most `max` kept (when full, the stale
+/// go first, then all).
+struct Recent<K, V> {
+    ttl: Duration,
+    max: usize,
+    map: Mutex<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
+    fn new(ttl: Duration, max: usize) -> Self {
+        Recent { ttl, max, map: Mutex::new(HashMap::new()) }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<K, (Instant, V)>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, k: &K) -> Option<V> {
+        self.map().get(k).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, k: K, v: V) {
+        let mut map = self.map();
+        if map.len() >= self.max {
+            map.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if map.len() >= self.max {
+                map.clear();
+            }
+        }
+        map.insert(k, (Instant::now(), v));
+    }
+
+    fn forget(&self, k: &K) {
+        self.map().remove(k);
+    }
+}
 
 pub struct AgentBackend {
     agent: Agent,
     cloud: CloudApi,
-    last_status: Mutex<HashMap<PurchaseId, (Instant, PurchaseProgress)>>,
-    hosts: Mutex<HashMap<Ipv4Addr, (Instant, MacAddr)>>,
+    last_status: Recent<PurchaseId, PurchaseProgress>,
+    hosts: Recent<Ipv4Addr, MacAddr>,
 }
 
 impl AgentBackend {
     pub fn new(agent: Agent, cloud: CloudApi) -> Self {
-        AgentBackend { agent, cloud, last_status: Mutex::new(HashMap::new()), hosts: Mutex::new(HashMap::new()) }
-    }
-
-    fn remember_host(&self, ip: Ipv4Addr, mac: Option<MacAddr>) {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(mac) = mac else {
-            hosts.remove(&ip);
-            return;
-        };
-        if hosts.len() >= HOST_CACHE_MAX {
-            hosts.retain(|_, (at, _)| at.elapsed() < HOST_CACHE_FOR);
-            if hosts.len() >= HOST_CACHE_MAX {
-                hosts.clear();
-            }
+        AgentBackend {
+            agent,
+            cloud,
+            last_status: Recent::new(STATUS_EVERY, 1024),
+            hosts: Recent::new(HOST_CACHE_FOR, 4096),
         }
-        hosts.insert(ip, (Instant::now(), mac));
     }
 
     async fn cloud_progress(&self, id: &PurchaseId) -> PurchaseProgress {
-        if let Some((at, p)) = self.last_status.lock().unwrap_or_else(|p| p.into_inner()).get(id)
-            && at.elapsed() < STATUS_EVERY
-        {
-            return p.clone();
+        if let Some(p) = self.last_status.get(id) {
+            return p;
         }
         let p = match self.cloud.status(id).await {
             Ok(v) => match v.state.as_str() {
@@ -67,14 +90,7 @@ impl AgentBackend {
             // Unreachable: keep waiting; the job arrives by SQS when the cloud is back.
             Err(_) => PurchaseProgress::AwaitingPayment,
         };
-        let mut cache = self.last_status.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= STATUS_CACHE_MAX {
-            cache.retain(|_, (at, _)| at.elapsed() < STATUS_EVERY);
-            if cache.len() >= STATUS_CACHE_MAX {
-                cache.clear();
-            }
-        }
-        cache.insert(id.clone(), (Instant::now(), p.clone()));
+        self.last_status.put(id.clone(), p.clone());
         p
     }
 }
@@ -126,11 +142,11 @@ impl PortalBackend for AgentBackend {
     async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
         match self.agent.router.client().find_host_by_ip(ip).await {
             Ok(Some(h)) => {
-                self.remember_host(ip, Some(h.mac_address));
+                self.hosts.put(ip, h.mac_address);
                 Ok(h.mac_address)
             }
             Ok(None) => {
-                self.remember_host(ip, None);
+                self.hosts.forget(&ip);
                 Err(IdentifyError::NotAHost)
             }
             Err(_) => Err(IdentifyError::RouterUnavailable),
@@ -138,10 +154,9 @@ impl PortalBackend for AgentBackend {
     }
 
     async fn identify_recent(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
-        let hit = self.hosts.lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied();
-        match hit {
-            Some((at, mac)) if at.elapsed() < HOST_CACHE_FOR => Ok(mac),
-            _ => self.identify(ip).await,
+        match self.hosts.get(&ip) {
+            Some(mac) => Ok(mac),
+            None => self.identify(ip).await,
         }
     }
 

@@ -8,6 +8,23 @@ export HOTSPOT_VENV="$VENV"
 # Prefixed with the shell's elapsed time, so a CI log shows where the minutes went.
 log() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
+# The workspace's cargo target directory (honours CARGO_TARGET_DIR and .cargo/config).
+cargo_target_dir() {
+    cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
+# The agent crate's version: it names the image files.
+agent_version() {
+    cargo metadata --format-version 1 --no-deps | python3 -c '
+import json, sys
+print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "hotspot-agent"))'
+}
+
+# RouterOS's architecture-name for a build-image.sh architecture.
+ros_arch_of() {
+    case "$1" in aarch64) echo arm64 ;; x86_64) echo x86_64 ;; armv7) echo arm ;; esac
+}
+
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
         log "need root to run: $*"; return 1; fi

@@ -7,6 +7,9 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use hotspot_core::RouterId;
+
+use super::schema::router_pk;
 use super::{Store, StoreError};
 
 /// True when a write was refused by its condition (the losing side of a race, or a repeat).
@@ -43,6 +46,28 @@ impl Store {
                 _ => return Ok(items),
             }
         }
+    }
+
+    /// A router's items whose sort key starts with `prefix` (optionally of one batch), read
+    /// consistently, every page.
+    pub(crate) async fn query_router_prefix(
+        &self,
+        router: &RouterId,
+        prefix: &str,
+        batch: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(router_pk(router.as_str())))
+            .expression_attribute_values(":p", s(prefix))
+            .consistent_read(true);
+        if let Some(b) = batch {
+            q = q.filter_expression("batch_id = :b").expression_attribute_values(":b", s(b));
+        }
+        self.query_all(q).await
     }
 
     /// Every item a Scan returns, following its pages.

@@ -1,5 +1,7 @@
 //! Packages on sale at a router. Retiring keeps the record: time already sold is honoured.
 
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
 use hotspot_core::{Package, PackageId, RouterId};
 
 use super::item::{Reader, is_condition_failure, n, s};
@@ -19,19 +21,22 @@ fn package_sk(id: &PackageId) -> String {
 impl Store {
     /// Adds or replaces a package and puts it on sale.
     pub async fn put_package(&self, router: &RouterId, p: &Package, now: i64) -> Result<(), StoreError> {
+        self.package_put(router, p, now)?.send().await.map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// The write that puts a package on sale, for `put_package` and `add_package`.
+    fn package_put(&self, router: &RouterId, p: &Package, now: i64) -> Result<PutItemFluentBuilder, StoreError> {
         let json = serde_json::to_string(p).map_err(StoreError::dynamo)?;
-        self.db
+        Ok(self
+            .db
             .put_item()
             .table_name(&self.table)
             .item("pk", s(router_pk(router.as_str())))
             .item("sk", s(package_sk(p.id())))
             .item("package", s(json))
-            .item("on_sale", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-            .item("updated_at", n(now))
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        Ok(())
+            .item("on_sale", AttributeValue::Bool(true))
+            .item("updated_at", n(now)))
     }
 
     /// Stops selling a package.
@@ -43,7 +48,7 @@ impl Store {
             .key("sk", s(package_sk(id)))
             .update_expression("SET on_sale = :f, updated_at = :now")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":now", n(now))
             .send()
             .await
@@ -56,22 +61,12 @@ impl Store {
 
     /// Adds a new package, on sale. Refuses an id the router already has (on sale or retired).
     pub async fn add_package(&self, router: &RouterId, p: &Package, now: i64) -> Result<(), StoreError> {
-        let json = serde_json::to_string(p).map_err(StoreError::dynamo)?;
-        self.db
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(router_pk(router.as_str())))
-            .item("sk", s(package_sk(p.id())))
-            .item("package", s(json))
-            .item("on_sale", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-            .item("updated_at", n(now))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| match is_condition_failure(&e) {
+        self.package_put(router, p, now)?.condition_expression("attribute_not_exists(pk)").send().await.map_err(
+            |e| match is_condition_failure(&e) {
                 true => StoreError::AlreadyExists(format!("package {} at {router}", p.id())),
                 false => StoreError::dynamo(e),
-            })?;
+            },
+        )?;
         Ok(())
     }
 
@@ -97,7 +92,7 @@ impl Store {
         req = match on_sale {
             Some(v) => req
                 .update_expression("SET package = :p, updated_at = :now, on_sale = :s")
-                .expression_attribute_values(":s", aws_sdk_dynamodb::types::AttributeValue::Bool(v)),
+                .expression_attribute_values(":s", AttributeValue::Bool(v)),
             None => req.update_expression("SET package = :p, updated_at = :now"),
         };
         req.send().await.map_err(|e| match is_condition_failure(&e) {
@@ -113,18 +108,7 @@ impl Store {
 
     /// Every package of a router, on sale or retired, by id.
     pub async fn list_packages(&self, router: &RouterId) -> Result<Vec<PackageRecord>, StoreError> {
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-            .expression_attribute_values(":pk", s(router_pk(router.as_str())))
-            .expression_attribute_values(":p", s("PKG#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        out.items.unwrap_or_default().iter().map(parse).collect()
+        self.query_router_prefix(router, "PKG#", None).await?.iter().map(parse).collect()
     }
 }
 

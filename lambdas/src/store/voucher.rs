@@ -208,24 +208,4 @@ impl Store {
         out.sort_by(|a, b| (a.created_at, &a.batch_id).cmp(&(b.created_at, &b.batch_id)));
         Ok(out)
     }
-
-    async fn query_router_prefix(
-        &self,
-        router: &RouterId,
-        prefix: &str,
-        batch: Option<&str>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut q = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-            .expression_attribute_values(":pk", s(router_pk(router.as_str())))
-            .expression_attribute_values(":p", s(prefix))
-            .consistent_read(true);
-        if let Some(b) = batch {
-            q = q.filter_expression("batch_id = :b").expression_attribute_values(":b", s(b));
-        }
-        self.query_all(q).await
-    }
 }

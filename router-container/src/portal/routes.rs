@@ -1,6 +1,5 @@
 //! Request handling: limits, routing and the handlers for each page.
 
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
