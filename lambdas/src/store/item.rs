@@ -33,19 +33,32 @@ where
     }
 }
 
+/// Follows `LastEvaluatedKey` from page to page; `page(start)` fetches one page.
+async fn every_page<F, Fut>(mut page: F) -> Result<Vec<Item>, StoreError>
+where
+    F: FnMut(Option<Item>) -> Fut,
+    Fut: Future<Output = Result<(Option<Vec<Item>>, Option<Item>), StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let (got, next) = page(start).await?;
+        items.extend(got.unwrap_or_default());
+        match next {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(items),
+        }
+    }
+}
+
 impl Store {
     /// Every item a Query returns, following its pages.
     pub(crate) async fn query_all(&self, q: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = q.clone().set_exclusive_start_key(start).send().await.map_err(StoreError::dynamo)?;
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
+        every_page(|start| {
+            let q = q.clone().set_exclusive_start_key(start);
+            async move { q.send().await.map(|p| (p.items, p.last_evaluated_key)).map_err(StoreError::dynamo) }
+        })
+        .await
     }
 
     /// A router's items whose sort key starts with `prefix` (optionally of one batch), read
@@ -72,16 +85,11 @@ impl Store {
 
     /// Every item a Scan returns, following its pages.
     pub(crate) async fn scan_all(&self, q: ScanFluentBuilder) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = q.clone().set_exclusive_start_key(start).send().await.map_err(StoreError::dynamo)?;
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
+        every_page(|start| {
+            let q = q.clone().set_exclusive_start_key(start);
+            async move { q.send().await.map(|p| (p.items, p.last_evaluated_key)).map_err(StoreError::dynamo) }
+        })
+        .await
     }
 
     /// A strongly consistent read of one item.
@@ -167,5 +175,42 @@ impl<'a> Reader<'a> {
 
     pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
         serde_json::from_str(self.str(name)?).map_err(|e| self.corrupt(format!("{name}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema;
+
+    /// Seven items read two per page: every page is followed, by Query and by Scan.
+    #[tokio::test]
+    async fn every_page_is_read() {
+        let moto = testkit::Moto::start().await.expect("moto starts");
+        schema::create_table(&moto.dynamodb(), "hotspot").await.expect("table");
+        let store = Store::new(moto.dynamodb(), "hotspot");
+        let router: RouterId = "cafe-01".parse().expect("router id");
+        for i in 0..7 {
+            store
+                .db
+                .put_item()
+                .table_name("hotspot")
+                .item("pk", s(router_pk(router.as_str())))
+                .item("sk", s(format!("PKG#p{i}")))
+                .send()
+                .await
+                .expect("put");
+        }
+        let q = store
+            .db
+            .query()
+            .table_name("hotspot")
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(router_pk(router.as_str())))
+            .expression_attribute_values(":p", s("PKG#"))
+            .limit(2);
+        assert_eq!(store.query_all(q).await.expect("query").len(), 7);
+        let scan = store.db.scan().table_name("hotspot").limit(2);
+        assert_eq!(store.scan_all(scan).await.expect("scan").len(), 7);
     }
 }
