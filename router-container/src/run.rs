@@ -55,7 +55,8 @@ fn routeros_config(cfg: &Config) -> Result<routeros::Config, StartError> {
     Ok(rc)
 }
 
-/// Runs the agent until `stop` resolves.
+/// Runs the agent until `stop` resolves. `sdk` must carry the agent's HTTPS client
+/// ([`crate::https::sdk_http_client`]): the SDK is built without one of its own.
 pub async fn run(
     cfg: Config,
     sdk: aws_config::SdkConfig,
@@ -71,9 +72,8 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(cfg.portal_listen)
         .await
         .map_err(|err| StartError::Listen { addr: cfg.portal_listen.to_string(), err })?;
-    // SQS over the agent's own HTTPS client (compiled-in roots), whatever `sdk` came with.
-    let sqs = crate::https::sqs_client(&sdk).map_err(|e| StartError::Cloud(format!("TLS setup: {e}")))?;
-    let agent = Agent::new(cfg, journal, router, sqs);
+    // `sdk` carries the agent's HTTPS client (main.rs puts it there): SQS shares its pool.
+    let agent = Agent::new(cfg, journal, router, aws_sdk_sqs::Client::new(&sdk));
     tracing::info!(router_id = %agent.cfg.router_id, version = crate::agent::VERSION, portal = %agent.cfg.portal_listen, "agent starting");
 
     let (tx, rx) = watch::channel(false);
