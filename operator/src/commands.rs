@@ -61,9 +61,9 @@ pub async fn run(cli: &Cli, argv: Vec<String>) -> Result<(), Error> {
 
 async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> {
     match &cli.command {
-        Command::Router(RouterCmd::Add(a)) => router::add(&cli.aws, a).await.map(|()| format!("provisioned {}", a.id)),
-        Command::Router(RouterCmd::List) => router::list(&cli.aws).await.map(|()| String::new()),
-        Command::Router(RouterCmd::Show { id }) => router::show(&cli.aws, id).await.map(|()| String::new()),
+        Command::Router(RouterCmd::Add(a)) => router::add(ctx, a).await.map(|()| format!("provisioned {}", a.id)),
+        Command::Router(RouterCmd::List) => router::list(ctx).await.map(|()| String::new()),
+        Command::Router(RouterCmd::Show { id }) => router::show(ctx, id).await.map(|()| String::new()),
         Command::Package(PackageCmd::Add(a)) => packages::add(ctx, a).await,
         Command::Package(PackageCmd::Edit(a)) => packages::edit(ctx, a).await,
         Command::Package(PackageCmd::Retire { router, id }) => packages::retire(ctx, router, id).await,

@@ -4,7 +4,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -14,6 +13,7 @@ use rand::Rng;
 
 use crate::Error;
 use crate::cli::{AddArgs, AwsArgs};
+use crate::context::{Ctx, now};
 use crate::provision::{self, Clients, NewRouter, Provisioned};
 use crate::rsc::{self, AgentEnv, ContainerNet, ScriptParams, Secret};
 
@@ -29,17 +29,6 @@ pub async fn load_config(aws: &AwsArgs) -> SdkConfig {
         loader = loader.endpoint_url(e);
     }
     loader.load().await
-}
-
-fn table(aws: &AwsArgs) -> Result<&str, Error> {
-    aws.table
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::Usage("--table (or TABLE_NAME) is required".into()))
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// A password for the agent's RouterOS user: 32 random alphanumerics (~190 bits).
@@ -108,12 +97,11 @@ fn create_secret_file(path: &Path) -> Result<File, Error> {
     })
 }
 
-pub async fn add(aws: &AwsArgs, a: &AddArgs) -> Result<(), Error> {
-    let table = table(aws)?;
+pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
+    let table = ctx.table.as_str();
     let (net, events_queue_url, cloud_api_url, api_id) = validate(a)?;
     let out: PathBuf = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.rsc", a.id)));
-    let config = load_config(aws).await;
-    let clients = Clients::new(&config, table);
+    let clients = Clients::new(&ctx.config, table);
     if clients.region.is_empty() {
         return Err(Error::Usage("no AWS region: pass --region or set AWS_REGION".into()));
     }
@@ -320,10 +308,8 @@ fn dash(v: Option<String>) -> String {
     v.unwrap_or_else(|| "-".into())
 }
 
-pub async fn list(aws: &AwsArgs) -> Result<(), Error> {
-    let table = table(aws)?;
-    let config = load_config(aws).await;
-    let rows = list_routers(&aws_sdk_dynamodb::Client::new(&config), table).await?;
+pub async fn list(ctx: &Ctx) -> Result<(), Error> {
+    let rows = list_routers(&aws_sdk_dynamodb::Client::new(&ctx.config), &ctx.table).await?;
     let now = now();
     println!("{:<24} {:<28} {:<20} {:<10} {:>8} {:>6}", "ID", "NAME", "STATUS", "AGENT", "SESSIONS", "JOBS");
     for r in &rows {
@@ -353,10 +339,8 @@ async fn approx_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<String>
     out.attributes?.remove(&QueueAttributeName::ApproximateNumberOfMessages)
 }
 
-pub async fn show(aws: &AwsArgs, id: &RouterId) -> Result<(), Error> {
-    let table = table(aws)?;
-    let config = load_config(aws).await;
-    let c = Clients::new(&config, table);
+pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
+    let c = Clients::new(&ctx.config, &ctx.table);
     let r = c.store.get_router(id).await?.ok_or_else(|| Error::Usage(format!("router {id} not found")))?;
     let health = c.store.get_router_health(id).await?;
     let packages = c.store.list_packages(id).await?;
