@@ -2,7 +2,7 @@
 
 Real DynamoDB applies each conditional write atomically; moto's in-memory backend runs on a
 threaded HTTP server without locks, so two concurrent conditional updates can both pass their
-condition (seen in lambdas/tests/store.rs). One lock around DynamoDB actions restores the
+condition (seen in cloud/tests/store.rs). One lock around DynamoDB actions restores the
 guarantee our invariants rely on. SQS is left concurrent so long polls do not block DynamoDB.
 Arguments are moto_server's own (e.g. -H 127.0.0.1 -p 5000).
 

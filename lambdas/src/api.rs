@@ -3,7 +3,7 @@
 use hotspot_core::reqsig::{self, ReqSigError};
 use serde_json::{Value, json};
 
-use crate::store::{RouterRecord, Store, StoreError};
+use hotspot_cloud::store::{RouterRecord, Store, StoreError};
 
 /// An HTTP reply: status and JSON body.
 #[derive(Debug, Clone, PartialEq)]

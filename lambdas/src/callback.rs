@@ -12,9 +12,9 @@ use hotspot_core::wire::PaymentFailure;
 use subtle::ConstantTimeEq;
 
 use crate::api::Reply;
-use crate::deliver::deliver;
 use crate::sms::SmsClient;
-use crate::store::{Paid, Purchase, Store, Transition};
+use hotspot_cloud::outbox::deliver;
+use hotspot_cloud::store::{Paid, Purchase, Store, Transition};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
 /// Logged against, not enforced: the list changes without notice and the secret path is the gate.

@@ -3,7 +3,7 @@
 use hotspot_core::RouterId;
 use hotspot_core::wire::{Direction, Envelope, Payload, WireError};
 
-use crate::store::{RouterHealth, Store, StoreError};
+use hotspot_cloud::store::{RouterHealth, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use hotspot_core::MessageId;
 use hotspot_core::wire::{Payload, Revoke};
 
-use crate::jobs::send_job;
-use crate::store::{RouterRecord, Store, StoreError};
+use hotspot_cloud::jobs::send_job;
+use hotspot_cloud::store::{RouterRecord, Store, StoreError};
 
 pub async fn expire(store: &Store, sqs: &aws_sdk_sqs::Client, now: i64) -> Result<usize, StoreError> {
     let mut routers: HashMap<String, Option<RouterRecord>> = HashMap::new();

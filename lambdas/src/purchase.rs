@@ -8,7 +8,7 @@ use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId};
 use serde_json::json;
 
 use crate::api::{Reply, bad_request, parse_body};
-use crate::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store};
+use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store};
 
 pub const MAX_BODY: usize = 4 * 1024;
 
@@ -156,7 +156,7 @@ pub async fn link(
     created: &Purchase,
     checkout_id: &str,
     now: i64,
-) -> Result<Purchase, crate::store::StoreError> {
+) -> Result<Purchase, hotspot_cloud::store::StoreError> {
     let Some(body) = store.link_checkout(&created.id, checkout_id, now).await? else {
         return Ok(created.clone());
     };

@@ -5,8 +5,8 @@
 use daraja::{DarajaClient, QueryOutcome, TokenStore};
 use hotspot_core::wire::PaymentFailure;
 
-use crate::deliver::{deliver, sweep_outbox};
-use crate::store::{Paid, Store, StoreError, Transition};
+use hotspot_cloud::outbox::{deliver, sweep_outbox};
+use hotspot_cloud::store::{Paid, Store, StoreError, Transition};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReconcileConfig {

@@ -8,8 +8,8 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::api::Reply;
 use crate::config::{self, ConfigError, Settings};
-use crate::store::Store;
 use crate::token_store::DynamoTokenStore;
+use hotspot_cloud::store::Store;
 
 /// JSON lines carrying every enclosing span's fields: the runtime's `requestId` and our
 /// purchase / router ids.

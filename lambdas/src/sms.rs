@@ -11,7 +11,7 @@ use std::time::Duration;
 use hotspot_core::{Msisdn, VoucherCode};
 use serde::Deserialize;
 
-use crate::store::{Purchase, Store};
+use hotspot_cloud::store::{Purchase, Store};
 
 pub const PRODUCTION_URL: &str = "https://api.africastalking.com";
 pub const SANDBOX_URL: &str = "https://api.sandbox.africastalking.com";

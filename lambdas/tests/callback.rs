@@ -1,10 +1,10 @@
 //! The callback function's logic against moto DynamoDB + SQS, with Daraja-shaped bodies.
 
+use hotspot_cloud::outbox::sweep_outbox;
+use hotspot_cloud::store::{NewPurchase, PurchaseState, RouterRecord, Store, schema};
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
 use hotspot_core::{Package, PurchaseId, RouterId, RouterKey};
 use lambdas::callback::{CallbackCtx, CallbackReply, handle};
-use lambdas::deliver::sweep_outbox;
-use lambdas::store::{NewPurchase, PurchaseState, RouterRecord, Store, schema};
 use serde_json::json;
 use testkit::Moto;
 
@@ -252,7 +252,7 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
         "id": "1h", "name": "1 hour", "price": 10, "validity": "1h", "rate_limit": "2M/5M", "devices": 1
     }))
     .unwrap();
-    let np = lambdas::store::NewPurchase {
+    let np = hotspot_cloud::store::NewPurchase {
         id: PurchaseId::generate(),
         router_id: env.router.clone(),
         package,

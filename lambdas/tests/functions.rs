@@ -7,11 +7,11 @@ use std::sync::Arc;
 use common::{Cloud, Signed, daraja_config, now};
 use daraja::DarajaClient;
 use daraja_sim::{CallbackMode, Endpoint, Fault, Scenario};
+use hotspot_cloud::store::PurchaseState;
 use hotspot_core::wire::{Applied, Envelope, Heartbeat, Payload, PaymentFailure};
 use hotspot_core::{MessageId, PurchaseId};
 use lambdas::purchase::{PurchaseCtx, packages, purchase, status};
 use lambdas::reconcile::{ReconcileConfig, reconcile};
-use lambdas::store::PurchaseState;
 use lambdas::token_store::DynamoTokenStore;
 use serde_json::{Value, json};
 
@@ -212,7 +212,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
     reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
-    let sign = |rec: &lambdas::store::RouterRecord, p: Payload| {
+    let sign = |rec: &hotspot_cloud::store::RouterRecord, p: Payload| {
         Envelope::new(MessageId::generate(), rec.id.clone(), now(), 600, p).sign(&rec.key)
     };
     let applied = sign(

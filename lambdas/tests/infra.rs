@@ -207,7 +207,7 @@ fn the_table_matches_the_code_schema() {
     let template = read("infra/template.yaml");
     let res = resources(&template);
     let table = &res.iter().find(|(id, _)| id == "Table").expect("a Table resource").1;
-    let schema = read("lambdas/src/store/schema.rs");
+    let schema = read("cloud/src/store/schema.rs");
     // pub const GSI_PENDING: &str = "pending";
     let gsis: Vec<&str> =
         schema.lines().filter(|l| l.starts_with("pub const GSI_")).filter_map(|l| l.split('"').nth(1)).collect();

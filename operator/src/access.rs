@@ -4,8 +4,8 @@
 
 use std::fmt;
 
+use hotspot_cloud::store::{OperatorRole, ScopedRole};
 use hotspot_core::RouterId;
-use lambdas::store::{Grant, OperatorRole};
 
 /// Every command, as the audit log names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +134,7 @@ fn needs(rule: Rule, staff_router: Option<&RouterId>) -> String {
 /// about one router, or all of them).
 pub fn authorize(
     action: Action,
-    who: Option<&Grant>,
+    who: Option<&ScopedRole>,
     router: Option<&RouterId>,
     arn: &str,
     any_operators: bool,
@@ -158,9 +158,9 @@ pub fn authorize(
     };
     let you = format!("you are {grant}");
     match (rule, grant) {
-        (_, Grant::Admin) => Ok(Scope::Any),
-        (Rule::AdminOrManager | Rule::StaffAtOwnRouter, Grant::Manager) => Ok(Scope::Any),
-        (Rule::StaffAtOwnRouter, Grant::Staff(own)) => match router {
+        (_, ScopedRole::Admin) => Ok(Scope::Any),
+        (Rule::AdminOrManager | Rule::StaffAtOwnRouter, ScopedRole::Manager) => Ok(Scope::Any),
+        (Rule::StaffAtOwnRouter, ScopedRole::Staff(own)) => match router {
             None => Ok(Scope::Only(own.clone())),
             Some(r) if r == own => Ok(Scope::Only(own.clone())),
             Some(_) => Err(refuse(you)),
@@ -170,18 +170,18 @@ pub fn authorize(
 }
 
 /// The role string the audit log records.
-pub fn role_label(who: Option<&Grant>) -> String {
+pub fn role_label(who: Option<&ScopedRole>) -> String {
     who.map(ToString::to_string).unwrap_or_else(|| "none".into())
 }
 
 /// Parses `--role` and `--router` into a grant: staff need a router, others must not have one.
-pub fn grant_of(role: OperatorRole, router: Option<RouterId>) -> Result<Grant, String> {
+pub fn scoped_role_of(role: OperatorRole, router: Option<RouterId>) -> Result<ScopedRole, String> {
     match (role, router) {
-        (OperatorRole::Staff, Some(r)) => Ok(Grant::Staff(r)),
+        (OperatorRole::Staff, Some(r)) => Ok(ScopedRole::Staff(r)),
         (OperatorRole::Staff, None) => Err("staff work at one router: give --router".into()),
         (_, Some(_)) => Err(format!("--router is only for staff ({role} works at every router)")),
-        (OperatorRole::Admin, None) => Ok(Grant::Admin),
-        (OperatorRole::Manager, None) => Ok(Grant::Manager),
+        (OperatorRole::Admin, None) => Ok(ScopedRole::Admin),
+        (OperatorRole::Manager, None) => Ok(ScopedRole::Manager),
     }
 }
 
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn staff_only_at_their_router() {
-        let staff = Grant::Staff(r("cafe-a"));
+        let staff = ScopedRole::Staff(r("cafe-a"));
         let ok = authorize(Action::VoucherGenerate, Some(&staff), Some(&r("cafe-a")), "arn:x", true);
         assert_eq!(ok, Ok(Scope::Only(r("cafe-a"))));
         let e = authorize(Action::VoucherGenerate, Some(&staff), Some(&r("cafe-b")), "arn:x", true).unwrap_err();
@@ -213,13 +213,13 @@ mod tests {
 
     #[test]
     fn managers_and_admins() {
-        let m = Grant::Manager;
+        let m = ScopedRole::Manager;
         assert_eq!(authorize(Action::ReportRevenue, Some(&m), None, "a", true), Ok(Scope::Any));
         assert_eq!(authorize(Action::SessionExtend, Some(&m), Some(&r("cafe-b")), "a", true), Ok(Scope::Any));
         let e = authorize(Action::PackageAdd, Some(&m), Some(&r("cafe-b")), "a", true).unwrap_err();
         assert_eq!(e.to_string(), "refused: package add for router cafe-b needs role admin (you are manager)");
         for a in [Action::RouterAdd, Action::Audit, Action::OperatorAdd, Action::PackageRetire] {
-            assert_eq!(authorize(a, Some(&Grant::Admin), None, "a", true), Ok(Scope::Any));
+            assert_eq!(authorize(a, Some(&ScopedRole::Admin), None, "a", true), Ok(Scope::Any));
         }
     }
 
@@ -234,9 +234,9 @@ mod tests {
 
     #[test]
     fn grants() {
-        assert_eq!(grant_of(OperatorRole::Staff, Some(r("cafe-a"))), Ok(Grant::Staff(r("cafe-a"))));
-        assert!(grant_of(OperatorRole::Staff, None).is_err());
-        assert!(grant_of(OperatorRole::Manager, Some(r("cafe-a"))).is_err());
-        assert_eq!(grant_of(OperatorRole::Admin, None), Ok(Grant::Admin));
+        assert_eq!(scoped_role_of(OperatorRole::Staff, Some(r("cafe-a"))), Ok(ScopedRole::Staff(r("cafe-a"))));
+        assert!(scoped_role_of(OperatorRole::Staff, None).is_err());
+        assert!(scoped_role_of(OperatorRole::Manager, Some(r("cafe-a"))).is_err());
+        assert_eq!(scoped_role_of(OperatorRole::Admin, None), Ok(ScopedRole::Admin));
     }
 }

@@ -4,8 +4,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use hotspot_cloud::store::OperatorRole;
 use hotspot_core::{PackageId, PurchaseId, RateLimit, RosDuration, RouterId, Shillings};
-use lambdas::store::OperatorRole;
 
 use crate::dates::{Day, UtcOffset};
 use crate::rsc::RosVersion;

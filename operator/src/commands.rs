@@ -1,7 +1,7 @@
 //! Runs one command: who is calling, may they, do it, and put it in the audit log.
 
+use hotspot_cloud::store::AuditResult;
 use hotspot_core::RouterId;
-use lambdas::store::AuditResult;
 
 use crate::access::{Action, Scope};
 use crate::cli::{Cli, Command, OperatorCmd, PackageCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd};

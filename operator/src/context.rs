@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
+use hotspot_cloud::store::{AuditEntry, AuditResult, OperatorRecord, ScopedRole, Store};
 use hotspot_core::RouterId;
-use lambdas::store::{AuditEntry, AuditResult, Grant, OperatorRecord, Store};
 
 use crate::Error;
 use crate::access::{self, Action, Scope};
@@ -47,8 +47,8 @@ impl Ctx {
         Ok(Ctx { sqs: aws_sdk_sqs::Client::new(&config), config, store, table, arn, operator, offset, argv })
     }
 
-    pub fn grant(&self) -> Option<&Grant> {
-        self.operator.as_ref().map(|o| &o.grant)
+    pub fn access(&self) -> Option<&ScopedRole> {
+        self.operator.as_ref().map(|o| &o.access)
     }
 
     /// Checks the caller may run `action` on `router`; a refusal is audited and returned.
@@ -57,7 +57,7 @@ impl Ctx {
             Some(_) => true,
             None => !self.store.list_operators().await?.is_empty(),
         };
-        match access::authorize(action, self.grant(), router, &self.arn, any) {
+        match access::authorize(action, self.access(), router, &self.arn, any) {
             Ok(scope) => Ok(scope),
             Err(refusal) => {
                 let detail = refusal.to_string();
@@ -84,7 +84,7 @@ impl Ctx {
             at: now(),
             id: hex::encode(rand::random::<[u8; 8]>()),
             who: self.arn.clone(),
-            role: access::role_label(self.grant()),
+            role: access::role_label(self.access()),
             action: action.name().to_string(),
             args,
             result,

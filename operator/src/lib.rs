@@ -27,7 +27,7 @@ pub enum Error {
     #[error(transparent)]
     Provision(#[from] provision::ProvisionError),
     #[error(transparent)]
-    Store(#[from] lambdas::store::StoreError),
+    Store(#[from] hotspot_cloud::store::StoreError),
     #[error("{0}")]
     Aws(String),
     #[error("{what}: {source}")]

@@ -1,9 +1,9 @@
 //! `hotspotctl operator init | whoami | add | list | remove`.
 
-use lambdas::store::{Grant, OperatorRecord, OperatorRole, StoreError};
+use hotspot_cloud::store::{OperatorRecord, OperatorRole, ScopedRole, StoreError};
 
 use crate::Error;
-use crate::access::grant_of;
+use crate::access::scoped_role_of;
 use crate::context::{Ctx, now};
 
 /// An ARN as STS reports it: `arn:aws:(iam|sts)::<account>:…`.
@@ -27,7 +27,8 @@ pub fn check_arn(arn: &str) -> Result<(), Error> {
 }
 
 pub async fn init(ctx: &Ctx) -> Result<String, Error> {
-    let me = OperatorRecord { arn: ctx.arn.clone(), grant: Grant::Admin, added_by: ctx.arn.clone(), added_at: now() };
+    let me =
+        OperatorRecord { arn: ctx.arn.clone(), access: ScopedRole::Admin, added_by: ctx.arn.clone(), added_at: now() };
     if ctx.store.bootstrap_admin(&me).await? {
         println!("you ({}) are now the first admin", ctx.arn);
         Ok("first admin".into())
@@ -41,7 +42,7 @@ pub async fn init(ctx: &Ctx) -> Result<String, Error> {
 
 pub async fn whoami(ctx: &Ctx) -> Result<String, Error> {
     match &ctx.operator {
-        Some(o) => println!("{} ({})", ctx.arn, o.grant),
+        Some(o) => println!("{} ({})", ctx.arn, o.access),
         None => println!("{} (not an operator)", ctx.arn),
     }
     Ok(String::new())
@@ -54,21 +55,22 @@ pub async fn add(
     router: Option<hotspot_core::RouterId>,
 ) -> Result<String, Error> {
     check_arn(arn)?;
-    let grant = grant_of(role, router).map_err(|e| Error::Usage(format!("{e}; nothing was changed")))?;
-    if let Some(r) = grant.router()
+    let access = scoped_role_of(role, router).map_err(|e| Error::Usage(format!("{e}; nothing was changed")))?;
+    if let Some(r) = access.router()
         && ctx.store.get_router(r).await?.is_none()
     {
         return Err(Error::Usage(format!("router {r} not found; nothing was changed")));
     }
-    let rec = OperatorRecord { arn: arn.to_string(), grant: grant.clone(), added_by: ctx.arn.clone(), added_at: now() };
+    let rec =
+        OperatorRecord { arn: arn.to_string(), access: access.clone(), added_by: ctx.arn.clone(), added_at: now() };
     ctx.store.add_operator(&rec).await.map_err(|e| match e {
         StoreError::AlreadyExists(_) => {
             Error::Usage(format!("{arn} is already an operator; remove them first to change their role"))
         }
         other => other.into(),
     })?;
-    println!("{arn} is now {grant}");
-    Ok(format!("added {arn} as {grant}"))
+    println!("{arn} is now {access}");
+    Ok(format!("added {arn} as {access}"))
 }
 
 pub async fn list(ctx: &Ctx) -> Result<String, Error> {
@@ -78,7 +80,7 @@ pub async fn list(ctx: &Ctx) -> Result<String, Error> {
         println!(
             "{:<60} {:<22} {:<17} {}",
             o.arn,
-            o.grant.to_string(),
+            o.access.to_string(),
             crate::dates::minute(o.added_at, ctx.offset),
             o.added_by
         );
@@ -92,10 +94,10 @@ pub async fn remove(ctx: &Ctx, arn: &str) -> Result<String, Error> {
     let Some(target) = ops.iter().find(|o| o.arn == arn) else {
         return Err(Error::Usage(format!("{arn} is not an operator; nothing was changed")));
     };
-    if target.grant == Grant::Admin && ops.iter().filter(|o| o.grant == Grant::Admin).count() == 1 {
+    if target.access == ScopedRole::Admin && ops.iter().filter(|o| o.access == ScopedRole::Admin).count() == 1 {
         return Err(Error::Usage(format!("{arn} is the last admin; add another admin first (nothing was changed)")));
     }
     ctx.store.remove_operator(arn).await?;
-    println!("{arn} ({}) removed", target.grant);
-    Ok(format!("removed {arn} ({})", target.grant))
+    println!("{arn} ({}) removed", target.access);
+    Ok(format!("removed {arn} ({})", target.access))
 }

@@ -2,10 +2,10 @@
 //! `packages_sync` job carrying the router's full list on sale; a retired package leaves the
 //! list (the agent stops selling it) but grants already made keep the terms they were sold with.
 
+use hotspot_cloud::store::{PackageRecord, RouterRecord, StoreError};
 use hotspot_core::package::{GrantStyle, RawPackage};
 use hotspot_core::wire::{PackagesSync, Payload};
 use hotspot_core::{MessageId, Package, PackageId, RouterId};
-use lambdas::store::{PackageRecord, RouterRecord, StoreError};
 
 use crate::Error;
 use crate::cli::{PackageAddArgs, PackageEditArgs, StyleArg};
@@ -37,7 +37,7 @@ pub async fn sync(ctx: &Ctx, r: &RouterRecord) -> Result<usize, Error> {
         ctx.store.list_packages(&r.id).await?.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
     let n = on_sale.len();
     let id = MessageId::generate();
-    lambdas::jobs::send_job(&ctx.sqs, r, id, Payload::PackagesSync(PackagesSync { packages: on_sale }), now())
+    hotspot_cloud::jobs::send_job(&ctx.sqs, r, id, Payload::PackagesSync(PackagesSync { packages: on_sale }), now())
         .await
         .map_err(|e| Error::JobNotSent {
             what: format!(

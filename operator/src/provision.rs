@@ -5,8 +5,8 @@
 use std::fmt;
 
 use aws_sdk_sqs::types::QueueAttributeName;
+use hotspot_cloud::store::{RouterRecord, Store, StoreError};
 use hotspot_core::{RouterId, RouterKey};
-use lambdas::store::{RouterRecord, Store, StoreError};
 use serde_json::json;
 
 use crate::rsc::Secret;

@@ -1,9 +1,9 @@
 //! `hotspotctl session list | disconnect | extend`: the `live` sessions (paid, not yet revoked),
 //! ended with a `revoke` job or given more time with an `extend` job.
 
+use hotspot_cloud::store::LiveSession;
 use hotspot_core::wire::{Extend, Payload, Revoke};
 use hotspot_core::{MessageId, PurchaseId, RosDuration, RouterId};
-use lambdas::store::LiveSession;
 
 use crate::Error;
 use crate::access::Scope;
@@ -56,7 +56,7 @@ pub async fn disconnect(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId) -> Res
     let r = router(ctx, router_id).await?;
     live(ctx, &r.id, id).await?;
     let job = Payload::Revoke(Revoke { purchase_id: id.clone(), reason: format!("operator {}", ctx.arn) });
-    lambdas::jobs::send_job(&ctx.sqs, &r, MessageId::derived("operator-revoke", id), job, now())
+    hotspot_cloud::jobs::send_job(&ctx.sqs, &r, MessageId::derived("operator-revoke", id), job, now())
         .await
         .map_err(|e| Error::JobNotSent { what: format!("nothing was changed: {e}") })?;
     // The job is out: the router ends the session. If this write loses a race (it expired
@@ -88,7 +88,7 @@ pub async fn extend(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId, by: RosDur
     let job_id: MessageId =
         format!("extend:{id}:{new}").parse().map_err(|e: hotspot_core::IdError| Error::Usage(e.to_string()))?;
     let job = Payload::Extend(Extend { purchase_id: id.clone(), expires_at: new });
-    if let Err(e) = lambdas::jobs::send_job(&ctx.sqs, &r, job_id, job, t).await {
+    if let Err(e) = hotspot_cloud::jobs::send_job(&ctx.sqs, &r, job_id, job, t).await {
         // Put the expiry back so the cloud and the router agree.
         let undo = ctx.store.set_live_session_expiry(id, &r.id, new, s.expires_at).await;
         let what = match undo {

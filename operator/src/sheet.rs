@@ -1,8 +1,8 @@
 //! Voucher sheets: HTML laid out for A4 (cards with dashed cut lines, each with the code, the
 //! package, its price and a QR code of the portal address), and CSV.
 
+use hotspot_cloud::store::VoucherRecord;
 use hotspot_core::escape::html as esc;
-use lambdas::store::VoucherRecord;
 use qrcode::QrCode;
 use qrcode::render::svg;
 

@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
+use hotspot_cloud::store::{StoreError, VoucherBatchRecord, VoucherRecord};
 use hotspot_core::wire::{Payload, VouchersBatch};
 use hotspot_core::{MessageId, PackageId, RouterId, VoucherCode};
-use lambdas::store::{StoreError, VoucherBatchRecord, VoucherRecord};
 
 use crate::Error;
 use crate::cli::ExportFormat;
@@ -25,7 +25,7 @@ pub const MAX_COUNT: u32 = 10_000;
 const COLLISION_TRIES: usize = 5;
 
 fn batch_id(at: i64) -> String {
-    let day = lambdas::store::calendar::day_string(at, 0).replace('-', "");
+    let day = hotspot_cloud::calendar::day_string(at, 0).replace('-', "");
     format!("vb-{day}-{}", hex::encode(rand::random::<[u8; 3]>()))
 }
 
@@ -108,7 +108,7 @@ pub async fn generate(ctx: &Ctx, a: &GenerateArgs<'_>) -> Result<String, Error> 
         let id: MessageId = format!("vouchers:{}:{n}", batch.batch_id)
             .parse()
             .map_err(|e: hotspot_core::IdError| Error::Usage(e.to_string()))?;
-        if let Err(e) = lambdas::jobs::send_job(&ctx.sqs, &r, id, job, now()).await {
+        if let Err(e) = hotspot_cloud::jobs::send_job(&ctx.sqs, &r, id, job, now()).await {
             // Codes the router will never hold must not be printed.
             let cleanup = ctx.store.delete_vouchers(&r.id, &codes).await;
             let mut why = e.to_string();

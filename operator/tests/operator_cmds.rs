@@ -5,9 +5,9 @@ mod support;
 
 use std::collections::HashSet;
 
+use hotspot_cloud::store::{AuditResult, NewPurchase, Paid};
 use hotspot_core::wire::Payload;
 use hotspot_core::{MacAddr, Package, PurchaseId, VoucherCode};
-use lambdas::store::{AuditResult, NewPurchase, Paid};
 use support::{Env, packages_synced, text, types};
 
 fn ok(out: &std::process::Output) -> String {

@@ -6,10 +6,10 @@ mod support;
 
 use std::collections::BTreeMap;
 
+use hotspot_cloud::calendar::days_from_civil;
+use hotspot_cloud::store::{NewPurchase, Paid, Store};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Package, PurchaseId, RouterId, Shillings};
-use lambdas::store::calendar::days_from_civil;
-use lambdas::store::{NewPurchase, Paid, Store};
 use support::{Env, text};
 
 fn package(id: &str, price: u32) -> Package {

@@ -9,9 +9,9 @@ use std::process::Output;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use common::{AGENT_SETTINGS, env_of};
+use hotspot_cloud::store::{RouterHealth, Store, schema};
 use hotspot_core::RouterId;
 use hotspotctl::provision::{self, Clients};
-use lambdas::store::{RouterHealth, Store, schema};
 use testkit::Moto;
 
 const TABLE: &str = "hotspot";

@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig, SmsSim};
+use hotspot_cloud::store::{RouterRecord, Store, schema};
 use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
-use lambdas::store::{RouterRecord, Store, schema};
 use routeros_sim::Simulator;
 use serde_json::json;
 use testkit::link::Link;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use daraja_sim::{Answer, Scenario};
 use e2e::stack::{Options, Stack};
+use hotspot_cloud::store::PurchaseState;
 use hotspot_core::PurchaseId;
-use lambdas::store::PurchaseState;
 
 fn bin_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -270,7 +270,7 @@ async fn a_voucher_is_redeemed_on_the_portal() {
         package: e2e::stack::packages()[0].clone(),
         codes: vec![code.clone()],
     });
-    lambdas::jobs::send_job(
+    hotspot_cloud::jobs::send_job(
         &stack.moto.sqs(),
         &stack.router,
         hotspot_core::MessageId::generate(),

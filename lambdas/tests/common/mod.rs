@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore};
 use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig};
+use hotspot_cloud::store::{RouterRecord, Store, schema};
 use hotspot_core::reqsig;
 use hotspot_core::wire::{Direction, Envelope, Payload};
 use hotspot_core::{Package, RouterId, RouterKey};
 use lambdas::api::Incoming;
-use lambdas::store::{RouterRecord, Store, schema};
 use serde_json::json;
 use testkit::Moto;
 

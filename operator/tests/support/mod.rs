@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::process::Output;
 
+use hotspot_cloud::store::{RouterRecord, Store, schema};
 use hotspot_core::wire::{Direction, Envelope, Payload};
 use hotspot_core::{RouterId, RouterKey};
-use lambdas::store::{RouterRecord, Store, schema};
 use testkit::Moto;
 
 pub const TABLE: &str = "hotspot";

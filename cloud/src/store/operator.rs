@@ -10,7 +10,7 @@ use hotspot_core::RouterId;
 
 use super::item::{Item, Reader, is_condition_failure, n, s};
 use super::schema::META;
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// What an operator may do (see `docs/operator.md` for the table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,33 +50,33 @@ impl fmt::Display for OperatorRole {
 
 /// A role with what it is bound to: staff work at one router.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Grant {
+pub enum ScopedRole {
     Admin,
     Manager,
     Staff(RouterId),
 }
 
-impl Grant {
+impl ScopedRole {
     pub fn role(&self) -> OperatorRole {
         match self {
-            Grant::Admin => OperatorRole::Admin,
-            Grant::Manager => OperatorRole::Manager,
-            Grant::Staff(_) => OperatorRole::Staff,
+            ScopedRole::Admin => OperatorRole::Admin,
+            ScopedRole::Manager => OperatorRole::Manager,
+            ScopedRole::Staff(_) => OperatorRole::Staff,
         }
     }
 
     pub fn router(&self) -> Option<&RouterId> {
         match self {
-            Grant::Staff(r) => Some(r),
+            ScopedRole::Staff(r) => Some(r),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for Grant {
+impl fmt::Display for ScopedRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Grant::Staff(r) => write!(f, "staff for {r}"),
+            ScopedRole::Staff(r) => write!(f, "staff for {r}"),
             other => f.write_str(other.role().as_str()),
         }
     }
@@ -86,7 +86,7 @@ impl fmt::Display for Grant {
 pub struct OperatorRecord {
     /// The caller's ARN as `sts:GetCallerIdentity` reports it.
     pub arn: String,
-    pub grant: Grant,
+    pub access: ScopedRole,
     pub added_by: String,
     pub added_at: i64,
 }
@@ -102,14 +102,14 @@ const BOOTSTRAP_SK: &str = "BOOTSTRAP";
 fn parse(item: &Item) -> Result<OperatorRecord, StoreError> {
     let r = Reader::new(item);
     let role: OperatorRole = r.parse("role")?;
-    let grant = match role {
-        OperatorRole::Admin => Grant::Admin,
-        OperatorRole::Manager => Grant::Manager,
-        OperatorRole::Staff => Grant::Staff(r.parse("router_id")?),
+    let access = match role {
+        OperatorRole::Admin => ScopedRole::Admin,
+        OperatorRole::Manager => ScopedRole::Manager,
+        OperatorRole::Staff => ScopedRole::Staff(r.parse("router_id")?),
     };
     Ok(OperatorRecord {
         arn: r.str("arn")?.to_string(),
-        grant,
+        access,
         added_by: r.str("added_by")?.to_string(),
         added_at: r.i64("added_at")?,
     })
@@ -120,10 +120,10 @@ fn item_of(o: &OperatorRecord) -> Item {
     item.insert("pk".into(), s(operator_pk(&o.arn)));
     item.insert("sk".into(), s(META));
     item.insert("arn".into(), s(&o.arn));
-    item.insert("role".into(), s(o.grant.role().as_str()));
+    item.insert("role".into(), s(o.access.role().as_str()));
     item.insert("added_by".into(), s(&o.added_by));
     item.insert("added_at".into(), n(o.added_at));
-    if let Some(r) = o.grant.router() {
+    if let Some(r) = o.access.router() {
         item.insert("router_id".into(), s(r.as_str()));
     }
     item

@@ -4,7 +4,7 @@ use hotspot_core::{PurchaseId, RouterId};
 
 use super::item::{Reader, n, s, written};
 use super::schema::{GSI_LIVE, META, session_pk};
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {

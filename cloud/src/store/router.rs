@@ -4,7 +4,7 @@ use hotspot_core::{RouterId, RouterKey};
 
 use super::item::{Reader, is_condition_failure, n, s};
 use super::schema::{META, router_pk};
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouterRecord {

@@ -1,34 +1,6 @@
-//! DynamoDB access: one table, keys and indexes described in `docs/dynamodb.md`.
-
-pub mod audit;
-pub mod calendar;
-mod checkout;
-mod item;
-pub mod operator;
-mod package;
-mod purchase;
-pub mod ratelimit;
-mod receipt;
-pub mod revenue;
-mod router;
-pub mod schema;
-mod session;
-pub mod session_ops;
-pub mod voucher;
+//! The table and its client, and the one error type every record's access returns.
 
 use aws_sdk_dynamodb::Client;
-
-pub use audit::{AuditEntry, AuditResult};
-pub(crate) use item::is_condition_failure;
-pub use operator::{Grant, OperatorRecord, OperatorRole};
-pub use package::PackageRecord;
-pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
-pub use ratelimit::Slot;
-pub use revenue::PaymentRow;
-pub use router::{RouterHealth, RouterRecord};
-pub use session::SessionRecord;
-pub use session_ops::LiveSession;
-pub use voucher::{VoucherBatchRecord, VoucherRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 
-use super::StoreError;
+use super::table::StoreError;
 
 /// Sparse: purchases still `pending`, by creation time (the reconciler's work list).
 pub const GSI_PENDING: &str = "pending";

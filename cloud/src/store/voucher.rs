@@ -7,7 +7,7 @@ use hotspot_core::{Package, RouterId, VoucherCode};
 
 use super::item::{Item, Reader, n, s};
 use super::schema::router_pk;
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// At most this many codes are written in one transaction (DynamoDB's limit is 100 items).
 pub const VOUCHERS_PER_WRITE: usize = 100;

@@ -21,7 +21,7 @@ use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
 use super::schema::{GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PurchaseState {

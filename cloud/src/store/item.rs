@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use hotspot_core::RouterId;
 
 use super::schema::router_pk;
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// True when a write was refused by its condition (the losing side of a race, or a repeat).
 pub(crate) fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool

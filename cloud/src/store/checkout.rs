@@ -10,8 +10,9 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use hotspot_core::PurchaseId;
 
 use super::item::{Item, Reader, n, s};
+use super::purchase::Purchase;
 use super::schema::{META, checkout_pk};
-use super::{Purchase, Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// Long enough for any late callback and a month-end dispute; the purchase keeps the outcome.
 const CHECKOUT_TTL_SECS: i64 = 35 * 86_400;

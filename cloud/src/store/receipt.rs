@@ -4,7 +4,7 @@ use hotspot_core::PurchaseId;
 
 use super::item::{n, s, written};
 use super::schema::{META, purchase_pk};
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 impl Store {
     /// Claims the purchase's one SMS receipt. False if it was claimed before (a repeated callback,

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use super::calendar::{month_string, next_month_start};
 use super::item::{Item, Reader, n, s};
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
+use crate::calendar::{month_string, next_month_start};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditResult {

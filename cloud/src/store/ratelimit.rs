@@ -5,7 +5,7 @@ use hotspot_core::{MacAddr, Msisdn};
 
 use super::item::{is_condition_failure, n, s};
 use super::schema::META;
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// One STK push per phone per this many seconds: Safaricom locks the subscriber meanwhile anyway.
 pub const PHONE_WINDOW_SECS: i64 = 60;

@@ -6,7 +6,7 @@ use hotspot_core::{Package, PackageId, RouterId};
 
 use super::item::{Reader, is_condition_failure, n, s};
 use super::schema::router_pk;
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageRecord {

@@ -1,9 +1,9 @@
 //! The purchase state machine against DynamoDB (moto): conditional writes under races.
 
+use hotspot_cloud::jobs::send_job;
+use hotspot_cloud::store::{NewPurchase, Paid, PurchaseState, RouterRecord, Store, StoreError, schema};
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
 use hotspot_core::{MessageId, Package, PurchaseId, RouterId, RouterKey, Shillings};
-use lambdas::jobs::send_job;
-use lambdas::store::{NewPurchase, Paid, PurchaseState, RouterRecord, Store, StoreError, schema};
 use serde_json::json;
 use testkit::Moto;
 

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 
 use super::item::{Item, Reader, n, s, written};
 use super::schema::{GSI_LIVE, META, session_pk};
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// A session not yet revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]

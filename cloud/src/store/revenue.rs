@@ -6,7 +6,7 @@ use hotspot_core::{Msisdn, PackageId, PurchaseId, RouterId, Shillings};
 
 use super::item::{Item, Reader, n, s};
 use super::purchase::PurchaseState;
-use super::{Store, StoreError};
+use super::table::{Store, StoreError};
 
 /// One purchase as the report sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

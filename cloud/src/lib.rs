@@ -1,0 +1,8 @@
+//! The cloud's records and jobs, shared by the Lambda functions, `hotspotctl` and the
+//! dashboard: the DynamoDB store (`docs/dynamodb.md`), signed jobs on router queues, and the
+//! outbox that delivers a decided purchase's job exactly once.
+
+pub mod calendar;
+pub mod jobs;
+pub mod outbox;
+pub mod store;

@@ -1,0 +1,32 @@
+//! DynamoDB access: one table, keys and indexes described in `docs/dynamodb.md`. This file is
+//! only the face: each record's access lives in the module named for it.
+
+pub mod audit;
+mod checkout;
+mod item;
+pub mod operator;
+mod package;
+mod purchase;
+pub mod ratelimit;
+mod receipt;
+pub mod revenue;
+mod router;
+pub mod schema;
+mod session;
+pub mod session_ops;
+mod table;
+mod token;
+pub mod voucher;
+
+pub use audit::{AuditEntry, AuditResult};
+pub use operator::{OperatorRecord, OperatorRole, ScopedRole};
+pub use package::PackageRecord;
+pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
+pub use ratelimit::Slot;
+pub use revenue::PaymentRow;
+pub use router::{RouterHealth, RouterRecord};
+pub use session::SessionRecord;
+pub use session_ops::LiveSession;
+pub use table::{Store, StoreError};
+pub use token::StoredDarajaToken;
+pub use voucher::{VoucherBatchRecord, VoucherRecord};
