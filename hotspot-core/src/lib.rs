@@ -1,6 +1,7 @@
 //! Types shared by the router agent and the cloud: domain values that can only
 //! hold valid values ("parse, don't validate") and the signed wire contract.
 
+pub mod api;
 pub mod duration;
 pub mod escape;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod msisdn;
 pub mod package;
 pub mod rate;
 pub mod reqsig;
+pub mod string_enum;
 pub mod tls;
 pub mod voucher;
 pub mod wire;
@@ -43,3 +45,7 @@ macro_rules! serde_via_str {
     };
 }
 pub(crate) use serde_via_str;
+
+/// For `string_enum!`, so crates using it need no serde of their own.
+#[doc(hidden)]
+pub use serde as __serde;

@@ -1,7 +1,8 @@
 //! Replies of the HTTP functions, and router authentication for the agent-facing routes.
 
+use hotspot_core::api::ApiError;
 use hotspot_core::reqsig::{self, ReqSigError};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use hotspot_cloud::store::{RouterRecord, Store, StoreError};
 
@@ -13,13 +14,23 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn ok(body: Value) -> Self {
-        Reply { status: 200, body }
+    /// A typed body (`hotspot_core::api` for the agent's routes).
+    pub fn json<T: serde::Serialize>(status: u16, body: &T) -> Self {
+        // Our reply types hold no maps with non-string keys: serialising them cannot fail.
+        Reply { status, body: serde_json::to_value(body).unwrap_or(Value::Null) }
+    }
+
+    pub fn ok<T: serde::Serialize>(body: &T) -> Self {
+        Reply::json(200, body)
     }
 
     /// An error with a stable machine-readable code and a sentence a person can act on.
     pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Reply { status, body: json!({"error": code, "message": message.into()}) }
+        Reply::refused(status, &ApiError::new(code, message))
+    }
+
+    pub fn refused(status: u16, e: &ApiError) -> Self {
+        Reply::json(status, e)
     }
 
     pub fn unavailable(e: &StoreError) -> Self {

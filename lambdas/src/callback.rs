@@ -68,8 +68,16 @@ impl CallbackReply {
             CallbackReply::TooLarge => (1, "Rejected: body too large".to_string()),
             CallbackReply::Unavailable => (1, "Try again".to_string()),
         };
-        Reply { status: self.status(), body: serde_json::json!({"ResultCode": code, "ResultDesc": desc}) }
+        Reply::json(self.status(), &Ack { result_code: code, result_desc: desc })
     }
+}
+
+/// The acknowledgement Daraja expects: `{"ResultCode":0,"ResultDesc":"Accepted"}`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Ack {
+    result_code: u8,
+    result_desc: String,
 }
 
 /// Constant-time comparison of the path secret.

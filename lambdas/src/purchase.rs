@@ -1,26 +1,14 @@
 //! The purchase function: an authenticated router asks for an M-Pesa prompt for a guest.
 
-use std::net::Ipv4Addr;
-
 use daraja::{DarajaClient, StkPushRequest, TokenStore};
+use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId};
-use serde_json::json;
+use hotspot_core::{PackageId, PurchaseId};
 
 use crate::api::{Reply, bad_request, parse_body};
 use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store};
 
 pub const MAX_BODY: usize = 4 * 1024;
-
-/// What the agent sends. The router is not in the body: it is who signed the request.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PurchaseInput {
-    pub mac: MacAddr,
-    pub ip: Ipv4Addr,
-    pub package_id: PackageId,
-    pub phone: Msisdn,
-}
 
 pub struct PurchaseCtx<'a, S> {
     pub store: &'a Store,
@@ -33,16 +21,16 @@ pub struct PurchaseCtx<'a, S> {
 }
 
 /// The purchase as the agent's waiting page needs it.
-pub fn purchase_view(p: &Purchase) -> serde_json::Value {
-    let reason = p.failure.filter(|_| !p.state.is_paid());
-    json!({
-        "purchase_id": p.id,
-        "state": p.state.as_str(),
-        "reason": reason,
-        "message": guest_message(p),
-        "expires_at": p.expires_at,
-        "package_id": p.package.id(),
-    })
+pub fn purchase_view(p: &Purchase) -> PurchaseView {
+    PurchaseView {
+        purchase_id: p.id.clone(),
+        state: p.state,
+        reason: p.failure.filter(|_| !p.state.is_paid()),
+        message: Some(guest_message(p).into()),
+        expires_at: p.expires_at,
+        package_id: Some(p.package.id().clone()),
+        customer_message: None,
+    }
 }
 
 fn guest_message(p: &Purchase) -> &'static str {
@@ -66,7 +54,7 @@ fn transaction_desc(name: &str) -> String {
 }
 
 pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRecord, body: &[u8], now: i64) -> Reply {
-    let input: PurchaseInput = match parse_body(body, MAX_BODY) {
+    let input: PurchaseRequest = match parse_body(body, MAX_BODY) {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -120,9 +108,9 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
         Ok(accepted) => match link(ctx.store, ctx.sqs, ctx.sms, &created, &accepted.checkout_request_id, now).await {
             Ok(current) => {
                 tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
-                let mut view = purchase_view(&current);
-                view["customer_message"] = json!(accepted.customer_message);
-                return Reply { status: 201, body: view };
+                let view =
+                    PurchaseView { customer_message: Some(accepted.customer_message), ..purchase_view(&current) };
+                return Reply::json(201, &view);
             }
             Err(e) => {
                 // The prompt is out but we could not store its id: the callback cannot be matched,
@@ -142,7 +130,7 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
         }
     };
     match record {
-        Ok(t) => Reply { status: 201, body: purchase_view(t.purchase()) },
+        Ok(t) => Reply::json(201, &purchase_view(t.purchase())),
         Err(e) => Reply::unavailable(&e),
     }
 }
@@ -172,16 +160,14 @@ pub async fn link(
 }
 
 fn rate_limited(retry_after_secs: i64, message: &str) -> Reply {
-    let mut r = Reply::error(429, "rate_limited", message);
-    r.body["retry_after"] = json!(retry_after_secs);
-    r
+    Reply::refused(429, &ApiError { retry_after: Some(retry_after_secs), ..ApiError::new("rate_limited", message) })
 }
 
 /// `GET /purchases/{id}`: only the router that made the purchase may read it.
 pub async fn status(store: &Store, router: &RouterRecord, id: &str) -> Reply {
     let Ok(id) = id.parse::<PurchaseId>() else { return bad_request("Invalid purchase id.") };
     match store.get_purchase(&id).await {
-        Ok(Some(p)) if p.router_id == router.id => Reply::ok(purchase_view(&p)),
+        Ok(Some(p)) if p.router_id == router.id => Reply::ok(&purchase_view(&p)),
         Ok(_) => crate::api::not_found("purchase"),
         Err(e) => Reply::unavailable(&e),
     }
@@ -191,8 +177,8 @@ pub async fn status(store: &Store, router: &RouterRecord, id: &str) -> Reply {
 pub async fn packages(store: &Store, router: &RouterRecord) -> Reply {
     match store.list_packages(&router.id).await {
         Ok(list) => {
-            let on_sale: Vec<_> = list.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
-            Reply::ok(json!({ "packages": on_sale }))
+            let packages = list.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
+            Reply::ok(&PackagesReply { packages })
         }
         Err(e) => Reply::unavailable(&e),
     }

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hotspot_core::api::PurchaseState;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
@@ -82,10 +83,12 @@ impl AgentBackend {
             return p;
         }
         let p = match self.cloud.status(id).await {
-            Ok(v) => match v.state.as_str() {
-                "pending" => PurchaseProgress::AwaitingPayment,
-                "paid" | "active" => PurchaseProgress::Connecting,
-                _ => PurchaseProgress::Failed(v.reason.unwrap_or(PaymentFailure::Unknown)),
+            Ok(v) => match v.state {
+                PurchaseState::Pending => PurchaseProgress::AwaitingPayment,
+                PurchaseState::Paid | PurchaseState::Active => PurchaseProgress::Connecting,
+                PurchaseState::Failed | PurchaseState::AmountMismatch | PurchaseState::Unknown => {
+                    PurchaseProgress::Failed(v.reason.unwrap_or(PaymentFailure::Unknown))
+                }
             },
             // Unreachable: keep waiting; the job arrives by SQS when the cloud is back.
             Err(_) => PurchaseProgress::AwaitingPayment,
@@ -170,7 +173,7 @@ impl PortalBackend for AgentBackend {
             Ok(v) => {
                 let t = now();
                 let _ = self.agent.journal.record_purchase(&v.purchase_id, guest.mac, t);
-                if let Some(reason) = v.reason.filter(|_| v.state != "pending") {
+                if let Some(reason) = v.reason.filter(|_| v.state != PurchaseState::Pending) {
                     let _ = self.agent.journal.record_payment_failure(&v.purchase_id, reason, None, t);
                 }
                 let message = v.customer_message.or(v.message).unwrap_or_default();

@@ -10,9 +10,9 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 
+use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::reqsig;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, RouterId, RouterKey};
-use serde_json::{Value, json};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CloudError {
@@ -49,26 +49,19 @@ pub struct CloudApi {
     key: RouterKey,
 }
 
-/// The purchase as the cloud reports it.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct PurchaseView {
-    pub purchase_id: PurchaseId,
-    pub state: String,
-    #[serde(default)]
-    pub reason: Option<hotspot_core::wire::PaymentFailure>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub customer_message: Option<String>,
-}
-
 impl CloudApi {
     pub fn new(base: &str, router: RouterId, key: RouterKey) -> Result<CloudApi, CloudError> {
         let http = crate::https::client(2).map_err(|e| CloudError::Unexpected(e.to_string()))?;
         Ok(CloudApi { http, base: base.trim_end_matches('/').to_string(), router, key })
     }
 
-    async fn call(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Value, CloudError> {
+    /// One signed call; a 2xx reply is read as `T`, a refusal as the API's error shape.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<T, CloudError> {
         let t = hotspot_core::wire::now_unix();
         let sig = reqsig::sign(&self.key, &reqsig::Request { method, path, router: &self.router, body: &body }, t);
         let m = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| CloudError::Unexpected(e.to_string()))?;
@@ -97,16 +90,19 @@ impl CloudApi {
         let (status, bytes) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
             .await
             .map_err(|_| CloudError::Unreachable(format!("{url}: no reply within {REQUEST_TIMEOUT:?}")))??;
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
-            200..=299 => Ok(v),
+            200..=299 => serde_json::from_slice(&bytes).map_err(|e| CloudError::Unexpected(e.to_string())),
             500..=599 => Err(CloudError::Unreachable(format!("HTTP {status}"))),
-            _ => Err(CloudError::Http {
-                status,
-                code: v["error"].as_str().unwrap_or("").to_string(),
-                message: v["message"].as_str().unwrap_or("").chars().take(300).collect(),
-                retry_after: v["retry_after"].as_i64(),
-            }),
+            _ => {
+                // A refusal whose body is not the API's shape still has its status.
+                let e: Option<ApiError> = serde_json::from_slice(&bytes).ok();
+                Err(CloudError::Http {
+                    status,
+                    code: e.as_ref().map(|e| e.error.clone()).unwrap_or_default(),
+                    message: e.as_ref().map(|e| e.message.chars().take(300).collect()).unwrap_or_default(),
+                    retry_after: e.and_then(|e| e.retry_after),
+                })
+            }
         }
     }
 
@@ -117,18 +113,17 @@ impl CloudApi {
         package: &PackageId,
         phone: &Msisdn,
     ) -> Result<PurchaseView, CloudError> {
-        let body = json!({"mac": mac, "ip": ip, "package_id": package, "phone": phone}).to_string().into_bytes();
-        let v = self.call("POST", "/purchases", body).await?;
-        serde_json::from_value(v).map_err(|e| CloudError::Unexpected(e.to_string()))
+        let req = PurchaseRequest { mac, ip, package_id: package.clone(), phone: phone.clone() };
+        let body = serde_json::to_vec(&req).map_err(|e| CloudError::Unexpected(e.to_string()))?;
+        self.call("POST", "/purchases", body).await
     }
 
     pub async fn status(&self, id: &PurchaseId) -> Result<PurchaseView, CloudError> {
-        let v = self.call("GET", &format!("/purchases/{id}"), Vec::new()).await?;
-        serde_json::from_value(v).map_err(|e| CloudError::Unexpected(e.to_string()))
+        self.call("GET", &format!("/purchases/{id}"), Vec::new()).await
     }
 
     pub async fn packages(&self) -> Result<Vec<Package>, CloudError> {
-        let v = self.call("GET", "/packages", Vec::new()).await?;
-        serde_json::from_value(v["packages"].clone()).map_err(|e| CloudError::Unexpected(e.to_string()))
+        let reply: PackagesReply = self.call("GET", "/packages", Vec::new()).await?;
+        Ok(reply.packages)
     }
 }

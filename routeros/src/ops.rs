@@ -311,33 +311,12 @@ impl Host {
 
 // ---------------------------------------------------------------- ip-bindings, walled garden
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BindingType {
-    Regular,
-    Bypassed,
-    Blocked,
-}
-
-impl BindingType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BindingType::Regular => "regular",
-            BindingType::Bypassed => "bypassed",
-            BindingType::Blocked => "blocked",
-        }
-    }
-}
-
-impl FromStr for BindingType {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "regular" => Ok(BindingType::Regular),
-            "bypassed" => Ok(BindingType::Bypassed),
-            "blocked" => Ok(BindingType::Blocked),
-            o => Err(format!("unknown binding type {o:?}")),
-        }
+hotspot_core::string_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum BindingType("binding type") {
+        Regular = "regular",
+        Bypassed = "bypassed",
+        Blocked = "blocked",
     }
 }
 

@@ -2,45 +2,17 @@
 //! partition per month (`AUDIT#yyyy-mm`), sorted by time and a random id.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use super::item::{Item, Reader, n, s};
 use super::table::{Store, StoreError};
 use crate::calendar::{month_string, next_month_start};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditResult {
-    Ok,
-    Refused,
-    Error,
-}
-
-impl AuditResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditResult::Ok => "ok",
-            AuditResult::Refused => "refused",
-            AuditResult::Error => "error",
-        }
-    }
-}
-
-impl FromStr for AuditResult {
-    type Err = String;
-    fn from_str(v: &str) -> Result<Self, String> {
-        match v {
-            "ok" => Ok(AuditResult::Ok),
-            "refused" => Ok(AuditResult::Refused),
-            "error" => Ok(AuditResult::Error),
-            other => Err(format!("unknown audit result {other:?}")),
-        }
-    }
-}
-
-impl fmt::Display for AuditResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+hotspot_core::string_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum AuditResult("audit result") {
+        Ok = "ok",
+        Refused = "refused",
+        Error = "error",
     }
 }
 

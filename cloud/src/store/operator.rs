@@ -3,7 +3,6 @@
 //! enforcement is IAM's (see `docs/operator.md`).
 
 use std::fmt;
-use std::str::FromStr;
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use hotspot_core::RouterId;
@@ -12,39 +11,13 @@ use super::item::{Item, Reader, is_condition_failure, n, s};
 use super::schema::META;
 use super::table::{Store, StoreError};
 
-/// What an operator may do (see `docs/operator.md` for the table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OperatorRole {
-    Admin,
-    Manager,
-    Staff,
-}
-
-impl OperatorRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OperatorRole::Admin => "admin",
-            OperatorRole::Manager => "manager",
-            OperatorRole::Staff => "staff",
-        }
-    }
-}
-
-impl FromStr for OperatorRole {
-    type Err = String;
-    fn from_str(v: &str) -> Result<Self, String> {
-        match v {
-            "admin" => Ok(OperatorRole::Admin),
-            "manager" => Ok(OperatorRole::Manager),
-            "staff" => Ok(OperatorRole::Staff),
-            other => Err(format!("role must be admin, manager or staff; got {other:?}")),
-        }
-    }
-}
-
-impl fmt::Display for OperatorRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+hotspot_core::string_enum! {
+    /// What an operator may do (see `docs/operator.md` for the table).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum OperatorRole("role") {
+        Admin = "admin",
+        Manager = "manager",
+        Staff = "staff",
     }
 }
 

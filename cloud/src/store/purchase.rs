@@ -12,7 +12,6 @@
 //! failure (a late callback, a query after a timeout) still pays: money taken is the truth.
 
 use std::net::Ipv4Addr;
-use std::str::FromStr;
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -23,54 +22,8 @@ use super::item::{Item, Reader, is_condition_failure, n, s, written};
 use super::schema::{GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
 use super::table::{Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PurchaseState {
-    Pending,
-    Paid,
-    Active,
-    Failed,
-    AmountMismatch,
-    Unknown,
-}
-
-impl PurchaseState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PurchaseState::Pending => "pending",
-            PurchaseState::Paid => "paid",
-            PurchaseState::Active => "active",
-            PurchaseState::Failed => "failed",
-            PurchaseState::AmountMismatch => "amount_mismatch",
-            PurchaseState::Unknown => "unknown",
-        }
-    }
-
-    /// Money was taken: the guest is owed a grant.
-    pub fn is_paid(self) -> bool {
-        matches!(self, PurchaseState::Paid | PurchaseState::Active)
-    }
-}
-
-impl FromStr for PurchaseState {
-    type Err = String;
-    fn from_str(v: &str) -> Result<Self, String> {
-        Ok(match v {
-            "pending" => PurchaseState::Pending,
-            "paid" => PurchaseState::Paid,
-            "active" => PurchaseState::Active,
-            "failed" => PurchaseState::Failed,
-            "amount_mismatch" => PurchaseState::AmountMismatch,
-            "unknown" => PurchaseState::Unknown,
-            other => return Err(format!("unknown purchase state {other:?}")),
-        })
-    }
-}
-
-impl std::fmt::Display for PurchaseState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Defined on the boundary: the agent reads it in the purchase API's replies.
+pub use hotspot_core::api::PurchaseState;
 
 /// What the purchase function records before the STK push.
 #[derive(Debug, Clone)]
