@@ -2,7 +2,6 @@
 //! dashboard: the DynamoDB store (`docs/dynamodb.md`), signed jobs on router queues, and the
 //! outbox that delivers a decided purchase's job exactly once.
 
-pub mod calendar;
 pub mod jobs;
 pub mod outbox;
 pub mod store;

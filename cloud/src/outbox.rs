@@ -5,7 +5,7 @@
 //! from the purchase, so SQS and the agent's journal both drop the repeat.
 
 use hotspot_core::MessageId;
-use hotspot_core::wire::{Grant, GrantSource, Payload, PaymentFailed, PaymentFailure};
+use hotspot_core::wire::{Grant, GrantSource, MessageType, Payload, PaymentFailed, PaymentFailure};
 
 use crate::jobs::{JobError, send_job};
 use crate::store::{Purchase, PurchaseState, Store, StoreError};
@@ -27,7 +27,7 @@ pub fn job_for(p: &Purchase) -> Option<(MessageId, Payload)> {
             let expires_at = p.expires_at?;
             let receipt = p.receipt.clone().unwrap_or_default();
             Some((
-                MessageId::derived("grant", &p.id),
+                MessageId::for_job(MessageType::Grant, &p.id),
                 Payload::Grant(Grant {
                     purchase_id: p.id.clone(),
                     mac: p.mac,
@@ -40,7 +40,7 @@ pub fn job_for(p: &Purchase) -> Option<(MessageId, Payload)> {
             ))
         }
         PurchaseState::Failed | PurchaseState::AmountMismatch | PurchaseState::Unknown => Some((
-            MessageId::derived("payment_failed", &p.id),
+            MessageId::for_job(MessageType::PaymentFailed, &p.id),
             Payload::PaymentFailed(PaymentFailed {
                 purchase_id: p.id.clone(),
                 reason: p.failure.unwrap_or(match p.state {

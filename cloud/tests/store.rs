@@ -200,7 +200,7 @@ async fn jobs_are_signed_for_their_router_and_deduplicated() {
     let payload =
         || Payload::Revoke(hotspot_core::wire::Revoke { purchase_id: pid.clone(), reason: "operator".into() });
     let id = MessageId::derived("revoke", &pid);
-    let now = hotspot_core::wire::now_unix();
+    let now = hotspot_core::clock::now_unix();
     send_job(&moto.sqs(), &router, id.clone(), payload(), now).await.unwrap();
     send_job(&moto.sqs(), &router, id.clone(), payload(), now).await.unwrap();
     let out = moto.sqs().receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();

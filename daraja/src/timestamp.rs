@@ -1,7 +1,6 @@
 //! The STK `Timestamp` (East Africa Time) and the `Password` derived from it.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,7 +21,7 @@ impl Timestamp {
         let local = secs + EAT_OFFSET_SECS;
         let days = local.div_euclid(86_400);
         let sod = local.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
+        let (y, m, d) = hotspot_core::calendar::civil_from_days(days);
         Timestamp(format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}", sod / 3600, (sod % 3600) / 60, sod % 60))
     }
 
@@ -47,25 +46,8 @@ pub fn password(shortcode: &str, passkey: &str, timestamp: &Timestamp) -> String
     STANDARD.encode(format!("{shortcode}{passkey}{}", timestamp.as_str()))
 }
 
-/// Seconds since the Unix epoch; a clock before 1970 counts as 0.
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day): Howard Hinnant's
-/// `civil_from_days`, exact for every day in range.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+/// The one clock (`hotspot_core::clock`).
+pub(crate) use hotspot_core::clock::now_unix as unix_now;
 
 #[cfg(test)]
 mod tests {

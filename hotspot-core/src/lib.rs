@@ -2,6 +2,8 @@
 //! hold valid values ("parse, don't validate") and the signed wire contract.
 
 pub mod api;
+pub mod calendar;
+pub mod clock;
 pub mod duration;
 pub mod escape;
 pub mod ids;

@@ -1,7 +1,6 @@
 //! Router events from the shared events queue: each is a message signed by its router.
 
-use hotspot_core::RouterId;
-use hotspot_core::wire::{Direction, Envelope, Payload, WireError};
+use hotspot_core::wire::{Direction, Envelope, MessageType, Payload, WireError};
 
 use hotspot_cloud::store::{RouterHealth, Store, StoreError};
 
@@ -18,15 +17,12 @@ pub enum EventError {
 /// Verifies and applies one router event.
 pub async fn handle_event(store: &Store, body: &[u8], now: i64) -> Result<(), EventError> {
     // Which router claims to have sent it; its key then decides whether that is true.
-    let claimed: RouterId = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("router_id")?.as_str()?.parse().ok())
-        .ok_or(EventError::UnknownRouter)?;
+    let claimed = Envelope::peek_router(body).ok_or(EventError::UnknownRouter)?;
     let router = store.get_router(&claimed).await?.ok_or(EventError::UnknownRouter)?;
     let env = Envelope::verify(body, &router.key, &router.id, now, Direction::RouterToCloud)?;
     match env.payload {
         Payload::Applied(a) => {
-            if let (Some(pid), "grant") = (&a.purchase_id, a.job_type.as_str()) {
+            if let (Some(pid), MessageType::Grant) = (&a.purchase_id, a.job_type) {
                 let t = store.mark_active(pid, now).await?;
                 tracing::info!(purchase_id = %pid, router_id = %router.id, online = a.online, state = %t.purchase().state, "grant applied");
             }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use hotspot_core::MessageId;
-use hotspot_core::wire::{Payload, Revoke};
+use hotspot_core::wire::{MessageType, Payload, Revoke};
 
 use hotspot_cloud::jobs::send_job;
 use hotspot_cloud::store::{RouterRecord, Store, StoreError};
@@ -22,7 +22,7 @@ pub async fn expire(store: &Store, sqs: &aws_sdk_sqs::Client, now: i64) -> Resul
             continue;
         };
         let payload = Payload::Revoke(Revoke { purchase_id: s.purchase_id.clone(), reason: "expired".into() });
-        match send_job(sqs, router, MessageId::derived("revoke", &s.purchase_id), payload, now).await {
+        match send_job(sqs, router, MessageId::for_job(MessageType::Revoke, &s.purchase_id), payload, now).await {
             Ok(_) => {
                 store.mark_session_revoked(&s.purchase_id, now).await?;
                 revoked += 1;

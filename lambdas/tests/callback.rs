@@ -118,7 +118,7 @@ impl Env {
 }
 
 fn now() -> i64 {
-    hotspot_core::wire::now_unix()
+    hotspot_core::clock::now_unix()
 }
 
 fn paid_body(checkout: &str, amount: &str) -> Vec<u8> {

@@ -219,7 +219,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
         &r.record,
         Payload::Applied(Applied {
             job_id: MessageId::derived("grant", &id),
-            job_type: "grant".into(),
+            job_type: hotspot_core::wire::MessageType::Grant,
             purchase_id: Some(id.clone()),
             online: true,
         }),

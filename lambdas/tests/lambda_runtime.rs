@@ -151,7 +151,7 @@ async fn functions_run_through_the_lambda_runtime_interface() {
         600,
         Payload::Applied(Applied {
             job_id: MessageId::derived("grant", &id),
-            job_type: "grant".into(),
+            job_type: hotspot_core::wire::MessageType::Grant,
             purchase_id: Some(id.clone()),
             online: true,
         }),

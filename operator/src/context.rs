@@ -24,9 +24,8 @@ pub struct Ctx {
     pub argv: Vec<String>,
 }
 
-pub fn now() -> i64 {
-    hotspot_core::wire::now_unix()
-}
+/// The one clock (`hotspot_core::clock`), under the CLI's short name.
+pub use hotspot_core::clock::now_unix as now;
 
 impl Ctx {
     pub async fn connect(aws: &AwsArgs, offset: UtcOffset, argv: Vec<String>) -> Result<Ctx, Error> {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use hotspot_cloud::calendar::{civil_from_days, days_from_civil};
+use hotspot_core::calendar::{civil_from_days, days_from_civil};
 
 /// A fixed offset east of UTC, `+03:00` (whole minutes, within ±14 h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,7 @@ impl fmt::Display for Day {
 
 /// `yyyy-mm-dd hh:mm` at an offset.
 pub fn minute(ts: i64, offset: UtcOffset) -> String {
-    hotspot_cloud::calendar::minute_string(ts, offset.secs())
+    hotspot_core::calendar::minute_string(ts, offset.secs())
 }
 
 #[cfg(test)]

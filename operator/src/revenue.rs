@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn groups_add_up_and_doubtful_payments_stay_apart() {
         // 2024-03-01 00:30 in Nairobi is still 29 Feb in UTC.
-        let d1 = hotspot_cloud::calendar::days_from_civil(2024, 2, 29) * 86_400 + 21 * 3600 + 1800;
+        let d1 = hotspot_core::calendar::days_from_civil(2024, 2, 29) * 86_400 + 21 * 3600 + 1800;
         let rows = vec![
             row(1, "cafe-a", "1h", 10, PurchaseState::Paid, Some(10), d1),
             row(2, "cafe-a", "1d", 50, PurchaseState::Active, Some(50), d1 + 100),

@@ -25,7 +25,7 @@ pub const MAX_COUNT: u32 = 10_000;
 const COLLISION_TRIES: usize = 5;
 
 fn batch_id(at: i64) -> String {
-    let day = hotspot_cloud::calendar::day_string(at, 0).replace('-', "");
+    let day = hotspot_core::calendar::day_string(at, 0).replace('-', "");
     format!("vb-{day}-{}", hex::encode(rand::random::<[u8; 3]>()))
 }
 

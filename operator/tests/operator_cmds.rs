@@ -115,7 +115,7 @@ async fn roles_refusals_and_the_audit_log() {
     assert!(e.contains("last admin"), "{e}");
 
     // The audit log has every action: who, what, result.
-    let now = hotspot_core::wire::now_unix();
+    let now = hotspot_core::clock::now_unix();
     let log = env.store().list_audit(now - 3600, now + 60, None).await.expect("audit");
     let refusals: Vec<_> = log.iter().filter(|e| e.result == AuditResult::Refused).collect();
     let staff_refused_b = refusals
@@ -328,7 +328,7 @@ async fn sessions_are_listed_disconnected_and_extended() {
     let a = env.router("cafe-a").await;
     env.router("cafe-b").await;
     let store = env.store();
-    let now = hotspot_core::wire::now_unix();
+    let now = hotspot_core::clock::now_unix();
     let mut ids = Vec::new();
     for (i, router) in [&a.id, &a.id, &"cafe-b".parse().expect("id")].into_iter().enumerate() {
         let id = PurchaseId::generate();

@@ -6,8 +6,8 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use hotspot_cloud::calendar::days_from_civil;
 use hotspot_cloud::store::{NewPurchase, Paid, Store};
+use hotspot_core::calendar::days_from_civil;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Package, PurchaseId, RouterId, Shillings};
 use support::{Env, text};

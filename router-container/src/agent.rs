@@ -35,6 +35,5 @@ impl Agent {
     }
 }
 
-pub fn now() -> i64 {
-    hotspot_core::wire::now_unix()
-}
+/// The one clock (`hotspot_core::clock`), under the agent's short name.
+pub use hotspot_core::clock::now_unix as now;

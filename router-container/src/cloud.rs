@@ -62,7 +62,7 @@ impl CloudApi {
         path: &str,
         body: Vec<u8>,
     ) -> Result<T, CloudError> {
-        let t = hotspot_core::wire::now_unix();
+        let t = hotspot_core::clock::now_unix();
         let sig = reqsig::sign(&self.key, &reqsig::Request { method, path, router: &self.router, body: &body }, t);
         let m = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| CloudError::Unexpected(e.to_string()))?;
         let url = format!("{}{path}", self.base);

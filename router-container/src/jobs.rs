@@ -161,12 +161,7 @@ impl Agent {
     pub async fn apply(&self, env: &Envelope) -> Result<(), NotYet> {
         let t = now();
         let applied = |purchase_id, online| {
-            Payload::Applied(Applied {
-                job_id: env.id.clone(),
-                job_type: env.payload.type_name().into(),
-                purchase_id,
-                online,
-            })
+            Payload::Applied(Applied { job_id: env.id.clone(), job_type: env.payload.kind(), purchase_id, online })
         };
         let result: Result<Payload, String> = match &env.payload {
             Payload::Grant(g) => {
@@ -229,7 +224,7 @@ impl Agent {
                 tracing::error!(alarm = "apply_failed", job_id = %env.id, error = %why, "job cannot be applied");
                 let report = Payload::ApplyFailed(ApplyFailed {
                     job_id: env.id.clone(),
-                    purchase_id: purchase_in(&env.payload),
+                    purchase_id: env.payload.purchase_id().cloned(),
                     error: why.clone(),
                     rejected: false,
                 });
@@ -240,20 +235,7 @@ impl Agent {
     }
 }
 
-/// The purchase a job is about, if any.
-fn purchase_in(p: &Payload) -> Option<hotspot_core::PurchaseId> {
-    match p {
-        Payload::Grant(g) => Some(g.purchase_id.clone()),
-        Payload::Revoke(r) => Some(r.purchase_id.clone()),
-        Payload::Extend(x) => Some(x.purchase_id.clone()),
-        Payload::PaymentFailed(f) => Some(f.purchase_id.clone()),
-        _ => None,
-    }
-}
-
 /// Re-reads a journaled job, checking its signature but not its freshness.
 fn reparse(body: &str, agent: &Agent) -> Result<Envelope, hotspot_core::wire::WireError> {
-    let issued: i64 =
-        serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v.get("issued_at")?.as_i64()).unwrap_or(0);
-    Envelope::verify(body.as_bytes(), &agent.cfg.router_key, &agent.cfg.router_id, issued, Direction::CloudToRouter)
+    Envelope::verify_kept(body.as_bytes(), &agent.cfg.router_key, &agent.cfg.router_id, Direction::CloudToRouter)
 }

@@ -154,7 +154,7 @@ impl Stack {
             .await
             .map_err(|e| err("queue")(e.to_string()))?;
         let events_queue_url = moto.create_queue("router-events").await.map_err(|e| err("queue")(e.to_string()))?;
-        let now = hotspot_core::wire::now_unix();
+        let now = hotspot_core::clock::now_unix();
         let router = RouterRecord {
             id: router_id.clone(),
             name: "Cafe Westlands".into(),

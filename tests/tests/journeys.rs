@@ -191,7 +191,7 @@ async fn a_lost_callback_is_recovered_by_the_reconciler() {
         .update_expression("SET created_at = :t")
         .expression_attribute_values(
             ":t",
-            aws_sdk_dynamodb::types::AttributeValue::N((hotspot_core::wire::now_unix() - 120).to_string()),
+            aws_sdk_dynamodb::types::AttributeValue::N((hotspot_core::clock::now_unix() - 120).to_string()),
         )
         .send()
         .await
@@ -275,7 +275,7 @@ async fn a_voucher_is_redeemed_on_the_portal() {
         &stack.router,
         hotspot_core::MessageId::generate(),
         batch,
-        hotspot_core::wire::now_unix(),
+        hotspot_core::clock::now_unix(),
     )
     .await
     .unwrap();
@@ -333,7 +333,7 @@ async fn with_the_cloud_unreachable_expiry_is_still_on_time() {
     // The router loses its uplink: no SQS, no cloud API. Only the agent can end the session.
     stack.uplink.cut();
     let ended_at = loop {
-        let now = hotspot_core::wire::now_unix();
+        let now = hotspot_core::clock::now_unix();
         if stack.routeros.state().user(&format!("hs-{id}")).is_none() {
             break now;
         }

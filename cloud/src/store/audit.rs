@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::item::{Item, Reader, n, s};
 use super::table::{Store, StoreError};
-use crate::calendar::{month_string, next_month_start};
+use hotspot_core::calendar::{month_string, next_month_start};
 
 hotspot_core::string_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use super::canonical::canonical_json;
-use super::messages::{CLOUD_TO_ROUTER, Payload, ROUTER_TO_CLOUD};
+use super::messages::{MessageType, Payload};
 use crate::{MessageId, RouterId, RouterKey};
 
 pub const WIRE_VERSION: u64 = 1;
@@ -21,15 +21,6 @@ const DOMAIN: &[u8] = b"hotspot-wire/v1\n";
 pub enum Direction {
     CloudToRouter,
     RouterToCloud,
-}
-
-impl Direction {
-    fn types(self) -> &'static [&'static str] {
-        match self {
-            Direction::CloudToRouter => CLOUD_TO_ROUTER,
-            Direction::RouterToCloud => ROUTER_TO_CLOUD,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,10 +53,6 @@ pub struct Envelope {
     /// Unix seconds; after this the message must not take effect.
     pub not_after: i64,
     pub payload: Payload,
-}
-
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// The exact bytes the HMAC covers for an unsigned message object.
@@ -126,6 +113,27 @@ impl Envelope {
         now: i64,
         direction: Direction,
     ) -> Result<Envelope, WireError> {
+        Self::check(text, key, expected_router, Some(now), direction)
+    }
+
+    /// As `verify`, but without the freshness checks: for a message verified when it arrived and
+    /// kept since (the agent's journal), whose `not_after` may have passed while it waited.
+    pub fn verify_kept(
+        text: &[u8],
+        key: &RouterKey,
+        expected_router: &RouterId,
+        direction: Direction,
+    ) -> Result<Envelope, WireError> {
+        Self::check(text, key, expected_router, None, direction)
+    }
+
+    fn check(
+        text: &[u8],
+        key: &RouterKey,
+        expected_router: &RouterId,
+        now: Option<i64>,
+        direction: Direction,
+    ) -> Result<Envelope, WireError> {
         if text.len() > MAX_MESSAGE_BYTES {
             return Err(WireError::Malformed(format!(
                 "{} bytes is over the {MAX_MESSAGE_BYTES}-byte limit",
@@ -172,17 +180,17 @@ impl Envelope {
         }
         let issued_at = field_int(&obj, "issued_at")?;
         let not_after = field_int(&obj, "not_after")?;
-        if now > not_after {
-            return Err(WireError::Stale { not_after, now });
-        }
-        if issued_at > now.saturating_add(MAX_FUTURE_SKEW_SECS) {
-            return Err(WireError::FromFuture { issued_at, now });
+        if let Some(now) = now {
+            if now > not_after {
+                return Err(WireError::Stale { not_after, now });
+            }
+            if issued_at > now.saturating_add(MAX_FUTURE_SKEW_SECS) {
+                return Err(WireError::FromFuture { issued_at, now });
+            }
         }
         let ty = field_str(&obj, "type")?;
-        if !CLOUD_TO_ROUTER.contains(&ty.as_str()) && !ROUTER_TO_CLOUD.contains(&ty.as_str()) {
-            return Err(WireError::UnknownType(ty));
-        }
-        if !direction.types().contains(&ty.as_str()) {
+        let Ok(kind) = ty.parse::<MessageType>() else { return Err(WireError::UnknownType(ty)) };
+        if kind.direction() != direction {
             return Err(WireError::WrongDirection(ty));
         }
         let id: MessageId =
@@ -197,10 +205,20 @@ impl Envelope {
 
     /// Reads the id of a message that failed verification, so the rejection can be reported.
     pub fn peek_id(text: &[u8]) -> Option<MessageId> {
+        Self::peek(text, "id")
+    }
+
+    /// The router an unverified message claims to come from, to pick the key that then decides
+    /// whether that is true.
+    pub fn peek_router(text: &[u8]) -> Option<RouterId> {
+        Self::peek(text, "router_id")
+    }
+
+    fn peek<T: std::str::FromStr>(text: &[u8], field: &str) -> Option<T> {
         if text.len() > MAX_MESSAGE_BYTES {
             return None;
         }
         let v: Value = serde_json::from_slice(text).ok()?;
-        v.get("id")?.as_str()?.parse().ok()
+        v.get(field)?.as_str()?.parse().ok()
     }
 }

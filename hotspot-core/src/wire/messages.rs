@@ -4,6 +4,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+use super::envelope::Direction;
 use crate::{MacAddr, MessageId, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
 /// Every message type and its body. `type` and `body` on the wire.
@@ -25,25 +26,83 @@ pub enum Payload {
     Heartbeat(Heartbeat),
 }
 
-pub const CLOUD_TO_ROUTER: &[&str] =
-    &["grant", "revoke", "extend", "payment_failed", "packages_sync", "vouchers_batch"];
-pub const ROUTER_TO_CLOUD: &[&str] = &["applied", "apply_failed", "session_started", "session_ended", "heartbeat"];
+crate::string_enum! {
+    /// A message's `type`: the jobs the cloud sends and the reports a router sends.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum MessageType("message type") {
+        Grant = "grant",
+        Revoke = "revoke",
+        Extend = "extend",
+        PaymentFailed = "payment_failed",
+        PackagesSync = "packages_sync",
+        VouchersBatch = "vouchers_batch",
+        Applied = "applied",
+        ApplyFailed = "apply_failed",
+        SessionStarted = "session_started",
+        SessionEnded = "session_ended",
+        Heartbeat = "heartbeat",
+    }
+}
+
+impl MessageType {
+    /// Which way this type travels: jobs to routers, reports to the cloud.
+    pub fn direction(self) -> Direction {
+        use MessageType::*;
+        match self {
+            Grant | Revoke | Extend | PaymentFailed | PackagesSync | VouchersBatch => Direction::CloudToRouter,
+            Applied | ApplyFailed | SessionStarted | SessionEnded | Heartbeat => Direction::RouterToCloud,
+        }
+    }
+
+    /// The types that travel `direction`.
+    pub fn travelling(direction: Direction) -> impl Iterator<Item = MessageType> {
+        MessageType::ALL.iter().copied().filter(move |t| t.direction() == direction)
+    }
+}
 
 impl Payload {
-    pub fn type_name(&self) -> &'static str {
+    pub fn kind(&self) -> MessageType {
         match self {
-            Payload::Grant(_) => "grant",
-            Payload::Revoke(_) => "revoke",
-            Payload::Extend(_) => "extend",
-            Payload::PaymentFailed(_) => "payment_failed",
-            Payload::PackagesSync(_) => "packages_sync",
-            Payload::VouchersBatch(_) => "vouchers_batch",
-            Payload::Applied(_) => "applied",
-            Payload::ApplyFailed(_) => "apply_failed",
-            Payload::SessionStarted(_) => "session_started",
-            Payload::SessionEnded(_) => "session_ended",
-            Payload::Heartbeat(_) => "heartbeat",
+            Payload::Grant(_) => MessageType::Grant,
+            Payload::Revoke(_) => MessageType::Revoke,
+            Payload::Extend(_) => MessageType::Extend,
+            Payload::PaymentFailed(_) => MessageType::PaymentFailed,
+            Payload::PackagesSync(_) => MessageType::PackagesSync,
+            Payload::VouchersBatch(_) => MessageType::VouchersBatch,
+            Payload::Applied(_) => MessageType::Applied,
+            Payload::ApplyFailed(_) => MessageType::ApplyFailed,
+            Payload::SessionStarted(_) => MessageType::SessionStarted,
+            Payload::SessionEnded(_) => MessageType::SessionEnded,
+            Payload::Heartbeat(_) => MessageType::Heartbeat,
         }
+    }
+
+    /// The `type` on the wire.
+    pub fn type_name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The purchase a message is about, if any.
+    pub fn purchase_id(&self) -> Option<&PurchaseId> {
+        match self {
+            Payload::Grant(g) => Some(&g.purchase_id),
+            Payload::Revoke(r) => Some(&r.purchase_id),
+            Payload::Extend(x) => Some(&x.purchase_id),
+            Payload::PaymentFailed(f) => Some(&f.purchase_id),
+            Payload::Applied(a) => a.purchase_id.as_ref(),
+            Payload::ApplyFailed(f) => f.purchase_id.as_ref(),
+            Payload::SessionStarted(s) => s.purchase_id.as_ref(),
+            Payload::SessionEnded(s) => s.purchase_id.as_ref(),
+            Payload::PackagesSync(_) | Payload::VouchersBatch(_) | Payload::Heartbeat(_) => None,
+        }
+    }
+}
+
+impl MessageId {
+    /// The id of the job of `kind` for a purchase (`grant:p0123…`): the same job sent twice is
+    /// one job to SQS's deduplication and to the agent's journal.
+    pub fn for_job(kind: MessageType, purchase: &PurchaseId) -> MessageId {
+        MessageId::derived(kind.as_str(), purchase)
     }
 }
 
@@ -161,7 +220,7 @@ impl VouchersBatch {
 #[serde(deny_unknown_fields)]
 pub struct Applied {
     pub job_id: MessageId,
-    pub job_type: String,
+    pub job_type: MessageType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_id: Option<PurchaseId>,
     /// For a grant: whether the guest was logged in at once (false: user ready, guest away).

@@ -11,6 +11,6 @@ mod messages;
 
 pub use canonical::{CanonicalError, canonical_json};
 pub use envelope::{
-    Direction, Envelope, MAX_FUTURE_SKEW_SECS, MAX_MESSAGE_BYTES, WIRE_VERSION, WireError, now_unix, signing_input,
+    Direction, Envelope, MAX_FUTURE_SKEW_SECS, MAX_MESSAGE_BYTES, WIRE_VERSION, WireError, signing_input,
 };
 pub use messages::*;

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         let parts = http_parts(req);
         let path_secret = parts.path.strip_prefix("/cb/").unwrap_or("");
         let ctx = CallbackCtx { store: &cloud.store, sqs: &cloud.sqs, sms, secret };
-        let reply = handle(&ctx, path_secret, parts.source_ip, &parts.body, hotspot_core::wire::now_unix()).await;
+        let reply = handle(&ctx, path_secret, parts.source_ip, &parts.body, hotspot_core::clock::now_unix()).await;
         Ok::<_, Error>(response(reply.reply()))
     }))
     .await

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
     let cloud = &cloud;
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
-        let revoked = lambdas::expiry::expire(&cloud.store, &cloud.sqs, hotspot_core::wire::now_unix()).await?;
+        let revoked = lambdas::expiry::expire(&cloud.store, &cloud.sqs, hotspot_core::clock::now_unix()).await?;
         tracing::info!(revoked, "expiry sweep");
         Ok::<_, Error>(serde_json::json!({ "revoked": revoked }))
     }))

@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let (cloud, daraja, callback_url, sms) = (&cloud, &daraja, callback_url.as_str(), sms.as_ref());
     lambda_http::run(service_fn(move |req: Request| async move {
         let parts = http_parts(req);
-        let now = hotspot_core::wire::now_unix();
+        let now = hotspot_core::clock::now_unix();
         let header = |n: &str| parts.header(n);
         let inc = Incoming { method: &parts.method, path: &parts.path, header: &header, body: &parts.body };
         let reply = match authenticate(&cloud.store, &inc, now).await {

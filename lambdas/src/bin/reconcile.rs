@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
     let (cloud, daraja, sms) = (&cloud, &daraja, sms.as_ref());
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
-        let now = hotspot_core::wire::now_unix();
+        let now = hotspot_core::clock::now_unix();
         let report = reconcile(&cloud.store, &cloud.sqs, sms, daraja, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
         Ok::<_, Error>(serde_json::to_value(report)?)

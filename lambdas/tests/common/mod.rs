@@ -26,7 +26,7 @@ pub struct TestRouter {
 }
 
 pub fn now() -> i64 {
-    hotspot_core::wire::now_unix()
+    hotspot_core::clock::now_unix()
 }
 
 pub fn package(id: &str, price: u32, validity: &str) -> Package {

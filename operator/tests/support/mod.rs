@@ -97,7 +97,7 @@ impl Env {
         bodies
             .iter()
             .map(|b| {
-                Envelope::verify(b.as_bytes(), &r.key, &r.id, hotspot_core::wire::now_unix(), Direction::CloudToRouter)
+                Envelope::verify(b.as_bytes(), &r.key, &r.id, hotspot_core::clock::now_unix(), Direction::CloudToRouter)
                     .expect("a job signed for this router")
             })
             .collect()

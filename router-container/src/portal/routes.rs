@@ -1,7 +1,7 @@
 //! Request handling: limits, routing and the handlers for each page.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -9,6 +9,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use hotspot_core::clock::now_unix;
 use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId, VoucherCode};
 
 use super::backend::{
@@ -35,10 +36,6 @@ const MAX_REFUSAL_CHARS: usize = 200;
 // blocks the poll and a paying guest with JavaScript waits forever).
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
 
 fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
     let mut r = Response::new(Full::new(body.into()));

@@ -35,7 +35,7 @@ impl Drop for Rig {
 }
 
 pub fn now() -> i64 {
-    hotspot_core::wire::now_unix()
+    hotspot_core::clock::now_unix()
 }
 
 pub fn package(style: &str) -> Package {
