@@ -9,6 +9,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+log "layout: no circle between files, no agent file over 400 lines (docs/architecture.md)"
+"$VENV/bin/python" scripts/check-layout.py
 log "cargo build (the end-to-end tests start the real binaries)"
 cargo build --workspace --bins
 log "cargo test"

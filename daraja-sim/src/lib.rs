@@ -7,6 +7,7 @@
 //! plays the customer's phone. See docs/daraja.md.
 
 mod model;
+mod outcome;
 mod phone;
 mod server;
 mod sink;
@@ -155,12 +156,12 @@ impl DarajaSim {
 
     /// Answers a pending prompt as the customer would. Returns false if no such pending prompt.
     pub fn answer(&self, checkout_request_id: &str, answer: Answer) -> bool {
-        server::answer(&self.shared, checkout_request_id, answer)
+        outcome::answer(&self.shared, checkout_request_id, answer)
     }
 
     /// Sends the callbacks held for a push (`CallbackMode::Held`); returns how many were released.
     pub fn release_callbacks(&self, checkout_request_id: &str) -> usize {
-        server::release(&self.shared, checkout_request_id)
+        outcome::release(&self.shared, checkout_request_id)
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

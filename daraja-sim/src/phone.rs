@@ -67,7 +67,7 @@ pub(crate) fn answer_form(shared: &Arc<Shared>, body: &Bytes) -> Resp {
         }
     }
     match (id, answer) {
-        (Some(id), Some(a)) if crate::server::answer(shared, &id, a) => redirect("/phone"),
+        (Some(id), Some(a)) if crate::outcome::answer(shared, &id, a) => redirect("/phone"),
         (Some(_), Some(_)) => respond(
             StatusCode::NOT_FOUND,
             "text/html; charset=utf-8",

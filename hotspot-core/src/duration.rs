@@ -151,7 +151,7 @@ impl fmt::Debug for RosDuration {
     }
 }
 
-crate::serde_via_str!(RosDuration);
+crate::serde_str::serde_via_str!(RosDuration);
 
 #[cfg(test)]
 mod tests {

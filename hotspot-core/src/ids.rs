@@ -46,7 +46,7 @@ macro_rules! string_id {
             }
         }
 
-        crate::serde_via_str!($name);
+        crate::serde_str::serde_via_str!($name);
     };
 }
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod calendar;
 pub mod clock;
+pub mod ct;
 pub mod duration;
 pub mod escape;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod msisdn;
 pub mod package;
 pub mod rate;
 pub mod reqsig;
+mod serde_str;
 pub mod string_enum;
 pub mod tls;
 pub mod voucher;
@@ -28,25 +30,6 @@ pub use msisdn::{Msisdn, MsisdnError};
 pub use package::{Package, PackageError};
 pub use rate::{Rate, RateError, RateLimit};
 pub use voucher::{VoucherCode, VoucherError};
-
-/// Implements `Serialize` as the canonical string and `Deserialize` through `FromStr`,
-/// so a value that fails to parse can never be deserialized.
-macro_rules! serde_via_str {
-    ($t:ty) => {
-        impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-pub(crate) use serde_via_str;
 
 /// For `string_enum!`, so crates using it need no serde of their own.
 #[doc(hidden)]

@@ -101,7 +101,7 @@ impl fmt::Debug for MacAddr {
     }
 }
 
-crate::serde_via_str!(MacAddr);
+crate::serde_str::serde_via_str!(MacAddr);
 
 #[cfg(test)]
 mod tests {

@@ -108,8 +108,8 @@ impl fmt::Debug for RateLimit {
     }
 }
 
-crate::serde_via_str!(Rate);
-crate::serde_via_str!(RateLimit);
+crate::serde_str::serde_via_str!(Rate);
+crate::serde_str::serde_via_str!(RateLimit);
 
 #[cfg(test)]
 mod tests {

@@ -99,7 +99,7 @@ impl fmt::Debug for VoucherCode {
     }
 }
 
-crate::serde_via_str!(VoucherCode);
+crate::serde_str::serde_via_str!(VoucherCode);
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,6 @@ use std::net::IpAddr;
 
 use daraja::{CallbackError, CallbackOutcome, parse_callback};
 use hotspot_core::wire::PaymentFailure;
-use subtle::ConstantTimeEq;
 
 use crate::api::Reply;
 use crate::sms::SmsClient;
@@ -82,7 +81,7 @@ struct Ack {
 
 /// Constant-time comparison of the path secret.
 pub fn secret_matches(expected: &str, got: &str) -> bool {
-    !expected.is_empty() && expected.as_bytes().ct_eq(got.as_bytes()).into()
+    !expected.is_empty() && hotspot_core::ct::eq(expected.as_bytes(), got.as_bytes())
 }
 
 pub struct CallbackCtx<'a> {

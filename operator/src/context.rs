@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_config::SdkConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use hotspot_cloud::store::{AuditEntry, AuditResult, OperatorRecord, ScopedRole, Store};
 use hotspot_core::RouterId;
 
@@ -27,6 +27,18 @@ pub struct Ctx {
 /// The one clock (`hotspot_core::clock`), under the CLI's short name.
 pub use hotspot_core::clock::now_unix as now;
 
+/// The AWS configuration for `--region` / `--endpoint-url` (or the environment's).
+pub async fn load_config(aws: &AwsArgs) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(r) = &aws.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(e) = &aws.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
 impl Ctx {
     pub async fn connect(aws: &AwsArgs, offset: UtcOffset, argv: Vec<String>) -> Result<Ctx, Error> {
         let table = aws
@@ -35,7 +47,7 @@ impl Ctx {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::Usage("--table (or TABLE_NAME) is required".into()))?
             .to_string();
-        let config = crate::router::load_config(aws).await;
+        let config = load_config(aws).await;
         let sts = aws_sdk_sts::Client::new(&config);
         let who = sts.get_caller_identity().send().await.map_err(|e| {
             Error::Aws(format!("sts:GetCallerIdentity (who are you?): {}", aws_sdk_sts::error::DisplayErrorContext(&e)))

@@ -5,31 +5,19 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use hotspot_core::RouterId;
 use rand::Rng;
 
 use crate::Error;
-use crate::cli::{AddArgs, AwsArgs};
+use crate::cli::AddArgs;
 use crate::context::{Ctx, now};
 use crate::provision::{self, Clients, NewRouter, Provisioned};
 use crate::rsc::{self, AgentEnv, ContainerNet, ScriptParams, Secret};
 
 /// A router whose last heartbeat is older than this is shown offline (the agent beats every 60 s).
 pub const ONLINE_WITHIN_SECS: i64 = 180;
-
-pub async fn load_config(aws: &AwsArgs) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(r) = &aws.region {
-        loader = loader.region(Region::new(r.clone()));
-    }
-    if let Some(e) = &aws.endpoint_url {
-        loader = loader.endpoint_url(e);
-    }
-    loader.load().await
-}
 
 /// A password for the agent's RouterOS user: 32 random alphanumerics (~190 bits).
 pub fn random_password() -> Secret {

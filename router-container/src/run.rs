@@ -6,12 +6,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::agent::Agent;
-use crate::backend::AgentBackend;
 use crate::cloud::CloudApi;
 use crate::config::Config;
+use crate::guests::AgentBackend;
 use crate::journal::Journal;
 use crate::portal::{PortalConfig, serve};
 use crate::router::Router;
+use crate::workers::{Expirer, JobConsumer, Maintenance, Reporter, SessionWatch, Worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -91,18 +92,12 @@ pub async fn run(
             }
         });
     }
-    // Each long-running task gets its own handle on the agent and the shutdown signal.
-    macro_rules! run_task {
-        ($method:ident $(, $arg:expr)*) => {{
-            let (a, r) = (agent.clone(), rx.clone());
-            tasks.spawn(async move { a.$method(r $(, $arg)*).await });
-        }};
-    }
-    run_task!(consume);
-    run_task!(run_expiry);
-    run_task!(run_reports);
-    run_task!(run_session_watch, intervals.session_watch);
-    run_task!(run_maintenance, intervals.retry_unfinished, intervals.reconcile);
+    // Each worker has its own handle on the agent and on the shutdown signal.
+    tasks.spawn(JobConsumer::new(agent.clone()).run(rx.clone()));
+    tasks.spawn(Expirer::new(agent.clone()).run(rx.clone()));
+    tasks.spawn(Reporter::new(agent.clone()).run(rx.clone()));
+    tasks.spawn(SessionWatch::new(agent.clone(), intervals.session_watch).run(rx.clone()));
+    tasks.spawn(Maintenance::new(agent.clone(), intervals.retry_unfinished, intervals.reconcile).run(rx.clone()));
 
     let backend = Arc::new(AgentBackend::new(agent.clone(), cloud));
     let mut r = rx.clone();

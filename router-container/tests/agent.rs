@@ -6,8 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::{Rig, now, package, wait_for, wait_until};
-use hotspot_agent::jobs::Disposition;
-use hotspot_agent::journal::{JobState, username_for};
+use hotspot_agent::jobs::{Disposition, JobHandler};
+use hotspot_agent::journal::JobState;
+use hotspot_agent::router::naming::username_for;
+use hotspot_agent::workers::{Expirer, JobConsumer, Maintenance, Reporter, SessionWatch, Worker};
 use hotspot_core::wire::{Extend, PackagesSync, Payload, PaymentFailed, PaymentFailure, Revoke, VouchersBatch};
 use hotspot_core::{MacAddr, MessageId, RouterKey};
 use tokio::sync::watch;
@@ -28,7 +30,7 @@ async fn a_grant_puts_the_guest_online_and_is_reported() {
     let (tx, rx) = watch::channel(false);
     let consumer = tokio::spawn({
         let a = agent.clone();
-        async move { a.consume(rx).await }
+        async move { JobConsumer::new(a).run(rx).await }
     });
     let id = MessageId::derived("grant", &pid);
     wait_until("grant applied", || agent.journal.job_state(&id).ok().flatten() == Some(JobState::Applied)).await;
@@ -44,7 +46,7 @@ async fn a_grant_puts_the_guest_online_and_is_reported() {
     tx.send(true).unwrap();
     consumer.await.unwrap();
     assert_eq!(rig.queue_depth().await, (0, 0), "SQS message deleted after the outcome was journaled");
-    agent.flush_outbox().await.unwrap();
+    Reporter::new(agent.clone()).flush_outbox().await.unwrap();
     let events = rig.events().await;
     assert!(
         matches!(&events[..], [Payload::Applied(a)] if a.purchase_id.as_ref() == Some(&pid) && a.online),
@@ -58,14 +60,14 @@ async fn a_duplicated_job_has_no_second_effect() {
     rig.sim.add_host(mac(), IP.parse().unwrap());
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
     let agent = rig.agent().await;
-    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&body).await, Disposition::Delete);
     let before = rig.sim.state();
     // Redelivered, and also sent again under another deduplication id.
-    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&body).await, Disposition::Delete);
     rig.send(&body, "another-dedup-id").await;
     let (tx, rx) = watch::channel(false);
     let a = agent.clone();
-    let c = tokio::spawn(async move { a.consume(rx).await });
+    let c = tokio::spawn(async move { JobConsumer::new(a).run(rx).await });
     wait_for("queue drained", || async { rig.queue_depth().await == (0, 0) }).await;
     tx.send(true).unwrap();
     c.await.unwrap();
@@ -73,7 +75,7 @@ async fn a_duplicated_job_has_no_second_effect() {
     assert_eq!(after.users.len(), 1);
     assert_eq!(after.users, before.users, "the router is untouched by the duplicates");
     assert_eq!(after.active.len(), 1);
-    agent.flush_outbox().await.unwrap();
+    Reporter::new(agent.clone()).flush_outbox().await.unwrap();
     let applied = rig.events().await.into_iter().filter(|e| matches!(e, Payload::Applied(_))).count();
     assert_eq!(applied, 1, "one report");
     assert_eq!(agent.journal.job_state(&MessageId::derived("grant", &pid)).unwrap(), Some(JobState::Applied));
@@ -88,7 +90,7 @@ async fn a_badly_signed_job_is_rejected_reported_and_deleted() {
     let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
     v["body"]["expires_at"] = serde_json::json!(now() + 365 * 86_400);
     let agent = rig.agent().await;
-    assert_eq!(agent.handle_message(&v.to_string()).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&v.to_string()).await, Disposition::Delete);
     // Signed with another router's key.
     let other = hotspot_core::wire::Envelope::new(
         MessageId::generate(),
@@ -98,10 +100,10 @@ async fn a_badly_signed_job_is_rejected_reported_and_deleted() {
         Payload::Revoke(Revoke { purchase_id: hotspot_core::PurchaseId::generate(), reason: "x".into() }),
     )
     .sign(&RouterKey::generate());
-    assert_eq!(agent.handle_message(&other).await, Disposition::Delete);
-    assert_eq!(agent.handle_message("not even json").await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&other).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message("not even json").await, Disposition::Delete);
     assert!(rig.sim.state().users.is_empty(), "nothing applied");
-    agent.flush_outbox().await.unwrap();
+    Reporter::new(agent.clone()).flush_outbox().await.unwrap();
     let events = rig.events().await;
     assert_eq!(events.len(), 3, "{events:?}");
     assert!(events.iter().all(|e| matches!(e, Payload::ApplyFailed(f) if f.rejected)), "{events:?}");
@@ -116,15 +118,19 @@ async fn jobs_wait_in_the_journal_while_routeros_is_down() {
     rig.sim.update_faults(|f| f.reject_logins = true);
     rig.sim.kill_sessions(None);
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
-    assert_eq!(agent.handle_message(&body).await, Disposition::Keep, "not applied: the message stays");
+    assert_eq!(
+        JobHandler::new(agent.clone()).handle_message(&body).await,
+        Disposition::Keep,
+        "not applied: the message stays"
+    );
     assert_eq!(agent.journal.jobs_waiting().unwrap(), 1);
-    assert_eq!(agent.retry_unfinished().await, 0);
+    assert_eq!(JobHandler::new(agent.clone()).retry_unfinished().await, 0);
     assert!(rig.sim.state().users.is_empty());
     // RouterOS comes back.
     rig.sim.update_faults(|f| f.reject_logins = false);
     let id = MessageId::derived("grant", &pid);
     for _ in 0..100 {
-        if agent.retry_unfinished().await > 0 {
+        if JobHandler::new(agent.clone()).retry_unfinished().await > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -132,7 +138,7 @@ async fn jobs_wait_in_the_journal_while_routeros_is_down() {
     assert_eq!(agent.journal.job_state(&id).unwrap(), Some(JobState::Applied));
     assert!(rig.sim.state().session_of(mac()).is_some(), "guest online once the router is back");
     // The redelivered message is then just acknowledged.
-    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&body).await, Disposition::Delete);
     assert_eq!(rig.sim.state().users.len(), 1);
 }
 
@@ -146,12 +152,12 @@ async fn expiry_is_on_time_with_the_cloud_unreachable() {
     );
     let agent = rig.agent_with_sqs(dead).await;
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 2, "hotspot_user");
-    assert_eq!(agent.handle_message(&body).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&body).await, Disposition::Delete);
     let expires_at = agent.journal.grant(&pid).unwrap().unwrap().expires_at;
     assert!(rig.sim.state().session_of(mac()).is_some());
     let (tx, rx) = watch::channel(false);
     let a = agent.clone();
-    let task = tokio::spawn(async move { a.run_expiry(rx).await });
+    let task = tokio::spawn(async move { Expirer::new(a).run(rx).await });
     wait_until("user removed and session kicked", || {
         let st = rig.sim.state();
         st.users.is_empty() && st.session_of(mac()).is_none()
@@ -161,7 +167,10 @@ async fn expiry_is_on_time_with_the_cloud_unreachable() {
     tx.send(true).unwrap();
     task.await.unwrap();
     assert!((0..=3).contains(&late), "expired {late} s after expires_at");
-    assert!(agent.flush_outbox().await.is_err(), "and indeed the cloud was unreachable throughout");
+    assert!(
+        Reporter::new(agent.clone()).flush_outbox().await.is_err(),
+        "and indeed the cloud was unreachable throughout"
+    );
 }
 
 #[tokio::test]
@@ -170,25 +179,25 @@ async fn revoke_extend_payment_failed_packages_and_vouchers() {
     rig.sim.add_host(mac(), IP.parse().unwrap());
     let agent = rig.agent().await;
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
-    agent.handle_message(&body).await;
+    JobHandler::new(agent.clone()).handle_message(&body).await;
     // Extend moves the journal's expiry.
     let ext = rig.sign(
         MessageId::derived("extend", &pid),
         Payload::Extend(Extend { purchase_id: pid.clone(), expires_at: now() + 7200 }),
     );
-    assert_eq!(agent.handle_message(&ext).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&ext).await, Disposition::Delete);
     assert!(agent.journal.grant(&pid).unwrap().unwrap().expires_at > now() + 7000);
     // Revoke removes the user and kicks the session, idempotently.
     let rv = rig.sign(
         MessageId::derived("revoke", &pid),
         Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "expired".into() }),
     );
-    assert_eq!(agent.handle_message(&rv).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&rv).await, Disposition::Delete);
     let st = rig.sim.state();
     assert!(st.users.is_empty() && st.active.is_empty());
     let rv2 =
         rig.sign(MessageId::generate(), Payload::Revoke(Revoke { purchase_id: pid.clone(), reason: "again".into() }));
-    assert_eq!(agent.handle_message(&rv2).await, Disposition::Delete);
+    assert_eq!(JobHandler::new(agent.clone()).handle_message(&rv2).await, Disposition::Delete);
     // A payment failure is kept for the waiting page.
     let other = hotspot_core::PurchaseId::generate();
     let pf = rig.sign(
@@ -199,12 +208,12 @@ async fn revoke_extend_payment_failed_packages_and_vouchers() {
             code: Some("1032".into()),
         }),
     );
-    agent.handle_message(&pf).await;
+    JobHandler::new(agent.clone()).handle_message(&pf).await;
     assert_eq!(agent.journal.payment_failure(&other).unwrap(), Some(PaymentFailure::Cancelled));
     // Packages sync: the portal's list, and profiles ready on the router.
     let ps = rig
         .sign(MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")] }));
-    agent.handle_message(&ps).await;
+    JobHandler::new(agent.clone()).handle_message(&ps).await;
     assert_eq!(agent.journal.packages().unwrap().len(), 1);
     // Vouchers become hotspot users that work with the cloud away.
     let code: hotspot_core::VoucherCode = "ABCD2345".parse().unwrap();
@@ -216,7 +225,7 @@ async fn revoke_extend_payment_failed_packages_and_vouchers() {
             codes: vec![code.clone()],
         }),
     );
-    agent.handle_message(&vb).await;
+    JobHandler::new(agent.clone()).handle_message(&vb).await;
     assert!(rig.sim.state().user("ABCD2345").is_some());
 }
 
@@ -226,12 +235,12 @@ async fn a_bypass_package_uses_an_ip_binding_and_revoke_removes_it() {
     rig.sim.add_host(mac(), IP.parse().unwrap());
     let agent = rig.agent().await;
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "bypass");
-    agent.handle_message(&body).await;
+    JobHandler::new(agent.clone()).handle_message(&body).await;
     let st = rig.sim.state();
     assert_eq!(st.ip_bindings.len(), 1);
     assert!(st.users.is_empty());
     let rv = rig.sign(MessageId::generate(), Payload::Revoke(Revoke { purchase_id: pid, reason: "operator".into() }));
-    agent.handle_message(&rv).await;
+    JobHandler::new(agent.clone()).handle_message(&rv).await;
     assert!(rig.sim.state().ip_bindings.is_empty());
 }
 
@@ -241,7 +250,7 @@ async fn the_router_is_reconciled_with_the_journal() {
     rig.sim.add_host(mac(), IP.parse().unwrap());
     let agent = rig.agent().await;
     let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
-    agent.handle_message(&body).await;
+    JobHandler::new(agent.clone()).handle_message(&body).await;
     // Someone deletes our user on the router; a stale user of ours lingers from an old grant.
     let client = agent.router.client();
     let u = client.find_hotspot_user(&username_for(&pid)).await.unwrap().unwrap();
@@ -255,7 +264,13 @@ async fn the_router_is_reconciled_with_the_journal() {
         })
         .await
         .unwrap();
-    assert_eq!(agent.reconcile_router().await.unwrap(), (1, 1));
+    assert_eq!(
+        Maintenance::new(agent.clone(), Duration::from_secs(5), Duration::from_secs(300))
+            .reconcile_router()
+            .await
+            .unwrap(),
+        (1, 1)
+    );
     let names: Vec<_> = rig.sim.state().users.into_iter().map(|u| u.name).collect();
     assert_eq!(names, vec![username_for(&pid)]);
 }
@@ -268,9 +283,9 @@ async fn sessions_and_heartbeats_are_reported_with_bytes() {
     let agent = rig.agent().await;
     let (tx, rx) = watch::channel(false);
     let a = agent.clone();
-    let watcher = tokio::spawn(async move { a.run_session_watch(rx, Duration::from_millis(100)).await });
+    let watcher = tokio::spawn(async move { SessionWatch::new(a, Duration::from_millis(100)).run(rx).await });
     let (pid, body) = rig.grant(mac(), ip, 3600, "hotspot_user");
-    agent.handle_message(&body).await;
+    JobHandler::new(agent.clone()).handle_message(&body).await;
     wait_until("session start journaled", || {
         agent.journal.outbox(50).unwrap().iter().any(|(_, _, p)| matches!(p, Payload::SessionStarted(_)))
     })
@@ -285,8 +300,8 @@ async fn sessions_and_heartbeats_are_reported_with_bytes() {
     .await;
     tx.send(true).unwrap();
     watcher.await.unwrap();
-    agent.heartbeat().await.unwrap();
-    agent.flush_outbox().await.unwrap();
+    Reporter::new(agent.clone()).heartbeat().await.unwrap();
+    Reporter::new(agent.clone()).flush_outbox().await.unwrap();
     let events = rig.events().await;
     let started = events
         .iter()

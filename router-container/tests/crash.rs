@@ -7,7 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Rig, wait_until};
-use hotspot_agent::journal::{JobState, Journal, username_for};
+use hotspot_agent::journal::{JobState, Journal};
+use hotspot_agent::router::naming::username_for;
 use hotspot_core::MessageId;
 use hotspot_core::wire::Payload;
 

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hotspot_agent::portal::{
-    Guest, IdentifyError, PortalBackend, PortalConfig, PurchaseProgress, PurchaseStarted, RateLimitConfig, StartError,
-    StatusError, VoucherLoginError, serve,
+    Guest, IdentifyError, PortalBackend, PortalConfig, PurchaseProgress, PurchaseStartError, PurchaseStarted,
+    RateLimitConfig, StatusError, VoucherLoginError, serve,
 };
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
@@ -50,7 +50,7 @@ struct Fake {
     packages: Mutex<Vec<Package>>,
     calls: Mutex<Vec<String>>,
     progress: Mutex<Result<PurchaseProgress, StatusError>>,
-    start: Mutex<Result<PurchaseStarted, StartError>>,
+    start: Mutex<Result<PurchaseStarted, PurchaseStartError>>,
     /// Makes `identify` never answer, like a router that stopped responding.
     hang: AtomicBool,
 }
@@ -117,7 +117,7 @@ impl PortalBackend for Fake {
         guest: Guest,
         package: &PackageId,
         phone: &Msisdn,
-    ) -> Result<PurchaseStarted, StartError> {
+    ) -> Result<PurchaseStarted, PurchaseStartError> {
         self.record(format!("start:{}:{}:{}", guest.mac, package, phone.as_str()));
         self.start.lock().unwrap().clone()
     }
@@ -446,18 +446,18 @@ async fn bad_phone_and_cloud_errors_show_clear_messages() {
     assert!(r.status == 400 && r.body.contains("Choose a package first."));
     assert!(p.backend.actions().is_empty(), "no purchase for a bad form");
 
-    *p.backend.start.lock().unwrap() = Err(StartError::RateLimited { retry_after_secs: 90 });
+    *p.backend.start.lock().unwrap() = Err(PurchaseStartError::RateLimited { retry_after_secs: 90 });
     let r = p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)])).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), Some("90"));
     assert!(r.body.contains("Try again in 1 minute 30 seconds."), "{}", r.body);
 
-    *p.backend.start.lock().unwrap() = Err(StartError::CloudUnavailable);
+    *p.backend.start.lock().unwrap() = Err(PurchaseStartError::CloudUnavailable);
     let r = p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf), ("lang", "sw")])).await;
     assert_eq!(r.status, 503);
     assert!(r.body.contains("Malipo ya M-Pesa hayapatikani") && r.body.contains("action=\"/voucher\""));
 
-    *p.backend.start.lock().unwrap() = Err(StartError::NoSuchPackage);
+    *p.backend.start.lock().unwrap() = Err(PurchaseStartError::NoSuchPackage);
     let r = p.post("/buy", &form(&[("package", "99h"), ("phone", "0712345678"), ("csrf", &csrf)])).await;
     assert!(r.status == 400 && r.body.contains("That package is not on sale"));
     let r = p.post("/buy", &form(&[("package", "Bad Id!"), ("phone", "0712345678"), ("csrf", &csrf)])).await;
@@ -597,7 +597,7 @@ async fn reflected_fields_come_back_escaped() {
     pages.push(r);
     let r = p.post("/voucher", &form(&[("code", &format!("ZZZZ9999{XSS}")), ("csrf", &csrf)])).await;
     pages.push(r);
-    *p.backend.start.lock().unwrap() = Err(StartError::Refused(XSS.to_string()));
+    *p.backend.start.lock().unwrap() = Err(PurchaseStartError::Refused(XSS.to_string()));
     let r = p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)])).await;
     assert!(r.body.contains(escaped), "the cloud's message is shown, escaped");
     pages.push(r);

@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{Rig, package};
-use hotspot_agent::backend::AgentBackend;
 use hotspot_agent::cloud::CloudApi;
+use hotspot_agent::guests::AgentBackend;
 use hotspot_agent::portal::{PortalConfig, serve};
 use hotspot_core::wire::{Payload, VouchersBatch};
 use hotspot_core::{MacAddr, MessageId};
@@ -90,7 +90,7 @@ async fn a_voucher_logs_the_guest_in_through_routeros() {
             codes: vec!["ABCD2345".parse().unwrap()],
         }),
     );
-    agent.handle_message(&batch).await;
+    hotspot_agent::jobs::JobHandler::new(agent.clone()).handle_message(&batch).await;
     let (_, page) = get(&portal, "/").await;
     let token = csrf(&page);
     let (status, page) = post(&portal, "/voucher", &format!("code=WXYZ-9999&csrf={token}&lang=en")).await;
@@ -112,7 +112,7 @@ async fn a_guest_with_time_left_is_logged_back_in_not_sold_again() {
     rig.sim.add_host(guest, "127.0.0.1".parse().unwrap());
     let (portal, agent) = start(&rig).await;
     let (_, grant) = rig.grant(guest, "127.0.0.1".parse().unwrap(), 3600, "hotspot_user");
-    agent.handle_message(&grant).await;
+    hotspot_agent::jobs::JobHandler::new(agent.clone()).handle_message(&grant).await;
     // The guest logs out (the router drops the session); the user and the paid time remain.
     let client = agent.router.client();
     for s in client.list_active().await.unwrap() {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use super::canonical::canonical_json;
-use super::messages::{MessageType, Payload};
+use super::messages::{Direction, MessageType, Payload};
 use crate::{MessageId, RouterId, RouterKey};
 
 pub const WIRE_VERSION: u64 = 1;
@@ -14,14 +14,6 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Clocks drift; a message issued further ahead than this is refused.
 pub const MAX_FUTURE_SKEW_SECS: i64 = 300;
 const DOMAIN: &[u8] = b"hotspot-wire/v1\n";
-
-/// Which way a message travels; a verifier only accepts its own direction, so a router's
-/// report can never be replayed to it as a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    CloudToRouter,
-    RouterToCloud,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {

@@ -4,7 +4,6 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use super::envelope::Direction;
 use crate::{MacAddr, MessageId, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
 /// Every message type and its body. `type` and `body` on the wire.
@@ -24,6 +23,14 @@ pub enum Payload {
     SessionStarted(SessionStarted),
     SessionEnded(SessionEnded),
     Heartbeat(Heartbeat),
+}
+
+/// Which way a message travels; a verifier only accepts its own direction, so a router's
+/// report can never be replayed to it as a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    CloudToRouter,
+    RouterToCloud,
 }
 
 crate::string_enum! {

@@ -34,7 +34,7 @@ pub struct PurchaseStarted {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StartError {
+pub enum PurchaseStartError {
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: i64 },
     #[error("that package is not on sale")]
@@ -103,7 +103,7 @@ pub trait PortalBackend: Send + Sync + 'static {
         guest: Guest,
         package: &PackageId,
         phone: &Msisdn,
-    ) -> impl Future<Output = Result<PurchaseStarted, StartError>> + Send;
+    ) -> impl Future<Output = Result<PurchaseStarted, PurchaseStartError>> + Send;
 
     /// A purchase's progress; `NotFound` unless it belongs to `guest`'s MAC.
     fn purchase_progress(

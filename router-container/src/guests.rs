@@ -14,7 +14,8 @@ use crate::agent::{Agent, now};
 use crate::cloud::{CloudApi, CloudError};
 use crate::journal::{GrantRecord, GrantState};
 use crate::portal::{
-    Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStarted, StartError, StatusError, VoucherLoginError,
+    Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStartError, PurchaseStarted, StatusError,
+    VoucherLoginError,
 };
 
 /// Don't ask the cloud about one purchase more often than this (pages poll every second or two).
@@ -104,7 +105,11 @@ impl AgentBackend {
         let t = now();
         let grants = self.agent.journal.live_grants().ok()?;
         grants.into_iter().find(|g| {
-            g.expires_at > t && same_code(&VoucherCode::relogin(&self.agent.cfg.router_key, &g.purchase_id), code)
+            g.expires_at > t
+                && hotspot_core::ct::eq(
+                    VoucherCode::relogin(&self.agent.cfg.router_key, &g.purchase_id).as_str().as_bytes(),
+                    code.as_str().as_bytes(),
+                )
         })
     }
 
@@ -129,12 +134,6 @@ impl AgentBackend {
             _ => Err(VoucherLoginError::RouterUnavailable),
         }
     }
-}
-
-/// Compares codes without an early exit on the first differing symbol.
-fn same_code(a: &VoucherCode, b: &VoucherCode) -> bool {
-    let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl PortalBackend for AgentBackend {
@@ -168,7 +167,7 @@ impl PortalBackend for AgentBackend {
         guest: Guest,
         package: &PackageId,
         phone: &Msisdn,
-    ) -> Result<PurchaseStarted, StartError> {
+    ) -> Result<PurchaseStarted, PurchaseStartError> {
         match self.cloud.purchase(guest.mac, guest.ip, package, phone).await {
             Ok(v) => {
                 let t = now();
@@ -181,13 +180,13 @@ impl PortalBackend for AgentBackend {
                 Ok(PurchaseStarted { purchase_id: v.purchase_id, message })
             }
             Err(CloudError::Http { status: 429, retry_after, .. }) => {
-                Err(StartError::RateLimited { retry_after_secs: retry_after.unwrap_or(60) })
+                Err(PurchaseStartError::RateLimited { retry_after_secs: retry_after.unwrap_or(60) })
             }
-            Err(CloudError::Http { status: 404, .. }) => Err(StartError::NoSuchPackage),
-            Err(CloudError::Http { message, .. }) => Err(StartError::Refused(message)),
+            Err(CloudError::Http { status: 404, .. }) => Err(PurchaseStartError::NoSuchPackage),
+            Err(CloudError::Http { message, .. }) => Err(PurchaseStartError::Refused(message)),
             Err(e) => {
                 tracing::warn!(error = %e, "purchase not started: cloud unavailable");
-                Err(StartError::CloudUnavailable)
+                Err(PurchaseStartError::CloudUnavailable)
             }
         }
     }

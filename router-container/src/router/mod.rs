@@ -10,8 +10,9 @@ use routeros::{Client, Error};
 
 use crate::journal::GrantRecord;
 
-/// Marks the router objects the agent owns (and may remove), in their comments.
-pub const TAG: &str = "hotspot-agent";
+pub mod naming;
+
+pub use naming::{TAG, profile_name};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -19,11 +20,6 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Router {
     ros: Client,
     server: String,
-}
-
-/// The user profile a package's users share (rate limit, devices).
-pub fn profile_name(p: &Package) -> String {
-    format!("hs-{}", p.id())
 }
 
 impl Router {

@@ -1,0 +1,121 @@
+//! The database itself: opening it (WAL, durable commits), its schema and bounds, the error
+//! every record's access returns, and the helpers they share.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use hotspot_core::{MacAddr, Package};
+use rusqlite::Connection;
+use rusqlite::config::DbConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("journal record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, JournalError>;
+
+pub struct Journal {
+    pub(super) db: Mutex<Connection>,
+    /// The packages on sale, as last written: the portal reads them on every page view, and
+    /// only this journal writes them.
+    pub(super) packages: Mutex<Option<Arc<Vec<Package>>>>,
+    /// Bumped after every write to `grants`: a device found without an active grant stays so
+    /// until the next bump, so the portal asks SQLite once per device and change, not per page.
+    pub(super) grants_gen: AtomicU64,
+    pub(super) no_active_grant: Mutex<(u64, HashSet<MacAddr>)>,
+}
+
+/// Devices remembered as having no active grant, at most.
+pub(super) const NO_GRANT_MEMO_MAX: usize = 4096;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, error TEXT, received_at INTEGER NOT NULL, done_at INTEGER);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS grants (
+    purchase_id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password TEXT NOT NULL,
+    mac TEXT NOT NULL, ip TEXT, package TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    state TEXT NOT NULL, online INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS grants_due ON grants(state, expires_at);
+CREATE INDEX IF NOT EXISTS grants_mac ON grants(mac, state, expires_at);
+CREATE TABLE IF NOT EXISTS payment_failures (
+    purchase_id TEXT PRIMARY KEY, reason TEXT NOT NULL, code TEXT, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS purchases (purchase_id TEXT PRIMARY KEY, mac TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS packages (id TEXT PRIMARY KEY, body TEXT NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS vouchers (
+    code TEXT PRIMARY KEY, package TEXT NOT NULL, batch_id TEXT NOT NULL,
+    first_used_at INTEGER, expires_at INTEGER, ended INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL);
+";
+
+/// Bounds on what the journal keeps, so a router's flash never fills.
+const MAX_OUTBOX: i64 = 10_000;
+const KEEP_DONE_SECS: i64 = 30 * 86_400;
+
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| JournalError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| JournalError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
+    s.parse().map_err(|_| JournalError::Corrupt(format!("{what} {s:?}")))
+}
+
+impl Journal {
+    pub fn open(dir: &Path) -> Result<Journal> {
+        std::fs::create_dir_all(dir).map_err(|e| JournalError::Corrupt(format!("{}: {e}", dir.display())))?;
+        Self::from_connection(Connection::open(dir.join("journal.sqlite3"))?)
+    }
+
+    pub fn in_memory() -> Result<Journal> {
+        Self::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(c: Connection) -> Result<Journal> {
+        c.pragma_update(None, "journal_mode", "WAL")?;
+        // Durable at each commit: an outcome recorded is an outcome kept across power loss.
+        c.pragma_update(None, "synchronous", "FULL")?;
+        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Plans that do not depend on bound values: otherwise (the bundled SQLite has STAT4)
+        // every cached statement is compiled again whenever its parameters change, which on
+        // the portal's per-page grant lookup cost ten times the lookup itself.
+        c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        c.execute_batch(SCHEMA)?;
+        Ok(Journal {
+            db: Mutex::new(c),
+            packages: Mutex::new(None),
+            grants_gen: AtomicU64::new(0),
+            no_active_grant: Mutex::new((0, HashSet::new())),
+        })
+    }
+
+    pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic elsewhere while holding the lock leaves SQLite consistent (transactions roll back).
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops what is no longer needed: finished jobs after a month, and the oldest reports past
+    /// the outbox bound (a router offline for weeks keeps its newest news).
+    pub fn prune(&self, now: i64) -> Result<()> {
+        let db = self.db();
+        db.execute("DELETE FROM jobs WHERE state != 'received' AND done_at < ?1", [now - KEEP_DONE_SECS])?;
+        db.execute("DELETE FROM grants WHERE state = 'ended' AND updated_at < ?1", [now - KEEP_DONE_SECS])?;
+        self.grants_changed();
+        db.execute("DELETE FROM purchases WHERE created_at < ?1", [now - KEEP_DONE_SECS])?;
+        db.execute("DELETE FROM payment_failures WHERE at < ?1", [now - KEEP_DONE_SECS])?;
+        db.execute("DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?1", [MAX_OUTBOX])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! Jobs as received from the queue, and their outcomes.
+
+use hotspot_core::wire::{ApplyFailed, Envelope, Payload};
+use hotspot_core::{MessageId, PurchaseId};
+use rusqlite::{OptionalExtension, params};
+
+use super::db::{Journal, Result, json, parse};
+use super::outbox::insert_outbox;
+use crate::router::naming::{random_password, username_for};
+
+hotspot_core::string_enum! {
+    /// Where a job stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum JobState("job state") {
+        /// Recorded, not yet applied (or applied but the outcome not yet recorded).
+        Received = "received",
+        Applied = "applied",
+        Failed = "failed",
+        Rejected = "rejected",
+    }
+}
+
+impl JobState {
+    pub fn is_final(self) -> bool {
+        self != JobState::Received
+    }
+}
+
+impl Journal {
+    /// Records a verified job unless its id is journaled already. Returns the state it had
+    /// before (`None`: recorded now), for `decide::job::admit` to judge. A grant's record (with
+    /// its generated password) is created in the same transaction.
+    pub fn record_job(&self, env: &Envelope, raw: &str, now: i64) -> Result<Option<JobState>> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let existing: Option<String> =
+            tx.query_row("SELECT state FROM jobs WHERE id = ?1", [env.id.as_str()], |r| r.get(0)).optional()?;
+        if let Some(state) = existing {
+            tx.execute("UPDATE jobs SET attempts = attempts + 1 WHERE id = ?1", [env.id.as_str()])?;
+            tx.commit()?;
+            return parse(&state, "job state").map(Some);
+        }
+        tx.execute(
+            "INSERT INTO jobs (id, kind, body, state, received_at) VALUES (?1, ?2, ?3, 'received', ?4)",
+            params![env.id.as_str(), env.payload.type_name(), raw, now],
+        )?;
+        if let Payload::Grant(g) = &env.payload {
+            tx.execute(
+                "INSERT OR IGNORE INTO grants (purchase_id, username, password, mac, ip, package, expires_at, state,
+                     created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
+                params![
+                    g.purchase_id.as_str(),
+                    username_for(&g.purchase_id),
+                    random_password(),
+                    g.mac.to_string(),
+                    g.ip.map(|i| i.to_string()),
+                    json(&g.package)?,
+                    g.expires_at,
+                    now
+                ],
+            )?;
+        }
+        tx.commit()?;
+        if matches!(env.payload, Payload::Grant(_)) {
+            self.grants_changed();
+        }
+        Ok(None)
+    }
+
+    /// Records a job's outcome together with the reports it owes upstream, atomically.
+    pub fn finish_job(
+        &self,
+        id: &MessageId,
+        state: JobState,
+        error: Option<&str>,
+        events: &[Payload],
+        now: i64,
+    ) -> Result<()> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute(
+            "UPDATE jobs SET state = ?2, error = ?3, done_at = ?4 WHERE id = ?1",
+            params![id.as_str(), state.as_str(), error, now],
+        )?;
+        for e in events {
+            insert_outbox(&tx, e, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A job that failed verification: nothing is applied; the rejection is reported once.
+    pub fn reject_job(&self, id: Option<&MessageId>, error: &str, now: i64) -> Result<bool> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        if let Some(id) = id {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO jobs (id, kind, body, state, error, received_at, done_at)
+                 VALUES (?1, 'unknown', '', 'rejected', ?2, ?3, ?3)",
+                params![id.as_str(), error, now],
+            )?;
+            if n == 0 {
+                tx.commit()?;
+                return Ok(false);
+            }
+        }
+        let report = Payload::ApplyFailed(ApplyFailed {
+            job_id: id.cloned().unwrap_or_else(|| MessageId::derived("unreadable", &PurchaseId::generate())),
+            purchase_id: None,
+            error: error.chars().take(300).collect(),
+            rejected: true,
+        });
+        insert_outbox(&tx, &report, now)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Jobs recorded but not finished (after a crash, or while RouterOS was down), oldest first.
+    pub fn unfinished_jobs(&self) -> Result<Vec<(MessageId, String)>> {
+        let db = self.db();
+        let mut st =
+            db.prepare_cached("SELECT id, body FROM jobs WHERE state = 'received' ORDER BY received_at, rowid")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, body) = row?;
+            out.push((parse(&id, "job id")?, body));
+        }
+        Ok(out)
+    }
+
+    pub fn job_state(&self, id: &MessageId) -> Result<Option<JobState>> {
+        let db = self.db();
+        let s: Option<String> =
+            db.query_row("SELECT state FROM jobs WHERE id = ?1", [id.as_str()], |r| r.get(0)).optional()?;
+        s.map(|s| parse(&s, "job state")).transpose()
+    }
+
+    pub fn jobs_waiting(&self) -> Result<u32> {
+        let db = self.db();
+        let n: i64 = db.query_row("SELECT COUNT(*) FROM jobs WHERE state = 'received'", [], |r| r.get(0))?;
+        Ok(n.clamp(0, u32::MAX as i64) as u32)
+    }
+}

@@ -1,0 +1,29 @@
+//! How the agent names what it creates on the router, so it finds (and only ever removes)
+//! its own objects.
+
+use hotspot_core::{Package, PurchaseId};
+
+/// Marks the router objects the agent owns (and may remove), in their comments.
+pub const TAG: &str = "hotspot-agent";
+
+/// The hotspot user name of a purchase's grant.
+pub fn username_for(p: &PurchaseId) -> String {
+    format!("hs-{p}")
+}
+
+/// The purchase a hotspot user name belongs to, if it is one of ours.
+pub fn purchase_of(username: &str) -> Option<PurchaseId> {
+    username.strip_prefix("hs-")?.parse().ok()
+}
+
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// The user profile a package's users share (rate limit, devices).
+pub fn profile_name(p: &Package) -> String {
+    format!("hs-{}", p.id())
+}

@@ -1,0 +1,87 @@
+//! Reports upstream on the shared events queue, each signed with the router's key: job
+//! outcomes and sessions from the journal's outbox (so none is lost to an outage), and a
+//! heartbeat each minute.
+
+use std::time::{Duration, Instant};
+
+use hotspot_core::MessageId;
+use hotspot_core::wire::{Envelope, Heartbeat, Payload};
+
+use super::shutdown::Shutdown;
+use super::worker::Worker;
+use crate::agent::{Agent, VERSION, now};
+
+/// Reports stay valid this long: a router offline for days still delivers them.
+const REPORT_TTL_SECS: i64 = 7 * 86_400;
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+const FLUSH_EVERY: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+pub struct Reporter {
+    agent: Agent,
+    backoff: Duration,
+    last_heartbeat: Option<Instant>,
+}
+
+impl Reporter {
+    pub fn new(agent: Agent) -> Self {
+        Reporter { agent, backoff: FLUSH_EVERY, last_heartbeat: None }
+    }
+
+    async fn send_event(&self, id: MessageId, payload: Payload) -> Result<(), String> {
+        let a = &self.agent;
+        let body = Envelope::new(id, a.cfg.router_id.clone(), now(), REPORT_TTL_SECS, payload).sign(&a.cfg.router_key);
+        a.sqs
+            .send_message()
+            .queue_url(&a.cfg.events_queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{e}"))
+    }
+
+    /// Sends what the outbox holds, oldest first; stops at the first failure.
+    pub async fn flush_outbox(&self) -> Result<usize, String> {
+        let j = &self.agent.journal;
+        let mut sent = 0;
+        loop {
+            let batch = j.outbox(20).map_err(|e| e.to_string())?;
+            if batch.is_empty() {
+                return Ok(sent);
+            }
+            for (seq, id, payload) in batch {
+                self.send_event(id, payload).await?;
+                j.ack_outbox(seq).map_err(|e| e.to_string())?;
+                sent += 1;
+            }
+        }
+    }
+
+    pub async fn heartbeat(&self) -> Result<(), String> {
+        let a = &self.agent;
+        let active = a.router.client().list_active().await.map(|a| a.len() as u32).unwrap_or(0);
+        let hb = Heartbeat {
+            version: VERSION.into(),
+            uptime_secs: a.started.elapsed().as_secs(),
+            active_sessions: active,
+            jobs_waiting: a.journal.jobs_waiting().unwrap_or(0),
+            packages: a.journal.packages().unwrap_or_default().iter().map(|p| p.id().clone()).collect(),
+        };
+        self.send_event(MessageId::generate(), Payload::Heartbeat(hb)).await
+    }
+}
+
+impl Worker for Reporter {
+    /// The outbox every few seconds (backing off while the cloud is unreachable), the heartbeat
+    /// each minute.
+    async fn round(&mut self, _: &mut Shutdown) -> Duration {
+        let mut ok = self.flush_outbox().await.inspect_err(|e| tracing::warn!(error = %e, "reports not sent")).is_ok();
+        if self.last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
+            ok &= self.heartbeat().await.inspect_err(|e| tracing::warn!(error = %e, "heartbeat not sent")).is_ok();
+            self.last_heartbeat = Some(Instant::now());
+        }
+        self.backoff = if ok { FLUSH_EVERY } else { (self.backoff * 2).min(MAX_BACKOFF) };
+        self.backoff
+    }
+}
