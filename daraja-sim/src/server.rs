@@ -215,16 +215,26 @@ fn check_credentials(shared: &Shared, v: &Value) -> Option<Resp> {
     None
 }
 
-fn stk_push(shared: &Arc<Shared>, auth: &str, body: &Bytes) -> Resp {
+/// What every M-Pesa Express call checks first, in Daraja's order: the token, the JSON, the
+/// shortcode/password pair. The request's JSON, or the error reply.
+fn authorized_request(shared: &Shared, auth: &str, body: &Bytes) -> Result<Value, Box<Resp>> {
     if !bearer_ok(shared, auth) {
-        return error(shared, "404.001.03", "Invalid Access Token");
+        return Err(Box::new(error(shared, "404.001.03", "Invalid Access Token")));
     }
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return error(shared, "400.002.02", "Bad Request - Invalid JSON");
+        return Err(Box::new(error(shared, "400.002.02", "Bad Request - Invalid JSON")));
     };
-    if let Some(r) = check_credentials(shared, &v) {
-        return r;
+    match check_credentials(shared, &v) {
+        Some(r) => Err(Box::new(r)),
+        None => Ok(v),
     }
+}
+
+fn stk_push(shared: &Arc<Shared>, auth: &str, body: &Bytes) -> Resp {
+    let v = match authorized_request(shared, auth, body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
     let bad = |field: &str| error(shared, "400.002.02", &format!("Bad Request - Invalid {field}"));
     let Some(tx_type) =
         text(&v, "TransactionType").filter(|t| t == "CustomerPayBillOnline" || t == "CustomerBuyGoodsOnline")
@@ -308,15 +318,10 @@ fn stk_push(shared: &Arc<Shared>, auth: &str, body: &Bytes) -> Resp {
 }
 
 fn stk_query(shared: &Shared, auth: &str, body: &Bytes) -> Resp {
-    if !bearer_ok(shared, auth) {
-        return error(shared, "404.001.03", "Invalid Access Token");
-    }
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return error(shared, "400.002.02", "Bad Request - Invalid JSON");
+    let v = match authorized_request(shared, auth, body) {
+        Ok(v) => v,
+        Err(r) => return *r,
     };
-    if let Some(r) = check_credentials(shared, &v) {
-        return r;
-    }
     let id = text(&v, "CheckoutRequestID").unwrap_or_default();
     let found = shared.lock().pushes.iter().find(|p| p.checkout_request_id == id).cloned();
     let Some(p) = found else {

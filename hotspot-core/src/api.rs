@@ -31,12 +31,8 @@ crate::string_enum! {
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PurchaseState("purchase state") {
-        Pending = "pending",
-        Paid = "paid",
-        Active = "active",
-        Failed = "failed",
-        AmountMismatch = "amount_mismatch",
-        Unknown = "unknown",
+        Pending = "pending", Paid = "paid", Active = "active",
+        Failed = "failed", AmountMismatch = "amount_mismatch", Unknown = "unknown",
     }
 }
 

@@ -6,10 +6,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use daraja::DarajaClient;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::api::Reply;
+use crate::api::{Incoming, Reply, authenticate};
 use crate::config::{self, ConfigError, Settings};
 use crate::token_store::DynamoTokenStore;
-use hotspot_cloud::store::Store;
+use hotspot_cloud::store::{RouterRecord, Store};
 
 /// JSON lines carrying every enclosing span's fields: the runtime's `requestId` and our
 /// purchase / router ids.
@@ -90,6 +90,28 @@ impl HttpParts {
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
     }
+}
+
+/// Serves an agent-facing route: each request is authenticated as its router (`api::authenticate`)
+/// before `handle` sees it; a refused signature gets the one 401 answer.
+pub async fn serve_signed<F, Fut>(cloud: &Cloud, handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(RouterRecord, HttpParts, i64) -> Fut + Sync,
+    Fut: std::future::Future<Output = Reply> + Send,
+{
+    let handle = &handle;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        let parts = http_parts(req);
+        let now = hotspot_core::clock::now_unix();
+        let header = |n: &str| parts.header(n);
+        let inc = Incoming { method: &parts.method, path: &parts.path, header: &header, body: &parts.body };
+        let reply = match authenticate(&cloud.store, &inc, now).await {
+            Ok(router) => handle(router, parts, now).await,
+            Err(e) => e.reply(),
+        };
+        Ok::<_, lambda_http::Error>(response(reply))
+    }))
+    .await
 }
 
 pub fn response(reply: Reply) -> Response<Body> {

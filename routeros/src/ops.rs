@@ -313,11 +313,7 @@ impl Host {
 
 hotspot_core::string_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum BindingType("binding type") {
-        Regular = "regular",
-        Bypassed = "bypassed",
-        Blocked = "blocked",
-    }
+    pub enum BindingType("binding type") { Regular = "regular", Bypassed = "bypassed", Blocked = "blocked" }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

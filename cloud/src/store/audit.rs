@@ -9,11 +9,7 @@ use hotspot_core::calendar::{month_string, next_month_start};
 
 hotspot_core::string_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AuditResult("audit result") {
-        Ok = "ok",
-        Refused = "refused",
-        Error = "error",
-    }
+    pub enum AuditResult("audit result") { Ok = "ok", Refused = "refused", Error = "error" }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,11 +14,7 @@ use super::table::{Store, StoreError};
 hotspot_core::string_enum! {
     /// What an operator may do (see `docs/operator.md` for the table).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum OperatorRole("role") {
-        Admin = "admin",
-        Manager = "manager",
-        Staff = "staff",
-    }
+    pub enum OperatorRole("role") { Admin = "admin", Manager = "manager", Staff = "staff" }
 }
 
 /// A role with what it is bound to: staff work at one router.

@@ -37,17 +37,10 @@ crate::string_enum! {
     /// A message's `type`: the jobs the cloud sends and the reports a router sends.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum MessageType("message type") {
-        Grant = "grant",
-        Revoke = "revoke",
-        Extend = "extend",
-        PaymentFailed = "payment_failed",
-        PackagesSync = "packages_sync",
-        VouchersBatch = "vouchers_batch",
-        Applied = "applied",
-        ApplyFailed = "apply_failed",
-        SessionStarted = "session_started",
-        SessionEnded = "session_ended",
-        Heartbeat = "heartbeat",
+        Grant = "grant", Revoke = "revoke", Extend = "extend", PaymentFailed = "payment_failed",
+        PackagesSync = "packages_sync", VouchersBatch = "vouchers_batch",
+        Applied = "applied", ApplyFailed = "apply_failed", SessionStarted = "session_started",
+        SessionEnded = "session_ended", Heartbeat = "heartbeat",
     }
 }
 

@@ -24,15 +24,10 @@ pub struct GrantRecord {
 }
 
 hotspot_core::string_enum! {
+    /// `Pending`: journaled, the router may not have it yet; `Active`: on the router; `Ended`:
+    /// expired or revoked and removed from the router.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum GrantState("grant state") {
-        /// Journaled; the router may not have it yet.
-        Pending = "pending",
-        /// On the router.
-        Active = "active",
-        /// Expired or revoked and removed from the router.
-        Ended = "ended",
-    }
+    pub enum GrantState("grant state") { Pending = "pending", Active = "active", Ended = "ended" }
 }
 
 impl Journal {

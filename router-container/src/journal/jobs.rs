@@ -9,15 +9,10 @@ use super::outbox::insert_outbox;
 use crate::router::naming::{random_password, username_for};
 
 hotspot_core::string_enum! {
-    /// Where a job stands.
+    /// Where a job stands: `Received` is recorded but not yet applied (or applied, its outcome
+    /// not yet recorded); the others are final.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum JobState("job state") {
-        /// Recorded, not yet applied (or applied but the outcome not yet recorded).
-        Received = "received",
-        Applied = "applied",
-        Failed = "failed",
-        Rejected = "rejected",
-    }
+    pub enum JobState("job state") { Received = "received", Applied = "applied", Failed = "failed", Rejected = "rejected" }
 }
 
 impl JobState {
