@@ -76,7 +76,15 @@ impl Moto {
                 let mut buf = [0u8; 12];
                 if s.write_all(req).await.is_ok() && s.read_exact(&mut buf).await.is_ok() && buf.starts_with(b"HTTP/1.")
                 {
-                    return Ok(());
+                    // Another test's moto may hold the port we probed (ours then failed to bind):
+                    // only a server our child listens with is ours.
+                    return match listener_is_ours(self.port, self.child.id()) {
+                        Some(false) => {
+                            let _ = self.child.kill();
+                            Err(format!("port {} was taken by another server", self.port))
+                        }
+                        _ => Ok(()),
+                    };
                 }
             }
             if started.elapsed() > limit {
@@ -204,4 +212,19 @@ impl Drop for Moto {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// Whether the socket listening on loopback `port` belongs to process `pid` (Linux `/proc`);
+/// `None` where that cannot be told.
+fn listener_is_ours(port: u16, pid: u32) -> Option<bool> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let want = format!("0100007F:{port:04X}");
+    let inode = table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // local_address rem_address st … inode; st 0A is LISTEN.
+        (f.len() > 9 && f[1] == want && f[3] == "0A").then(|| f[9].to_string())
+    })?;
+    let target = format!("socket:[{inode}]");
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy() == target)))
 }
