@@ -27,6 +27,12 @@ pub const PAGES: &[(&str, &str)] = &[
     ("status.html", include_str!("../status.html")),
     ("logout.html", include_str!("../logout.html")),
     ("error.html", include_str!("../error.html")),
+    // RouterOS falls back to redirect.html for each f*/r* page a directory lacks: without these a
+    // logged-in guest opening the hotspot's `/` would get a 404.
+    ("redirect.html", include_str!("../redirect.html")),
+    ("rstatus.html", include_str!("../rstatus.html")),
+    ("fstatus.html", include_str!("../fstatus.html")),
+    ("flogout.html", include_str!("../flogout.html")),
 ];
 
 /// The text of one page by file name.

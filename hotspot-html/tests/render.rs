@@ -553,3 +553,27 @@ fn the_checker_itself_catches_breakouts() {
     let (code, _) = lex_js("var d = \"x\ny\";");
     assert!(code.contains("<UNTERMINATED>"));
 }
+
+/// RouterOS looks for these and falls back to `redirect.html` (then a 404) for each one missing:
+/// a logged-in guest opening the hotspot's `/` would otherwise see an error.
+#[test]
+fn every_page_routeros_asks_for_is_shipped() {
+    for name in [
+        "login.html",
+        "rlogin.html",
+        "alogin.html",
+        "status.html",
+        "rstatus.html",
+        "fstatus.html",
+        "logout.html",
+        "flogout.html",
+        "redirect.html",
+        "error.html",
+    ] {
+        assert!(page(name).is_some(), "{name} is not shipped");
+    }
+    let r = render("rstatus.html", &realistic(url_escape_strict));
+    assert!(r.contains("url=/status"), "{r}");
+    let f = render("fstatus.html", &realistic(url_escape_strict));
+    assert!(f.contains("url=/login"), "{f}");
+}

@@ -8,7 +8,7 @@ use hotspot_cloud::store::OperatorRole;
 use hotspot_core::{PackageId, PurchaseId, RateLimit, RosDuration, RouterId, Shillings};
 
 use crate::dates::{Day, UtcOffset};
-use crate::rsc::RosVersion;
+use crate::rsc::{DEFAULT_NTP_SERVERS, RosVersion};
 
 #[derive(Debug, Parser)]
 #[command(name = "hotspotctl", version, about = "Operate the pay-by-M-Pesa hotspot: routers, packages, vouchers")]
@@ -371,7 +371,7 @@ pub struct AddArgs {
     /// Prefix length of the container link.
     #[arg(long, default_value_t = 24)]
     pub prefix: u8,
-    /// RouterOS API port (plain API on the private link).
+    /// RouterOS API port (plain API on the private link; not 8729, API-SSL's).
     #[arg(long, default_value_t = 8728)]
     pub api_port: u16,
     /// The agent's RouterOS user (and its group).
@@ -392,7 +392,12 @@ pub struct AddArgs {
     /// The hotspot server new users belong to.
     #[arg(long, default_value = "all")]
     pub hotspot_server: String,
-    /// DNS server(s) for the container (`/container/add dns=`); default: RouterOS's.
+    /// DNS server(s) for the container (`/container/add dns=`). Default: the router itself
+    /// (the container's gateway), with the firewall accept that needs; given, the container
+    /// asks these directly (forwarded, no input rule).
     #[arg(long)]
     pub container_dns: Option<String>,
+    /// NTP servers for the router's clock, comma-separated (the container shares the clock).
+    #[arg(long, default_value = DEFAULT_NTP_SERVERS)]
+    pub ntp_servers: String,
 }

@@ -16,6 +16,11 @@ use crate::context::{Ctx, now};
 use crate::provision::{self, Clients, NewRouter, Provisioned};
 use crate::rsc::{self, AgentEnv, ContainerNet, ScriptParams, Secret};
 
+/// API-SSL's standard port (RouterOS `/ip service api-ssl`).
+const fn routeros_api_ssl_port() -> u16 {
+    8729
+}
+
 /// A router whose last heartbeat is older than this is shown offline (the agent beats every 60 s).
 pub const ONLINE_WITHIN_SECS: i64 = 180;
 
@@ -73,6 +78,22 @@ fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error
     if a.api_port == 0 {
         return Err(Error::Usage("--api-port must not be 0".into()));
     }
+    if a.api_port == routeros_api_ssl_port() {
+        return Err(Error::Usage(
+            "--api-port 8729 is API-SSL's port: the script serves the plain API (on the container's \
+             private link, reachable by the container only), which would then collide with api-ssl. \
+             Keep 8728, or set up api-ssl with a certificate by hand and give the agent ROUTEROS_CA_FILE \
+             (docs/routeros.md); nothing was changed"
+                .into(),
+        ));
+    }
+    let ntp: Vec<&str> = a.ntp_servers.split(',').map(str::trim).collect();
+    if ntp.iter().any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':')) {
+        return Err(Error::Usage(format!(
+            "--ntp-servers must be host names or addresses separated by commas; got {:?}",
+            a.ntp_servers
+        )));
+    }
     Ok((net, events, api, api_id))
 }
 
@@ -126,6 +147,7 @@ pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
         html_directory: a.html_directory.clone(),
         hotspot_server: a.hotspot_server.clone(),
         container_dns: a.container_dns.clone(),
+        ntp_servers: a.ntp_servers.split(',').map(str::trim).collect::<Vec<_>>().join(","),
         env: AgentEnv {
             router_key: prov.record.key.clone(),
             routeros_password: random_password(),
@@ -197,7 +219,8 @@ pub fn summary(p: &Provisioned, s: &ScriptParams, out: &Path, html_out: &Path, t
          \x20    (add hotspot=yes where the device's mode disables hotspot), then press the reset\n\
          \x20    button or power-cycle the router within the timeout to confirm.\n\
          \x20 2. Upload the image {image}, the files in {html_out}/ into the router directory\n\
-         \x20    {html}/ (they send guests to the portal at http://{portal}) and {file_name}\n\
+         \x20    {html}/ (flash/{html}/ on routers with a flash directory; they send guests to the\n\
+         \x20    portal at http://{portal}) and {file_name}\n\
          \x20    (Winbox Files, FTP or scp).\n\
          \x20 3. /import file-name={file_name}   then   /file remove {file_name}\n\
          \x20 4. /container print (wait for status stopped, i.e. unpacked), then\n\

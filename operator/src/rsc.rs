@@ -200,6 +200,9 @@ impl Default for ContainerNet {
     }
 }
 
+/// NTP for East Africa: the Kenyan and African pool zones first, the global pool behind them.
+pub const DEFAULT_NTP_SERVERS: &str = "ke.pool.ntp.org,africa.pool.ntp.org,pool.ntp.org";
+
 /// A secret value: written into the script, never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -247,8 +250,11 @@ pub struct ScriptParams {
     pub html_directory: String,
     /// The hotspot server new users belong to.
     pub hotspot_server: String,
-    /// DNS servers for the container (`/container/add dns=`); unset: RouterOS's default.
+    /// DNS servers for the container (`/container/add dns=`); unset: the router itself (the
+    /// container's gateway), with the input accept for DNS that needs.
     pub container_dns: Option<String>,
+    /// NTP servers for the router's clock (the container shares it).
+    pub ntp_servers: String,
     pub env: AgentEnv,
 }
 
@@ -323,6 +329,11 @@ pub fn render(p: &ScriptParams) -> String {
     line(format!("/ip address add address={gw}/{prefix} interface={} comment={tag}", q(&p.bridge)));
     line(format!("/interface bridge port add bridge={} interface={} comment={tag}", q(&p.bridge), q(&p.veth)));
     line(format!("/ip firewall nat add chain=srcnat action=masquerade src-address={} comment={tag}", p.net.subnet()));
+    line("#    Guests must reach the portal as themselves: `/ip hotspot setup` masquerades the hotspot".into());
+    line("#    network with no out-interface, which would hide every guest behind the router's address.".into());
+    line("#    So traffic to the container is exempt from source NAT, ahead of every other srcnat rule.".into());
+    let exempt = format!("/ip firewall nat add chain=srcnat action=accept dst-address={c} comment={tag}");
+    first_in_chain(&mut line, "hsNat", "/ip firewall nat find chain=srcnat dynamic=no", &exempt);
     line(String::new());
 
     line("# 2. Let the agent reach the API: the default firewall drops input from non-LAN".into());
@@ -332,14 +343,24 @@ pub fn render(p: &ScriptParams) -> String {
          dst-port={} comment={tag}",
         p.api_port
     );
-    line("{".into());
-    line("    :local hsFirst [/ip firewall filter find chain=input dynamic=no]".into());
-    line("    :if ([:len $hsFirst] > 0) do={".into());
-    line(format!("        {rule} place-before=[:pick $hsFirst 0]"));
-    line("    } else={".into());
-    line(format!("        {rule}"));
-    line("    }".into());
-    line("}".into());
+    first_in_chain(&mut line, "hsFirst", "/ip firewall filter find chain=input dynamic=no", &rule);
+    if p.container_dns.is_none() {
+        line("#    The container asks the router for DNS (its gateway, as /container/add dns= below):".into());
+        line("#    accept that too, and let the router answer (the hotspot needs it for guests anyway).".into());
+        for proto in ["udp", "tcp"] {
+            let dns = format!(
+                "/ip firewall filter add chain=input action=accept protocol={proto} src-address={c} \
+                 dst-address={gw} dst-port=53 comment={tag}"
+            );
+            first_in_chain(&mut line, "hsFirst", "/ip firewall filter find chain=input dynamic=no", &dns);
+        }
+        line("/ip dns set allow-remote-requests=yes".into());
+    }
+    line(String::new());
+
+    line("#    The clock: routers without a battery boot at 1970 until NTP answers, and the container".into());
+    line("#    shares the router's clock (the agent refuses to expire or sign anything until it is set).".into());
+    line(format!("/system ntp client set enabled=yes servers={}", q(&p.ntp_servers)));
     line(String::new());
 
     line("# 3. The API service answers the container only; the agent's user may only use the API,".into());
@@ -365,7 +386,10 @@ pub fn render(p: &ScriptParams) -> String {
     line(String::new());
 
     line("# 5. The container itself. Unpacking takes a minute; /container print shows its status.".into());
-    let dns = p.container_dns.as_deref().map(|d| format!(" dns={}", q(d))).unwrap_or_default();
+    let dns = match p.container_dns.as_deref() {
+        Some(d) => format!(" dns={}", q(d)),
+        None => format!(" dns={gw}"),
+    };
     line(format!(
         "/container/add file={} interface={} root-dir={} {}={env_list} {}={mount}{dns} \
          start-on-boot=yes logging=yes comment={tag}",
@@ -379,13 +403,18 @@ pub fn render(p: &ScriptParams) -> String {
 
     line("# 6. Guests reach the portal before logging in; the hotspot serves our pages.".into());
     line(format!("/ip hotspot walled-garden ip add dst-address={c} action=accept comment={tag}"));
-    line("# Upload the files of hotspot-html/ to the router directory named by html-directory".into());
-    line(format!("# below; login.html sends guests to the portal at http://{c} (its __PORTAL_URL__)."));
-    line(format!(
-        "/ip hotspot profile set [find name={}] html-directory={}",
-        q(&p.hotspot_profile),
-        q(&p.html_directory)
-    ));
+    line(format!("#    The pages of hotspot-html/ (login.html sends guests to the portal at http://{c}) go in"));
+    line("#    the html directory; on routers with a flash/ directory only flash/ survives a reboot.".into());
+    line("{".into());
+    line(format!("    :local hsHtml {}", q(&p.html_directory)));
+    line("    :if ([:len [/file find where name=\"flash\" and type=\"directory\"]] > 0) do={".into());
+    line("        :set hsHtml (\"flash/\" . $hsHtml)".into());
+    line("    }".into());
+    line("    :if ([:len [/file find where name=($hsHtml . \"/login.html\")]] = 0) do={".into());
+    line("        :log warning (\"hotspot-agent: upload the hotspot pages to \" . $hsHtml . \" and run this part again\")".into());
+    line("    }".into());
+    line(format!("    /ip hotspot profile set [find name={}] html-directory=$hsHtml", q(&p.hotspot_profile)));
+    line("}".into());
     line(String::new());
     line(format!(
         ":log info {}",
@@ -396,6 +425,19 @@ pub fn render(p: &ScriptParams) -> String {
         ))
     ));
     s
+}
+
+/// Adds `rule` first in its chain (before the first static rule `find` finds), or appends it to
+/// an empty chain: `place-before` needs a rule to stand before.
+fn first_in_chain(line: &mut impl FnMut(String), var: &str, find: &str, rule: &str) {
+    line("{".into());
+    line(format!("    :local {var} [{find}]"));
+    line(format!("    :if ([:len ${var}] > 0) do={{"));
+    line(format!("        {rule} place-before=[:pick ${var} 0]"));
+    line("    } else={".into());
+    line(format!("        {rule}"));
+    line("    }".into());
+    line("}".into());
 }
 
 fn family_label(f: Family) -> &'static str {

@@ -340,6 +340,31 @@ async fn leftovers_are_refused_and_partial_work_is_rolled_back() {
     assert!(text(&out.stderr).contains("events queue"), "{}", text(&out.stderr));
     assert_eq!(s.snapshot().await, before);
 
+    // API-SSL's port for the plain API, or NTP servers that are not host names: refused.
+    for (flag, value, says) in
+        [("--api-port", "8729", "API-SSL's port"), ("--ntp-servers", "ke.pool.ntp.org;reboot", "--ntp-servers")]
+    {
+        let out = s
+            .hotspotctl(&[
+                "router",
+                "add",
+                "--id",
+                "cafe-06",
+                "--name",
+                "Cafe Six",
+                "--routeros-version",
+                "7.20",
+                "--events-queue-url",
+                &s.events_url,
+                flag,
+                value,
+            ])
+            .await;
+        assert!(!out.status.success(), "{flag} {value}");
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+        assert_eq!(s.snapshot().await, before, "nothing created for {flag} {value}");
+    }
+
     // Rollback removes every kind of thing a run creates, newest first.
     let clients = s.clients();
     let new = provision::NewRouter {

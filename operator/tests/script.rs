@@ -26,6 +26,7 @@ fn params(version: &str, name: &str) -> ScriptParams {
         html_directory: "hotspot-html".into(),
         hotspot_server: "all".into(),
         container_dns: None,
+        ntp_servers: hotspotctl::rsc::DEFAULT_NTP_SERVERS.into(),
         env: AgentEnv {
             router_key: RouterKey::from_bytes([7; 32]),
             routeros_password: Secret("Pw0rdPw0rdPw0rdPw0rdPw0rdPw0rd12".into()),
@@ -169,16 +170,21 @@ fn network_firewall_service_and_user_are_restricted() {
         (prop(port, "bridge").as_deref(), prop(port, "interface").as_deref()),
         (Some("containers"), Some("veth-hotspot"))
     );
-    let nat = line_starting(&ls, &["/ip", "firewall", "nat", "add"]);
-    assert_eq!(prop(nat, "chain").as_deref(), Some("srcnat"));
-    assert_eq!(prop(nat, "action").as_deref(), Some("masquerade"));
-    assert_eq!(prop(nat, "src-address").as_deref(), Some("172.17.0.0/24"));
+    let nats: Vec<&Vec<Tok>> = ls
+        .iter()
+        .filter(|l| l.starts_with(&[Tok::Word("/ip".into()), Tok::Word("firewall".into()), Tok::Word("nat".into())]))
+        .collect();
+    let masq: Vec<_> = nats.iter().filter(|l| prop(l, "action").as_deref() == Some("masquerade")).collect();
+    assert_eq!(masq.len(), 1);
+    assert_eq!(prop(masq[0], "chain").as_deref(), Some("srcnat"));
+    assert_eq!(prop(masq[0], "src-address").as_deref(), Some("172.17.0.0/24"));
 
     // The input accept: placed before the first static input rule (where the default firewall's
     // drop is), or appended to an empty chain. Both adds are the same rule.
     let accepts: Vec<&Vec<Tok>> = ls
         .iter()
         .filter(|l| l.starts_with(&[Tok::Word("/ip".into()), Tok::Word("firewall".into()), Tok::Word("filter".into())]))
+        .filter(|l| prop(l, "dst-port").as_deref() == Some("8728"))
         .collect();
     assert_eq!(accepts.len(), 2, "{accepts:?}");
     for a in &accepts {
@@ -320,4 +326,69 @@ fn bad_networks_are_refused() {
     assert!(ContainerNet::new(a("172.17.0.2"), a("172.17.0.1"), 31).is_err(), "prefix");
     let n = ContainerNet::new(a("10.9.8.130"), a("10.9.8.129"), 25).expect("valid");
     assert_eq!(n.subnet(), "10.9.8.128/25");
+}
+
+/// The hotspot's own masquerade must not hide guests from the portal: a srcnat accept to the
+/// container, before every other (static) srcnat rule, or alone in an empty chain.
+#[test]
+fn guest_traffic_to_the_container_is_exempt_from_source_nat_first() {
+    let s = render(&params("7.20", "Cafe Westlands"));
+    let ls = lines(&s).expect("script tokenizes");
+    let exempt: Vec<&Vec<Tok>> = ls
+        .iter()
+        .filter(|l| l.starts_with(&[Tok::Word("/ip".into()), Tok::Word("firewall".into()), Tok::Word("nat".into())]))
+        .filter(|l| prop(l, "action").as_deref() == Some("accept"))
+        .collect();
+    assert_eq!(exempt.len(), 2, "placed first, or appended to an empty chain: {exempt:?}");
+    for e in &exempt {
+        assert_eq!(prop(e, "chain").as_deref(), Some("srcnat"));
+        assert_eq!(prop(e, "dst-address").as_deref(), Some("172.17.0.2"));
+        assert_eq!(prop(e, "src-address"), None, "every guest, whatever the hotspot subnet");
+    }
+    assert!(s.contains(":local hsNat [/ip firewall nat find chain=srcnat dynamic=no]"), "{s}");
+    let placed: Vec<&str> = s.lines().filter(|l| l.contains("chain=srcnat action=accept")).collect();
+    assert!(placed[0].trim_end().ends_with("place-before=[:pick $hsNat 0]"), "{}", placed[0]);
+    // After the container's own masquerade in the script, so it lands in front of that too.
+    let masq_at = s.find("action=masquerade").unwrap();
+    assert!(s.find("chain=srcnat action=accept").unwrap() > masq_at);
+}
+
+/// The container asks the router for DNS unless told otherwise: the script then also accepts
+/// that on input. With --container-dns it asks those servers (forwarded): no input rule.
+#[test]
+fn container_dns_and_the_firewall_agree() {
+    let dns_accepts = |s: &str| s.lines().filter(|l| l.contains("dst-port=53") && l.contains("chain=input")).count();
+    let s = render(&params("7.20", "Cafe"));
+    let ls = lines(&s).unwrap();
+    let add = line_starting(&ls, &["/container/add"]);
+    assert_eq!(prop(add, "dns").as_deref(), Some("172.17.0.1"), "the gateway");
+    assert_eq!(dns_accepts(&s), 4, "udp and tcp, each placed first or appended");
+    assert!(s.contains("/ip dns set allow-remote-requests=yes"));
+    let mut p = params("7.20", "Cafe");
+    p.container_dns = Some("1.1.1.1,8.8.8.8".into());
+    let s = render(&p);
+    let ls = lines(&s).unwrap();
+    assert_eq!(prop(line_starting(&ls, &["/container/add"]), "dns").as_deref(), Some("1.1.1.1,8.8.8.8"));
+    assert_eq!(dns_accepts(&s), 0);
+    assert!(!s.contains("allow-remote-requests"));
+}
+
+/// The router's clock (shared by the container) is set by NTP from boot.
+#[test]
+fn the_clock_is_set_by_ntp() {
+    let s = render(&params("7.20", "Cafe"));
+    let ls = lines(&s).unwrap();
+    let ntp = line_starting(&ls, &["/system", "ntp", "client", "set"]);
+    assert_eq!(prop(ntp, "enabled").as_deref(), Some("yes"));
+    assert_eq!(prop(ntp, "servers").as_deref(), Some("ke.pool.ntp.org,africa.pool.ntp.org,pool.ntp.org"));
+}
+
+/// On a router with a flash/ directory only flash/ survives a reboot: the pages go there.
+#[test]
+fn the_pages_go_to_flash_where_there_is_one() {
+    let s = render(&params("7.20", "Cafe"));
+    assert!(s.contains(":local hsHtml \"hotspot-html\""), "{s}");
+    assert!(s.contains("[/file find where name=\"flash\" and type=\"directory\"]"), "{s}");
+    assert!(s.contains(":set hsHtml (\"flash/\" . $hsHtml)"), "{s}");
+    assert!(s.contains("/ip hotspot profile set [find name=\"hsprof1\"] html-directory=$hsHtml"), "{s}");
 }

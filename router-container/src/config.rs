@@ -20,6 +20,9 @@ pub struct Config {
     pub router_key: RouterKey,
     /// RouterOS API `host:port`.
     pub routeros_addr: String,
+    /// The router's address as this container sees it (the API host when it is an address):
+    /// a guest request arriving from it was rewritten by the router's source NAT.
+    pub router_ip: Option<Ipv4Addr>,
     pub routeros_user: String,
     pub routeros_password: String,
     /// Use API-SSL with the router's certificate checked against this PEM CA file.
@@ -113,9 +116,11 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
         .unwrap_or_else(|| "0.0.0.0:80".into())
         .parse()
         .map_err(|e| ConfigError::Invalid { name: "PORTAL_LISTEN", why: format!("{e}") })?;
+    let router_ip = routeros_addr.rsplit_once(':').and_then(|(h, _)| h.parse().ok());
     Ok(Config {
         router_id,
         router_key,
+        router_ip,
         routeros_addr,
         routeros_user: req("ROUTEROS_USER")?,
         routeros_password: req("ROUTEROS_PASSWORD")?,

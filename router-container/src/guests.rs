@@ -67,7 +67,11 @@ pub struct AgentBackend {
     cloud: CloudApi,
     last_status: Recent<PurchaseId, PurchaseProgress>,
     hosts: Recent<Ipv4Addr, MacAddr>,
+    /// When the NAT misconfiguration was last logged (once per `NAT_WARN_EVERY`, not per page).
+    nat_warned: Mutex<Option<Instant>>,
 }
+
+const NAT_WARN_EVERY: Duration = Duration::from_secs(600);
 
 impl AgentBackend {
     pub fn new(agent: Agent, cloud: CloudApi) -> Self {
@@ -76,7 +80,28 @@ impl AgentBackend {
             cloud,
             last_status: Recent::new(STATUS_EVERY, 1024),
             hosts: Recent::new(HOST_CACHE_FOR, 4096),
+            nat_warned: Mutex::new(None),
         }
+    }
+
+    /// Guests arrive from the router's own address: its source NAT rewrites guest → container
+    /// traffic (`/ip hotspot setup` answers "masquerade network: yes" with no out-interface).
+    /// One clear error naming the fix, at most every ten minutes.
+    fn nat_hides_guests(&self, seen_as: Ipv4Addr) {
+        let mut last = self.nat_warned.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|t| t.elapsed() < NAT_WARN_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let portal =
+            own_address_towards(seen_as).map(|a| a.to_string()).unwrap_or_else(|| "<container address>".into());
+        tracing::error!(
+            alarm = "nat_hides_guests",
+            seen_as = %seen_as,
+            fix = %format!("/ip firewall nat add chain=srcnat action=accept dst-address={portal} place-before=0"),
+            "guests reach the portal from the router's own address: the router's srcnat masquerade hides them. \
+             Add a srcnat accept to this container before every other srcnat rule (docs/onboarding.md, NAT)"
+        );
     }
 
     async fn cloud_progress(&self, id: &PurchaseId) -> PurchaseProgress {
@@ -149,6 +174,10 @@ impl PortalBackend for AgentBackend {
             }
             Ok(None) => {
                 self.hosts.forget(&ip);
+                if self.agent.cfg.router_ip == Some(ip) {
+                    self.nat_hides_guests(ip);
+                    return Err(IdentifyError::HiddenByNat);
+                }
                 Err(IdentifyError::NotAHost)
             }
             Err(_) => Err(IdentifyError::RouterUnavailable),
@@ -259,5 +288,15 @@ impl PortalBackend for AgentBackend {
             Err(routeros::Error::Trap(_)) => Err(VoucherLoginError::Invalid),
             Err(_) => Err(VoucherLoginError::RouterUnavailable),
         }
+    }
+}
+
+/// This container's address on the link to `peer` (no packet is sent: a UDP socket's route).
+fn own_address_towards(peer: Ipv4Addr) -> Option<Ipv4Addr> {
+    let s = std::net::UdpSocket::bind(("0.0.0.0", 0)).ok()?;
+    s.connect((peer, 9)).ok()?;
+    match s.local_addr().ok()?.ip() {
+        std::net::IpAddr::V4(a) => Some(a),
+        std::net::IpAddr::V6(_) => None,
     }
 }

@@ -13,6 +13,7 @@
 //! ```
 
 mod query;
+pub mod raw;
 mod schema;
 mod server;
 mod state;
@@ -127,6 +128,24 @@ impl Simulator {
     /// Counts traffic on the session of client `ip`; limit-bytes-total ends it. False if no session.
     pub fn add_traffic(&self, ip: Ipv4Addr, bytes_in: u64, bytes_out: u64) -> bool {
         self.shared.world().add_traffic(ip, bytes_in, bytes_out)
+    }
+
+    /// A row an operator made by hand, with values as bytes (a codepage comment, an address
+    /// range, fields left out): see `World::seed`. `None` for a menu the simulator has no rows for.
+    pub fn seed(&self, menu: &str, values: &[(&str, &[u8])]) -> Option<String> {
+        self.shared.world().seed(menu, values)
+    }
+
+    /// Whether the router source-NATs a packet from `src` to `dst` (`/ip/firewall/nat`).
+    pub fn source_nat(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+        self.shared.world().source_nat(src, dst)
+    }
+
+    /// `source_nat` as a function that outlives this borrow, for a proxy standing for the
+    /// router's forwarding path (it answers as long as the simulator runs).
+    pub fn source_nat_fn(&self) -> impl Fn(Ipv4Addr, Ipv4Addr) -> bool + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move |src, dst| shared.world().source_nat(src, dst)
     }
 
     pub fn set_identity(&self, name: &str) {

@@ -2,6 +2,7 @@
 //! values are checked and normalised (RouterOS prints a MAC upper case whatever was written).
 
 use hotspot_core::{MacAddr, RateLimit, RosDuration};
+use routeros::ops::AddressMatch;
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +17,10 @@ pub enum Kind {
     Ip,
     /// Address or prefix (`10.0.0.0/24`).
     IpPrefix,
+    /// Address, range or prefix (`A.B.C.D[-A.B.C.D|/0..32]`): ip-binding and NAT addresses.
+    AddressMatch,
+    /// Any MAC, `00:00:00:00:00:00` ("any") and group addresses included: ip-binding's.
+    AnyMac,
     RateLimit,
     OneOf(&'static [&'static str]),
 }
@@ -62,11 +67,40 @@ pub const PROFILE_FIELDS: &[Field] = &[
 ];
 
 pub const BINDING_FIELDS: &[Field] = &[
-    f("mac-address", Kind::Mac, None),
-    f("address", Kind::Ip, None),
+    f("mac-address", Kind::AnyMac, None),
+    f("address", Kind::AddressMatch, None),
     f("to-address", Kind::Ip, None),
     f("server", Kind::Text, Some("all")),
     f("type", Kind::OneOf(&["regular", "bypassed", "blocked"]), Some("regular")),
+    f("comment", Kind::Text, None),
+    f("disabled", Kind::Bool, Some("false")),
+];
+
+/// `/ip/firewall/nat`, the parts that decide whether a packet is source-NATed.
+pub const NAT_FIELDS: &[Field] = &[
+    f("chain", Kind::Text, None),
+    f(
+        "action",
+        Kind::OneOf(&[
+            "accept",
+            "masquerade",
+            "src-nat",
+            "dst-nat",
+            "redirect",
+            "netmap",
+            "passthrough",
+            "return",
+            "jump",
+            "log",
+        ]),
+        Some("accept"),
+    ),
+    f("src-address", Kind::AddressMatch, None),
+    f("dst-address", Kind::AddressMatch, None),
+    f("out-interface", Kind::Text, None),
+    f("in-interface", Kind::Text, None),
+    f("protocol", Kind::Text, None),
+    f("to-addresses", Kind::Text, None),
     f("comment", Kind::Text, None),
     f("disabled", Kind::Bool, Some("false")),
 ];
@@ -109,6 +143,15 @@ pub fn normalise(field: &Field, value: &str) -> Result<String, String> {
                 None => ip.to_string(),
             }
         }
+        Kind::AddressMatch => value.parse::<AddressMatch>().map_err(|_| bad())?.to_string(),
+        Kind::AnyMac => {
+            let hex: String = value.chars().filter(|c| *c != ':' && *c != '-').collect();
+            if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            let up = hex.to_ascii_uppercase();
+            (0..6).map(|i| &up[i * 2..i * 2 + 2]).collect::<Vec<_>>().join(":")
+        }
         Kind::RateLimit => value.parse::<RateLimit>().map_err(|_| bad())?.to_string(),
         Kind::OneOf(opts) => opts.iter().find(|o| **o == value).ok_or_else(bad)?.to_string(),
     })
@@ -134,5 +177,12 @@ mod tests {
         let wg = field(WALLED_IP_FIELDS, "dst-address").unwrap();
         assert_eq!(normalise(wg, "10.0.0.0/24").unwrap(), "10.0.0.0/24");
         assert!(normalise(wg, "10.0.0.0/33").is_err());
+        let ba = field(BINDING_FIELDS, "address").unwrap();
+        for ok in ["10.5.50.7", "10.5.50.0/24", "10.5.50.10-10.5.50.20"] {
+            assert_eq!(normalise(ba, ok).unwrap(), ok, "RouterOS takes {ok} for an ip-binding");
+        }
+        assert!(normalise(ba, "10.5.50.20-10.5.50.10").is_err());
+        let bm = field(BINDING_FIELDS, "mac-address").unwrap();
+        assert_eq!(normalise(bm, "00:00:00:00:00:00").unwrap(), "00:00:00:00:00:00", "any MAC");
     }
 }

@@ -164,7 +164,9 @@ impl Session {
 }
 
 fn sentence(words: Vec<String>) -> Vec<u8> {
-    // Words we build are small; encoding cannot fail below 4 GiB.
+    // Words we build are small; encoding cannot fail below 4 GiB. Kept codepage bytes go out
+    // as the bytes they are (`raw`).
+    let words: Vec<Vec<u8>> = words.iter().map(|w| crate::raw::wire(w)).collect();
     encode_sentence(&words).unwrap_or_default()
 }
 

@@ -17,6 +17,8 @@ pub struct SimState {
     pub hosts: Vec<HostState>,
     pub ip_bindings: Vec<BindingState>,
     pub walled_garden_ip: Vec<ItemState>,
+    /// `/ip/firewall/nat`, in rule order.
+    pub nat: Vec<ItemState>,
     /// Sessions that ended, oldest first, with why.
     pub ended_sessions: Vec<EndedSession>,
 }
@@ -84,7 +86,8 @@ pub struct HostState {
 pub struct BindingState {
     pub id: String,
     pub mac_address: Option<MacAddr>,
-    pub address: Option<Ipv4Addr>,
+    /// One address, a range or a prefix, as RouterOS prints it.
+    pub address: Option<String>,
     pub kind: String,
     pub comment: Option<String>,
 }

@@ -9,7 +9,7 @@ use hotspot_core::{MacAddr, RosDuration};
 use routeros::Attrs;
 
 use crate::query::Query;
-use crate::schema::{self, BINDING_FIELDS, Field, PROFILE_FIELDS, USER_FIELDS, WALLED_IP_FIELDS};
+use crate::schema::{self, BINDING_FIELDS, Field, NAT_FIELDS, PROFILE_FIELDS, USER_FIELDS, WALLED_IP_FIELDS};
 use crate::state::{BindingState, EndReason, EndedSession, HostState, ItemState, SessionState, SimState, UserState};
 
 /// Emulated RouterOS version; decides e.g. whether an empty `print` sends `!empty` (7.18+).
@@ -140,7 +140,7 @@ impl Table {
     fn validate(&self, req: &Request) -> Res<Vec<(String, String)>> {
         let mut out = Vec::new();
         for (k, v) in &req.attrs {
-            if k == ".id" || k == "numbers" || k.starts_with('.') {
+            if matches!(k.as_str(), ".id" | "numbers" | "place-before" | "destination") || k.starts_with('.') {
                 continue;
             }
             let Some(f) = schema::field(self.fields, k) else {
@@ -153,6 +153,18 @@ impl Table {
             }
         }
         Ok(out)
+    }
+
+    /// As `insert`, placed before the row `before` (RouterOS's `place-before`).
+    fn insert_before(&mut self, values: Vec<(String, String)>, before: Option<u32>) -> u32 {
+        let id = self.insert(values);
+        if let Some(b) = before
+            && let Some(at) = self.rows.iter().position(|r| r.id == b)
+            && let Some(row) = self.rows.pop()
+        {
+            self.rows.insert(at, row);
+        }
+        id
     }
 
     fn insert(&mut self, values: Vec<(String, String)>) -> u32 {
@@ -237,6 +249,7 @@ pub struct World {
     profiles: Table,
     bindings: Table,
     walled: Table,
+    nat: Table,
     counters: HashMap<String, Counters>,
     active: Vec<Session>,
     next_active: u32,
@@ -271,6 +284,7 @@ impl World {
             profiles,
             bindings: Table::new(BINDING_FIELDS),
             walled: Table::new(WALLED_IP_FIELDS),
+            nat: Table::new(NAT_FIELDS),
             counters: HashMap::new(),
             active: Vec::new(),
             next_active: 1,
@@ -285,6 +299,47 @@ impl World {
     }
 
     // ------------------------------------------------------------ test controls
+
+    /// A row an operator made by hand (Winbox, an old script): taken as it is, without the
+    /// checks the API applies, so it can hold a codepage comment, a range or an absent field.
+    /// `values` are bytes; see `raw`. Returns the row's id, or `None` for a menu without rows.
+    pub fn seed(&mut self, menu: &str, values: &[(&str, &[u8])]) -> Option<String> {
+        let table = match menu {
+            "/ip/hotspot/user" => &mut self.users,
+            "/ip/hotspot/user/profile" => &mut self.profiles,
+            "/ip/hotspot/ip-binding" => &mut self.bindings,
+            "/ip/hotspot/walled-garden/ip" => &mut self.walled,
+            "/ip/firewall/nat" => &mut self.nat,
+            _ => return None,
+        };
+        let vals = values.iter().map(|(k, v)| (k.to_string(), crate::raw::text_of(v))).collect();
+        Some(fmt_id(table.insert(vals)))
+    }
+
+    /// Source NAT of a packet from `src` to `dst`, as `/ip/firewall/nat` chain `srcnat` decides
+    /// it: the first enabled rule that matches wins; `accept` leaves the source as it is,
+    /// `masquerade`/`src-nat` rewrite it (to the router's address on the way out).
+    pub fn source_nat(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+        let matches = |a: &Attrs, k: &str, ip: Ipv4Addr| match a.get(k) {
+            None => true,
+            Some(v) => v.parse::<routeros::ops::AddressMatch>().is_ok_and(|m| m.contains(ip)),
+        };
+        for r in &self.nat.rows {
+            let a = &r.attrs;
+            if a.get("chain").map(String::as_str) != Some("srcnat") || a.get("disabled").is_some_and(|d| d == "true") {
+                continue;
+            }
+            if !matches(a, "src-address", src) || !matches(a, "dst-address", dst) {
+                continue;
+            }
+            match a.get("action").map(String::as_str) {
+                Some("accept") | Some("return") => return false,
+                Some("masquerade") | Some("src-nat") | Some("netmap") => return true,
+                _ => continue,
+            }
+        }
+        false
+    }
 
     /// A client joined the hotspot network (shows in the host table). Returns its id.
     pub fn add_host(&mut self, mac: MacAddr, ip: Ipv4Addr) -> String {
@@ -435,6 +490,7 @@ impl World {
             ("/ip/hotspot/user/profile", v) => self.profile_cmd(v, req),
             ("/ip/hotspot/ip-binding", v) => self.table_cmd(v, req, |w| &mut w.bindings),
             ("/ip/hotspot/walled-garden/ip", v) => self.table_cmd(v, req, |w| &mut w.walled),
+            ("/ip/firewall/nat", v) => self.table_cmd(v, req, |w| &mut w.nat),
             ("/ip/hotspot/active", "print") => {
                 let rows = self.active.iter().map(|s| self.session_attrs(s)).collect();
                 self.listing(req, rows)
@@ -510,8 +566,34 @@ impl World {
                 self.listing(req, rows)
             }
             "add" => {
-                let vals = t(self).validate(req)?;
-                Ok(Outcome::ret(fmt_id(t(self).insert(vals))))
+                let table = t(self);
+                let before = match req.get("place-before") {
+                    Some(p) => Some(
+                        parse_id(p)
+                            .filter(|id| table.find(*id).is_some())
+                            .ok_or_else(|| Outcome::trap("no such item (place-before)"))?,
+                    ),
+                    None => None,
+                };
+                let vals = table.validate(req)?;
+                Ok(Outcome::ret(fmt_id(table.insert_before(vals, before))))
+            }
+            "move" => {
+                let table = t(self);
+                let ids = table.ids_of(req)?;
+                let dest = match req.get("destination") {
+                    Some(d) => Some(parse_id(d).ok_or_else(|| Outcome::trap("no such item (destination)"))?),
+                    None => None,
+                };
+                for id in ids {
+                    let Some(at) = table.rows.iter().position(|r| r.id == id) else { continue };
+                    let row = table.rows.remove(at);
+                    match dest.and_then(|d| table.rows.iter().position(|r| r.id == d)) {
+                        Some(to) => table.rows.insert(to, row),
+                        None => table.rows.push(row),
+                    }
+                }
+                Ok(Outcome::default())
             }
             "set" => {
                 let table = t(self);
@@ -852,12 +934,13 @@ impl World {
                 .map(|r| BindingState {
                     id: fmt_id(r.id),
                     mac_address: r.attrs.get("mac-address").and_then(|m| m.parse().ok()),
-                    address: r.attrs.get("address").and_then(|m| m.parse().ok()),
+                    address: r.attrs.get("address").cloned(),
                     kind: r.attrs.get("type").cloned().unwrap_or_default(),
                     comment: r.attrs.get("comment").cloned(),
                 })
                 .collect(),
             walled_garden_ip: items(&self.walled),
+            nat: items(&self.nat),
             ended_sessions: self.ended.clone(),
         }
     }

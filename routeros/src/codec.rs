@@ -2,6 +2,10 @@
 //!
 //! The decoder owns a byte buffer; callers feed it whatever the transport delivered
 //! (any split, one byte or many sentences at a time) and pull complete sentences out.
+//!
+//! Words are bytes: RouterOS stores whatever codepage Winbox wrote (CP1251 comments, CP1252
+//! host names), so a word need not be UTF-8. `next_sentence_bytes` gives them as they are;
+//! `next_sentence` as text, any invalid byte sequence replaced by U+FFFD. Neither fails on it.
 
 use bytes::{Buf, BytesMut};
 
@@ -28,8 +32,6 @@ pub enum DecodeError {
     SentenceTooLong { max: usize },
     #[error("sentence has more than {max} words")]
     TooManyWords { max: usize },
-    #[error("word is not valid UTF-8")]
-    NotUtf8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,7 +121,7 @@ impl Default for Limits {
 #[derive(Debug, Default)]
 pub struct Decoder {
     buf: BytesMut,
-    words: Vec<String>,
+    words: Vec<Vec<u8>>,
     sentence_bytes: usize,
     limits: Limits,
 }
@@ -157,8 +159,14 @@ impl Decoder {
         self.buf.is_empty() && self.words.is_empty()
     }
 
-    /// Returns the next complete non-empty sentence, `Ok(None)` when more bytes are needed.
+    /// The next complete non-empty sentence as text (invalid UTF-8 replaced, never refused),
+    /// `Ok(None)` when more bytes are needed.
     pub fn next_sentence(&mut self) -> Result<Option<Vec<String>>, DecodeError> {
+        Ok(self.next_sentence_bytes()?.map(|words| words.into_iter().map(lossy).collect()))
+    }
+
+    /// The next complete non-empty sentence with its words as the peer sent them.
+    pub fn next_sentence_bytes(&mut self) -> Result<Option<Vec<Vec<u8>>>, DecodeError> {
         loop {
             let (header, len) = match peek_length(&self.buf)? {
                 Length::Incomplete => return Ok(None),
@@ -189,12 +197,16 @@ impl Decoder {
                 return Err(DecodeError::TooManyWords { max: self.limits.max_words });
             }
             self.buf.advance(header);
-            let body = self.buf.split_to(len);
-            let word = String::from_utf8(body.to_vec()).map_err(|_| DecodeError::NotUtf8)?;
+            let word = self.buf.split_to(len).to_vec();
             self.sentence_bytes += len;
             self.words.push(word);
         }
     }
+}
+
+/// A word as text: valid UTF-8 as it is, anything else with U+FFFD for each invalid sequence.
+pub fn lossy(word: Vec<u8>) -> String {
+    String::from_utf8(word).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl Decoder {
@@ -292,14 +304,26 @@ mod tests {
     }
 
     #[test]
-    fn empty_sentences_are_skipped_and_utf8_checked() {
+    fn empty_sentences_are_skipped_and_codepage_words_kept() {
         let mut d = Decoder::default_limits();
         d.extend(&[0, 0, 3, b'!', b'r', b'e', 0, 0]);
         assert_eq!(d.next_sentence().unwrap(), Some(vec!["!re".to_string()]));
         assert_eq!(d.next_sentence().unwrap(), None);
+        // "=comment=Кафе" in CP1251, then a valid word: the stream stays in sync.
+        let cp1251 = b"=comment=\xCA\xE0\xF4\xE5";
+        let sentence =
+            [encode_sentence(&[&b"!re"[..], cp1251, b"=name=x"]).unwrap(), encode_sentence(&["!done"]).unwrap()]
+                .concat();
         let mut d = Decoder::default_limits();
-        d.extend(&[2, 0xC3, 0x28, 0]);
-        assert_eq!(d.next_sentence(), Err(DecodeError::NotUtf8));
+        d.extend(&sentence);
+        let words = d.next_sentence_bytes().unwrap().unwrap();
+        assert_eq!(words[1], cp1251.to_vec(), "the bytes as the router sent them");
+        d.extend(&sentence);
+        let text = d.next_sentence().unwrap().unwrap();
+        assert_eq!(text, vec!["!done".to_string()]);
+        let text = d.next_sentence().unwrap().unwrap();
+        assert_eq!(text[1], "=comment=\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(text[2], "=name=x");
     }
 
     #[test]

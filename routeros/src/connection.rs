@@ -18,6 +18,8 @@ use crate::sentence::{Attrs, Command, Reply, ReplyKind};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Response {
     pub rows: Vec<Attrs>,
+    /// Per row (same index), the bytes of values that were not UTF-8 (`Reply::raw`).
+    pub raw: Vec<std::collections::BTreeMap<String, Vec<u8>>>,
     pub done: Attrs,
 }
 
@@ -191,7 +193,10 @@ impl Connection {
                     None => return Err(self.dead_error()),
                     Some(Event::Failed(f)) => return Err(f.to_error()),
                     Some(Event::Reply(r)) => match r.kind {
-                        ReplyKind::Re => resp.rows.push(r.attrs),
+                        ReplyKind::Re => {
+                            resp.rows.push(r.attrs);
+                            resp.raw.push(r.raw);
+                        }
                         ReplyKind::Empty => {}
                         ReplyKind::Trap => {
                             let message = r.attrs.get("message").cloned().unwrap_or_default();
@@ -278,8 +283,8 @@ async fn read_loop(mut rd: impl AsyncRead + Unpin, mut dec: Decoder, shared: Arc
 }
 
 fn dispatch(dec: &mut Decoder, shared: &Shared) -> Result<(), Failure> {
-    while let Some(words) = dec.next_sentence().map_err(Failure::Decode)? {
-        let reply = Reply::parse(words).map_err(|e| Failure::Lost(format!("protocol error: {e}")))?;
+    while let Some(words) = dec.next_sentence_bytes().map_err(Failure::Decode)? {
+        let reply = Reply::parse_bytes(words).map_err(|e| Failure::Lost(format!("protocol error: {e}")))?;
         if let ReplyKind::Fatal(reason) = &reply.kind {
             return Err(Failure::Fatal(reason.clone()));
         }

@@ -89,6 +89,13 @@ impl Row<'_> {
     fn id(&self) -> Result<ItemId> {
         self.req(".id")?.parse()
     }
+    /// A device MAC; `00:00:00:00:00:00` is RouterOS's "any MAC" and reads as none.
+    fn mac(&self, k: &'static str) -> Result<Option<MacAddr>> {
+        match self.0.get(k).map(|v| v.trim()) {
+            None | Some("") | Some("00:00:00:00:00:00") => Ok(None),
+            Some(_) => self.parse(k),
+        }
+    }
     fn flag(&self, k: &'static str) -> bool {
         matches!(self.0.get(k).map(String::as_str), Some("true" | "yes"))
     }
@@ -133,7 +140,7 @@ impl HotspotUser {
             password: r.str("password"),
             profile: r.str("profile"),
             server: r.str("server"),
-            mac_address: r.parse("mac-address")?,
+            mac_address: r.mac("mac-address")?,
             limit_uptime: r.parse::<RosDuration>("limit-uptime")?.filter(|d| !d.is_zero()),
             limit_bytes_total: r.parse::<u64>("limit-bytes-total")?.filter(|b| *b != 0),
             comment: r.str("comment"),
@@ -263,7 +270,7 @@ impl ActiveSession {
             id: r.id()?,
             user: r.req("user")?,
             address: r.parse("address")?,
-            mac_address: r.parse("mac-address")?,
+            mac_address: r.mac("mac-address")?,
             server: r.str("server"),
             uptime: r.parse("uptime")?,
             bytes_in: r.u64_or_zero("bytes-in")?,
@@ -324,11 +331,64 @@ pub struct NewIpBinding {
     pub comment: Option<String>,
 }
 
+/// What an ip-binding's `address` matches: RouterOS takes one address, a range or a prefix
+/// (`A.B.C.D[-A.B.C.D|/0..32]`, its command schema says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AddressMatch {
+    One(Ipv4Addr),
+    Range(Ipv4Addr, Ipv4Addr),
+    Prefix(Ipv4Addr, u8),
+}
+
+impl AddressMatch {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        match *self {
+            AddressMatch::One(a) => a == ip,
+            AddressMatch::Range(a, b) => (u32::from(a)..=u32::from(b)).contains(&u32::from(ip)),
+            AddressMatch::Prefix(net, len) => {
+                let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+        }
+    }
+}
+
+impl FromStr for AddressMatch {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let ip = |v: &str| v.trim().parse::<Ipv4Addr>().map_err(|_| format!("{:?} is not an address", short(v)));
+        if let Some((a, b)) = s.split_once('-') {
+            let (a, b) = (ip(a)?, ip(b)?);
+            return if u32::from(a) <= u32::from(b) {
+                Ok(AddressMatch::Range(a, b))
+            } else {
+                Err("range runs backwards".into())
+            };
+        }
+        if let Some((a, len)) = s.split_once('/') {
+            let len: u8 = len.trim().parse().ok().filter(|l| *l <= 32).ok_or("prefix length must be 0-32")?;
+            return Ok(AddressMatch::Prefix(ip(a)?, len));
+        }
+        Ok(AddressMatch::One(ip(s)?))
+    }
+}
+
+impl fmt::Display for AddressMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddressMatch::One(a) => write!(f, "{a}"),
+            AddressMatch::Range(a, b) => write!(f, "{a}-{b}"),
+            AddressMatch::Prefix(a, l) => write!(f, "{a}/{l}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IpBinding {
     pub id: ItemId,
+    /// None: any MAC (absent, or RouterOS's `00:00:00:00:00:00`).
     pub mac_address: Option<MacAddr>,
-    pub address: Option<Ipv4Addr>,
+    pub address: Option<AddressMatch>,
     pub kind: BindingType,
     pub comment: Option<String>,
 }
@@ -338,7 +398,7 @@ impl IpBinding {
         let r = Row(a);
         Ok(IpBinding {
             id: r.id()?,
-            mac_address: r.parse("mac-address")?,
+            mac_address: r.mac("mac-address")?,
             address: r.parse("address")?,
             kind: r.parse("type")?.unwrap_or(BindingType::Regular),
             comment: r.str("comment"),
@@ -381,8 +441,21 @@ impl WalledGardenIp {
     }
 }
 
+/// Every row that parses. A row we cannot read (an operator's odd value, a field a newer
+/// RouterOS prints differently) is skipped with a warning, never a reason to fail the list:
+/// the agent only ever acts on its own rows, which it wrote and can read.
 fn rows<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Result<Vec<T>> {
-    resp.rows.iter().map(f).collect()
+    Ok(resp
+        .rows
+        .iter()
+        .filter_map(|a| match f(a) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(id = ?a.get(".id"), error = %e, "RouterOS row skipped: not readable");
+                None
+            }
+        })
+        .collect())
 }
 
 fn first<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Result<Option<T>> {

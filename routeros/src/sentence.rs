@@ -84,7 +84,11 @@ pub enum ReplyKind {
 pub struct Reply {
     pub kind: ReplyKind,
     pub tag: Option<String>,
+    /// Values as text; a value that was not UTF-8 has U+FFFD where its bytes did not decode.
     pub attrs: Attrs,
+    /// The bytes of each value that was not UTF-8 (a codepage comment, say), for anything that
+    /// must match them exactly. Empty for most replies.
+    pub raw: BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,6 +111,31 @@ pub fn split_attr(word: &str) -> Option<(&str, &str)> {
 }
 
 impl Reply {
+    /// Parses a sentence as it came off the wire: words need not be UTF-8 (see `raw`).
+    pub fn parse_bytes(words: Vec<Vec<u8>>) -> Result<Reply, ReplyError> {
+        let mut raw = BTreeMap::new();
+        let text: Vec<String> = words
+            .into_iter()
+            .map(|w| match String::from_utf8(w) {
+                Ok(s) => s,
+                Err(e) => {
+                    let bytes = e.into_bytes();
+                    let s = String::from_utf8_lossy(&bytes).into_owned();
+                    if let Some((k, _)) = split_attr(&s) {
+                        // The key is ASCII in every RouterOS menu: only the value is foreign.
+                        let at = k.len() + 2;
+                        raw.insert(k.to_string(), bytes.get(at..).unwrap_or_default().to_vec());
+                    }
+                    s
+                }
+            })
+            .collect();
+        let mut reply = Reply::parse(text)?;
+        raw.retain(|k, _| reply.attrs.contains_key(k));
+        reply.raw = raw;
+        Ok(reply)
+    }
+
     pub fn parse(words: Vec<String>) -> Result<Reply, ReplyError> {
         let mut it = words.into_iter();
         let first = it.next().unwrap_or_default();
@@ -138,7 +167,7 @@ impl Reply {
                 return Err(ReplyError::BadWord(truncate(&w)));
             }
         }
-        Ok(Reply { kind, tag, attrs })
+        Ok(Reply { kind, tag, attrs, raw: BTreeMap::new() })
     }
 }
 
@@ -171,5 +200,16 @@ mod tests {
         let r = Reply::parse(vec!["!re".into(), ".section=1".into()]).unwrap();
         assert_eq!(r.attrs[".section"], "1");
         assert!(Reply::parse(vec![]).is_err());
+    }
+
+    #[test]
+    fn codepage_values_are_text_and_kept_as_bytes() {
+        // "Кафе" in CP1251 (the key stays ASCII, as RouterOS's always are).
+        let r = Reply::parse_bytes(vec![b"!re".to_vec(), b"=comment=\xCA\xE0\xF4\xE5".to_vec(), b"=name=x".to_vec()])
+            .unwrap();
+        assert_eq!(r.attrs["comment"], "\u{FFFD}".repeat(4));
+        assert_eq!(r.raw["comment"], b"\xCA\xE0\xF4\xE5".to_vec());
+        assert_eq!(r.attrs["name"], "x");
+        assert!(!r.raw.contains_key("name"), "only what did not decode is kept twice");
     }
 }

@@ -70,10 +70,40 @@ async fn unknown_reply_word_is_a_protocol_error() {
     assert!(matches!(&e, Error::ConnectionLost(m) if m.contains("protocol error")), "{e:?}");
 }
 
+/// A reply word that is not UTF-8 is still a reply type the client must know: refused.
 #[tokio::test]
-async fn invalid_utf8_is_a_decode_error() {
+async fn a_reply_type_word_that_is_not_utf8_is_a_protocol_error() {
     let e = run(|_| vec![3, b'!', 0xFF, b'e', 0]).await;
-    assert!(matches!(e, Error::Decode(routeros::DecodeError::NotUtf8)), "{e:?}");
+    assert!(matches!(&e, Error::ConnectionLost(m) if m.contains("protocol error")), "{e:?}");
+}
+
+/// Values in the codepage Winbox wrote (CP1251 here, as librouteros #10/#123 report) are read
+/// as text with U+FFFD, kept as bytes, and the session goes on: the next command works too.
+#[tokio::test]
+async fn codepage_values_keep_the_session_and_their_bytes() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let h = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut dec = Decoder::default_limits();
+        let login = read_sentence(&mut s, &mut dec).await;
+        let t = tag_of(&login);
+        s.write_all(&encode_sentence(&["!done".to_string(), format!(".tag={t}")]).unwrap()).await.unwrap();
+        loop {
+            let cmd = read_sentence(&mut s, &mut dec).await;
+            let tag = format!(".tag={}", tag_of(&cmd));
+            let row: [&[u8]; 4] = [b"!re", b"=.id=*1", b"=comment=\xCA\xE0\xF4\xE5 \xB9 1", tag.as_bytes()];
+            s.write_all(&encode_sentence(&row).unwrap()).await.unwrap();
+            s.write_all(&encode_sentence(&["!done".to_string(), tag]).unwrap()).await.unwrap();
+        }
+    });
+    let client = Client::connect(Config::new(addr, "admin", "")).await.unwrap();
+    for _ in 0..2 {
+        let r = client.call(&Command::new("/ip/hotspot/user/print")).await.unwrap();
+        assert_eq!(r.rows[0]["comment"], "\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD} \u{FFFD} 1");
+        assert_eq!(r.raw[0]["comment"], b"\xCA\xE0\xF4\xE5 \xB9 1".to_vec());
+    }
+    h.abort();
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! started on a free random loopback port and killed when dropped; Lambda functions run through
 //! the runtime API; child processes and raw HTTP.
 
+pub mod bridge;
 pub mod lambda;
 pub mod link;
 mod moto;

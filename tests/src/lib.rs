@@ -4,5 +4,6 @@
 
 pub mod bench;
 pub mod gateway;
+pub mod guest;
 pub mod pollers;
 pub mod stack;

@@ -13,6 +13,7 @@ use hotspot_cloud::store::{RouterRecord, Store, schema};
 use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
 use routeros_sim::Simulator;
 use serde_json::json;
+use testkit::bridge::HotspotBridge;
 use testkit::link::Link;
 use testkit::{ChildGuard, Moto, free_port};
 
@@ -22,6 +23,9 @@ use crate::pollers;
 pub const FUNCTIONS: [&str; 6] = ["purchase", "status", "callback", "reconcile", "expiry", "events"];
 pub const CALLBACK_SECRET: &str = "local-callback-secret-0123456789";
 pub const ROUTEROS_USER: &str = "hotspot-agent";
+/// The router as the agent's container sees it (the veth gateway; 172.17.0.1 on a real one).
+/// A loopback address of its own, so a guest the router masquerades is seen as coming from it.
+pub const ROUTER_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 pub const ROUTEROS_PASSWORD: &str = "local-api-password";
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,10 @@ pub struct Stack {
     pub invoker: Invoker,
     /// The router's internet uplink: the agent reaches AWS and the cloud API only through it.
     pub uplink: Uplink,
+    /// The hotspot's path from the guest to the portal, applying the router's source NAT.
+    pub bridge: HotspotBridge,
+    /// Where the agent's portal listens (guests reach it through `bridge`, at `portal_url`).
+    pub portal_addr: std::net::SocketAddr,
     pub state_dir: PathBuf,
     pub options: Options,
     agent_env: Vec<(String, String)>,
@@ -172,6 +180,7 @@ impl Stack {
             DarajaSim::start(SimConfig::for_tests()).await.map_err(|e| err("daraja simulator")(e.to_string()))?;
         let sms = SmsSim::start().await.map_err(|e| err("sms simulator")(e.to_string()))?;
         let routeros = Simulator::start(routeros_sim::SimConfig {
+            listen: std::net::SocketAddr::from((ROUTER_IP, 0)),
             username: ROUTEROS_USER.into(),
             password: ROUTEROS_PASSWORD.into(),
             identity: "Cafe Westlands".into(),
@@ -218,11 +227,22 @@ impl Stack {
             tokio::spawn(pollers::schedules(invoker.clone(), options.schedule_every)),
         ];
 
-        // The agent, as it runs in the router's container.
-        let portal_port = match options.portal_port {
+        // The agent, as it runs in the router's container, behind the hotspot's forwarding path.
+        let bridge_port = match options.portal_port {
             Some(p) => p,
             None => free_port().map_err(|e| err("port")(e.to_string()))?,
         };
+        let portal_port = free_port().map_err(|e| err("port")(e.to_string()))?;
+        let portal_addr = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, portal_port));
+        seed_nat(&routeros, options.guest_ip, portal_addr.ip())?;
+        let bridge = HotspotBridge::start(
+            std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, bridge_port)),
+            portal_addr,
+            ROUTER_IP,
+            std::sync::Arc::new(routeros.source_nat_fn()),
+        )
+        .await
+        .map_err(|e| err("hotspot bridge")(e.to_string()))?;
         let uplink = Uplink {
             aws: Link::start(link_target(&moto.endpoint)?).await.map_err(|e| err("uplink")(e.to_string()))?,
             api: Link::start(link_target(&gateway_url)?).await.map_err(|e| err("uplink")(e.to_string()))?,
@@ -252,7 +272,7 @@ impl Stack {
         let agent = spawn_agent(&options.bin_dir, &state_dir, &agent_env, &extra, 1)?;
         let agent = Some(agent);
         wait_port(portal_port, "agent portal").await?;
-        let portal_url = format!("http://127.0.0.1:{portal_port}");
+        let portal_url = format!("http://{}", bridge.addr());
         Ok(Stack {
             agent,
             functions,
@@ -268,6 +288,8 @@ impl Stack {
             portal_url,
             invoker,
             uplink,
+            bridge,
+            portal_addr,
             state_dir,
             options,
             agent_env,
@@ -295,8 +317,7 @@ impl Stack {
         let extra: Vec<(String, String)> = extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         self.agent =
             Some(spawn_agent(&self.options.bin_dir, &self.state_dir, &self.agent_env, &extra, self.agent_starts)?);
-        let port = self.portal_url.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        wait_port(port, "agent portal").await
+        wait_port(self.portal_addr.port(), "agent portal").await
     }
 
     /// The URL the hotspot's login.html would send the guest to.
@@ -331,6 +352,31 @@ impl Drop for Stack {
             let _ = std::fs::remove_dir_all(&self.state_dir);
         }
     }
+}
+
+/// The router's NAT as onboarding leaves it: the hotspot setup's masquerade for the guests'
+/// network, and before it the exemption for the container the onboarding script adds.
+fn seed_nat(routeros: &Simulator, guest: Ipv4Addr, portal: std::net::IpAddr) -> Result<(), StackError> {
+    let subnet = format!("{guest}/32");
+    let portal = portal.to_string();
+    let rules: [&[(&str, &[u8])]; 2] = [
+        &[
+            ("chain", b"srcnat"),
+            ("action", b"accept"),
+            ("dst-address", portal.as_bytes()),
+            ("comment", b"hotspot-agent:cafe-westlands"),
+        ],
+        &[
+            ("chain", b"srcnat"),
+            ("action", b"masquerade"),
+            ("src-address", subnet.as_bytes()),
+            ("comment", b"masquerade hotspot network"),
+        ],
+    ];
+    for r in rules {
+        routeros.seed("/ip/firewall/nat", r).ok_or_else(|| err("nat")("the simulator has no NAT table".into()))?;
+    }
+    Ok(())
 }
 
 fn spawn_agent(

@@ -24,6 +24,10 @@ pub enum IdentifyError {
     /// RouterOS could not be asked.
     #[error("the router is not answering")]
     RouterUnavailable,
+    /// The request came from the router's own address: its source NAT (the hotspot setup's
+    /// masquerade) hides every guest from the portal. A setting on the router, not the guest.
+    #[error("the router's NAT hides guests' addresses from the portal")]
+    HiddenByNat,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

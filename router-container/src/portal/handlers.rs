@@ -44,6 +44,9 @@ async fn identified<B>(
         Err(IdentifyError::NotAHost) => {
             Err(cx.message(StatusCode::FORBIDDEN, t.not_a_host_title, t.not_a_host_body, None))
         }
+        Err(IdentifyError::HiddenByNat) => {
+            Err(cx.message(StatusCode::SERVICE_UNAVAILABLE, t.hidden_by_nat_title, t.hidden_by_nat_body, None))
+        }
         Err(IdentifyError::RouterUnavailable) => Err(cx.message(
             StatusCode::SERVICE_UNAVAILABLE,
             t.router_unavailable_title,
@@ -256,6 +259,9 @@ pub(crate) async fn status_json<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str)
         }
         Err(IdentifyError::RouterUnavailable) => {
             return json(StatusCode::SERVICE_UNAVAILABLE, "unavailable", t.check_phone_title, t.status_unavailable);
+        }
+        Err(IdentifyError::HiddenByNat) => {
+            return json(StatusCode::SERVICE_UNAVAILABLE, "hidden_by_nat", t.hidden_by_nat_title, t.hidden_by_nat_body);
         }
     };
     match cx.sh.backend.purchase_progress(guest, &id).await {

@@ -36,6 +36,8 @@ pub struct Texts {
     pub status_unavailable: &'static str,
     pub not_a_host_title: &'static str,
     pub not_a_host_body: &'static str,
+    pub hidden_by_nat_title: &'static str,
+    pub hidden_by_nat_body: &'static str,
     pub spoofed_title: &'static str,
     pub spoofed_body: &'static str,
     pub router_unavailable_title: &'static str,
@@ -93,6 +95,10 @@ pub static EN: Texts = Texts {
     status_unavailable: "We cannot check the payment right now. This page will try again.",
     not_a_host_title: "Device not recognised",
     not_a_host_body: "This device is not connected to the hotspot. Join the WiFi network, then open any website.",
+    hidden_by_nat_title: "This hotspot needs one more setting",
+    hidden_by_nat_body: "The router hides your device from this page, so it cannot sell you time yet. Please tell the staff: \
+        the router's NAT needs the exemption for the payment page (srcnat accept to the portal, placed first; \
+        see the setup guide).",
     spoofed_title: "Device not recognised",
     spoofed_body: "The device details in this link do not match this device (spoofed MAC or IP address), so nothing can \
                    be offered. Open any website to start again.",
@@ -151,6 +157,10 @@ pub static SW: Texts = Texts {
     status_unavailable: "Hatuwezi kuangalia malipo kwa sasa. Ukurasa huu utajaribu tena.",
     not_a_host_title: "Kifaa hakitambuliwi",
     not_a_host_body: "Kifaa hiki hakijaunganishwa kwenye hotspot. Jiunge na mtandao wa WiFi, kisha ufungue tovuti yoyote.",
+    hidden_by_nat_title: "Hotspot hii inahitaji mpangilio mmoja zaidi",
+    hidden_by_nat_body: "Router inaficha kifaa chako kwa ukurasa huu, hivyo haiwezi kukuuzia muda bado. Tafadhali mjulishe \
+        mhudumu: NAT ya router inahitaji msamaha wa ukurasa wa malipo (srcnat accept kwa portal, uwekwe wa kwanza; \
+        angalia mwongozo wa usanidi).",
     spoofed_title: "Kifaa hakitambuliwi",
     spoofed_body: "Taarifa za kifaa kwenye kiungo hiki hazilingani na kifaa hiki (anwani ya MAC au IP iliyoghushiwa), kwa \
                    hivyo hakuna kinachoweza kutolewa. Fungua tovuti yoyote ili kuanza upya.",
