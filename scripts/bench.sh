@@ -5,7 +5,8 @@
 # docs/benchmarks.md.
 #
 # usage: scripts/bench.sh [--purchases N] [--clients N] [--skip-routeros] [--skip-image]
-#   env: CARGO_TARGET_DIR, HOTSPOT_VENV, BENCH_* (passed to scripts/bench-routeros.sh)
+#   env: CARGO_TARGET_DIR, HOTSPOT_VENV, BENCH_* (passed to scripts/bench-routeros.sh),
+#        BENCH_STACK_ARGS (more bench-stack flags, e.g. "--idle-secs 30 --restarts 5" for a quick run)
 #
 # Installs what it needs first (Debian nginx, wrk, util-linux's taskset; the project's venv and
 # Rust targets through scripts/lib/setup.sh). Builds:
@@ -83,7 +84,7 @@ ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 export HOTSPOT_MOTO_COUNT_FILE="$WORK/moto-requests.tsv"
 : > "$HOTSPOT_MOTO_COUNT_FILE"
 "$TARGET/debug/bench-stack" --bin-dir "$BIN" --purchases "$PURCHASES" --clients "$CLIENTS" \
-  --nginx "$NGINX" --wrk "$WRK" &
+  --nginx "$NGINX" --wrk "$WRK" ${BENCH_STACK_ARGS:-} &
 DRIVER_PID=$!
 wait "$DRIVER_PID"
 DRIVER_PID=""

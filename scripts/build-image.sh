@@ -6,11 +6,12 @@
 #   OUT/hotspot-agent-VERSION-ARCH.oci.tar[.gz]      OCI archive (RouterOS 7.21+)
 # ARCH as RouterOS names it (`/system resource print`, architecture-name): arm64, x86_64, arm.
 #
-# Usage: scripts/build-image.sh [--arch aarch64,x86_64,armv7] [--out DIR]
-#   --arch  comma-separated (arm64, amd64 and arm are accepted too); default all three. armv7
-#           (32-bit ARM: hAP ac², RB4011, ...) needs the nightly toolchain with rust-src
-#           (-Zbuild-std; rustup has no std for the target): when it is missing, armv7 is
-#           skipped with the reason, or fails the build if it was asked for by name.
+# Usage: scripts/build-image.sh [--arch aarch64,x86_64,armv7,armv5te] [--out DIR]
+#   --arch  comma-separated (arm64, amd64, arm and arm32v5 are accepted too); default all four.
+#           armv7 (32-bit ARM: hAP ac², RB4011, ...) and armv5te (hEX refresh, which runs only
+#           arm32v5 images) need the nightly toolchain with rust-src (-Zbuild-std; rustup has no
+#           std for these targets): when it is missing they are skipped with the reason, or the
+#           build fails if they were asked for by name.
 #   --out   default: the cargo target directory's images/ (target/images).
 #
 # C code (ring, bundled SQLite) is cross compiled and everything is linked by zig cc (PyPI
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 source scripts/lib/setup.sh
 
-ARCHES="aarch64,x86_64,armv7"
+ARCHES="aarch64,x86_64,armv7,armv5te"
 ARCH_GIVEN=0
 OUT=""
 while [ $# -gt 0 ]; do
@@ -46,7 +47,8 @@ canon() {
         aarch64|arm64) echo aarch64 ;;
         x86_64|amd64) echo x86_64 ;;
         armv7|arm) echo armv7 ;;
-        *) log "unknown arch $1 (aarch64, x86_64, armv7)"; exit 2 ;;
+        armv5te|armv5|arm32v5) echo armv5te ;;
+        *) log "unknown arch $1 (aarch64, x86_64, armv7, armv5te)"; exit 2 ;;
     esac
 }
 # The name in the file: RouterOS's architecture-name.
@@ -55,7 +57,8 @@ triple_of() {
         aarch64) echo aarch64-unknown-linux-musl ;;
         x86_64) echo x86_64-unknown-linux-musl ;;
         armv7) echo armv7-unknown-linux-musleabihf ;;
-        *) log "unknown arch $1 (aarch64, x86_64, armv7)"; exit 2 ;;
+        armv5te) echo armv5te-unknown-linux-musleabi ;;
+        *) log "unknown arch $1 (aarch64, x86_64, armv7, armv5te)"; exit 2 ;;
     esac
 }
 zig_of() {
@@ -63,6 +66,7 @@ zig_of() {
         aarch64) echo aarch64-linux-musl ;;
         x86_64) echo x86_64-linux-musl ;;
         armv7) echo arm-linux-musleabihf ;;
+        armv5te) echo arm-linux-musleabi ;;
     esac
 }
 
@@ -77,20 +81,20 @@ use_zig_for() {
     export "CARGO_TARGET_${var}_RUSTFLAGS=-C link-self-contained=no"
 }
 
-# Why armv7 cannot be built here, or nothing when it can.
-armv7_unavailable() {
+# Why the 32-bit ARM targets cannot be built here, or nothing when they can.
+nightly_unavailable() {
     if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-        echo "no nightly toolchain (rustup has no prebuilt std for armv7-unknown-linux-musleabihf; it is built with -Zbuild-std, which needs nightly + rust-src)"
+        echo "no nightly toolchain (rustup has no prebuilt std for the 32-bit ARM musl targets; they are built with -Zbuild-std, which needs nightly + rust-src)"
     elif [ ! -d "$(rustup run nightly rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
         echo "the nightly toolchain has no rust-src component (needed by -Zbuild-std): rustup component add rust-src --toolchain nightly"
     fi
 }
 
-STABLE=() WANT_ARMV7=0
+STABLE=() NIGHTLY=()
 IFS=, read -r -a LIST <<< "$ARCHES"
 for a in "${LIST[@]}"; do
     a="$(canon "$a")"
-    if [ "$a" = armv7 ]; then WANT_ARMV7=1; else STABLE+=("$a"); fi
+    case "$a" in armv7|armv5te) NIGHTLY+=("$a") ;; *) STABLE+=("$a") ;; esac
 done
 
 TARGET_DIR="$(cargo_target_dir)"
@@ -115,21 +119,26 @@ if [ ${#STABLE[@]} -gt 0 ]; then
 fi
 
 SKIPPED=""
-if [ $WANT_ARMV7 = 1 ]; then
-    why="$(armv7_unavailable)"
+if [ ${#NIGHTLY[@]} -gt 0 ]; then
+    why="$(nightly_unavailable)"
     if [ -n "$why" ]; then
-        if [ $ARCH_GIVEN = 1 ]; then log "armv7 asked for but cannot be built: $why"; exit 1; fi
-        SKIPPED="armv7 skipped: $why"
+        if [ $ARCH_GIVEN = 1 ]; then log "${NIGHTLY[*]} asked for but cannot be built: $why"; exit 1; fi
+        SKIPPED="${NIGHTLY[*]} skipped: $why"
         log "$SKIPPED"
     else
-        use_zig_for armv7-unknown-linux-musleabihf arm-linux-musleabihf
-        # rustc points the linker at the target's prebuilt std directory, which -Zbuild-std
-        # leaves absent: zig's "unable to open library directory" notice is harmless.
-        export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_RUSTFLAGS="-C link-self-contained=no -A linker_messages"
-        log "cargo +nightly build -Zbuild-std --release (armv7)"
+        args=()
+        for a in "${NIGHTLY[@]}"; do
+            t="$(triple_of "$a")"
+            use_zig_for "$t" "$(zig_of "$a")"
+            # rustc points the linker at the target's prebuilt std directory, which -Zbuild-std
+            # leaves absent: zig's "unable to open library directory" notice is harmless.
+            export "CARGO_TARGET_$(echo "$t" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=-C link-self-contained=no -A linker_messages"
+            args+=(--target "$t")
+        done
+        log "cargo +nightly build -Zbuild-std --release (${NIGHTLY[*]})"
         rustup run nightly cargo build --release --locked -p hotspot-agent --bin hotspot-agent \
-            -Zbuild-std=std,panic_abort --target armv7-unknown-linux-musleabihf
-        BUILT+=(armv7)
+            -Zbuild-std=std,panic_abort "${args[@]}"
+        BUILT+=("${NIGHTLY[@]}")
     fi
 fi
 

@@ -43,6 +43,7 @@ platform_of() {
         aarch64) echo "arm64 linux v8" ;;
         x86_64) echo "amd64 linux " ;;
         armv7) echo "arm linux v7" ;;
+        armv5te) echo "arm linux v5" ;;
     esac
 }
 
@@ -78,7 +79,7 @@ repack_same() { # the same binary packed again gives byte-identical archives
 }
 
 BUILT=()
-for a in aarch64 x86_64 armv7; do
+for a in aarch64 x86_64 armv7 armv5te; do
     [ -f "$OUT/hotspot-agent-$VERSION-$(ros_arch_of "$a").docker.tar" ] && BUILT+=("$a")
 done
 [ ${#BUILT[@]} -gt 0 ] || { bad "no image was built"; echo "0 passed, 1 failed"; exit 1; }
@@ -97,6 +98,8 @@ for a in "${BUILT[@]}"; do
     case "$a" in
         aarch64) check "aarch64: --version under qemu-aarch64-static" version_is qemu-aarch64-static "$WORK/$a.bin" ;;
         armv7) check "armv7: --version under qemu-arm-static" version_is qemu-arm-static "$WORK/$a.bin" ;;
+        # An ARM926EJ-S, the hEX refresh's class of core: any ARMv6/v7 instruction would trap.
+        armv5te) check "armv5te: --version under qemu-arm-static -cpu arm926" version_is qemu-arm-static -cpu arm926 "$WORK/$a.bin" ;;
         x86_64) check "x86_64: --version natively" version_is "$WORK/$a.bin" ;;
     esac
     check "$a: packing is reproducible" repack_same "$a" "$WORK/$a.bin"

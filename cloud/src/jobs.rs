@@ -1,10 +1,10 @@
 //! Signed jobs onto a router's FIFO queue.
 
 use aws_sdk_sqs::Client;
-use hotspot_core::wire::{Envelope, Payload};
-use hotspot_core::{MessageId, RouterId};
+use hotspot_core::wire::{Envelope, PackagesSync, Payload};
+use hotspot_core::{MessageId, Package, RouterId};
 
-use crate::store::RouterRecord;
+use crate::store::{RouterRecord, Store, StoreError};
 
 /// How long a job stays valid: a router that was offline longer re-reads state at reconnect
 /// (a stale grant is re-sent by the outbox sweep with a fresh signature).
@@ -37,6 +37,38 @@ pub async fn send_job(
         .await
         .map_err(|e| JobError::Send { router: router.id.to_string(), why: format!("{e:?}") })?;
     Ok(id)
+}
+
+/// Sends a router the packages it sells now (`packages_sync`); returns how many.
+pub async fn sync_packages(store: &Store, sqs: &Client, router: &RouterRecord, now: i64) -> Result<usize, SyncError> {
+    let on_sale = on_sale(store, &router.id).await?;
+    let n = on_sale.len();
+    let digest = hotspot_core::package::digest(&on_sale);
+    send_job(sqs, router, MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: on_sale }), now)
+        .await?;
+    // Kept on the router's record, so a heartbeat is compared with it at no extra read.
+    store.set_packages_digest(&router.id, &digest).await?;
+    Ok(n)
+}
+
+async fn on_sale(store: &Store, router: &RouterId) -> Result<Vec<Package>, StoreError> {
+    Ok(store.list_packages(router).await?.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect())
+}
+
+/// The digest of the packages a router should be selling, from the store (and kept on its
+/// record for the next heartbeat).
+pub async fn packages_digest(store: &Store, router: &RouterId) -> Result<String, StoreError> {
+    let digest = hotspot_core::package::digest(&on_sale(store, router).await?);
+    store.set_packages_digest(router, &digest).await?;
+    Ok(digest)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Job(#[from] JobError),
 }
 
 /// One message group per router: its jobs are applied in order.

@@ -110,6 +110,15 @@ impl From<Package> for RawPackage {
     }
 }
 
+/// A short fingerprint of a package list (order included): the router's heartbeat carries the
+/// one of what it sells, the cloud compares it with the one of what it should sell.
+pub fn digest(packages: &[Package]) -> String {
+    use sha2::{Digest, Sha256};
+    let v = serde_json::to_value(packages).unwrap_or_default();
+    let text = crate::wire::canonical_json(&v).unwrap_or_default();
+    hex::encode(&Sha256::digest(&text)[..12])
+}
+
 impl Package {
     pub fn id(&self) -> &PackageId {
         &self.id

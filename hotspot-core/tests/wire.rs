@@ -112,6 +112,8 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 active_sessions: 3,
                 jobs_waiting: 0,
                 packages: vec!["1h".parse().unwrap()],
+                packages_digest: None,
+                clock_unset_secs: 0,
             }),
         ),
     ];

@@ -232,6 +232,8 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
             active_sessions: 1,
             jobs_waiting: 0,
             packages: vec![],
+            packages_digest: None,
+            clock_unset_secs: 0,
         }),
     );
     // cafe-02 claims to be cafe-01: signed with its own key, so verification fails.
@@ -243,6 +245,8 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
             active_sessions: 99,
             jobs_waiting: 0,
             packages: vec![],
+            packages_digest: None,
+            clock_unset_secs: 0,
         }),
     ))
     .unwrap();
@@ -253,7 +257,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
         ("m3".to_string(), heartbeat),
         ("m4".to_string(), "not json".to_string()),
     ];
-    let failed = lambdas::events::handle_batch(&cloud.store, &batch, now()).await;
+    let failed = lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &batch, now()).await;
     assert_eq!(failed, vec!["m2".to_string(), "m4".to_string()]);
     assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Active);
     let health = cloud.store.get_router_health(&r.record.id).await.unwrap().unwrap();
@@ -280,4 +284,48 @@ async fn one_daraja_token_is_shared_through_dynamodb() {
     tokens.dedup();
     assert_eq!(tokens.len(), 1, "every instance uses the same token");
     assert_eq!(cloud.sim.oauth_calls(), 1, "exactly one OAuth call for eight instances");
+}
+
+/// A router whose heartbeat says it sells other packages than the store (it booted before its
+/// WAN was up, or a packages_sync was lost) is sent them again, at most every ten minutes.
+#[tokio::test]
+async fn a_heartbeat_with_other_packages_brings_a_packages_sync() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let on_sale = cloud.store.list_packages(&r.record.id).await.unwrap();
+    let on_sale: Vec<_> = on_sale.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
+    assert!(!on_sale.is_empty());
+    let heartbeat = |digest: String, at: i64| {
+        let body = Envelope::new(
+            MessageId::generate(),
+            r.record.id.clone(),
+            at,
+            3600,
+            Payload::Heartbeat(Heartbeat {
+                version: "0.1.0".into(),
+                uptime_secs: 5,
+                active_sessions: 0,
+                jobs_waiting: 0,
+                packages: vec![],
+                packages_digest: Some(digest),
+                clock_unset_secs: 0,
+            }),
+        )
+        .sign(&r.record.key);
+        vec![("m1".to_string(), body)]
+    };
+    let same = hotspot_core::package::digest(&on_sale);
+    let empty = hotspot_core::package::digest(&[]);
+    assert!(lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &heartbeat(same, now()), now()).await.is_empty());
+    assert!(cloud.drain_jobs(&r).await.is_empty(), "the same packages: nothing to send");
+    for _ in 0..2 {
+        let failed =
+            lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &heartbeat(empty.clone(), now()), now()).await;
+        assert!(failed.is_empty());
+    }
+    let jobs = cloud.drain_jobs(&r).await;
+    assert!(matches!(&jobs[..], [Payload::PackagesSync(s)] if s.packages == on_sale), "once: {jobs:?}");
+    let later = now() + 601;
+    lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &heartbeat(empty, later), later).await;
+    assert_eq!(cloud.drain_jobs_at(&r, later).await.len(), 1, "again after ten minutes");
 }

@@ -348,8 +348,9 @@ pub struct AddArgs {
     /// Where to write the hotspot pages, their portal address filled in. Default: <id>-hotspot-html
     #[arg(long)]
     pub html_out: Option<PathBuf>,
-    /// The router's CPU, naming the default image file: arm64, arm (32-bit, armv7) or x86_64.
-    #[arg(long, default_value = "arm64", value_parser = ["arm64", "arm", "x86_64"])]
+    /// The router's CPU, naming the default image file: arm64, arm (32-bit ARMv7: hAP ac²,
+    /// RB4011), arm32v5 (hEX refresh: it runs only ARMv5 images) or x86_64.
+    #[arg(long, default_value = "arm64", value_parser = ["arm64", "arm", "arm32v5", "x86_64"])]
     pub arch: String,
     /// The image archive as uploaded to the router. Default: the one scripts/build-image.sh
     /// writes for --arch and the version: hotspot-agent-VERSION-ARCH.docker.tar up to 7.20,

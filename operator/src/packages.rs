@@ -4,8 +4,7 @@
 
 use hotspot_cloud::store::{PackageRecord, RouterRecord, StoreError};
 use hotspot_core::package::{GrantStyle, RawPackage};
-use hotspot_core::wire::{PackagesSync, Payload};
-use hotspot_core::{MessageId, Package, PackageId, RouterId};
+use hotspot_core::{Package, PackageId, RouterId};
 
 use crate::Error;
 use crate::cli::{PackageAddArgs, PackageEditArgs, StyleArg};
@@ -33,19 +32,15 @@ pub(crate) async fn router(ctx: &Ctx, id: &RouterId) -> Result<RouterRecord, Err
 
 /// Sends the router its full list on sale. The job id is new each time: every change is a job.
 pub async fn sync(ctx: &Ctx, r: &RouterRecord) -> Result<usize, Error> {
-    let on_sale: Vec<Package> =
-        ctx.store.list_packages(&r.id).await?.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
-    let n = on_sale.len();
-    let id = MessageId::generate();
-    hotspot_cloud::jobs::send_job(&ctx.sqs, r, id, Payload::PackagesSync(PackagesSync { packages: on_sale }), now())
-        .await
-        .map_err(|e| Error::JobNotSent {
+    hotspot_cloud::jobs::sync_packages(&ctx.store, &ctx.sqs, r, now()).await.map_err(|e| match e {
+        hotspot_cloud::jobs::SyncError::Store(e) => Error::Store(e),
+        e @ hotspot_cloud::jobs::SyncError::Job(_) => Error::JobNotSent {
             what: format!(
                 "the change is saved, but the router was not told ({e}); run `hotspotctl package sync --router {}`",
                 r.id
             ),
-        })?;
-    Ok(n)
+        },
+    })
 }
 
 pub async fn add(ctx: &Ctx, a: &PackageAddArgs) -> Result<String, Error> {

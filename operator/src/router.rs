@@ -88,7 +88,10 @@ fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error
         ));
     }
     let ntp: Vec<&str> = a.ntp_servers.split(',').map(str::trim).collect();
-    if ntp.iter().any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':')) {
+    if ntp
+        .iter()
+        .any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':'))
+    {
         return Err(Error::Usage(format!(
             "--ntp-servers must be host names or addresses separated by commas; got {:?}",
             a.ntp_servers
@@ -365,6 +368,12 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
         println!("agent       {} (up {})", h.version.escape_debug(), age(h.uptime_secs.min(i64::MAX as u64) as i64));
         println!("sessions    {} active", h.active_sessions);
         println!("jobs        {} waiting at the agent", h.jobs_waiting);
+        if h.clock_unset_secs > 0 {
+            println!(
+                "clock       unset for {} since the agent started (no NTP? nothing expired meanwhile)",
+                age(h.clock_unset_secs.min(i64::MAX as u64) as i64)
+            );
+        }
     }
     println!("queue       {} ({} messages)", r.queue_url, dash(approx_messages(&c.sqs, &r.queue_url).await));
     match dlq {

@@ -270,6 +270,7 @@ async fn router_add_provisions_everything_and_refuses_a_duplicate() {
         .record_heartbeat(
             &id,
             &RouterHealth {
+                clock_unset_secs: 0,
                 last_seen: now(),
                 version: "0.1.0".into(),
                 uptime_secs: 5,

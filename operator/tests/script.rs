@@ -222,7 +222,7 @@ fn network_firewall_service_and_user_are_restricted() {
     let wg = line_starting(&ls, &["/ip", "hotspot", "walled-garden", "ip", "add"]);
     assert_eq!(prop(wg, "dst-address").as_deref(), Some("172.17.0.2"));
     assert_eq!(prop(wg, "action").as_deref(), Some("accept"));
-    assert!(s.contains("/ip hotspot profile set [find name=\"hsprof1\"] html-directory=\"hotspot-html\""), "{s}");
+    assert!(s.contains(":local hsHtml \"hotspot-html\""), "{s}");
 
     for k in AGENT_SETTINGS {
         assert!(env.get(*k).is_some_and(|v| !v.is_empty()), "{k} is set");
@@ -240,7 +240,10 @@ fn network_firewall_service_and_user_are_restricted() {
         tagged += 1;
         assert_eq!(prop(l, "comment").as_deref(), Some("hotspot-agent:cafe-01"), "{l:?}");
     }
-    assert_eq!(tagged, 10, "veth, bridge, address, port, nat, 2 × filter, group, user, walled garden");
+    assert_eq!(
+        tagged, 16,
+        "veth, bridge, address, port, nat, 2 × nat exemption, 2 × filter, 4 × DNS filter, group, user, walled garden"
+    );
     let container = line_starting(&ls, &["/container/add"]);
     assert_eq!(prop(container, "comment").as_deref(), Some("hotspot-agent:cafe-01"));
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::router::Router;
@@ -20,10 +21,17 @@ pub struct Agent {
     /// Wakes the expiry scheduler when a grant's expiry may now come sooner.
     pub expiry_wake: Arc<Notify>,
     pub started: Instant,
+    /// The one clock every decision reads, and whether it can be believed.
+    pub clock: Arc<Clock>,
 }
 
 impl Agent {
     pub fn new(cfg: Config, journal: Journal, router: Router, sqs: aws_sdk_sqs::Client) -> Agent {
+        let clock = Clock::system();
+        // Time never ran backwards past what the journal recorded with a good clock.
+        if let Ok(Some(t)) = journal.newest_record_at() {
+            clock.not_before(t);
+        }
         Agent {
             cfg: Arc::new(cfg),
             journal: Arc::new(journal),
@@ -31,9 +39,17 @@ impl Agent {
             sqs,
             expiry_wake: Arc::new(Notify::new()),
             started: Instant::now(),
+            clock: Arc::new(clock),
         }
     }
-}
 
-/// The one clock (`hotspot_core::clock`), under the agent's short name.
-pub use hotspot_core::clock::now_unix as now;
+    /// Unix seconds now, by the agent's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// `None` when the clock can be believed; otherwise how long a worker should wait for NTP.
+    pub fn wait_for_clock(&self, what: &str) -> Option<std::time::Duration> {
+        (!self.clock.check(what)).then_some(crate::clock::WAIT_FOR_CLOCK)
+    }
+}

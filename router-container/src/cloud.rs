@@ -2,6 +2,7 @@
 //! TLS trust roots are compiled in: the container has no system store.
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +11,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 
+use crate::clock::Clock;
 use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::reqsig;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, RouterId, RouterKey};
@@ -22,6 +24,9 @@ pub enum CloudError {
     Http { status: u16, code: String, message: String, retry_after: Option<i64> },
     #[error("cloud answered something unexpected: {0}")]
     Unexpected(String),
+    /// Requests are signed with the time; a clock at 1970 would sign a request the cloud refuses.
+    #[error("the router's clock is not set yet")]
+    ClockUnset,
 }
 
 /// A whole request, connect to last byte of the reply.
@@ -47,12 +52,19 @@ pub struct CloudApi {
     base: String,
     router: RouterId,
     key: RouterKey,
+    clock: Arc<Clock>,
 }
 
 impl CloudApi {
     pub fn new(base: &str, router: RouterId, key: RouterKey) -> Result<CloudApi, CloudError> {
         let http = crate::https::client(2).map_err(|e| CloudError::Unexpected(e.to_string()))?;
-        Ok(CloudApi { http, base: base.trim_end_matches('/').to_string(), router, key })
+        Ok(CloudApi { http, base: base.trim_end_matches('/').to_string(), router, key, clock: Arc::default() })
+    }
+
+    /// Signs with the agent's clock, and not at all while it cannot be believed.
+    pub fn with_clock(mut self, clock: Arc<Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// One signed call; a 2xx reply is read as `T`, a refusal as the API's error shape.
@@ -62,7 +74,10 @@ impl CloudApi {
         path: &str,
         body: Vec<u8>,
     ) -> Result<T, CloudError> {
-        let t = hotspot_core::clock::now_unix();
+        if !self.clock.check("cloud API") {
+            return Err(CloudError::ClockUnset);
+        }
+        let t = self.clock.now();
         let sig = reqsig::sign(&self.key, &reqsig::Request { method, path, router: &self.router, body: &body }, t);
         let m = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| CloudError::Unexpected(e.to_string()))?;
         let url = format!("{}{path}", self.base);

@@ -10,8 +10,9 @@ use hotspot_core::api::PurchaseState;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
-use crate::agent::{Agent, now};
+use crate::agent::Agent;
 use crate::cloud::{CloudApi, CloudError};
+use crate::decide::devices::{Join, join};
 use crate::journal::{GrantRecord, GrantState};
 use crate::portal::{
     Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStartError, PurchaseStarted, StatusError,
@@ -127,7 +128,7 @@ impl AgentBackend {
 impl AgentBackend {
     /// The live grant whose SMS re-login code this is, if any.
     fn relogin_grant(&self, code: &VoucherCode) -> Option<GrantRecord> {
-        let t = now();
+        let t = self.agent.now();
         let grants = self.agent.journal.live_grants().ok()?;
         grants.into_iter().find(|g| {
             g.expires_at > t
@@ -139,7 +140,42 @@ impl AgentBackend {
     }
 
     /// A paying guest's device came back with another MAC: move the grant to it.
+    /// Another device joins a grant for several (its code typed on it), within the limit.
+    async fn join(&self, guest: Guest, g: GrantRecord) -> Result<(), VoucherLoginError> {
+        let j = &self.agent.journal;
+        let max = g.package.devices();
+        let mut joined = j.grant_devices(&g.purchase_id).map_err(|_| VoucherLoginError::RouterUnavailable)?;
+        if joined.is_empty() {
+            joined.push(g.mac);
+        }
+        let online: Vec<MacAddr> = match self.agent.router.client().find_active_by_user(&g.username).await {
+            Ok(s) => s.into_iter().filter_map(|s| s.mac_address).collect(),
+            Err(_) => return Err(VoucherLoginError::RouterUnavailable),
+        };
+        let replacing = match join(&joined, max, guest.mac, &online) {
+            Join::Full => {
+                tracing::info!(purchase_id = %g.purchase_id, devices = max, "device refused: every place is in use");
+                return Err(VoucherLoginError::DevicesFull { devices: max });
+            }
+            Join::AlreadyIn => None,
+            Join::Add => Some(None),
+            Join::Replace(away) => Some(Some(away)),
+        };
+        if let Some(replacing) = replacing {
+            j.join_grant_device(&g.purchase_id, guest.mac, replacing, self.agent.now())
+                .map_err(|_| VoucherLoginError::RouterUnavailable)?;
+            tracing::info!(purchase_id = %g.purchase_id, mac = %guest.mac, replacing = ?replacing, "device joined a grant");
+        }
+        match self.agent.router.login(&g.username, &g.password, guest.mac, Some(guest.ip)).await {
+            Ok(true) => Ok(()),
+            _ => Err(VoucherLoginError::RouterUnavailable),
+        }
+    }
+
     async fn relogin(&self, guest: Guest, from: GrantRecord) -> Result<(), VoucherLoginError> {
+        if from.package.devices() > 1 {
+            return self.join(guest, from).await;
+        }
         if from.mac == guest.mac {
             return match self.agent.router.login(&from.username, &from.password, guest.mac, Some(guest.ip)).await {
                 Ok(true) => Ok(()),
@@ -149,7 +185,7 @@ impl AgentBackend {
         let to = GrantRecord { mac: guest.mac, ip: Some(guest.ip), ..from.clone() };
         match self.agent.router.rebind_grant(&from, &to).await {
             Ok(true) => {
-                let t = now();
+                let t = self.agent.now();
                 let j = &self.agent.journal;
                 let _ = j.set_grant_mac(&from.purchase_id, guest.mac, Some(guest.ip), t);
                 let _ = j.set_grant_state(&from.purchase_id, GrantState::Active, Some(true), t);
@@ -199,7 +235,7 @@ impl PortalBackend for AgentBackend {
     ) -> Result<PurchaseStarted, PurchaseStartError> {
         match self.cloud.purchase(guest.mac, guest.ip, package, phone).await {
             Ok(v) => {
-                let t = now();
+                let t = self.agent.now();
                 let _ = self.agent.journal.record_purchase(&v.purchase_id, guest.mac, t);
                 if let Some(reason) = v.reason.filter(|_| v.state != PurchaseState::Pending) {
                     let _ = self.agent.journal.record_payment_failure(&v.purchase_id, reason, None, t);
@@ -235,7 +271,7 @@ impl PortalBackend for AgentBackend {
                     // Paid while away, or on another address: log in now, from this request.
                     match self.agent.router.login(&g.username, &g.password, guest.mac, Some(guest.ip)).await {
                         Ok(true) => {
-                            let _ = j.set_grant_state(id, GrantState::Active, Some(true), now());
+                            let _ = j.set_grant_state(id, GrantState::Active, Some(true), self.agent.now());
                             PurchaseProgress::Online { expires_at: g.expires_at }
                         }
                         _ => PurchaseProgress::Ready { expires_at: g.expires_at },
@@ -251,7 +287,7 @@ impl PortalBackend for AgentBackend {
     }
 
     async fn resume(&self, guest: Guest) -> Option<i64> {
-        let t = now();
+        let t = self.agent.now();
         let g = self.agent.journal.active_grant_for(guest.mac, t).ok()??;
         // The page may have known the device from a recent lookup: ask again before logging in.
         if self.identify(guest.ip).await != Ok(guest.mac) {
@@ -267,6 +303,13 @@ impl PortalBackend for AgentBackend {
         }
     }
 
+    async fn share_code(&self, guest: Guest, id: &PurchaseId) -> Option<(VoucherCode, u8)> {
+        let g = self.agent.journal.grant(id).ok()??;
+        let ours = g.mac == guest.mac || self.agent.journal.grant_devices(id).ok()?.contains(&guest.mac);
+        (ours && g.package.devices() > 1 && g.state == GrantState::Active)
+            .then(|| (VoucherCode::relogin(&self.agent.cfg.router_key, id), g.package.devices()))
+    }
+
     async fn voucher_login(&self, guest: Guest, code: &VoucherCode) -> Result<(), VoucherLoginError> {
         if let Some(grant) = self.relogin_grant(code) {
             return self.relogin(guest, grant).await;
@@ -278,7 +321,7 @@ impl PortalBackend for AgentBackend {
         }
         match self.agent.router.login(code.as_str(), code.as_str(), guest.mac, Some(guest.ip)).await {
             Ok(true) => {
-                if let Ok(Some(_)) = self.agent.journal.voucher_used(code, now()) {
+                if let Ok(Some(_)) = self.agent.journal.voucher_used(code, self.agent.now()) {
                     self.agent.expiry_wake.notify_one();
                 }
                 tracing::info!(voucher = %code.grouped(), "voucher login");

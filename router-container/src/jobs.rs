@@ -6,7 +6,7 @@
 
 use hotspot_core::wire::{Applied, ApplyFailed, Direction, Envelope, Payload};
 
-use crate::agent::{Agent, now};
+use crate::agent::Agent;
 use crate::crashpoint;
 use crate::decide::job::{Admission, GrantStep, admit, grant_step};
 use crate::journal::{GrantState, JobState, JournalError};
@@ -43,7 +43,7 @@ impl JobHandler {
     /// Handles one message body from the queue.
     pub async fn handle_message(&self, body: &str) -> Disposition {
         let a = &self.agent;
-        let t = now();
+        let t = a.now();
         let env =
             match Envelope::verify(body.as_bytes(), &a.cfg.router_key, &a.cfg.router_id, t, Direction::CloudToRouter) {
                 Ok(env) => env,
@@ -101,7 +101,7 @@ impl JobHandler {
             ) {
                 Ok(env) => env,
                 Err(e) => {
-                    let _ = a.journal.finish_job(&id, JobState::Failed, Some(&e.to_string()), &[], now());
+                    let _ = a.journal.finish_job(&id, JobState::Failed, Some(&e.to_string()), &[], a.now());
                     continue;
                 }
             };
@@ -117,7 +117,7 @@ impl JobHandler {
     /// Applies a journaled job and records its outcome. `Err` only when it should be retried.
     pub async fn apply(&self, env: &Envelope) -> Result<(), NotYet> {
         let a = &self.agent;
-        let t = now();
+        let t = a.now();
         let applied = |online| {
             Payload::Applied(Applied {
                 job_id: env.id.clone(),
@@ -126,6 +126,8 @@ impl JobHandler {
                 online,
             })
         };
+        // A grant's new state goes into the same commit as the job's outcome.
+        let mut grant_update: Option<(GrantState, Option<bool>)> = None;
         let result: Result<Payload, String> = match &env.payload {
             Payload::Grant(g) => {
                 let Some(rec) = a.journal.grant(&g.purchase_id)? else {
@@ -137,8 +139,7 @@ impl JobHandler {
                     GrantStep::Apply => {
                         let online = a.router.apply_grant(&rec).await?;
                         crashpoint::hit("after_router_apply");
-                        a.journal.set_grant_state(&g.purchase_id, GrantState::Active, Some(online), t)?;
-                        a.expiry_wake.notify_one();
+                        grant_update = Some((GrantState::Active, Some(online)));
                         tracing::info!(purchase_id = %g.purchase_id, online, "grant applied");
                         Ok(applied(online))
                     }
@@ -149,7 +150,7 @@ impl JobHandler {
                     Some(rec) => a.router.remove_grant(&rec).await?,
                     None => a.router.remove_user(&username_for(&r.purchase_id)).await?,
                 }
-                a.journal.set_grant_state(&r.purchase_id, GrantState::Ended, None, t)?;
+                grant_update = Some((GrantState::Ended, None));
                 tracing::info!(purchase_id = %r.purchase_id, reason = %r.reason, "grant revoked");
                 Ok(applied(false))
             }
@@ -182,7 +183,13 @@ impl JobHandler {
             other => Err(format!("{} is not a job", other.type_name())),
         };
         match result {
-            Ok(report) => a.journal.finish_job(&env.id, JobState::Applied, None, &[report], t)?,
+            Ok(report) => match (grant_update, env.payload.purchase_id()) {
+                (Some((state, online)), Some(p)) => {
+                    a.journal.finish_grant_job(&env.id, p, state, online, &[report], t)?;
+                    a.expiry_wake.notify_one();
+                }
+                _ => a.journal.finish_job(&env.id, JobState::Applied, None, &[report], t)?,
+            },
             Err(why) => {
                 tracing::error!(alarm = "apply_failed", job_id = %env.id, error = %why, "job cannot be applied");
                 let report = Payload::ApplyFailed(ApplyFailed {

@@ -7,6 +7,7 @@
 //! jobs; `journal` and `router` are the two stores of truth it keeps in line.
 
 pub mod agent;
+pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod crashpoint;

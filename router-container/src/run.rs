@@ -12,7 +12,7 @@ use crate::guests::AgentBackend;
 use crate::journal::Journal;
 use crate::portal::{PortalConfig, serve};
 use crate::router::Router;
-use crate::workers::{Expirer, JobConsumer, Maintenance, Reporter, SessionWatch, Worker};
+use crate::workers::{Expirer, JobConsumer, Maintenance, Reporter, SessionWatch, Shutdown, Worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -75,23 +75,15 @@ pub async fn run(
         .map_err(|err| StartError::Listen { addr: cfg.portal_listen.to_string(), err })?;
     // `sdk` carries the agent's HTTPS client (main.rs puts it there): SQS shares its pool.
     let agent = Agent::new(cfg, journal, router, aws_sdk_sqs::Client::new(&sdk));
+    let cloud = cloud.with_clock(agent.clock.clone());
     tracing::info!(router_id = %agent.cfg.router_id, version = crate::agent::VERSION, portal = %agent.cfg.portal_listen, "agent starting");
 
     let (tx, rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
 
-    // Packages for the portal: the journal's copy; fetched once if there is none yet.
-    if agent.journal.packages().map(|p| p.is_empty()).unwrap_or(true) {
-        let (a, c) = (agent.clone(), cloud.clone());
-        tasks.spawn(async move {
-            match c.packages().await {
-                Ok(p) => {
-                    let _ = a.journal.replace_packages(&p);
-                }
-                Err(e) => tracing::warn!(error = %e, "packages not fetched; waiting for packages_sync"),
-            }
-        });
-    }
+    // Packages for the portal: the journal's copy; asked for until there is one (a router
+    // boots before its WAN is up; a packages_sync job may also bring them first).
+    tasks.spawn(fetch_packages(agent.clone(), cloud.clone(), rx.clone().into()));
     // Each worker has its own handle on the agent and on the shutdown signal.
     tasks.spawn(JobConsumer::new(agent.clone()).run(rx.clone()));
     tasks.spawn(Expirer::new(agent.clone()).run(rx.clone()));
@@ -113,8 +105,30 @@ pub async fn run(
         let _ = portal.await;
     })
     .await;
+    if let Err(e) = agent.journal.purge_sent() {
+        tracing::warn!(error = %e, "sent reports not purged; the next start sends them again");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Asks the cloud for the packages on sale until the journal has some, backing off 1 s … 60 s.
+async fn fetch_packages(agent: Agent, cloud: CloudApi, mut shutdown: Shutdown) {
+    let mut wait = Duration::from_secs(1);
+    while agent.journal.packages().map(|p| p.is_empty()).unwrap_or(true) {
+        match cloud.packages().await {
+            Ok(p) if !p.is_empty() => match agent.journal.replace_packages(&p) {
+                Ok(()) => tracing::info!(packages = p.len(), "packages fetched"),
+                Err(e) => tracing::error!(error = %e, "packages fetched but not journaled"),
+            },
+            Ok(_) => tracing::warn!(retry_in = ?wait, "the cloud lists no packages for this router yet"),
+            Err(e) => tracing::warn!(error = %e, retry_in = ?wait, "packages not fetched yet"),
+        }
+        if !shutdown.rest(wait, None).await {
+            return;
+        }
+        wait = (wait * 2).min(Duration::from_secs(60));
+    }
 }
 
 /// Resolves on SIGTERM (RouterOS stopping the container) or SIGINT.

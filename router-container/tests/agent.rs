@@ -328,3 +328,96 @@ async fn sessions_and_heartbeats_are_reported_with_bytes() {
         .expect("heartbeat");
     assert_eq!((hb.version.as_str(), hb.active_sessions, hb.jobs_waiting), (env!("CARGO_PKG_VERSION"), 0, 0));
 }
+
+/// A journal that cannot be read (here a grant row gone bad on flash) must not look like an
+/// empty one: reconciling would then remove every paying guest. It touches nothing, and says so.
+#[tokio::test]
+async fn an_unreadable_journal_removes_no_one() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    JobHandler::new(agent.clone()).handle_message(&body).await;
+    let before = rig.sim.state();
+    assert!(before.user(&username_for(&pid)).is_some());
+    // Another grant's row, written with a state no build of ours writes.
+    let db = rusqlite::Connection::open(rig.state_dir.join("journal.sqlite3")).unwrap();
+    db.execute(
+        "INSERT INTO grants (purchase_id, username, password, mac, package, expires_at, state, created_at, updated_at)
+         SELECT 'p000000000000000000000001', 'hs-p000000000000000000000001', password, mac, package, expires_at,
+                'corrupted', created_at, updated_at FROM grants LIMIT 1",
+        [],
+    )
+    .unwrap();
+    let m = Maintenance::new(agent.clone(), Duration::from_secs(5), Duration::from_secs(300));
+    let e = m.reconcile_router().await.expect_err("an unreadable journal is an error, not an empty one");
+    assert!(e.to_string().contains("journal unreadable"), "{e}");
+    assert_eq!(rig.sim.state().users, before.users, "the paying guest's user is still there");
+    assert!(rig.sim.state().session_of(mac()).is_some(), "and still online");
+}
+
+/// A router without a battery boots at 1970 until NTP answers, and the container shares that
+/// clock. Meanwhile nothing expires, no job is taken, nothing is signed; once the clock is set
+/// everything goes on, and the heartbeat says how long the clock was unset.
+#[tokio::test]
+async fn nothing_expires_or_is_signed_while_the_clock_reads_1970() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    let (pid, body) = rig.grant(mac(), IP.parse().unwrap(), 2, "hotspot_user");
+    JobHandler::new(agent.clone()).handle_message(&body).await;
+    assert!(rig.sim.state().user(&username_for(&pid)).is_some());
+    // The router reboots without a clock: 1970.
+    agent.clock.set_offset(300 - now());
+    assert!(agent.now() < 1_000);
+    let (pid2, body2) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    rig.send(&body2, pid2.as_str()).await;
+    let (tx, rx) = watch::channel(false);
+    let tasks = [
+        tokio::spawn(Expirer::new(agent.clone()).run(rx.clone())),
+        tokio::spawn(JobConsumer::new(agent.clone()).run(rx.clone())),
+        tokio::spawn(Reporter::new(agent.clone()).run(rx.clone())),
+    ];
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(rig.sim.state().user(&username_for(&pid)).is_some(), "not expired by a clock that cannot be believed");
+    assert_eq!(agent.journal.job_state(&MessageId::derived("grant", &pid2)).unwrap(), None, "no job taken");
+    assert_eq!(rig.queue_depth().await.0, 1, "the job waits in the queue");
+    assert!(rig.events().await.is_empty(), "nothing signed with a 1970 date");
+    // NTP answers.
+    agent.clock.set_offset(0);
+    wait_until("the due grant expired", || rig.sim.state().user(&username_for(&pid)).is_none()).await;
+    wait_until("the waiting job applied", || {
+        agent.journal.job_state(&MessageId::derived("grant", &pid2)).ok().flatten() == Some(JobState::Applied)
+    })
+    .await;
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events.extend(rig.events().await);
+        if events.iter().any(|e| matches!(e, Payload::Heartbeat(_))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hb = events.iter().find_map(|e| if let Payload::Heartbeat(h) = e { Some(h) } else { None }).unwrap();
+    assert!(hb.clock_unset_secs >= 3, "the heartbeat says how long: {hb:?}");
+    tx.send(true).unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// Time does not run backwards past the journal: a clock behind the journal's newest record is
+/// as unbelievable as one before the build.
+#[tokio::test]
+async fn a_clock_behind_the_journal_is_not_believed_either() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let agent = rig.agent().await;
+    let (_, body) = rig.grant(mac(), IP.parse().unwrap(), 3600, "hotspot_user");
+    JobHandler::new(agent.clone()).handle_message(&body).await;
+    drop(agent);
+    let agent = rig.agent().await;
+    assert!(agent.clock.check("test"));
+    agent.clock.set_offset(-86_400);
+    assert!(!agent.clock.check("test"), "a day behind what the journal already holds");
+}

@@ -22,7 +22,7 @@ EXPECTED_LAYER = {
     "tmp": ("dir", 0o1777),
     "etc": ("dir", 0o755),
 }
-ELF_MACHINES = {"aarch64": 183, "x86_64": 62, "armv7": 40}
+ELF_MACHINES = {"aarch64": 183, "x86_64": 62, "armv7": 40, "armv5te": 40}
 
 
 def fail(msg: str) -> None:

@@ -32,6 +32,7 @@ PLATFORMS = {
     "aarch64": ("arm64", "v8"),
     "x86_64": ("amd64", None),
     "armv7": ("arm", "v7"),
+    "armv5te": ("arm", "v5"),
 }
 
 MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

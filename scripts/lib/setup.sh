@@ -22,7 +22,9 @@ print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] =
 
 # RouterOS's architecture-name for a build-image.sh architecture.
 ros_arch_of() {
-    case "$1" in aarch64) echo arm64 ;; x86_64) echo x86_64 ;; armv7) echo arm ;; esac
+    # arm32v5 is not a RouterOS name (the hEX refresh says `arm` too) but Docker's: a separate
+    # file, since only an ARMv5 image runs there ("CPU not supported" otherwise).
+    case "$1" in aarch64) echo arm64 ;; x86_64) echo x86_64 ;; armv7) echo arm ;; armv5te) echo arm32v5 ;; esac
 }
 
 as_root() {

@@ -11,4 +11,4 @@ pub mod process;
 
 pub use moto::{HarnessError, Moto, sdk_config};
 pub use paths::{free_port, venv_bin, workspace_root};
-pub use process::{ChildGuard, raw_http, wait_port};
+pub use process::{ChildGuard, raw_http, raw_http_from, wait_port};

@@ -34,8 +34,21 @@ pub async fn wait_port(port: u16) -> bool {
 /// Sends one raw HTTP/1.1 request (which should say `Connection: close`) and returns the status
 /// and the whole response text.
 pub async fn raw_http(addr: &str, request: &str) -> (u16, String) {
+    raw_http_from(None, addr, request).await
+}
+
+/// As `raw_http`, from the loopback address `source` (another guest device on the hotspot).
+pub async fn raw_http_from(source: Option<std::net::Ipv4Addr>, addr: &str, request: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return (0, String::new()) };
+    let connect = async {
+        let to: std::net::SocketAddr = addr.parse().ok()?;
+        let sock = tokio::net::TcpSocket::new_v4().ok()?;
+        if let Some(src) = source {
+            sock.bind(std::net::SocketAddr::from((src, 0))).ok()?;
+        }
+        sock.connect(to).await.ok()
+    };
+    let Some(mut s) = connect.await else { return (0, String::new()) };
     if s.write_all(request.as_bytes()).await.is_err() {
         return (0, String::new());
     }

@@ -58,6 +58,19 @@ impl Invoker {
         out
     }
 
+    /// Waits until `function` answers an invocation (it has started and polls the runtime API),
+    /// up to `within`; these readiness calls are not counted.
+    pub async fn wait_ready(&self, function: &str, event: &Value, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.invoke_once(function, event).await {
+                Ok(_) => return Ok(()),
+                Err(e) if Instant::now() >= deadline => return Err(format!("{function} never answered: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+
     async fn invoke_once(&self, function: &str, event: &Value) -> Result<Value, String> {
         let resp = self
             .http

@@ -23,15 +23,36 @@ pub async fn http(addr: &str, req: String) -> (u16, String) {
 pub struct Guest<'a> {
     pub stack: &'a Stack,
     pub host: String,
+    /// The device's own address, for a guest other than the stack's (`None`: 127.0.0.1).
+    pub ip: Option<std::net::Ipv4Addr>,
 }
 
 impl<'a> Guest<'a> {
     pub fn new(stack: &'a Stack) -> Self {
-        Guest { stack, host: stack.portal_url.trim_start_matches("http://").to_string() }
+        Guest { stack, host: stack.portal_url.trim_start_matches("http://").to_string(), ip: None }
+    }
+
+    /// Another device on the hotspot: joined to the router's host table at `ip` (a loopback
+    /// address of its own) with `mac`.
+    pub fn device(stack: &'a Stack, mac: hotspot_core::MacAddr, ip: std::net::Ipv4Addr) -> Self {
+        stack.routeros.add_host(mac, ip);
+        Guest { ip: Some(ip), ..Guest::new(stack) }
+    }
+
+    /// Types a voucher (or SMS) code in the portal's code box.
+    pub async fn enter_code(&self, code: &str) -> (u16, String) {
+        let (_, page) = self.get("/?lang=en").await;
+        let at = page.find("name=\"csrf\" value=\"").map(|a| a + 19).unwrap_or(0);
+        let csrf = page[at..].split('"').next().unwrap_or_default().to_string();
+        self.post("/voucher", &format!("code={}&csrf={csrf}&lang=en", code.replace(' ', "+"))).await
     }
 
     pub async fn get(&self, target: &str) -> (u16, String) {
-        http(&self.host, format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n")).await
+        self.send(format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n")).await
+    }
+
+    async fn send(&self, req: String) -> (u16, String) {
+        testkit::raw_http_from(self.ip, &self.host, &req).await
     }
 
     pub async fn post(&self, target: &str, body: &str) -> (u16, String) {
@@ -39,7 +60,7 @@ impl<'a> Guest<'a> {
             "POST {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
-        http(&self.host, req).await
+        self.send(req).await
     }
 
     /// Opens the portal as login.html sends them, picks a package, enters a phone number.

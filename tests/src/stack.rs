@@ -40,6 +40,9 @@ fn err(what: &str) -> impl FnOnce(String) -> StackError + '_ {
     move |why| StackError::Start { what: what.into(), why }
 }
 
+/// A row for `Simulator::seed`: its menu and its fields as bytes.
+pub type RouterRow = (String, Vec<(String, Vec<u8>)>);
+
 pub struct Options {
     /// Where the function binaries and `hotspot-agent` are (`target/debug`).
     pub bin_dir: PathBuf,
@@ -52,6 +55,14 @@ pub struct Options {
     pub packages: Vec<Package>,
     /// Extra environment for the agent (e.g. `HOTSPOT_AGENT_CRASH_AT`).
     pub agent_env: Vec<(String, String)>,
+    /// Rows the router holds before the agent first starts, as an operator made them by hand:
+    /// (menu, [(field, bytes)]) for `Simulator::seed`.
+    pub router_rows: Vec<RouterRow>,
+    /// The router boots with its uplink down (the container starts before the WAN is up).
+    pub offline_at_start: bool,
+    /// The agent's log goes nowhere (the benchmark counts the bytes it writes to its disk; on
+    /// a router the log goes to RouterOS's memory, not to flash).
+    pub quiet_agent: bool,
 }
 
 impl Options {
@@ -64,13 +75,16 @@ impl Options {
             schedule_every: Duration::from_secs(60),
             packages: packages(),
             agent_env: Vec::new(),
+            router_rows: Vec::new(),
+            offline_at_start: false,
+            quiet_agent: false,
         }
     }
 }
 
 pub struct Stack {
     // Field order is drop order: the agent and functions stop before the servers they use.
-    agent: Option<ChildGuard>,
+    agent: std::sync::Mutex<Option<ChildGuard>>,
     functions: Vec<ChildGuard>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     pub moto: Moto,
@@ -93,7 +107,7 @@ pub struct Stack {
     pub state_dir: PathBuf,
     pub options: Options,
     agent_env: Vec<(String, String)>,
-    agent_starts: u32,
+    agent_starts: std::sync::atomic::AtomicU32,
 }
 
 /// The router's uplink to the cloud (SQS and the API), which a test can cut and restore.
@@ -189,6 +203,10 @@ impl Stack {
         .await
         .map_err(|e| err("routeros simulator")(e.to_string()))?;
         routeros.add_host(options.guest_mac, options.guest_ip);
+        for (menu, row) in &options.router_rows {
+            let fields: Vec<(&str, &[u8])> = row.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+            routeros.seed(menu, &fields).ok_or_else(|| err("router rows")(format!("no menu {menu}")))?;
+        }
 
         // Functions under the Lambda runtime interface, and the gateway in front of them.
         let rt_port = free_port().map_err(|e| err("port")(e.to_string()))?;
@@ -221,6 +239,14 @@ impl Stack {
             functions.push(ChildGuard(child));
         }
         let invoker = Invoker::new(rt_port);
+        // Each function answers before anything depends on it (a fresh machine once started the
+        // agent while the functions were still loading: it fetched no packages).
+        for f in FUNCTIONS {
+            invoker
+                .wait_ready(f, &readiness_event(f), Duration::from_secs(180))
+                .await
+                .map_err(|e| err("functions")(e))?;
+        }
         let tasks = vec![
             tokio::spawn(serve(gw_listener, invoker.clone())),
             tokio::spawn(pollers::events_mapping(moto.sqs(), events_queue_url.clone(), invoker.clone())),
@@ -268,9 +294,12 @@ impl Stack {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        if options.offline_at_start {
+            uplink.cut();
+        }
         let extra = options.agent_env.clone();
-        let agent = spawn_agent(&options.bin_dir, &state_dir, &agent_env, &extra, 1)?;
-        let agent = Some(agent);
+        let agent = spawn_agent(&options, &state_dir, &agent_env, &extra, 1)?;
+        let agent = std::sync::Mutex::new(Some(agent));
         wait_port(portal_port, "agent portal").await?;
         let portal_url = format!("http://{}", bridge.addr());
         Ok(Stack {
@@ -293,15 +322,16 @@ impl Stack {
             state_dir,
             options,
             agent_env,
-            agent_starts: 1,
+            agent_starts: std::sync::atomic::AtomicU32::new(1),
         })
     }
 
     /// Waits for the agent to exit by itself (a crash point), up to `within`.
-    pub async fn agent_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+    pub async fn agent_exit(&self, within: Duration) -> Option<std::process::ExitStatus> {
         let deadline = tokio::time::Instant::now() + within;
         while tokio::time::Instant::now() < deadline {
-            if let Some(Ok(Some(status))) = self.agent.as_mut().map(|a| a.0.try_wait()) {
+            let exited = self.agent_slot().as_mut().map(|a| a.0.try_wait());
+            if let Some(Ok(Some(status))) = exited {
                 return Some(status);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -311,13 +341,18 @@ impl Stack {
 
     /// Stops the agent (if running) and starts it again on the same state and portal port, as a
     /// router reboot or container restart would; `extra_env` adds to its environment.
-    pub async fn restart_agent(&mut self, extra_env: &[(&str, &str)]) -> Result<(), StackError> {
-        self.agent.take();
-        self.agent_starts += 1;
+    pub async fn restart_agent(&self, extra_env: &[(&str, &str)]) -> Result<(), StackError> {
+        let old = self.agent_slot().take();
+        drop(old); // SIGTERM, and wait for it to exit
+        let start = self.agent_starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let extra: Vec<(String, String)> = extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.agent =
-            Some(spawn_agent(&self.options.bin_dir, &self.state_dir, &self.agent_env, &extra, self.agent_starts)?);
+        let child = spawn_agent(&self.options, &self.state_dir, &self.agent_env, &extra, start)?;
+        *self.agent_slot() = Some(child);
         wait_port(self.portal_addr.port(), "agent portal").await
+    }
+
+    fn agent_slot(&self) -> std::sync::MutexGuard<'_, Option<ChildGuard>> {
+        self.agent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The URL the hotspot's login.html would send the guest to.
@@ -340,7 +375,7 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        self.agent.take();
+        self.agent_slot().take();
         self.functions.clear();
         for t in &self.tasks {
             t.abort();
@@ -351,6 +386,19 @@ impl Drop for Stack {
         } else {
             let _ = std::fs::remove_dir_all(&self.state_dir);
         }
+    }
+}
+
+/// An invocation each function answers without changing anything a test looks at: unsigned
+/// (refused) requests to the HTTP functions, an empty batch, a sweep of an empty table.
+fn readiness_event(function: &str) -> serde_json::Value {
+    use testkit::lambda::{http_event, scheduled_event, sqs_event};
+    match function {
+        "purchase" => http_event("POST", "/purchases", "", &[], b"{}", "127.0.0.1"),
+        "status" => http_event("GET", "/packages", "", &[], b"", "127.0.0.1"),
+        "callback" => http_event("POST", "/cb/not-the-secret", "", &[], b"{}", "127.0.0.1"),
+        "events" => sqs_event(&[]),
+        _ => scheduled_event(),
     }
 }
 
@@ -380,7 +428,7 @@ fn seed_nat(routeros: &Simulator, guest: Ipv4Addr, portal: std::net::IpAddr) -> 
 }
 
 fn spawn_agent(
-    bin_dir: &Path,
+    options: &Options,
     state_dir: &Path,
     env: &[(String, String)],
     extra: &[(String, String)],
@@ -388,13 +436,14 @@ fn spawn_agent(
 ) -> Result<ChildGuard, StackError> {
     // One log per start, so a crash and its restart can be read apart.
     let name = if start == 1 { "agent".to_string() } else { format!("agent-{start}") };
-    let child = Command::new(bin_dir.join("hotspot-agent"))
-        .env_clear()
-        .envs(env.iter().chain(extra).map(|(k, v)| (k, v)))
-        .stdout(log_file(state_dir, &name)?)
-        .stderr(log_file(state_dir, &format!("{name}-stderr"))?)
-        .spawn()
-        .map_err(|e| err("agent")(e.to_string()))?;
+    let mut cmd = Command::new(options.bin_dir.join("hotspot-agent"));
+    cmd.env_clear().envs(env.iter().chain(extra).map(|(k, v)| (k, v)));
+    if options.quiet_agent {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    } else {
+        cmd.stdout(log_file(state_dir, &name)?).stderr(log_file(state_dir, &format!("{name}-stderr"))?);
+    }
+    let child = cmd.spawn().map_err(|e| err("agent")(e.to_string()))?;
     Ok(ChildGuard(child))
 }
 

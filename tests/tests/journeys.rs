@@ -209,7 +209,7 @@ async fn the_agent_killed_mid_apply_grants_once_after_restart() {
     let mut options = Options::local(bin_dir());
     // The agent dies the moment RouterOS has the grant, before its journal records it.
     options.agent_env.push(("HOTSPOT_AGENT_CRASH_AT".into(), "after_router_apply".into()));
-    let mut stack = Stack::start(options).await.expect("the local stack starts");
+    let stack = Stack::start(options).await.expect("the local stack starts");
     stack.daraja.push_scenario(Scenario::await_phone());
     let (_, id) = Guest::new(&stack).buy("1h", "0712 345 678").await;
     let push = stack.daraja.pushes().pop().expect("an STK push");

@@ -2,7 +2,7 @@
 
 use hotspot_core::{RouterId, RouterKey};
 
-use super::item::{Reader, is_condition_failure, n, s};
+use super::item::{Reader, is_condition_failure, n, s, written};
 use super::schema::{META, router_pk};
 use super::table::{Store, StoreError};
 
@@ -62,17 +62,23 @@ pub struct RouterHealth {
     pub uptime_secs: u64,
     pub active_sessions: u32,
     pub jobs_waiting: u32,
+    /// Seconds the router's clock was unset (before the agent's build) since the agent started.
+    pub clock_unset_secs: u64,
 }
 
 impl Store {
-    pub async fn record_heartbeat(&self, id: &RouterId, h: &RouterHealth) -> Result<(), StoreError> {
-        self.db
+    /// Records a heartbeat; returns the digest of the packages the router should sell, as the
+    /// last `packages_sync` stored it (`None` before the first): read back from the same write.
+    pub async fn record_heartbeat(&self, id: &RouterId, h: &RouterHealth) -> Result<Option<String>, StoreError> {
+        let out = self
+            .db
             .update_item()
             .table_name(&self.table)
             .key("pk", s(router_pk(id.as_str())))
             .key("sk", s(META))
             .update_expression(
-                "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j",
+                "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j, \
+                 clock_unset_secs = :c",
             )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", n(h.last_seen))
@@ -80,6 +86,24 @@ impl Store {
             .expression_attribute_values(":u", n(h.uptime_secs))
             .expression_attribute_values(":a", n(h.active_sessions))
             .expression_attribute_values(":j", n(h.jobs_waiting))
+            .expression_attribute_values(":c", n(h.clock_unset_secs))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(out.attributes.as_ref().and_then(|a| a.get("packages_digest")).and_then(|v| v.as_s().ok()).cloned())
+    }
+
+    /// What the router should be selling now (`package::digest` of its packages on sale).
+    pub async fn set_packages_digest(&self, id: &RouterId, digest: &str) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(id.as_str())))
+            .key("sk", s(META))
+            .update_expression("SET packages_digest = :d")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":d", s(digest))
             .send()
             .await
             .map_err(StoreError::dynamo)?;
@@ -97,6 +121,27 @@ impl Store {
             uptime_secs: r.i64("agent_uptime")?.max(0) as u64,
             active_sessions: r.i64("active_sessions")?.clamp(0, u32::MAX as i64) as u32,
             jobs_waiting: r.i64("jobs_waiting")?.clamp(0, u32::MAX as i64) as u32,
+            clock_unset_secs: r.opt_i64("clock_unset_secs")?.unwrap_or(0).max(0) as u64,
         }))
+    }
+
+    /// Takes the right to re-send a router's packages (at most once per `every_secs`): true if
+    /// taken, false if another resync went out within that time.
+    pub async fn claim_packages_resync(&self, id: &RouterId, now: i64, every_secs: i64) -> Result<bool, StoreError> {
+        written(
+            self.db
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(router_pk(id.as_str())))
+                .key("sk", s(META))
+                .update_expression("SET packages_resync_at = :now")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(packages_resync_at) OR packages_resync_at < :since)",
+                )
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":since", n(now - every_secs))
+                .send()
+                .await,
+        )
     }
 }

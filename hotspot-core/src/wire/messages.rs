@@ -275,4 +275,16 @@ pub struct Heartbeat {
     /// Packages the router currently sells (ids), so the cloud can spot drift.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PackageId>,
+    /// `package::digest` of the packages the router sells: the cloud re-sends `packages_sync`
+    /// when it differs from what the store says it should sell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages_digest: Option<String>,
+    /// Seconds since the agent started that its clock read before it was built (a router
+    /// without a battery before NTP): nothing expired, was applied or signed meanwhile.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clock_unset_secs: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -16,7 +16,8 @@ async fn main() -> Result<(), Error> {
             .into_iter()
             .map(|r| (r.message_id.unwrap_or_default(), r.body.unwrap_or_default()))
             .collect();
-        let failed = lambdas::events::handle_batch(&cloud.store, &records, hotspot_core::clock::now_unix()).await;
+        let failed =
+            lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &records, hotspot_core::clock::now_unix()).await;
         let mut resp = SqsBatchResponse::default();
         resp.batch_item_failures = failed
             .into_iter()

@@ -3,6 +3,8 @@
 //! bring the router in line with the journal. The workers (`crate::workers`) do the I/O around
 //! them; the tests call them with any `now` they like.
 
+pub mod clock;
+pub mod devices;
 pub mod expiry;
 pub mod job;
 pub mod reconcile;

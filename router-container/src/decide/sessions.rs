@@ -8,9 +8,10 @@ use routeros::ops::ActiveSession;
 
 use crate::router::naming::purchase_of;
 
-/// Ours: a purchase's user or a voucher code.
-pub fn is_ours(user: &str) -> bool {
-    purchase_of(user).is_some() || user.parse::<VoucherCode>().is_ok()
+/// Ours: a purchase's user, or a voucher code the journal holds (an operator's own user may
+/// well be spelled like a code: `MANAGER` is one).
+pub fn is_ours(user: &str, known_voucher: impl Fn(&VoucherCode) -> bool) -> bool {
+    purchase_of(user).is_some() || user.parse::<VoucherCode>().is_ok_and(|c| known_voucher(&c))
 }
 
 /// Our sessions last seen, by user name, each as the report it would give if it ended now.
@@ -24,12 +25,12 @@ pub struct Changes {
     pub seen: Seen,
 }
 
-/// Compares the router's active sessions with those seen last time.
-pub fn compare(seen: &Seen, active: Vec<ActiveSession>, now: i64) -> Changes {
+/// Compares the router's active sessions with those seen last time; `ours` picks ours.
+pub fn compare(seen: &Seen, active: Vec<ActiveSession>, ours: impl Fn(&str) -> bool, now: i64) -> Changes {
     let mut out = Changes::default();
     for s in active {
         let (Some(mac), Some(ip)) = (s.mac_address, s.address) else { continue };
-        if !is_ours(&s.user) {
+        if !ours(&s.user) {
             continue;
         }
         let purchase_id = purchase_of(&s.user);
@@ -84,17 +85,26 @@ mod tests {
     #[test]
     fn starts_and_ends_of_our_sessions_only() {
         let ours = username_for(&PurchaseId::generate());
+        let mine = |u: &str| is_ours(u, |c| c.as_str() == "ABCD2345");
         let first = compare(
             &Seen::new(),
-            vec![session(&ours, "DA:A1:19:00:00:01", 1), session("admin", "DA:A1:19:00:00:02", 1)],
+            vec![
+                session(&ours, "DA:A1:19:00:00:01", 1),
+                session("admin", "DA:A1:19:00:00:02", 1),
+                session("manager", "DA:A1:19:00:00:03", 1),
+                session("ABCD2345", "DA:A1:19:00:00:04", 1),
+            ],
+            mine,
             100,
         );
-        assert_eq!(first.started.len(), 1, "the operator's own user is not ours");
+        assert_eq!(first.started.len(), 2, "the operator's own users are not ours, code-like names included");
         assert_eq!(first.started[0].username, ours);
+        assert_eq!(first.started[1].username, "ABCD2345", "a voucher the journal holds is");
+        let first = Changes { seen: first.seen.into_iter().filter(|(k, _)| *k == ours).collect(), ..first };
         assert!(first.ended.is_empty());
-        let again = compare(&first.seen, vec![session(&ours, "DA:A1:19:00:00:01", 500)], 105);
+        let again = compare(&first.seen, vec![session(&ours, "DA:A1:19:00:00:01", 500)], mine, 105);
         assert!(again.started.is_empty() && again.ended.is_empty(), "still online: no news");
-        let gone = compare(&again.seen, vec![], 110);
+        let gone = compare(&again.seen, vec![], mine, 110);
         assert_eq!(gone.ended.len(), 1);
         let e = &gone.ended[0];
         assert_eq!((e.bytes_in, e.reason.as_str(), e.at), (500, "ended", 110), "the last counters, ended now");
@@ -105,6 +115,6 @@ mod tests {
     fn a_session_without_address_or_mac_is_skipped() {
         let mut s = session(&username_for(&PurchaseId::generate()), "DA:A1:19:00:00:01", 1);
         s.address = None;
-        assert_eq!(compare(&Seen::new(), vec![s], 1), Changes::default());
+        assert_eq!(compare(&Seen::new(), vec![s], |_| true, 1), Changes::default());
     }
 }

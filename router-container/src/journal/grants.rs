@@ -54,7 +54,11 @@ impl Journal {
             }
         }
         let found = self
-            .grants_where("mac = ?1 AND state = 'active' AND expires_at > ?2", params![mac.to_string(), now])?
+            .grants_where(
+                "(mac = ?1 OR purchase_id IN (SELECT purchase_id FROM grant_devices WHERE mac = ?1))
+                 AND state = 'active' AND expires_at > ?2",
+                params![mac.to_string(), now],
+            )?
             .pop();
         if found.is_none() {
             // Time only ever runs out: without a write, a device with none now has none later.
@@ -136,6 +140,44 @@ impl Journal {
         )?;
         self.grants_changed();
         Ok(n > 0)
+    }
+
+    /// The devices of a grant for more than one device, the paying one first.
+    pub fn grant_devices(&self, purchase: &PurchaseId) -> Result<Vec<MacAddr>> {
+        let db = self.db();
+        let mut st =
+            db.prepare_cached("SELECT mac FROM grant_devices WHERE purchase_id = ?1 ORDER BY added_at, rowid")?;
+        let rows = st.query_map([purchase.as_str()], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(parse(&r?, "mac")?);
+        }
+        Ok(out)
+    }
+
+    /// Adds a device to a grant, in place of `replacing` when given.
+    pub fn join_grant_device(
+        &self,
+        purchase: &PurchaseId,
+        mac: MacAddr,
+        replacing: Option<MacAddr>,
+        now: i64,
+    ) -> Result<()> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        if let Some(old) = replacing {
+            tx.execute(
+                "DELETE FROM grant_devices WHERE purchase_id = ?1 AND mac = ?2",
+                params![purchase.as_str(), old.to_string()],
+            )?;
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO grant_devices (purchase_id, mac, added_at) VALUES (?1, ?2, ?3)",
+            params![purchase.as_str(), mac.to_string(), now],
+        )?;
+        tx.commit()?;
+        self.grants_changed();
+        Ok(())
     }
 
     pub fn set_grant_expiry(&self, purchase: &PurchaseId, expires_at: i64, now: i64) -> Result<bool> {

@@ -84,6 +84,9 @@ pub enum VoucherLoginError {
     /// Wrong, used up or expired code: one message, so codes cannot be probed.
     #[error("that voucher code is not valid")]
     Invalid,
+    /// A code for a package of several devices, each of its places taken by a device online now.
+    #[error("all {devices} devices of this package are in use")]
+    DevicesFull { devices: u8 },
     #[error("the router is not answering")]
     RouterUnavailable,
 }
@@ -119,6 +122,12 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// A device that already has time here (paid, not expired) but is not online (it logged out,
     /// or its session dropped) is logged back in. Returns the expiry when it is online again.
     fn resume(&self, _guest: Guest) -> impl Future<Output = Option<i64>> + Send {
+        async { None }
+    }
+
+    /// For a package of several devices: the code another device types to join it, and how
+    /// many devices it allows. `None` for one-device packages and for another device's purchase.
+    fn share_code(&self, _guest: Guest, _id: &PurchaseId) -> impl Future<Output = Option<(VoucherCode, u8)>> + Send {
         async { None }
     }
 

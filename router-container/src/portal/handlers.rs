@@ -133,7 +133,10 @@ pub(crate) async fn index<B: PortalBackend>(cx: &Ctx<'_, B>) -> Resp {
         let toggle = cx.start_href(cx.lang.other(), dst);
         let chrome = Chrome { lang: cx.lang, toggle_href: &toggle };
         let left = time_left(cx.lang, expires_at);
-        return html(StatusCode::OK, pages::success(&chrome, t.online_title, t.online_body, left.as_deref(), dst));
+        return html(
+            StatusCode::OK,
+            pages::success(&chrome, t.online_title, t.online_body, left.as_deref(), dst, None),
+        );
     }
     render_index(cx, StatusCode::OK, identity.as_deref(), dst, IndexState::default()).await
 }
@@ -196,6 +199,12 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
     }
 }
 
+/// For a package of several devices: how another device joins (its code), else nothing.
+async fn share_note<B: PortalBackend>(cx: &Ctx<'_, B>, guest: Guest, id: &PurchaseId) -> Option<String> {
+    let (code, devices) = cx.sh.backend.share_code(guest, id).await?;
+    Some(i18n::share_code(cx.lang, &code.grouped(), devices))
+}
+
 /// How long a grant has left, for the success page.
 fn time_left(lang: Lang, expires_at: i64) -> Option<String> {
     let left = expires_at.saturating_sub(now_unix());
@@ -229,11 +238,15 @@ pub(crate) async fn wait<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str) -> Res
         Ok(PurchaseProgress::Connecting) => waiting(StatusCode::OK, t.connecting_title, t.connecting_body),
         Ok(PurchaseProgress::Online { expires_at }) => {
             let left = time_left(cx.lang, expires_at);
-            html(StatusCode::OK, pages::success(&chrome, t.online_title, t.online_body, left.as_deref(), dst))
+            let share = share_note(cx, guest, &id).await;
+            let page = pages::success(&chrome, t.online_title, t.online_body, left.as_deref(), dst, share.as_deref());
+            html(StatusCode::OK, page)
         }
         Ok(PurchaseProgress::Ready { expires_at }) => {
             let left = time_left(cx.lang, expires_at);
-            html(StatusCode::OK, pages::success(&chrome, t.ready_title, t.ready_body, left.as_deref(), dst))
+            let share = share_note(cx, guest, &id).await;
+            let page = pages::success(&chrome, t.ready_title, t.ready_body, left.as_deref(), dst, share.as_deref());
+            html(StatusCode::OK, page)
         }
         Ok(PurchaseProgress::Failed(reason)) => {
             let body = i18n::payment_failure(cx.lang, reason);
@@ -306,11 +319,16 @@ pub(crate) async fn voucher<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> R
         Ok(()) => {
             let toggle = cx.start_href(cx.lang.other(), dst);
             let chrome = Chrome { lang: cx.lang, toggle_href: &toggle };
-            html(StatusCode::OK, pages::success(&chrome, t.voucher_ok, t.online_body, None, dst))
+            html(StatusCode::OK, pages::success(&chrome, t.voucher_ok, t.online_body, None, dst, None))
         }
         Err(VoucherLoginError::Invalid) => {
             let st = IndexState { code: raw, voucher_error: Some(t.voucher_invalid), ..Default::default() };
             render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await
+        }
+        Err(VoucherLoginError::DevicesFull { devices }) => {
+            let msg = i18n::devices_full(cx.lang, devices);
+            let st = IndexState { code: raw, voucher_error: Some(&msg), ..Default::default() };
+            render_index(cx, StatusCode::CONFLICT, None, dst, st).await
         }
         Err(VoucherLoginError::RouterUnavailable) => {
             cx.message(StatusCode::SERVICE_UNAVAILABLE, t.router_unavailable_title, t.router_unavailable_body, dst)

@@ -225,13 +225,29 @@ pub fn waiting(c: &Chrome<'_>, v: &WaitView<'_>) -> String {
 }
 
 /// Online (or ready): forwards to the destination when there is a safe one.
-pub fn success(c: &Chrome<'_>, title: &str, body: &str, time_left: Option<&str>, dst: Option<&str>) -> String {
+/// The "you are online" page. `share` is the note for a package of several devices (how
+/// another device joins): with it, the page stays instead of moving on by itself.
+pub fn success(
+    c: &Chrome<'_>,
+    title: &str,
+    body: &str,
+    time_left: Option<&str>,
+    dst: Option<&str>,
+    share: Option<&str>,
+) -> String {
     let t = c.lang.t();
     let mut b = format!("<div class=\"card c\"><p id=\"m\">{}</p>", esc::Html(body));
     if let Some(left) = time_left {
         let _ = write!(b, "<p class=\"note\">{}: {}</p>", esc::Html(t.time_left), esc::Html(left));
     }
+    if let Some(s) = share {
+        let _ = write!(b, "<p class=\"note\" id=\"share\">{}</p>", esc::Html(s));
+    }
     let head = match dst {
+        Some(d) if share.is_some() => {
+            let _ = write!(b, "{}", link(d, t.continue_link, ""));
+            String::new()
+        }
         Some(d) => {
             let _ = write!(b, "<p class=\"note\">{}</p>{}", esc::Html(t.forwarding), link(d, t.continue_link, ""));
             format!("<meta http-equiv=\"refresh\" content=\"2;url={}\">", esc::Html(d))

@@ -92,7 +92,10 @@ impl Router {
                     password: g.password.clone(),
                     profile: Some(profile),
                     server: self.server(),
-                    mac_address: Some(g.mac),
+                    // A user bound to a MAC logs in from that MAC only, whatever shared-users
+                    // says: a package for several devices leaves it unbound, and the profile's
+                    // shared-users caps the sessions (the devices are the journal's to admit).
+                    mac_address: (g.package.devices() <= 1).then_some(g.mac),
                     limit_uptime: g.package.uptime_limit(),
                     limit_bytes_total: g.package.data_cap_bytes(),
                     comment: Some(format!("{TAG} purchase {} expires {}", g.purchase_id, g.expires_at)),

@@ -11,8 +11,14 @@ use crate::jobs::{Disposition, JobHandler};
 
 /// Long poll, as SQS allows at most.
 pub const WAIT_SECS: i32 = 20;
-/// Time to apply a batch before SQS offers the messages again.
-pub const VISIBILITY_SECS: i32 = 60;
+/// How long a received message stays hidden. Short, because a long poll of an agent that just
+/// died (a restart, a reboot) can still take the next job, and it then waits out this whole
+/// time, holding back the router's FIFO group: a guest who paid just then waits this long.
+pub const VISIBILITY_SECS: i32 = 3;
+/// While a batch is still being applied, its messages are hidden for this long again, every
+/// `EXTEND_EVERY`, so a slow RouterOS never makes SQS hand them out twice.
+pub const EXTENDED_VISIBILITY_SECS: i32 = 10;
+const EXTEND_EVERY: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 pub struct JobConsumer {
@@ -27,9 +33,45 @@ impl JobConsumer {
     }
 }
 
+impl JobConsumer {
+    /// Hides messages still being applied for `EXTENDED_VISIBILITY_SECS` more.
+    async fn extend_visibility(&self, handles: &[String]) {
+        use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry as Entry;
+        for chunk in handles.chunks(10) {
+            let entries: Vec<Entry> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| {
+                    Entry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(h)
+                        .visibility_timeout(EXTENDED_VISIBILITY_SECS)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let a = &self.agent;
+            let sent = a
+                .sqs
+                .change_message_visibility_batch()
+                .queue_url(&a.cfg.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "SQS visibility not extended; a redelivery is a journaled duplicate");
+            }
+        }
+    }
+}
+
 impl Worker for JobConsumer {
     async fn round(&mut self, shutdown: &mut Shutdown) -> Duration {
         let a = &self.agent;
+        // A job's freshness cannot be judged by a clock at 1970: leave jobs queued until NTP.
+        if let Some(rest) = a.wait_for_clock("jobs") {
+            return rest;
+        }
         let recv = a
             .sqs
             .receive_message()
@@ -45,17 +87,37 @@ impl Worker for JobConsumer {
         match out {
             Ok(out) => {
                 self.backoff = Duration::from_secs(1);
-                for m in out.messages.unwrap_or_default() {
-                    let (Some(body), Some(handle)) = (m.body, m.receipt_handle) else { continue };
-                    if self.jobs.handle_message(&body).await == Disposition::Delete {
-                        crashpoint::hit("before_sqs_delete");
-                        if let Err(e) =
-                            a.sqs.delete_message().queue_url(&a.cfg.queue_url).receipt_handle(handle).send().await
-                        {
-                            // Harmless: the redelivered copy is a journaled duplicate.
-                            tracing::warn!(error = %e, "SQS delete failed");
+                let batch: Vec<(String, String)> = out
+                    .messages
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|m| Some((m.body?, m.receipt_handle?)))
+                    .collect();
+                let pending = std::sync::Mutex::new(batch.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>());
+                let apply = async {
+                    for (body, handle) in &batch {
+                        if self.jobs.handle_message(body).await == Disposition::Delete {
+                            crashpoint::hit("before_sqs_delete");
+                            if let Err(e) =
+                                a.sqs.delete_message().queue_url(&a.cfg.queue_url).receipt_handle(handle).send().await
+                            {
+                                // Harmless: the redelivered copy is a journaled duplicate.
+                                tracing::warn!(error = %e, "SQS delete failed");
+                            }
                         }
+                        pending.lock().unwrap_or_else(|p| p.into_inner()).retain(|h| h != handle);
                     }
+                };
+                let keep_hidden = async {
+                    loop {
+                        tokio::time::sleep(EXTEND_EVERY).await;
+                        let handles = pending.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        self.extend_visibility(&handles).await;
+                    }
+                };
+                tokio::select! {
+                    _ = apply => {}
+                    _ = keep_hidden => {}
                 }
                 Duration::ZERO
             }

@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 use super::shutdown::Shutdown;
 use super::worker::Worker;
-use crate::agent::{Agent, now};
+use crate::agent::Agent;
 use crate::decide::expiry::{RETRY, rest_until};
 use crate::journal::{GrantState, JournalError};
 
@@ -31,7 +31,7 @@ impl Expirer {
     /// (RouterOS down) leaves the rest for the next try.
     pub async fn expire_due(&self) -> Result<usize, routeros::Error> {
         let a = &self.agent;
-        let t = now();
+        let t = a.now();
         let mut ended = 0;
         for g in a.journal.due_grants(t).unwrap_or_else(journal_read_failed) {
             a.router.remove_grant(&g).await?;
@@ -53,8 +53,11 @@ impl Expirer {
 
 impl Worker for Expirer {
     async fn round(&mut self, _: &mut Shutdown) -> Duration {
+        if let Some(rest) = self.agent.wait_for_clock("expiry") {
+            return rest;
+        }
         match self.expire_due().await {
-            Ok(_) => rest_until(self.agent.journal.next_expiry().ok().flatten(), now()),
+            Ok(_) => rest_until(self.agent.journal.next_expiry().ok().flatten(), self.agent.now()),
             Err(e) => {
                 tracing::warn!(error = %e, "expiry postponed: RouterOS not answering");
                 RETRY

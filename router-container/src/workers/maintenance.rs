@@ -5,9 +5,20 @@ use std::time::{Duration, Instant};
 
 use super::shutdown::Shutdown;
 use super::worker::Worker;
-use crate::agent::{Agent, now};
+use crate::agent::Agent;
 use crate::decide::reconcile::plan;
 use crate::jobs::JobHandler;
+
+/// Why the router was not brought in line this round.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("router: {0}")]
+    Router(#[from] routeros::Error),
+    /// Not knowing what is live must not look like "nothing is": that would remove every
+    /// paying guest's user. Nothing is touched this round.
+    #[error("journal unreadable, router left as it is: {0}")]
+    Journal(#[from] crate::journal::JournalError),
+}
 
 pub struct Maintenance {
     agent: Agent,
@@ -24,13 +35,13 @@ impl Maintenance {
 
     /// Brings the router in line with the journal: live grants missing from the router are
     /// re-created; users we created whose grant has ended (or is unknown) are removed.
-    pub async fn reconcile_router(&self) -> Result<(usize, usize), routeros::Error> {
+    pub async fn reconcile_router(&self) -> Result<(usize, usize), ReconcileError> {
         let a = &self.agent;
-        let live = a.journal.live_grants().unwrap_or_default();
+        let live = a.journal.live_grants()?;
         let on_router = a.router.our_users().await?;
         let voucher_ended =
             |c: &hotspot_core::VoucherCode| a.journal.voucher(c).ok().flatten().is_some_and(|v| v.ended);
-        let p = plan(&live, &on_router, voucher_ended, now());
+        let p = plan(&live, &on_router, voucher_ended, a.now());
         for id in &p.recreate {
             if let Some(g) = live.iter().find(|g| &g.purchase_id == id) {
                 a.router.apply_grant(g).await?;
@@ -47,6 +58,10 @@ impl Maintenance {
 
 impl Worker for Maintenance {
     async fn round(&mut self, _: &mut Shutdown) -> Duration {
+        // What is live and what is due both depend on the time.
+        if let Some(rest) = self.agent.wait_for_clock("maintenance") {
+            return rest;
+        }
         if self.agent.journal.jobs_waiting().unwrap_or(0) > 0 {
             self.jobs.retry_unfinished().await;
         }
@@ -54,12 +69,15 @@ impl Worker for Maintenance {
             match self.reconcile_router().await {
                 Ok((re, rm)) => {
                     self.last_reconcile = Some(Instant::now());
-                    if let Err(e) = self.agent.journal.prune(now()) {
+                    if let Err(e) = self.agent.journal.prune(self.agent.now()) {
                         tracing::warn!(error = %e, "journal prune failed");
                     }
                     if re + rm > 0 {
                         tracing::info!(recreated = re, removed = rm, "router reconciled with the journal");
                     }
+                }
+                Err(e @ ReconcileError::Journal(_)) => {
+                    tracing::error!(alarm = "journal_unreadable", error = %e, "reconcile skipped")
                 }
                 Err(e) => tracing::debug!(error = %e, "reconcile postponed"),
             }

@@ -9,7 +9,7 @@ use hotspot_core::wire::{Envelope, Heartbeat, Payload};
 
 use super::shutdown::Shutdown;
 use super::worker::Worker;
-use crate::agent::{Agent, VERSION, now};
+use crate::agent::{Agent, VERSION};
 
 /// Reports stay valid this long: a router offline for days still delivers them.
 const REPORT_TTL_SECS: i64 = 7 * 86_400;
@@ -30,7 +30,8 @@ impl Reporter {
 
     async fn send_event(&self, id: MessageId, payload: Payload) -> Result<(), String> {
         let a = &self.agent;
-        let body = Envelope::new(id, a.cfg.router_id.clone(), now(), REPORT_TTL_SECS, payload).sign(&a.cfg.router_key);
+        let body =
+            Envelope::new(id, a.cfg.router_id.clone(), a.now(), REPORT_TTL_SECS, payload).sign(&a.cfg.router_key);
         a.sqs
             .send_message()
             .queue_url(&a.cfg.events_queue_url)
@@ -50,10 +51,23 @@ impl Reporter {
             if batch.is_empty() {
                 return Ok(sent);
             }
+            let mut done = Vec::with_capacity(batch.len());
+            let mut failed = None;
             for (seq, id, payload) in batch {
-                self.send_event(id, payload).await?;
-                j.ack_outbox(seq).map_err(|e| e.to_string())?;
-                sent += 1;
+                match self.send_event(id, payload).await {
+                    Ok(()) => done.push(seq),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            // Acknowledged together: one flash write per batch. A crash before it sends the batch
+            // again, which the cloud takes as it took the first (its handling is idempotent).
+            j.ack_outbox_all(&done).map_err(|e| e.to_string())?;
+            sent += done.len();
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
     }
@@ -61,12 +75,15 @@ impl Reporter {
     pub async fn heartbeat(&self) -> Result<(), String> {
         let a = &self.agent;
         let active = a.router.client().list_active().await.map(|a| a.len() as u32).unwrap_or(0);
+        let packages = a.journal.packages().unwrap_or_default();
         let hb = Heartbeat {
             version: VERSION.into(),
             uptime_secs: a.started.elapsed().as_secs(),
             active_sessions: active,
             jobs_waiting: a.journal.jobs_waiting().unwrap_or(0),
-            packages: a.journal.packages().unwrap_or_default().iter().map(|p| p.id().clone()).collect(),
+            packages: packages.iter().map(|p| p.id().clone()).collect(),
+            packages_digest: Some(hotspot_core::package::digest(&packages)),
+            clock_unset_secs: a.clock.unset_secs(),
         };
         self.send_event(MessageId::generate(), Payload::Heartbeat(hb)).await
     }
@@ -76,6 +93,10 @@ impl Worker for Reporter {
     /// The outbox every few seconds (backing off while the cloud is unreachable), the heartbeat
     /// each minute.
     async fn round(&mut self, _: &mut Shutdown) -> Duration {
+        // Reports are signed with the time: none until it can be believed.
+        if let Some(rest) = self.agent.wait_for_clock("reports") {
+            return rest;
+        }
         let mut ok = self.flush_outbox().await.inspect_err(|e| tracing::warn!(error = %e, "reports not sent")).is_ok();
         if self.last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
             ok &= self.heartbeat().await.inspect_err(|e| tracing::warn!(error = %e, "heartbeat not sent")).is_ok();

@@ -8,8 +8,8 @@ use hotspot_core::wire::Payload;
 
 use super::shutdown::Shutdown;
 use super::worker::Worker;
-use crate::agent::{Agent, now};
-use crate::decide::sessions::{Seen, compare};
+use crate::agent::Agent;
+use crate::decide::sessions::{Seen, compare, is_ours};
 
 pub struct SessionWatch {
     agent: Agent,
@@ -34,15 +34,23 @@ impl SessionWatch {
 
 impl Worker for SessionWatch {
     async fn round(&mut self, _: &mut Shutdown) -> Duration {
+        if let Some(rest) = self.agent.wait_for_clock("session reports") {
+            return rest;
+        }
         if let Ok(active) = self.agent.router.client().list_active().await {
-            let t = now();
-            let changes = compare(&self.seen, active, t);
+            let t = self.agent.now();
+            let j = &self.agent.journal;
+            let ours = |user: &str| is_ours(user, |c| j.voucher(c).ok().flatten().is_some());
+            let changes = compare(&self.seen, active, ours, t);
+            let mut reports = Vec::new();
             for s in changes.started {
                 self.note_voucher_use(&s.username, t);
-                let _ = self.agent.journal.enqueue_event(&Payload::SessionStarted(s), t);
+                reports.push(Payload::SessionStarted(s));
             }
-            for e in changes.ended {
-                let _ = self.agent.journal.enqueue_event(&Payload::SessionEnded(e), t);
+            reports.extend(changes.ended.into_iter().map(Payload::SessionEnded));
+            // One commit for the round's news.
+            if let Err(e) = self.agent.journal.enqueue_events(&reports, t) {
+                tracing::error!(error = %e, "session reports not journaled");
             }
             self.seen = changes.seen;
         }

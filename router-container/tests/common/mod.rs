@@ -77,9 +77,16 @@ impl Rig {
         let queue_url = moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
         let events_url = moto.create_queue("router-events").await.unwrap();
         let sim =
-            Simulator::start(SimConfig { username: "agent".into(), password: PASSWORD.into(), ..Default::default() })
-                .await
-                .unwrap();
+            // The router at an address of its own, as the container sees it (its gateway): a
+            // request from there would be the router's NAT hiding a guest.
+            Simulator::start(SimConfig {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 2], 0)),
+                username: "agent".into(),
+                password: PASSWORD.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         let state_dir = std::env::temp_dir().join(format!("agent-test-{}", MessageId::generate()));
         Rig {
             moto,

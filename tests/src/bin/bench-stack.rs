@@ -25,11 +25,12 @@ use e2e::bench::{median, metric, percentile, progress, sys};
 use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
-[--rounds N] [--round-secs S] [--connections N] [--nginx PATH] [--wrk PATH]";
+[--rounds N] [--round-secs S] [--connections N] [--restarts N] [--nginx PATH] [--wrk PATH]";
 
 /// Address blocks (127.B.x.y) of the phases' guests.
 const BLOCK_BUYERS: u8 = 3;
 const BLOCK_HOLDERS: u8 = 4;
+const BLOCK_RESTARTS: u8 = 5;
 const BLOCK_PAGE: u8 = 9;
 const BLOCK_PORTAL_LOAD: u8 = 10;
 const BLOCK_NGINX_LOAD: u8 = 11;
@@ -48,6 +49,7 @@ struct Args {
     nginx: Option<PathBuf>,
     wrk: Option<PathBuf>,
     moto_log: PathBuf,
+    restarts: u32,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -60,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
         rounds: 3,
         round_secs: 10,
         connections: 50,
+        restarts: 8,
         nginx: None,
         wrk: None,
         moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
@@ -81,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
             "--rounds" => a.rounds = num(&flag, val()?)?,
             "--round-secs" => a.round_secs = num(&flag, val()?)?,
             "--connections" => a.connections = num(&flag, val()?)?,
+            "--restarts" => a.restarts = num(&flag, val()?)?,
             "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
             "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -90,8 +94,8 @@ fn parse_args() -> Result<Args, String> {
     if a.bin_dir.as_os_str().is_empty() {
         return Err(format!("--bin-dir is required\n{USAGE}"));
     }
-    if !(1..=999).contains(&a.purchases) {
-        return Err("--purchases must be 1..=999 (one phone number each)".into());
+    if !(1..=899).contains(&a.purchases) || a.restarts > 99 {
+        return Err("--purchases must be 1..=899 and --restarts at most 99 (one phone number each)".into());
     }
     Ok(a)
 }
@@ -181,6 +185,7 @@ async fn run(args: &Args) -> Result<(), String> {
         // The schedules would mix their requests into every span: they are run once, on purpose,
         // for the fixed costs instead.
         schedule_every: Duration::from_secs(30 * 86_400),
+        quiet_agent: true,
         ..Options::local(args.bin_dir.clone())
     };
     let stack = Arc::new(Stack::start(options).await.map_err(|e| e.to_string())?);
@@ -192,6 +197,7 @@ async fn run(args: &Args) -> Result<(), String> {
     tokio::time::sleep(Duration::from_secs(5)).await;
     progress(format!("idle for {} s: RSS and the router's standing AWS traffic", args.idle_secs));
     let span = Span::begin(&stack, &log);
+    let idle_written = sys::write_bytes(agent).ok_or("cannot read the agent's /proc/<pid>/io")?;
     let mut idle_rss = 0;
     let idle_until = Instant::now() + Duration::from_secs(args.idle_secs);
     while Instant::now() < idle_until {
@@ -200,6 +206,8 @@ async fn run(args: &Args) -> Result<(), String> {
     }
     let (idle, idle_secs) = span.end();
     let idle_per_sec = idle.scaled(1.0 / idle_secs);
+    let written_per_sec = (sys::write_bytes(agent).unwrap_or(idle_written) - idle_written) as f64 / idle_secs;
+    metric("agent_flash_bytes_idle_per_day", written_per_sec * 86_400.0, "bytes");
     progress(format!("idle: {}", idle.summary()));
     metric("agent_rss_idle_kib", idle_rss as f64, "KiB");
     let month = idle_per_sec.scaled(aws::SECONDS_PER_MONTH);
@@ -209,6 +217,7 @@ async fn run(args: &Args) -> Result<(), String> {
     // ---------------------------------------------------------------- purchases
     progress(format!("{} purchases, one after another, each by a new guest", args.purchases));
     let span = Span::begin(&stack, &log);
+    let busy_written = sys::write_bytes(agent).ok_or("cannot read the agent's /proc/<pid>/io")?;
     let mut paid_to_online = Vec::new();
     let mut callback_ack = Vec::new();
     let mut online_first = 0;
@@ -237,6 +246,8 @@ async fn run(args: &Args) -> Result<(), String> {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let (busy, busy_secs) = span.end();
     let n = f64::from(args.purchases);
+    let busy_bytes = (sys::write_bytes(agent).unwrap_or(busy_written) - busy_written) as f64;
+    metric("agent_flash_bytes_per_grant", (busy_bytes - written_per_sec * busy_secs).max(0.0) / n, "bytes");
     let per_purchase = busy.minus(&idle_per_sec.scaled(busy_secs)).scaled(1.0 / n);
     progress(format!("purchases took {busy_secs:.1} s; per purchase: {}", per_purchase.summary()));
     progress(format!(
@@ -315,7 +326,37 @@ async fn run(args: &Args) -> Result<(), String> {
         Some(nginx) => portal_vs_nginx(args, &stack, agent, portal, nginx, cpus).await?,
         None => progress("skipping portal_rps_vs_nginx_ratio: no --nginx given"),
     }
+    // ---------------------------------------------------------------- restarts
+    restarts(args, &stack).await?;
     progress("done; stopping the stack");
+    Ok(())
+}
+
+/// A guest pays just after the agent restarted (a router reboot, a container upgrade): the
+/// long poll of the agent that just died may take the job and hide it for its visibility.
+async fn restarts(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
+    let n = args.restarts;
+    progress(format!("{n} restarts, each followed at once by a purchase"));
+    let mut samples = Vec::new();
+    for i in 0..n {
+        // One restart at a time, as a reboot is: the dead agent's long poll (20 s at most) is
+        // gone before the next restart leaves another.
+        let restarted = Instant::now();
+        stack.restart_agent(&[]).await.map_err(|e| e.to_string())?;
+        // The new agent's first long poll is open; the old one's may still be too.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let g = guest(BLOCK_RESTARTS, i);
+        let (s, poller) = purchase(stack, &g, 900 + i).await.map_err(|e| format!("restart {i}: {e}"))?;
+        drop(poller);
+        stack.routeros.remove_host(g.mac);
+        samples.push(s.paid_to_online);
+        progress(format!("  restart {}: online {:.0} ms after paying", i + 1, s.paid_to_online));
+        let poll_gone = restarted + Duration::from_secs(21);
+        tokio::time::sleep(poll_gone.saturating_duration_since(Instant::now())).await;
+    }
+    let p = |q: f64| percentile(&samples, q).unwrap_or(f64::NAN);
+    metric("paid_to_online_after_restart_ms_p50", p(50.0), "ms");
+    metric("paid_to_online_after_restart_ms_p99", p(99.0), "ms");
     Ok(())
 }
 

@@ -129,6 +129,34 @@ fn sentence(s: String) -> String {
     }
 }
 
+/// How another device joins a package of several: the code to type on it.
+pub fn share_code(lang: Lang, code: &str, devices: u8) -> String {
+    match lang {
+        Lang::En => format!(
+            "This package is for {devices} devices. On another phone or laptop, join the WiFi, open any website \
+             and enter the code {code} in the voucher box."
+        ),
+        Lang::Sw => format!(
+            "Kifurushi hiki ni cha vifaa {devices}. Kwenye simu au kompyuta nyingine, jiunge na WiFi, fungua tovuti \
+             yoyote na uweke nambari {code} kwenye kisanduku cha vocha."
+        ),
+    }
+}
+
+/// A package of several devices whose every place is taken by a device online now.
+pub fn devices_full(lang: Lang, devices: u8) -> String {
+    match lang {
+        Lang::En => format!(
+            "All {devices} devices of this package are online now. Log one of them out (its status page), \
+             then try again here, or buy another package."
+        ),
+        Lang::Sw => format!(
+            "Vifaa vyote {devices} vya kifurushi hiki viko mtandaoni sasa. Toa kimoja (ukurasa wake wa hali), \
+             kisha ujaribu tena hapa, au nunua kifurushi kingine."
+        ),
+    }
+}
+
 pub fn msisdn_error(lang: Lang, e: &MsisdnError) -> String {
     match lang {
         Lang::En => sentence(e.to_string()),
