@@ -4,8 +4,9 @@
 #    (and variant);
 #  - the layer holds exactly the binary and the empty /data, /tmp, /etc directories; the
 #    binary is a stripped static ELF of the right machine;
-#  - the binaries extracted from the images answer --version with the crate version: arm64
-#    under qemu-aarch64-static, armv7 (when built) under qemu-arm-static, x86_64 natively;
+#  - the binaries extracted from the images answer --version with the crate version and pass
+#    --self-check (SQLite, ring, the journal): arm64 under qemu-aarch64-static, armv7 and
+#    armv5te (when built) under qemu-arm-static (armv5te as an ARM926), x86_64 natively;
 #  - packing is reproducible (same binary, same bytes);
 #  - the arm64 image stays under 6 MiB gzipped.
 # Usage: scripts/test-image.sh [build-image.sh arguments, e.g. --arch aarch64,x86_64]
@@ -96,12 +97,15 @@ for a in "${BUILT[@]}"; do
     chmod +x "$WORK/$a.bin"
     check "$a: binary is a stripped static ELF" "$VENV/bin/python" scripts/image/inspect.py elf "$WORK/$a.bin" "$a"
     case "$a" in
-        aarch64) check "aarch64: --version under qemu-aarch64-static" version_is qemu-aarch64-static "$WORK/$a.bin" ;;
-        armv7) check "armv7: --version under qemu-arm-static" version_is qemu-arm-static "$WORK/$a.bin" ;;
+        aarch64) run=(qemu-aarch64-static) how="under qemu-aarch64-static" ;;
+        armv7) run=(qemu-arm-static) how="under qemu-arm-static" ;;
         # An ARM926EJ-S, the hEX refresh's class of core: any ARMv6/v7 instruction would trap.
-        armv5te) check "armv5te: --version under qemu-arm-static -cpu arm926" version_is qemu-arm-static -cpu arm926 "$WORK/$a.bin" ;;
-        x86_64) check "x86_64: --version natively" version_is "$WORK/$a.bin" ;;
+        armv5te) run=(qemu-arm-static -cpu arm926) how="under qemu-arm-static -cpu arm926" ;;
+        x86_64) run=() how="natively" ;;
     esac
+    check "$a: --version $how" version_is "${run[@]}" "$WORK/$a.bin"
+    # SQLite, ring's TLS and SHA-256, the journal: the C and assembly an emulated CPU must run.
+    check "$a: --self-check $how" "${run[@]}" "$WORK/$a.bin" --self-check
     check "$a: packing is reproducible" repack_same "$a" "$WORK/$a.bin"
 done
 

@@ -3,5 +3,6 @@
 //! outbox that delivers a decided purchase's job exactly once.
 
 pub mod jobs;
+pub mod ledger;
 pub mod outbox;
 pub mod store;

@@ -8,7 +8,7 @@ use hotspot_core::MessageId;
 use hotspot_core::wire::{Grant, GrantSource, MessageType, Payload, PaymentFailed, PaymentFailure};
 
 use crate::jobs::{JobError, send_job};
-use crate::store::{Purchase, PurchaseState, Store, StoreError};
+use crate::store::{Purchase, PurchaseState, RouterRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
@@ -84,4 +84,28 @@ pub async fn sweep_outbox(store: &Store, sqs: &aws_sdk_sqs::Client, upto: i64, n
         }
     }
     Ok(sent)
+}
+
+/// The grants a router is owed now, each signed afresh: every live session at the router whose
+/// purchase is paid, as its grant job (same id as first sent, so the agent's journal takes a
+/// repeat of an applied one as a duplicate), with the session's expiry (an operator may have
+/// extended it). The agent asks for these when it starts and after a long absence: a job that
+/// went stale while the router was offline is re-signed here, not lost.
+pub async fn owed_grants(store: &Store, router: &RouterRecord, now: i64) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for s in store.list_live_sessions(Some(&router.id)).await? {
+        if s.expires_at <= now {
+            continue;
+        }
+        let Some(p) = store.get_purchase(&s.purchase_id).await? else { continue };
+        if !p.state.is_paid() {
+            continue;
+        }
+        let Some((id, Payload::Grant(mut g))) = job_for(&p) else { continue };
+        g.expires_at = s.expires_at;
+        let env =
+            hotspot_core::wire::Envelope::new(id, router.id.clone(), now, crate::jobs::JOB_TTL_SECS, Payload::Grant(g));
+        out.push(env.sign(&router.key));
+    }
+    Ok(out)
 }

@@ -114,7 +114,7 @@ async fn paid_is_never_downgraded() {
     let f = store.mark_failed(&np.id, PaymentFailure::Cancelled, Some("1032"), NOW + 60).await.unwrap();
     assert!(!f.applied());
     assert_eq!(f.purchase().state, PurchaseState::Paid);
-    assert!(!store.mark_unknown(&np.id, NOW + 60).await.unwrap().applied());
+    assert!(!store.mark_unknown(&np.id, None, NOW + 60).await.unwrap().applied());
     assert!(
         !store
             .mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(Shillings::new(5).unwrap()), NOW + 30)
@@ -138,7 +138,7 @@ async fn a_receipt_after_failure_or_unknown_still_pays() {
     assert_eq!((t.purchase().failure, t.purchase().failure_code.as_deref()), (None, None));
     let b = new_purchase(NOW);
     store.create_purchase(&b).await.unwrap();
-    assert!(store.mark_unknown(&b.id, NOW).await.unwrap().applied());
+    assert!(store.mark_unknown(&b.id, None, NOW).await.unwrap().applied());
     assert!(store.mark_paid(&b.id, &paid(10)).await.unwrap().applied());
     assert_eq!(session_count(&moto).await, 0);
 }

@@ -16,6 +16,12 @@ pub enum ResultCode {
     InsufficientFunds,
     /// 17: the same amount to the same customer within 2 minutes.
     TooSoon,
+    /// 26: "System busy", M-Pesa's traffic-blocking condition.
+    SystemBusy,
+    /// 1001: "Unable to lock subscriber": another prompt or USSD session is open on the phone.
+    SubscriberLocked,
+    /// `SFC_IC0003`: the number is not a Safaricom M-Pesa subscriber.
+    NotSafaricom,
     /// 1019: the prompt expired before the customer answered.
     Expired,
     /// 1025: the prompt could not be sent.
@@ -44,6 +50,8 @@ impl ResultCode {
             Some(0) => ResultCode::Success,
             Some(1) => ResultCode::InsufficientFunds,
             Some(17) => ResultCode::TooSoon,
+            Some(26) => ResultCode::SystemBusy,
+            Some(1001) => ResultCode::SubscriberLocked,
             Some(1019) => ResultCode::Expired,
             Some(1025) => ResultCode::PushError,
             Some(9999) => ResultCode::PushErrorGeneric,
@@ -51,6 +59,7 @@ impl ResultCode {
             Some(1037) => ResultCode::PhoneUnreachable,
             Some(2001) => ResultCode::WrongPin,
             Some(2028) => ResultCode::NotPermitted,
+            _ if t.eq_ignore_ascii_case("SFC_IC0003") => ResultCode::NotSafaricom,
             _ => ResultCode::Other(t.to_string()),
         }
     }
@@ -61,6 +70,9 @@ impl ResultCode {
             ResultCode::Success => "0".into(),
             ResultCode::InsufficientFunds => "1".into(),
             ResultCode::TooSoon => "17".into(),
+            ResultCode::SystemBusy => "26".into(),
+            ResultCode::SubscriberLocked => "1001".into(),
+            ResultCode::NotSafaricom => "SFC_IC0003".into(),
             ResultCode::Expired => "1019".into(),
             ResultCode::PushError => "1025".into(),
             ResultCode::PushErrorGeneric => "9999".into(),
@@ -82,6 +94,9 @@ impl ResultCode {
             ResultCode::Success => return None,
             ResultCode::InsufficientFunds => PaymentFailure::InsufficientFunds,
             ResultCode::TooSoon => PaymentFailure::TooSoon,
+            ResultCode::SystemBusy => PaymentFailure::SystemBusy,
+            ResultCode::SubscriberLocked => PaymentFailure::SubscriberBusy,
+            ResultCode::NotSafaricom => PaymentFailure::NotMpesa,
             ResultCode::Expired => PaymentFailure::Expired,
             ResultCode::PushError | ResultCode::PushErrorGeneric => PaymentFailure::PromptFailed,
             ResultCode::Cancelled => PaymentFailure::Cancelled,
@@ -115,7 +130,9 @@ mod tests {
             ("1037", Some(PaymentFailure::PhoneUnreachable)),
             ("2001", Some(PaymentFailure::WrongPin)),
             ("2028", Some(PaymentFailure::Other)),
-            ("SFC_IC0003", Some(PaymentFailure::Other)),
+            ("SFC_IC0003", Some(PaymentFailure::NotMpesa)),
+            ("26", Some(PaymentFailure::SystemBusy)),
+            ("1001", Some(PaymentFailure::SubscriberBusy)),
             ("4999", Some(PaymentFailure::Other)),
         ];
         for (raw, want) in table {

@@ -64,12 +64,13 @@ fn failure_callbacks() {
     assert_eq!(code.failure(), Some(PaymentFailure::InsufficientFunds));
 }
 
+/// A string code as Safaricom sends it: SFC_IC0003, a number that is not an M-Pesa subscriber.
 #[test]
-fn string_result_code_is_kept() {
+fn string_result_code_is_read_and_kept() {
     let (code, _) = failed("callback_string_result_code.json");
-    assert_eq!(code, ResultCode::Other("SFC_IC0003".into()));
-    assert_eq!(code.code(), "SFC_IC0003");
-    assert_eq!(code.failure(), Some(PaymentFailure::Other));
+    assert_eq!(code, ResultCode::NotSafaricom);
+    assert_eq!(code.code(), "SFC_IC0003", "kept as sent, for support");
+    assert_eq!(code.failure(), Some(PaymentFailure::NotMpesa), "the guest is told to use an M-Pesa number");
 }
 
 fn api_error(name: &str, status: u16) -> ApiError {

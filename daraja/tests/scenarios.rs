@@ -123,12 +123,12 @@ async fn string_result_code() {
     let accepted = env.client.stk_push(&push_request(&env, "0712345678", 50)).await.expect("push accepted");
     assert!(env.sink.wait_for(1, WAIT).await.first().is_some_and(|b| contains(b, br#""ResultCode":"SFC_IC0003""#)));
     let cb = one_callback(&env).await;
-    let want = ResultCode::Other("SFC_IC0003".into());
+    let want = ResultCode::NotSafaricom;
     assert!(matches!(&cb.outcome, CallbackOutcome::Failed { code, .. } if *code == want), "{:?}", cb.outcome);
     match env.client.stk_query(&accepted.checkout_request_id).await.expect("query") {
         QueryOutcome::Failed { code, .. } => {
             assert_eq!(code, want);
-            assert_eq!(code.failure(), Some(PaymentFailure::Other));
+            assert_eq!(code.failure(), Some(PaymentFailure::NotMpesa));
         }
         o => panic!("{o:?}"),
     }

@@ -12,7 +12,6 @@ use crate::{MacAddr, Msisdn, Package, PackageId, PurchaseId};
 /// `POST /purchases`: the guest's device and the prompt they asked for. The router is not in
 /// the body: it is who signed the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PurchaseRequest {
     pub mac: MacAddr,
     pub ip: Ipv4Addr,
@@ -69,6 +68,14 @@ pub struct PurchaseView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackagesReply {
     pub packages: Vec<Package>,
+}
+
+/// `GET /grants`: every grant the router is owed now, each a signed wire message (a `grant`
+/// job) as on its queue, signed afresh: what it asks for when it starts and after a long
+/// absence, so a job that went stale while it was offline is not lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwedGrants {
+    pub jobs: Vec<String>,
 }
 
 /// Every refusal: a stable machine-readable code and a sentence a person can act on.

@@ -104,6 +104,14 @@ impl PurchaseId {
     pub fn generate() -> Self {
         PurchaseId(random_hex('p'))
     }
+
+    /// The same id for the same `seed` every time (an operator's credit of one M-Pesa receipt:
+    /// run twice, it is one purchase).
+    pub fn derived_from(seed: &str) -> Self {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(seed.as_bytes());
+        PurchaseId(format!("p{}", hex::encode(&d[..12])))
+    }
 }
 
 impl MessageId {

@@ -43,8 +43,8 @@ pub enum PackageError {
 }
 
 /// The wire/storage shape; every field is parsed again by `Package::try_from`.
+/// Fields a newer cloud adds are ignored (the wire contract's compatibility rule).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawPackage {
     pub id: PackageId,
     pub name: String,
@@ -189,8 +189,9 @@ mod tests {
             let e = serde_json::from_value::<Package>(r).unwrap_err().to_string();
             assert!(e.contains(want), "{field}: {e}");
         }
+        // A field a newer cloud adds is ignored (docs/wire-contract.md, compatibility).
         let mut r = raw();
         r["surprise"] = serde_json::json!(1);
-        assert!(serde_json::from_value::<Package>(r).is_err());
+        assert_eq!(serde_json::from_value::<Package>(r).unwrap(), serde_json::from_value::<Package>(raw()).unwrap());
     }
 }

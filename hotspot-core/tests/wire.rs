@@ -332,3 +332,66 @@ fn distinct_rejections_have_distinct_messages() {
     let texts: std::collections::HashSet<String> = errs.iter().map(|e| e.to_string()).collect();
     assert_eq!(texts.len(), errs.len());
 }
+
+/// Signs an arbitrary message object as a signer of any version would (the HMAC covers the whole
+/// canonical object), to play a peer newer than this build.
+fn sign_raw(mut obj: Value) -> String {
+    let input = signing_input(&obj).unwrap();
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key().as_bytes()).unwrap();
+    mac.update(&input);
+    obj["sig"] = Value::from(hex::encode(mac.finalize().into_bytes()));
+    String::from_utf8(canonical_json(&obj).unwrap()).unwrap()
+}
+
+/// Old reads new: a v1 message from a newer cloud, with fields this build has never heard of
+/// (top level, body, the package inside it, the grant source) and a failure reason it does not
+/// know, verifies and reads; what it does not know is ignored or read as the fallback.
+#[test]
+fn an_older_reader_takes_what_a_newer_writer_adds() {
+    let (_, grant) = samples().into_iter().find(|(n, _)| *n == "grant").unwrap();
+    let mut v = grant.to_unsigned_value();
+    v["trace"] = json!("abc");
+    v["body"]["priority"] = json!(7);
+    v["body"]["package"]["colour"] = json!("green");
+    v["body"]["source"] = json!({"kind": "airtel", "receipt": "AM123"});
+    let env = Envelope::verify(sign_raw(v).as_bytes(), &key(), &router(), NOW, Direction::CloudToRouter)
+        .expect("a newer message verifies and reads");
+    let Payload::Grant(g) = env.payload else { panic!() };
+    assert_eq!(g.package, package(), "the package as this build knows it");
+    assert_eq!(g.source, GrantSource::Other, "a grant source it does not know is still a grant");
+
+    let (_, failed) = samples().into_iter().find(|(n, _)| *n == "payment_failed").unwrap();
+    let mut v = failed.to_unsigned_value();
+    v["body"]["reason"] = json!("wallet_frozen");
+    let env = Envelope::verify(sign_raw(v).as_bytes(), &key(), &router(), NOW, Direction::CloudToRouter).unwrap();
+    assert!(matches!(env.payload, Payload::PaymentFailed(f) if f.reason == PaymentFailure::Other));
+
+    // A new message type is a new contract: refused by name (and a later valid one still applies).
+    let mut v = failed.to_unsigned_value();
+    v["type"] = json!("wallet_topup");
+    assert_eq!(
+        Envelope::verify(sign_raw(v).as_bytes(), &key(), &router(), NOW, Direction::CloudToRouter),
+        Err(WireError::UnknownType("wallet_topup".into()))
+    );
+    // And a changed meaning bumps v: refused as such.
+    let mut v = failed.to_unsigned_value();
+    v["v"] = json!(2);
+    assert_eq!(
+        Envelope::verify(sign_raw(v).as_bytes(), &key(), &router(), NOW, Direction::CloudToRouter),
+        Err(WireError::UnknownVersion(2))
+    );
+}
+
+/// New reads old: a heartbeat as agents before the clock and packages-digest fields wrote it.
+#[test]
+fn a_newer_reader_takes_what_an_older_writer_left_out() {
+    let old = json!({
+        "v": 1, "type": "heartbeat", "id": "m-old-1", "router_id": router().as_str(),
+        "issued_at": NOW, "not_after": NOW + 60,
+        "body": {"version": "0.0.9", "uptime_secs": 5, "active_sessions": 0, "jobs_waiting": 0}
+    });
+    let env = Envelope::verify(sign_raw(old).as_bytes(), &key(), &router(), NOW, Direction::RouterToCloud).unwrap();
+    let Payload::Heartbeat(h) = env.payload else { panic!() };
+    assert_eq!((h.packages_digest, h.clock_unset_secs, h.packages.len()), (None, 0, 0));
+}

@@ -7,13 +7,11 @@
 
 use std::net::IpAddr;
 
-use daraja::{CallbackError, CallbackOutcome, parse_callback};
-use hotspot_core::wire::PaymentFailure;
+use daraja::{CallbackError, CallbackOutcome, StkCallback, parse_callback};
 
 use crate::api::Reply;
 use crate::sms::SmsClient;
-use hotspot_cloud::outbox::deliver;
-use hotspot_cloud::store::{Paid, Purchase, Store, Transition};
+use hotspot_cloud::store::{ReceiptRecord, ReceiptSource, Store};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
 /// Logged against, not enforced: the list changes without notice and the secret path is the gate.
@@ -119,13 +117,7 @@ pub async fn handle(
     let raw = String::from_utf8_lossy(body);
     let purchase_id = match ctx.store.record_callback(&cb.checkout_request_id, &raw, now).await {
         Ok(Some(id)) => id,
-        Ok(None) => {
-            tracing::warn!(
-                checkout_request_id = %cb.checkout_request_id,
-                "callback for a CheckoutRequestID not linked to a purchase (yet): kept for the purchase function"
-            );
-            return CallbackReply::Accepted;
-        }
+        Ok(None) => return unlinked(ctx, cb, now).await,
         Err(e) => {
             tracing::error!(error = %e, "callback could not be kept");
             return CallbackReply::Unavailable;
@@ -142,67 +134,55 @@ pub async fn handle(
             return CallbackReply::Unavailable;
         }
     };
-    apply(ctx.store, ctx.sqs, ctx.sms, &purchase, cb.outcome, now).await
+    match crate::settle::apply_callback(ctx.store, ctx.sqs, ctx.sms, &purchase, cb.outcome, now).await {
+        Ok(()) => CallbackReply::Accepted,
+        Err(_) => CallbackReply::Unavailable,
+    }
 }
 
-/// Applies a callback's outcome to its purchase: a conditional transition, then the router's job.
-/// Also called by the purchase function when the callback arrived before it linked the checkout.
-pub async fn apply(
-    store: &Store,
-    sqs: &aws_sdk_sqs::Client,
-    sms: Option<&SmsClient>,
-    purchase: &Purchase,
-    outcome: CallbackOutcome,
-    now: i64,
-) -> CallbackReply {
-    let outcome = match outcome {
-        CallbackOutcome::Paid { amount, receipt, .. } => {
-            let receipt = receipt.unwrap_or_default();
-            match amount.filter(|a| *a == purchase.package.price()) {
-                Some(amount) => store.mark_paid(&purchase.id, &Paid { receipt, amount, paid_at: now }).await,
-                None => {
-                    tracing::error!(
-                        alarm = "amount_mismatch",
-                        purchase_id = %purchase.id,
-                        router_id = %purchase.router_id,
-                        price = purchase.package.price().get(),
-                        paid = amount.map(|a| a.get()),
-                        receipt = %receipt,
-                        "amount_mismatch: paid amount differs from the package price; no grant"
-                    );
-                    store.mark_amount_mismatch(&purchase.id, &receipt, amount, now).await
-                }
-            }
-        }
-        CallbackOutcome::Failed { code, description } => {
-            let reason = code.failure().unwrap_or(PaymentFailure::Other);
-            tracing::info!(purchase_id = %purchase.id, code = %code.code(), description = %description, "payment failed");
-            store.mark_failed(&purchase.id, reason, Some(&code.code()), now).await
-        }
+/// A callback whose CheckoutRequestID no purchase has linked (yet). The purchase function may
+/// still link it (it is kept under the CheckoutRequestID). But if its push timed out or it died
+/// before storing the id, nothing will: a payment is then matched by what it carries, to the one
+/// purchase left unknown for the same phone and price within minutes (`settle::payer_match`);
+/// with none, or several, it is kept as an unmatched receipt, which the reconciler tries again
+/// and then shows the operator (`hotspotctl report ledger --credit`).
+async fn unlinked(ctx: &CallbackCtx<'_>, cb: StkCallback, now: i64) -> CallbackReply {
+    let checkout = cb.checkout_request_id.clone();
+    let CallbackOutcome::Paid { amount, receipt, phone, .. } = &cb.outcome else {
+        tracing::info!(checkout_request_id = %checkout, "failure callback for a CheckoutRequestID not linked (yet): kept");
+        return CallbackReply::Accepted;
     };
-    let applied = matches!(outcome, Ok(Transition::Applied(_)));
-    let current = match outcome {
-        Ok(Transition::Applied(p)) => {
-            tracing::info!(purchase_id = %p.id, state = %p.state, phone = %p.phone.masked(), "callback recorded");
-            p
-        }
-        Ok(Transition::Unchanged(p)) => {
-            tracing::info!(purchase_id = %p.id, state = %p.state, "repeated or late callback: nothing changes");
-            p
-        }
+    let r = ReceiptRecord {
+        key: receipt.clone().unwrap_or_else(|| format!("checkout:{checkout}")),
+        checkout_id: Some(checkout.clone()),
+        phone: phone.clone(),
+        amount: *amount,
+        at: now,
+        source: ReceiptSource::Callback,
+        purchase_id: None,
+        router_id: None,
+        credited_by: None,
+    };
+    match crate::settle::payer_match(ctx.store, ctx.sqs, ctx.sms, &r, now).await {
+        Ok(Some(_)) => return CallbackReply::Accepted,
+        Ok(None) => {}
         Err(e) => {
-            tracing::error!(purchase_id = %purchase.id, error = %e, "callback could not be recorded");
+            tracing::error!(error = %e, "unlinked purchases not readable");
             return CallbackReply::Unavailable;
         }
-    };
-    // Recorded: Daraja gets its 200 whatever happens next; the outbox sweep retries a failed send.
-    if let Err(e) = deliver(store, sqs, &current, now).await {
-        tracing::error!(purchase_id = %current.id, error = %e, "job not queued yet; the outbox sweep will retry");
     }
-    // Only after the job, so the receipt never holds up the grant; once (a claim on the purchase
-    // guards the callback and purchase functions racing), and not again for a repeated callback.
-    if let Some(sms) = sms.filter(|_| applied) {
-        crate::sms::send_receipt(store, sms, &current, now).await;
+    match ctx.store.record_receipt(&r).await {
+        Ok(_) => {
+            tracing::info!(
+                checkout_request_id = %checkout,
+                phone = %phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
+                "a payment no purchase claims yet: kept as an unmatched receipt"
+            );
+            CallbackReply::Accepted
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "unmatched receipt could not be kept");
+            CallbackReply::Unavailable
+        }
     }
-    CallbackReply::Accepted
 }

@@ -9,5 +9,6 @@ pub mod expiry;
 pub mod purchase;
 pub mod reconcile;
 pub mod runtime;
+pub mod settle;
 pub mod sms;
 pub mod token_store;

@@ -1,14 +1,33 @@
 //! The purchase function: an authenticated router asks for an M-Pesa prompt for a guest.
 
+use std::time::{Duration, Instant};
+
 use daraja::{DarajaClient, StkPushRequest, TokenStore};
 use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{PackageId, PurchaseId};
 
 use crate::api::{Reply, bad_request, parse_body};
-use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store};
+use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store, UnlinkedPurchase};
 
 pub const MAX_BODY: usize = 4 * 1024;
+
+/// After the push, time kept for recording its outcome (the link, or `unknown`).
+const AFTER_PUSH: Duration = Duration::from_secs(4);
+/// A push given less than this would likely be cut off half-way: refused before it is sent.
+const MIN_PUSH: Duration = Duration::from_secs(3);
+/// The longest a push may take (Daraja answers in well under a second when it is well).
+const MAX_PUSH: Duration = Duration::from_secs(15);
+
+/// How long the STK push may take in an invocation with `remaining` left, so the function is
+/// never killed after the prompt went out and before anything was recorded; `None`: too
+/// little time to push at all. No deadline known: the push's own maximum.
+pub fn push_budget(remaining: Option<Duration>) -> Option<Duration> {
+    match remaining {
+        None => Some(MAX_PUSH),
+        Some(r) => r.checked_sub(AFTER_PUSH).filter(|b| *b >= MIN_PUSH).map(|b| b.min(MAX_PUSH)),
+    }
+}
 
 pub struct PurchaseCtx<'a, S> {
     pub store: &'a Store,
@@ -54,6 +73,18 @@ fn transaction_desc(name: &str) -> String {
 }
 
 pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRecord, body: &[u8], now: i64) -> Reply {
+    purchase_within(ctx, router, body, None, now).await
+}
+
+/// As `purchase`, within an invocation that has `remaining` left.
+pub async fn purchase_within<S: TokenStore>(
+    ctx: &PurchaseCtx<'_, S>,
+    router: &RouterRecord,
+    body: &[u8],
+    remaining: Option<Duration>,
+    now: i64,
+) -> Reply {
+    let started = Instant::now();
     let input: PurchaseRequest = match parse_body(body, MAX_BODY) {
         Ok(i) => i,
         Err(r) => return r,
@@ -89,6 +120,11 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
         phone: input.phone.clone(),
         created_at: now,
     };
+    // Checked before anything is recorded: a purchase that cannot be pushed is not created.
+    let Some(budget) = push_budget(remaining.map(|r| r.saturating_sub(started.elapsed()))) else {
+        tracing::warn!(remaining = ?remaining, "too little time left to send a prompt: refused");
+        return Reply::error(503, "unavailable", "The service is busy; try again in a moment.");
+    };
     let created = match ctx.store.create_purchase(&new).await {
         Ok(p) => p,
         Err(e) => return Reply::unavailable(&e),
@@ -103,30 +139,50 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
         account_reference: account_reference(package.id()),
         transaction_desc: transaction_desc(package.name()),
     };
-    let result = ctx.daraja.stk_push(&req).await;
+    let budget = budget.saturating_sub(started.elapsed()).max(MIN_PUSH);
+    let result = match tokio::time::timeout(budget, ctx.daraja.stk_push(&req)).await {
+        Ok(r) => r.map_err(PushError::Daraja),
+        Err(_) => Err(PushError::OutOfTime(budget)),
+    };
     let record = match result {
-        Ok(accepted) => match link(ctx.store, ctx.sqs, ctx.sms, &created, &accepted.checkout_request_id, now).await {
-            Ok(current) => {
-                tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
-                let view =
-                    PurchaseView { customer_message: Some(accepted.customer_message), ..purchase_view(&current) };
-                return Reply::json(201, &view);
+        Ok(accepted) => {
+            match crate::settle::link(ctx.store, ctx.sqs, ctx.sms, &created, &accepted.checkout_request_id, now).await {
+                Ok(current) => {
+                    tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
+                    let view =
+                        PurchaseView { customer_message: Some(accepted.customer_message), ..purchase_view(&current) };
+                    return Reply::json(201, &view);
+                }
+                Err(e) => {
+                    // The prompt is out but we could not store its id: the callback cannot be matched,
+                    // so flag the purchase for the operator rather than pretend it failed.
+                    tracing::error!(alarm = "checkout_not_stored", error = %e, checkout_request_id = %accepted.checkout_request_id, "CheckoutRequestID not stored");
+                    note_unlinked(ctx.store, &created).await;
+                    ctx.store.mark_unknown(&created.id, None, now).await
+                }
             }
-            Err(e) => {
-                // The prompt is out but we could not store its id: the callback cannot be matched,
-                // so flag the purchase for the operator rather than pretend it failed.
-                tracing::error!(alarm = "checkout_not_stored", error = %e, checkout_request_id = %accepted.checkout_request_id, "CheckoutRequestID not stored");
-                ctx.store.mark_unknown(&created.id, now).await
-            }
-        },
+        }
         Err(e) if e.may_have_prompted() => {
             tracing::error!(alarm = "push_outcome_unknown", error = %e, "STK push outcome unknown; not retried");
-            ctx.store.mark_unknown(&created.id, now).await
+            note_unlinked(ctx.store, &created).await;
+            ctx.store.mark_unknown(&created.id, None, now).await
         }
         Err(e) => {
-            tracing::warn!(error = %e, "STK push refused");
-            let code = e.api_kind().map(|_| e.to_string());
-            ctx.store.mark_failed(&created.id, PaymentFailure::PromptFailed, code.as_deref(), now).await
+            let kind = match &e {
+                PushError::Daraja(d) => d.api_kind(),
+                PushError::OutOfTime(_) => None,
+            };
+            if kind == Some(daraja::ApiErrorKind::WrongCredentials) {
+                tracing::error!(alarm = "daraja_wrong_credentials", error = %e, "Daraja refused our credentials: no guest can pay");
+            } else {
+                tracing::warn!(error = %e, "STK push refused");
+            }
+            let reason = match kind {
+                Some(daraja::ApiErrorKind::SubscriberLocked) => PaymentFailure::SubscriberBusy,
+                _ => PaymentFailure::PromptFailed,
+            };
+            let code = kind.map(|_| e.to_string());
+            ctx.store.mark_failed(&created.id, reason, code.as_deref(), now).await
         }
     };
     match record {
@@ -135,28 +191,32 @@ pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRe
     }
 }
 
-/// Links the prompt's CheckoutRequestID to the purchase. If the callback came first, applies it
-/// now, as the callback would have, and returns the purchase as it then stands.
-pub async fn link(
-    store: &Store,
-    sqs: &aws_sdk_sqs::Client,
-    sms: Option<&crate::sms::SmsClient>,
-    created: &Purchase,
-    checkout_id: &str,
-    now: i64,
-) -> Result<Purchase, hotspot_cloud::store::StoreError> {
-    let Some(body) = store.link_checkout(&created.id, checkout_id, now).await? else {
-        return Ok(created.clone());
-    };
-    match daraja::parse_callback(body.as_bytes()) {
-        Ok(cb) => {
-            tracing::info!("the callback arrived before the prompt's id was stored: applying it now");
-            crate::callback::apply(store, sqs, sms, created, cb.outcome, now).await;
+/// Why the push has no CheckoutRequestID.
+#[derive(Debug, thiserror::Error)]
+enum PushError {
+    #[error(transparent)]
+    Daraja(#[from] daraja::DarajaError),
+    /// Cut off at its budget: the prompt may be out.
+    #[error("no answer within the {0:?} the invocation had left for it")]
+    OutOfTime(Duration),
+}
+
+impl PushError {
+    fn may_have_prompted(&self) -> bool {
+        match self {
+            PushError::Daraja(e) => e.may_have_prompted(),
+            PushError::OutOfTime(_) => true,
         }
-        // It parsed when it was kept, so this is corruption: the reconciler asks Daraja instead.
-        Err(e) => tracing::error!(error = %e, "kept callback no longer parses"),
     }
-    Ok(store.get_purchase(&created.id).await?.unwrap_or_else(|| created.clone()))
+}
+
+/// Keeps a purchase whose prompt may be out without its CheckoutRequestID under its phone, for
+/// its callback to find (`callback::unlinked`).
+async fn note_unlinked(store: &Store, p: &Purchase) {
+    let u = UnlinkedPurchase { purchase_id: p.id.clone(), price: p.package.price(), created_at: p.created_at };
+    if let Err(e) = store.note_unlinked(&p.phone, &u).await {
+        tracing::error!(error = %e, "unlinked purchase not noted: its callback can only be credited by hand");
+    }
 }
 
 fn rate_limited(retry_after_secs: i64, message: &str) -> Reply {
@@ -169,6 +229,37 @@ pub async fn status(store: &Store, router: &RouterRecord, id: &str) -> Reply {
     match store.get_purchase(&id).await {
         Ok(Some(p)) if p.router_id == router.id => Reply::ok(&purchase_view(&p)),
         Ok(_) => crate::api::not_found("purchase"),
+        Err(e) => Reply::unavailable(&e),
+    }
+}
+
+/// `GET /purchases/{id}` as the status function serves it: a pending purchase the guest has
+/// waited on for a while is asked about at Daraja first (`settle::ask_while_waiting`), so a lost
+/// callback costs the guest seconds, not the reconciler's minute.
+pub async fn status_asking<S: TokenStore>(
+    ctx: &PurchaseCtx<'_, S>,
+    router: &RouterRecord,
+    id: &str,
+    now: i64,
+) -> Reply {
+    let Ok(id) = id.parse::<PurchaseId>() else { return bad_request("Invalid purchase id.") };
+    match ctx.store.get_purchase(&id).await {
+        Ok(Some(p)) if p.router_id == router.id => {
+            let p = crate::settle::ask_while_waiting(ctx.store, ctx.sqs, ctx.sms, ctx.daraja, p, now).await;
+            Reply::ok(&purchase_view(&p))
+        }
+        Ok(_) => crate::api::not_found("purchase"),
+        Err(e) => Reply::unavailable(&e),
+    }
+}
+
+/// `GET /grants`: every grant the router is owed, signed afresh (`outbox::owed_grants`).
+pub async fn owed(store: &Store, router: &RouterRecord, now: i64) -> Reply {
+    match hotspot_cloud::outbox::owed_grants(store, router, now).await {
+        Ok(jobs) => {
+            tracing::info!(router_id = %router.id, grants = jobs.len(), "owed grants re-signed for the router");
+            Reply::ok(&hotspot_core::api::OwedGrants { jobs })
+        }
         Err(e) => Reply::unavailable(&e),
     }
 }

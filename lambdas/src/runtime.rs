@@ -70,6 +70,8 @@ pub struct HttpParts {
     pub source_ip: Option<std::net::IpAddr>,
     pub body: Vec<u8>,
     pub headers: lambda_http::http::HeaderMap,
+    /// Time left before Lambda stops this invocation (its deadline), when the runtime gave one.
+    pub remaining: Option<std::time::Duration>,
 }
 
 pub fn http_parts(req: Request) -> HttpParts {
@@ -82,8 +84,9 @@ pub fn http_parts(req: Request) -> HttpParts {
         _ => None,
     };
     let headers = req.headers().clone();
+    let remaining = req.lambda_context_ref().and_then(|c| remaining_until(c.deadline));
     let body = req.into_body().to_vec();
-    HttpParts { method, path, source_ip, body, headers }
+    HttpParts { method, path, source_ip, body, headers, remaining }
 }
 
 impl HttpParts {
@@ -112,6 +115,15 @@ where
         Ok::<_, lambda_http::Error>(response(reply))
     }))
     .await
+}
+
+/// Time until a deadline given in Unix milliseconds; `None` when there is none (0) or it passed.
+/// A deadline already past cannot be Lambda's (Lambda would have stopped the invocation), but
+/// `cargo lambda watch` sends one: read as "not known", not as "no time left", so a local
+/// stack does not refuse every guest.
+pub fn remaining_until(deadline_ms: u64) -> Option<std::time::Duration> {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64;
+    (deadline_ms > now_ms).then(|| std::time::Duration::from_millis(deadline_ms - now_ms))
 }
 
 pub fn response(reply: Reply) -> Response<Body> {

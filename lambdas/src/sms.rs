@@ -127,14 +127,19 @@ pub fn parse_send_response(body: &[u8]) -> Result<String, SmsError> {
     }
 }
 
-/// The receipt, in one 160-character GSM-7 segment for typical values.
+/// The receipt, in one 160-character GSM-7 segment for typical values. A payment confirmed by
+/// STK query has no M-Pesa receipt number yet (only the callback carries it): the text then
+/// says so rather than show an empty one.
 pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
     let until = p.expires_at.map(eat_short).unwrap_or_default();
+    let mpesa = match p.receipt.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => format!("M-Pesa {r}"),
+        None => "M-Pesa confirmed".to_string(),
+    };
     format!(
-        "WiFi paid: KES {} for {}. M-Pesa {}. Online until {} EAT. New device? Enter code {} on the WiFi page.",
+        "WiFi paid: KES {} for {}. {mpesa}. Online until {} EAT. New device? Enter code {} on the WiFi page.",
         p.package.price(),
         p.package.name(),
-        p.receipt.as_deref().unwrap_or("-"),
         until,
         code.grouped(),
     )

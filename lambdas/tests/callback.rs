@@ -266,7 +266,7 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
     assert_eq!(env.state(&np.id).await, PurchaseState::Pending, "nothing to apply it to yet");
     assert!(env.jobs().await.is_empty());
     // The purchase function links the id and finds the callback waiting.
-    let p = lambdas::purchase::link(&env.store, &env.sqs, None, &created, "ws_CO_early", now()).await.unwrap();
+    let p = lambdas::settle::link(&env.store, &env.sqs, None, &created, "ws_CO_early", now()).await.unwrap();
     assert_eq!(p.state, PurchaseState::Paid);
     assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
     let jobs = env.jobs().await;

@@ -60,7 +60,7 @@ async fn bad_purchase_requests_change_nothing() {
         (body("0712345678", "DA:A1:19:00:00:01", "30d"), 404, "not on sale"),
         (b"{\"mac\":".to_vec(), 400, "Invalid request"),
         (vec![b' '; 5000], 413, "over"),
-        (br#"{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h","phone":"0712345678","router_id":"other"}"#.to_vec(), 400, "unknown field"),
+        (br#"{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h"}"#.to_vec(), 400, "missing field"),
     ];
     for (b, want_status, want_msg) in cases {
         let (status, v) = buy(&cloud, &r, &b).await;
@@ -72,6 +72,24 @@ async fn bad_purchase_requests_change_nothing() {
     assert_eq!(status, 404, "a retired package is not sold");
     assert_eq!(cloud.purchase_count().await, 0);
     assert!(cloud.sim.pushes().is_empty());
+}
+
+/// A newer agent may send fields this cloud does not know (docs/wire-contract.md): they are
+/// ignored, and none can name another router — the router is the one whose key signed.
+#[tokio::test]
+async fn unknown_purchase_fields_are_ignored_and_cannot_redirect() {
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let other = cloud.router("cafe-02").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let b = format!(
+        r#"{{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h","phone":"0712345678","router_id":"{}","future":{{"x":1}}}}"#,
+        other.record.id
+    );
+    let (status, v) = buy(&cloud, &r, b.as_bytes()).await;
+    assert_eq!(status, 201, "{v}");
+    let p = cloud.store.get_purchase(&pid(&v)).await.unwrap().unwrap();
+    assert_eq!(p.router_id, r.record.id, "the signer's router, whatever the body says");
 }
 
 #[tokio::test]

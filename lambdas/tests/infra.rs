@@ -3,7 +3,7 @@
 //! cargo-lambda with its settings and routes, and the table's keys, attributes and indexes as
 //! `store/schema.rs` creates them. Text checks only (no YAML dependency).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -183,7 +183,76 @@ fn http_functions_serve_the_routes_their_code_documents() {
             seen += routes.len();
         }
     }
-    assert_eq!(seen, 4, "POST /cb/{{secret}}, POST /purchases, GET /purchases/{{id}}, GET /packages");
+    assert_eq!(seen, 5, "POST /cb/{{secret}}, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants");
+}
+
+/// `(burst, rate)` of a throttle block's `ThrottlingBurstLimit` / `ThrottlingRateLimit` lines.
+fn throttle(block: &str) -> (u32, f64) {
+    let one = |key: &str| -> &str {
+        let v = values(block, key);
+        assert_eq!(v.len(), 1, "{key} in {block:?}");
+        v[0]
+    };
+    (one("ThrottlingBurstLimit").parse().expect("burst"), one("ThrottlingRateLimit").parse().expect("rate"))
+}
+
+#[test]
+fn every_route_has_its_own_throttle_and_the_callback_is_not_starved() {
+    let template = read("infra/template.yaml");
+    let res = resources(&template);
+    let api = &res.iter().find(|(id, _)| id == "HttpApi").expect("an HttpApi resource").1;
+    // Every route the functions declare: "METHOD /path".
+    let routes: BTreeSet<String> = res
+        .iter()
+        .filter(|(_, b)| b.contains("Type: AWS::Serverless::Function") && b.contains("Type: HttpApi"))
+        .flat_map(|(_, b)| values(b, "Method").into_iter().zip(values(b, "Path")).map(|(m, p)| format!("{m} {p}")))
+        .collect();
+    assert!(routes.len() >= 5, "{routes:?}");
+    // DefaultRouteSettings:\n  ThrottlingBurstLimit: …
+    let section = |name: &str| -> String {
+        let lines: Vec<&str> = api.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| l.trim() == format!("{name}:"))
+            .unwrap_or_else(|| panic!("HttpApi has no {name}"));
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let base = indent(lines[i]);
+        lines[i + 1..]
+            .iter()
+            .take_while(|l| l.trim().is_empty() || indent(l) > base)
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let (default_burst, default_rate) = throttle(&section("DefaultRouteSettings"));
+    // RouteSettings:\n  "POST /cb/{secret}":\n    ThrottlingBurstLimit: …
+    let settings = section("RouteSettings");
+    let mut per_route: BTreeMap<String, String> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in settings.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+        let t = line.trim();
+        if let Some(key) = t.strip_suffix(':').filter(|_| t.starts_with('"')) {
+            current = Some(key.trim_matches('"').to_string());
+            per_route.insert(key.trim_matches('"').to_string(), String::new());
+        } else if let Some(k) = &current {
+            let block = per_route.get_mut(k).unwrap();
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    let keys: BTreeSet<String> = per_route.keys().cloned().collect();
+    assert_eq!(keys, routes, "RouteSettings keys vs the functions' HttpApi routes (each route its own token bucket)");
+    for (route, block) in &per_route {
+        let (burst, rate) = throttle(block);
+        assert!(burst > 0 && rate > 0.0, "{route}: a zero throttle refuses every request");
+    }
+    let callback = routes.iter().find(|r| r.starts_with("POST /cb/")).expect("the callback route");
+    let (burst, rate) = throttle(&per_route[callback]);
+    assert!(
+        burst >= default_burst && rate >= default_rate,
+        "{callback}: {burst}/{rate} is below the defaults {default_burst}/{default_rate}"
+    );
+    let callback_fn = &res.iter().find(|(id, _)| id == "CallbackFunction").expect("CallbackFunction").1;
+    assert_eq!(values(callback_fn, "Path"), ["/cb/{secret}"], "the callback's route path");
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub enum Action {
     SessionDisconnect,
     SessionExtend,
     ReportRevenue,
+    ReportLedger,
+    LedgerCredit,
     Audit,
     OperatorInit,
     OperatorWhoami,
@@ -62,6 +64,8 @@ impl Action {
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
             Action::ReportRevenue => "report revenue",
+            Action::ReportLedger => "report ledger",
+            Action::LedgerCredit => "report ledger --credit",
             Action::Audit => "audit",
             Action::OperatorInit => "operator init",
             Action::OperatorWhoami => "operator whoami",
@@ -77,7 +81,7 @@ impl Action {
             OperatorInit | OperatorWhoami => Rule::Anyone,
             RouterAdd | PackageAdd | PackageEdit | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorList
             | OperatorRemove => Rule::Admin,
-            RouterList | ReportRevenue => Rule::AdminOrManager,
+            RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
             | SessionDisconnect | SessionExtend => Rule::StaffAtOwnRouter,
         }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hotspot_cloud::store::OperatorRole;
-use hotspot_core::{PackageId, PurchaseId, RateLimit, RosDuration, RouterId, Shillings};
+use hotspot_core::{MacAddr, PackageId, PurchaseId, RateLimit, RosDuration, RouterId, Shillings};
 
 use crate::dates::{Day, UtcOffset};
 use crate::rsc::{DEFAULT_NTP_SERVERS, RosVersion};
@@ -260,6 +260,32 @@ pub enum SessionCmd {
 pub enum ReportCmd {
     /// Revenue from M-Pesa receipts on record, grouped; mismatched and unknown payments apart.
     Revenue(RevenueArgs),
+    /// Every M-Pesa receipt against every purchase, one to one: paid-not-granted,
+    /// granted-not-paid, unmatched receipts, amount mismatches. `--credit` settles an unmatched
+    /// receipt as a grant to a guest's device.
+    Ledger(LedgerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// First day (inclusive), yyyy-mm-dd, at --utc-offset.
+    #[arg(long)]
+    pub from: Day,
+    /// Last day (inclusive).
+    #[arg(long)]
+    pub to: Day,
+    /// Settle this unmatched M-Pesa receipt (its number, as the ledger lists it) as a grant.
+    #[arg(long, requires_all = ["router", "package", "mac"])]
+    pub credit: Option<String>,
+    /// With --credit: the router the guest paid at.
+    #[arg(long)]
+    pub router: Option<RouterId>,
+    /// With --credit: the package the receipt buys (its price must be the amount paid).
+    #[arg(long)]
+    pub package: Option<PackageId>,
+    /// With --credit: the guest's device.
+    #[arg(long)]
+    pub mac: Option<MacAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,7 @@ use hotspot_core::RouterId;
 use crate::access::{Action, Scope};
 use crate::cli::{Cli, Command, OperatorCmd, PackageCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd};
 use crate::context::Ctx;
-use crate::{Error, audit_log, operators, packages, revenue, router, sessions, vouchers};
+use crate::{Error, audit_log, ledger, operators, packages, revenue, router, sessions, vouchers};
 
 /// The action a command is and the router it names, if any.
 pub fn target(c: &Command) -> (Action, Option<RouterId>) {
@@ -27,6 +27,8 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Session(SessionCmd::Disconnect { router, .. }) => (Action::SessionDisconnect, r(router)),
         Command::Session(SessionCmd::Extend { router, .. }) => (Action::SessionExtend, r(router)),
         Command::Report(ReportCmd::Revenue(_)) => (Action::ReportRevenue, None),
+        Command::Report(ReportCmd::Ledger(a)) if a.credit.is_some() => (Action::LedgerCredit, a.router.clone()),
+        Command::Report(ReportCmd::Ledger(_)) => (Action::ReportLedger, None),
         Command::Audit(_) => (Action::Audit, None),
         Command::Operator(OperatorCmd::Init) => (Action::OperatorInit, None),
         Command::Operator(OperatorCmd::Whoami) => (Action::OperatorWhoami, None),
@@ -87,6 +89,7 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
         Command::Session(SessionCmd::Disconnect { router, id }) => sessions::disconnect(ctx, router, id).await,
         Command::Session(SessionCmd::Extend { router, id, by }) => sessions::extend(ctx, router, id, *by).await,
         Command::Report(ReportCmd::Revenue(a)) => revenue::report(ctx, a).await,
+        Command::Report(ReportCmd::Ledger(a)) => ledger::run(ctx, a).await,
         Command::Audit(a) => audit_log::show(ctx, a).await,
         Command::Operator(OperatorCmd::Init) => operators::init(ctx).await,
         Command::Operator(OperatorCmd::Whoami) => operators::whoami(ctx).await,

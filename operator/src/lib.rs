@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod dates;
+pub mod ledger;
 pub mod operators;
 pub mod packages;
 pub mod progress;

@@ -193,6 +193,7 @@ mod tests {
             price: hotspot_core::Shillings::new(u64::from(price)).unwrap(),
             state,
             receipt: paid.map(|_| format!("RCPT{id}")),
+            checkout_id: None,
             paid_amount: paid,
             paid_at: paid.map(|_| at),
             created_at: at - 30,

@@ -69,7 +69,7 @@ async fn purchase(store: &Store, n: u32, router: &str, pkg: &Package, created: i
             let amount = Shillings::new(amount).expect("amount");
             assert!(store.mark_amount_mismatch(&id, &receipt, Some(amount), at).await.expect("mismatch").applied());
         }
-        Outcome::Unknown => assert!(store.mark_unknown(&id, created + 600).await.expect("unknown").applied()),
+        Outcome::Unknown => assert!(store.mark_unknown(&id, None, created + 600).await.expect("unknown").applied()),
         Outcome::Failed => {
             store.mark_failed(&id, PaymentFailure::Cancelled, Some("1032"), created + 30).await.expect("failed");
         }

@@ -20,6 +20,9 @@ pub struct Agent {
     pub sqs: aws_sdk_sqs::Client,
     /// Wakes the expiry scheduler when a grant's expiry may now come sooner.
     pub expiry_wake: Arc<Notify>,
+    /// Asks for the grants the cloud says are owed (a job arrived stale, the queue was out of
+    /// reach for long): see `workers::converge`.
+    pub converge_wake: Arc<Notify>,
     pub started: Instant,
     /// The one clock every decision reads, and whether it can be believed.
     pub clock: Arc<Clock>,
@@ -38,6 +41,7 @@ impl Agent {
             router,
             sqs,
             expiry_wake: Arc::new(Notify::new()),
+            converge_wake: Arc::new(Notify::new()),
             started: Instant::now(),
             clock: Arc::new(clock),
         }

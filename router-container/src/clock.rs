@@ -4,7 +4,6 @@
 //! signs nothing, and says so, once a minute, in its log; the next heartbeat reports how long.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::decide::clock::plausible;
@@ -22,14 +21,15 @@ const LOG_EVERY: Duration = Duration::from_secs(60);
 /// The one wall clock (`hotspot_core::clock`), with an offset tests can set to play a router
 /// whose clock is wrong.
 pub struct Clock {
-    offset: AtomicI64,
-    /// Nothing believable is earlier than this.
-    not_before: AtomicI64,
+    // A lock, not atomics: ARMv5 (the hEX refresh) has no 64-bit atomics.
     watch: Mutex<Watch>,
 }
 
 #[derive(Default)]
 struct Watch {
+    offset: i64,
+    /// Nothing believable is earlier than this.
+    not_before: i64,
     wrong_since: Option<Instant>,
     wrong_total: Duration,
     logged: Option<Instant>,
@@ -43,29 +43,34 @@ impl Default for Clock {
 
 impl Clock {
     pub fn system() -> Clock {
-        Clock { offset: AtomicI64::new(0), not_before: AtomicI64::new(BUILT_AT), watch: Mutex::new(Watch::default()) }
+        Clock { watch: Mutex::new(Watch { not_before: BUILT_AT, ..Watch::default() }) }
+    }
+
+    fn watch(&self) -> std::sync::MutexGuard<'_, Watch> {
+        self.watch.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn now(&self) -> i64 {
-        hotspot_core::clock::now_unix().saturating_add(self.offset.load(Ordering::Relaxed))
+        hotspot_core::clock::now_unix().saturating_add(self.watch().offset)
     }
 
     /// For tests: the clock reads `offset` seconds off the system's.
     pub fn set_offset(&self, offset: i64) {
-        self.offset.store(offset, Ordering::Relaxed);
+        self.watch().offset = offset;
     }
 
     /// Raises the floor (the journal's newest record: time never ran backwards past it).
     pub fn not_before(&self, t: i64) {
-        self.not_before.fetch_max(t, Ordering::Relaxed);
+        let mut w = self.watch();
+        w.not_before = w.not_before.max(t);
     }
 
     /// Whether `now` can be believed; logs (once a minute) while it cannot.
     pub fn check(&self, what: &str) -> bool {
         let now = self.now();
-        let floor = self.not_before.load(Ordering::Relaxed);
+        let mut w = self.watch();
+        let floor = w.not_before;
         let ok = plausible(now, floor);
-        let mut w = self.watch.lock().unwrap_or_else(|p| p.into_inner());
         match (ok, w.wrong_since) {
             (true, Some(since)) => {
                 w.wrong_total += since.elapsed();
@@ -91,7 +96,7 @@ impl Clock {
 
     /// Seconds the clock has been wrong since the agent started.
     pub fn unset_secs(&self) -> u64 {
-        let w = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        let w = self.watch();
         (w.wrong_total + w.wrong_since.map(|s| s.elapsed()).unwrap_or_default()).as_secs()
     }
 }

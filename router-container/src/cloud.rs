@@ -12,7 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::clock::Clock;
-use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView};
+use hotspot_core::api::{ApiError, OwedGrants, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::reqsig;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, RouterId, RouterKey};
 
@@ -140,5 +140,12 @@ impl CloudApi {
     pub async fn packages(&self) -> Result<Vec<Package>, CloudError> {
         let reply: PackagesReply = self.call("GET", "/packages", Vec::new()).await?;
         Ok(reply.packages)
+    }
+
+    /// The grant jobs this router is owed now, signed afresh (`GET /grants`): each is handled
+    /// like a job from the queue, so one already applied is only a duplicate.
+    pub async fn owed_grants(&self) -> Result<Vec<String>, CloudError> {
+        let reply: OwedGrants = self.call("GET", "/grants", Vec::new()).await?;
+        Ok(reply.jobs)
     }
 }

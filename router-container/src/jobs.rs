@@ -4,7 +4,7 @@
 //! recorded as failed and reported, not retried forever. Used by the consumer (new messages)
 //! and maintenance (unfinished ones).
 
-use hotspot_core::wire::{Applied, ApplyFailed, Direction, Envelope, Payload};
+use hotspot_core::wire::{Applied, ApplyFailed, Direction, Envelope, Payload, WireError};
 
 use crate::agent::Agent;
 use crate::crashpoint;
@@ -50,6 +50,11 @@ impl JobHandler {
                 Err(e) => {
                     let id = Envelope::peek_id(body.as_bytes());
                     tracing::error!(alarm = "job_rejected", job_id = ?id, error = %e, "job rejected");
+                    // It waited too long in the queue (the router was away): the cloud signs
+                    // what is still owed afresh when asked.
+                    if matches!(e, WireError::Stale { .. }) {
+                        a.converge_wake.notify_one();
+                    }
                     return match a.journal.reject_job(id.as_ref(), &e.to_string(), t) {
                         Ok(_) => Disposition::Delete,
                         Err(je) => {

@@ -19,4 +19,5 @@ pub mod journal;
 pub mod portal;
 pub mod router;
 pub mod run;
+pub mod selfcheck;
 pub mod workers;

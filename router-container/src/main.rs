@@ -10,6 +10,16 @@ fn main() {
             println!("hotspot-agent {}", hotspot_agent::agent::VERSION);
             return;
         }
+        Some("--self-check") => match hotspot_agent::selfcheck::run() {
+            Ok(s) => {
+                println!("{s}");
+                return;
+            }
+            Err(e) => {
+                eprintln!("hotspot-agent: self-check failed: {e}");
+                std::process::exit(1);
+            }
+        },
         Some("--help") | Some("-h") => {
             println!(
                 "hotspot-agent {}: captive portal and grant agent for a RouterOS container\n",

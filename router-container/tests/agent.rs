@@ -109,6 +109,57 @@ async fn a_badly_signed_job_is_rejected_reported_and_deleted() {
     assert!(events.iter().all(|e| matches!(e, Payload::ApplyFailed(f) if f.rejected)), "{events:?}");
 }
 
+/// A router away longer than a job lives gets the job stale: refused, it must not block the
+/// copy the cloud signs afresh under the same id (issue 15.1), and it asks for that copy.
+#[tokio::test]
+async fn a_stale_copy_never_blocks_a_fresh_one_with_the_same_id() {
+    let rig = Rig::start().await;
+    rig.sim.add_host(mac(), IP.parse().unwrap());
+    let pid = hotspot_core::PurchaseId::generate();
+    let id = MessageId::derived("grant", &pid);
+    let grant = Payload::Grant(hotspot_core::wire::Grant {
+        purchase_id: pid.clone(),
+        mac: mac(),
+        ip: Some(IP.parse().unwrap()),
+        package: package("hotspot_user"),
+        expires_at: now() + 6 * 86_400,
+        source: hotspot_core::wire::GrantSource::Mpesa { receipt: "NLJ7RT61SV".into() },
+        phone: None,
+    });
+    // Signed when the guest paid, 25 h ago; jobs live 24 h.
+    let stale = hotspot_core::wire::Envelope::new(
+        id.clone(),
+        rig.router_id.clone(),
+        now() - 25 * 3600,
+        24 * 3600,
+        grant.clone(),
+    )
+    .sign(&rig.key);
+    let agent = rig.agent().await;
+    let jobs = JobHandler::new(agent.clone());
+    assert_eq!(jobs.handle_message(&stale).await, Disposition::Delete);
+    assert_eq!(agent.journal.job_state(&id).unwrap(), Some(JobState::Rejected));
+    assert!(rig.sim.state().users.is_empty(), "a stale job applies nothing");
+    tokio::time::timeout(Duration::from_secs(1), agent.converge_wake.notified())
+        .await
+        .expect("a stale job makes the agent ask for what it is owed");
+    // The cloud's fresh copy, same id.
+    let fresh = rig.sign(id.clone(), grant);
+    assert_eq!(jobs.handle_message(&fresh).await, Disposition::Delete);
+    assert_eq!(agent.journal.job_state(&id).unwrap(), Some(JobState::Applied));
+    assert!(rig.sim.state().session_of(mac()).is_some(), "the guest is online");
+    // Any later copy, stale or fresh, is a duplicate now: nothing twice, no regression.
+    assert_eq!(jobs.handle_message(&stale).await, Disposition::Delete);
+    assert_eq!(jobs.handle_message(&fresh).await, Disposition::Delete);
+    assert_eq!(agent.journal.job_state(&id).unwrap(), Some(JobState::Applied));
+    assert_eq!(rig.sim.state().users.len(), 1);
+    Reporter::new(agent.clone()).flush_outbox().await.unwrap();
+    let events = rig.events().await;
+    let applied = events.iter().filter(|e| matches!(e, Payload::Applied(a) if a.online)).count();
+    let refused = events.iter().filter(|e| matches!(e, Payload::ApplyFailed(f) if f.rejected)).count();
+    assert_eq!((applied, refused), (1, 1), "{events:?}");
+}
+
 #[tokio::test]
 async fn jobs_wait_in_the_journal_while_routeros_is_down() {
     let rig = Rig::start().await;

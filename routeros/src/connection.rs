@@ -1,7 +1,8 @@
 //! One API session over TCP or TLS: a writer task, a reader task, and replies routed by tag.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+// 32-bit: ARMv5 (the hEX refresh) has no 64-bit atomics. Tags wrap after 4 billion commands.
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,7 +94,7 @@ impl Shared {
 pub struct Connection {
     shared: Arc<Shared>,
     writer: mpsc::UnboundedSender<Vec<u8>>,
-    next_tag: AtomicU64,
+    next_tag: AtomicU32,
     dead_rx: watch::Receiver<Option<Failure>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -145,7 +146,7 @@ impl Connection {
         let (writer, wrx) = mpsc::unbounded_channel();
         let reader_task = tokio::spawn(read_loop(rd, Decoder::new(config.limits), shared.clone()));
         let writer_task = tokio::spawn(write_loop(wr, wrx, shared.clone()));
-        Connection { shared, writer, next_tag: AtomicU64::new(1), dead_rx, tasks: vec![reader_task, writer_task] }
+        Connection { shared, writer, next_tag: AtomicU32::new(1), dead_rx, tasks: vec![reader_task, writer_task] }
     }
 
     /// True until the session failed or closed.

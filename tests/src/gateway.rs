@@ -94,6 +94,7 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
     match (method, path) {
         ("POST", "/purchases") => Some("purchase"),
         ("GET", "/packages") => Some("status"),
+        ("GET", "/grants") => Some("status"),
         ("GET", p) if p.starts_with("/purchases/") => Some("status"),
         ("POST", p) if p.starts_with("/cb/") => Some("callback"),
         _ => None,

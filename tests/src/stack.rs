@@ -342,8 +342,18 @@ impl Stack {
     /// Stops the agent (if running) and starts it again on the same state and portal port, as a
     /// router reboot or container restart would; `extra_env` adds to its environment.
     pub async fn restart_agent(&self, extra_env: &[(&str, &str)]) -> Result<(), StackError> {
+        self.stop_agent();
+        self.start_agent(extra_env).await
+    }
+
+    /// Stops the agent (SIGTERM, and waits for it to exit): the router is off.
+    pub fn stop_agent(&self) {
         let old = self.agent_slot().take();
-        drop(old); // SIGTERM, and wait for it to exit
+        drop(old);
+    }
+
+    /// Starts the agent again on the same state and portal port (after [`Stack::stop_agent`]).
+    pub async fn start_agent(&self, extra_env: &[(&str, &str)]) -> Result<(), StackError> {
         let start = self.agent_starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let extra: Vec<(String, String)> = extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let child = spawn_agent(&self.options, &self.state_dir, &self.agent_env, &extra, start)?;

@@ -59,6 +59,9 @@ pub struct Purchase {
     pub reconcile_tries: i64,
     /// True while the router's job (grant or payment_failed) still has to be queued.
     pub job_pending: bool,
+    /// For an `unknown` purchase whose prompt has a CheckoutRequestID: when the reconciler asks
+    /// Daraja about it again (it stays in the `pending` index until it is decided or too old).
+    pub recheck_at: Option<i64>,
 }
 
 /// The outcome of a conditional transition.
@@ -124,6 +127,7 @@ fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
         failure,
         failure_code: r.opt_str("failure_code")?.map(str::to_string),
         reconcile_tries: r.opt_i64("reconcile_tries")?.unwrap_or(0),
+        recheck_at: r.opt_i64("recheck_at")?,
         job_pending: r.opt_str("outbox")?.is_some(),
     })
 }
@@ -192,6 +196,7 @@ impl Store {
             failure_code: None,
             reconcile_tries: 0,
             job_pending: false,
+            recheck_at: None,
         })
     }
 
@@ -279,7 +284,7 @@ impl Store {
                 to: PurchaseState::Paid,
                 at: paid.paid_at,
                 set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o",
-                remove: "pending, failure, failure_code",
+                remove: "pending, recheck_at, failure, failure_code",
                 values: vec![
                     (":r", s(&paid.receipt)),
                     (":a", n(paid.amount.get())),
@@ -319,7 +324,8 @@ impl Store {
         written(res)
     }
 
-    /// `pending → failed`, with the reason the guest is shown; queues a `payment_failed` job.
+    /// `pending | unknown → failed`, with the reason the guest is shown (Daraja said so: an
+    /// unknown purchase re-asked about is decided too); queues a `payment_failed` job.
     pub async fn mark_failed(
         &self,
         id: &PurchaseId,
@@ -330,11 +336,11 @@ impl Store {
         self.transition(
             id,
             Change {
-                from: &[PurchaseState::Pending],
+                from: &[PurchaseState::Pending, PurchaseState::Unknown],
                 to: PurchaseState::Failed,
                 at: now,
                 set: "failure = :f, failure_code = :c, outbox = :o",
-                remove: "pending",
+                remove: "pending, recheck_at",
                 values: vec![(":f", s(failure_str(reason))), (":c", s(code.unwrap_or(""))), (":o", s("outbox"))],
             },
         )
@@ -365,23 +371,56 @@ impl Store {
             to: PurchaseState::AmountMismatch,
             at,
             set,
-            remove: "pending",
+            remove: "pending, recheck_at",
             values,
         };
         self.transition(id, change).await
     }
 
-    /// `pending → unknown`: the reconciler gave up; flagged for the operator.
-    pub async fn mark_unknown(&self, id: &PurchaseId, now: i64) -> Result<Transition, StoreError> {
-        let change = Change {
-            from: &[PurchaseState::Pending],
-            to: PurchaseState::Unknown,
-            at: now,
-            set: "failure = :f",
-            remove: "pending",
-            values: vec![(":f", s(failure_str(PaymentFailure::Unknown)))],
+    /// `pending → unknown`: the outcome is in doubt; flagged for the operator. A purchase whose
+    /// prompt has a CheckoutRequestID (`recheck_at` given) stays in the `pending` index, so the
+    /// reconciler keeps asking Daraja about it, less often; one without leaves it.
+    pub async fn mark_unknown(
+        &self,
+        id: &PurchaseId,
+        recheck_at: Option<i64>,
+        now: i64,
+    ) -> Result<Transition, StoreError> {
+        let change = match recheck_at {
+            Some(at) => Change {
+                from: &[PurchaseState::Pending],
+                to: PurchaseState::Unknown,
+                at: now,
+                set: "failure = :f, recheck_at = :r",
+                remove: "",
+                values: vec![(":f", s(failure_str(PaymentFailure::Unknown))), (":r", n(at))],
+            },
+            None => Change {
+                from: &[PurchaseState::Pending],
+                to: PurchaseState::Unknown,
+                at: now,
+                set: "failure = :f",
+                remove: "pending",
+                values: vec![(":f", s(failure_str(PaymentFailure::Unknown)))],
+            },
         };
         self.transition(id, change).await
+    }
+
+    /// An unknown purchase asked about again and still undecided: when to ask next, or (`None`)
+    /// never again (it leaves the `pending` index; the ledger keeps showing it).
+    pub async fn set_recheck(&self, id: &PurchaseId, at: Option<i64>) -> Result<Transition, StoreError> {
+        let req = match at {
+            Some(at) => {
+                self.update(id).update_expression("SET recheck_at = :r").expression_attribute_values(":r", n(at))
+            }
+            None => self.update(id).update_expression("REMOVE pending, recheck_at"),
+        };
+        let req = req
+            .condition_expression("#st = :unknown")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":unknown", s(PurchaseState::Unknown.as_str()));
+        self.conditional(id, req).await
     }
 
     /// `paid → active` once the router reports the grant applied.
@@ -397,6 +436,24 @@ impl Store {
         self.transition(id, change).await
     }
 
+    /// Claims the right to ask Daraja about a pending purchase from a status read, at most every
+    /// `every_secs`: true if this caller asks.
+    pub async fn claim_status_query(&self, id: &PurchaseId, now: i64, every_secs: i64) -> Result<bool, StoreError> {
+        written(
+            self.update(id)
+                .update_expression("SET status_query_at = :now")
+                .condition_expression(
+                    "#st = :pending AND (attribute_not_exists(status_query_at) OR status_query_at < :since)",
+                )
+                .expression_attribute_names("#st", "state")
+                .expression_attribute_values(":pending", s(PurchaseState::Pending.as_str()))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":since", n(now - every_secs))
+                .send()
+                .await,
+        )
+    }
+
     /// Counts one more reconciler query for a still-pending purchase.
     pub async fn bump_reconcile_tries(&self, id: &PurchaseId) -> Result<Transition, StoreError> {
         let req = self
@@ -407,6 +464,25 @@ impl Store {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":pending", s("pending"));
         self.conditional(id, req).await
+    }
+
+    /// A paid purchase's M-Pesa receipt number, when the STK query confirmed it first and the
+    /// callback (the one that carries the number) came after. True if it was missing and is now set.
+    pub async fn fill_receipt(&self, id: &PurchaseId, receipt: &str) -> Result<bool, StoreError> {
+        written(
+            self.update(id)
+                .update_expression("SET receipt = :r")
+                .condition_expression(
+                    "(#st = :paid OR #st = :active) AND (attribute_not_exists(receipt) OR receipt = :empty)",
+                )
+                .expression_attribute_names("#st", "state")
+                .expression_attribute_values(":r", s(receipt))
+                .expression_attribute_values(":paid", s(PurchaseState::Paid.as_str()))
+                .expression_attribute_values(":active", s(PurchaseState::Active.as_str()))
+                .expression_attribute_values(":empty", s(""))
+                .send()
+                .await,
+        )
     }
 
     /// The router's job is on its queue: take the purchase out of the outbox.

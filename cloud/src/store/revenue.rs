@@ -18,6 +18,8 @@ pub struct PaymentRow {
     pub price: Shillings,
     pub state: PurchaseState,
     pub receipt: Option<String>,
+    /// The prompt's CheckoutRequestID, when it was stored.
+    pub checkout_id: Option<String>,
     pub paid_amount: Option<u32>,
     pub paid_at: Option<i64>,
     pub created_at: i64,
@@ -43,6 +45,7 @@ fn parse(item: &Item) -> Result<PaymentRow, StoreError> {
         price: Shillings::new(price.max(0) as u64).map_err(|e| corrupt(format!("price: {e}")))?,
         state: r.parse("state")?,
         receipt: r.opt_str("receipt")?.map(str::to_string),
+        checkout_id: r.opt_str("checkout_id")?.map(str::to_string),
         paid_amount: r.opt_i64("paid_amount")?.map(|a| a.clamp(0, u32::MAX as i64) as u32),
         paid_at: r.opt_i64("paid_at")?,
         created_at: r.i64("created_at")?,

@@ -108,16 +108,24 @@ impl MessageId {
 
 /// Why a grant exists: nothing else may cause one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GrantSource {
-    Mpesa { receipt: String },
-    Voucher { code: VoucherCode },
-    Operator { by: String },
+    Mpesa {
+        receipt: String,
+    },
+    Voucher {
+        code: VoucherCode,
+    },
+    Operator {
+        by: String,
+    },
+    /// A kind a newer cloud added: still a grant the cloud signed.
+    #[serde(other)]
+    Other,
 }
 
 /// Put a guest online for a package until `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Grant {
     pub purchase_id: PurchaseId,
     pub mac: MacAddr,
@@ -135,7 +143,6 @@ pub struct Grant {
 
 /// End a grant now (expiry backstop, operator disconnect). Idempotent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Revoke {
     pub purchase_id: PurchaseId,
     pub reason: String,
@@ -143,27 +150,28 @@ pub struct Revoke {
 
 /// Move a grant's expiry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Extend {
     pub purchase_id: PurchaseId,
     pub expires_at: i64,
 }
 
-/// What a guest is told when a payment did not go through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentFailure {
-    Cancelled,
-    InsufficientFunds,
-    PhoneUnreachable,
-    WrongPin,
-    Expired,
-    PromptFailed,
-    /// Daraja 17: the same amount to the same customer within 2 minutes.
-    TooSoon,
-    AmountMismatch,
-    Unknown,
-    Other,
+crate::string_enum! {
+    /// What a guest is told when a payment did not go through. A reason this build does not
+    /// know (a newer cloud's) reads as `Other`: the guest still gets a sentence, the job applies.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum PaymentFailure("payment failure", fallback = Other) {
+        Cancelled = "cancelled", InsufficientFunds = "insufficient_funds", PhoneUnreachable = "phone_unreachable",
+        WrongPin = "wrong_pin", Expired = "expired", PromptFailed = "prompt_failed",
+        // Daraja 17: the same amount to the same customer within 2 minutes.
+        TooSoon = "too_soon",
+        // Daraja 1001 / "unable to lock subscriber": another prompt or USSD session is open.
+        SubscriberBusy = "subscriber_busy",
+        // SFC_IC0003 and the like: not a Safaricom M-Pesa number.
+        NotMpesa = "not_mpesa",
+        // Daraja 26: M-Pesa is too busy right now.
+        SystemBusy = "system_busy",
+        AmountMismatch = "amount_mismatch", Unknown = "unknown", Other = "other",
+    }
 }
 
 impl PaymentFailure {
@@ -177,6 +185,11 @@ impl PaymentFailure {
             PaymentFailure::Expired => "The M-Pesa request timed out before you answered.",
             PaymentFailure::PromptFailed => "The M-Pesa prompt could not be shown on your phone.",
             PaymentFailure::TooSoon => "A payment of the same amount was just made. Wait 2 minutes and try again.",
+            PaymentFailure::SubscriberBusy => {
+                "Your phone has another M-Pesa request or USSD session open. Close it, then try again."
+            }
+            PaymentFailure::NotMpesa => "That number cannot pay with M-Pesa here. Use a Safaricom M-Pesa number.",
+            PaymentFailure::SystemBusy => "M-Pesa is busy right now. Try again in a minute.",
             PaymentFailure::AmountMismatch => "The amount paid did not match the package. Ask staff for help.",
             PaymentFailure::Unknown => "We could not confirm the payment. Ask staff for help.",
             PaymentFailure::Other => "The payment did not go through.",
@@ -185,7 +198,6 @@ impl PaymentFailure {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PaymentFailed {
     pub purchase_id: PurchaseId,
     pub reason: PaymentFailure,
@@ -196,14 +208,12 @@ pub struct PaymentFailed {
 
 /// The router's full package list; a package not listed is no longer on sale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PackagesSync {
     pub packages: Vec<Package>,
 }
 
 /// Voucher codes to create as hotspot users so they work with the cloud unreachable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VouchersBatch {
     pub batch_id: String,
     pub package: Package,
@@ -217,7 +227,6 @@ impl VouchersBatch {
 
 /// A job took effect on the router.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Applied {
     pub job_id: MessageId,
     pub job_type: MessageType,
@@ -230,7 +239,6 @@ pub struct Applied {
 
 /// A job could not take effect, or was rejected (bad signature, stale, wrong router).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ApplyFailed {
     pub job_id: MessageId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,7 +249,6 @@ pub struct ApplyFailed {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SessionStarted {
     pub username: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,7 +259,6 @@ pub struct SessionStarted {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SessionEnded {
     pub username: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,7 +272,6 @@ pub struct SessionEnded {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     pub version: String,
     pub uptime_secs: u64,

@@ -1,7 +1,7 @@
 //! `POST /purchases`: a router's agent asks for an M-Pesa prompt (signed by the router).
 
 use lambda_http::Error;
-use lambdas::purchase::{PurchaseCtx, purchase};
+use lambdas::purchase::{PurchaseCtx, purchase_within};
 use lambdas::runtime::{Cloud, fatal, init_logging, serve_signed};
 
 #[tokio::main]
@@ -19,5 +19,8 @@ async fn main() -> Result<(), Error> {
         sms: sms.as_ref(),
     };
     let ctx = &ctx;
-    serve_signed(&cloud, |router, req, now| async move { purchase(ctx, &router, &req.body, now).await }).await
+    serve_signed(&cloud, |router, req, now| async move {
+        purchase_within(ctx, &router, &req.body, req.remaining, now).await
+    })
+    .await
 }

@@ -1,20 +1,27 @@
-//! `GET /purchases/{id}` and `GET /packages` for a router's agent (signed by the router).
+//! `GET /purchases/{id}`, `GET /packages` and `GET /grants` for a router's agent (signed by the
+//! router). A pending purchase read while its guest waits may be asked about at Daraja (lost
+//! callbacks); what Daraja says is settled here (receipt, paid, session, grant job, SMS).
 
 use lambda_http::Error;
 use lambdas::api::not_found;
-use lambdas::purchase::{packages, status};
+use lambdas::purchase::{PurchaseCtx, owed, packages, status_asking};
 use lambdas::runtime::{Cloud, fatal, init_logging, serve_signed};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_logging();
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
-    let store = &cloud.store;
-    serve_signed(&cloud, |router, req, _now| async move {
+    let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
+    let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
+    let ctx =
+        PurchaseCtx { store: &cloud.store, daraja: &daraja, callback_url: "", sqs: &cloud.sqs, sms: sms.as_ref() };
+    let ctx = &ctx;
+    serve_signed(&cloud, |router, req, now| async move {
         match req.path.as_str() {
-            "/packages" => packages(store, &router).await,
+            "/packages" => packages(ctx.store, &router).await,
+            "/grants" => owed(ctx.store, &router, now).await,
             p => match p.strip_prefix("/purchases/") {
-                Some(id) => status(store, &router, id).await,
+                Some(id) => status_asking(ctx, &router, id, now).await,
                 None => not_found("route"),
             },
         }

@@ -14,10 +14,11 @@ pub enum Admission {
     AlreadyDone(JobState),
 }
 
-/// The journal's state for a job's id decides.
+/// The journal's state for a job's id decides. A refused copy (stale, from the future,
+/// unreadable) never blocks a later valid one with the same id: that one is recorded anew.
 pub fn admit(journaled: Option<JobState>) -> Admission {
     match journaled {
-        None => Admission::Record,
+        None | Some(JobState::Rejected) => Admission::Record,
         Some(JobState::Received) => Admission::Resume,
         Some(done) => Admission::AlreadyDone(done),
     }
@@ -52,9 +53,10 @@ mod tests {
     fn a_finished_job_is_only_acknowledged() {
         assert_eq!(admit(None), Admission::Record);
         assert_eq!(admit(Some(JobState::Received)), Admission::Resume);
-        for done in [JobState::Applied, JobState::Failed, JobState::Rejected] {
+        for done in [JobState::Applied, JobState::Failed] {
             assert_eq!(admit(Some(done)), Admission::AlreadyDone(done));
         }
+        assert_eq!(admit(Some(JobState::Rejected)), Admission::Record, "a refused copy blocks nothing");
     }
 
     #[test]

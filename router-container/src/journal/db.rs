@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
+// usize, not u64: ARMv5 (the hEX refresh) has no 64-bit atomics.
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
 use hotspot_core::{MacAddr, Package};
@@ -27,10 +28,18 @@ pub struct Journal {
     pub(super) packages: Mutex<Option<Arc<Vec<Package>>>>,
     /// Bumped after every write to `grants`: a device found without an active grant stays so
     /// until the next bump, so the portal asks SQLite once per device and change, not per page.
-    pub(super) grants_gen: AtomicU64,
-    pub(super) no_active_grant: Mutex<(u64, HashSet<MacAddr>)>,
+    pub(super) grants_gen: AtomicUsize,
+    pub(super) no_active_grant: Mutex<(usize, HashSet<MacAddr>)>,
     /// Reports sent but not yet deleted (see `outbox.rs`).
-    pub(super) sent: Mutex<super::outbox::Sent>,
+    pub(super) sent: Mutex<Sent>,
+}
+
+/// Reports sent since the last purge (see `outbox.rs`): every `seq` up to `upto` is at the cloud.
+#[derive(Default)]
+pub(super) struct Sent {
+    pub(super) upto: i64,
+    pub(super) unpurged: usize,
+    pub(super) last_purge: Option<std::time::Instant>,
 }
 
 /// Devices remembered as having no active grant, at most.
@@ -119,9 +128,9 @@ impl Journal {
         Ok(Journal {
             db: Mutex::new(c),
             packages: Mutex::new(None),
-            grants_gen: AtomicU64::new(0),
+            grants_gen: AtomicUsize::new(0),
             no_active_grant: Mutex::new((0, HashSet::new())),
-            sent: Mutex::new(super::outbox::Sent::default()),
+            sent: Mutex::new(Sent::default()),
         })
     }
 

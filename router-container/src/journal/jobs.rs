@@ -31,10 +31,18 @@ impl Journal {
         let tx = db.transaction()?;
         let existing: Option<String> =
             tx.query_row("SELECT state FROM jobs WHERE id = ?1", [env.id.as_str()], |r| r.get(0)).optional()?;
+        let mut before = None;
         if let Some(state) = existing {
-            tx.execute("UPDATE jobs SET attempts = attempts + 1 WHERE id = ?1", [env.id.as_str()])?;
-            tx.commit()?;
-            return parse(&state, "job state").map(Some);
+            let state: JobState = parse(&state, "job state")?;
+            // Only a refused copy gives way (as `decide::job::admit` judges it afterwards).
+            if state != JobState::Rejected {
+                tx.execute("UPDATE jobs SET attempts = attempts + 1 WHERE id = ?1", [env.id.as_str()])?;
+                tx.commit()?;
+                return Ok(Some(state));
+            }
+            // A copy of this job was refused (stale, say): this one, verified, takes its place.
+            tx.execute("DELETE FROM jobs WHERE id = ?1", [env.id.as_str()])?;
+            before = Some(state);
         }
         tx.execute(
             "INSERT INTO jobs (id, kind, body, state, received_at) VALUES (?1, ?2, ?3, 'received', ?4)",
@@ -66,7 +74,7 @@ impl Journal {
         if matches!(env.payload, Payload::Grant(_)) {
             self.grants_changed();
         }
-        Ok(None)
+        Ok(before)
     }
 
     /// Records a job's outcome together with the reports it owes upstream, atomically.

@@ -14,14 +14,6 @@ use super::db::{Journal, Result, from_json, json, parse};
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 const PURGE_AT: usize = 64;
 
-/// Reports sent since the last purge: every `seq` up to `upto` is at the cloud.
-#[derive(Default)]
-pub(super) struct Sent {
-    upto: i64,
-    unpurged: usize,
-    last_purge: Option<Instant>,
-}
-
 impl Journal {
     pub fn enqueue_event(&self, payload: &Payload, now: i64) -> Result<()> {
         self.enqueue_events(std::slice::from_ref(payload), now)

@@ -1,7 +1,7 @@
 //! The job consumer: long polls the router's FIFO queue and hands each message to the job
 //! handler; deletes a message only once its outcome is journaled.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::shutdown::Shutdown;
 use super::worker::Worker;
@@ -20,16 +20,26 @@ pub const VISIBILITY_SECS: i32 = 3;
 pub const EXTENDED_VISIBILITY_SECS: i32 = 10;
 const EXTEND_EVERY: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Out of reach of the queue this long, the agent asks for its owed grants once it is back:
+/// jobs may have gone stale or been dropped meanwhile.
+pub const LONG_ABSENCE: Duration = Duration::from_secs(600);
 
 pub struct JobConsumer {
     agent: Agent,
     jobs: JobHandler,
     backoff: Duration,
+    /// Since when every receive has failed.
+    failing_since: Option<Instant>,
 }
 
 impl JobConsumer {
     pub fn new(agent: Agent) -> Self {
-        JobConsumer { jobs: JobHandler::new(agent.clone()), agent, backoff: Duration::from_secs(1) }
+        JobConsumer {
+            jobs: JobHandler::new(agent.clone()),
+            agent,
+            backoff: Duration::from_secs(1),
+            failing_since: None,
+        }
     }
 }
 
@@ -87,6 +97,10 @@ impl Worker for JobConsumer {
         match out {
             Ok(out) => {
                 self.backoff = Duration::from_secs(1);
+                if self.failing_since.take().is_some_and(|t| t.elapsed() >= LONG_ABSENCE) {
+                    tracing::info!("the queue is back after a long absence: asking for owed grants");
+                    a.converge_wake.notify_one();
+                }
                 let batch: Vec<(String, String)> = out
                     .messages
                     .unwrap_or_default()
@@ -123,6 +137,7 @@ impl Worker for JobConsumer {
             }
             Err(e) => {
                 let wait = self.backoff;
+                self.failing_since.get_or_insert_with(Instant::now);
                 tracing::warn!(error = %e, retry_in = ?wait, "SQS receive failed (cloud unreachable?)");
                 self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
                 wait

@@ -1,8 +1,9 @@
 //! The agent's long-running workers, each its own type: the job consumer (SQS), the expirer,
-//! the reporter (outbox and heartbeat), the session watch and maintenance. Each runs rounds
+//! the reporter (outbox and heartbeat), the session watch, maintenance and converge (owed grants). Each runs rounds
 //! until shutdown through [`Worker::run`]; what a round decides is in `crate::decide`.
 
 pub mod consumer;
+pub mod converge;
 pub mod expirer;
 pub mod maintenance;
 pub mod reporter;
@@ -11,6 +12,7 @@ mod shutdown;
 mod worker;
 
 pub use consumer::JobConsumer;
+pub use converge::Converge;
 pub use expirer::Expirer;
 pub use maintenance::Maintenance;
 pub use reporter::Reporter;

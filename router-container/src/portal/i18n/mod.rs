@@ -114,6 +114,13 @@ pub fn payment_failure(lang: Lang, f: PaymentFailure) -> &'static str {
             PaymentFailure::TooSoon => {
                 "Malipo ya kiasi hicho hicho yamefanywa sasa hivi. Subiri dakika 2 kisha ujaribu tena."
             }
+            PaymentFailure::SubscriberBusy => {
+                "Simu yako ina ombi jingine la M-Pesa au kikao cha USSD kilicho wazi. Kifunge, kisha ujaribu tena."
+            }
+            PaymentFailure::NotMpesa => {
+                "Nambari hiyo haiwezi kulipa kwa M-Pesa hapa. Tumia nambari ya Safaricom M-Pesa."
+            }
+            PaymentFailure::SystemBusy => "M-Pesa ina shughuli nyingi sasa hivi. Jaribu tena baada ya dakika moja.",
             PaymentFailure::AmountMismatch => "Kiasi kilicholipwa hakilingani na kifurushi. Omba msaada kwa mhudumu.",
             PaymentFailure::Unknown => "Hatukuweza kuthibitisha malipo. Omba msaada kwa mhudumu.",
             PaymentFailure::Other => "Malipo hayakufanikiwa.",

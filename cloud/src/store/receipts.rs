@@ -1,0 +1,254 @@
+//! Every M-Pesa payment the cloud learned of, callback or STK query, kept apart from the
+//! purchases so the ledger can match the two one to one (`hotspotctl report ledger`). A receipt
+//! nobody's purchase claims is `unmatched` (a sparse attribute) until an operator credits it.
+
+use hotspot_core::{Msisdn, PurchaseId, RouterId, Shillings};
+
+use super::item::{Item, Reader, n, s, written};
+use super::schema::{GSI_PENDING, META};
+use super::table::{Store, StoreError};
+
+/// A purchase whose prompt's CheckoutRequestID was never stored (the push timed out, the
+/// function died): kept under its phone for a while, so its callback can still find it.
+const UNLINKED_TTL_SECS: i64 = 86_400;
+/// The `pending` index partition of receipts no purchase claims yet.
+const UNMATCHED: &str = "receipt";
+
+hotspot_core::string_enum! {
+    /// Where the cloud learned of a payment.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ReceiptSource("receipt source") { Callback = "callback", Query = "query", Credit = "credit" }
+}
+
+/// One payment as M-Pesa reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRecord {
+    /// The M-Pesa receipt number, or `query:<CheckoutRequestID>` for a payment only STK query
+    /// confirmed (the query carries no number).
+    pub key: String,
+    pub checkout_id: Option<String>,
+    pub phone: Option<Msisdn>,
+    pub amount: Option<Shillings>,
+    pub at: i64,
+    pub source: ReceiptSource,
+    /// The purchase it paid for; `None` while unmatched.
+    pub purchase_id: Option<PurchaseId>,
+    pub router_id: Option<RouterId>,
+    /// Who credited it as a grant, for an unmatched receipt an operator settled.
+    pub credited_by: Option<String>,
+}
+
+fn receipt_pk(key: &str) -> String {
+    format!("RECEIPT#{key}")
+}
+
+fn unlinked_pk(phone: &Msisdn) -> String {
+    format!("UNLINKED#{}", phone.as_str())
+}
+
+fn parse(item: &Item) -> Result<ReceiptRecord, StoreError> {
+    let r = Reader::new(item);
+    let amount = r
+        .opt_i64("amount")?
+        .map(|a| Shillings::new(a.max(0) as u64))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("amount: {e}") })?;
+    Ok(ReceiptRecord {
+        key: r.str("receipt")?.to_string(),
+        checkout_id: r.opt_str("checkout_id")?.map(str::to_string),
+        phone: r.opt_parse("phone")?,
+        amount,
+        at: r.i64("at")?,
+        source: r.parse("source")?,
+        purchase_id: r.opt_parse("purchase_id")?,
+        router_id: r.opt_parse("router_id")?,
+        credited_by: r.opt_str("credited_by")?.map(str::to_string),
+    })
+}
+
+/// A purchase left `unknown` without a CheckoutRequestID, as its phone's callback may find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlinkedPurchase {
+    pub purchase_id: PurchaseId,
+    pub price: Shillings,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Records a payment once (a repeated callback is the same receipt). True if new.
+    pub async fn record_receipt(&self, r: &ReceiptRecord) -> Result<bool, StoreError> {
+        let mut req = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(receipt_pk(&r.key)))
+            .item("sk", s(META))
+            .item("receipt", s(&r.key))
+            .item("at", n(r.at))
+            .item("source", s(r.source.as_str()))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(c) = &r.checkout_id {
+            req = req.item("checkout_id", s(c));
+        }
+        if let Some(p) = &r.phone {
+            req = req.item("phone", s(p.as_str()));
+        }
+        if let Some(a) = r.amount {
+            req = req.item("amount", n(a.get()));
+        }
+        match (&r.purchase_id, &r.router_id) {
+            (Some(p), router) => {
+                req = req.item("purchase_id", s(p.as_str()));
+                if let Some(router) = router {
+                    req = req.item("router_id", s(router.as_str()));
+                }
+            }
+            // In the `pending` index (partition "receipt") until matched or shown to the
+            // operator: the reconciler looks at those left unmatched past a grace period.
+            (None, _) => {
+                req = req.item("unmatched", s("unmatched")).item("pending", s(UNMATCHED)).item("created_at", n(r.at))
+            }
+        }
+        if let Some(by) = &r.credited_by {
+            req = req.item("credited_by", s(by));
+        }
+        written(req.send().await)
+    }
+
+    pub async fn get_receipt(&self, key: &str) -> Result<Option<ReceiptRecord>, StoreError> {
+        self.get_item(receipt_pk(key), META).await?.as_ref().map(parse).transpose()
+    }
+
+    /// Settles a receipt as the payment for `purchase` (a late match, an operator's credit).
+    /// True if it was unmatched and is now matched.
+    pub async fn match_receipt(
+        &self,
+        key: &str,
+        purchase: &PurchaseId,
+        router: &RouterId,
+        credited_by: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut expr = String::from("SET purchase_id = :p, router_id = :r REMOVE unmatched, pending");
+        if credited_by.is_some() {
+            expr = "SET purchase_id = :p, router_id = :r, credited_by = :by REMOVE unmatched, pending".into();
+        }
+        let mut req = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(receipt_pk(key)))
+            .key("sk", s(META))
+            .update_expression(expr)
+            .condition_expression("attribute_exists(pk) AND attribute_exists(unmatched)")
+            .expression_attribute_values(":p", s(purchase.as_str()))
+            .expression_attribute_values(":r", s(router.as_str()));
+        if let Some(by) = credited_by {
+            req = req.expression_attribute_values(":by", s(by));
+        }
+        written(req.send().await)
+    }
+
+    /// Every receipt with `from <= at <= to` (a filtered Scan, like the revenue report's).
+    pub async fn receipts_between(&self, from: i64, to: i64) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let q = self
+            .db
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :p) AND sk = :meta AND #at BETWEEN :f AND :t")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":p", s("RECEIPT#"))
+            .expression_attribute_values(":meta", s(META))
+            .expression_attribute_values(":f", n(from))
+            .expression_attribute_values(":t", n(to))
+            .consistent_read(true);
+        let mut out = self.scan_all(q).await?.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        Ok(out)
+    }
+
+    /// Keeps a purchase whose CheckoutRequestID was never stored under its phone (a day).
+    pub async fn note_unlinked(&self, phone: &Msisdn, p: &UnlinkedPurchase) -> Result<(), StoreError> {
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(unlinked_pk(phone)))
+            .item("sk", s(format!("PURCHASE#{}", p.purchase_id)))
+            .item("purchase_id", s(p.purchase_id.as_str()))
+            .item("price", n(p.price.get()))
+            .item("created_at", n(p.created_at))
+            .item("ttl", n(p.created_at + UNLINKED_TTL_SECS))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// The purchases of `phone` whose CheckoutRequestID was never stored.
+    pub async fn unlinked_for(&self, phone: &Msisdn) -> Result<Vec<UnlinkedPurchase>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(unlinked_pk(phone)))
+            .consistent_read(true);
+        let mut out = Vec::new();
+        for item in self.query_all(q).await? {
+            let r = Reader::new(&item);
+            let price = Shillings::new(r.i64("price")?.max(0) as u64)
+                .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("price: {e}") })?;
+            out.push(UnlinkedPurchase {
+                purchase_id: r.parse("purchase_id")?,
+                price,
+                created_at: r.i64("created_at")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The purchase found its callback (or was decided otherwise): no longer unlinked.
+    pub async fn forget_unlinked(&self, phone: &Msisdn, purchase: &PurchaseId) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(unlinked_pk(phone)))
+            .key("sk", s(format!("PURCHASE#{purchase}")))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// Unmatched receipts recorded at or before `before`, not yet shown to the operator.
+    pub async fn unmatched_receipts(&self, before: i64, limit: i32) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_PENDING)
+            .key_condition_expression("pending = :h AND created_at <= :upto")
+            .expression_attribute_values(":h", s(UNMATCHED))
+            .expression_attribute_values(":upto", n(before))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        out.items.unwrap_or_default().iter().map(parse).collect()
+    }
+
+    /// The operator was told of this unmatched receipt (an alarm): it leaves the reconciler's
+    /// list and stays unmatched, in the ledger, until credited.
+    pub async fn receipt_reported(&self, key: &str) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(receipt_pk(key)))
+            .key("sk", s(META))
+            .update_expression("REMOVE pending")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+}
