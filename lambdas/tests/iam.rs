@@ -19,14 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-fn read(rel: &str) -> String {
-    let p = root().join(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
-}
+#[path = "support/template.rs"]
+mod template;
+use template::{binaries, read, resources, root, unquote, values};
 
 // ------------------------------------------------------------------ the code
 
@@ -353,53 +348,6 @@ fn alarm_names(text: &str) -> Vec<String> {
 
 // ------------------------------------------------------------------ the template
 
-/// The template's top-level resources: (logical id, text of its block).
-fn resources(template: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut in_resources = false;
-    for line in template.lines() {
-        if !line.starts_with(' ') && !line.is_empty() && !line.starts_with('#') {
-            in_resources = line.trim_end() == "Resources:";
-            continue;
-        }
-        if !in_resources {
-            continue;
-        }
-        let is_id = line.len() > 3
-            && line.starts_with("  ")
-            && !line[2..].starts_with([' ', '#'])
-            && line.trim_end().ends_with(':')
-            && line.trim().trim_end_matches(':').chars().all(|c| c.is_ascii_alphanumeric());
-        if is_id {
-            out.push((line.trim().trim_end_matches(':').to_string(), String::new()));
-        } else if let Some((_, block)) = out.last_mut() {
-            block.push_str(line);
-            block.push('\n');
-        }
-    }
-    out
-}
-
-/// Values of `key: value` lines in a block (trimmed; a quoted value without its quotes).
-fn values<'a>(block: &'a str, key: &str) -> Vec<&'a str> {
-    block
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix(':'))
-        .map(|v| unquote(v.trim()))
-        .collect()
-}
-
-fn binaries() -> BTreeSet<String> {
-    let dir = root().join("lambdas/src/bin");
-    std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect()
-}
-
 fn resource<'a>(res: &'a [(String, String)], id: &str) -> &'a str {
     &res.iter().find(|(i, _)| i == id).unwrap_or_else(|| panic!("no resource {id}")).1
 }
@@ -424,11 +372,6 @@ fn target<'a>(value: &'a str, tag: &str) -> &'a str {
 struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
-}
-
-/// `v` without the quotes around it, if quoted.
-fn unquote(v: &str) -> &str {
-    v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v)
 }
 
 /// A `Key: x`, `Key: [a, b]` or `Key:` + `- a` lines list in a statement.

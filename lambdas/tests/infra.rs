@@ -4,63 +4,11 @@
 //! `store/schema.rs` creates them. Text checks only (no YAML dependency).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-fn read(rel: &str) -> String {
-    let p = root().join(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
-}
-
-/// The template's top-level resources: (logical id, text of its block).
-fn resources(template: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut in_resources = false;
-    for line in template.lines() {
-        if !line.starts_with(' ') && !line.is_empty() && !line.starts_with('#') {
-            in_resources = line.trim_end() == "Resources:";
-            continue;
-        }
-        if !in_resources {
-            continue;
-        }
-        let is_id = line.len() > 3
-            && line.starts_with("  ")
-            && !line[2..].starts_with([' ', '#'])
-            && line.trim_end().ends_with(':')
-            && line.trim().trim_end_matches(':').chars().all(|c| c.is_ascii_alphanumeric());
-        if is_id {
-            out.push((line.trim().trim_end_matches(':').to_string(), String::new()));
-        } else if let Some((_, block)) = out.last_mut() {
-            block.push_str(line);
-            block.push('\n');
-        }
-    }
-    out
-}
-
-/// Values of `key: value` lines in a block (trimmed, without quotes).
-fn values<'a>(block: &'a str, key: &str) -> Vec<&'a str> {
-    block
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix(':'))
-        .map(|v| v.trim().trim_matches('"'))
-        .collect()
-}
-
-fn binaries() -> BTreeSet<String> {
-    let dir = root().join("lambdas/src/bin");
-    std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect()
-}
+#[path = "support/template.rs"]
+mod template;
+use template::{binaries, read, resources, root, values};
 
 /// The function resource built from binary `bin`.
 fn function_for<'a>(res: &'a [(String, String)], bin: &str) -> &'a str {

@@ -47,6 +47,15 @@ async fn callback(cloud: &Cloud, body: &[u8], at: i64) -> CallbackReply {
     handle(&ctx, SECRET, Some("196.201.214.200".parse().unwrap()), body, at).await
 }
 
+/// A purchase paid on the phone whose callback Daraja never sends.
+async fn paid_without_callback(cloud: &Cloud) -> (common::TestRouter, PurchaseId, i64) {
+    let r = cloud.router("cafe-01").await;
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let t0 = now();
+    let reply = purchase(&ctx(cloud), &r.record, &body("0712345678", "DA:A1:19:00:00:01", "1h"), t0).await;
+    (r, pid(&reply.body), t0)
+}
+
 /// The router applied its grants (the agent's `applied` report), then the ledger of the day.
 async fn settled_ledger(cloud: &Cloud, ids: &[&PurchaseId], at: i64) -> ledger::Ledger {
     for id in ids {
@@ -152,11 +161,7 @@ async fn a_payment_nobody_can_claim_is_held_for_the_operator() {
 #[tokio::test]
 async fn daraja_down_for_ten_minutes_with_the_callback_lost_costs_no_tries() {
     let cloud = Cloud::start().await;
-    let r = cloud.router("cafe-01").await;
-    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let t0 = now();
-    let reply = purchase(&ctx(&cloud), &r.record, &body("0712345678", "DA:A1:19:00:00:01", "1h"), t0).await;
-    let id = pid(&reply.body);
+    let (r, id, t0) = paid_without_callback(&cloud).await;
     let cfg = ReconcileConfig { max_tries: 2, ..Default::default() };
     for minute in 1..=10 {
         // The client's own retries (three attempts) meet the outage too.
@@ -187,11 +192,7 @@ async fn daraja_down_for_ten_minutes_with_the_callback_lost_costs_no_tries() {
 #[tokio::test]
 async fn a_killed_reconcile_run_never_overlaps_and_never_stops_the_next() {
     let cloud = Cloud::start().await;
-    let r = cloud.router("cafe-01").await;
-    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let t0 = now();
-    let reply = purchase(&ctx(&cloud), &r.record, &body("0712345678", "DA:A1:19:00:00:01", "1h"), t0).await;
-    let id = pid(&reply.body);
+    let (r, id, t0) = paid_without_callback(&cloud).await;
     let cfg = ReconcileConfig::default();
     let held_until = t0 + 61 + cfg.deadline_secs as i64 + cfg.query_timeout_secs as i64 + 5;
     // The dead run: it took the lease and never released it.
@@ -213,11 +214,7 @@ async fn a_killed_reconcile_run_never_overlaps_and_never_stops_the_next() {
 #[tokio::test]
 async fn a_waiting_guest_status_read_asks_daraja_about_a_lost_callback() {
     let cloud = Cloud::start().await;
-    let r = cloud.router("cafe-01").await;
-    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let t0 = now();
-    let reply = purchase(&ctx(&cloud), &r.record, &body("0712345678", "DA:A1:19:00:00:01", "1h"), t0).await;
-    let id = pid(&reply.body);
+    let (r, id, t0) = paid_without_callback(&cloud).await;
     let queries = || cloud.sim.count("/mpesa/stkpushquery/v1/query");
     let read = |at: i64| {
         let ctx = ctx(&cloud);
