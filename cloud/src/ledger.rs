@@ -5,7 +5,7 @@
 //! A receipt an STK query recorded (`query:<CheckoutRequestID>`, no receipt number) stands in for
 //! the callback's until that comes: a real receipt for the same purchase supersedes it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use hotspot_core::PurchaseId;
 
@@ -159,35 +159,33 @@ pub fn build(receipts: &[ReceiptRecord], purchases: &[PaymentRow], now: i64, gra
 pub async fn load(store: &Store, from: i64, to: i64, now: i64) -> Result<Ledger, StoreError> {
     let mut receipts = store.receipts_between(from, to).await?;
     let mut purchases = store.payments_between(from, to).await?;
-    let mut have: HashSet<PurchaseId> = purchases.iter().map(|p| p.id.clone()).collect();
-    let named: Vec<PurchaseId> = receipts.iter().filter_map(|r| r.purchase_id.clone()).collect();
-    for id in named {
-        if have.insert(id.clone())
-            && let Some(p) = store.get_purchase(&id).await?
-        {
-            purchases.push(PaymentRow::from(&p));
-        }
-    }
-    let mut keys: HashSet<String> = receipts.iter().map(|r| r.key.clone()).collect();
-    let with_receipt: HashSet<PurchaseId> = receipts.iter().filter_map(|r| r.purchase_id.clone()).collect();
+    let have: HashSet<PurchaseId> = purchases.iter().map(|p| p.id.clone()).collect();
+    let named: Vec<PurchaseId> =
+        receipts.iter().filter_map(|r| r.purchase_id.clone()).filter(|id| !have.contains(id)).collect();
+    purchases.extend(store.get_purchases(&named).await?.iter().map(PaymentRow::from));
+    // Each paid purchase with no receipt in range names the keys its receipt may be under.
+    let keys: HashSet<&str> = receipts.iter().map(|r| r.key.as_str()).collect();
+    let with_receipt: HashSet<&PurchaseId> = receipts.iter().filter_map(|r| r.purchase_id.as_ref()).collect();
+    let mut wanted: HashMap<String, PurchaseId> = HashMap::new();
     for p in purchases.iter().filter(|p| p.state.is_paid() && !with_receipt.contains(&p.id)) {
         let mut candidates: Vec<String> = p.receipt.iter().filter(|r| !r.is_empty()).cloned().collect();
         if let Some(c) = &p.checkout_id {
             candidates.push(format!("query:{c}"));
             candidates.push(format!("checkout:{c}"));
         }
-        for key in candidates {
-            if keys.contains(&key) {
-                continue;
-            }
-            if let Some(r) = store.get_receipt(&key).await?
-                && r.purchase_id.as_ref() == Some(&p.id)
-            {
-                keys.insert(key);
-                receipts.push(r);
-            }
+        for key in candidates.into_iter().filter(|k| !keys.contains(k.as_str())) {
+            wanted.insert(key, p.id.clone());
         }
     }
+    let asked: Vec<String> = wanted.keys().cloned().collect();
+    let mut found: Vec<ReceiptRecord> = store
+        .get_receipts(&asked)
+        .await?
+        .into_iter()
+        .filter(|r| r.purchase_id.is_some() && r.purchase_id.as_ref() == wanted.get(&r.key))
+        .collect();
+    found.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+    receipts.extend(found);
     Ok(build(&receipts, &purchases, now, GRANT_GRACE_SECS))
 }
 

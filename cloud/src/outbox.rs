@@ -4,8 +4,10 @@
 //! purchase in the outbox, and the reconciler's sweep sends it again: the job's id is derived
 //! from the purchase, so SQS and the agent's journal both drop the repeat.
 
-use hotspot_core::MessageId;
+use std::collections::HashMap;
+
 use hotspot_core::wire::{Grant, GrantSource, MessageType, Payload, PaymentFailed, PaymentFailure};
+use hotspot_core::{MessageId, PurchaseId, RouterId};
 
 use crate::jobs::{JobError, send_job};
 use crate::store::{Purchase, PurchaseState, RouterRecord, Store, StoreError};
@@ -57,6 +59,30 @@ pub fn job_for(p: &Purchase) -> Option<(MessageId, Payload)> {
 
 /// Sends the purchase's job if it is still owed, then clears the outbox mark.
 pub async fn deliver(store: &Store, sqs: &aws_sdk_sqs::Client, p: &Purchase, now: i64) -> Result<bool, DeliverError> {
+    deliver_via(store, sqs, &mut Routers::default(), p, now).await
+}
+
+/// The routers one sweep has read, so a router with many owed jobs is read once.
+#[derive(Default)]
+struct Routers(HashMap<RouterId, RouterRecord>);
+
+impl Routers {
+    async fn get(&mut self, store: &Store, id: &RouterId) -> Result<&RouterRecord, DeliverError> {
+        if !self.0.contains_key(id) {
+            let r = store.get_router(id).await?.ok_or_else(|| DeliverError::UnknownRouter(id.to_string()))?;
+            self.0.insert(id.clone(), r);
+        }
+        Ok(&self.0[id])
+    }
+}
+
+async fn deliver_via(
+    store: &Store,
+    sqs: &aws_sdk_sqs::Client,
+    routers: &mut Routers,
+    p: &Purchase,
+    now: i64,
+) -> Result<bool, DeliverError> {
     if !p.job_pending {
         return Ok(false);
     }
@@ -64,9 +90,8 @@ pub async fn deliver(store: &Store, sqs: &aws_sdk_sqs::Client, p: &Purchase, now
     if p.state.is_paid() {
         store.ensure_session(p).await?;
     }
-    let router =
-        store.get_router(&p.router_id).await?.ok_or_else(|| DeliverError::UnknownRouter(p.router_id.to_string()))?;
-    send_job(sqs, &router, id.clone(), payload, now).await?;
+    let router = routers.get(store, &p.router_id).await?;
+    send_job(sqs, router, id.clone(), payload, now).await?;
     store.mark_job_queued(&p.id).await?;
     tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "job queued");
     Ok(true)
@@ -76,8 +101,9 @@ pub async fn deliver(store: &Store, sqs: &aws_sdk_sqs::Client, p: &Purchase, now
 /// minute; returns how many were queued.
 pub async fn sweep_outbox(store: &Store, sqs: &aws_sdk_sqs::Client, upto: i64, now: i64) -> Result<usize, StoreError> {
     let mut sent = 0;
+    let mut routers = Routers::default();
     for p in store.list_outbox(upto, 100).await? {
-        match deliver(store, sqs, &p, now).await {
+        match deliver_via(store, sqs, &mut routers, &p, now).await {
             Ok(true) => sent += 1,
             Ok(false) => {}
             Err(e) => tracing::error!(purchase_id = %p.id, error = %e, "outbox job still not queued"),
@@ -92,17 +118,21 @@ pub async fn sweep_outbox(store: &Store, sqs: &aws_sdk_sqs::Client, upto: i64, n
 /// extended it). The agent asks for these when it starts and after a long absence: a job that
 /// went stale while the router was offline is re-signed here, not lost.
 pub async fn owed_grants(store: &Store, router: &RouterRecord, now: i64) -> Result<Vec<String>, StoreError> {
+    let live: HashMap<PurchaseId, i64> = store
+        .list_live_sessions(Some(&router.id))
+        .await?
+        .into_iter()
+        .filter(|s| s.expires_at > now)
+        .map(|s| (s.purchase_id, s.expires_at))
+        .collect();
+    let ids: Vec<PurchaseId> = live.keys().cloned().collect();
+    let mut purchases = store.get_purchases(&ids).await?;
+    purchases.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     let mut out = Vec::new();
-    for s in store.list_live_sessions(Some(&router.id)).await? {
-        if s.expires_at <= now {
-            continue;
-        }
-        let Some(p) = store.get_purchase(&s.purchase_id).await? else { continue };
-        if !p.state.is_paid() {
-            continue;
-        }
+    for p in purchases.into_iter().filter(|p| p.state.is_paid()) {
+        let Some(&expires_at) = live.get(&p.id) else { continue };
         let Some((id, Payload::Grant(mut g))) = job_for(&p) else { continue };
-        g.expires_at = s.expires_at;
+        g.expires_at = expires_at;
         let env =
             hotspot_core::wire::Envelope::new(id, router.id.clone(), now, crate::jobs::JOB_TTL_SECS, Payload::Grant(g));
         out.push(env.sign(&router.key));

@@ -1,7 +1,9 @@
 //! The purchase state machine against DynamoDB (moto): conditional writes under races.
 
 use hotspot_cloud::jobs::send_job;
-use hotspot_cloud::store::{NewPurchase, Paid, PurchaseState, RouterRecord, Store, StoreError, schema};
+use hotspot_cloud::store::{
+    Claim, NewPurchase, Paid, PurchaseState, ReceiptRecord, ReceiptSource, RouterRecord, Store, StoreError, schema,
+};
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
 use hotspot_core::{MessageId, Package, PurchaseId, RouterId, RouterKey, Shillings};
 use serde_json::json;
@@ -221,4 +223,69 @@ async fn the_table_expires_ephemeral_items_by_ttl() {
     let d = ttl.time_to_live_description.unwrap();
     assert_eq!(d.attribute_name.as_deref(), Some("ttl"));
     assert_eq!(d.time_to_live_status.map(|s| s.as_str().to_string()).as_deref(), Some("ENABLED"));
+}
+
+fn receipt(key: &str, at: i64) -> ReceiptRecord {
+    ReceiptRecord {
+        key: key.into(),
+        checkout_id: Some(format!("ws_CO_{key}")),
+        phone: Some("0712345678".parse().unwrap()),
+        amount: Some(Shillings::new(10).unwrap()),
+        at,
+        source: ReceiptSource::Callback,
+        purchase_id: None,
+        router_id: None,
+        credited_by: None,
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_is_claimed_for_one_purchase_in_one_write() {
+    let (_moto, store) = setup().await;
+    let router: RouterId = "cafe-01".parse().unwrap();
+    let (a, b) = (PurchaseId::generate(), PurchaseId::generate());
+    // New: recorded as paying for `a`.
+    assert_eq!(store.claim_receipt(&receipt("TKA0000001", NOW), &a, &router).await.unwrap(), Claim::Recorded);
+    assert_eq!(store.claim_receipt(&receipt("TKA0000001", NOW + 9), &a, &router).await.unwrap(), Claim::Already);
+    // Another purchase cannot take it, and nothing of it changes.
+    assert_eq!(
+        store.claim_receipt(&receipt("TKA0000001", NOW + 9), &b, &router).await.unwrap(),
+        Claim::Taken(Some(a.clone()))
+    );
+    let kept = store.get_receipt("TKA0000001").await.unwrap().unwrap();
+    assert_eq!((kept.purchase_id.as_ref(), kept.at), (Some(&a), NOW));
+    // Kept unmatched (the callback beat the link), then claimed: out of the unmatched list,
+    // with what the callback said (its time) kept and the operator who credited it named.
+    assert!(store.record_receipt(&receipt("TKA0000002", NOW)).await.unwrap());
+    assert_eq!(store.unmatched_receipts(NOW, 10).await.unwrap().len(), 1);
+    let credit =
+        ReceiptRecord { credited_by: Some("arn:aws:iam::1:user/ops".into()), ..receipt("TKA0000002", NOW + 600) };
+    assert_eq!(store.claim_receipt(&credit, &b, &router).await.unwrap(), Claim::Claimed);
+    let kept = store.get_receipt("TKA0000002").await.unwrap().unwrap();
+    assert_eq!(kept.purchase_id.as_ref(), Some(&b));
+    assert_eq!(kept.at, NOW, "the first report's time is kept");
+    assert_eq!(kept.credited_by.as_deref(), Some("arn:aws:iam::1:user/ops"));
+    assert!(store.unmatched_receipts(NOW + 600, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn many_records_are_read_in_batches_with_the_absent_left_out() {
+    let (_moto, store) = setup().await;
+    let mut ids = Vec::new();
+    for i in 0..130 {
+        let np = new_purchase(NOW + i);
+        store.create_purchase(&np).await.unwrap();
+        ids.push(np.id);
+    }
+    // Past 100 keys (one BatchGetItem's limit), with repeats and ids never stored.
+    let mut asked = ids.clone();
+    asked.extend(ids[..5].iter().cloned());
+    asked.push(PurchaseId::generate());
+    let got = store.get_purchases(&asked).await.unwrap();
+    let mut got: Vec<_> = got.into_iter().map(|p| p.id).collect();
+    got.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(got, ids);
+    assert!(store.get_purchases(&[]).await.unwrap().is_empty());
+    assert!(store.get_receipts(&["TKNOTHERE1".into()]).await.unwrap().is_empty());
 }

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use daraja::{CallbackError, CallbackOutcome, StkCallback, parse_callback};
 
 use crate::api::Reply;
-use crate::sms::SmsClient;
-use hotspot_cloud::store::{ReceiptRecord, ReceiptSource, Store};
+use crate::settle::Settle;
+use hotspot_cloud::store::{ReceiptRecord, ReceiptSource};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
 /// Logged against, not enforced: the list changes without notice and the secret path is the gate.
@@ -83,10 +83,7 @@ pub fn secret_matches(expected: &str, got: &str) -> bool {
 }
 
 pub struct CallbackCtx<'a> {
-    pub store: &'a Store,
-    pub sqs: &'a aws_sdk_sqs::Client,
-    /// SMS receipts, when configured.
-    pub sms: Option<&'a SmsClient>,
+    pub settle: Settle<'a>,
     pub secret: &'a str,
 }
 
@@ -115,7 +112,7 @@ pub async fn handle(
     };
     // Kept first, so a callback that beats the purchase function's link is not lost.
     let raw = String::from_utf8_lossy(body);
-    let purchase_id = match ctx.store.record_callback(&cb.checkout_request_id, &raw, now).await {
+    let purchase_id = match ctx.settle.store.record_callback(&cb.checkout_request_id, &raw, now).await {
         Ok(Some(id)) => id,
         Ok(None) => return unlinked(ctx, cb, now).await,
         Err(e) => {
@@ -123,7 +120,7 @@ pub async fn handle(
             return CallbackReply::Unavailable;
         }
     };
-    let purchase = match ctx.store.get_purchase(&purchase_id).await {
+    let purchase = match ctx.settle.store.get_purchase(&purchase_id).await {
         Ok(Some(p)) => p,
         Ok(None) => {
             tracing::error!(purchase_id = %purchase_id, "CheckoutRequestID linked to a missing purchase");
@@ -134,7 +131,7 @@ pub async fn handle(
             return CallbackReply::Unavailable;
         }
     };
-    match crate::settle::apply_callback(ctx.store, ctx.sqs, ctx.sms, &purchase, cb.outcome, now).await {
+    match ctx.settle.apply_callback(&purchase, cb.outcome, now).await {
         Ok(()) => CallbackReply::Accepted,
         Err(_) => CallbackReply::Unavailable,
     }
@@ -163,7 +160,7 @@ async fn unlinked(ctx: &CallbackCtx<'_>, cb: StkCallback, now: i64) -> CallbackR
         router_id: None,
         credited_by: None,
     };
-    match crate::settle::payer_match(ctx.store, ctx.sqs, ctx.sms, &r, now).await {
+    match ctx.settle.payer_match(&r, now).await {
         Ok(Some(_)) => return CallbackReply::Accepted,
         Ok(None) => {}
         Err(e) => {
@@ -171,7 +168,7 @@ async fn unlinked(ctx: &CallbackCtx<'_>, cb: StkCallback, now: i64) -> CallbackR
             return CallbackReply::Unavailable;
         }
     }
-    match ctx.store.record_receipt(&r).await {
+    match ctx.settle.store.record_receipt(&r).await {
         Ok(_) => {
             tracing::info!(
                 checkout_request_id = %checkout,

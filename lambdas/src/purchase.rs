@@ -8,6 +8,7 @@ use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{PackageId, PurchaseId};
 
 use crate::api::{Reply, bad_request, parse_body};
+use crate::settle::Settle;
 use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store, UnlinkedPurchase};
 
 pub const MAX_BODY: usize = 4 * 1024;
@@ -30,13 +31,11 @@ pub fn push_budget(remaining: Option<Duration>) -> Option<Duration> {
 }
 
 pub struct PurchaseCtx<'a, S> {
-    pub store: &'a Store,
+    /// The store, and the grant (and SMS receipt) when the callback beat us to it.
+    pub settle: Settle<'a>,
     pub daraja: &'a DarajaClient<S>,
     /// The full callback URL, secret path included.
     pub callback_url: &'a str,
-    /// For the grant (and SMS receipt) when the callback beat us to it.
-    pub sqs: &'a aws_sdk_sqs::Client,
-    pub sms: Option<&'a crate::sms::SmsClient>,
 }
 
 /// The purchase as the agent's waiting page needs it.
@@ -89,19 +88,19 @@ pub async fn purchase_within<S: TokenStore>(
         Ok(i) => i,
         Err(r) => return r,
     };
-    let package = match ctx.store.get_package(&router.id, &input.package_id).await {
+    let package = match ctx.settle.store.get_package(&router.id, &input.package_id).await {
         Ok(Some(p)) if p.on_sale => p.package,
         Ok(_) => return Reply::error(404, "no_such_package", "That package is not on sale here."),
         Err(e) => return Reply::unavailable(&e),
     };
-    match ctx.store.take_mac_slot(&input.mac, now).await {
+    match ctx.settle.store.take_mac_slot(&input.mac, now).await {
         Ok(Slot::Taken) => {}
         Ok(Slot::Limited { retry_after_secs }) => {
             return rate_limited(retry_after_secs, "Too many attempts from this device. Try again later.");
         }
         Err(e) => return Reply::unavailable(&e),
     }
-    match ctx.store.take_phone_slot(&input.phone, now).await {
+    match ctx.settle.store.take_phone_slot(&input.phone, now).await {
         Ok(Slot::Taken) => {}
         Ok(Slot::Limited { retry_after_secs }) => {
             return rate_limited(
@@ -125,7 +124,7 @@ pub async fn purchase_within<S: TokenStore>(
         tracing::warn!(remaining = ?remaining, "too little time left to send a prompt: refused");
         return Reply::error(503, "unavailable", "The service is busy; try again in a moment.");
     };
-    let created = match ctx.store.create_purchase(&new).await {
+    let created = match ctx.settle.store.create_purchase(&new).await {
         Ok(p) => p,
         Err(e) => return Reply::unavailable(&e),
     };
@@ -146,7 +145,7 @@ pub async fn purchase_within<S: TokenStore>(
     };
     let record = match result {
         Ok(accepted) => {
-            match crate::settle::link(ctx.store, ctx.sqs, ctx.sms, &created, &accepted.checkout_request_id, now).await {
+            match ctx.settle.link(&created, &accepted.checkout_request_id, now).await {
                 Ok(current) => {
                     tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
                     let view =
@@ -157,15 +156,15 @@ pub async fn purchase_within<S: TokenStore>(
                     // The prompt is out but we could not store its id: the callback cannot be matched,
                     // so flag the purchase for the operator rather than pretend it failed.
                     tracing::error!(alarm = "checkout_not_stored", error = %e, checkout_request_id = %accepted.checkout_request_id, "CheckoutRequestID not stored");
-                    note_unlinked(ctx.store, &created).await;
-                    ctx.store.mark_unknown(&created.id, None, now).await
+                    note_unlinked(ctx.settle.store, &created).await;
+                    ctx.settle.store.mark_unknown(&created.id, None, now).await
                 }
             }
         }
         Err(e) if e.may_have_prompted() => {
             tracing::error!(alarm = "push_outcome_unknown", error = %e, "STK push outcome unknown; not retried");
-            note_unlinked(ctx.store, &created).await;
-            ctx.store.mark_unknown(&created.id, None, now).await
+            note_unlinked(ctx.settle.store, &created).await;
+            ctx.settle.store.mark_unknown(&created.id, None, now).await
         }
         Err(e) => {
             let kind = match &e {
@@ -182,7 +181,7 @@ pub async fn purchase_within<S: TokenStore>(
                 _ => PaymentFailure::PromptFailed,
             };
             let code = kind.map(|_| e.to_string());
-            ctx.store.mark_failed(&created.id, reason, code.as_deref(), now).await
+            ctx.settle.store.mark_failed(&created.id, reason, code.as_deref(), now).await
         }
     };
     match record {
@@ -243,9 +242,9 @@ pub async fn status_asking<S: TokenStore>(
     now: i64,
 ) -> Reply {
     let Ok(id) = id.parse::<PurchaseId>() else { return bad_request("Invalid purchase id.") };
-    match ctx.store.get_purchase(&id).await {
+    match ctx.settle.store.get_purchase(&id).await {
         Ok(Some(p)) if p.router_id == router.id => {
-            let p = crate::settle::ask_while_waiting(ctx.store, ctx.sqs, ctx.sms, ctx.daraja, p, now).await;
+            let p = ctx.settle.ask_while_waiting(ctx.daraja, p, now).await;
             Reply::ok(&purchase_view(&p))
         }
         Ok(_) => crate::api::not_found("purchase"),

@@ -10,8 +10,8 @@ use daraja::{DarajaClient, QueryOutcome, TokenStore};
 
 use hotspot_cloud::outbox::sweep_outbox;
 
-use crate::settle::apply_query;
-use hotspot_cloud::store::{PurchaseState, Store, StoreError, Transition};
+use crate::settle::Settle;
+use hotspot_cloud::store::{Claim, PurchaseState, StoreError, Transition};
 use hotspot_core::MessageId;
 
 #[derive(Debug, Clone, Copy)]
@@ -76,30 +76,26 @@ const LEASE: &str = "reconcile";
 /// One reconciler run: never two at once (a lease that frees itself if a run dies), the
 /// outbox first so owed grants never wait on Daraja, then the queries within a deadline.
 pub async fn reconcile<S: TokenStore>(
-    store: &Store,
-    sqs: &aws_sdk_sqs::Client,
-    sms: Option<&crate::sms::SmsClient>,
+    settle: Settle<'_>,
     daraja: &DarajaClient<S>,
     cfg: ReconcileConfig,
     now: i64,
 ) -> Result<ReconcileReport, StoreError> {
     let holder = MessageId::generate();
     let lease_until = now + cfg.deadline_secs as i64 + cfg.query_timeout_secs as i64 + 5;
-    if !store.try_lease(LEASE, holder.as_str(), now, lease_until).await? {
+    if !settle.store.try_lease(LEASE, holder.as_str(), now, lease_until).await? {
         tracing::info!("another reconcile run is in progress: skipped");
         return Ok(ReconcileReport { skipped: true, ..Default::default() });
     }
-    let out = run(store, sqs, sms, daraja, cfg, now).await;
-    if let Err(e) = store.release_lease(LEASE, holder.as_str()).await {
+    let out = run(settle, daraja, cfg, now).await;
+    if let Err(e) = settle.store.release_lease(LEASE, holder.as_str()).await {
         tracing::warn!(error = %e, "reconcile lease not released; it expires by itself");
     }
     out
 }
 
 async fn run<S: TokenStore>(
-    store: &Store,
-    sqs: &aws_sdk_sqs::Client,
-    sms: Option<&crate::sms::SmsClient>,
+    settle: Settle<'_>,
     daraja: &DarajaClient<S>,
     cfg: ReconcileConfig,
     now: i64,
@@ -108,9 +104,9 @@ async fn run<S: TokenStore>(
     let deadline = Duration::from_secs(cfg.deadline_secs);
     let mut report = ReconcileReport::default();
     // Jobs decided more than 30 s ago and still unsent: a crash or an SQS outage in between.
-    report.jobs_sent += sweep_outbox(store, sqs, now - 30, now).await?;
-    sweep_unmatched(store, sqs, sms, &mut report, now).await?;
-    for p in store.list_pending(now - cfg.min_age_secs, 100).await? {
+    report.jobs_sent += sweep_outbox(settle.store, settle.sqs, now - 30, now).await?;
+    sweep_unmatched(settle, &mut report, now).await?;
+    for p in settle.store.list_pending(now - cfg.min_age_secs, 100).await? {
         let Some(left) = deadline.checked_sub(started.elapsed()).filter(|d| !d.is_zero()) else {
             report.out_of_time = true;
             tracing::warn!("reconcile deadline reached; the next run goes on");
@@ -123,7 +119,7 @@ async fn run<S: TokenStore>(
                     continue;
                 }
                 if p.created_at < now - cfg.recheck_for_secs {
-                    store.set_recheck(&p.id, None).await?;
+                    settle.store.set_recheck(&p.id, None).await?;
                     tracing::error!(alarm = "purchase_unknown", purchase_id = %p.id, "still unknown after days of queries: left to the operator (hotspotctl report ledger)");
                     continue;
                 }
@@ -132,7 +128,8 @@ async fn run<S: TokenStore>(
             _ => continue,
         }
         let Some(checkout) = p.checkout_id.clone() else {
-            if p.created_at <= now - cfg.no_checkout_grace_secs && store.mark_unknown(&p.id, None, now).await?.applied()
+            if p.created_at <= now - cfg.no_checkout_grace_secs
+                && settle.store.mark_unknown(&p.id, None, now).await?.applied()
             {
                 tracing::error!(alarm = "purchase_unknown", purchase_id = %p.id, "no CheckoutRequestID; flagged");
                 report.unknown += 1;
@@ -158,21 +155,21 @@ async fn run<S: TokenStore>(
             // Daraja's own "being processed": the one answer that counts as a try.
             QueryOutcome::Pending if p.state == PurchaseState::Unknown => {
                 report.still_pending += 1;
-                store.set_recheck(&p.id, Some(now + cfg.recheck_every_secs)).await?;
+                settle.store.set_recheck(&p.id, Some(now + cfg.recheck_every_secs)).await?;
                 continue;
             }
             QueryOutcome::Pending => {
-                let t = store.bump_reconcile_tries(&p.id).await?;
+                let t = settle.store.bump_reconcile_tries(&p.id).await?;
                 if t.purchase().reconcile_tries >= cfg.max_tries {
                     tracing::error!(alarm = "purchase_unknown", purchase_id = %p.id, "still pending after {} queries; flagged", cfg.max_tries);
                     report.unknown += 1;
-                    store.mark_unknown(&p.id, Some(now + cfg.recheck_every_secs), now).await?;
+                    settle.store.mark_unknown(&p.id, Some(now + cfg.recheck_every_secs), now).await?;
                 } else {
                     report.still_pending += 1;
                 }
                 continue;
             }
-            decided => apply_query(store, sqs, sms, &p, &checkout, decided, now).await?,
+            decided => settle.apply_query(&p, &checkout, decided, now).await?,
         };
         if let Some(s) = transition {
             match &s.transition {
@@ -189,24 +186,18 @@ async fn run<S: TokenStore>(
 /// Receipts still unmatched after `UNMATCHED_GRACE_SECS`: matched to the purchase that linked
 /// their CheckoutRequestID since, or by payer (`settle::payer_match`); else the operator is told
 /// once and the receipt waits in the ledger for a credit.
-async fn sweep_unmatched(
-    store: &Store,
-    sqs: &aws_sdk_sqs::Client,
-    sms: Option<&crate::sms::SmsClient>,
-    report: &mut ReconcileReport,
-    now: i64,
-) -> Result<(), StoreError> {
-    for r in store.unmatched_receipts(now - UNMATCHED_GRACE_SECS, 50).await? {
+async fn sweep_unmatched(settle: Settle<'_>, report: &mut ReconcileReport, now: i64) -> Result<(), StoreError> {
+    for r in settle.store.unmatched_receipts(now - UNMATCHED_GRACE_SECS, 50).await? {
         if let Some(checkout) = &r.checkout_id
-            && let Some(p) = store.purchase_for_checkout(checkout).await?
+            && let Some(p) = settle.store.purchase_for_checkout(checkout).await?
         {
-            if store.match_receipt(&r.key, &p.id, &p.router_id, None).await? {
+            if settle.store.claim_receipt(&r, &p.id, &p.router_id).await? == Claim::Claimed {
                 tracing::info!(purchase_id = %p.id, checkout_request_id = %checkout, "unmatched receipt matched to the purchase that linked it");
                 report.receipts_matched += 1;
             }
             continue;
         }
-        if crate::settle::payer_match(store, sqs, sms, &r, now).await?.is_some() {
+        if settle.payer_match(&r, now).await?.is_some() {
             report.receipts_matched += 1;
             continue;
         }
@@ -217,7 +208,7 @@ async fn sweep_unmatched(
             phone = %r.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
             "a payment no purchase claims: settle it with hotspotctl report ledger --credit"
         );
-        store.receipt_reported(&r.key).await?;
+        settle.store.receipt_reported(&r.key).await?;
         report.receipts_unmatched += 1;
     }
     Ok(())

@@ -38,6 +38,11 @@ pub struct Cloud {
 }
 
 impl Cloud {
+    /// What settling a payment needs (`settle::Settle`), with the SMS receipts if configured.
+    pub fn settle<'a>(&'a self, sms: Option<&'a crate::sms::SmsClient>) -> crate::settle::Settle<'a> {
+        crate::settle::Settle { store: &self.store, sqs: &self.sqs, sms }
+    }
+
     pub async fn from_env() -> Result<Cloud, ConfigError> {
         let sdk = sdk().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);

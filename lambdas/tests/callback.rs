@@ -5,6 +5,7 @@ use hotspot_cloud::store::{NewPurchase, PurchaseState, RouterRecord, Store, sche
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
 use hotspot_core::{Package, PurchaseId, RouterId, RouterKey};
 use lambdas::callback::{CallbackCtx, CallbackReply, handle};
+use lambdas::settle::Settle;
 use serde_json::json;
 use testkit::Moto;
 
@@ -70,7 +71,7 @@ impl Env {
     }
 
     async fn call(&self, secret: &str, body: &[u8]) -> CallbackReply {
-        let ctx = CallbackCtx { store: &self.store, sqs: &self.sqs, sms: None, secret: SECRET };
+        let ctx = CallbackCtx { settle: Settle { store: &self.store, sqs: &self.sqs, sms: None }, secret: SECRET };
         handle(&ctx, secret, Some("196.201.214.200".parse().unwrap()), body, now()).await
     }
 
@@ -266,7 +267,7 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
     assert_eq!(env.state(&np.id).await, PurchaseState::Pending, "nothing to apply it to yet");
     assert!(env.jobs().await.is_empty());
     // The purchase function links the id and finds the callback waiting.
-    let p = lambdas::settle::link(&env.store, &env.sqs, None, &created, "ws_CO_early", now()).await.unwrap();
+    let p = Settle { store: &env.store, sqs: &env.sqs, sms: None }.link(&created, "ws_CO_early", now()).await.unwrap();
     assert_eq!(p.state, PurchaseState::Paid);
     assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
     let jobs = env.jobs().await;
@@ -290,7 +291,7 @@ async fn sms_env() -> (Env, daraja_sim::SmsSim, lambdas::sms::SmsClient) {
 }
 
 async fn call_with_sms(env: &Env, sms: &lambdas::sms::SmsClient, body: &[u8]) -> CallbackReply {
-    let ctx = CallbackCtx { store: &env.store, sqs: &env.sqs, sms: Some(sms), secret: SECRET };
+    let ctx = CallbackCtx { settle: Settle { store: &env.store, sqs: &env.sqs, sms: Some(sms) }, secret: SECRET };
     handle(&ctx, SECRET, None, body, now()).await
 }
 

@@ -22,8 +22,7 @@ fn body(phone: &str, mac: &str, package: &str) -> Vec<u8> {
 }
 
 async fn buy(cloud: &Cloud, r: &common::TestRouter, b: &[u8]) -> (u16, Value) {
-    let ctx =
-        PurchaseCtx { store: &cloud.store, daraja: &cloud.daraja, callback_url: CALLBACK, sqs: &cloud.sqs, sms: None };
+    let ctx = PurchaseCtx { settle: cloud.settle(), daraja: &cloud.daraja, callback_url: CALLBACK };
     let reply = purchase(&ctx, &r.record, b, now()).await;
     (reply.status, reply.body)
 }
@@ -167,20 +166,16 @@ async fn lost_callback_is_recovered_by_the_reconciler() {
     let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
     // Too young: the callback gets its minute first.
-    let report =
-        reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, ReconcileConfig::default(), now()).await.unwrap();
+    let report = reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now()).await.unwrap();
     assert_eq!(report.queried, 0);
-    let report =
-        reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
+    let report = reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
     assert_eq!((report.queried, report.paid, report.jobs_sent), (1, 1, 1), "{report:?}");
     assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Paid);
     let jobs = cloud.drain_jobs(&r).await;
     assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
     assert!(cloud.store.get_session(&id).await.unwrap().is_some());
     // Running again changes nothing.
-    let again = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, ReconcileConfig::default(), now() + 120)
-        .await
-        .unwrap();
+    let again = reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now() + 120).await.unwrap();
     assert_eq!(again.queried, 0);
     assert!(cloud.drain_jobs(&r).await.is_empty());
 }
@@ -194,9 +189,9 @@ async fn reconciler_reports_failures_and_gives_up_as_unknown() {
     cloud.sim.push_scenario(Scenario::await_phone());
     let (_, waiting) = buy(&cloud, &r, &body("0722222222", "DA:A1:19:00:00:02", "1h")).await;
     let cfg = ReconcileConfig { max_tries: 2, ..Default::default() };
-    let first = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, now() + 61).await.unwrap();
+    let first = reconcile(cloud.settle(), &cloud.daraja, cfg, now() + 61).await.unwrap();
     assert_eq!((first.failed, first.still_pending), (1, 1), "{first:?}");
-    let second = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, now() + 121).await.unwrap();
+    let second = reconcile(cloud.settle(), &cloud.daraja, cfg, now() + 121).await.unwrap();
     assert_eq!(second.unknown, 1, "{second:?}");
     let c = cloud.store.get_purchase(&pid(&cancelled)).await.unwrap().unwrap();
     assert_eq!((c.state, c.failure), (PurchaseState::Failed, Some(PaymentFailure::Cancelled)));
@@ -212,7 +207,7 @@ async fn expiry_sweep_sends_one_revoke_per_expired_session() {
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
     let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
-    reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
+    reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
     cloud.drain_jobs(&r).await;
     assert_eq!(lambdas::expiry::expire(&cloud.store, &cloud.sqs, now() + 1800).await.unwrap(), 0, "not yet");
     assert_eq!(lambdas::expiry::expire(&cloud.store, &cloud.sqs, now() + 3700).await.unwrap(), 1);
@@ -229,7 +224,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
     let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
-    reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
+    reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
     let sign = |rec: &hotspot_cloud::store::RouterRecord, p: Payload| {
         Envelope::new(MessageId::generate(), rec.id.clone(), now(), 600, p).sign(&rec.key)
     };

@@ -27,7 +27,7 @@ fn body(phone: &str, mac: &str, package: &str) -> Vec<u8> {
 }
 
 fn ctx(cloud: &Cloud) -> PurchaseCtx<'_, daraja::MemoryTokenStore> {
-    PurchaseCtx { store: &cloud.store, daraja: &cloud.daraja, callback_url: CALLBACK, sqs: &cloud.sqs, sms: None }
+    PurchaseCtx { settle: cloud.settle(), daraja: &cloud.daraja, callback_url: CALLBACK }
 }
 
 fn pid(v: &Value) -> PurchaseId {
@@ -43,7 +43,7 @@ fn paid_callback(checkout: &str, receipt: &str, amount: u32, phone: &str) -> Vec
 }
 
 async fn callback(cloud: &Cloud, body: &[u8], at: i64) -> CallbackReply {
-    let ctx = CallbackCtx { store: &cloud.store, sqs: &cloud.sqs, sms: None, secret: SECRET };
+    let ctx = CallbackCtx { settle: cloud.settle(), secret: SECRET };
     handle(&ctx, SECRET, Some("196.201.214.200".parse().unwrap()), body, at).await
 }
 
@@ -141,13 +141,11 @@ async fn a_payment_nobody_can_claim_is_held_for_the_operator() {
     let reply = callback(&cloud, &paid_callback("ws_CO_stranger", "TLX9Y8Z7W6", 10, "254799999999"), t0).await;
     assert_eq!(reply, CallbackReply::Accepted, "Daraja is answered; the money is kept");
     let cfg = ReconcileConfig::default();
-    let early = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, t0 + 10).await.unwrap();
+    let early = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + 10).await.unwrap();
     assert_eq!(early.receipts_unmatched, 0, "within its grace: {early:?}");
-    let later =
-        reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, t0 + UNMATCHED_GRACE_SECS + 1).await.unwrap();
+    let later = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + UNMATCHED_GRACE_SECS + 1).await.unwrap();
     assert_eq!((later.receipts_unmatched, later.receipts_matched), (1, 0), "{later:?}");
-    let again =
-        reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, t0 + UNMATCHED_GRACE_SECS + 61).await.unwrap();
+    let again = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + UNMATCHED_GRACE_SECS + 61).await.unwrap();
     assert_eq!(again.receipts_unmatched, 0, "reported once: {again:?}");
     let l = ledger::load(&cloud.store, t0 - 60, t0 + 600, t0 + 600).await.unwrap();
     assert_eq!(l.unmatched.len(), 1, "{l:#?}");
@@ -169,18 +167,18 @@ async fn daraja_down_for_ten_minutes_with_the_callback_lost_costs_no_tries() {
             cloud.sim.inject_fault(Endpoint::StkQuery, Fault::service_unavailable());
         }
         let at = t0 + 60 * minute + 1;
-        let run = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, at).await.unwrap();
+        let run = reconcile(cloud.settle(), &cloud.daraja, cfg, at).await.unwrap();
         assert_eq!((run.queried, run.no_answer, run.unknown, run.paid), (1, 1, 0, 0), "minute {minute}: {run:?}");
     }
     let p = cloud.store.get_purchase(&id).await.unwrap().unwrap();
     assert_eq!((p.state, p.reconcile_tries), (PurchaseState::Pending, 0), "no try spent on a 503");
     assert!(cloud.drain_jobs(&r).await.is_empty());
     // Back.
-    let run = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, t0 + 661 + 60).await.unwrap();
+    let run = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + 661 + 60).await.unwrap();
     assert_eq!((run.paid, run.jobs_sent), (1, 1), "{run:?}");
     let jobs = cloud.drain_jobs_at(&r, t0 + 721).await;
     assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
-    let run = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, t0 + 661 + 120).await.unwrap();
+    let run = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + 661 + 120).await.unwrap();
     assert_eq!((run.queried, run.jobs_sent), (0, 0), "{run:?}");
     let l = settled_ledger(&cloud, &[&id], t0 + 800).await;
     assert!(l.is_settled(), "{l:#?}");
@@ -197,12 +195,12 @@ async fn a_killed_reconcile_run_never_overlaps_and_never_stops_the_next() {
     let held_until = t0 + 61 + cfg.deadline_secs as i64 + cfg.query_timeout_secs as i64 + 5;
     // The dead run: it took the lease and never released it.
     assert!(cloud.store.try_lease("reconcile", "killed-run", t0 + 61, held_until).await.unwrap());
-    let during = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, t0 + 62).await.unwrap();
+    let during = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + 62).await.unwrap();
     assert!(during.skipped && during.queried == 0, "{during:?}");
-    let after = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, held_until + 1).await.unwrap();
+    let after = reconcile(cloud.settle(), &cloud.daraja, cfg, held_until + 1).await.unwrap();
     assert!(!after.skipped && after.paid == 1, "{after:?}");
     // And it released its own lease: the next minute runs.
-    let next = reconcile(&cloud.store, &cloud.sqs, None, &cloud.daraja, cfg, held_until + 2).await.unwrap();
+    let next = reconcile(cloud.settle(), &cloud.daraja, cfg, held_until + 2).await.unwrap();
     assert!(!next.skipped, "{next:?}");
     assert_eq!(cloud.drain_jobs(&r).await.len(), 1);
     assert!(settled_ledger(&cloud, &[&id], held_until + 10).await.is_settled());

@@ -5,7 +5,7 @@
 
 use hotspot_cloud::ledger::{self, Ledger, Matched};
 use hotspot_cloud::outbox::deliver;
-use hotspot_cloud::store::{NewPurchase, Paid, PaymentRow, PurchaseState, ReceiptRecord, Transition};
+use hotspot_cloud::store::{Claim, NewPurchase, Paid, PaymentRow, PurchaseState, ReceiptRecord, Transition};
 use hotspot_core::{MacAddr, PackageId, PurchaseId, RouterId};
 
 use crate::Error;
@@ -166,14 +166,12 @@ pub async fn credit(
     }
     // The receipt is claimed first, so no second credit can take it; a crash after this leaves a
     // receipt matched to a purchase not yet paid, which the ledger lists and a re-run finishes.
-    if !ctx.store.match_receipt(key, &id, router, Some(&ctx.arn)).await? {
-        let now_is = ctx.store.get_receipt(key).await?.and_then(|r| r.purchase_id);
-        if now_is.as_ref() != Some(&id) {
-            return Err(Error::Usage(format!(
-                "receipt {key} was matched meanwhile (to {}); nothing more was changed",
-                now_is.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
-            )));
-        }
+    let credit = ReceiptRecord { credited_by: Some(ctx.arn.clone()), ..r.clone() };
+    if let Claim::Taken(other) = ctx.store.claim_receipt(&credit, &id, router).await? {
+        return Err(Error::Usage(format!(
+            "receipt {key} was matched meanwhile (to {}); nothing more was changed",
+            other.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
+        )));
     }
     let current = match ctx.store.mark_paid(&id, &Paid { receipt: key.to_string(), amount: price, paid_at: at }).await?
     {

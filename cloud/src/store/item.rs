@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use hotspot_core::RouterId;
 
@@ -90,6 +90,46 @@ impl Store {
             async move { q.send().await.map(|p| (p.items, p.last_evaluated_key)).map_err(StoreError::dynamo) }
         })
         .await
+    }
+
+    /// Strongly consistent reads of many items (BatchGetItem, 100 keys a request), in no
+    /// particular order; absent ones are left out. Keys DynamoDB leaves unprocessed (throttling)
+    /// are asked for again, with a short backoff, a bounded number of times.
+    pub(crate) async fn get_items(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        const PER_REQUEST: usize = 100;
+        const ATTEMPTS: u32 = 8;
+        let mut out = Vec::with_capacity(keys.len());
+        let mut seen = std::collections::HashSet::new();
+        let keys: Vec<_> = keys.into_iter().filter(|k| seen.insert(k.clone())).collect();
+        for chunk in keys.chunks(PER_REQUEST) {
+            let mut wanted: Vec<Item> = chunk
+                .iter()
+                .map(|(pk, sk)| HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))]))
+                .collect();
+            for attempt in 0.. {
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(wanted))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(StoreError::dynamo)?;
+                let got =
+                    self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(StoreError::dynamo)?;
+                out.extend(got.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                wanted =
+                    got.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|ka| ka.keys).unwrap_or_default();
+                if wanted.is_empty() {
+                    break;
+                }
+                if attempt + 1 >= ATTEMPTS {
+                    return Err(StoreError::Dynamo(format!(
+                        "{} keys still unprocessed after {ATTEMPTS} tries",
+                        wanted.len()
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+        }
+        Ok(out)
     }
 
     /// A strongly consistent read of one item.

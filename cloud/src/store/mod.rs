@@ -25,7 +25,7 @@ pub use operator::{OperatorRecord, OperatorRole, ScopedRole};
 pub use package::PackageRecord;
 pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
 pub use ratelimit::Slot;
-pub use receipts::{ReceiptRecord, ReceiptSource, UnlinkedPurchase};
+pub use receipts::{Claim, ReceiptRecord, ReceiptSource, UnlinkedPurchase};
 pub use revenue::PaymentRow;
 pub use router::{RouterHealth, RouterRecord};
 pub use session::SessionRecord;

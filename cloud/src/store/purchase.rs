@@ -204,6 +204,12 @@ impl Store {
         self.get_item(purchase_pk(id.as_str()), META).await?.as_ref().map(parse_purchase).transpose()
     }
 
+    /// Many purchases in a few reads (absent ones left out), for reports and the owed grants.
+    pub async fn get_purchases(&self, ids: &[PurchaseId]) -> Result<Vec<Purchase>, StoreError> {
+        let keys = ids.iter().map(|id| (purchase_pk(id.as_str()), META.to_string())).collect();
+        self.get_items(keys).await?.iter().map(parse_purchase).collect()
+    }
+
     async fn must_get(&self, id: &PurchaseId) -> Result<Purchase, StoreError> {
         self.get_purchase(id).await?.ok_or_else(|| StoreError::NotFound(format!("purchase {id}")))
     }

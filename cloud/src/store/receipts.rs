@@ -4,7 +4,9 @@
 
 use hotspot_core::{Msisdn, PurchaseId, RouterId, Shillings};
 
-use super::item::{Item, Reader, n, s, written};
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use super::item::{Item, Reader, is_condition_failure, n, s, written};
 use super::schema::{GSI_PENDING, META};
 use super::table::{Store, StoreError};
 
@@ -74,6 +76,19 @@ pub struct UnlinkedPurchase {
     pub created_at: i64,
 }
 
+/// What keeping a receipt for a purchase did (`Store::claim_receipt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// It was new.
+    Recorded,
+    /// It was kept unmatched; now it pays for the purchase.
+    Claimed,
+    /// It already paid for this purchase (a repeat).
+    Already,
+    /// It pays for another purchase (named if readable); nothing changed.
+    Taken(Option<PurchaseId>),
+}
+
 impl Store {
     /// Records a payment once (a repeated callback is the same receipt). True if new.
     pub async fn record_receipt(&self, r: &ReceiptRecord) -> Result<bool, StoreError> {
@@ -119,33 +134,69 @@ impl Store {
         self.get_item(receipt_pk(key), META).await?.as_ref().map(parse).transpose()
     }
 
-    /// Settles a receipt as the payment for `purchase` (a late match, an operator's credit).
-    /// True if it was unmatched and is now matched.
-    pub async fn match_receipt(
+    /// Many receipts in a few reads (absent ones left out), for the ledger.
+    pub async fn get_receipts(&self, keys: &[String]) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let keys = keys.iter().map(|k| (receipt_pk(k), META.to_string())).collect();
+        self.get_items(keys).await?.iter().map(parse).collect()
+    }
+
+    /// Keeps `r` as the payment for `purchase`, in one conditional write: recorded if new,
+    /// claimed if it was kept unmatched (the callback beat the link, a late match, an
+    /// operator's credit, with `credited_by`), unchanged if it already paid for this purchase.
+    /// A receipt that paid for another purchase is left as it is (`Claim::Taken`). What the
+    /// receipt first said (when, how much, from whom) is never overwritten.
+    pub async fn claim_receipt(
         &self,
-        key: &str,
+        r: &ReceiptRecord,
         purchase: &PurchaseId,
         router: &RouterId,
-        credited_by: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let mut expr = String::from("SET purchase_id = :p, router_id = :r REMOVE unmatched, pending");
-        if credited_by.is_some() {
-            expr = "SET purchase_id = :p, router_id = :r, credited_by = :by REMOVE unmatched, pending".into();
-        }
+    ) -> Result<Claim, StoreError> {
+        let mut set = vec!["receipt = :k", "#at = if_not_exists(#at, :at)", "#src = if_not_exists(#src, :src)"];
         let mut req = self
             .db
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(receipt_pk(key)))
+            .key("pk", s(receipt_pk(&r.key)))
             .key("sk", s(META))
-            .update_expression(expr)
-            .condition_expression("attribute_exists(pk) AND attribute_exists(unmatched)")
+            .condition_expression("attribute_not_exists(pk) OR attribute_exists(unmatched) OR purchase_id = :p")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_names("#src", "source")
+            .expression_attribute_values(":k", s(&r.key))
+            .expression_attribute_values(":at", n(r.at))
+            .expression_attribute_values(":src", s(r.source.as_str()))
             .expression_attribute_values(":p", s(purchase.as_str()))
-            .expression_attribute_values(":r", s(router.as_str()));
-        if let Some(by) = credited_by {
+            .expression_attribute_values(":r", s(router.as_str()))
+            .return_values(ReturnValue::AllOld);
+        if let Some(c) = &r.checkout_id {
+            set.push("checkout_id = if_not_exists(checkout_id, :c)");
+            req = req.expression_attribute_values(":c", s(c));
+        }
+        if let Some(p) = &r.phone {
+            set.push("phone = if_not_exists(phone, :ph)");
+            req = req.expression_attribute_values(":ph", s(p.as_str()));
+        }
+        if let Some(a) = r.amount {
+            set.push("amount = if_not_exists(amount, :am)");
+            req = req.expression_attribute_values(":am", n(a.get()));
+        }
+        if let Some(by) = &r.credited_by {
+            set.push("credited_by = :by");
             req = req.expression_attribute_values(":by", s(by));
         }
-        written(req.send().await)
+        set.extend(["purchase_id = :p", "router_id = :r"]);
+        let expr = format!("SET {} REMOVE unmatched, pending", set.join(", "));
+        match req.update_expression(expr).send().await {
+            Ok(out) => Ok(match out.attributes {
+                None => Claim::Recorded,
+                Some(old) if old.is_empty() => Claim::Recorded,
+                Some(old) if old.contains_key("unmatched") => Claim::Claimed,
+                Some(_) => Claim::Already,
+            }),
+            Err(e) if is_condition_failure(&e) => {
+                Ok(Claim::Taken(self.get_receipt(&r.key).await?.and_then(|r| r.purchase_id)))
+            }
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
     }
 
     /// Every receipt with `from <= at <= to` (a filtered Scan, like the revenue report's).

@@ -10,12 +10,12 @@ async fn main() -> Result<(), Error> {
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
     let (_, secret) = lambdas::config::callback_url(&cloud.settings).await.unwrap_or_else(|e| fatal(e));
-    let (cloud, sms) = (&cloud, sms.as_ref());
+    let settle = cloud.settle(sms.as_ref());
     let secret = secret.as_str();
     lambda_http::run(service_fn(move |req: Request| async move {
         let parts = http_parts(req);
         let path_secret = parts.path.strip_prefix("/cb/").unwrap_or("");
-        let ctx = CallbackCtx { store: &cloud.store, sqs: &cloud.sqs, sms, secret };
+        let ctx = CallbackCtx { settle, secret };
         let reply = handle(&ctx, path_secret, parts.source_ip, &parts.body, hotspot_core::clock::now_unix()).await;
         Ok::<_, Error>(response(reply.reply()))
     }))

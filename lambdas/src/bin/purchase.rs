@@ -11,13 +11,7 @@ async fn main() -> Result<(), Error> {
     let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
     let (callback_url, _) = lambdas::config::callback_url(&cloud.settings).await.unwrap_or_else(|e| fatal(e));
-    let ctx = PurchaseCtx {
-        store: &cloud.store,
-        daraja: &daraja,
-        callback_url: &callback_url,
-        sqs: &cloud.sqs,
-        sms: sms.as_ref(),
-    };
+    let ctx = PurchaseCtx { settle: cloud.settle(sms.as_ref()), daraja: &daraja, callback_url: &callback_url };
     let ctx = &ctx;
     serve_signed(&cloud, |router, req, now| async move {
         purchase_within(ctx, &router, &req.body, req.remaining, now).await

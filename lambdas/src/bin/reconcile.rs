@@ -10,10 +10,11 @@ async fn main() -> Result<(), Error> {
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
     let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
-    let (cloud, daraja, sms) = (&cloud, &daraja, sms.as_ref());
+    let settle = cloud.settle(sms.as_ref());
+    let daraja = &daraja;
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
         let now = hotspot_core::clock::now_unix();
-        let report = reconcile(&cloud.store, &cloud.sqs, sms, daraja, ReconcileConfig::default(), now).await?;
+        let report = reconcile(settle, daraja, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
         Ok::<_, Error>(serde_json::to_value(report)?)
     }))

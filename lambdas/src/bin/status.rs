@@ -13,13 +13,12 @@ async fn main() -> Result<(), Error> {
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
     let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
-    let ctx =
-        PurchaseCtx { store: &cloud.store, daraja: &daraja, callback_url: "", sqs: &cloud.sqs, sms: sms.as_ref() };
+    let ctx = PurchaseCtx { settle: cloud.settle(sms.as_ref()), daraja: &daraja, callback_url: "" };
     let ctx = &ctx;
     serve_signed(&cloud, |router, req, now| async move {
         match req.path.as_str() {
-            "/packages" => packages(ctx.store, &router).await,
-            "/grants" => owed(ctx.store, &router, now).await,
+            "/packages" => packages(ctx.settle.store, &router).await,
+            "/grants" => owed(ctx.settle.store, &router, now).await,
             p => match p.strip_prefix("/purchases/") {
                 Some(id) => status_asking(ctx, &router, id, now).await,
                 None => not_found("route"),

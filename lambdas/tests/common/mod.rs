@@ -48,6 +48,11 @@ pub fn daraja_config(sim: &DarajaSim) -> ClientConfig {
 }
 
 impl Cloud {
+    /// Settling without SMS receipts.
+    pub fn settle(&self) -> lambdas::settle::Settle<'_> {
+        lambdas::settle::Settle { store: &self.store, sqs: &self.sqs, sms: None }
+    }
+
     pub async fn start() -> Cloud {
         let moto = Moto::start().await.unwrap();
         schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
