@@ -141,7 +141,7 @@ async fn run<S: TokenStore>(
         let outcome = match tokio::time::timeout(wait, daraja.stk_query(&checkout)).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) => {
-                tracing::warn!(purchase_id = %p.id, error = %e, "STK query got no answer; not counted as a try");
+                crate::settle::query_unanswered(&p.id, &e);
                 report.no_answer += 1;
                 continue;
             }

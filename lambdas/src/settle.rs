@@ -116,7 +116,7 @@ impl Settle<'_> {
         let outcome = match tokio::time::timeout(ASK_TIMEOUT, daraja.stk_query(&checkout)).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) => {
-                tracing::info!(purchase_id = %p.id, error = %e, "STK query while waiting: no answer");
+                query_unanswered(&p.id, &e);
                 return p;
             }
             Err(_) => return p,
@@ -296,5 +296,15 @@ impl Settle<'_> {
             crate::sms::send_receipt(self.store, sms, &current, now).await;
         }
         Ok(())
+    }
+}
+
+/// An STK query with no answer: not a try (Daraja decided nothing). Wrong credentials (the
+/// passkey or shortcode changed) stop every payment, so they alarm as they do at the push.
+pub fn query_unanswered(purchase: &hotspot_core::PurchaseId, e: &daraja::DarajaError) {
+    if e.api_kind() == Some(daraja::ApiErrorKind::WrongCredentials) {
+        tracing::error!(alarm = "daraja_wrong_credentials", purchase_id = %purchase, error = %e, "Daraja refused our credentials: no payment can be confirmed");
+    } else {
+        tracing::warn!(purchase_id = %purchase, error = %e, "STK query got no answer; not counted as a try");
     }
 }

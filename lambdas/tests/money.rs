@@ -185,6 +185,25 @@ async fn daraja_down_for_ten_minutes_with_the_callback_lost_costs_no_tries() {
     assert_eq!(l.matched[0].receipt.key, format!("query:{}", p.checkout_id.unwrap()));
 }
 
+/// Daraja refusing our credentials on the query (a changed passkey) decides nothing: no try is
+/// spent (it alarms, `settle::query_unanswered`), and once fixed the payment is found.
+#[tokio::test]
+async fn wrong_credentials_on_the_query_spend_no_try() {
+    let cloud = Cloud::start().await;
+    let (r, id, t0) = paid_without_callback(&cloud).await;
+    let cfg = ReconcileConfig { max_tries: 1, ..Default::default() };
+    let refused = r#"{"requestId":"sim-1","errorCode":"500.001.1001","errorMessage":"Wrong credentials"}"#;
+    cloud.sim.inject_fault(Endpoint::StkQuery, Fault::Respond { status: 500, body: refused.into() });
+    let run = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + 61).await.unwrap();
+    assert_eq!((run.queried, run.no_answer, run.unknown), (1, 1, 0), "{run:?}");
+    let p = cloud.store.get_purchase(&id).await.unwrap().unwrap();
+    assert_eq!((p.state, p.reconcile_tries), (PurchaseState::Pending, 0));
+    let run = reconcile(cloud.settle(), &cloud.daraja, cfg, t0 + 121).await.unwrap();
+    assert_eq!((run.paid, run.jobs_sent), (1, 1), "{run:?}");
+    assert!(matches!(&cloud.drain_jobs_at(&r, t0 + 122).await[..], [Payload::Grant(g)] if g.purchase_id == id));
+    assert!(settled_ledger(&cloud, &[&id], t0 + 200).await.is_settled());
+}
+
 /// A run killed while it held the lease (its function timed out) leaves the lease to expire by
 /// itself: meanwhile a second run does nothing (never two at once), afterwards one runs.
 #[tokio::test]

@@ -126,6 +126,12 @@ impl Uplink {
         self.aws.restore();
         self.api.restore();
     }
+
+    /// Cuts only the cloud API (the queues stay reachable): what the agent does then, it did
+    /// from its queue alone.
+    pub fn cut_api(&self) {
+        self.api.cut();
+    }
 }
 
 fn link_target(url: &str) -> Result<std::net::SocketAddr, StackError> {

@@ -1,5 +1,6 @@
 //! Nothing paid is lost on the whole local stack: a router that was offline for a day when its
-//! guest paid still grants once it is back, and the ledger comes out clean.
+//! guest paid still grants once it is back, an agent older than the cloud takes what the newer
+//! cloud sends, and the ledger comes out clean.
 //!
 //! Needs the workspace binaries built first (`scripts/test.sh` runs `cargo build --workspace --bins`).
 
@@ -10,8 +11,10 @@ use e2e::guest::{Guest, bin_dir, db_state};
 use e2e::stack::{Options, Stack};
 use hotspot_cloud::jobs::JOB_TTL_SECS;
 use hotspot_cloud::store::PurchaseState;
+use hotspot_core::PurchaseId;
 use hotspot_core::clock::now_unix;
-use hotspot_core::wire::{Direction, Envelope, Payload};
+use hotspot_core::wire::{Direction, Envelope, Payload, sign_value};
+use serde_json::json;
 
 /// The guest paid; the router was offline for 25 h, so the grant job waiting on its queue is
 /// older than a job may be (24 h) and the agent refuses it as stale. Before, that refusal was
@@ -31,6 +34,59 @@ async fn a_router_offline_for_25_hours_after_its_guest_paid_grants_when_it_retur
     db_state(&stack, &id, PurchaseState::Paid).await;
     // The grant waits on the router's queue. A day and an hour pass: the same message, as the
     // agent would receive it then (the job signed 25 h before the router's clock).
+    let grant = waiting_grant(&stack, &id).await;
+    let stale = Envelope::new(
+        grant.id.clone(),
+        stack.router.id.clone(),
+        now_unix() - 25 * 3600,
+        JOB_TTL_SECS,
+        grant.payload.clone(),
+    );
+    queue(&stack, stale.sign(&stack.router.key), "a-day-later").await;
+
+    stack.start_agent(&[]).await.expect("the agent starts again");
+    online_once_and_settled(&stack, &id).await;
+}
+
+/// An agent one wire version behind the cloud: the cloud was upgraded first (as it always is)
+/// and its grant carries fields this agent has never heard of, at the top, in the body, in the
+/// package, and a payment source it does not know. Before the compatibility rule the agent
+/// refused the job as malformed (`deny_unknown_fields`, closed enums) and the guest who paid
+/// never got online; now it ignores what it does not know, under the same signature.
+#[tokio::test]
+async fn an_agent_one_wire_version_behind_applies_what_a_newer_cloud_sends() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let (_, id) = guest.buy("1h", "0712 345 679").await;
+    // The agent is not polling, so the grant waits on the queue for the newer cloud's copy.
+    stack.stop_agent();
+    let push = stack.daraja.pushes().pop().expect("an STK push");
+    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
+    db_state(&stack, &id, PurchaseState::Paid).await;
+    let grant = waiting_grant(&stack, &id).await;
+
+    let mut newer = grant.to_unsigned_value();
+    newer["trace_id"] = json!("1-67890abc-def");
+    newer["body"]["priority"] = json!(7);
+    newer["body"]["package"]["colour"] = json!("green");
+    newer["body"]["source"]["kind"] = json!("airtel");
+    newer["body"]["source"]["transaction_id"] = json!("AM2612010001");
+    let text = sign_value(newer, &stack.router.key).expect("signed as the newer cloud signs");
+    assert!(text.contains("\"colour\":\"green\"") && text.contains("\"kind\":\"airtel\""), "{text}");
+    queue(&stack, text, "from-a-newer-cloud").await;
+
+    // The cloud API is out of reach, so the agent cannot fetch a re-signed copy (GET /grants)
+    // had it refused this one: online means the newer message itself was applied.
+    stack.uplink.cut_api();
+    stack.start_agent(&[]).await.expect("the agent starts again");
+    online_within(&stack, Duration::from_secs(30)).await;
+    stack.uplink.restore();
+    online_once_and_settled(&stack, &id).await;
+}
+
+/// The grant job for `id` the cloud left on the router's queue (the agent is stopped).
+async fn waiting_grant(stack: &Stack, id: &PurchaseId) -> Envelope {
     let mut waiting = Vec::new();
     // (A long poll the stopped agent had open may hide it for its few seconds' visibility.)
     for _ in 0..150 {
@@ -40,45 +96,50 @@ async fn a_router_offline_for_25_hours_after_its_guest_paid_grants_when_it_retur
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let jobs: Vec<Envelope> = waiting
+    waiting
         .iter()
         .map(|b| {
             Envelope::verify(b.as_bytes(), &stack.router.key, &stack.router.id, now_unix(), Direction::CloudToRouter)
                 .expect("signed for this router")
         })
-        .collect();
-    let grant =
-        jobs.iter().find(|e| matches!(&e.payload, Payload::Grant(g) if g.purchase_id == id)).expect("the grant");
-    let stale = Envelope::new(
-        grant.id.clone(),
-        stack.router.id.clone(),
-        now_unix() - 25 * 3600,
-        JOB_TTL_SECS,
-        grant.payload.clone(),
-    );
+        .find(|e| matches!(&e.payload, Payload::Grant(g) if g.purchase_id == *id))
+        .expect("the grant")
+}
+
+/// Puts a message on the router's queue, as the cloud would send it.
+async fn queue(stack: &Stack, body: String, dedup: &str) {
     stack
         .moto
         .sqs()
         .send_message()
         .queue_url(&stack.router.queue_url)
-        .message_body(stale.sign(&stack.router.key))
+        .message_body(body)
         .message_group_id(stack.router.id.as_str())
-        .message_deduplication_id(format!("{}-a-day-later", grant.id))
+        .message_deduplication_id(dedup)
         .send()
         .await
-        .expect("the stale copy queued");
+        .expect("queued");
+}
 
-    stack.start_agent(&[]).await.expect("the agent starts again");
-    for _ in 0..300 {
+/// Waits (bounded) for the guest's session on the router.
+async fn online_within(stack: &Stack, limit: Duration) {
+    let until = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < until {
         if stack.routeros.state().session_of(stack.options.guest_mac).is_some() {
-            break;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    panic!("the guest is not online after {limit:?}");
+}
+
+/// The guest is online with exactly one grant, the purchase active, the ledger clean.
+async fn online_once_and_settled(stack: &Stack, id: &PurchaseId) {
+    online_within(stack, Duration::from_secs(30)).await;
     let st = stack.routeros.state();
     let session = st.session_of(stack.options.guest_mac).expect("the guest is online");
     assert_eq!(session.user, format!("hs-{id}"));
-    db_state(&stack, &id, PurchaseState::Active).await;
+    db_state(stack, id, PurchaseState::Active).await;
     assert_eq!(st.users.iter().filter(|u| u.name == format!("hs-{id}")).count(), 1, "one grant");
 
     let now = now_unix();

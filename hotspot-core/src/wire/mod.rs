@@ -10,5 +10,7 @@ mod envelope;
 mod messages;
 
 pub use canonical::{CanonicalError, canonical_json};
-pub use envelope::{Envelope, MAX_FUTURE_SKEW_SECS, MAX_MESSAGE_BYTES, WIRE_VERSION, WireError, signing_input};
+pub use envelope::{
+    Envelope, MAX_FUTURE_SKEW_SECS, MAX_MESSAGE_BYTES, WIRE_VERSION, WireError, sign_value, signing_input,
+};
 pub use messages::*;

@@ -1,11 +1,13 @@
 //! The parts of `bench-stack`, the benchmark driver `scripts/bench.sh` runs (issue 8): a
 //! keep-alive HTTP client that can come from any loopback address, the load generators, `/proc`
-//! readings, request tallies from moto and the gateway, and the AWS prices. See
+//! readings, request tallies from moto and the gateway, the AWS prices, and the money phases (lost
+//! callbacks, the fault matrix). See
 //! `docs/benchmarks.md` for what each metric measures.
 
 pub mod aws;
 pub mod http;
 pub mod load;
+pub mod money;
 pub mod sys;
 
 use std::io::Write;

@@ -6,7 +6,7 @@
 //!
 //! usage: bench-stack --bin-dir DIR [--purchases 200] [--clients 500] [--idle-secs 60]
 //!        [--hold-secs 15] [--rounds 3] [--round-secs 10] [--connections 50]
-//!        [--nginx PATH] [--wrk PATH]
+//!        [--restarts 8] [--lost-callbacks 10] [--money-only] [--nginx PATH] [--wrk PATH]
 //! env:   HOTSPOT_MOTO_COUNT_FILE (required: moto's request log, see scripts/moto_server.py)
 
 use std::collections::BTreeMap;
@@ -21,16 +21,20 @@ use daraja_sim::{Answer, Scenario};
 use e2e::bench::aws::{self, MotoLog, Tally};
 use e2e::bench::http::{self, Conn};
 use e2e::bench::load::{self, Guest, guest, portal_target};
+use e2e::bench::money::{self, Bought};
 use e2e::bench::{median, metric, percentile, progress, sys};
 use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
-[--rounds N] [--round-secs S] [--connections N] [--restarts N] [--nginx PATH] [--wrk PATH]";
+[--rounds N] [--round-secs S] [--connections N] [--restarts N] [--lost-callbacks N] [--money-only] [--nginx PATH] \
+[--wrk PATH]";
 
 /// Address blocks (127.B.x.y) of the phases' guests.
 const BLOCK_BUYERS: u8 = 3;
 const BLOCK_HOLDERS: u8 = 4;
 const BLOCK_RESTARTS: u8 = 5;
+const BLOCK_LOST: u8 = 6;
+const BLOCK_FAULTS: u8 = 7;
 const BLOCK_PAGE: u8 = 9;
 const BLOCK_PORTAL_LOAD: u8 = 10;
 const BLOCK_NGINX_LOAD: u8 = 11;
@@ -50,6 +54,9 @@ struct Args {
     wrk: Option<PathBuf>,
     moto_log: PathBuf,
     restarts: u32,
+    lost_callbacks: u32,
+    /// Only the money phases (lost callbacks, the fault matrix): a quick run.
+    money_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,6 +70,8 @@ fn parse_args() -> Result<Args, String> {
         round_secs: 10,
         connections: 50,
         restarts: 8,
+        lost_callbacks: 10,
+        money_only: false,
         nginx: None,
         wrk: None,
         moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
@@ -85,6 +94,8 @@ fn parse_args() -> Result<Args, String> {
             "--round-secs" => a.round_secs = num(&flag, val()?)?,
             "--connections" => a.connections = num(&flag, val()?)?,
             "--restarts" => a.restarts = num(&flag, val()?)?,
+            "--lost-callbacks" => a.lost_callbacks = num(&flag, val()?)?,
+            "--money-only" => a.money_only = true,
             "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
             "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -94,8 +105,11 @@ fn parse_args() -> Result<Args, String> {
     if a.bin_dir.as_os_str().is_empty() {
         return Err(format!("--bin-dir is required\n{USAGE}"));
     }
-    if !(1..=899).contains(&a.purchases) || a.restarts > 99 {
-        return Err("--purchases must be 1..=899 and --restarts at most 99 (one phone number each)".into());
+    if !(1..=899).contains(&a.purchases) || a.restarts > 99 || !(1..=999).contains(&a.lost_callbacks) {
+        return Err(
+            "--purchases must be 1..=899, --restarts at most 99, --lost-callbacks 1..=999 (one phone number each)"
+                .into(),
+        );
     }
     Ok(a)
 }
@@ -192,6 +206,12 @@ async fn run(args: &Args) -> Result<(), String> {
     let agent = agent_pid(&args.bin_dir)?;
     let log = MotoLog::new(&args.moto_log, &stack.events_queue_url);
     progress(format!("agent pid {agent}, portal {}", stack.portal_url));
+
+    if args.money_only {
+        money_phases(args, &stack).await?;
+        progress("done; stopping the stack");
+        return Ok(());
+    }
 
     // ---------------------------------------------------------------- idle
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -328,7 +348,38 @@ async fn run(args: &Args) -> Result<(), String> {
     }
     // ---------------------------------------------------------------- restarts
     restarts(args, &stack).await?;
+    // ---------------------------------------------------------------- money
+    money_phases(args, &stack).await?;
     progress("done; stopping the stack");
+    Ok(())
+}
+
+/// Lost callbacks (found while the guest waits), then the fault matrix.
+async fn money_phases(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
+    let n = args.lost_callbacks;
+    progress(format!("{n} guests pay at once and Daraja never calls back"));
+    let guests = (0..n).map(|i| (guest(BLOCK_LOST, i), format!("0713{i:03}777"))).collect();
+    let waits = money::lost_callbacks(stack, guests).await?;
+    metric("lost_callback_to_online_s_p50", money::p(&waits, 50.0), "s");
+    metric("lost_callback_to_online_s_p99", money::p(&waits, 99.0), "s");
+
+    progress(format!("the fault matrix: {} purchases, one per fault", money::CASES.len()));
+    let guests = (0..money::CASES.len() as u32).map(|i| (guest(BLOCK_FAULTS, i), format!("0714{i:03}777"))).collect();
+    let m = money::fault_matrix(stack, guests).await?;
+    progress(format!(
+        "fault matrix: {} purchases, {} paid, {} grants; paid → online p50 {:.1} s, max {:.1} s",
+        m.purchases,
+        m.receipts,
+        m.grants,
+        money::p(&m.online_secs, 50.0),
+        money::p(&m.online_secs, 100.0)
+    ));
+    metric("fault_matrix_purchases", m.purchases as f64, "purchases");
+    metric("fault_matrix_receipts", m.receipts as f64, "receipts");
+    metric("fault_matrix_grants", m.grants as f64, "grants");
+    metric("fault_matrix_lost", m.lost as f64, "payments");
+    metric("fault_matrix_doubled", m.doubled as f64, "grants");
+    metric("fault_matrix_ledger_problems", m.ledger_problems as f64, "lines");
     Ok(())
 }
 
@@ -399,48 +450,8 @@ async fn purchase(
     g: &Guest,
     i: u32,
 ) -> Result<(PurchaseSample, impl std::future::Future<Output = ()> + Send + 'static), String> {
-    let portal: SocketAddr =
-        stack.portal_url.trim_start_matches("http://").parse().map_err(|e| format!("portal address: {e}"))?;
-    stack.routeros.add_host(g.mac, g.ip);
-    stack.daraja.push_scenario(Scenario::await_phone());
     let phone = format!("0712{:03}777", i);
-    let msisdn = format!("254712{:03}777", i);
-    let mut c = Conn::connect(g.ip, portal).await.map_err(|e| format!("connect: {e}"))?;
-    let page = c.request(&http::get(&portal_target(g))).await.map_err(|e| format!("portal page: {e}"))?;
-    if page.status != 200 {
-        return Err(format!("portal page: HTTP {}: {}", page.status, page.text()));
-    }
-    let text = page.text();
-    let csrf = text
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .ok_or("no csrf field on the portal page")?
-        .to_string();
-    let body = format!("package=1h&phone={phone}&csrf={csrf}&lang=en&dst=http%3A%2F%2Fexample.com%2F");
-    let r = c.request(&http::post_form("/buy", &body)).await.map_err(|e| format!("buy: {e}"))?;
-    if r.status != 303 {
-        return Err(format!("buy: HTTP {}: {}", r.status, r.text()));
-    }
-    let location = r.header("location").ok_or("buy: no Location")?.to_string();
-    let wait_path = match location.find("/wait/") {
-        Some(at) => location[at..].to_string(),
-        None => return Err(format!("buy: unexpected Location {location}")),
-    };
-    let id = wait_path.trim_start_matches("/wait/").split('?').next().unwrap_or_default().to_string();
-    // The waiting page loads (it asks the cloud once: the grant has not come yet).
-    let w = c.request(&http::get(&wait_path)).await.map_err(|e| format!("waiting page: {e}"))?;
-    if w.status != 200 {
-        return Err(format!("waiting page: HTTP {}", w.status));
-    }
-    let checkout = stack
-        .daraja
-        .pushes()
-        .into_iter()
-        .rev()
-        .find(|p| p.phone == msisdn && p.result_code.is_none())
-        .map(|p| p.checkout_request_id)
-        .ok_or("no STK push reached the Daraja simulator")?;
+    let Bought { conn: c, id, checkout } = money::buy(stack, g, &phone, Scenario::await_phone()).await?;
     // The guest approves on the phone; Daraja calls back at once.
     let t_answer = Instant::now();
     if !stack.daraja.answer(&checkout, Answer::Pay) {
@@ -489,19 +500,7 @@ async fn purchase(
         online_before_ack,
     };
     // The waiting page's script polls every 1.5 s until it says "online".
-    let poller = async move {
-        for _ in 0..20 {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            let Ok(r) = c.request(&http::get(&format!("/api/status/{id}?lang=en"))).await else { return };
-            let state = serde_json::from_slice::<serde_json::Value>(&r.body)
-                .ok()
-                .and_then(|v| v["state"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            if r.status != 200 || state == "online" || state == "failed" {
-                return;
-            }
-        }
-    };
+    let poller = money::waiting_page(c, id, 20);
     Ok((sample, poller))
 }
 
