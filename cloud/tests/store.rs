@@ -124,7 +124,12 @@ async fn paid_is_never_downgraded() {
             .unwrap()
             .applied()
     );
-    assert!(store.mark_active(&np.id, NOW + 61).await.unwrap().applied());
+    // Another router's report of this grant changes nothing; its own router's does.
+    let other: RouterId = "cafe-02".parse().unwrap();
+    let t = store.mark_active(&np.id, &other, NOW + 61).await.unwrap();
+    assert!(!t.applied());
+    assert_eq!(t.purchase().state, PurchaseState::Paid);
+    assert!(store.mark_active(&np.id, &np.router_id, NOW + 61).await.unwrap().applied());
     assert!(!store.mark_failed(&np.id, PaymentFailure::Expired, None, NOW + 62).await.unwrap().applied());
     assert_eq!(store.get_purchase(&np.id).await.unwrap().unwrap().state, PurchaseState::Active);
 }

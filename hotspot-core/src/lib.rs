@@ -4,6 +4,7 @@
 pub mod api;
 pub mod calendar;
 pub mod clock;
+pub mod cloud_url;
 pub mod ct;
 pub mod duration;
 pub mod escape;
@@ -21,6 +22,7 @@ pub mod tls;
 pub mod voucher;
 pub mod wire;
 
+pub use cloud_url::{CloudUrl, CloudUrlError};
 pub use duration::{DurationError, RosDuration};
 pub use ids::{IdError, MessageId, PackageId, PurchaseId, RouterId};
 pub use key::{KeyError, RouterKey};

@@ -75,7 +75,8 @@ pub fn verify(
     let sig_hex = sig_header.ok_or(ReqSigError::Missing(HEADER_SIGNATURE))?;
     let mut sig = [0u8; 32];
     hex::decode_to_slice(sig_hex, &mut sig).map_err(|_| ReqSigError::Malformed(HEADER_SIGNATURE))?;
-    if (now - time).abs() > MAX_SKEW_SECS {
+    // abs_diff: a hostile time (i64::MIN) must be refused, not overflow.
+    if now.abs_diff(time) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(ReqSigError::Skew);
     }
     let mut m = mac(key);
@@ -108,5 +109,23 @@ mod tests {
         assert_eq!(check(req, &key, None, Some(&sig), 1100), Err(ReqSigError::Missing(HEADER_TIME)));
         assert_eq!(check(req, &key, t, Some("zz"), 1100), Err(ReqSigError::Malformed(HEADER_SIGNATURE)));
         assert_eq!(check(req, &RouterKey::generate(), t, Some(&sig), 1100), Err(ReqSigError::BadSignature));
+    }
+
+    /// A time at either end of i64 is refused as skew (it once overflowed `now - time`).
+    #[test]
+    fn extreme_times_are_skew_not_overflow() {
+        let key = RouterKey::generate();
+        let r: RouterId = "cafe-01".parse().unwrap();
+        let req = Request { method: "GET", path: "/packages", router: &r, body: b"" };
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let sig = sign(&key, &req, t);
+            let time = t.to_string();
+            for now in [0, 1_790_000_000, i64::MAX, i64::MIN] {
+                if now.abs_diff(t) <= 300 {
+                    continue;
+                }
+                assert_eq!(verify(&key, &req, Some(&time), Some(&sig), now), Err(ReqSigError::Skew), "{t} at {now}");
+            }
+        }
     }
 }

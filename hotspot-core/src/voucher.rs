@@ -22,10 +22,14 @@ pub enum VoucherError {
 
 impl VoucherCode {
     pub const DEFAULT_LEN: usize = 8;
+    /// The shortest code generated: 31^8 ≈ 8.5e11 codes, against a guesser held to a per-address
+    /// limit. Shorter codes are still read (slips printed before), never made.
+    pub const MIN_GENERATED_LEN: usize = 8;
+    pub const MAX_LEN: usize = 16;
 
     pub fn generate(len: usize) -> Self {
         use rand::Rng;
-        let len = len.clamp(6, 16);
+        let len = len.clamp(Self::MIN_GENERATED_LEN, Self::MAX_LEN);
         let mut rng = rand::rng();
         let s: String = (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
         VoucherCode(s)
@@ -48,6 +52,13 @@ impl VoucherCode {
         // 8 symbols: 31^8 ≈ 8.5e11 codes against a handful of live grants and a rate-limited form.
         let s: String = digest.iter().take(8).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
         VoucherCode(s)
+    }
+
+    /// For logs: the first two characters only (`AB******`). The container's log is the router's
+    /// log, which anyone with `read` policy can see; a whole code there is a free hour of WiFi.
+    pub fn masked(&self) -> String {
+        let shown: String = self.0.chars().take(2).collect();
+        format!("{shown}{}", "*".repeat(self.0.len().saturating_sub(2)))
     }
 
     /// Grouped in fours for printing: `ABCD-EFGH`.
@@ -138,6 +149,13 @@ mod tests {
         assert_eq!("ABCDÉFGH".parse::<VoucherCode>().unwrap_err(), VoucherError::BadChar('É'));
         assert_eq!("ABC".parse::<VoucherCode>().unwrap_err(), VoucherError::Length(3));
         assert_eq!("A".repeat(40).parse::<VoucherCode>().unwrap_err(), VoucherError::Length(17));
+    }
+
+    #[test]
+    fn a_masked_code_shows_two_characters() {
+        let c: VoucherCode = "ABCD2345".parse().unwrap();
+        assert_eq!(c.masked(), "AB******");
+        assert!(!c.masked().contains("CD2345"));
     }
 
     #[test]

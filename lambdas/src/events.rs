@@ -24,8 +24,12 @@ pub async fn handle_event(store: &Store, sqs: &aws_sdk_sqs::Client, body: &[u8],
     match env.payload {
         Payload::Applied(a) => {
             if let (Some(pid), MessageType::Grant) = (&a.purchase_id, a.job_type) {
-                let t = store.mark_active(pid, now).await?;
-                tracing::info!(purchase_id = %pid, router_id = %router.id, online = a.online, state = %t.purchase().state, "grant applied");
+                let t = store.mark_active(pid, &router.id, now).await?;
+                if t.purchase().router_id != router.id {
+                    tracing::warn!(purchase_id = %pid, router_id = %router.id, "a router reported another router's grant: ignored");
+                } else {
+                    tracing::info!(purchase_id = %pid, router_id = %router.id, online = a.online, state = %t.purchase().state, "grant applied");
+                }
             }
         }
         Payload::ApplyFailed(f) => {

@@ -264,6 +264,19 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     ))
     .unwrap();
     forged["router_id"] = json!("cafe-01");
+    // cafe-02, under its own key, reports cafe-01's grant as applied: it is not its purchase.
+    let theirs = sign(
+        &other.record,
+        Payload::Applied(Applied {
+            job_id: MessageId::derived("grant", &id),
+            job_type: hotspot_core::wire::MessageType::Grant,
+            purchase_id: Some(id.clone()),
+            online: true,
+        }),
+    );
+    let failed = lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &[("m0".to_string(), theirs)], now()).await;
+    assert!(failed.is_empty());
+    assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Paid, "not by cafe-02");
     let batch = vec![
         ("m1".to_string(), applied),
         ("m2".to_string(), forged.to_string()),

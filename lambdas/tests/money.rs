@@ -59,7 +59,8 @@ async fn paid_without_callback(cloud: &Cloud) -> (common::TestRouter, PurchaseId
 /// The router applied its grants (the agent's `applied` report), then the ledger of the day.
 async fn settled_ledger(cloud: &Cloud, ids: &[&PurchaseId], at: i64) -> ledger::Ledger {
     for id in ids {
-        cloud.store.mark_active(id, at).await.unwrap();
+        let router = cloud.store.get_purchase(id).await.unwrap().unwrap().router_id;
+        cloud.store.mark_active(id, &router, at).await.unwrap();
     }
     ledger::load(&cloud.store, at - 86_400, at + 86_400, at).await.unwrap()
 }

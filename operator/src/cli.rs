@@ -195,7 +195,7 @@ pub enum VoucherCmd {
         /// How many (1-10000).
         #[arg(long)]
         count: u32,
-        /// Characters per code (6-16).
+        /// Characters per code (8-16).
         #[arg(long, default_value_t = 8)]
         length: usize,
     },

@@ -30,11 +30,9 @@ pub fn random_password() -> Secret {
 }
 
 fn http_url(flag: &str, v: &str) -> Result<String, Error> {
-    if (v.starts_with("https://") || v.starts_with("http://")) && !v.chars().any(char::is_whitespace) {
-        Ok(v.trim_end_matches('/').to_string())
-    } else {
-        Err(Error::Usage(format!("--{flag} must be an http(s) URL; got {v:?}")))
-    }
+    v.parse::<hotspot_core::CloudUrl>()
+        .map(hotspot_core::CloudUrl::into_string)
+        .map_err(|e| Error::Usage(format!("--{flag}: {e}; nothing was changed")))
 }
 
 /// Checks every argument before anything is created anywhere.

@@ -47,13 +47,22 @@ pub struct GenerateArgs<'a> {
     pub length: usize,
 }
 
-pub async fn generate(ctx: &Ctx, a: &GenerateArgs<'_>) -> Result<String, Error> {
-    if !(1..=MAX_COUNT).contains(&a.count) {
+/// What `voucher generate` refuses before it touches anything.
+fn check_generate(count: u32, length: usize) -> Result<(), Error> {
+    if !(1..=MAX_COUNT).contains(&count) {
         return Err(Error::Usage(format!("--count must be 1 to {MAX_COUNT}; nothing was changed")));
     }
-    if !(6..=16).contains(&a.length) {
-        return Err(Error::Usage("--length must be 6 to 16; nothing was changed".into()));
+    let (min, max) = (VoucherCode::MIN_GENERATED_LEN, VoucherCode::MAX_LEN);
+    if !(min..=max).contains(&length) {
+        return Err(Error::Usage(format!(
+            "--length must be {min} to {max} (shorter codes can be guessed); nothing was changed"
+        )));
     }
+    Ok(())
+}
+
+pub async fn generate(ctx: &Ctx, a: &GenerateArgs<'_>) -> Result<String, Error> {
+    check_generate(a.count, a.length)?;
     let r = router(ctx, a.router).await?;
     let pkg = ctx
         .store
@@ -222,4 +231,19 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |source| Error::Io { what: format!("cannot write {} (it must not exist yet)", path.display()), source };
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(io)?;
     f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_codes_and_odd_counts_are_refused() {
+        assert!(check_generate(10, 8).is_ok() && check_generate(MAX_COUNT, 16).is_ok());
+        for (count, length) in [(10, 6), (10, 7), (10, 17), (0, 8), (MAX_COUNT + 1, 8)] {
+            let e = check_generate(count, length).unwrap_err().to_string();
+            assert!(e.contains("nothing was changed"), "{count} {length}: {e}");
+        }
+        assert!(check_generate(10, 7).unwrap_err().to_string().contains("--length must be 8 to 16"));
+    }
 }

@@ -48,7 +48,7 @@ async fn paid_purchase(store: &Store, n: u8, pkg: &Package, at: i64, active: boo
         .expect("purchase");
     store.mark_paid(&id, &Paid { receipt: format!("TL{n:08}"), amount: pkg.price(), paid_at: at }).await.expect("paid");
     if active {
-        store.mark_active(&id, at + 1).await.expect("active");
+        store.mark_active(&id, &"cafe-a".parse().expect("router"), at + 1).await.expect("active");
     }
     id
 }
@@ -161,7 +161,7 @@ async fn the_ledger_names_every_doubt_and_a_credit_settles_one_exactly_once() {
     assert!(!out.status.success() && text(&out.stderr).contains("credited before"), "{}", text(&out.stderr));
 
     // Once the router applied it, the ledger lists the credit and one fewer unmatched receipt.
-    store.mark_active(&credited, p.paid_at.unwrap_or(0) + 1).await.expect("active");
+    store.mark_active(&credited, &p.router_id, p.paid_at.unwrap_or(0) + 1).await.expect("active");
     let table = text(&env.run(&env.admin, &range).await.stdout);
     let line = table.lines().find(|l| l.starts_with("Unmatched receipts")).expect("unmatched line");
     assert!(line.ends_with(": 1"), "{table}");

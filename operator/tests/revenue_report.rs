@@ -57,7 +57,9 @@ async fn purchase(store: &Store, n: u32, router: &str, pkg: &Package, created: i
             let t = store.mark_paid(&id, &Paid { receipt, amount: pkg.price(), paid_at: at }).await.expect("paid");
             assert!(t.applied());
             if active {
-                assert!(store.mark_active(&id, at + 5).await.expect("active").applied());
+                assert!(
+                    store.mark_active(&id, &router.parse().expect("router"), at + 5).await.expect("active").applied()
+                );
             }
         }
         Outcome::LatePaidAfterFailure { at } => {

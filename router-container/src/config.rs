@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use hotspot_core::{RouterId, RouterKey};
+use hotspot_core::{CloudUrl, RouterId, RouterKey};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -70,7 +70,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("HOTSPOT_SERVER", "all", "hotspot server that new users belong to"),
     ("SQS_QUEUE_URL", "(required)", "this router's FIFO job queue"),
     ("EVENTS_QUEUE_URL", "(required)", "the shared queue for router reports"),
-    ("CLOUD_API_URL", "(required)", "the cloud HTTP API base URL"),
+    ("CLOUD_API_URL", "(required)", "the cloud HTTP API base URL (https://; http:// only to loopback)"),
     ("AWS_REGION", "(required)", "AWS region of the queues"),
     ("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY", "(required)", "this router's own least-privilege credentials"),
     ("PORTAL_LISTEN", "0.0.0.0:80", "where the captive portal listens"),
@@ -104,14 +104,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
             format!("{gw}:8728")
         }
     };
-    let url = |k: &'static str| -> Result<String, ConfigError> {
-        let v = req(k)?;
-        if v.starts_with("https://") || v.starts_with("http://") {
-            Ok(v.trim_end_matches('/').to_string())
-        } else {
-            Err(ConfigError::Invalid { name: k, why: format!("{v:?} is not an http(s) URL") })
-        }
-    };
+    let url = |k: &'static str| -> Result<String, ConfigError> { secure_url(k, &req(k)?) };
     let portal_listen = get("PORTAL_LISTEN")
         .unwrap_or_else(|| "0.0.0.0:80".into())
         .parse()
@@ -132,6 +125,11 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
         portal_listen,
         state_dir: PathBuf::from(get("STATE_DIR").unwrap_or_else(|| "/data".into())),
     })
+}
+
+/// Where the queues and the API are: https, or plain http to loopback only (`CloudUrl`).
+fn secure_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
+    v.parse::<CloudUrl>().map(CloudUrl::into_string).map_err(|e| ConfigError::Invalid { name, why: e.to_string() })
 }
 
 pub fn from_env() -> Result<Config, ConfigError> {
@@ -212,5 +210,24 @@ mod tests {
         assert!(e.to_string().contains("PORTAL_LISTEN"), "{e}");
         let e = load(env(&[]), Some("Iface\tDestination\n")).unwrap_err();
         assert!(e.to_string().contains("ROUTEROS_ADDR"), "{e}");
+    }
+
+    /// Plain http only to loopback: anything else would carry phone numbers in clear text.
+    #[test]
+    fn cloud_urls_must_be_https_but_for_loopback() {
+        for ok in ["https://api.example.com/", "http://127.0.0.1:4566", "http://[::1]:9000/x", "http://localhost:1"] {
+            let c = load(env(&[("CLOUD_API_URL", ok)]), Some(ROUTES)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(c.cloud_api_url, ok.trim_end_matches('/'));
+        }
+        for name in ["CLOUD_API_URL", "SQS_QUEUE_URL", "EVENTS_QUEUE_URL"] {
+            for bad in
+                ["http://api.example.com", "http://10.0.0.1:80", "http://127.0.0.1.evil.example/", "ftp://x", "api"]
+            {
+                let e = load(env(&[(name, bad)]), Some(ROUTES)).err().unwrap_or_else(|| panic!("{name}={bad} taken"));
+                assert!(matches!(&e, ConfigError::Invalid { name: n, .. } if n == &name), "{e}");
+            }
+        }
+        let e = load(env(&[("CLOUD_API_URL", "http://api.example.com")]), Some(ROUTES)).unwrap_err();
+        assert!(e.to_string().contains("use https://"), "{e}");
     }
 }

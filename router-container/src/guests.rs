@@ -324,7 +324,7 @@ impl PortalBackend for AgentBackend {
                 if let Ok(Some(_)) = self.agent.journal.voucher_used(code, self.agent.now()) {
                     self.agent.expiry_wake.notify_one();
                 }
-                tracing::info!(voucher = %code.grouped(), "voucher login");
+                tracing::info!(voucher = %code.masked(), "voucher login");
                 Ok(())
             }
             Ok(false) => Err(VoucherLoginError::RouterUnavailable),

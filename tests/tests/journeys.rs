@@ -202,6 +202,16 @@ async fn a_voucher_is_redeemed_on_the_portal() {
     assert_eq!(status, 200, "{page}");
     let st = stack.routeros.state();
     assert_eq!(st.session_of(stack.options.guest_mac).map(|s| s.user.as_str()), Some("HJKM2345"));
+    // The container's log is the router's log, readable with `read` policy: the code is never
+    // in it whole, only its first two characters.
+    let logs: String = ["agent.log", "agent-stderr.log"]
+        .iter()
+        .map(|f| std::fs::read_to_string(stack.state_dir.join(f)).unwrap_or_default())
+        .collect();
+    assert!(logs.contains("HJ******"), "the login is logged, masked");
+    for whole in ["HJKM2345", "HJKM-2345", "hjkm-2345", "KM2345"] {
+        assert!(!logs.contains(whole), "{whole} in the agent's log");
+    }
 }
 
 #[tokio::test]

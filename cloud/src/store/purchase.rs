@@ -145,6 +145,8 @@ struct Change<'a> {
     /// Attributes removed, e.g. `pending`.
     remove: &'a str,
     values: Vec<(&'a str, AttributeValue)>,
+    /// Only if the purchase is this router's (a report from a router about its own grants).
+    router: Option<&'a RouterId>,
 }
 
 impl Store {
@@ -256,10 +258,14 @@ impl Store {
         if !c.remove.is_empty() {
             expr = format!("{expr} REMOVE {}", c.remove);
         }
+        let mut condition = format!("#st IN ({})", from.join(", "));
+        if c.router.is_some() {
+            condition.push_str(" AND router_id = :router");
+        }
         let mut req = self
             .update(id)
             .update_expression(expr)
-            .condition_expression(format!("#st IN ({})", from.join(", ")))
+            .condition_expression(condition)
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":to", s(c.to.as_str()))
             .expression_attribute_values(":at", n(c.at));
@@ -268,6 +274,9 @@ impl Store {
         }
         for (name, v) in c.values {
             req = req.expression_attribute_values(name, v);
+        }
+        if let Some(r) = c.router {
+            req = req.expression_attribute_values(":router", s(r.as_str()));
         }
         self.conditional(id, req).await
     }
@@ -297,6 +306,7 @@ impl Store {
                     (":e", n(expires_at)),
                     (":o", s("outbox")),
                 ],
+                router: None,
             },
         )
         .await
@@ -348,6 +358,7 @@ impl Store {
                 set: "failure = :f, failure_code = :c, outbox = :o",
                 remove: "pending, recheck_at",
                 values: vec![(":f", s(failure_str(reason))), (":c", s(code.unwrap_or(""))), (":o", s("outbox"))],
+                router: None,
             },
         )
         .await
@@ -379,6 +390,7 @@ impl Store {
             set,
             remove: "pending, recheck_at",
             values,
+            router: None,
         };
         self.transition(id, change).await
     }
@@ -400,6 +412,7 @@ impl Store {
                 set: "failure = :f, recheck_at = :r",
                 remove: "",
                 values: vec![(":f", s(failure_str(PaymentFailure::Unknown))), (":r", n(at))],
+                router: None,
             },
             None => Change {
                 from: &[PurchaseState::Pending],
@@ -408,6 +421,7 @@ impl Store {
                 set: "failure = :f",
                 remove: "pending",
                 values: vec![(":f", s(failure_str(PaymentFailure::Unknown)))],
+                router: None,
             },
         };
         self.transition(id, change).await
@@ -430,7 +444,9 @@ impl Store {
     }
 
     /// `paid → active` once the router reports the grant applied.
-    pub async fn mark_active(&self, id: &PurchaseId, now: i64) -> Result<Transition, StoreError> {
+    /// `paid → active`, on the report of the router the purchase is for (another router's report
+    /// changes nothing: `Unchanged`, with the purchase as it is).
+    pub async fn mark_active(&self, id: &PurchaseId, router: &RouterId, now: i64) -> Result<Transition, StoreError> {
         let change = Change {
             from: &[PurchaseState::Paid],
             to: PurchaseState::Active,
@@ -438,6 +454,7 @@ impl Store {
             set: "",
             remove: "",
             values: vec![],
+            router: Some(router),
         };
         self.transition(id, change).await
     }

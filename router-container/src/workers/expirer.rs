@@ -44,7 +44,7 @@ impl Expirer {
         for code in a.journal.due_vouchers(t).unwrap_or_else(journal_read_failed) {
             a.router.remove_user(code.as_str()).await?;
             let _ = a.journal.end_voucher(&code);
-            tracing::info!(voucher = %code.grouped(), "voucher expired");
+            tracing::info!(voucher = %code.masked(), "voucher expired");
             ended += 1;
         }
         Ok(ended)
