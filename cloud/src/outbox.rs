@@ -97,16 +97,29 @@ async fn deliver_via(
     Ok(true)
 }
 
+/// One sweep takes at most this many jobs (every page, oldest first).
+const SWEEP_AT_MOST: i32 = 1000;
+/// A job that failed this many sweeps in a row is alarmed.
+const STUCK_AFTER: i64 = 5;
+
 /// Sends every job still in the outbox (decided at or before `upto`). Run by the reconciler each
 /// minute; returns how many were queued.
 pub async fn sweep_outbox(store: &Store, sqs: &aws_sdk_sqs::Client, upto: i64, now: i64) -> Result<usize, StoreError> {
     let mut sent = 0;
     let mut routers = Routers::default();
-    for p in store.list_outbox(upto, 100).await? {
+    for p in store.list_outbox(upto, SWEEP_AT_MOST).await? {
         match deliver_via(store, sqs, &mut routers, &p, now).await {
             Ok(true) => sent += 1,
             Ok(false) => {}
-            Err(e) => tracing::error!(purchase_id = %p.id, error = %e, "outbox job still not queued"),
+            Err(e) => {
+                // To the back of the outbox: one that keeps failing never holds up the others.
+                let failures = store.defer_outbox(&p.id, now).await?;
+                if failures >= STUCK_AFTER {
+                    tracing::error!(alarm = "outbox_stuck", purchase_id = %p.id, router_id = %p.router_id, failures, error = %e, "a decided purchase's job will not go out: check the router's record and queue");
+                } else {
+                    tracing::warn!(purchase_id = %p.id, failures, error = %e, "outbox job still not queued; moved to the back");
+                }
+            }
         }
     }
     Ok(sent)

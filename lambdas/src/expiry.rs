@@ -12,7 +12,7 @@ use hotspot_cloud::store::{RouterRecord, Store, StoreError};
 pub async fn expire(store: &Store, sqs: &aws_sdk_sqs::Client, now: i64) -> Result<usize, StoreError> {
     let mut routers: HashMap<String, Option<RouterRecord>> = HashMap::new();
     let mut revoked = 0;
-    for s in store.list_expired_sessions(now, 200).await? {
+    for s in store.list_expired_sessions(now, 1000).await? {
         let key = s.router_id.to_string();
         if !routers.contains_key(&key) {
             routers.insert(key.clone(), store.get_router(&s.router_id).await?);

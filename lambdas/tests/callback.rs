@@ -1,9 +1,9 @@
 //! The callback function's logic against moto DynamoDB + SQS, with Daraja-shaped bodies.
 
 use hotspot_cloud::outbox::sweep_outbox;
-use hotspot_cloud::store::{NewPurchase, PurchaseState, RouterRecord, Store, schema};
+use hotspot_cloud::store::{NewPurchase, Paid, PurchaseState, RouterRecord, Store, schema};
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
-use hotspot_core::{Package, PurchaseId, RouterId, RouterKey};
+use hotspot_core::{Package, PurchaseId, RouterId, RouterKey, Shillings};
 use lambdas::callback::{CallbackCtx, CallbackReply, handle};
 use lambdas::settle::Settle;
 use serde_json::json;
@@ -195,6 +195,42 @@ async fn failure_callback_queues_payment_failed_and_never_downgrades_paid() {
     assert_eq!(env.call(SECRET, &failed_body("ws_CO_5", "1032")).await, CallbackReply::Accepted);
     assert_eq!(env.state(&id3).await, PurchaseState::Paid);
     assert!(env.jobs().await.is_empty());
+}
+
+/// More jobs that can never go out (their router is gone) than one page holds, all older than
+/// a good one: the sweep pages past them, sends the good one, and moves them to the back.
+#[tokio::test]
+async fn jobs_that_keep_failing_never_hold_up_the_outbox() {
+    let env = Env::with_queue(false).await;
+    let ghost: RouterId = "ghost-01".parse().unwrap();
+    for i in 0..110 {
+        let np = NewPurchase {
+            id: PurchaseId::generate(),
+            router_id: ghost.clone(),
+            package: serde_json::from_value(json!({
+                "id": "1h", "name": "1 hour", "price": 10, "validity": "1h", "rate_limit": "2M/5M", "devices": 1
+            }))
+            .unwrap(),
+            mac: "DA:A1:19:00:00:02".parse().unwrap(),
+            ip: None,
+            phone: "0712345678".parse().unwrap(),
+            created_at: now() - 300,
+        };
+        env.store.create_purchase(&np).await.unwrap();
+        let paid =
+            Paid { receipt: format!("TKG{i:07}"), amount: Shillings::new(10).unwrap(), paid_at: now() - 200 + i };
+        assert!(env.store.mark_paid(&np.id, &paid).await.unwrap().applied());
+    }
+    let id = env.purchase("ws_CO_9", 10).await;
+    assert_eq!(env.call(SECRET, &paid_body("ws_CO_9", "10")).await, CallbackReply::Accepted);
+    env.moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
+    let t = now();
+    assert_eq!(sweep_outbox(&env.store, &env.sqs, t, t).await.unwrap(), 1, "the good one, past the bad page");
+    let jobs = env.jobs().await;
+    assert!(matches!(&jobs[..], [Payload::Grant(g)] if g.purchase_id == id), "{jobs:?}");
+    // The failures moved to the back: a sweep of what was due before now has nothing left.
+    assert!(env.store.list_outbox(t - 1, 1000).await.unwrap().is_empty());
+    assert_eq!(env.store.list_outbox(t, 1000).await.unwrap().len(), 110, "kept, not dropped");
 }
 
 #[tokio::test]

@@ -34,7 +34,17 @@ where
 }
 
 /// Follows `LastEvaluatedKey` from page to page; `page(start)` fetches one page.
-async fn every_page<F, Fut>(mut page: F) -> Result<Vec<Item>, StoreError>
+async fn every_page<F, Fut>(page: F) -> Result<Vec<Item>, StoreError>
+where
+    F: FnMut(Option<Item>) -> Fut,
+    Fut: Future<Output = Result<(Option<Vec<Item>>, Option<Item>), StoreError>>,
+{
+    pages_up_to(usize::MAX, page).await
+}
+
+/// As `every_page`, stopping once `cap` items are in (a sweep's work list: a page of items that
+/// keep failing must not hide the ones after it, nor may one run take all night).
+async fn pages_up_to<F, Fut>(cap: usize, mut page: F) -> Result<Vec<Item>, StoreError>
 where
     F: FnMut(Option<Item>) -> Fut,
     Fut: Future<Output = Result<(Option<Vec<Item>>, Option<Item>), StoreError>>,
@@ -45,8 +55,11 @@ where
         let (got, next) = page(start).await?;
         items.extend(got.unwrap_or_default());
         match next {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => return Ok(items),
+            Some(k) if !k.is_empty() && items.len() < cap => start = Some(k),
+            _ => {
+                items.truncate(cap);
+                return Ok(items);
+            }
         }
     }
 }
@@ -55,6 +68,15 @@ impl Store {
     /// Every item a Query returns, following its pages.
     pub(crate) async fn query_all(&self, q: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
         every_page(|start| {
+            let q = q.clone().set_exclusive_start_key(start);
+            async move { q.send().await.map(|p| (p.items, p.last_evaluated_key)).map_err(StoreError::dynamo) }
+        })
+        .await
+    }
+
+    /// Up to `cap` items of a Query, following its pages (each page as large as `q`'s limit).
+    pub(crate) async fn query_capped(&self, q: QueryFluentBuilder, cap: usize) -> Result<Vec<Item>, StoreError> {
+        pages_up_to(cap, |start| {
             let q = q.clone().set_exclusive_start_key(start);
             async move { q.send().await.map(|p| (p.items, p.last_evaluated_key)).map_err(StoreError::dynamo) }
         })

@@ -519,6 +519,28 @@ impl Store {
         Ok(())
     }
 
+    /// A job that would not go out (its router unknown, its queue gone): moved to the back of
+    /// the outbox, so the next sweep takes the others first. Returns how often it has failed.
+    pub async fn defer_outbox(&self, id: &PurchaseId, now: i64) -> Result<i64, StoreError> {
+        let out = self
+            .update(id)
+            .update_expression("SET updated_at = :now ADD outbox_failures :one")
+            .condition_expression("attribute_exists(outbox)")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(o
+                .attributes
+                .and_then(|a| a.get("outbox_failures").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
+                .unwrap_or(1)),
+            Err(e) if is_condition_failure(&e) => Ok(0),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
     /// Purchases still `pending` that were created at or before `created_before`.
     pub async fn list_pending(&self, created_before: i64, limit: i32) -> Result<Vec<Purchase>, StoreError> {
         self.query_index(GSI_PENDING, "pending", "created_at", created_before, limit).await
@@ -529,6 +551,7 @@ impl Store {
         self.query_index(GSI_OUTBOX, "outbox", "updated_at", updated_before, limit).await
     }
 
+    /// Up to `limit` purchases of a sparse index, oldest first, every page followed.
     async fn query_index(
         &self,
         index: &str,
@@ -537,7 +560,7 @@ impl Store {
         upto: i64,
         limit: i32,
     ) -> Result<Vec<Purchase>, StoreError> {
-        let out = self
+        let q = self
             .db
             .query()
             .table_name(&self.table)
@@ -547,10 +570,7 @@ impl Store {
             .expression_attribute_names("#r", range)
             .expression_attribute_values(":h", s(hash))
             .expression_attribute_values(":upto", n(upto))
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        out.items.unwrap_or_default().iter().map(parse_purchase).collect()
+            .limit(limit.min(100));
+        self.query_capped(q, limit.max(0) as usize).await?.iter().map(parse_purchase).collect()
     }
 }

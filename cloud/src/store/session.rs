@@ -40,7 +40,8 @@ impl Store {
 
     /// Sessions past their expiry and not yet revoked (the expiry sweep's work list).
     pub async fn list_expired_sessions(&self, now: i64, limit: i32) -> Result<Vec<SessionRecord>, StoreError> {
-        let out = self
+        // Every page up to `limit`: sessions whose revoke keeps failing stay at the front.
+        let q = self
             .db
             .query()
             .table_name(&self.table)
@@ -48,11 +49,8 @@ impl Store {
             .key_condition_expression("live = :l AND expires_at <= :now")
             .expression_attribute_values(":l", s("live"))
             .expression_attribute_values(":now", n(now))
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
-        out.items.unwrap_or_default().iter().map(parse).collect()
+            .limit(limit.min(100));
+        self.query_capped(q, limit.max(0) as usize).await?.iter().map(parse).collect()
     }
 
     /// The revoke job is queued: the session leaves the live index.
