@@ -228,15 +228,18 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     let sign = |rec: &hotspot_cloud::store::RouterRecord, p: Payload| {
         Envelope::new(MessageId::generate(), rec.id.clone(), now(), 600, p).sign(&rec.key)
     };
-    let applied = sign(
-        &r.record,
-        Payload::Applied(Applied {
-            job_id: MessageId::derived("grant", &id),
-            job_type: hotspot_core::wire::MessageType::Grant,
-            purchase_id: Some(id.clone()),
-            online: true,
-        }),
-    );
+    let applied_by = |rec: &hotspot_cloud::store::RouterRecord| {
+        sign(
+            rec,
+            Payload::Applied(Applied {
+                job_id: MessageId::derived("grant", &id),
+                job_type: hotspot_core::wire::MessageType::Grant,
+                purchase_id: Some(id.clone()),
+                online: true,
+            }),
+        )
+    };
+    let applied = applied_by(&r.record);
     let heartbeat = sign(
         &r.record,
         Payload::Heartbeat(Heartbeat {
@@ -265,15 +268,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     .unwrap();
     forged["router_id"] = json!("cafe-01");
     // cafe-02, under its own key, reports cafe-01's grant as applied: it is not its purchase.
-    let theirs = sign(
-        &other.record,
-        Payload::Applied(Applied {
-            job_id: MessageId::derived("grant", &id),
-            job_type: hotspot_core::wire::MessageType::Grant,
-            purchase_id: Some(id.clone()),
-            online: true,
-        }),
-    );
+    let theirs = applied_by(&other.record);
     let failed = lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &[("m0".to_string(), theirs)], now()).await;
     assert!(failed.is_empty());
     assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Paid, "not by cafe-02");

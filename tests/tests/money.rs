@@ -24,17 +24,10 @@ use serde_json::json;
 #[tokio::test]
 async fn a_router_offline_for_25_hours_after_its_guest_paid_grants_when_it_returns() {
     let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
-    let guest = Guest::new(&stack);
-    stack.daraja.push_scenario(Scenario::await_phone());
-    let (_, id) = guest.buy("7d", "0712 345 678").await;
     // The router drops off the internet, and then the guest approves the prompt.
-    stack.stop_agent();
-    let push = stack.daraja.pushes().pop().expect("an STK push");
-    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
-    db_state(&stack, &id, PurchaseState::Paid).await;
+    let (id, grant) = paid_while_the_agent_is_off(&stack, "7d", "0712 345 678").await;
     // The grant waits on the router's queue. A day and an hour pass: the same message, as the
     // agent would receive it then (the job signed 25 h before the router's clock).
-    let grant = waiting_grant(&stack, &id).await;
     let stale = Envelope::new(
         grant.id.clone(),
         stack.router.id.clone(),
@@ -56,15 +49,8 @@ async fn a_router_offline_for_25_hours_after_its_guest_paid_grants_when_it_retur
 #[tokio::test]
 async fn an_agent_one_wire_version_behind_applies_what_a_newer_cloud_sends() {
     let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
-    let guest = Guest::new(&stack);
-    stack.daraja.push_scenario(Scenario::await_phone());
-    let (_, id) = guest.buy("1h", "0712 345 679").await;
     // The agent is not polling, so the grant waits on the queue for the newer cloud's copy.
-    stack.stop_agent();
-    let push = stack.daraja.pushes().pop().expect("an STK push");
-    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
-    db_state(&stack, &id, PurchaseState::Paid).await;
-    let grant = waiting_grant(&stack, &id).await;
+    let (id, grant) = paid_while_the_agent_is_off(&stack, "1h", "0712 345 679").await;
 
     let mut newer = grant.to_unsigned_value();
     newer["trace_id"] = json!("1-67890abc-def");
@@ -83,6 +69,19 @@ async fn an_agent_one_wire_version_behind_applies_what_a_newer_cloud_sends() {
     online_within(&stack, Duration::from_secs(30)).await;
     stack.uplink.restore();
     online_once_and_settled(&stack, &id).await;
+}
+
+/// The guest buys, the agent stops, the guest pays: the purchase and its grant job, taken off
+/// the router's queue.
+async fn paid_while_the_agent_is_off(stack: &Stack, package: &str, phone: &str) -> (PurchaseId, Envelope) {
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let (_, id) = Guest::new(stack).buy(package, phone).await;
+    stack.stop_agent();
+    let push = stack.daraja.pushes().pop().expect("an STK push");
+    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
+    db_state(stack, &id, PurchaseState::Paid).await;
+    let grant = waiting_grant(stack, &id).await;
+    (id, grant)
 }
 
 /// The grant job for `id` the cloud left on the router's queue (the agent is stopped).
