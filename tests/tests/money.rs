@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use daraja_sim::{Answer, Scenario};
+use e2e::bench::money::online_within;
 use e2e::guest::{Guest, bin_dir, db_state};
 use e2e::stack::{Options, Stack};
 use hotspot_cloud::jobs::JOB_TTL_SECS;
@@ -66,7 +67,7 @@ async fn an_agent_one_wire_version_behind_applies_what_a_newer_cloud_sends() {
     // had it refused this one: online means the newer message itself was applied.
     stack.uplink.cut_api();
     stack.start_agent(&[]).await.expect("the agent starts again");
-    online_within(&stack, Duration::from_secs(30)).await;
+    online_within(&stack, stack.options.guest_mac, Duration::from_secs(30)).await.expect("online from the queue alone");
     stack.uplink.restore();
     online_once_and_settled(&stack, &id).await;
 }
@@ -120,21 +121,9 @@ async fn queue(stack: &Stack, body: String, dedup: &str) {
         .expect("queued");
 }
 
-/// Waits (bounded) for the guest's session on the router.
-async fn online_within(stack: &Stack, limit: Duration) {
-    let until = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < until {
-        if stack.routeros.state().session_of(stack.options.guest_mac).is_some() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the guest is not online after {limit:?}");
-}
-
 /// The guest is online with exactly one grant, the purchase active, the ledger clean.
 async fn online_once_and_settled(stack: &Stack, id: &PurchaseId) {
-    online_within(stack, Duration::from_secs(30)).await;
+    online_within(stack, stack.options.guest_mac, Duration::from_secs(30)).await.expect("the guest is online");
     let st = stack.routeros.state();
     let session = st.session_of(stack.options.guest_mac).expect("the guest is online");
     assert_eq!(session.user, format!("hs-{id}"));

@@ -508,10 +508,11 @@ impl Store {
         )
     }
 
-    /// The router's job is on its queue: take the purchase out of the outbox.
+    /// The router's job is on its queue: take the purchase out of the outbox (and forget how
+    /// often it failed to go out: `defer_outbox` counts failures in a row).
     pub async fn mark_job_queued(&self, id: &PurchaseId) -> Result<(), StoreError> {
         self.update(id)
-            .update_expression("REMOVE outbox")
+            .update_expression("REMOVE outbox, outbox_failures")
             .condition_expression("attribute_exists(pk)")
             .send()
             .await

@@ -144,7 +144,8 @@ impl Store {
     /// claimed if it was kept unmatched (the callback beat the link, a late match, an
     /// operator's credit, with `credited_by`), unchanged if it already paid for this purchase.
     /// A receipt that paid for another purchase is left as it is (`Claim::Taken`). What the
-    /// receipt first said (when, how much, from whom) is never overwritten.
+    /// receipt first said (when, how much, from whom) is never overwritten. The purchase is the
+    /// one named here; `r.purchase_id` and `r.router_id` are not read.
     pub async fn claim_receipt(
         &self,
         r: &ReceiptRecord,

@@ -40,6 +40,11 @@ pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     s.get(rank.min(s.len()) - 1).copied()
 }
 
+/// `percentile`, or NaN for no samples (a metric line still prints, visibly empty).
+pub fn pct(samples: &[f64], p: f64) -> f64 {
+    percentile(samples, p).unwrap_or(f64::NAN)
+}
+
 pub fn median(samples: &[f64]) -> Option<f64> {
     percentile(samples, 50.0)
 }

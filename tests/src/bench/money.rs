@@ -13,7 +13,7 @@ use hotspot_core::clock::now_unix;
 
 use super::http::{self, Conn};
 use super::load::{Guest, portal_target};
-use super::{percentile, progress};
+use super::progress;
 use crate::stack::Stack;
 
 /// A guest's purchase up to the prompt on the phone: the portal's connection (the waiting page
@@ -282,9 +282,4 @@ pub async fn fault_matrix(stack: &Arc<Stack>, guests: Vec<(Guest, String)>) -> R
         progress(format!("fault matrix: the ledger is not settled: {ledger:#?}"));
     }
     Ok(m)
-}
-
-/// The percentile of seconds, or NaN for none.
-pub fn p(v: &[f64], q: f64) -> f64 {
-    percentile(v, q).unwrap_or(f64::NAN)
 }

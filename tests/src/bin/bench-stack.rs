@@ -22,7 +22,7 @@ use e2e::bench::aws::{self, MotoLog, Tally};
 use e2e::bench::http::{self, Conn};
 use e2e::bench::load::{self, Guest, guest, portal_target};
 use e2e::bench::money::{self, Bought};
-use e2e::bench::{median, metric, percentile, progress, sys};
+use e2e::bench::{median, metric, pct, progress, sys};
 use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
@@ -274,12 +274,11 @@ async fn run(args: &Args) -> Result<(), String> {
         "{online_first} of {} guests were online before the callback function's 200 reached the simulator",
         args.purchases
     ));
-    let p = |v: &[f64], q: f64| percentile(v, q).unwrap_or(f64::NAN);
-    metric("paid_to_online_ms_p50", p(&paid_to_online, 50.0), "ms");
-    metric("paid_to_online_ms_p99", p(&paid_to_online, 99.0), "ms");
-    metric("paid_to_online_ms_max", p(&paid_to_online, 100.0), "ms");
-    metric("callback_ack_ms_p50", p(&callback_ack, 50.0), "ms");
-    metric("callback_ack_ms_p99", p(&callback_ack, 99.0), "ms");
+    metric("paid_to_online_ms_p50", pct(&paid_to_online, 50.0), "ms");
+    metric("paid_to_online_ms_p99", pct(&paid_to_online, 99.0), "ms");
+    metric("paid_to_online_ms_max", pct(&paid_to_online, 100.0), "ms");
+    metric("callback_ack_ms_p50", pct(&callback_ack, 50.0), "ms");
+    metric("callback_ack_ms_p99", pct(&callback_ack, 99.0), "ms");
     metric("aws_requests_per_purchase", per_purchase.aws_requests(), "requests");
     metric("aws_dynamodb_requests_per_purchase", per_purchase.dynamodb_requests, "requests");
     metric("aws_sqs_requests_per_purchase", per_purchase.sqs_requests(), "requests");
@@ -360,8 +359,8 @@ async fn money_phases(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
     progress(format!("{n} guests pay at once and Daraja never calls back"));
     let guests = (0..n).map(|i| (guest(BLOCK_LOST, i), format!("0713{i:03}777"))).collect();
     let waits = money::lost_callbacks(stack, guests).await?;
-    metric("lost_callback_to_online_s_p50", money::p(&waits, 50.0), "s");
-    metric("lost_callback_to_online_s_p99", money::p(&waits, 99.0), "s");
+    metric("lost_callback_to_online_s_p50", pct(&waits, 50.0), "s");
+    metric("lost_callback_to_online_s_p99", pct(&waits, 99.0), "s");
 
     progress(format!("the fault matrix: {} purchases, one per fault", money::CASES.len()));
     let guests = (0..money::CASES.len() as u32).map(|i| (guest(BLOCK_FAULTS, i), format!("0714{i:03}777"))).collect();
@@ -371,8 +370,8 @@ async fn money_phases(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
         m.purchases,
         m.receipts,
         m.grants,
-        money::p(&m.online_secs, 50.0),
-        money::p(&m.online_secs, 100.0)
+        pct(&m.online_secs, 50.0),
+        pct(&m.online_secs, 100.0)
     ));
     metric("fault_matrix_purchases", m.purchases as f64, "purchases");
     metric("fault_matrix_receipts", m.receipts as f64, "receipts");
@@ -405,9 +404,8 @@ async fn restarts(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
         let poll_gone = restarted + Duration::from_secs(21);
         tokio::time::sleep(poll_gone.saturating_duration_since(Instant::now())).await;
     }
-    let p = |q: f64| percentile(&samples, q).unwrap_or(f64::NAN);
-    metric("paid_to_online_after_restart_ms_p50", p(50.0), "ms");
-    metric("paid_to_online_after_restart_ms_p99", p(99.0), "ms");
+    metric("paid_to_online_after_restart_ms_p50", pct(&samples, 50.0), "ms");
+    metric("paid_to_online_after_restart_ms_p99", pct(&samples, 99.0), "ms");
     Ok(())
 }
 
