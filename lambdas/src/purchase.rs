@@ -9,6 +9,7 @@ use hotspot_core::{PackageId, PurchaseId};
 
 use crate::api::{Reply, bad_request, parse_body};
 use crate::settle::Settle;
+use hotspot_cloud::store::prompts::{self, Verdict};
 use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store, UnlinkedPurchase};
 
 pub const MAX_BODY: usize = 4 * 1024;
@@ -99,6 +100,9 @@ pub async fn purchase_within<S: TokenStore>(
             return rate_limited(retry_after_secs, "Too many attempts from this device. Try again later.");
         }
         Err(e) => return Reply::unavailable(&e),
+    }
+    if let Err(r) = prompt_allowed(ctx.settle.store, router, &input, now).await {
+        return r;
     }
     match ctx.settle.store.take_phone_slot(&input.phone, now).await {
         Ok(Slot::Taken) => {}
@@ -215,6 +219,57 @@ async fn note_unlinked(store: &Store, p: &Purchase) {
     let u = UnlinkedPurchase { purchase_id: p.id.clone(), price: p.package.price(), created_at: p.created_at };
     if let Err(e) = store.note_unlinked(&p.phone, &u).await {
         tracing::error!(error = %e, "unlinked purchase not noted: its callback can only be credited by hand");
+    }
+}
+
+/// The number's and the router's prompt limits (`store::prompts`), after the device's own.
+async fn prompt_allowed(store: &Store, router: &RouterRecord, input: &PurchaseRequest, now: i64) -> Result<(), Reply> {
+    let standing = store.phone_standing(&input.phone, &input.mac, now).await.map_err(|e| Reply::unavailable(&e))?;
+    match prompts::decide(standing, now) {
+        Verdict::Trusted => {}
+        Verdict::Stopped { until } => {
+            tracing::info!(phone = %input.phone.masked(), "prompt refused: the owner stopped prompts from new devices");
+            return Err(Reply::refused(
+                403,
+                &ApiError {
+                    retry_after: Some((until - now).max(1)),
+                    ..ApiError::new(
+                        "prompts_stopped",
+                        "The owner of this number declined M-Pesa requests from this WiFi. Pay with your own number.",
+                    )
+                },
+            ));
+        }
+        Verdict::CountDaily => match store.take_phone_day_slot(&input.phone, now).await {
+            Ok(Slot::Taken) => {}
+            Ok(Slot::Limited { retry_after_secs }) => {
+                return Err(Reply::refused(
+                    429,
+                    &ApiError {
+                        retry_after: Some(retry_after_secs),
+                        ..ApiError::new(
+                            "phone_day_limit",
+                            "This number has had too many M-Pesa requests today. Pay with your own number.",
+                        )
+                    },
+                ));
+            }
+            Err(e) => return Err(Reply::unavailable(&e)),
+        },
+    }
+    match store.take_router_prompt_slot(&router.id, now).await {
+        Ok(Slot::Taken) => Ok(()),
+        Ok(Slot::Limited { retry_after_secs }) => {
+            tracing::warn!(router_id = %router.id, "prompt refused: the router's prompt limit is reached");
+            Err(Reply::refused(
+                429,
+                &ApiError {
+                    retry_after: Some(retry_after_secs),
+                    ..ApiError::new("router_busy", "This WiFi is very busy. Try again in a few minutes.")
+                },
+            ))
+        }
+        Err(e) => Err(Reply::unavailable(&e)),
     }
 }
 

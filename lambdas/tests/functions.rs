@@ -111,6 +111,114 @@ async fn rate_limits_per_phone_and_per_device() {
     assert_eq!(cloud.sim.pushes().len(), 6);
 }
 
+async fn buy_at(cloud: &Cloud, r: &common::TestRouter, b: &[u8], at: i64) -> (u16, Value) {
+    cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    let ctx = PurchaseCtx { settle: cloud.settle(), daraja: &cloud.daraja, callback_url: CALLBACK };
+    let reply = purchase(&ctx, &r.record, b, at).await;
+    (reply.status, reply.body)
+}
+
+fn device(n: u32) -> String {
+    format!("DA:A1:19:00:{:02X}:{:02X}", n >> 8, n & 0xff)
+}
+
+/// A stranger's number typed on other devices gets a few prompts a day, not one a minute; its
+/// owner stops them by cancelling two; and the owner's own device, which paid with the number
+/// before, is never shut out by either.
+#[tokio::test]
+async fn a_strangers_number_gets_few_prompts_and_its_owner_can_stop_them() {
+    use hotspot_cloud::store::Paid;
+    use hotspot_cloud::store::prompts::{PHONE_DAY_LIMIT, day_window};
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    // Early in a Nairobi day, so every step below falls in the same day.
+    let t0 = day_window(now()).0 + 3600;
+    let step = |i: i64| t0 + 61 * i;
+    // The owner's phone paid once from their own device.
+    let owner = device(1);
+    let (st, v) = buy_at(&cloud, &r, &body("0712345678", &owner, "1h"), step(0)).await;
+    assert_eq!(st, 201, "{v}");
+    let paid =
+        Paid { receipt: "RKT000OWN1".into(), amount: hotspot_core::Shillings::new(10).unwrap(), paid_at: step(0) };
+    cloud.store.mark_paid(&pid(&v), &paid).await.unwrap();
+    // Strangers' devices: PHONE_DAY_LIMIT prompts, then refused for the rest of the day.
+    let mut statuses = Vec::new();
+    for i in 1..=PHONE_DAY_LIMIT + 2 {
+        let (st, v) = buy_at(&cloud, &r, &body("0712345678", &device(100 + i as u32), "1h"), step(i)).await;
+        if st == 429 {
+            assert_eq!(v["error"], "phone_day_limit", "{v}");
+            assert!(v["retry_after"].as_i64().unwrap() > 3600, "until the next day: {v}");
+        }
+        statuses.push(st);
+    }
+    // The owner's first purchase counted too: it came from a device not yet trusted.
+    let mut want = vec![201; PHONE_DAY_LIMIT as usize - 1];
+    want.extend([429, 429, 429]);
+    assert_eq!(statuses, want);
+    let pushes = cloud.sim.pushes().len();
+    // The owner's own device still buys.
+    let (st, v) = buy_at(&cloud, &r, &body("0712345678", &owner, "1h"), step(20)).await;
+    assert_eq!(st, 201, "the owner is not shut out by strangers: {v}");
+    assert_eq!(cloud.sim.pushes().len(), pushes + 1);
+
+    // Another number: its owner cancels two prompts from strangers' devices.
+    let mut cancelled = Vec::new();
+    for i in 0..2 {
+        let (st, v) = buy_at(&cloud, &r, &body("0722000111", &device(200 + i), "1h"), step(30 + i64::from(i))).await;
+        assert_eq!(st, 201, "{v}");
+        cancelled.push(pid(&v));
+    }
+    for (i, id) in cancelled.iter().enumerate() {
+        cloud.store.mark_failed(id, PaymentFailure::Cancelled, Some("1032"), step(32 + i as i64)).await.unwrap();
+    }
+    let before = cloud.sim.pushes().len();
+    let (st, v) = buy_at(&cloud, &r, &body("0722000111", &device(300), "1h"), step(40)).await;
+    assert_eq!(st, 403, "{v}");
+    assert_eq!(v["error"], "prompts_stopped");
+    // A day later, too: the stop lasts, and no prompt went out.
+    let (st, _) = buy_at(&cloud, &r, &body("0722000111", &device(301), "1h"), step(40) + 86_400).await;
+    assert_eq!(st, 403);
+    assert_eq!(cloud.sim.pushes().len(), before);
+    // A repeat of a cancellation is not a second decline.
+    cloud.store.mark_failed(&cancelled[0], PaymentFailure::Cancelled, Some("1032"), step(41)).await.unwrap();
+    // Cancelling on a device that paid with the number does not count: the owner's own.
+    let (st, v) = buy_at(&cloud, &r, &body("0733000222", &device(400), "1h"), step(50)).await;
+    assert_eq!(st, 201);
+    cloud.store.mark_paid(&pid(&v), &Paid { receipt: "RKT000OWN2".into(), ..paid.clone() }).await.unwrap();
+    for i in 0..3 {
+        let (st, v) = buy_at(&cloud, &r, &body("0733000222", &device(400), "1h"), step(52 + 2 * i)).await;
+        assert_eq!(st, 201, "{v}");
+        cloud.store.mark_failed(&pid(&v), PaymentFailure::Cancelled, Some("1032"), step(53 + 2 * i)).await.unwrap();
+    }
+    let (st, v) = buy_at(&cloud, &r, &body("0733000222", &device(401), "1h"), step(60)).await;
+    assert_eq!(st, 201, "the owner's own cancellations stop nothing: {v}");
+}
+
+/// A router sends at most so many prompts per window, whoever asks: a flood through one
+/// hotspot (new MACs, new numbers) cannot run up the operator's Daraja account.
+#[tokio::test]
+async fn a_router_sends_a_bounded_number_of_prompts() {
+    use hotspot_cloud::store::prompts::{ROUTER_LIMIT, ROUTER_WINDOW_SECS};
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let other = cloud.router("cafe-02").await;
+    let t = now();
+    let t = t - t.rem_euclid(ROUTER_WINDOW_SECS) + 1;
+    for _ in 0..ROUTER_LIMIT - 1 {
+        cloud.store.take_router_prompt_slot(&r.record.id, t).await.unwrap();
+    }
+    let (st, v) = buy_at(&cloud, &r, &body("0712000001", &device(1), "1h"), t).await;
+    assert_eq!(st, 201, "the last prompt of the window: {v}");
+    let (st, v) = buy_at(&cloud, &r, &body("0712000002", &device(2), "1h"), t + 5).await;
+    assert_eq!(st, 429, "{v}");
+    assert_eq!(v["error"], "router_busy");
+    assert!(v["retry_after"].as_i64().unwrap() <= ROUTER_WINDOW_SECS);
+    // Another router is not affected, and the next window is open again.
+    assert_eq!(buy_at(&cloud, &other, &body("0712000003", &device(3), "1h"), t + 5).await.0, 201);
+    assert_eq!(buy_at(&cloud, &r, &body("0712000004", &device(4), "1h"), t + ROUTER_WINDOW_SECS).await.0, 201);
+    assert_eq!(cloud.sim.pushes().len(), 3);
+}
+
 #[tokio::test]
 async fn push_errors_become_failed_or_unknown_never_a_second_push() {
     let cloud = Cloud::start().await;

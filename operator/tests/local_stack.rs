@@ -67,7 +67,7 @@ async fn packages_and_vouchers_reach_the_router() {
     let target = stack.guest_portal_url()[stack.portal_url.len()..].to_string();
     let mut page = String::new();
     for _ in 0..300 {
-        let req = format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n");
+        let req = format!("GET {target} HTTP/1.1\r\nHost: {portal}\r\nConnection: close\r\n\r\n");
         let (status, body) = testkit::raw_http(&portal, &req).await;
         if status == 200 && body.contains("Two hours special") {
             page = body;
@@ -80,7 +80,7 @@ async fn packages_and_vouchers_reach_the_router() {
     run(vec!["package", "retire", "--router", "cafe-westlands", "--id", "2h"]).await;
     let mut gone = false;
     for _ in 0..300 {
-        let req = format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n");
+        let req = format!("GET {target} HTTP/1.1\r\nHost: {portal}\r\nConnection: close\r\n\r\n");
         let (status, body) = testkit::raw_http(&portal, &req).await;
         if status == 200 && !body.contains("Two hours special") && body.contains("24 hours") {
             gone = true;

@@ -33,6 +33,8 @@ pub struct Config {
     pub events_queue_url: String,
     pub cloud_api_url: String,
     pub portal_listen: SocketAddr,
+    /// Names the portal answers to besides its address (`PORTAL_NAMES`).
+    pub portal_names: Vec<String>,
     pub state_dir: PathBuf,
 }
 
@@ -74,6 +76,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("AWS_REGION", "(required)", "AWS region of the queues"),
     ("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY", "(required)", "this router's own least-privilege credentials"),
     ("PORTAL_LISTEN", "0.0.0.0:80", "where the captive portal listens"),
+    (
+        "PORTAL_NAMES",
+        "(unset: its address only)",
+        "comma-separated DNS names the portal also answers to (e.g. the hotspot's dns-name); other Host headers are refused",
+    ),
     ("STATE_DIR", "/data", "journal directory: a RouterOS mount, so it survives image upgrades"),
     ("RUST_LOG", "info", "log filter"),
 ];
@@ -110,6 +117,12 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
         .parse()
         .map_err(|e| ConfigError::Invalid { name: "PORTAL_LISTEN", why: format!("{e}") })?;
     let router_ip = routeros_addr.rsplit_once(':').and_then(|(h, _)| h.parse().ok());
+    let portal_names = crate::portal::host::parse_names(&get("PORTAL_NAMES").unwrap_or_default());
+    if let Some(bad) =
+        portal_names.iter().find(|n| !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+    {
+        return Err(ConfigError::Invalid { name: "PORTAL_NAMES", why: format!("{bad:?} is not a DNS name") });
+    }
     Ok(Config {
         router_id,
         router_key,
@@ -123,6 +136,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
         events_queue_url: url("EVENTS_QUEUE_URL")?,
         cloud_api_url: url("CLOUD_API_URL")?,
         portal_listen,
+        portal_names,
         state_dir: PathBuf::from(get("STATE_DIR").unwrap_or_else(|| "/data".into())),
     })
 }
@@ -206,6 +220,10 @@ mod tests {
         assert!(e.to_string().contains("HOTSPOT_ROUTER_KEY"), "{e}");
         let e = load(env(&[("SQS_QUEUE_URL", "queue")]), Some(ROUTES)).unwrap_err();
         assert!(e.to_string().contains("SQS_QUEUE_URL"), "{e}");
+        let e = load(env(&[("PORTAL_NAMES", "wifi.cafe, evil/x")]), Some(ROUTES)).unwrap_err();
+        assert!(e.to_string().contains("PORTAL_NAMES"), "{e}");
+        let c = load(env(&[("PORTAL_NAMES", "WiFi.Cafe., login.local")]), Some(ROUTES)).unwrap();
+        assert_eq!(c.portal_names, ["wifi.cafe", "login.local"]);
         let e = load(env(&[("PORTAL_LISTEN", "eighty")]), Some(ROUTES)).unwrap_err();
         assert!(e.to_string().contains("PORTAL_LISTEN"), "{e}");
         let e = load(env(&[]), Some("Iface\tDestination\n")).unwrap_err();

@@ -244,6 +244,14 @@ impl PortalBackend for AgentBackend {
                 tracing::info!(purchase_id = %v.purchase_id, phone = %phone.masked(), "purchase started");
                 Ok(PurchaseStarted { purchase_id: v.purchase_id, message })
             }
+            Err(CloudError::Http { code, retry_after, .. }) if code == "prompts_stopped" => {
+                tracing::info!(phone = %phone.masked(), ?retry_after, "purchase refused: the number's owner stopped prompts");
+                Err(PurchaseStartError::PhoneStopped)
+            }
+            Err(CloudError::Http { code, .. }) if code == "phone_day_limit" => Err(PurchaseStartError::PhoneDayLimit),
+            Err(CloudError::Http { code, retry_after, .. }) if code == "router_busy" => {
+                Err(PurchaseStartError::HotspotBusy { retry_after_secs: retry_after.unwrap_or(60) })
+            }
             Err(CloudError::Http { status: 429, retry_after, .. }) => {
                 Err(PurchaseStartError::RateLimited { retry_after_secs: retry_after.unwrap_or(60) })
             }

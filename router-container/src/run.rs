@@ -94,9 +94,14 @@ pub async fn run(
 
     let backend = Arc::new(AgentBackend::new(agent.clone(), cloud));
     let mut r = rx.clone();
-    let portal = tokio::spawn(serve(listener, backend, PortalConfig::default(), async move {
-        let _ = r.changed().await;
-    }));
+    let portal = tokio::spawn(serve(
+        listener,
+        backend,
+        PortalConfig { names: agent.cfg.portal_names.clone(), ..PortalConfig::default() },
+        async move {
+            let _ = r.changed().await;
+        },
+    ));
 
     stop.await;
     tracing::info!("stopping");

@@ -176,7 +176,7 @@ impl Portal {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Reply {
-        let mut req = format!("{method} {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n");
+        let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -573,6 +573,7 @@ fn generous() -> PortalConfig {
     PortalConfig {
         rate_limit: RateLimitConfig { burst: 100_000, refill_every: Duration::from_millis(1) },
         voucher_rate_limit: RateLimitConfig { burst: 100_000, refill_every: Duration::from_millis(1) },
+        voucher_failure_budget: RateLimitConfig { burst: 100_000, refill_every: Duration::from_millis(1) },
         ..PortalConfig::default()
     }
 }
@@ -663,12 +664,12 @@ async fn oversized_or_malformed_bodies_change_nothing() {
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.body.contains("too large"));
     // Declared far too large: refused without reading.
-    let raw = "POST /voucher HTTP/1.1\r\nHost: p\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n";
+    let raw = "POST /voucher HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n";
     assert_eq!(Reply::parse(&p.raw_from(GUEST, raw.as_bytes()).await).status, 413);
     // Chunked, with no length declared.
     let chunk = "y".repeat(6000);
     let raw = format!(
-        "POST /buy HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\ncsrf={csrf}&{chunk}\r\n0\r\n\r\n",
+        "POST /buy HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\ncsrf={csrf}&{chunk}\r\n0\r\n\r\n",
         chunk.len() + csrf.len() + 6
     );
     assert_eq!(Reply::parse(&p.raw_from(GUEST, raw.as_bytes()).await).status, 413);
@@ -702,6 +703,7 @@ async fn requests_are_rate_limited_per_client_ip() {
     assert!(r.body.contains("Too many requests"));
     let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!(secs > 0);
+    assert_eq!(r.header("connection"), Some("close"), "a limited client does not keep its connection");
     assert_eq!(p.get("/api/status/x").await.status, 429);
     // Another client is unaffected.
     assert_eq!(p.request_from(OTHER, "GET", "/", &[], "").await.status, 200);
@@ -995,7 +997,7 @@ async fn keep_alive_connections_are_capped_and_shutdown_is_graceful() {
     let cfg = PortalConfig { max_requests_per_connection: 3, ..generous() };
     let p = Portal::start(Fake::new(), cfg).await;
     let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();
-    let one = b"GET /nothing HTTP/1.1\r\nHost: p\r\n\r\n";
+    let one = b"GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     for n in 1..=3 {
         s.write_all(one).await.unwrap();
         let r = read_one(&mut s).await.expect("a response");
@@ -1010,5 +1012,142 @@ async fn keep_alive_connections_are_capped_and_shutdown_is_graceful() {
     let mut idle = tokio::net::TcpStream::connect(p.addr).await.unwrap();
     idle.write_all(one).await.unwrap();
     assert_eq!(read_one(&mut idle).await.unwrap().status, 404);
+    p.stop().await;
+}
+
+/// A page on another name that resolves to the portal (DNS rebinding) is same-origin with it:
+/// it must get neither a CSRF token nor a purchase. The portal's own address and configured
+/// names work, whatever the port.
+#[tokio::test]
+async fn only_the_portals_own_address_and_names_are_served() {
+    let cfg = PortalConfig { names: vec!["wifi.cafe.lan".into()], ..generous() };
+    let p = Portal::start(Fake::new(), cfg).await;
+    let csrf = p.csrf_for(GUEST).await;
+    let raw = |host: &str, method: &str, target: &str, body: &str| {
+        let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        if method == "POST" {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        req
+    };
+    let buy = form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)]);
+    let own = p.addr.to_string();
+    for host in ["evil.example", "evil.example:80", "127.0.0.2", "wifi.cafe.lan.evil.example", ""] {
+        let r = Reply::parse(&p.raw_from(GUEST, raw(host, "GET", "/?mac=x", "").as_bytes()).await);
+        assert_eq!(r.status, 302, "{host}: {}", r.body);
+        assert_eq!(r.header("location"), Some(format!("http://{own}/?mac=x").as_str()), "{host}");
+        assert!(!r.body.contains("csrf"), "{host}: no token for another origin");
+        let r = Reply::parse(&p.raw_from(GUEST, raw(host, "POST", "/buy", &buy).as_bytes()).await);
+        assert_eq!(r.status, 421, "{host}: {}", r.body);
+        assert!(r.body.contains(&format!("http://{own}/")), "the guest is shown the way: {}", r.body);
+    }
+    // No Host at all is refused too.
+    let r = Reply::parse(&p.raw_from(GUEST, b"GET / HTTP/1.0\r\n\r\n").await);
+    assert_eq!(r.status, 302);
+    assert!(p.backend.actions().is_empty(), "nothing was bought: {:?}", p.backend.actions());
+    for host in [own.as_str(), "127.0.0.1", "WIFI.cafe.lan", "wifi.cafe.lan.:8080"] {
+        let r = Reply::parse(&p.raw_from(GUEST, raw(host, "GET", "/", "").as_bytes()).await);
+        assert_eq!(r.status, 200, "{host}");
+    }
+    let r = Reply::parse(&p.raw_from(GUEST, raw("wifi.cafe.lan", "POST", "/buy", &buy).as_bytes()).await);
+    assert_eq!(r.status, 303, "{}", r.body);
+    p.stop().await;
+}
+
+/// One address holding connections (idle, or with half a request) keeps at most its share; the
+/// rest of the portal's slots stay for other guests, and a refused connection is closed at once.
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection() {
+    let cfg = PortalConfig { max_connections: 8, max_connections_per_address: 3, ..generous() };
+    let p = Portal::start(Fake::new(), cfg).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: 127").await.unwrap();
+        held.push(s);
+    }
+    // Give the server time to accept them: a readiness check, the portal answers this one.
+    for _ in 0..4 {
+        let mut extra = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+        let _ = extra.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await;
+        let mut out = Vec::new();
+        // Closed without an answer (or reset), never served and never left hanging.
+        let r = tokio::time::timeout(Duration::from_secs(5), extra.read_to_end(&mut out)).await;
+        assert!(r.is_ok(), "a refused connection is closed, not kept waiting");
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    }
+    // Another guest is served while the first address is at its limit.
+    assert_eq!(p.request_from(OTHER, "GET", "/", &[], "").await.status, 200);
+    // Once one of its connections ends, the address may open another.
+    drop(held.pop());
+    let mut ok = false;
+    for _ in 0..100 {
+        let req = format!("GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", p.addr);
+        let out = p.raw_from(GUEST, req.as_bytes()).await;
+        if !out.is_empty() && Reply::parse(&out).status == 200 {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok, "a slot given back is usable again");
+    drop(held);
+    p.stop().await;
+}
+
+/// Guessing from many addresses runs into the router's budget of wrong codes: once it is spent,
+/// every code is refused before the router is asked, right ones too, until it refills.
+#[tokio::test]
+async fn wrong_codes_from_many_addresses_spend_the_routers_budget() {
+    let guessers: Vec<Ipv4Addr> = (10..30).map(|n| Ipv4Addr::new(127, 0, 1, n)).collect();
+    let mut hosts: HashMap<Ipv4Addr, MacAddr> = HashMap::new();
+    for (i, ip) in guessers.iter().enumerate() {
+        hosts.insert(*ip, format!("DA:A1:19:00:01:{i:02X}").parse().unwrap());
+    }
+    hosts.insert(GUEST, GUEST_MAC.parse().unwrap());
+    let cfg = PortalConfig {
+        // Each address may try 3 codes; the router as a whole 12 wrong ones.
+        voucher_rate_limit: RateLimitConfig { burst: 3, refill_every: Duration::from_secs(3600) },
+        voucher_failure_budget: RateLimitConfig { burst: 12, refill_every: Duration::from_secs(3600) },
+        rate_limit: RateLimitConfig { burst: 1000, refill_every: Duration::from_millis(1) },
+        ..PortalConfig::default()
+    };
+    let p = Portal::start(Fake::with_hosts(hosts), cfg).await;
+    let mut wrong = 0;
+    let mut paused = 0;
+    for (i, ip) in guessers.iter().enumerate() {
+        let csrf = p.csrf_for(*ip).await;
+        for j in 0..3 {
+            // Well-formed codes (no 0, 1, O or I), each a different guess.
+            let n = i * 3 + j;
+            let code: String = [n / 8, n % 8].iter().map(|d| char::from(b"23456789"[*d])).collect();
+            let code = format!("ZZZZZZ{code}");
+            let r = p.request_from(*ip, "POST", "/voucher", &[], &form(&[("code", &code), ("csrf", &csrf)])).await;
+            match r.status {
+                400 => wrong += 1,
+                429 => {
+                    assert!(r.body.contains("Too many wrong codes on this WiFi"), "{}", r.body);
+                    assert!(r.header("retry-after").is_some());
+                    paused += 1;
+                }
+                s => panic!("HTTP {s}: {}", r.body),
+            }
+        }
+    }
+    assert_eq!(wrong, 12, "exactly the budget reached the router");
+    assert_eq!(paused, 60 - 12);
+    // A guest with a right code, from a fresh address, waits too; the router was not asked.
+    let csrf = p.csrf_for(GUEST).await;
+    let r = p.post("/voucher", &form(&[("code", GOOD_VOUCHER), ("csrf", &csrf), ("lang", "sw")])).await;
+    assert_eq!(r.status, 429);
+    assert!(r.body.contains("Misimbo mingi isiyo sahihi"), "{}", r.body);
+    assert_eq!(p.backend.actions().iter().filter(|a| a.starts_with("voucher")).count(), 12);
+    // Buying still works.
+    assert_eq!(p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)])).await.status, 303);
     p.stop().await;
 }

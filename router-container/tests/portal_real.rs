@@ -22,14 +22,15 @@ async fn http(addr: std::net::SocketAddr, req: String) -> (u16, String) {
 }
 
 async fn get(p: &Portal, target: &str) -> (u16, String) {
-    http(p.addr, format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n")).await
+    http(p.addr, format!("GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", p.addr)).await
 }
 
 async fn post(p: &Portal, target: &str, body: &str) -> (u16, String) {
     http(
         p.addr,
         format!(
-            "POST {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            p.addr,
             body.len()
         ),
     )

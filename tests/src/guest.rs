@@ -48,7 +48,7 @@ impl<'a> Guest<'a> {
     }
 
     pub async fn get(&self, target: &str) -> (u16, String) {
-        self.send(format!("GET {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n")).await
+        self.send(format!("GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.host)).await
     }
 
     async fn send(&self, req: String) -> (u16, String) {
@@ -57,7 +57,8 @@ impl<'a> Guest<'a> {
 
     pub async fn post(&self, target: &str, body: &str) -> (u16, String) {
         let req = format!(
-            "POST {target} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
             body.len()
         );
         self.send(req).await

@@ -7,6 +7,7 @@ mod item;
 mod lease;
 pub mod operator;
 mod package;
+pub mod prompts;
 mod purchase;
 pub mod ratelimit;
 mod receipt;

@@ -292,24 +292,33 @@ impl Store {
             return Ok(Transition::Unchanged(current));
         }
         let expires_at = paid.paid_at.saturating_add(current.package.validity().secs() as i64);
-        self.transition(
-            id,
-            Change {
-                from: PAYABLE,
-                to: PurchaseState::Paid,
-                at: paid.paid_at,
-                set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o",
-                remove: "pending, recheck_at, failure, failure_code",
-                values: vec![
-                    (":r", s(&paid.receipt)),
-                    (":a", n(paid.amount.get())),
-                    (":e", n(expires_at)),
-                    (":o", s("outbox")),
-                ],
-                router: None,
-            },
-        )
-        .await
+        let t = self
+            .transition(
+                id,
+                Change {
+                    from: PAYABLE,
+                    to: PurchaseState::Paid,
+                    at: paid.paid_at,
+                    set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o",
+                    remove: "pending, recheck_at, failure, failure_code",
+                    values: vec![
+                        (":r", s(&paid.receipt)),
+                        (":a", n(paid.amount.get())),
+                        (":e", n(expires_at)),
+                        (":o", s("outbox")),
+                    ],
+                    router: None,
+                },
+            )
+            .await?;
+        if let Transition::Applied(p) = &t {
+            // The device paid with this number: its later prompts to it are the owner's own
+            // (`prompts`). Not fatal: the payment stands without it.
+            if let Err(e) = self.trust_device(&p.phone, &p.mac, paid.paid_at).await {
+                tracing::warn!(purchase_id = %p.id, error = %e, "could not record the paying device as trusted");
+            }
+        }
+        Ok(t)
     }
 
     /// Writes the session record of a paid purchase if it is not there yet (idempotent).
@@ -349,19 +358,31 @@ impl Store {
         code: Option<&str>,
         now: i64,
     ) -> Result<Transition, StoreError> {
-        self.transition(
-            id,
-            Change {
-                from: &[PurchaseState::Pending, PurchaseState::Unknown],
-                to: PurchaseState::Failed,
-                at: now,
-                set: "failure = :f, failure_code = :c, outbox = :o",
-                remove: "pending, recheck_at",
-                values: vec![(":f", s(failure_str(reason))), (":c", s(code.unwrap_or(""))), (":o", s("outbox"))],
-                router: None,
-            },
-        )
-        .await
+        let t = self
+            .transition(
+                id,
+                Change {
+                    from: &[PurchaseState::Pending, PurchaseState::Unknown],
+                    to: PurchaseState::Failed,
+                    at: now,
+                    set: "failure = :f, failure_code = :c, outbox = :o",
+                    remove: "pending, recheck_at",
+                    values: vec![(":f", s(failure_str(reason))), (":c", s(code.unwrap_or(""))), (":o", s("outbox"))],
+                    router: None,
+                },
+            )
+            .await?;
+        if let (Transition::Applied(p), PaymentFailure::Cancelled) = (&t, reason) {
+            // The owner pressed Cancel: two of those from strangers' devices stop their prompts.
+            match self.count_decline(&p.phone, &p.mac, now).await {
+                Ok(true) => {
+                    tracing::info!(phone = %p.phone.masked(), "prompts from untrusted devices stopped by the owner")
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(purchase_id = %p.id, error = %e, "could not count a declined prompt"),
+            }
+        }
+        Ok(t)
     }
 
     /// `pending | unknown → amount_mismatch`: money arrived but not the package price. No grant;

@@ -63,26 +63,7 @@ impl Store {
     /// Counts an attempt from a device in the current fixed window.
     pub async fn take_mac_slot(&self, mac: &MacAddr, now: i64) -> Result<Slot, StoreError> {
         let window = now - now.rem_euclid(MAC_WINDOW_SECS);
-        let res = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("RATE#MAC#{}#{window}", mac.compact())))
-            .key("sk", s(META))
-            .update_expression("ADD hits :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(hits) OR hits < :limit")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(MAC_LIMIT))
-            .expression_attribute_values(":ttl", n(window + 2 * MAC_WINDOW_SECS))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(Slot::Taken),
-            Err(e) if is_condition_failure(&e) => {
-                Ok(Slot::Limited { retry_after_secs: (window + MAC_WINDOW_SECS - now).max(1) })
-            }
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
+        let pk = format!("RATE#MAC#{}#{window}", mac.compact());
+        self.count_in_window(pk, META.into(), MAC_LIMIT, window + MAC_WINDOW_SECS, now).await
     }
 }

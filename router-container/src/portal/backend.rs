@@ -43,6 +43,15 @@ pub enum PurchaseStartError {
     RateLimited { retry_after_secs: i64 },
     #[error("that package is not on sale")]
     NoSuchPackage,
+    /// The number's owner cancelled prompts from devices they never paid from.
+    #[error("the number's owner stopped prompts from new devices")]
+    PhoneStopped,
+    /// The number has had its day's prompts from devices it never paid from.
+    #[error("the number has had too many prompts today")]
+    PhoneDayLimit,
+    /// The router has sent as many prompts as it may for now.
+    #[error("the hotspot is sending too many prompts; retry in {retry_after_secs} s")]
+    HotspotBusy { retry_after_secs: i64 },
     /// The cloud refused with a message meant for the guest.
     #[error("{0}")]
     Refused(String),

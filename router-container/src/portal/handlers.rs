@@ -187,6 +187,18 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
             let st = IndexState { buy_error: Some(t.no_such_package), ..st };
             render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await
         }
+        Err(PurchaseStartError::PhoneStopped) => {
+            let st = IndexState { buy_error: Some(t.phone_stopped), ..st };
+            render_index(cx, StatusCode::FORBIDDEN, None, dst, st).await
+        }
+        Err(PurchaseStartError::PhoneDayLimit) => {
+            let st = IndexState { buy_error: Some(t.phone_day_limit), ..st };
+            render_index(cx, StatusCode::TOO_MANY_REQUESTS, None, dst, st).await
+        }
+        Err(PurchaseStartError::HotspotBusy { retry_after_secs }) => {
+            let wait = Duration::from_secs(retry_after_secs.clamp(1, 86_400) as u64);
+            cx.too_many(wait, t.slow_down_title, t.hotspot_busy)
+        }
         Err(PurchaseStartError::Refused(msg)) => {
             let msg: String = msg.chars().take(MAX_REFUSAL_CHARS).collect();
             let st = IndexState { buy_error: Some(&msg), ..st };
@@ -301,6 +313,12 @@ pub(crate) async fn voucher<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> R
         tracing::warn!(ip = %cx.ip, "portal: voucher attempts limited");
         return cx.too_many(wait, t.slow_down_title, t.too_many_attempts);
     }
+    // The router's budget of wrong codes, shared by every address: many guessers run out too.
+    let everyone = std::net::Ipv4Addr::UNSPECIFIED;
+    if let Err(wait) = cx.sh.voucher_failures.peek(everyone, Instant::now()) {
+        tracing::warn!("portal: voucher failure budget spent, codes paused");
+        return cx.too_many(wait, t.slow_down_title, t.codes_paused);
+    }
     let guest = match identify(cx).await {
         Ok(g) => g,
         Err(r) => return r,
@@ -310,6 +328,7 @@ pub(crate) async fn voucher<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> R
     let code = match raw.parse::<VoucherCode>() {
         Ok(c) => c,
         Err(e) => {
+            let _ = cx.sh.voucher_failures.check(everyone, Instant::now());
             let msg = i18n::voucher_error(cx.lang, &e);
             let st = IndexState { code: raw, voucher_error: Some(&msg), ..Default::default() };
             return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
@@ -322,6 +341,7 @@ pub(crate) async fn voucher<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> R
             html(StatusCode::OK, pages::success(&chrome, t.voucher_ok, t.online_body, None, dst, None))
         }
         Err(VoucherLoginError::Invalid) => {
+            let _ = cx.sh.voucher_failures.check(everyone, Instant::now());
             let st = IndexState { code: raw, voucher_error: Some(t.voucher_invalid), ..Default::default() };
             render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await
         }

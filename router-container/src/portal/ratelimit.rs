@@ -36,6 +36,15 @@ impl RateLimiter {
 
     /// Takes a token for `ip`; when there is none, how long until there will be.
     pub fn check(&self, ip: Ipv4Addr, now: Instant) -> Result<(), Duration> {
+        self.take(ip, now, true)
+    }
+
+    /// Whether `ip` has a token, without taking it (a budget spent only on failures).
+    pub fn peek(&self, ip: Ipv4Addr, now: Instant) -> Result<(), Duration> {
+        self.take(ip, now, false)
+    }
+
+    fn take(&self, ip: Ipv4Addr, now: Instant, consume: bool) -> Result<(), Duration> {
         let burst = f64::from(self.cfg.burst.max(1));
         let rate = self.per_sec();
         // A poisoned lock only means another request panicked mid-update; the table is still usable.
@@ -48,7 +57,9 @@ impl RateLimiter {
         b.tokens = (b.tokens + elapsed * rate).min(burst);
         b.last = now;
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            if consume {
+                b.tokens -= 1.0;
+            }
             Ok(())
         } else {
             let wait = if rate.is_finite() && rate > 0.0 { (1.0 - b.tokens) / rate } else { 0.0 };
@@ -94,6 +105,18 @@ mod tests {
         l.check(ip(2), t0).unwrap();
         l.check(ip(1), t0 + Duration::from_secs(10)).unwrap();
         assert!(l.check(ip(1), t0 + Duration::from_secs(10)).is_err());
+    }
+
+    #[test]
+    fn peeking_takes_nothing() {
+        let l = RateLimiter::new(RateLimitConfig { burst: 1, refill_every: Duration::from_secs(60) }, 4);
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            l.peek(ip(1), t0).unwrap();
+        }
+        l.check(ip(1), t0).unwrap();
+        assert!(l.peek(ip(1), t0).is_err());
+        l.peek(ip(1), t0 + Duration::from_secs(60)).unwrap();
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Routing: the limits every request meets first (rate, size, time), then which handler
 //! answers it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use hyper::body::Incoming;
@@ -13,6 +13,7 @@ use hotspot_core::clock::now_unix;
 use super::backend::PortalBackend;
 use super::form::Form;
 use super::handlers::{buy, index, status_json, voucher, wait};
+use super::host;
 use super::i18n::Lang;
 use super::pages::{self, Chrome};
 use super::plumbing::{
@@ -24,10 +25,18 @@ use super::state::Shared;
 /// Longest request target accepted (414 above): the login.html query with a long `dst` fits.
 const MAX_URI_LEN: usize = 4096;
 
-pub(crate) async fn handle<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: Request<Incoming>, nth: u32) -> Resp {
+/// Where a connection came from and which of the portal's addresses it reached.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ends {
+    pub peer: IpAddr,
+    pub local: SocketAddr,
+}
+
+pub(crate) async fn handle<B: PortalBackend>(sh: &Shared<B>, ends: Ends, req: Request<Incoming>, nth: u32) -> Resp {
     let last = nth >= sh.cfg.max_requests_per_connection;
     let lang = Lang::choose(None, accept_language(req.headers()));
-    let mut r = match tokio::time::timeout(sh.cfg.request_timeout, route(sh, peer, req)).await {
+    let peer = ends.peer;
+    let mut r = match tokio::time::timeout(sh.cfg.request_timeout, route(sh, ends, req)).await {
         Ok(r) => r,
         Err(_) => {
             tracing::warn!(%peer, "portal request timed out");
@@ -42,9 +51,9 @@ pub(crate) async fn handle<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: 
     if last { close(r) } else { r }
 }
 
-async fn route<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: Request<Incoming>) -> Resp {
+async fn route<B: PortalBackend>(sh: &Shared<B>, ends: Ends, req: Request<Incoming>) -> Resp {
     let header_lang = Lang::choose(None, accept_language(req.headers()));
-    let IpAddr::V4(ip) = peer else {
+    let IpAddr::V4(ip) = ends.peer else {
         let t = header_lang.t();
         let c = Chrome { lang: header_lang, toggle_href: "/" };
         return close(html(StatusCode::FORBIDDEN, pages::message(&c, t.ipv6_title, t.ipv6_body, None)));
@@ -52,9 +61,14 @@ async fn route<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: Request<Inco
     let bare = Ctx { sh, ip, lang: header_lang, query: Form::default() };
     if let Err(wait) = sh.limiter.check(ip, Instant::now()) {
         let t = header_lang.t();
-        return bare.too_many(wait, t.slow_down_title, t.slow_down_body);
+        // Closed, so a client over its limit cannot keep a connection slot either.
+        return close(bare.too_many(wait, t.slow_down_title, t.slow_down_body));
     }
     let t = header_lang.t();
+    let host_header = req.headers().get(header::HOST).map(HeaderValue::as_bytes);
+    if !host::allowed(host_header, ends.local.ip(), &sh.cfg.names) {
+        return wrong_host(&bare, ends.local, &req);
+    }
     if req.uri().to_string().len() > MAX_URI_LEN {
         return close(bare.message(StatusCode::URI_TOO_LONG, t.bad_request_title, t.bad_request_body, None));
     }
@@ -113,6 +127,29 @@ async fn route<B: PortalBackend>(sh: &Shared<B>, peer: IpAddr, req: Request<Inco
             }
         }
     }
+}
+
+/// A request for another name (a rebinding page, a stale bookmark): a guest's GET is sent to the
+/// portal's own address, anything else refused; nothing is read or changed.
+fn wrong_host<B>(cx: &Ctx<'_, B>, local: SocketAddr, req: &Request<Incoming>) -> Resp {
+    let t = cx.lang.t();
+    let ip = host::canonical(local.ip());
+    let base = match (ip, local.port()) {
+        (IpAddr::V4(v4), 80) => format!("http://{v4}"),
+        (IpAddr::V4(v4), port) => format!("http://{v4}:{port}"),
+        (IpAddr::V6(v6), 80) => format!("http://[{v6}]"),
+        (IpAddr::V6(v6), port) => format!("http://[{v6}]:{port}"),
+    };
+    let c = Chrome { lang: cx.lang, toggle_href: "/" };
+    let home = format!("{base}/");
+    let page = pages::message(&c, t.wrong_host_title, t.wrong_host_body, Some((&home, t.back_to_start)));
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let mut r = html(StatusCode::FOUND, page);
+        super::plumbing::set_header(&mut r, header::LOCATION, &format!("{base}{target}"));
+        return close(r);
+    }
+    close(html(StatusCode::MISDIRECTED_REQUEST, page))
 }
 
 fn not_allowed<B>(cx: &Ctx<'_, B>, allow: &'static str) -> Resp {

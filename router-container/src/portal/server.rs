@@ -1,10 +1,11 @@
 //! The portal's HTTP/1.1 server: bounded connections, timeouts, keep-alive limits, graceful stop.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -15,8 +16,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::backend::PortalBackend;
 use super::csrf::CsrfKey;
+use super::host;
 use super::ratelimit::RateLimiter;
-use super::routes;
+use super::routes::{self, Ends};
 use super::state::{CardsCache, PortalConfig, Shared};
 
 /// Serves the portal on `listener` until `shutdown` completes, then stops accepting, lets requests
@@ -28,6 +30,7 @@ pub async fn serve<B: PortalBackend>(listener: TcpListener, backend: Arc<B>, cfg
         csrf: CsrfKey::random(),
         limiter: RateLimiter::new(cfg.rate_limit, cfg.rate_table_size),
         voucher_limiter: RateLimiter::new(cfg.voucher_rate_limit, cfg.rate_table_size),
+        voucher_failures: RateLimiter::new(cfg.voucher_failure_budget, 1),
         cards: CardsCache::default(),
         cfg,
     });
@@ -42,6 +45,7 @@ pub async fn serve<B: PortalBackend>(listener: TcpListener, backend: Arc<B>, cfg
         .max_header_size(shared.cfg.max_header_bytes.max(1024));
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(max_conns));
+    let per_address = Arc::new(PerAddress::new(shared.cfg.max_connections_per_address));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -64,7 +68,13 @@ pub async fn serve<B: PortalBackend>(listener: TcpListener, backend: Arc<B>, cfg
                 }
             },
         };
-        tokio::spawn(connection(stream, peer, shared.clone(), builder.clone(), stop_rx.clone(), permit));
+        let ip = host::canonical(peer.ip());
+        let Some(slot) = per_address.take(ip) else {
+            // Dropped at once (with its permit): the client holds its limit already.
+            tracing::debug!(%ip, "portal: connection refused, too many from this address");
+            continue;
+        };
+        tokio::spawn(connection(stream, ip, shared.clone(), builder.clone(), stop_rx.clone(), (permit, slot)));
     }
     drop(listener);
     let _ = stop_tx.send(true);
@@ -74,24 +84,21 @@ pub async fn serve<B: PortalBackend>(listener: TcpListener, backend: Arc<B>, cfg
 
 async fn connection<B: PortalBackend>(
     stream: TcpStream,
-    peer: SocketAddr,
+    ip: IpAddr,
     shared: Arc<Shared<B>>,
     builder: Arc<http1::Builder>,
     mut stop: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    _slots: (OwnedSemaphorePermit, AddressSlot),
 ) {
     let _ = stream.set_nodelay(true);
-    // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
-    let ip = match peer.ip() {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    };
+    let Ok(local) = stream.local_addr() else { return };
+    let ends = Ends { peer: ip, local };
     let served = Arc::new(AtomicU32::new(0));
     let svc_shared = shared.clone();
     let service = service_fn(move |req| {
         let shared = svc_shared.clone();
         let nth = served.fetch_add(1, Ordering::Relaxed).saturating_add(1);
-        async move { Ok::<_, Infallible>(routes::handle(&shared, ip, req, nth).await) }
+        async move { Ok::<_, Infallible>(routes::handle(&shared, ends, req, nth).await) }
     });
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
@@ -120,5 +127,70 @@ async fn connection<B: PortalBackend>(
                 deadline.as_mut().reset(tokio::time::Instant::now() + shared.cfg.shutdown_grace);
             }
         }
+    }
+}
+
+/// Connections open per client address.
+struct PerAddress {
+    max: usize,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One of an address's connections; gives its place back when dropped.
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn new(max: usize) -> Self {
+        PerAddress { max: max.max(1), open: Mutex::new(HashMap::new()) }
+    }
+
+    fn take(self: &Arc<Self>, ip: IpAddr) -> Option<AddressSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot { table: self.clone(), ip })
+    }
+
+    #[cfg(test)]
+    fn addresses(&self) -> usize {
+        self.open.lock().map(|o| o.len()).unwrap_or(0)
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_address_holds_at_most_its_share() {
+        let t = Arc::new(PerAddress::new(3));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let held: Vec<_> = (0..3).map(|_| t.take(a).unwrap()).collect();
+        assert!(t.take(a).is_none());
+        let other = t.take(b).unwrap();
+        drop(held);
+        assert_eq!(t.addresses(), 1, "an address with nothing open is forgotten");
+        let again: Vec<_> = (0..3).map(|_| t.take(a).unwrap()).collect();
+        drop((again, other));
+        assert_eq!(t.addresses(), 0);
     }
 }

@@ -14,6 +14,12 @@ use super::ratelimit::{RateLimitConfig, RateLimiter};
 pub struct PortalConfig {
     /// Connections served at once; further clients wait in the listen backlog.
     pub max_connections: usize,
+    /// Connections one client address may hold at once; more are closed as they arrive, so one
+    /// device cannot take the slots every other guest needs (a phone opens about six).
+    pub max_connections_per_address: usize,
+    /// Names besides its own address the portal answers to as `Host` (lowercase), e.g. the
+    /// hotspot's DNS name; a request for any other name is sent to the portal's address.
+    pub names: Vec<String>,
     /// Time to receive a request's headers, and how long an idle keep-alive connection is kept.
     pub header_read_timeout: Duration,
     /// Time to receive a request's body once its headers arrived.
@@ -35,6 +41,9 @@ pub struct PortalConfig {
     pub rate_limit: RateLimitConfig,
     /// Voucher attempts, per client IP, so codes cannot be guessed.
     pub voucher_rate_limit: RateLimitConfig,
+    /// Wrong voucher codes on this router from all clients together: guessing from many
+    /// addresses runs out too. While it is spent, codes are refused for everyone.
+    pub voucher_failure_budget: RateLimitConfig,
     /// Clients tracked by each rate limiter (the least recently seen are forgotten first).
     pub rate_table_size: usize,
     /// Packages listed at most, keeping the page small.
@@ -45,6 +54,8 @@ impl Default for PortalConfig {
     fn default() -> Self {
         PortalConfig {
             max_connections: 512,
+            max_connections_per_address: 16,
+            names: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
@@ -56,6 +67,8 @@ impl Default for PortalConfig {
             // The waiting page polls every 1.5 s; a guest never gets near 2 per second for long.
             rate_limit: RateLimitConfig { burst: 40, refill_every: Duration::from_millis(500) },
             voucher_rate_limit: RateLimitConfig { burst: 5, refill_every: Duration::from_secs(120) },
+            // 60 wrong codes at once, then 3 a minute: 31^8 codes take ~5e8 years at that rate.
+            voucher_failure_budget: RateLimitConfig { burst: 60, refill_every: Duration::from_secs(20) },
             rate_table_size: 4096,
             max_packages_shown: 24,
         }
@@ -69,6 +82,7 @@ pub(crate) struct Shared<B> {
     pub csrf: CsrfKey,
     pub limiter: RateLimiter,
     pub voucher_limiter: RateLimiter,
+    pub voucher_failures: RateLimiter,
     pub cards: CardsCache,
 }
 

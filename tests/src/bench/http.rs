@@ -113,7 +113,7 @@ impl Conn {
 /// `GET target` with the headers a phone's browser would send, keeping the connection open.
 pub fn get(target: &str) -> Vec<u8> {
     format!(
-        "GET {target} HTTP/1.1\r\nHost: portal\r\nUser-Agent: hotspot-bench\r\nAccept: text/html\r\nAccept-Language: en\r\n\r\n"
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: hotspot-bench\r\nAccept: text/html\r\nAccept-Language: en\r\n\r\n"
     )
     .into_bytes()
 }
@@ -121,7 +121,7 @@ pub fn get(target: &str) -> Vec<u8> {
 /// `POST target` with a form body.
 pub fn post_form(target: &str, body: &str) -> Vec<u8> {
     format!(
-        "POST {target} HTTP/1.1\r\nHost: portal\r\nUser-Agent: hotspot-bench\r\nAccept-Language: en\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: hotspot-bench\r\nAccept-Language: en\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
