@@ -91,6 +91,10 @@ async fn deliver_via(
         store.ensure_session(p).await?;
     }
     let router = routers.get(store, &p.router_id).await?;
+    if router.disabled_at.is_some() {
+        // Kept in the outbox, not counted as a failure: it goes out once the router is enabled.
+        return Ok(false);
+    }
     send_job(sqs, router, id.clone(), payload, now).await?;
     store.mark_job_queued(&p.id).await?;
     tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "job queued");

@@ -202,6 +202,7 @@ async fn jobs_are_signed_for_their_router_and_deduplicated() {
         queue_url: url.clone(),
         key: key.clone(),
         created_at: NOW,
+        disabled_at: None,
     };
     let pid = PurchaseId::generate();
     let payload =

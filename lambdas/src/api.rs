@@ -43,6 +43,8 @@ impl Reply {
 pub enum AuthError {
     #[error(transparent)]
     Signature(#[from] ReqSigError),
+    #[error("router disabled")]
+    Disabled,
     #[error("unknown router")]
     UnknownRouter,
     #[error(transparent)]
@@ -53,6 +55,10 @@ impl AuthError {
     pub fn reply(&self) -> Reply {
         match self {
             AuthError::Store(e) => Reply::unavailable(e),
+            // Only after the signature checked out: the router's own agent learns why, to tell guests.
+            AuthError::Disabled => {
+                Reply::error(403, "router_disabled", "This hotspot is not selling WiFi right now. Ask the staff.")
+            }
             // One answer for every authentication failure: a prober learns nothing.
             _ => Reply::error(401, "unauthorized", "Request signature refused."),
         }
@@ -79,6 +85,10 @@ pub async fn authenticate(store: &Store, req: &Incoming<'_>, now: i64) -> Result
         (req.header)(reqsig::HEADER_SIGNATURE).as_deref(),
         now,
     )?;
+    if router.disabled_at.is_some() {
+        tracing::warn!(router_id = %router.id, "request from a disabled router refused");
+        return Err(AuthError::Disabled);
+    }
     Ok(router)
 }
 

@@ -44,6 +44,7 @@ impl Env {
                 queue_url: queue.clone(),
                 key: key.clone(),
                 created_at: 0,
+                disabled_at: None,
             })
             .await
             .unwrap();

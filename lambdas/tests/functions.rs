@@ -219,6 +219,39 @@ async fn a_router_sends_a_bounded_number_of_prompts() {
     assert_eq!(cloud.sim.pushes().len(), 3);
 }
 
+/// A disabled router's signed requests are refused with a reason its agent can show, and its
+/// grants wait in the outbox (not counted as failures) until it is enabled again.
+#[tokio::test]
+async fn a_disabled_routers_requests_are_refused_and_its_grants_wait() {
+    use hotspot_cloud::outbox::sweep_outbox;
+    use hotspot_cloud::store::Paid;
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let (st, v) = buy_at(&cloud, &r, &body("0712345678", &device(1), "1h"), now()).await;
+    assert_eq!(st, 201, "{v}");
+    assert!(cloud.store.set_router_disabled(&r.record.id, Some(now())).await.unwrap());
+    assert!(!cloud.store.set_router_disabled(&r.record.id, Some(now())).await.unwrap(), "already disabled");
+    let e = Signed::new(&r.record, "GET", "/packages", b"").authenticate(&cloud.store).await.unwrap_err();
+    let reply = e.reply();
+    assert_eq!((reply.status, reply.body["error"].as_str()), (403, Some("router_disabled")), "{:?}", reply.body);
+    // A forged request for the disabled router learns nothing more than any forgery.
+    let mut forged = Signed::new(&r.record, "GET", "/packages", b"");
+    forged.headers.retain(|(k, _)| k != "x-hotspot-signature");
+    assert_eq!(forged.authenticate(&cloud.store).await.unwrap_err().reply().status, 401);
+    // Paid meanwhile (a late callback): the grant is owed but waits.
+    let paid = Paid { receipt: "RKT000DIS1".into(), amount: hotspot_core::Shillings::new(10).unwrap(), paid_at: now() };
+    cloud.store.mark_paid(&pid(&v), &paid).await.unwrap();
+    for _ in 0..6 {
+        assert_eq!(sweep_outbox(&cloud.store, &cloud.sqs, now(), now()).await.unwrap(), 0);
+    }
+    assert!(cloud.drain_jobs(&r).await.is_empty());
+    assert!(cloud.store.set_router_disabled(&r.record.id, None).await.unwrap());
+    assert_eq!(sweep_outbox(&cloud.store, &cloud.sqs, now(), now()).await.unwrap(), 1);
+    let jobs = cloud.drain_jobs(&r).await;
+    assert!(matches!(jobs.as_slice(), [Payload::Grant(_)]), "{jobs:?}");
+    assert!(Signed::new(&r.record, "GET", "/packages", b"").authenticate(&cloud.store).await.is_ok());
+}
+
 #[tokio::test]
 async fn push_errors_become_failed_or_unknown_never_a_second_push() {
     let cloud = Cloud::start().await;

@@ -13,6 +13,8 @@ pub enum Action {
     RouterAdd,
     RouterList,
     RouterShow,
+    RouterDisable,
+    RouterEnable,
     PackageAdd,
     PackageEdit,
     PackageRetire,
@@ -52,6 +54,8 @@ impl Action {
             Action::RouterAdd => "router add",
             Action::RouterList => "router list",
             Action::RouterShow => "router show",
+            Action::RouterDisable => "router disable",
+            Action::RouterEnable => "router enable",
             Action::PackageAdd => "package add",
             Action::PackageEdit => "package edit",
             Action::PackageRetire => "package retire",
@@ -79,8 +83,8 @@ impl Action {
         use Action::*;
         match self {
             OperatorInit | OperatorWhoami => Rule::Anyone,
-            RouterAdd | PackageAdd | PackageEdit | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorList
-            | OperatorRemove => Rule::Admin,
+            RouterAdd | RouterDisable | RouterEnable | PackageAdd | PackageEdit | PackageRetire | PackageSync
+            | Audit | OperatorAdd | OperatorList | OperatorRemove => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
             | SessionDisconnect | SessionExtend => Rule::StaffAtOwnRouter,

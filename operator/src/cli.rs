@@ -346,6 +346,20 @@ pub enum RouterCmd {
         #[arg(long)]
         id: RouterId,
     },
+    /// Stop a router selling (a stolen or compromised router): its signed requests are refused,
+    /// its guests are told the hotspot is not selling, grants wait until it is enabled.
+    Disable {
+        #[arg(long)]
+        id: RouterId,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Let a disabled router sell again; grants that waited go out on the next sweep.
+    Enable {
+        #[arg(long)]
+        id: RouterId,
+    },
 }
 
 #[derive(Debug, Args)]

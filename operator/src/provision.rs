@@ -378,6 +378,7 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
         queue_url: queue_url.clone(),
         key: RouterKey::generate(),
         created_at: new.now,
+        disabled_at: None,
     };
     match c.store.put_router(&record).await {
         Ok(()) => run.created.push(Created::RouterRecord(id.clone())),

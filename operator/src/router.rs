@@ -351,6 +351,28 @@ async fn approx_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<String>
     out.attributes?.remove(&QueueAttributeName::ApproximateNumberOfMessages)
 }
 
+/// `router disable --reason` (`Some`) or `router enable` (`None`). The audit entry's detail
+/// carries the reason.
+pub async fn set_disabled(ctx: &Ctx, id: &RouterId, reason: Option<&String>) -> Result<String, Error> {
+    let store = &ctx.store;
+    store.get_router(id).await?.ok_or_else(|| Error::Usage(format!("router {id} not found")))?;
+    let changed = store.set_router_disabled(id, reason.map(|_| now())).await?;
+    match (reason, changed) {
+        (Some(why), true) => {
+            println!(
+                "router {id} disabled: its requests are refused and its guests told; grants wait until it is enabled"
+            );
+            Ok(format!("disabled: {}", why.chars().take(200).collect::<String>()))
+        }
+        (Some(_), false) => Err(Error::Usage(format!("router {id} is already disabled; nothing was changed"))),
+        (None, true) => {
+            println!("router {id} enabled: grants that waited go out within a minute");
+            Ok("enabled".into())
+        }
+        (None, false) => Err(Error::Usage(format!("router {id} is not disabled; nothing was changed"))),
+    }
+}
+
 pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     let c = Clients::new(&ctx.config, &ctx.table);
     let r = c.store.get_router(id).await?.ok_or_else(|| Error::Usage(format!("router {id} not found")))?;
@@ -361,6 +383,9 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     println!("router      {id}");
     println!("name        {:?}", r.name);
     println!("created     {} (unix)", r.created_at);
+    if let Some(at) = r.disabled_at {
+        println!("DISABLED    since {at} (unix): `hotspotctl router enable --id {id}` lets it sell again");
+    }
     println!("status      {}", status(health.as_ref().map(|h| h.last_seen), now));
     if let Some(h) = &health {
         println!("agent       {} (up {})", h.version.escape_debug(), age(h.uptime_secs.min(i64::MAX as u64) as i64));

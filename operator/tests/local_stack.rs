@@ -30,17 +30,23 @@ async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     panic!("timed out waiting for {what}");
 }
 
+/// Runs `hotspotctl` against the stack as its admin; the outcome and what it printed.
+async fn ctl(stack: &Stack, dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let admin = Identity { key_id: "test".into(), secret: "test".into(), arn: String::new() };
+    let out = run_hotspotctl(&stack.moto.endpoint, dir, &admin, args).await;
+    (out.status.success(), format!("{}{}", text(&out.stdout), text(&out.stderr)))
+}
+
 #[tokio::test]
 async fn packages_and_vouchers_reach_the_router() {
     let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let admin = Identity { key_id: "test".into(), secret: "test".into(), arn: String::new() };
     let run = |args: Vec<&'static str>| {
-        let (endpoint, dir, admin) = (stack.moto.endpoint.clone(), dir.path().to_path_buf(), admin.clone());
+        let (stack, dir) = (&stack, dir.path().to_path_buf());
         async move {
-            let out = run_hotspotctl(&endpoint, &dir, &admin, &args).await;
-            assert!(out.status.success(), "{args:?}\nstdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
-            text(&out.stdout)
+            let (ok, out) = ctl(stack, &dir, &args).await;
+            assert!(ok, "{args:?}\n{out}");
+            out
         }
     };
     run(vec!["operator", "init"]).await;
@@ -109,4 +115,41 @@ async fn packages_and_vouchers_reach_the_router() {
         assert!(u.comment.as_deref().is_some_and(|c| c.contains("voucher")), "{:?}", u.comment);
     }
     assert_eq!(users.iter().map(|u| u.profile.clone()).collect::<std::collections::HashSet<_>>().len(), 1);
+}
+
+/// A stolen or compromised router is disabled: its guests are told the hotspot is not selling
+/// and no prompt goes out; enabled again, it sells. Both are in the audit log with the reason.
+#[tokio::test]
+async fn a_disabled_router_sells_nothing_until_enabled() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctl = |args: &'static [&'static str]| ctl(&stack, dir.path(), args);
+    assert!(ctl(&["operator", "init"]).await.0);
+    let (ok, out) = ctl(&["router", "disable", "--id", "cafe-westlands", "--reason", "stolen from the counter"]).await;
+    assert!(ok, "{out}");
+    let (ok, out) = ctl(&["router", "disable", "--id", "cafe-westlands", "--reason", "again"]).await;
+    assert!(!ok && out.contains("already disabled"), "{out}");
+    let (_, out) = ctl(&["router", "show", "--id", "cafe-westlands"]).await;
+    assert!(out.contains("DISABLED"), "{out}");
+
+    let guest = e2e::guest::Guest::new(&stack);
+    let start = stack.guest_portal_url()[stack.portal_url.len()..].to_string();
+    let (status, page) = guest.get(&start).await;
+    assert_eq!(status, 200, "the portal still opens: {page}");
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    let csrf = page[at..].split('"').next().unwrap_or_default().to_string();
+    let (status, page) = guest.post("/buy", &format!("package=1h&phone=0712345678&csrf={csrf}&lang=en")).await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("not selling access right now"), "the guest is told: {page}");
+    assert!(stack.daraja.pushes().is_empty(), "no prompt from a disabled router");
+
+    let (ok, out) = ctl(&["router", "enable", "--id", "cafe-westlands"]).await;
+    assert!(ok, "{out}");
+    let (_wait, id) = guest.buy("1h", "0712345678").await;
+    assert!(stack.store.get_purchase(&id).await.unwrap().is_some());
+    assert_eq!(stack.daraja.pushes().len(), 1);
+    let (ok, audit) = ctl(&["audit"]).await;
+    assert!(ok, "{audit}");
+    assert!(audit.contains("router disable") && audit.contains("stolen from the counter"), "{audit}");
+    assert!(audit.contains("router enable"), "{audit}");
 }

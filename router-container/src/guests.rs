@@ -249,6 +249,10 @@ impl PortalBackend for AgentBackend {
                 Err(PurchaseStartError::PhoneStopped)
             }
             Err(CloudError::Http { code, .. }) if code == "phone_day_limit" => Err(PurchaseStartError::PhoneDayLimit),
+            Err(CloudError::Http { code, .. }) if code == "router_disabled" => {
+                tracing::warn!("purchase refused: this router is disabled in the cloud (hotspotctl router enable)");
+                Err(PurchaseStartError::HotspotDisabled)
+            }
             Err(CloudError::Http { code, retry_after, .. }) if code == "router_busy" => {
                 Err(PurchaseStartError::HotspotBusy { retry_after_secs: retry_after.unwrap_or(60) })
             }

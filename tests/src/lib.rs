@@ -5,5 +5,6 @@
 pub mod bench;
 pub mod gateway;
 pub mod guest;
+pub mod leaks;
 pub mod pollers;
 pub mod stack;

@@ -189,6 +189,7 @@ impl Stack {
             queue_url: queue_url.clone(),
             key: RouterKey::generate(),
             created_at: now,
+            disabled_at: None,
         };
         store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
         for p in &options.packages {
@@ -399,9 +400,35 @@ impl Drop for Stack {
         if std::thread::panicking() {
             // A failed test: keep the logs and show their ends, so CI output says what happened.
             print_log_tails(&self.state_dir);
-        } else {
-            let _ = std::fs::remove_dir_all(&self.state_dir);
+            return;
         }
+        let leaks = crate::leaks::scan(&self.state_dir, &self.secrets());
+        if !leaks.is_empty() {
+            panic!("secrets in the logs (kept in {}):\n  {}", self.state_dir.display(), leaks.join("\n  "));
+        }
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+impl Stack {
+    /// What no log line may hold: the stack's keys and passwords and every voucher code the
+    /// router holds (its users made from vouchers).
+    fn secrets(&self) -> Vec<(&'static str, String)> {
+        let sim = SimConfig::for_tests();
+        let mut out = vec![
+            ("the router's signing key", self.router.key.to_hex()),
+            ("the RouterOS API password", ROUTEROS_PASSWORD.to_string()),
+            ("the Daraja consumer secret", sim.consumer_secret),
+            ("the Daraja passkey", SANDBOX_PASSKEY.to_string()),
+            ("the SMS API key", daraja_sim::SMS_API_KEY.to_string()),
+            ("the callback path secret", CALLBACK_SECRET.to_string()),
+        ];
+        for u in self.routeros.state().users {
+            if u.comment.as_deref().is_some_and(|c| c.contains(" voucher ")) {
+                out.push(("a voucher code", u.name));
+            }
+        }
+        out
     }
 }
 

@@ -22,7 +22,7 @@ pub const DECLINES_TO_STOP: i64 = 2;
 pub const STOP_SECS: i64 = 30 * 86_400;
 pub const TRUST_SECS: i64 = 90 * 86_400;
 pub const ROUTER_WINDOW_SECS: i64 = 600;
-pub const ROUTER_LIMIT: i64 = 200;
+pub const ROUTER_LIMIT: i64 = 600;
 /// Kenya is UTC+3 all year: a "day" for the daily limit starts at midnight in Nairobi.
 const DAY_OFFSET_SECS: i64 = 3 * 3600;
 

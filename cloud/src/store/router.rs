@@ -15,6 +15,9 @@ pub struct RouterRecord {
     /// Signs jobs to this router and verifies its reports. Encrypted at rest by DynamoDB.
     pub key: RouterKey,
     pub created_at: i64,
+    /// Set by `hotspotctl router disable`: the router's requests are refused and its grants wait
+    /// in the outbox until it is enabled again.
+    pub disabled_at: Option<i64>,
 }
 
 impl Store {
@@ -50,7 +53,23 @@ impl Store {
             queue_url: r.str("queue_url")?.to_string(),
             key: r.parse("key_hex")?,
             created_at: r.i64("created_at")?,
+            disabled_at: r.opt_i64("disabled_at")?,
         }))
+    }
+
+    /// Disables (`Some(now)`) or enables (`None`) a router. Returns false when it was already so.
+    pub async fn set_router_disabled(&self, id: &RouterId, disabled_at: Option<i64>) -> Result<bool, StoreError> {
+        let req = self.db.update_item().table_name(&self.table).key("pk", s(router_pk(id.as_str()))).key("sk", s(META));
+        let req = match disabled_at {
+            Some(at) => req
+                .update_expression("SET disabled_at = :at")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(disabled_at)")
+                .expression_attribute_values(":at", n(at)),
+            None => req
+                .update_expression("REMOVE disabled_at")
+                .condition_expression("attribute_exists(pk) AND attribute_exists(disabled_at)"),
+        };
+        written(req.send().await)
     }
 }
 

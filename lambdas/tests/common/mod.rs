@@ -73,6 +73,7 @@ impl Cloud {
             queue_url,
             key: RouterKey::generate(),
             created_at: now(),
+            disabled_at: None,
         };
         self.store.put_router(&record).await.unwrap();
         for p in [package("1h", 10, "1h"), package("24h", 50, "1d"), package("7d", 250, "1w")] {

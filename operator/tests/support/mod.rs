@@ -69,6 +69,7 @@ impl Env {
             queue_url,
             key: RouterKey::generate(),
             created_at: 1_700_000_000,
+            disabled_at: None,
         };
         self.store().put_router(&r).await.expect("router");
         r

@@ -49,6 +49,9 @@ pub enum PurchaseStartError {
     /// The number has had its day's prompts from devices it never paid from.
     #[error("the number has had too many prompts today")]
     PhoneDayLimit,
+    /// The operator disabled this router in the cloud.
+    #[error("the hotspot is disabled")]
+    HotspotDisabled,
     /// The router has sent as many prompts as it may for now.
     #[error("the hotspot is sending too many prompts; retry in {retry_after_secs} s")]
     HotspotBusy { retry_after_secs: i64 },

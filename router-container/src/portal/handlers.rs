@@ -191,6 +191,10 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
             let st = IndexState { buy_error: Some(t.phone_stopped), ..st };
             render_index(cx, StatusCode::FORBIDDEN, None, dst, st).await
         }
+        Err(PurchaseStartError::HotspotDisabled) => {
+            let st = IndexState { banner: Some(t.hotspot_disabled), ..st };
+            render_index(cx, StatusCode::SERVICE_UNAVAILABLE, None, dst, st).await
+        }
         Err(PurchaseStartError::PhoneDayLimit) => {
             let st = IndexState { buy_error: Some(t.phone_day_limit), ..st };
             render_index(cx, StatusCode::TOO_MANY_REQUESTS, None, dst, st).await

@@ -5,6 +5,7 @@
 //! `docs/benchmarks.md` for what each metric measures.
 
 pub mod aws;
+pub mod flood;
 pub mod http;
 pub mod load;
 pub mod money;

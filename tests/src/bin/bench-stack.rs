@@ -22,7 +22,7 @@ use e2e::bench::aws::{self, MotoLog, Tally};
 use e2e::bench::http::{self, Conn};
 use e2e::bench::load::{self, Guest, guest, portal_target};
 use e2e::bench::money::{self, Bought};
-use e2e::bench::{median, metric, pct, progress, sys};
+use e2e::bench::{flood, median, metric, pct, progress, sys};
 use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
@@ -38,6 +38,8 @@ const BLOCK_FAULTS: u8 = 7;
 const BLOCK_PAGE: u8 = 9;
 const BLOCK_PORTAL_LOAD: u8 = 10;
 const BLOCK_NGINX_LOAD: u8 = 11;
+const BLOCK_HONEST: u8 = 12;
+const BLOCK_FLOOD: u8 = 13;
 /// Requests per guest in the throughput runs: the portal's per-address burst.
 const PER_GUEST: u32 = 40;
 
@@ -353,8 +355,58 @@ async fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// 50 honest guests pay at once, first on a quiet portal, then while one address floods it.
+async fn flood_phase(stack: &Arc<Stack>) -> Result<(), String> {
+    const GUESTS: u32 = 50;
+    let portal: SocketAddr =
+        stack.portal_url.trim_start_matches("http://").parse().map_err(|e| format!("portal address: {e}"))?;
+    let quiet = (0..GUESTS).map(|i| (guest(BLOCK_HONEST, i), format!("0716{i:03}777"))).collect();
+    progress(format!("{GUESTS} guests pay at once on a quiet portal"));
+    let q = flood::honest_guests(stack, quiet).await;
+    let flooder = guest(BLOCK_FLOOD, 0);
+    stack.routeros.add_host(flooder.mac, flooder.ip);
+    progress(format!(
+        "one address floods the portal ({} half-sent requests held, {} spammers); {GUESTS} guests pay meanwhile",
+        flood::HOLDERS,
+        flood::SPAMMERS
+    ));
+    let (f, mut tasks) = flood::start(portal, flooder, Duration::from_secs(120));
+    // Ready when the flood has filled its share and been refused more (not a fixed wait).
+    let ready = Instant::now() + Duration::from_secs(30);
+    while f.connects.load(std::sync::atomic::Ordering::Relaxed) < 2 * flood::HOLDERS as u64 && Instant::now() < ready {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let honest = (GUESTS..2 * GUESTS).map(|i| (guest(BLOCK_HONEST, i), format!("0717{:03}777", i - GUESTS))).collect();
+    let h = flood::honest_guests(stack, honest).await;
+    f.stop();
+    while tasks.join_next().await.is_some() {}
+    stack.routeros.remove_host(flooder.mac);
+    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    progress(format!(
+        "quiet: {} paid and online, {} failed; flooded: {} online, {} failed; the flooder opened {} connections, {} of its {} answered requests were 429",
+        q.online,
+        q.failed,
+        h.online,
+        h.failed,
+        load(&f.connects),
+        load(&f.limited),
+        load(&f.answered)
+    ));
+    metric("portal_honest_p50_ms_quiet", pct(&q.pages_ms, 50.0), "ms");
+    metric("portal_honest_p99_ms_quiet", pct(&q.pages_ms, 99.0), "ms");
+    metric("portal_honest_p50_ms_under_flood", pct(&h.pages_ms, 50.0), "ms");
+    metric("portal_honest_p99_ms_under_flood", pct(&h.pages_ms, 99.0), "ms");
+    let ratio = pct(&h.pages_ms, 99.0) / pct(&q.pages_ms, 99.0);
+    metric("portal_honest_p99_under_flood_vs_quiet_ratio", ratio, "x");
+    metric("portal_honest_online_under_flood", h.online as f64, "guests");
+    metric("portal_honest_failed_under_flood", h.failed as f64, "guests");
+    metric("portal_flood_connections", load(&f.connects), "connections");
+    Ok(())
+}
+
 /// Lost callbacks (found while the guest waits), then the fault matrix.
 async fn money_phases(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
+    flood_phase(stack).await?;
     let n = args.lost_callbacks;
     progress(format!("{n} guests pay at once and Daraja never calls back"));
     let guests = (0..n).map(|i| (guest(BLOCK_LOST, i), format!("0713{i:03}777"))).collect();
