@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use daraja_sim::Scenario;
+use daraja_sim::{Answer, Scenario};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 
@@ -99,18 +99,21 @@ pub struct Honest {
     pub online: usize,
 }
 
-/// `guests` pay at once (the prompt is paid, the callback comes); each is timed from opening
-/// the portal to the waiting page.
+/// `guests` pay at once (each approves the prompt on the phone, the callback comes); each is
+/// timed from opening the portal to the waiting page.
 pub async fn honest_guests(stack: &Arc<Stack>, guests: Vec<(Guest, String)>) -> Honest {
     let mut set = tokio::task::JoinSet::new();
     for (g, phone) in guests {
         let stack = stack.clone();
         set.spawn(async move {
             let t0 = Instant::now();
-            let b = buy(&stack, &g, &phone, Scenario::paid()).await;
+            let b = buy(&stack, &g, &phone, Scenario::await_phone()).await;
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             let r = match b {
-                Ok(_) => Ok((ms, online_within(&stack, g.mac, Duration::from_secs(30)).await.is_some())),
+                Ok(b) if stack.daraja.answer(&b.checkout, Answer::Pay) => {
+                    Ok((ms, online_within(&stack, g.mac, Duration::from_secs(30)).await.is_some()))
+                }
+                Ok(_) => Err("the prompt could not be answered".to_string()),
                 Err(e) => Err(e),
             };
             stack.routeros.remove_host(g.mac);
