@@ -94,6 +94,19 @@ impl ApiError {
     }
 }
 
+/// The refusal codes the agent acts on (it shows each guest its own message), defined once for
+/// both sides of the API.
+pub mod codes {
+    /// The number's owner cancelled prompts from devices they never paid from.
+    pub const PROMPTS_STOPPED: &str = "prompts_stopped";
+    /// The number has had its day's prompts from devices it never paid from.
+    pub const PHONE_DAY_LIMIT: &str = "phone_day_limit";
+    /// The router has sent as many prompts as its window allows.
+    pub const ROUTER_BUSY: &str = "router_busy";
+    /// The operator disabled the router (`hotspotctl router disable`).
+    pub const ROUTER_DISABLED: &str = "router_disabled";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

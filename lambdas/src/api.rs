@@ -1,6 +1,6 @@
 //! Replies of the HTTP functions, and router authentication for the agent-facing routes.
 
-use hotspot_core::api::ApiError;
+use hotspot_core::api::{ApiError, codes};
 use hotspot_core::reqsig::{self, ReqSigError};
 use serde_json::Value;
 
@@ -57,7 +57,7 @@ impl AuthError {
             AuthError::Store(e) => Reply::unavailable(e),
             // Only after the signature checked out: the router's own agent learns why, to tell guests.
             AuthError::Disabled => {
-                Reply::error(403, "router_disabled", "This hotspot is not selling WiFi right now. Ask the staff.")
+                Reply::error(403, codes::ROUTER_DISABLED, "This hotspot is not selling WiFi right now. Ask the staff.")
             }
             // One answer for every authentication failure: a prober learns nothing.
             _ => Reply::error(401, "unauthorized", "Request signature refused."),

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use daraja::{DarajaClient, StkPushRequest, TokenStore};
-use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView};
+use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView, codes};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{PackageId, PurchaseId};
 
@@ -229,29 +229,21 @@ async fn prompt_allowed(store: &Store, router: &RouterRecord, input: &PurchaseRe
         Verdict::Trusted => {}
         Verdict::Stopped { until } => {
             tracing::info!(phone = %input.phone.masked(), "prompt refused: the owner stopped prompts from new devices");
-            return Err(Reply::refused(
+            return Err(refused_for(
                 403,
-                &ApiError {
-                    retry_after: Some((until - now).max(1)),
-                    ..ApiError::new(
-                        "prompts_stopped",
-                        "The owner of this number declined M-Pesa requests from this WiFi. Pay with your own number.",
-                    )
-                },
+                codes::PROMPTS_STOPPED,
+                (until - now).max(1),
+                "The owner of this number declined M-Pesa requests from this WiFi. Pay with your own number.",
             ));
         }
         Verdict::CountDaily => match store.take_phone_day_slot(&input.phone, now).await {
             Ok(Slot::Taken) => {}
             Ok(Slot::Limited { retry_after_secs }) => {
-                return Err(Reply::refused(
+                return Err(refused_for(
                     429,
-                    &ApiError {
-                        retry_after: Some(retry_after_secs),
-                        ..ApiError::new(
-                            "phone_day_limit",
-                            "This number has had too many M-Pesa requests today. Pay with your own number.",
-                        )
-                    },
+                    codes::PHONE_DAY_LIMIT,
+                    retry_after_secs,
+                    "This number has had too many M-Pesa requests today. Pay with your own number.",
                 ));
             }
             Err(e) => return Err(Reply::unavailable(&e)),
@@ -261,12 +253,11 @@ async fn prompt_allowed(store: &Store, router: &RouterRecord, input: &PurchaseRe
         Ok(Slot::Taken) => Ok(()),
         Ok(Slot::Limited { retry_after_secs }) => {
             tracing::warn!(router_id = %router.id, "prompt refused: the router's prompt limit is reached");
-            Err(Reply::refused(
+            Err(refused_for(
                 429,
-                &ApiError {
-                    retry_after: Some(retry_after_secs),
-                    ..ApiError::new("router_busy", "This WiFi is very busy. Try again in a few minutes.")
-                },
+                codes::ROUTER_BUSY,
+                retry_after_secs,
+                "This WiFi is very busy. Try again in a few minutes.",
             ))
         }
         Err(e) => Err(Reply::unavailable(&e)),
@@ -274,7 +265,12 @@ async fn prompt_allowed(store: &Store, router: &RouterRecord, input: &PurchaseRe
 }
 
 fn rate_limited(retry_after_secs: i64, message: &str) -> Reply {
-    Reply::refused(429, &ApiError { retry_after: Some(retry_after_secs), ..ApiError::new("rate_limited", message) })
+    refused_for(429, "rate_limited", retry_after_secs, message)
+}
+
+/// A refusal that says when to try again.
+fn refused_for(status: u16, code: &str, retry_after_secs: i64, message: &str) -> Reply {
+    Reply::refused(status, &ApiError { retry_after: Some(retry_after_secs), ..ApiError::new(code, message) })
 }
 
 /// `GET /purchases/{id}`: only the router that made the purchase may read it.

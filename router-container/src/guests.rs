@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hotspot_core::api::PurchaseState;
+use hotspot_core::api::{PurchaseState, codes};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
@@ -244,16 +244,18 @@ impl PortalBackend for AgentBackend {
                 tracing::info!(purchase_id = %v.purchase_id, phone = %phone.masked(), "purchase started");
                 Ok(PurchaseStarted { purchase_id: v.purchase_id, message })
             }
-            Err(CloudError::Http { code, retry_after, .. }) if code == "prompts_stopped" => {
+            Err(CloudError::Http { code, retry_after, .. }) if code == codes::PROMPTS_STOPPED => {
                 tracing::info!(phone = %phone.masked(), ?retry_after, "purchase refused: the number's owner stopped prompts");
                 Err(PurchaseStartError::PhoneStopped)
             }
-            Err(CloudError::Http { code, .. }) if code == "phone_day_limit" => Err(PurchaseStartError::PhoneDayLimit),
-            Err(CloudError::Http { code, .. }) if code == "router_disabled" => {
+            Err(CloudError::Http { code, .. }) if code == codes::PHONE_DAY_LIMIT => {
+                Err(PurchaseStartError::PhoneDayLimit)
+            }
+            Err(CloudError::Http { code, .. }) if code == codes::ROUTER_DISABLED => {
                 tracing::warn!("purchase refused: this router is disabled in the cloud (hotspotctl router enable)");
                 Err(PurchaseStartError::HotspotDisabled)
             }
-            Err(CloudError::Http { code, retry_after, .. }) if code == "router_busy" => {
+            Err(CloudError::Http { code, retry_after, .. }) if code == codes::ROUTER_BUSY => {
                 Err(PurchaseStartError::HotspotBusy { retry_after_secs: retry_after.unwrap_or(60) })
             }
             Err(CloudError::Http { status: 429, retry_after, .. }) => {

@@ -12,7 +12,7 @@
 
 use hotspot_core::{MacAddr, Msisdn, RouterId};
 
-use super::item::{Reader, is_condition_failure, n, s};
+use super::item::{Reader, n, s};
 use super::ratelimit::Slot;
 use super::schema::META;
 use super::table::{Store, StoreError};
@@ -97,44 +97,18 @@ impl Store {
         self.count_in_window(pk, META.into(), ROUTER_LIMIT, start + ROUTER_WINDOW_SECS, now).await
     }
 
-    /// Adds one to a fixed-window counter unless it is at `limit`; the item lives until `end`.
-    pub(crate) async fn count_in_window(
-        &self,
-        pk: String,
-        sk: String,
-        limit: i64,
-        end: i64,
-        now: i64,
-    ) -> Result<Slot, StoreError> {
-        let res = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .update_expression("ADD hits :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(hits) OR hits < :limit")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit))
-            .expression_attribute_values(":ttl", n(end + 3600))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(Slot::Taken),
-            Err(e) if is_condition_failure(&e) => Ok(Slot::Limited { retry_after_secs: (end - now).max(1) }),
-            Err(e) => Err(StoreError::dynamo(e)),
-        }
-    }
-
     /// The device paid with the number: trust it for `TRUST_SECS`.
     pub async fn trust_device(&self, phone: &Msisdn, mac: &MacAddr, now: i64) -> Result<(), StoreError> {
-        let until = now + TRUST_SECS;
+        self.put_until(phone, format!("TRUST#{}", mac.compact()), now + TRUST_SECS).await
+    }
+
+    /// A record of the number's that holds until `until` (and is deleted by TTL then).
+    async fn put_until(&self, phone: &Msisdn, sk: String, until: i64) -> Result<(), StoreError> {
         self.db
             .put_item()
             .table_name(&self.table)
             .item("pk", s(phone_pk(phone)))
-            .item("sk", s(format!("TRUST#{}", mac.compact())))
+            .item("sk", s(sk))
             .item("until", n(until))
             .item("ttl", n(until))
             .send()
@@ -168,17 +142,7 @@ impl Store {
         if declines.and_then(|d| d.parse::<i64>().ok()) != Some(DECLINES_TO_STOP) {
             return Ok(false);
         }
-        let until = now + STOP_SECS;
-        self.db
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(phone_pk(phone)))
-            .item("sk", s("STOP"))
-            .item("until", n(until))
-            .item("ttl", n(until))
-            .send()
-            .await
-            .map_err(StoreError::dynamo)?;
+        self.put_until(phone, "STOP".into(), now + STOP_SECS).await?;
         Ok(true)
     }
 }

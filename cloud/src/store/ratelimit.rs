@@ -66,4 +66,34 @@ impl Store {
         let pk = format!("RATE#MAC#{}#{window}", mac.compact());
         self.count_in_window(pk, META.into(), MAC_LIMIT, window + MAC_WINDOW_SECS, now).await
     }
+
+    /// Adds one to a fixed-window counter unless it is at `limit`; the item lives until `end`.
+    pub(crate) async fn count_in_window(
+        &self,
+        pk: String,
+        sk: String,
+        limit: i64,
+        end: i64,
+        now: i64,
+    ) -> Result<Slot, StoreError> {
+        let res = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("ADD hits :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(hits) OR hits < :limit")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(":ttl", n(end + 3600))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Slot::Taken),
+            Err(e) if is_condition_failure(&e) => Ok(Slot::Limited { retry_after_secs: (end - now).max(1) }),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
 }
