@@ -203,6 +203,8 @@ async fn jobs_are_signed_for_their_router_and_deduplicated() {
         key: key.clone(),
         created_at: NOW,
         disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
     };
     let pid = PurchaseId::generate();
     let payload =

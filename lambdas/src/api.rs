@@ -78,13 +78,17 @@ pub async fn authenticate(store: &Store, req: &Incoming<'_>, now: i64) -> Result
     let router_id = reqsig::claimed_router((req.header)(reqsig::HEADER_ROUTER).as_deref())?;
     let router = store.get_router(&router_id).await?.ok_or(AuthError::UnknownRouter)?;
     let parts = reqsig::Request { method: req.method, path: req.path, router: &router.id, body: req.body };
-    reqsig::verify(
-        &router.key,
-        &parts,
-        (req.header)(reqsig::HEADER_TIME).as_deref(),
-        (req.header)(reqsig::HEADER_SIGNATURE).as_deref(),
-        now,
-    )?;
+    let (time, sig) = ((req.header)(reqsig::HEADER_TIME), (req.header)(reqsig::HEADER_SIGNATURE));
+    // During a key rotation either key is accepted; the events function retires the old one
+    // when the router's first report under the new one arrives.
+    let mut verdict = Err(ReqSigError::BadSignature);
+    for (key, _) in router.signing_keys() {
+        verdict = reqsig::verify(key, &parts, time.as_deref(), sig.as_deref(), now);
+        if !matches!(verdict, Err(ReqSigError::BadSignature)) {
+            break;
+        }
+    }
+    verdict?;
     if router.disabled_at.is_some() {
         tracing::warn!(router_id = %router.id, "request from a disabled router refused");
         return Err(AuthError::Disabled);

@@ -3,7 +3,7 @@
 use hotspot_core::wire::{Direction, Envelope, MessageType, Payload, WireError};
 
 use hotspot_cloud::jobs::{packages_digest, sync_packages};
-use hotspot_cloud::store::{RouterHealth, RouterRecord, Store, StoreError};
+use hotspot_cloud::store::{AuditEntry, AuditResult, RouterHealth, RouterRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -15,12 +15,34 @@ pub enum EventError {
     Store(#[from] StoreError),
 }
 
+/// What applying router events needs: the store, SQS (a `packages_sync` back) and IAM (a rotated
+/// router's old access key is deleted once it reports under its new key).
+pub struct Events<'a> {
+    pub store: &'a Store,
+    pub sqs: &'a aws_sdk_sqs::Client,
+    pub iam: &'a aws_sdk_iam::Client,
+}
+
 /// Verifies and applies one router event.
-pub async fn handle_event(store: &Store, sqs: &aws_sdk_sqs::Client, body: &[u8], now: i64) -> Result<(), EventError> {
+pub async fn handle_event(ev: &Events<'_>, body: &[u8], now: i64) -> Result<(), EventError> {
+    let (store, sqs) = (ev.store, ev.sqs);
     // Which router claims to have sent it; its key then decides whether that is true.
     let claimed = Envelope::peek_router(body).ok_or(EventError::UnknownRouter)?;
     let router = store.get_router(&claimed).await?.ok_or(EventError::UnknownRouter)?;
-    let env = Envelope::verify(body, &router.key, &router.id, now, Direction::RouterToCloud)?;
+    let mut verdict = Err(WireError::BadSignature);
+    let mut switched = false;
+    for (key, is_new) in router.signing_keys() {
+        verdict = Envelope::verify(body, key, &router.id, now, Direction::RouterToCloud);
+        switched = is_new;
+        if !matches!(verdict, Err(WireError::BadSignature)) {
+            break;
+        }
+    }
+    let env = verdict?;
+    let router = if switched { switch_keys(ev, router, now).await? } else { router };
+    if let Some(old) = &router.retiring_access_key {
+        retire_access_key(ev, &router, old).await;
+    }
     match env.payload {
         Payload::Applied(a) => {
             if let (Some(pid), MessageType::Grant) = (&a.purchase_id, a.job_type) {
@@ -98,18 +120,65 @@ async fn resync_packages_if_different(
 
 /// Handles an SQS batch; returns the ids of the messages that failed, for the
 /// `batchItemFailures` response, so one bad message does not redeliver the rest.
-pub async fn handle_batch(
-    store: &Store,
-    sqs: &aws_sdk_sqs::Client,
-    records: &[(String, String)],
-    now: i64,
-) -> Vec<String> {
+pub async fn handle_batch(ev: &Events<'_>, records: &[(String, String)], now: i64) -> Vec<String> {
     let mut failed = Vec::new();
     for (id, body) in records {
-        if let Err(e) = handle_event(store, sqs, body.as_bytes(), now).await {
+        if let Err(e) = handle_event(ev, body.as_bytes(), now).await {
             tracing::error!(message_id = %id, error = %e, "router event not applied");
             failed.push(id.clone());
         }
     }
     failed
+}
+
+/// The router's first report under its rotated key: from now on only that key is accepted and
+/// jobs are signed with it. Returns the record as it now is.
+async fn switch_keys(ev: &Events<'_>, router: RouterRecord, now: i64) -> Result<RouterRecord, EventError> {
+    let Some(rot) = router.rotation.clone() else { return Ok(router) };
+    if ev.store.finish_rotation(&router.id, &rot).await? {
+        tracing::info!(router_id = %router.id, "router switched to its rotated key; the old key is refused from now on");
+        let mut args = std::collections::BTreeMap::new();
+        args.insert("id".to_string(), router.id.to_string());
+        let entry = AuditEntry {
+            at: now,
+            id: hotspot_core::MessageId::generate().to_string(),
+            who: "hotspot:events-function".into(),
+            role: "system".into(),
+            action: "router rotate".into(),
+            args,
+            result: AuditResult::Ok,
+            detail: format!(
+                "router switched to the new secrets (rotation of {}); old signing key refused, old access key {} retired",
+                rot.started_at,
+                rot.old_access_key_id.as_deref().unwrap_or("(none)")
+            ),
+        };
+        if let Err(e) = ev.store.put_audit(&entry).await {
+            tracing::error!(router_id = %router.id, error = %e, "audit entry for a key switch not written");
+        }
+    }
+    // Re-read: this report or a concurrent one switched it; either way the record moved on.
+    ev.store.get_router(&router.id).await?.ok_or(EventError::UnknownRouter)
+}
+
+/// Deletes a switched router's old access key. A failure is logged and retried on its next
+/// report; the record keeps the key id until IAM confirms it is gone.
+async fn retire_access_key(ev: &Events<'_>, router: &RouterRecord, key_id: &str) {
+    let user = format!("hotspot-router-{}", router.id);
+    let res = ev.iam.delete_access_key().user_name(&user).access_key_id(key_id).send().await;
+    let gone = match res {
+        Ok(_) => true,
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_entity_exception()) => true,
+        Err(e) => {
+            let why = aws_sdk_iam::error::DisplayErrorContext(&e).to_string();
+            tracing::error!(alarm = "access_key_not_retired", router_id = %router.id, access_key_id = %key_id, error = %why, "old access key not deleted; retried on the next report");
+            false
+        }
+    };
+    if gone {
+        match ev.store.clear_retiring_access_key(&router.id, key_id).await {
+            Ok(_) => tracing::info!(router_id = %router.id, access_key_id = %key_id, "old access key deleted"),
+            Err(e) => tracing::error!(router_id = %router.id, error = %e, "old access key deleted; record not updated"),
+        }
+    }
 }

@@ -35,6 +35,8 @@ pub struct Cloud {
     pub store: Store,
     pub sqs: aws_sdk_sqs::Client,
     pub settings: Settings,
+    /// For clients only some functions build (the events function's IAM).
+    pub sdk: SdkConfig,
 }
 
 impl Cloud {
@@ -46,7 +48,7 @@ impl Cloud {
     pub async fn from_env() -> Result<Cloud, ConfigError> {
         let sdk = sdk().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);
-        Ok(Cloud { store, sqs: aws_sdk_sqs::Client::new(&sdk), settings: Settings::new(&sdk) })
+        Ok(Cloud { store, sqs: aws_sdk_sqs::Client::new(&sdk), settings: Settings::new(&sdk), sdk })
     }
 
     /// The SMS receipt sender, or `None` when Africa's Talking is not configured (`AT_USERNAME`).

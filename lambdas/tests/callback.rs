@@ -45,6 +45,8 @@ impl Env {
                 key: key.clone(),
                 created_at: 0,
                 disabled_at: None,
+                rotation: None,
+                retiring_access_key: None,
             })
             .await
             .unwrap();

@@ -410,7 +410,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     forged["router_id"] = json!("cafe-01");
     // cafe-02, under its own key, reports cafe-01's grant as applied: it is not its purchase.
     let theirs = applied_by(&other.record);
-    let failed = lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &[("m0".to_string(), theirs)], now()).await;
+    let failed = lambdas::events::handle_batch(&cloud.events(), &[("m0".to_string(), theirs)], now()).await;
     assert!(failed.is_empty());
     assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Paid, "not by cafe-02");
     let batch = vec![
@@ -419,7 +419,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
         ("m3".to_string(), heartbeat),
         ("m4".to_string(), "not json".to_string()),
     ];
-    let failed = lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &batch, now()).await;
+    let failed = lambdas::events::handle_batch(&cloud.events(), &batch, now()).await;
     assert_eq!(failed, vec!["m2".to_string(), "m4".to_string()]);
     assert_eq!(cloud.store.get_purchase(&id).await.unwrap().unwrap().state, PurchaseState::Active);
     let health = cloud.store.get_router_health(&r.record.id).await.unwrap().unwrap();
@@ -478,16 +478,91 @@ async fn a_heartbeat_with_other_packages_brings_a_packages_sync() {
     };
     let same = hotspot_core::package::digest(&on_sale);
     let empty = hotspot_core::package::digest(&[]);
-    assert!(lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &heartbeat(same, now()), now()).await.is_empty());
+    assert!(lambdas::events::handle_batch(&cloud.events(), &heartbeat(same, now()), now()).await.is_empty());
     assert!(cloud.drain_jobs(&r).await.is_empty(), "the same packages: nothing to send");
     for _ in 0..2 {
-        let failed =
-            lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &heartbeat(empty.clone(), now()), now()).await;
+        let failed = lambdas::events::handle_batch(&cloud.events(), &heartbeat(empty.clone(), now()), now()).await;
         assert!(failed.is_empty());
     }
     let jobs = cloud.drain_jobs(&r).await;
     assert!(matches!(&jobs[..], [Payload::PackagesSync(s)] if s.packages == on_sale), "once: {jobs:?}");
     let later = now() + 601;
-    lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &heartbeat(empty, later), later).await;
+    lambdas::events::handle_batch(&cloud.events(), &heartbeat(empty, later), later).await;
     assert_eq!(cloud.drain_jobs_at(&r, later).await.len(), 1, "again after ten minutes");
+}
+
+/// `router rotate`: while the router has not switched, the cloud takes its signatures under
+/// either key and still signs its jobs with the old one; its first report under the new key
+/// makes the new key its only key, deletes the old access key and says so in the audit log.
+#[tokio::test]
+async fn a_rotated_router_is_refused_its_old_key_once_it_reports_under_the_new_one() {
+    use hotspot_cloud::store::{Rotation, RouterRecord};
+    let cloud = Cloud::start().await;
+    let r = cloud.router("cafe-01").await;
+    let user = "hotspot-router-cafe-01";
+    cloud.iam.create_user().user_name(user).path("/hotspot/").send().await.unwrap();
+    let key_id = |o: aws_sdk_iam::operation::create_access_key::CreateAccessKeyOutput| {
+        o.access_key.map(|k| k.access_key_id).unwrap()
+    };
+    let old_id = key_id(cloud.iam.create_access_key().user_name(user).send().await.unwrap());
+    let new_id = key_id(cloud.iam.create_access_key().user_name(user).send().await.unwrap());
+    let rot = Rotation {
+        key: hotspot_core::RouterKey::generate(),
+        started_at: now(),
+        access_key_id: new_id.clone(),
+        old_access_key_id: Some(old_id.clone()),
+    };
+    assert!(cloud.store.begin_rotation(&r.record.id, &rot, None).await.unwrap());
+    assert!(!cloud.store.begin_rotation(&r.record.id, &rot, None).await.unwrap(), "one rotation at a time");
+    let under = |key: &hotspot_core::RouterKey| RouterRecord { key: key.clone(), ..r.record.clone() };
+    let (old, new) = (r.record.clone(), under(&rot.key));
+    let signed = |rec: &RouterRecord| Signed::new(rec, "GET", "/packages", b"");
+    assert!(signed(&old).authenticate(&cloud.store).await.is_ok(), "old key, before the switch");
+    assert!(signed(&new).authenticate(&cloud.store).await.is_ok(), "new key, before the switch");
+
+    let heartbeat = |rec: &RouterRecord| {
+        let p = Payload::Heartbeat(Heartbeat {
+            version: "0.1.0".into(),
+            uptime_secs: 5,
+            active_sessions: 0,
+            jobs_waiting: 0,
+            packages: vec![],
+            packages_digest: None,
+            clock_unset_secs: 0,
+        });
+        Envelope::new(MessageId::generate(), rec.id.clone(), now(), 600, p).sign(&rec.key)
+    };
+    let ev = cloud.events();
+    assert!(lambdas::events::handle_batch(&ev, &[("m1".into(), heartbeat(&old))], now()).await.is_empty());
+    let still = cloud.store.get_router(&r.record.id).await.unwrap().unwrap();
+    assert_eq!((still.key.clone(), still.rotation.is_some()), (old.key.clone(), true), "no switch yet");
+    // Jobs still go out under the old key: the router holds only that one.
+    hotspot_cloud::jobs::sync_packages(&cloud.store, &cloud.sqs, &still, now()).await.unwrap();
+    assert!(!cloud.drain_jobs(&r).await.is_empty(), "a job verifiable with the old key");
+
+    // The first report under the new key switches it.
+    assert!(lambdas::events::handle_batch(&ev, &[("m2".into(), heartbeat(&new))], now()).await.is_empty());
+    let after = cloud.store.get_router(&r.record.id).await.unwrap().unwrap();
+    assert_eq!(after.key, rot.key);
+    assert!(after.rotation.is_none() && after.retiring_access_key.is_none(), "{after:?}");
+    let keys = cloud.iam.list_access_keys().user_name(user).send().await.unwrap().access_key_metadata;
+    let ids: Vec<String> = keys.into_iter().filter_map(|k| k.access_key_id).collect();
+    assert_eq!(ids, vec![new_id], "the old access key is deleted");
+    let audit = cloud.store.list_audit(now() - 60, now() + 60, None).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "router rotate" && a.detail.contains(&old_id)), "{audit:?}");
+
+    // From now on the old key is dead, for requests and for reports.
+    assert!(signed(&old).authenticate(&cloud.store).await.is_err(), "old key refused");
+    assert!(signed(&new).authenticate(&cloud.store).await.is_ok());
+    let failed = lambdas::events::handle_batch(&ev, &[("m3".into(), heartbeat(&old))], now()).await;
+    assert_eq!(failed, vec!["m3".to_string()], "a report under the old key is rejected");
+    // The functions sign with the record as stored: the new key.
+    hotspot_cloud::jobs::sync_packages(&cloud.store, &cloud.sqs, &after, now()).await.unwrap();
+    let bodies = cloud.moto.drain(&r.record.queue_url).await.unwrap();
+    assert!(!bodies.is_empty());
+    for b in &bodies {
+        let v =
+            |k| Envelope::verify(b.as_bytes(), k, &r.record.id, now(), hotspot_core::wire::Direction::CloudToRouter);
+        assert!(v(&rot.key).is_ok() && v(&old.key).is_err(), "jobs under the new key only");
+    }
 }

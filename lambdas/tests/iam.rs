@@ -52,6 +52,7 @@ const OPERATIONS: &[(&str, &[&str])] = &[
     ("change_message_visibility", &["sqs:ChangeMessageVisibility"]),
     ("get_parameter", &["ssm:GetParameter", "kms:Decrypt"]),
     ("get_parameters", &["ssm:GetParameters", "kms:Decrypt"]),
+    ("delete_access_key", &["iam:DeleteAccessKey"]),
 ];
 
 /// One fn body (or impl block) of the source; `method` when the fn takes `self`.
@@ -78,6 +79,7 @@ const EXTERNAL: &[&str] = &[
     "aws_sdk_dynamodb",
     "aws_sdk_sqs",
     "aws_sdk_ssm",
+    "aws_sdk_iam",
     "daraja",
     "hotspot_core",
     "reqwest",

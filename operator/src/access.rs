@@ -15,6 +15,7 @@ pub enum Action {
     RouterShow,
     RouterDisable,
     RouterEnable,
+    RouterRotate,
     PackageAdd,
     PackageEdit,
     PackageRetire,
@@ -56,6 +57,7 @@ impl Action {
             Action::RouterShow => "router show",
             Action::RouterDisable => "router disable",
             Action::RouterEnable => "router enable",
+            Action::RouterRotate => "router rotate",
             Action::PackageAdd => "package add",
             Action::PackageEdit => "package edit",
             Action::PackageRetire => "package retire",
@@ -83,8 +85,8 @@ impl Action {
         use Action::*;
         match self {
             OperatorInit | OperatorWhoami => Rule::Anyone,
-            RouterAdd | RouterDisable | RouterEnable | PackageAdd | PackageEdit | PackageRetire | PackageSync
-            | Audit | OperatorAdd | OperatorList | OperatorRemove => Rule::Admin,
+            RouterAdd | RouterDisable | RouterEnable | RouterRotate | PackageAdd | PackageEdit | PackageRetire
+            | PackageSync | Audit | OperatorAdd | OperatorList | OperatorRemove => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
             | SessionDisconnect | SessionExtend => Rule::StaffAtOwnRouter,

@@ -360,6 +360,27 @@ pub enum RouterCmd {
         #[arg(long)]
         id: RouterId,
     },
+    /// New secrets for a router (signing key, AWS access key, RouterOS password) and a short
+    /// script that gives them to it; the old ones stop working once the router has switched.
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[arg(long)]
+    pub id: RouterId,
+    /// RouterOS version on the router (7.19, 7.20, 7.21…): container property names differ.
+    #[arg(long)]
+    pub routeros_version: RosVersion,
+    /// The agent's RouterOS user, as `router add --api-user` made it.
+    #[arg(long, default_value = "hotspot-agent")]
+    pub api_user: String,
+    /// Where to write the script (mode 0600; it holds secrets). Default: <id>-rotate.rsc
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace a rotation whose script was never imported (that script then stops working).
+    #[arg(long)]
+    pub again: bool,
 }
 
 #[derive(Debug, Args)]

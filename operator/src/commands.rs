@@ -6,7 +6,7 @@ use hotspot_core::RouterId;
 use crate::access::{Action, Scope};
 use crate::cli::{Cli, Command, OperatorCmd, PackageCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd};
 use crate::context::Ctx;
-use crate::{Error, audit_log, ledger, operators, packages, revenue, router, sessions, vouchers};
+use crate::{Error, audit_log, ledger, operators, packages, revenue, rotate, router, sessions, vouchers};
 
 /// The action a command is and the router it names, if any.
 pub fn target(c: &Command) -> (Action, Option<RouterId>) {
@@ -17,6 +17,7 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Router(RouterCmd::Show { id }) => (Action::RouterShow, r(id)),
         Command::Router(RouterCmd::Disable { id, .. }) => (Action::RouterDisable, r(id)),
         Command::Router(RouterCmd::Enable { id }) => (Action::RouterEnable, r(id)),
+        Command::Router(RouterCmd::Rotate(a)) => (Action::RouterRotate, r(&a.id)),
         Command::Package(PackageCmd::Add(a)) => (Action::PackageAdd, r(&a.router)),
         Command::Package(PackageCmd::Edit(a)) => (Action::PackageEdit, r(&a.router)),
         Command::Package(PackageCmd::Retire { router, .. }) => (Action::PackageRetire, r(router)),
@@ -70,6 +71,16 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
         Command::Router(RouterCmd::Show { id }) => router::show(ctx, id).await.map(|()| String::new()),
         Command::Router(RouterCmd::Disable { id, reason }) => router::set_disabled(ctx, id, Some(reason)).await,
         Command::Router(RouterCmd::Enable { id }) => router::set_disabled(ctx, id, None).await,
+        Command::Router(RouterCmd::Rotate(a)) => {
+            let args = rotate::RotateArgs {
+                id: &a.id,
+                routeros_version: a.routeros_version,
+                api_user: &a.api_user,
+                out: a.out.as_ref(),
+                again: a.again,
+            };
+            rotate::rotate(ctx, &args).await
+        }
         Command::Package(PackageCmd::Add(a)) => packages::add(ctx, a).await,
         Command::Package(PackageCmd::Edit(a)) => packages::edit(ctx, a).await,
         Command::Package(PackageCmd::Retire { router, id }) => packages::retire(ctx, router, id).await,

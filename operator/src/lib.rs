@@ -13,6 +13,7 @@ pub mod packages;
 pub mod progress;
 pub mod provision;
 pub mod revenue;
+pub mod rotate;
 pub mod router;
 pub mod rsc;
 pub mod sessions;

@@ -90,7 +90,7 @@ fn rollback_report(undone: &[String], not_undone: &[String]) -> String {
     s
 }
 
-fn aws_err<E: std::error::Error>(e: E) -> String {
+pub fn aws_err<E: std::error::Error>(e: E) -> String {
     // The error and its causes (service code and message), bounded.
     aws_sdk_sqs::error::DisplayErrorContext(&e).to_string().chars().take(600).collect()
 }
@@ -379,6 +379,8 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
         key: RouterKey::generate(),
         created_at: new.now,
         disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
     };
     match c.store.put_router(&record).await {
         Ok(()) => run.created.push(Created::RouterRecord(id.clone())),

@@ -100,7 +100,7 @@ fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error
 
 /// Creates the script file up front (so a taken path stops us before anything is provisioned),
 /// readable by its owner only.
-fn create_secret_file(path: &Path) -> Result<File, Error> {
+pub fn create_secret_file(path: &Path) -> Result<File, Error> {
     OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|source| Error::Io {
         what: format!("cannot create {} (it must not exist yet; nothing was changed)", path.display()),
         source,
@@ -385,6 +385,16 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     println!("created     {} (unix)", r.created_at);
     if let Some(at) = r.disabled_at {
         println!("DISABLED    since {at} (unix): `hotspotctl router enable --id {id}` lets it sell again");
+    }
+    if let Some(rot) = &r.rotation {
+        println!(
+            "ROTATING    since {} (unix): waiting for the router to report under its new key (import its \
+             rotate script); the old secrets still work until then",
+            rot.started_at
+        );
+    }
+    if let Some(old) = &r.retiring_access_key {
+        println!("OLD KEY     access key {old} is not deleted yet (retried on each report; see the events alarm)");
     }
     println!("status      {}", status(health.as_ref().map(|h| h.last_seen), now));
     if let Some(h) = &health {

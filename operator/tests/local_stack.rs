@@ -4,6 +4,7 @@
 //!
 //! Needs the workspace binaries built first (`scripts/test.sh` runs `cargo build --workspace --bins`).
 
+mod common;
 mod support;
 
 use std::path::PathBuf;
@@ -152,4 +153,140 @@ async fn a_disabled_router_sells_nothing_until_enabled() {
     assert!(ok, "{audit}");
     assert!(audit.contains("router disable") && audit.contains("stolen from the counter"), "{audit}");
     assert!(audit.contains("router enable"), "{audit}");
+}
+
+/// A GET the gateway answers for a router signing with `key`: its HTTP status.
+async fn signed_get(stack: &Stack, key: &hotspot_core::RouterKey, path: &str) -> u16 {
+    use hotspot_core::reqsig;
+    let t = hotspot_core::clock::now_unix();
+    let parts = reqsig::Request { method: "GET", path, router: &stack.router.id, body: b"" };
+    let sig = reqsig::sign(key, &parts, t);
+    let addr = stack.gateway_url.trim_start_matches("http://");
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{}: {}\r\n{}: {t}\r\n{}: {sig}\r\nConnection: close\r\n\r\n",
+        reqsig::HEADER_ROUTER,
+        stack.router.id,
+        reqsig::HEADER_TIME,
+        reqsig::HEADER_SIGNATURE
+    );
+    testkit::raw_http(addr, &req).await.0
+}
+
+/// `router rotate` end to end: the script's secrets are applied as the router would (its API
+/// user's password, the container's settings, a restart); a job signed before the switch is
+/// still applied; then the old signing key is refused, the old access key is gone, guests buy as
+/// before, and the audit log has both the rotation and the switch.
+#[tokio::test]
+async fn a_rotated_router_switches_and_its_old_secrets_stop_working() {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctl = |args: Vec<&str>| {
+        let (stack, dir) = (&stack, dir.path().to_path_buf());
+        let args: Vec<String> = args.into_iter().map(str::to_string).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ctl(stack, &dir, &args).await
+        }
+    };
+    assert!(ctl(vec!["operator", "init"]).await.0);
+    // The router's IAM user and key, as `router add` made them.
+    let iam = aws_sdk_iam::Client::new(&stack.moto.sdk_config());
+    let user = "hotspot-router-cafe-westlands";
+    iam.create_user().user_name(user).path("/hotspot/").send().await.expect("user");
+    let old_key_id =
+        iam.create_access_key().user_name(user).send().await.expect("key").access_key.expect("key").access_key_id;
+    let old_key = stack.router.key.clone();
+    assert_eq!(signed_get(&stack, &old_key, "/packages").await, 200);
+
+    let script_path = dir.path().join("rotate.rsc");
+    let path = script_path.display().to_string();
+    let (ok, out) =
+        ctl(vec!["router", "rotate", "--id", "cafe-westlands", "--routeros-version", "7.20", "--out", &path]).await;
+    assert!(ok, "{out}");
+    let other = dir.path().join("again.rsc").display().to_string();
+    let (ok, out) =
+        ctl(vec!["router", "rotate", "--id", "cafe-westlands", "--routeros-version", "7.20", "--out", &other]).await;
+    assert!(!ok && out.contains("rotation waiting"), "a second rotate is refused: {out}");
+    let (_, show) = ctl(vec!["router", "show", "--id", "cafe-westlands"]).await;
+    assert!(show.contains("ROTATING"), "{show}");
+    let script = std::fs::read_to_string(&script_path).expect("script");
+    let env = common::env_of(&script).expect("script parses");
+    let password = common::lines(&script)
+        .expect("lines")
+        .iter()
+        .find(|l| l.first() == Some(&common::Tok::Word("/user".into())))
+        .and_then(|l| common::prop(l, "password"))
+        .expect("the script sets the API user's password");
+    assert_eq!(env["ROUTEROS_PASSWORD"], password);
+    assert_eq!(env["HOTSPOT_ROUTER_KEY_PREVIOUS"], old_key.to_hex());
+    assert_ne!(env["HOTSPOT_ROUTER_KEY"], old_key.to_hex());
+    assert_ne!(env["AWS_ACCESS_KEY_ID"], old_key_id);
+    // Before the router switches, both keys are taken.
+    let new_key: hotspot_core::RouterKey = env["HOTSPOT_ROUTER_KEY"].parse().expect("key");
+    assert_eq!(signed_get(&stack, &old_key, "/packages").await, 200);
+    assert_eq!(signed_get(&stack, &new_key, "/packages").await, 200);
+
+    // The script stops the container; meanwhile a job is signed with the key the router had.
+    stack.stop_agent();
+    let (ok, out) =
+        ctl(vec!["voucher", "generate", "--router", "cafe-westlands", "--package", "24h", "--count", "3"]).await;
+    assert!(ok, "{out}");
+    // It sets the password and the settings and starts the container again.
+    stack.routeros.set_password(&password);
+    let names = [
+        "HOTSPOT_ROUTER_KEY",
+        "HOTSPOT_ROUTER_KEY_PREVIOUS",
+        "ROUTEROS_PASSWORD",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ];
+    let overrides: Vec<(&str, &str)> = names.iter().map(|k| (*k, env[*k].as_str())).collect();
+    stack.start_agent(&overrides).await.expect("the agent starts with its new secrets");
+
+    // Its first report switches it: the new key only, the old access key deleted.
+    let store = &stack.store;
+    for _ in 0..300 {
+        let r = store.get_router(&stack.router.id).await.expect("read").expect("router");
+        if r.rotation.is_none() && r.retiring_access_key.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = store.get_router(&stack.router.id).await.expect("read").expect("router");
+    assert_eq!(r.key, new_key, "the new key is the router's key");
+    assert!(r.rotation.is_none() && r.retiring_access_key.is_none(), "{r:?}");
+    let keys = iam.list_access_keys().user_name(user).send().await.expect("keys").access_key_metadata;
+    let ids: Vec<String> = keys.into_iter().filter_map(|k| k.access_key_id).collect();
+    assert_eq!(ids, vec![env["AWS_ACCESS_KEY_ID"].clone()], "only the new access key is left");
+    assert_eq!(signed_get(&stack, &old_key, "/packages").await, 401, "the old key is dead");
+    assert_eq!(signed_get(&stack, &new_key, "/packages").await, 200);
+
+    // The job signed before the switch was applied: the vouchers are hotspot users.
+    let codes: Vec<String> = stack
+        .store
+        .list_vouchers(&stack.router.id, None)
+        .await
+        .expect("vouchers")
+        .iter()
+        .map(|v| v.code.as_str().to_string())
+        .collect();
+    assert_eq!(codes.len(), 3);
+    let mut on_router = 0;
+    for _ in 0..300 {
+        let state = stack.routeros.state();
+        on_router = codes.iter().filter(|c| state.user(c).is_some()).count();
+        if on_router == codes.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(on_router, codes.len(), "the old-key job was applied after the switch");
+    // Guests buy as before.
+    let guest = e2e::guest::Guest::new(&stack);
+    stack.daraja.push_scenario(daraja_sim::Scenario::paid());
+    let (_wait, id) = guest.buy("1h", "0712345678").await;
+    assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "online", "a grant under the new key");
+    let (ok, audit) = ctl(vec!["audit"]).await;
+    assert!(ok, "{audit}");
+    assert!(audit.contains("router rotate") && audit.contains("router switched"), "{audit}");
 }

@@ -395,3 +395,58 @@ fn the_pages_go_to_flash_where_there_is_one() {
     assert!(s.contains(":set hsHtml (\"flash/\" . $hsHtml)"), "{s}");
     assert!(s.contains("/ip hotspot profile set [find name=\"hsprof1\"] html-directory=$hsHtml"), "{s}");
 }
+
+/// The rotation script: per family, it replaces exactly the five rotated settings of the
+/// router's env list (the removes name the same list and keys as the adds), sets the API user's
+/// password to the one the agent gets, and restarts the container found by its tag; a hostile
+/// API user name stays inside its string.
+#[test]
+fn the_rotation_script_replaces_the_rotated_secrets_only() {
+    use hotspotctl::rotate::{NewSecrets, render as render_rotation};
+    let secrets = NewSecrets {
+        key: RouterKey::from_bytes([9; 32]),
+        previous_key: RouterKey::from_bytes([7; 32]),
+        routeros_password: Secret("NewPw0rdNewPw0rdNewPw0rdNewPw0rd".into()),
+        access_key_id: "AKIANEW".into(),
+        secret_access_key: Secret("n3w/s3cr3t+$\"x".into()),
+    };
+    let id = "cafe-01".parse().expect("id");
+    for (version, list_prop) in [("7.19", "name"), ("7.20", "list"), ("7.22", "list")] {
+        let v: RosVersion = version.parse().expect("version");
+        let s = render_rotation(v, &id, "hotspot-agent", &secrets);
+        let env = env_of(&s).expect("parses");
+        let want = [
+            ("HOTSPOT_ROUTER_KEY", RouterKey::from_bytes([9; 32]).to_hex()),
+            ("HOTSPOT_ROUTER_KEY_PREVIOUS", RouterKey::from_bytes([7; 32]).to_hex()),
+            ("ROUTEROS_PASSWORD", "NewPw0rdNewPw0rdNewPw0rdNewPw0rd".to_string()),
+            ("AWS_ACCESS_KEY_ID", "AKIANEW".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "n3w/s3cr3t+$\"x".to_string()),
+        ];
+        assert_eq!(env, want.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), "{version}");
+        let ls = lines(&s).expect("lines");
+        let word = |l: &[Tok], i: usize, w: &str| l.get(i) == Some(&Tok::Word(w.into()));
+        let adds: Vec<&Vec<Tok>> = ls.iter().filter(|l| word(l, 0, "/container/envs") && word(l, 1, "add")).collect();
+        let removes: Vec<&Vec<Tok>> =
+            ls.iter().filter(|l| word(l, 0, "/container/envs") && word(l, 1, "remove")).collect();
+        assert_eq!((adds.len(), removes.len()), (5, 5), "{version}");
+        for l in adds.iter().chain(&removes) {
+            assert_eq!(prop(l, list_prop).as_deref(), Some("hotspot-agent-cafe-01"), "{version}: {l:?}");
+        }
+        let removed: Vec<String> = removes.iter().filter_map(|l| prop(l, "key")).collect();
+        assert_eq!(removed, want.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>());
+        let user = ls.iter().find(|l| word(l, 0, "/user") && word(l, 1, "set")).expect("a /user set line");
+        assert_eq!(prop(user, "password").as_deref(), Some("NewPw0rdNewPw0rdNewPw0rdNewPw0rd"));
+        assert_eq!(prop(user, "name").as_deref(), Some("hotspot-agent"));
+        // Stop before the changes, start after them.
+        let pos = |w: &str| ls.iter().position(|l| word(l, 0, "/container") && word(l, 1, w)).expect(w);
+        let first_env = ls.iter().position(|l| word(l, 0, "/container/envs")).expect("env lines");
+        assert!(pos("stop") < first_env && first_env < pos("start"), "{version}");
+        assert!(s.contains("comment=\"hotspot-agent:cafe-01\""), "finds the container by its tag");
+    }
+    let hostile =
+        render_rotation("7.20".parse().expect("v"), &id, "x\" password=y\n/user add name=z group=full", &secrets);
+    let user = lines(&hostile).expect("lines").into_iter().find(|l| l.first() == Some(&Tok::Word("/user".into())));
+    let user = user.expect("one /user line");
+    assert_eq!(prop(&user, "name").as_deref(), Some("x\" password=y\n/user add name=z group=full"));
+    assert!(!hostile.lines().any(|l| l.trim_start().starts_with("/user add")), "no command escapes");
+}

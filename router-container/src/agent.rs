@@ -15,6 +15,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone)]
 pub struct Agent {
     pub cfg: Arc<Config>,
+    /// Verifies jobs and re-login codes (the current key, and the previous after a rotation).
+    pub keys: Arc<crate::keys::Keys>,
     pub journal: Arc<Journal>,
     pub router: Router,
     pub sqs: aws_sdk_sqs::Client,
@@ -35,7 +37,9 @@ impl Agent {
         if let Ok(Some(t)) = journal.newest_record_at() {
             clock.not_before(t);
         }
+        let keys = crate::keys::Keys::new(cfg.router_key.clone(), cfg.router_key_previous.clone());
         Agent {
+            keys: Arc::new(keys),
             cfg: Arc::new(cfg),
             journal: Arc::new(journal),
             router,

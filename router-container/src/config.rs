@@ -18,6 +18,8 @@ pub enum ConfigError {
 pub struct Config {
     pub router_id: RouterId,
     pub router_key: RouterKey,
+    /// The key before the last rotation: verifies what the cloud signed before it saw the switch.
+    pub router_key_previous: Option<RouterKey>,
     /// RouterOS API `host:port`.
     pub routeros_addr: String,
     /// The router's address as this container sees it (the API host when it is an address):
@@ -58,6 +60,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("HOTSPOT_ROUTER_ID", "(required)", "this router's id, as provisioned"),
     ("HOTSPOT_ROUTER_KEY", "(required)", "this router's signing key, 64 hex digits"),
     (
+        "HOTSPOT_ROUTER_KEY_PREVIOUS",
+        "(unset)",
+        "the key before `hotspotctl router rotate` (its script sets it): jobs and SMS codes signed before the switch",
+    ),
+    (
         "ROUTEROS_ADDR",
         "default gateway:8728",
         "RouterOS API address; inside a RouterOS container the router is the veth gateway",
@@ -95,6 +102,10 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
     let router_key = req("HOTSPOT_ROUTER_KEY")?
         .parse()
         .map_err(|e: hotspot_core::KeyError| ConfigError::Invalid { name: "HOTSPOT_ROUTER_KEY", why: e.to_string() })?;
+    let router_key_previous = get("HOTSPOT_ROUTER_KEY_PREVIOUS")
+        .map(|v| v.parse::<RouterKey>())
+        .transpose()
+        .map_err(|e| ConfigError::Invalid { name: "HOTSPOT_ROUTER_KEY_PREVIOUS", why: e.to_string() })?;
     let routeros_addr = match get("ROUTEROS_ADDR") {
         Some(a) => {
             if !a.contains(':') {
@@ -126,6 +137,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
     Ok(Config {
         router_id,
         router_key,
+        router_key_previous,
         router_ip,
         routeros_addr,
         routeros_user: req("ROUTEROS_USER")?,

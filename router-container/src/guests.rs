@@ -130,13 +130,7 @@ impl AgentBackend {
     fn relogin_grant(&self, code: &VoucherCode) -> Option<GrantRecord> {
         let t = self.agent.now();
         let grants = self.agent.journal.live_grants().ok()?;
-        grants.into_iter().find(|g| {
-            g.expires_at > t
-                && hotspot_core::ct::eq(
-                    VoucherCode::relogin(&self.agent.cfg.router_key, &g.purchase_id).as_str().as_bytes(),
-                    code.as_str().as_bytes(),
-                )
-        })
+        grants.into_iter().find(|g| g.expires_at > t && self.agent.keys.is_relogin_code(code, &g.purchase_id))
     }
 
     /// A paying guest's device came back with another MAC: move the grant to it.

@@ -4,7 +4,7 @@
 //! recorded as failed and reported, not retried forever. Used by the consumer (new messages)
 //! and maintenance (unfinished ones).
 
-use hotspot_core::wire::{Applied, ApplyFailed, Direction, Envelope, Payload, WireError};
+use hotspot_core::wire::{Applied, ApplyFailed, Envelope, Payload, WireError};
 
 use crate::agent::Agent;
 use crate::crashpoint;
@@ -44,26 +44,25 @@ impl JobHandler {
     pub async fn handle_message(&self, body: &str) -> Disposition {
         let a = &self.agent;
         let t = a.now();
-        let env =
-            match Envelope::verify(body.as_bytes(), &a.cfg.router_key, &a.cfg.router_id, t, Direction::CloudToRouter) {
-                Ok(env) => env,
-                Err(e) => {
-                    let id = Envelope::peek_id(body.as_bytes());
-                    tracing::error!(alarm = "job_rejected", job_id = ?id, error = %e, "job rejected");
-                    // It waited too long in the queue (the router was away): the cloud signs
-                    // what is still owed afresh when asked.
-                    if matches!(e, WireError::Stale { .. }) {
-                        a.converge_wake.notify_one();
-                    }
-                    return match a.journal.reject_job(id.as_ref(), &e.to_string(), t) {
-                        Ok(_) => Disposition::Delete,
-                        Err(je) => {
-                            tracing::error!(error = %je, "journal unavailable; leaving the message");
-                            Disposition::Keep
-                        }
-                    };
+        let env = match a.keys.verify_job(body.as_bytes(), &a.cfg.router_id, Some(t)) {
+            Ok(env) => env,
+            Err(e) => {
+                let id = Envelope::peek_id(body.as_bytes());
+                tracing::error!(alarm = "job_rejected", job_id = ?id, error = %e, "job rejected");
+                // It waited too long in the queue (the router was away): the cloud signs
+                // what is still owed afresh when asked.
+                if matches!(e, WireError::Stale { .. }) {
+                    a.converge_wake.notify_one();
                 }
-            };
+                return match a.journal.reject_job(id.as_ref(), &e.to_string(), t) {
+                    Ok(_) => Disposition::Delete,
+                    Err(je) => {
+                        tracing::error!(error = %je, "journal unavailable; leaving the message");
+                        Disposition::Keep
+                    }
+                };
+            }
+        };
         let before = match a.journal.record_job(&env, body, t) {
             Ok(s) => s,
             Err(e) => {
@@ -98,12 +97,7 @@ impl JobHandler {
         for (id, body) in jobs {
             // Verified when recorded; the journal is ours. Re-read without the freshness check,
             // since a job that waited out a RouterOS outage may have passed not_after meanwhile.
-            let env = match Envelope::verify_kept(
-                body.as_bytes(),
-                &a.cfg.router_key,
-                &a.cfg.router_id,
-                Direction::CloudToRouter,
-            ) {
+            let env = match a.keys.verify_job(body.as_bytes(), &a.cfg.router_id, None) {
                 Ok(env) => env,
                 Err(e) => {
                     let _ = a.journal.finish_job(&id, JobState::Failed, Some(&e.to_string()), &[], a.now());

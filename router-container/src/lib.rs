@@ -16,6 +16,7 @@ pub mod guests;
 pub mod https;
 pub mod jobs;
 pub mod journal;
+pub mod keys;
 pub mod portal;
 pub mod router;
 pub mod run;

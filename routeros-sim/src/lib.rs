@@ -148,6 +148,13 @@ impl Simulator {
         move |src, dst| shared.world().source_nat(src, dst)
     }
 
+    /// Changes the API user's password, as importing `/user set … password=` does on a router:
+    /// new logins need it. Open sessions are left alone (the rotation script restarts the
+    /// container, so the agent logs in again either way).
+    pub fn set_password(&self, password: &str) {
+        *self.shared.password.lock().unwrap_or_else(|e| e.into_inner()) = password.to_string();
+    }
+
     pub fn set_identity(&self, name: &str) {
         self.shared.world().set_identity(name);
     }

@@ -59,7 +59,8 @@ pub(crate) struct Shared {
     pub world: Mutex<World>,
     pub faults: Mutex<Faults>,
     pub username: String,
-    pub password: String,
+    /// The API user's password: `/user set password=` (a script import) changes it.
+    pub password: Mutex<String>,
     pub limits: Limits,
     accepted: AtomicU64,
     open: AtomicUsize,
@@ -76,7 +77,7 @@ impl Shared {
             world: Mutex::new(world),
             faults: Mutex::new(Faults::default()),
             username,
-            password,
+            password: Mutex::new(password),
             limits,
             accepted: AtomicU64::new(0),
             open: AtomicUsize::new(0),
@@ -301,7 +302,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, peer: Sock
                 }
                 let name = req.attrs.iter().find(|(k, _)| k == "name").map(|(_, v)| v.as_str());
                 let pw = req.attrs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str());
-                if !reject && name == Some(shared.username.as_str()) && pw == Some(shared.password.as_str()) {
+                let right = pw.is_some_and(|p| *shared.password.lock().unwrap_or_else(|e| e.into_inner()) == p);
+                if !reject && name == Some(shared.username.as_str()) && right {
                     logged_in = true;
                     session.send(encode_outcome(&Outcome::default(), tag.as_deref(), shared.version()));
                 } else {

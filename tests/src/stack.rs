@@ -190,6 +190,8 @@ impl Stack {
             key: RouterKey::generate(),
             created_at: now,
             disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
         };
         store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
         for p in &options.packages {

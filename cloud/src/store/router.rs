@@ -18,6 +18,31 @@ pub struct RouterRecord {
     /// Set by `hotspotctl router disable`: the router's requests are refused and its grants wait
     /// in the outbox until it is enabled again.
     pub disabled_at: Option<i64>,
+    /// Set by `hotspotctl router rotate` until the router first signs with the new key.
+    pub rotation: Option<Rotation>,
+    /// The router's previous AWS access key, once it switched: deleted by the events function
+    /// (and retried on each later report until IAM confirms).
+    pub retiring_access_key: Option<String>,
+}
+
+/// A key rotation waiting for the router to switch. Until then the cloud signs jobs with the old
+/// key (the router still holds only that) and accepts the router's signatures under either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub key: RouterKey,
+    pub started_at: i64,
+    /// The new IAM access key the rotation script gives the router.
+    pub access_key_id: String,
+    /// The one it replaces: deleted once the router has switched.
+    pub old_access_key_id: Option<String>,
+}
+
+impl RouterRecord {
+    /// The keys the router may be signing with now: its key, and the new one while a rotation
+    /// waits (`true`: signing with that one means the router has switched).
+    pub fn signing_keys(&self) -> impl Iterator<Item = (&RouterKey, bool)> {
+        std::iter::once((&self.key, false)).chain(self.rotation.as_ref().map(|r| (&r.key, true)))
+    }
 }
 
 impl Store {
@@ -54,7 +79,90 @@ impl Store {
             key: r.parse("key_hex")?,
             created_at: r.i64("created_at")?,
             disabled_at: r.opt_i64("disabled_at")?,
+            rotation: match r.opt_str("rotation_key_hex")? {
+                None => None,
+                Some(_) => Some(Rotation {
+                    key: r.parse("rotation_key_hex")?,
+                    started_at: r.i64("rotation_started_at")?,
+                    access_key_id: r.str("rotation_access_key")?.to_string(),
+                    old_access_key_id: r.opt_str("rotation_old_access_key")?.map(str::to_string),
+                }),
+            },
+            retiring_access_key: r.opt_str("retiring_access_key")?.map(str::to_string),
         }))
+    }
+
+    /// Starts a rotation, or replaces one that waits (`replacing`: the rotation read before, so a
+    /// concurrent rotate or switch makes this fail instead of losing a key). False if the record
+    /// changed meanwhile.
+    pub async fn begin_rotation(
+        &self,
+        id: &RouterId,
+        rot: &Rotation,
+        replacing: Option<&Rotation>,
+    ) -> Result<bool, StoreError> {
+        let mut set = "SET rotation_key_hex = :k, rotation_started_at = :t, rotation_access_key = :a".to_string();
+        let mut req = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(id.as_str())))
+            .key("sk", s(META))
+            .expression_attribute_values(":k", s(rot.key.to_hex()))
+            .expression_attribute_values(":t", n(rot.started_at))
+            .expression_attribute_values(":a", s(&rot.access_key_id));
+        match &rot.old_access_key_id {
+            Some(old) => {
+                set.push_str(", rotation_old_access_key = :o");
+                req = req.expression_attribute_values(":o", s(old));
+            }
+            None => set.push_str(" REMOVE rotation_old_access_key"),
+        }
+        req = match replacing {
+            None => req.condition_expression("attribute_exists(pk) AND attribute_not_exists(rotation_key_hex)"),
+            Some(prev) => req
+                .condition_expression("attribute_exists(pk) AND rotation_key_hex = :prev")
+                .expression_attribute_values(":prev", s(prev.key.to_hex())),
+        };
+        written(req.update_expression(set).send().await)
+    }
+
+    /// The router signed with its new key: that key becomes its key, the old one is dead, and the
+    /// old access key is marked for deletion. False if that rotation is no longer waiting (another
+    /// report switched it first).
+    pub async fn finish_rotation(&self, id: &RouterId, rot: &Rotation) -> Result<bool, StoreError> {
+        let mut req = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(id.as_str())))
+            .key("sk", s(META))
+            .condition_expression("rotation_key_hex = :k")
+            .expression_attribute_values(":k", s(rot.key.to_hex()));
+        let remove = "REMOVE rotation_key_hex, rotation_started_at, rotation_access_key, rotation_old_access_key";
+        req = match &rot.old_access_key_id {
+            Some(old) => req
+                .update_expression(format!("SET key_hex = :k, retiring_access_key = :o {remove}"))
+                .expression_attribute_values(":o", s(old)),
+            None => req.update_expression(format!("SET key_hex = :k {remove}")),
+        };
+        written(req.send().await)
+    }
+
+    /// The retiring access key is gone from IAM.
+    pub async fn clear_retiring_access_key(&self, id: &RouterId, key_id: &str) -> Result<bool, StoreError> {
+        written(
+            self.db
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(router_pk(id.as_str())))
+                .key("sk", s(META))
+                .update_expression("REMOVE retiring_access_key")
+                .condition_expression("retiring_access_key = :o")
+                .expression_attribute_values(":o", s(key_id))
+                .send()
+                .await,
+        )
     }
 
     /// Disables (`Some(now)`) or enables (`None`) a router. Returns false when it was already so.

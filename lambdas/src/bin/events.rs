@@ -8,7 +8,9 @@ use lambdas::runtime::{Cloud, fatal, init_logging};
 async fn main() -> Result<(), Error> {
     init_logging();
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
-    let cloud = &cloud;
+    let iam = aws_sdk_iam::Client::new(&cloud.sdk);
+    let ev = lambdas::events::Events { store: &cloud.store, sqs: &cloud.sqs, iam: &iam };
+    let ev = &ev;
     lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
         let records: Vec<(String, String)> = e
             .payload
@@ -16,8 +18,7 @@ async fn main() -> Result<(), Error> {
             .into_iter()
             .map(|r| (r.message_id.unwrap_or_default(), r.body.unwrap_or_default()))
             .collect();
-        let failed =
-            lambdas::events::handle_batch(&cloud.store, &cloud.sqs, &records, hotspot_core::clock::now_unix()).await;
+        let failed = lambdas::events::handle_batch(ev, &records, hotspot_core::clock::now_unix()).await;
         let mut resp = SqsBatchResponse::default();
         resp.batch_item_failures = failed
             .into_iter()

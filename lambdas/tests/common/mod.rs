@@ -17,6 +17,7 @@ pub struct Cloud {
     pub moto: Moto,
     pub store: Store,
     pub sqs: aws_sdk_sqs::Client,
+    pub iam: aws_sdk_iam::Client,
     pub sim: DarajaSim,
     pub daraja: DarajaClient<MemoryTokenStore>,
 }
@@ -48,6 +49,11 @@ pub fn daraja_config(sim: &DarajaSim) -> ClientConfig {
 }
 
 impl Cloud {
+    /// What the events function works with.
+    pub fn events(&self) -> lambdas::events::Events<'_> {
+        lambdas::events::Events { store: &self.store, sqs: &self.sqs, iam: &self.iam }
+    }
+
     /// Settling without SMS receipts.
     pub fn settle(&self) -> lambdas::settle::Settle<'_> {
         lambdas::settle::Settle { store: &self.store, sqs: &self.sqs, sms: None }
@@ -60,7 +66,8 @@ impl Cloud {
         let sim = DarajaSim::start(SimConfig::for_tests()).await.unwrap();
         let daraja = DarajaClient::new(daraja_config(&sim), Arc::new(MemoryTokenStore::new())).unwrap();
         let sqs = moto.sqs();
-        Cloud { moto, store, sqs, sim, daraja }
+        let iam = aws_sdk_iam::Client::new(&moto.sdk_config());
+        Cloud { moto, store, sqs, iam, sim, daraja }
     }
 
     /// Registers a router with its queue and the three standard packages.
@@ -74,6 +81,8 @@ impl Cloud {
             key: RouterKey::generate(),
             created_at: now(),
             disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
         };
         self.store.put_router(&record).await.unwrap();
         for p in [package("1h", 10, "1h"), package("24h", 50, "1d"), package("7d", 250, "1w")] {

@@ -157,7 +157,7 @@ pub fn prop(line: &[Tok], name: &str) -> Option<String> {
 pub fn env_of(script: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
     let mut m = std::collections::BTreeMap::new();
     for l in lines(script)? {
-        if l.first() == Some(&Tok::Word("/container/envs".into())) {
+        if l.first() == Some(&Tok::Word("/container/envs".into())) && l.get(1) == Some(&Tok::Word("add".into())) {
             let k = prop(&l, "key").ok_or("env line without key")?;
             let v = prop(&l, "value").ok_or("env line without value")?;
             if m.insert(k.clone(), v).is_some() {

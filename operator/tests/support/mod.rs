@@ -70,6 +70,8 @@ impl Env {
             key: RouterKey::generate(),
             created_at: 1_700_000_000,
             disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
         };
         self.store().put_router(&r).await.expect("router");
         r
