@@ -60,10 +60,19 @@ fn guest_message(p: &Purchase) -> &'static str {
     }
 }
 
-/// At most 12 characters, shown on the prompt: "WiFi 24h".
-fn account_reference(p: &PackageId) -> String {
-    let s = format!("WiFi {p}");
-    s.chars().take(12).collect()
+/// The prompt's "Account no." (Daraja shows AccountReference beside the business name; at most 12
+/// characters, documented as alphanumeric): the hotspot's name, so the number's owner can tell
+/// where a prompt they did not ask for comes from (and cancel it twice to stop that hotspot's
+/// prompts). Only ASCII letters, digits, spaces, `-` and `.` are kept; a name with none left
+/// falls back to the package ("WiFi 24h").
+fn account_reference(router_name: &str, p: &PackageId) -> String {
+    let words: Vec<String> = router_name
+        .split_whitespace()
+        .map(|w| w.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.').collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let name: String = words.join(" ").chars().take(12).collect();
+    if name.trim().is_empty() { format!("WiFi {p}").chars().take(12).collect() } else { name.trim_end().to_string() }
 }
 
 /// At most 13 printable ASCII characters.
@@ -139,7 +148,7 @@ pub async fn purchase_within<S: TokenStore>(
         phone: input.phone,
         amount: package.price(),
         callback_url: ctx.callback_url.to_string(),
-        account_reference: account_reference(package.id()),
+        account_reference: account_reference(&router.name, package.id()),
         transaction_desc: transaction_desc(package.name()),
     };
     let budget = budget.saturating_sub(started.elapsed()).max(MIN_PUSH);
@@ -322,5 +331,27 @@ pub async fn packages(store: &Store, router: &RouterRecord) -> Reply {
             Reply::ok(&PackagesReply { packages })
         }
         Err(e) => Reply::unavailable(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_names_the_hotspot() {
+        let p: PackageId = "24h".parse().unwrap();
+        assert_eq!(account_reference("Cafe Westlands", &p), "Cafe Westlan");
+        assert_eq!(account_reference("  Mama   Njeri's\tshop ", &p), "Mama Njeris");
+        assert_eq!(account_reference("<b>Hack</b>", &p), "bHackb");
+        assert_eq!(account_reference("Café Ngong", &p), "Caf Ngong");
+        assert_eq!(account_reference("Hoteli ya Mzee", &p), "Hoteli ya Mz");
+        assert_eq!(account_reference("ナイロビ", &p), "WiFi 24h", "no ASCII left: the package");
+        assert_eq!(account_reference("", &p), "WiFi 24h");
+        for name in ["Cafe Westlands", "a b", "\u{0}x\u{7f}y", "x".repeat(40).as_str()] {
+            let r = account_reference(name, &p);
+            let allowed = |b: u8| b.is_ascii_alphanumeric() || b" -.".contains(&b);
+            assert!((1..=12).contains(&r.len()) && r.bytes().all(allowed), "{r:?}");
+        }
     }
 }

@@ -45,7 +45,7 @@ async fn purchase_sends_one_push_and_records_pending() {
     assert_eq!(pushes.len(), 1);
     assert_eq!(pushes[0].amount, 50);
     assert_eq!(pushes[0].phone, "254712345678");
-    assert_eq!(pushes[0].account_reference, "WiFi 24h");
+    assert_eq!(pushes[0].account_reference, "cafe-01", "the prompt names the hotspot");
     assert!(!pushes[0].callback_url.contains("mpesa"));
 }
 

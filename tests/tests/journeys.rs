@@ -23,6 +23,7 @@ async fn a_guest_pays_and_is_online_without_typing_a_code() {
     // The guest approves the prompt on their phone.
     let push = stack.daraja.pushes().pop().expect("an STK push");
     assert_eq!((push.amount, push.phone.as_str()), (50, "254712345678"));
+    assert_eq!(push.account_reference, "Cafe Westlan", "the prompt names the hotspot (12 characters)");
     assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
     assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "online");
     let (_, page) = guest.get(&wait).await;
