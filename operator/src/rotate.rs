@@ -59,7 +59,8 @@ pub fn render(version: RosVersion, id: &RouterId, api_user: &str, s: &NewSecrets
         "    :if ([:len $c] = 0) do={{ :error {} }}",
         quote(&format!("hotspot-agent: no container tagged {}", rsc::tag(id)))
     ));
-    line("    /container stop $c");
+    line("    # Already stopped is fine (stop would fail and end the import).");
+    line("    :do { /container stop $c } on-error={}");
     line("    # The property naming a stopped container differs across releases (status=stopped, or a");
     line("    # stopped flag): either ends the wait, for at most two minutes.");
     line("    :local done false");
@@ -120,14 +121,19 @@ pub async fn rotate(ctx: &Ctx, a: &RotateArgs<'_>) -> Result<String, Error> {
             return Err(fail(format!("listing the access keys of IAM user {user}"), provision::aws_err(e)));
         }
     };
-    // A replaced rotation's unused key goes first: IAM allows two keys per user.
-    let unused = record.rotation.as_ref().map(|r| r.access_key_id.clone());
-    if let Some(k) = unused.as_ref().filter(|k| existing.contains(k))
-        && let Err(e) = c.iam.delete_access_key().user_name(&user).access_key_id(k).send().await
-    {
-        return Err(fail(format!("deleting the unused access key {k}"), provision::aws_err(e)));
+    // Keys the router no longer uses go first (IAM allows two per user): a replaced rotation's,
+    // never applied, and one the events function has not managed to delete after a switch.
+    let unused: Vec<String> = record.rotation.iter().map(|r| r.access_key_id.clone()).collect();
+    let retiring: Vec<String> = record.retiring_access_key.iter().cloned().collect();
+    for k in unused.iter().chain(&retiring).filter(|k| existing.contains(k)) {
+        if let Err(e) = c.iam.delete_access_key().user_name(&user).access_key_id(k).send().await {
+            return Err(fail(format!("deleting the unused access key {k}"), provision::aws_err(e)));
+        }
     }
-    let in_use: Vec<&String> = existing.iter().filter(|k| Some(*k) != unused.as_ref()).collect();
+    if let Some(k) = &record.retiring_access_key {
+        c.store.clear_retiring_access_key(id, k).await?;
+    }
+    let in_use: Vec<&String> = existing.iter().filter(|k| !unused.contains(k) && !retiring.contains(k)).collect();
     if in_use.len() > 1 {
         return Err(Error::Usage(format!(
             "IAM user {user} has {} access keys ({}); a router uses one. Delete the one it does not use \

@@ -207,10 +207,30 @@ async fn a_rotated_router_switches_and_its_old_secrets_stop_working() {
     let (ok, out) =
         ctl(vec!["router", "rotate", "--id", "cafe-westlands", "--routeros-version", "7.20", "--out", &other]).await;
     assert!(!ok && out.contains("rotation waiting"), "a second rotate is refused: {out}");
+    // The first script is lost: `--again` replaces it, and its unused access key goes.
+    let first = common::env_of(&std::fs::read_to_string(&script_path).expect("script")).expect("parses");
+    let (ok, out) = ctl(vec![
+        "router",
+        "rotate",
+        "--id",
+        "cafe-westlands",
+        "--routeros-version",
+        "7.20",
+        "--out",
+        &other,
+        "--again",
+    ])
+    .await;
+    assert!(ok, "{out}");
+    let listed = iam.list_access_keys().user_name(user).send().await.expect("keys").access_key_metadata;
+    let listed: Vec<String> = listed.into_iter().filter_map(|k| k.access_key_id).collect();
+    assert!(!listed.contains(&first["AWS_ACCESS_KEY_ID"]) && listed.len() == 2, "{listed:?}");
     let (_, show) = ctl(vec!["router", "show", "--id", "cafe-westlands"]).await;
     assert!(show.contains("ROTATING"), "{show}");
+    let script_path = std::path::PathBuf::from(&other);
     let script = std::fs::read_to_string(&script_path).expect("script");
     let env = common::env_of(&script).expect("script parses");
+    assert_ne!(env["HOTSPOT_ROUTER_KEY"], first["HOTSPOT_ROUTER_KEY"]);
     let password = common::lines(&script)
         .expect("lines")
         .iter()

@@ -438,7 +438,9 @@ fn the_rotation_script_replaces_the_rotated_secrets_only() {
         assert_eq!(prop(user, "password").as_deref(), Some("NewPw0rdNewPw0rdNewPw0rdNewPw0rd"));
         assert_eq!(prop(user, "name").as_deref(), Some("hotspot-agent"));
         // Stop before the changes, start after them.
-        let pos = |w: &str| ls.iter().position(|l| word(l, 0, "/container") && word(l, 1, w)).expect(w);
+        let pos = |w: &str| {
+            ls.iter().position(|l| (0..l.len()).any(|i| word(l, i, "/container") && word(l, i + 1, w))).expect(w)
+        };
         let first_env = ls.iter().position(|l| word(l, 0, "/container/envs")).expect("env lines");
         assert!(pos("stop") < first_env && first_env < pos("start"), "{version}");
         assert!(s.contains("comment=\"hotspot-agent:cafe-01\""), "finds the container by its tag");
