@@ -213,6 +213,9 @@ pub enum VoucherCmd {
         batch: Option<String>,
         #[arg(long, value_enum, default_value = "html")]
         format: ExportFormat,
+        /// Same as --format pdf.
+        #[arg(long, conflicts_with = "format")]
+        pdf: bool,
         /// Where to write (must not exist).
         #[arg(long)]
         out: PathBuf,
@@ -225,6 +228,8 @@ pub enum VoucherCmd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Html,
+    /// A4 PDF with cut lines and a QR code on each card (needs --portal-url).
+    Pdf,
     Csv,
 }
 

@@ -90,11 +90,11 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             vouchers::generate(ctx, &vouchers::GenerateArgs { router, package, count: *count, length: *length }).await
         }
         Command::Voucher(VoucherCmd::List { router }) => vouchers::list(ctx, router).await,
-        Command::Voucher(VoucherCmd::Export { router, batch, format, out, portal_url }) => {
+        Command::Voucher(VoucherCmd::Export { router, batch, format, pdf, out, portal_url }) => {
             let a = vouchers::ExportArgs {
                 router,
                 batch: batch.as_deref(),
-                format: *format,
+                format: if *pdf { crate::cli::ExportFormat::Pdf } else { *format },
                 out,
                 portal_url: portal_url.as_deref(),
             };

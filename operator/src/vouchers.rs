@@ -204,7 +204,7 @@ fn portal(url: Option<&str>) -> Result<&str, Error> {
 
 pub async fn export(ctx: &Ctx, a: &ExportArgs<'_>) -> Result<String, Error> {
     let url = match a.format {
-        ExportFormat::Html => Some(portal(a.portal_url)?),
+        ExportFormat::Html | ExportFormat::Pdf => Some(portal(a.portal_url)?),
         ExportFormat::Csv => None,
     };
     let r = router(ctx, a.router).await?;
@@ -215,13 +215,19 @@ pub async fn export(ctx: &Ctx, a: &ExportArgs<'_>) -> Result<String, Error> {
             None => format!("no vouchers at {}", r.id),
         }));
     }
-    let text = match (a.format, url) {
+    let bytes = match (a.format, url) {
         (ExportFormat::Html, Some(url)) => {
-            sheet::html(&vouchers, &sheet::SheetInfo { router_name: &r.name, portal_url: url }).map_err(Error::Usage)?
+            sheet::html(&vouchers, &sheet::SheetInfo { router_name: &r.name, portal_url: url })
+                .map_err(Error::Usage)?
+                .into_bytes()
         }
-        _ => sheet::csv(&vouchers, ctx.offset),
+        (ExportFormat::Pdf, Some(url)) => {
+            crate::sheet_pdf::pdf(&vouchers, &sheet::SheetInfo { router_name: &r.name, portal_url: url })
+                .map_err(Error::Usage)?
+        }
+        _ => sheet::csv(&vouchers, ctx.offset).into_bytes(),
     };
-    write_new(a.out, text.as_bytes())?;
+    write_new(a.out, &bytes)?;
     println!("{} voucher(s) written to {}", vouchers.len(), a.out.display());
     Ok(format!("{} voucher(s) exported", vouchers.len()))
 }

@@ -280,6 +280,43 @@ async fn vouchers_are_pushed_in_batches_and_exported() {
     for c in &codes {
         assert!(page.contains(&c.grouped()), "{c} on the sheet");
     }
+    // The same sheet as PDF, read back by poppler (a reader we did not write): every code is on
+    // it, 18 cards a page, and it renders; page 1 is kept in artifacts/.
+    let pdf = env.dir.path().join("sheet.pdf");
+    let pdf_s = pdf.to_str().expect("utf-8 path");
+    let mut pdf_export = export;
+    pdf_export[7] = pdf_s;
+    let mut args = pdf_export.to_vec();
+    args.push("--pdf");
+    ok(&env.run(&env.admin, &args).await);
+    let bytes = std::fs::read(&pdf).expect("pdf written");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let poppler = |tool: &str, args: &[&str]| {
+        let out = std::process::Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert!(out.status.success(), "{tool}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let info = poppler("pdfinfo", &[pdf_s]);
+    assert!(
+        info.lines().any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 14")),
+        "250 cards, 18 a page: {info}"
+    );
+    assert!(info.contains("595.276 x 841.89") || info.contains("(A4)"), "A4: {info}");
+    let txt = poppler("pdftotext", &["-layout", pdf_s, "-"]);
+    for c in &codes {
+        assert!(txt.contains(&c.grouped()), "{c} in the PDF's text");
+    }
+    assert!(txt.contains("KES 10") && txt.contains("1 hour") && txt.contains("http://wifi.cafe/login"));
+    let artifacts = testkit::workspace_root().join("artifacts").join("vouchers");
+    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
+    let prefix = artifacts.join("sheet-page");
+    poppler(
+        "pdftoppm",
+        &["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf_s, prefix.to_str().expect("path")],
+    );
+    let png = std::fs::read(artifacts.join("sheet-page.png")).expect("page 1 rendered");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real page image ({} bytes)", png.len());
+
     // An existing file is never overwritten; an HTML sheet needs the portal address.
     let e = refused(&env.run(&env.admin, &export).await);
     assert!(e.contains("must not exist"), "{e}");

@@ -68,7 +68,8 @@ ensure_rust_targets() {
 
 ensure_all() {
     command -v cargo >/dev/null || { log "Rust (cargo) is required: https://rustup.rs"; return 1; }
-    ensure_apt python3 python3 curl curl
+    # poppler-utils: the voucher PDF is read back by pdftotext and rendered by pdftoppm.
+    ensure_apt python3 python3 curl curl pdftotext poppler-utils
     ensure_venv
     ensure_rust_targets
     export PATH="$VENV/bin:$PATH"
