@@ -1,5 +1,6 @@
 //! Router records: where a router's jobs go and the key that signs them.
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use hotspot_core::{RouterId, RouterKey};
 
 use super::item::{Reader, is_condition_failure, n, s, written};
@@ -46,6 +47,11 @@ impl RouterRecord {
 }
 
 impl Store {
+    /// An update of a router's record (its `META` item).
+    fn update_router(&self, id: &RouterId) -> UpdateItemFluentBuilder {
+        self.db.update_item().table_name(&self.table).key("pk", s(router_pk(id.as_str()))).key("sk", s(META))
+    }
+
     pub async fn put_router(&self, r: &RouterRecord) -> Result<(), StoreError> {
         let res = self
             .db
@@ -103,11 +109,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut set = "SET rotation_key_hex = :k, rotation_started_at = :t, rotation_access_key = :a".to_string();
         let mut req = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(id.as_str())))
-            .key("sk", s(META))
+            .update_router(id)
             .expression_attribute_values(":k", s(rot.key.to_hex()))
             .expression_attribute_values(":t", n(rot.started_at))
             .expression_attribute_values(":a", s(&rot.access_key_id));
@@ -132,11 +134,7 @@ impl Store {
     /// report switched it first).
     pub async fn finish_rotation(&self, id: &RouterId, rot: &Rotation) -> Result<bool, StoreError> {
         let mut req = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(id.as_str())))
-            .key("sk", s(META))
+            .update_router(id)
             .condition_expression("rotation_key_hex = :k")
             .expression_attribute_values(":k", s(rot.key.to_hex()));
         let remove = "REMOVE rotation_key_hex, rotation_started_at, rotation_access_key, rotation_old_access_key";
@@ -152,11 +150,7 @@ impl Store {
     /// The retiring access key is gone from IAM.
     pub async fn clear_retiring_access_key(&self, id: &RouterId, key_id: &str) -> Result<bool, StoreError> {
         written(
-            self.db
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(router_pk(id.as_str())))
-                .key("sk", s(META))
+            self.update_router(id)
                 .update_expression("REMOVE retiring_access_key")
                 .condition_expression("retiring_access_key = :o")
                 .expression_attribute_values(":o", s(key_id))
@@ -167,7 +161,7 @@ impl Store {
 
     /// Disables (`Some(now)`) or enables (`None`) a router. Returns false when it was already so.
     pub async fn set_router_disabled(&self, id: &RouterId, disabled_at: Option<i64>) -> Result<bool, StoreError> {
-        let req = self.db.update_item().table_name(&self.table).key("pk", s(router_pk(id.as_str()))).key("sk", s(META));
+        let req = self.update_router(id);
         let req = match disabled_at {
             Some(at) => req
                 .update_expression("SET disabled_at = :at")
@@ -198,11 +192,7 @@ impl Store {
     /// last `packages_sync` stored it (`None` before the first): read back from the same write.
     pub async fn record_heartbeat(&self, id: &RouterId, h: &RouterHealth) -> Result<Option<String>, StoreError> {
         let out = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(id.as_str())))
-            .key("sk", s(META))
+            .update_router(id)
             .update_expression(
                 "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j, \
                  clock_unset_secs = :c",
@@ -223,11 +213,7 @@ impl Store {
 
     /// What the router should be selling now (`package::digest` of its packages on sale).
     pub async fn set_packages_digest(&self, id: &RouterId, digest: &str) -> Result<(), StoreError> {
-        self.db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(id.as_str())))
-            .key("sk", s(META))
+        self.update_router(id)
             .update_expression("SET packages_digest = :d")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":d", s(digest))
@@ -256,11 +242,7 @@ impl Store {
     /// taken, false if another resync went out within that time.
     pub async fn claim_packages_resync(&self, id: &RouterId, now: i64, every_secs: i64) -> Result<bool, StoreError> {
         written(
-            self.db
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(router_pk(id.as_str())))
-                .key("sk", s(META))
+            self.update_router(id)
                 .update_expression("SET packages_resync_at = :now")
                 .condition_expression(
                     "attribute_exists(pk) AND (attribute_not_exists(packages_resync_at) OR packages_resync_at < :since)",
