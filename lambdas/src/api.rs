@@ -81,14 +81,10 @@ pub async fn authenticate(store: &Store, req: &Incoming<'_>, now: i64) -> Result
     let (time, sig) = ((req.header)(reqsig::HEADER_TIME), (req.header)(reqsig::HEADER_SIGNATURE));
     // During a key rotation either key is accepted; the events function retires the old one
     // when the router's first report under the new one arrives.
-    let mut verdict = Err(ReqSigError::BadSignature);
-    for (key, _) in router.signing_keys() {
-        verdict = reqsig::verify(key, &parts, time.as_deref(), sig.as_deref(), now);
-        if !matches!(verdict, Err(ReqSigError::BadSignature)) {
-            break;
-        }
-    }
-    verdict?;
+    router.verify_signed(
+        |key| reqsig::verify(key, &parts, time.as_deref(), sig.as_deref(), now),
+        |e| matches!(e, ReqSigError::BadSignature),
+    )?;
     if router.disabled_at.is_some() {
         tracing::warn!(router_id = %router.id, "request from a disabled router refused");
         return Err(AuthError::Disabled);

@@ -29,16 +29,10 @@ pub async fn handle_event(ev: &Events<'_>, body: &[u8], now: i64) -> Result<(), 
     // Which router claims to have sent it; its key then decides whether that is true.
     let claimed = Envelope::peek_router(body).ok_or(EventError::UnknownRouter)?;
     let router = store.get_router(&claimed).await?.ok_or(EventError::UnknownRouter)?;
-    let mut verdict = Err(WireError::BadSignature);
-    let mut switched = false;
-    for (key, is_new) in router.signing_keys() {
-        verdict = Envelope::verify(body, key, &router.id, now, Direction::RouterToCloud);
-        switched = is_new;
-        if !matches!(verdict, Err(WireError::BadSignature)) {
-            break;
-        }
-    }
-    let env = verdict?;
+    let (env, switched) = router.verify_signed(
+        |key| Envelope::verify(body, key, &router.id, now, Direction::RouterToCloud),
+        |e| matches!(e, WireError::BadSignature),
+    )?;
     let router = if switched { switch_keys(ev, router, now).await? } else { router };
     if let Some(old) = &router.retiring_access_key {
         retire_access_key(ev, &router, old).await;
@@ -156,15 +150,18 @@ async fn switch_keys(ev: &Events<'_>, router: RouterRecord, now: i64) -> Result<
         if let Err(e) = ev.store.put_audit(&entry).await {
             tracing::error!(router_id = %router.id, error = %e, "audit entry for a key switch not written");
         }
+        // The record as finish_rotation wrote it.
+        let retiring_access_key = rot.old_access_key_id.clone();
+        return Ok(RouterRecord { key: rot.key, rotation: None, retiring_access_key, ..router });
     }
-    // Re-read: this report or a concurrent one switched it; either way the record moved on.
+    // A concurrent report switched it first: read what it wrote.
     ev.store.get_router(&router.id).await?.ok_or(EventError::UnknownRouter)
 }
 
 /// Deletes a switched router's old access key. A failure is logged and retried on its next
 /// report; the record keeps the key id until IAM confirms it is gone.
 async fn retire_access_key(ev: &Events<'_>, router: &RouterRecord, key_id: &str) {
-    let user = format!("hotspot-router-{}", router.id);
+    let user = hotspot_cloud::store::iam_user_name(&router.id);
     let res = ev.iam.delete_access_key().user_name(&user).access_key_id(key_id).send().await;
     let gone = match res {
         Ok(_) => true,

@@ -22,9 +22,7 @@ pub fn queue_name(id: &RouterId) -> String {
 pub fn dlq_name(id: &RouterId) -> String {
     format!("router-{id}-dlq.fifo")
 }
-pub fn iam_user_name(id: &RouterId) -> String {
-    format!("hotspot-router-{id}")
-}
+pub use hotspot_cloud::store::iam_user_name;
 pub fn policy_name(id: &RouterId) -> String {
     format!("hotspot-router-{id}")
 }

@@ -42,7 +42,7 @@ pub struct NewSecrets {
 pub fn render(version: RosVersion, id: &RouterId, api_user: &str, s: &NewSecrets) -> String {
     let fam = version.family();
     let tag = quote(&rsc::tag(id));
-    let list = quote(&format!("hotspot-agent-{id}"));
+    let list = quote(&rsc::env_list(id));
     let prop = fam.envs_list_prop();
     let mut out = String::new();
     let mut line = |l: &str| {

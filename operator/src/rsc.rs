@@ -266,7 +266,7 @@ impl ScriptParams {
 
     /// The name of the env list and of the mount.
     pub fn env_list(&self) -> String {
-        format!("hotspot-agent-{}", self.router_id)
+        env_list(&self.router_id)
     }
 
     pub fn mount_list(&self) -> String {
@@ -294,6 +294,11 @@ impl ScriptParams {
             ("RUST_LOG", "info".to_string()),
         ]
     }
+}
+
+/// The name of a router's env list (`/container/envs`): `hotspot-agent-<router id>`.
+pub fn env_list(id: &RouterId) -> String {
+    format!("hotspot-agent-{id}")
 }
 
 /// The comment tag of a router's objects: `hotspot-agent:<router id>`.

@@ -28,7 +28,7 @@ pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
 pub use ratelimit::Slot;
 pub use receipts::{Claim, ReceiptRecord, ReceiptSource, UnlinkedPurchase};
 pub use revenue::PaymentRow;
-pub use router::{Rotation, RouterHealth, RouterRecord};
+pub use router::{Rotation, RouterHealth, RouterRecord, iam_user_name};
 pub use session::SessionRecord;
 pub use session_ops::LiveSession;
 pub use table::{Store, StoreError};

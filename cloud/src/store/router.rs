@@ -38,11 +38,25 @@ pub struct Rotation {
     pub old_access_key_id: Option<String>,
 }
 
+/// The router's IAM user (path `/hotspot/`): `hotspotctl` creates it and its keys, the events
+/// function deletes a rotated router's old key.
+pub fn iam_user_name(id: &RouterId) -> String {
+    format!("hotspot-router-{id}")
+}
+
 impl RouterRecord {
-    /// The keys the router may be signing with now: its key, and the new one while a rotation
-    /// waits (`true`: signing with that one means the router has switched).
-    pub fn signing_keys(&self) -> impl Iterator<Item = (&RouterKey, bool)> {
-        std::iter::once((&self.key, false)).chain(self.rotation.as_ref().map(|r| (&r.key, true)))
+    /// Verifies something the router signed (`verify` with one key; `is_bad_signature` tells a
+    /// wrong key from any other failure): under its key, and while a rotation waits under the
+    /// new one too. `true` with the result: it was the new key, so the router has switched.
+    pub fn verify_signed<T, E>(
+        &self,
+        verify: impl Fn(&RouterKey) -> Result<T, E>,
+        is_bad_signature: impl Fn(&E) -> bool,
+    ) -> Result<(T, bool), E> {
+        match (verify(&self.key), &self.rotation) {
+            (Err(e), Some(rot)) if is_bad_signature(&e) => verify(&rot.key).map(|t| (t, true)),
+            (r, _) => r.map(|t| (t, false)),
+        }
     }
 }
 
