@@ -123,17 +123,17 @@ pub async fn rotate(ctx: &Ctx, a: &RotateArgs<'_>) -> Result<String, Error> {
     };
     // Keys the router no longer uses go first (IAM allows two per user): a replaced rotation's,
     // never applied, and one the events function has not managed to delete after a switch.
-    let unused: Vec<String> = record.rotation.iter().map(|r| r.access_key_id.clone()).collect();
-    let retiring: Vec<String> = record.retiring_access_key.iter().cloned().collect();
-    for k in unused.iter().chain(&retiring).filter(|k| existing.contains(k)) {
-        if let Err(e) = c.iam.delete_access_key().user_name(&user).access_key_id(k).send().await {
+    let dead: Vec<&String> =
+        record.rotation.iter().map(|r| &r.access_key_id).chain(&record.retiring_access_key).collect();
+    for k in dead.iter().filter(|k| existing.contains(k)) {
+        if let Err(e) = c.iam.delete_access_key().user_name(&user).access_key_id(*k).send().await {
             return Err(fail(format!("deleting the unused access key {k}"), provision::aws_err(e)));
         }
     }
     if let Some(k) = &record.retiring_access_key {
         c.store.clear_retiring_access_key(id, k).await?;
     }
-    let in_use: Vec<&String> = existing.iter().filter(|k| !unused.contains(k) && !retiring.contains(k)).collect();
+    let in_use: Vec<&String> = existing.iter().filter(|k| !dead.contains(k)).collect();
     if in_use.len() > 1 {
         return Err(Error::Usage(format!(
             "IAM user {user} has {} access keys ({}); a router uses one. Delete the one it does not use \
