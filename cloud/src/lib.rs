@@ -2,6 +2,8 @@
 //! dashboard: the DynamoDB store (`docs/dynamodb.md`), signed jobs on router queues, and the
 //! outbox that delivers a decided purchase's job exactly once.
 
+pub mod access;
+pub mod desk;
 pub mod jobs;
 pub mod ledger;
 pub mod outbox;

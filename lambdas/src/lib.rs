@@ -1,6 +1,7 @@
 //! The Lambda functions' logic. Handlers (the binaries) stay thin; tests call this library
 //! directly. Records, jobs and the outbox are `hotspot_cloud`'s, shared with `hotspotctl`.
 
+pub mod admin;
 pub mod api;
 pub mod callback;
 pub mod config;

@@ -66,16 +66,24 @@ pub enum OperatorCmd {
     Init,
     /// Your ARN and role.
     Whoami,
-    /// Add an operator (admin).
+    /// Add an operator (admin): an AWS identity for hotspotctl, a dashboard sign-in, or both.
     Add {
-        /// The ARN `aws sts get-caller-identity` shows for them.
-        #[arg(long)]
-        arn: String,
+        /// The ARN `aws sts get-caller-identity` shows for them (optional with --invite: a
+        /// dashboard-only operator is audited as `dashboard:<login>`).
+        #[arg(long, required_unless_present = "invite")]
+        arn: Option<String>,
         #[arg(long)]
         role: OperatorRole,
         /// Staff only: the router they work at.
         #[arg(long)]
         router: Option<RouterId>,
+        /// Give them a dashboard sign-in with this login name (e.g. their e-mail address) and
+        /// print a one-time link, valid 7 days, that sets its password.
+        #[arg(long, requires = "dashboard_url")]
+        invite: Option<String>,
+        /// The dashboard's address, e.g. https://api.example.com/admin (`scripts/run.sh` prints it).
+        #[arg(long)]
+        dashboard_url: Option<String>,
     },
     /// Every operator (admin).
     List,

@@ -108,8 +108,12 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
         Command::Audit(a) => audit_log::show(ctx, a).await,
         Command::Operator(OperatorCmd::Init) => operators::init(ctx).await,
         Command::Operator(OperatorCmd::Whoami) => operators::whoami(ctx).await,
-        Command::Operator(OperatorCmd::Add { arn, role, router }) => {
-            operators::add(ctx, arn, *role, router.clone()).await
+        Command::Operator(OperatorCmd::Add { arn, role, router, invite, dashboard_url }) => {
+            let invite = match (invite, dashboard_url) {
+                (Some(login), Some(url)) => Some(operators::Invite::parse(login, url)?),
+                _ => None,
+            };
+            operators::add(ctx, arn.as_deref(), *role, router.clone(), invite).await
         }
         Command::Operator(OperatorCmd::List) => operators::list(ctx).await,
         Command::Operator(OperatorCmd::Remove { arn }) => operators::remove(ctx, arn).await,

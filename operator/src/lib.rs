@@ -1,7 +1,7 @@
 //! `hotspotctl`: the operator's command line. The binary is thin; the parts live here so tests
 //! can use them directly.
 
-pub mod access;
+pub use hotspot_cloud::access;
 pub mod audit_log;
 pub mod cli;
 pub mod commands;

@@ -1,6 +1,7 @@
 //! `hotspotctl operator init | whoami | add | list | remove`.
 
-use hotspot_cloud::store::{OperatorRecord, OperatorRole, ScopedRole, StoreError};
+use hotspot_cloud::store::dashboard::{dashboard_arn, new_token};
+use hotspot_cloud::store::{LoginName, OperatorRecord, OperatorRole, ScopedRole, StoreError};
 
 use crate::Error;
 use crate::access::scoped_role_of;
@@ -48,28 +49,84 @@ pub async fn whoami(ctx: &Ctx) -> Result<String, Error> {
     Ok(String::new())
 }
 
+/// A dashboard sign-in to create with the operator.
+pub struct Invite {
+    login: LoginName,
+    dashboard_url: String,
+}
+
+/// How long an invite link works.
+const INVITE_VALID_SECS: i64 = 7 * 86_400;
+
+impl Invite {
+    pub fn parse(login: &str, dashboard_url: &str) -> Result<Invite, Error> {
+        let login: LoginName = login.parse().map_err(|e| Error::Usage(format!("--invite: {e}")))?;
+        let url = dashboard_url.trim_end_matches('/');
+        let ok = (url.starts_with("https://") || url.starts_with("http://"))
+            && !url.contains(['?', '#', ' '])
+            && url.ends_with("/admin");
+        if !ok {
+            return Err(Error::Usage(format!(
+                "--dashboard-url must be the dashboard's address ending in /admin, e.g. https://api.example.com/admin; got {dashboard_url:?}"
+            )));
+        }
+        Ok(Invite { login, dashboard_url: url.to_string() })
+    }
+}
+
 pub async fn add(
     ctx: &Ctx,
-    arn: &str,
+    arn: Option<&str>,
     role: OperatorRole,
     router: Option<hotspot_core::RouterId>,
+    invite: Option<Invite>,
 ) -> Result<String, Error> {
-    check_arn(arn)?;
+    let arn = match (arn, &invite) {
+        (Some(a), _) => {
+            check_arn(a)?;
+            a.to_string()
+        }
+        (None, Some(i)) => dashboard_arn(&i.login),
+        (None, None) => return Err(Error::Usage("--arn or --invite is needed; nothing was changed".into())),
+    };
     let access = scoped_role_of(role, router).map_err(|e| Error::Usage(format!("{e}; nothing was changed")))?;
     if let Some(r) = access.router()
         && ctx.store.get_router(r).await?.is_none()
     {
         return Err(Error::Usage(format!("router {r} not found; nothing was changed")));
     }
-    let rec =
-        OperatorRecord { arn: arn.to_string(), access: access.clone(), added_by: ctx.arn.clone(), added_at: now() };
-    ctx.store.add_operator(&rec).await.map_err(|e| match e {
-        StoreError::AlreadyExists(_) => {
-            Error::Usage(format!("{arn} is already an operator; remove them first to change their role"))
+    // The login first: a taken name stops here with nothing written.
+    let mut link = None;
+    if let Some(i) = &invite {
+        if ctx.store.get_login(&i.login).await?.is_some() {
+            return Err(Error::Usage(format!("login {} is taken; nothing was changed", i.login)));
         }
-        other => other.into(),
-    })?;
+        let token = new_token();
+        ctx.store.create_login(&i.login, &arn, &token, now() + INVITE_VALID_SECS).await.map_err(|e| match e {
+            StoreError::AlreadyExists(_) => Error::Usage(format!("login {} is taken; nothing was changed", i.login)),
+            other => other.into(),
+        })?;
+        link = Some(format!("{}/invite?t={token}", i.dashboard_url));
+    }
+    let rec = OperatorRecord { arn: arn.clone(), access: access.clone(), added_by: ctx.arn.clone(), added_at: now() };
+    let added = ctx.store.add_operator(&rec).await;
+    if let Err(e) = added {
+        if let Some(i) = &invite {
+            // Nothing half-made: the login goes again.
+            ctx.store.delete_login(&i.login).await?;
+        }
+        return Err(match e {
+            StoreError::AlreadyExists(_) => {
+                Error::Usage(format!("{arn} is already an operator; remove them first to change their role"))
+            }
+            other => other.into(),
+        });
+    }
     println!("{arn} is now {access}");
+    if let (Some(i), Some(link)) = (&invite, &link) {
+        // The link is the password-setting secret: it goes to the person, never to a log.
+        println!("dashboard sign-in {}: send them this link (one use, valid 7 days):\n{link}", i.login);
+    }
     Ok(format!("added {arn} as {access}"))
 }
 
@@ -98,6 +155,9 @@ pub async fn remove(ctx: &Ctx, arn: &str) -> Result<String, Error> {
         return Err(Error::Usage(format!("{arn} is the last admin; add another admin first (nothing was changed)")));
     }
     ctx.store.remove_operator(arn).await?;
+    if let Some(login) = arn.strip_prefix("dashboard:").and_then(|l| l.parse::<LoginName>().ok()) {
+        ctx.store.delete_login(&login).await?;
+    }
     println!("{arn} ({}) removed", target.access);
     Ok(format!("removed {arn} ({})", target.access))
 }

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use hotspot_core::RouterId;
 use rand::Rng;
@@ -21,8 +20,7 @@ const fn routeros_api_ssl_port() -> u16 {
     8729
 }
 
-/// A router whose last heartbeat is older than this is shown offline (the agent beats every 60 s).
-pub const ONLINE_WITHIN_SECS: i64 = 180;
+pub use hotspot_cloud::store::router::ONLINE_WITHIN_SECS;
 
 /// A password for the agent's RouterOS user: 32 random alphanumerics (~190 bits).
 pub fn random_password() -> Secret {
@@ -244,25 +242,6 @@ pub fn summary(p: &Provisioned, s: &ScriptParams, out: &Path, html_out: &Path, t
     )
 }
 
-fn attr_s<'a>(item: &'a std::collections::HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
-    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
-}
-
-fn attr_n(item: &std::collections::HashMap<String, AttributeValue>, k: &str) -> Option<i64> {
-    item.get(k).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
-}
-
-/// One line of `router list`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouterRow {
-    pub id: String,
-    pub name: String,
-    pub last_seen: Option<i64>,
-    pub agent_version: Option<String>,
-    pub active_sessions: Option<i64>,
-    pub jobs_waiting: Option<i64>,
-}
-
 pub fn status(last_seen: Option<i64>, now: i64) -> String {
     match last_seen {
         None => "never seen".into(),
@@ -280,60 +259,25 @@ fn age(secs: i64) -> String {
     }
 }
 
-pub async fn list_routers(db: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<RouterRow>, Error> {
-    let mut rows = Vec::new();
-    let mut start = None;
-    loop {
-        let out = db
-            .scan()
-            .table_name(table)
-            .filter_expression("sk = :meta AND begins_with(pk, :router)")
-            .expression_attribute_values(":meta", AttributeValue::S("META".into()))
-            .expression_attribute_values(":router", AttributeValue::S("ROUTER#".into()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| {
-                Error::Aws(format!("scanning {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
-            })?;
-        for item in out.items() {
-            let Some(id) = attr_s(item, "router_id") else { continue };
-            rows.push(RouterRow {
-                id: id.to_string(),
-                name: attr_s(item, "name").unwrap_or("").to_string(),
-                last_seen: attr_n(item, "last_seen"),
-                agent_version: attr_s(item, "agent_version").map(str::to_string),
-                active_sessions: attr_n(item, "active_sessions"),
-                jobs_waiting: attr_n(item, "jobs_waiting"),
-            });
-        }
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
-    rows.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(rows)
-}
-
 fn dash(v: Option<String>) -> String {
     v.unwrap_or_else(|| "-".into())
 }
 
 pub async fn list(ctx: &Ctx) -> Result<(), Error> {
-    let rows = list_routers(&aws_sdk_dynamodb::Client::new(&ctx.config), &ctx.table).await?;
+    let rows = ctx.store.list_fleet().await?;
     let now = now();
     println!("{:<24} {:<28} {:<20} {:<10} {:>8} {:>6}", "ID", "NAME", "STATUS", "AGENT", "SESSIONS", "JOBS");
-    for r in &rows {
+    for row in &rows {
+        let (r, h) = (&row.router, row.health.as_ref());
         let name: String = r.name.escape_debug().to_string().chars().take(28).collect();
         println!(
             "{:<24} {:<28} {:<20} {:<10} {:>8} {:>6}",
             r.id,
             name,
-            status(r.last_seen, now),
-            dash(r.agent_version.as_deref().map(|v| v.escape_debug().to_string())),
-            dash(r.active_sessions.map(|v| v.to_string())),
-            dash(r.jobs_waiting.map(|v| v.to_string())),
+            status(h.map(|h| h.last_seen), now),
+            dash(h.map(|h| h.version.escape_debug().to_string())),
+            dash(h.map(|h| h.active_sessions.to_string())),
+            dash(h.map(|h| h.jobs_waiting.to_string())),
         );
     }
     println!("{} router(s)", rows.len());

@@ -1,8 +1,9 @@
 //! `hotspotctl session list | disconnect | extend`: the `live` sessions (paid, not yet revoked),
 //! ended with a `revoke` job or given more time with an `extend` job.
 
+use hotspot_cloud::desk::DeskError;
 use hotspot_cloud::store::LiveSession;
-use hotspot_core::wire::{Extend, Payload, Revoke};
+use hotspot_core::wire::{Extend, Payload};
 use hotspot_core::{MessageId, PurchaseId, RosDuration, RouterId};
 
 use crate::Error;
@@ -54,17 +55,12 @@ async fn live(ctx: &Ctx, router: &RouterId, id: &PurchaseId) -> Result<LiveSessi
 
 pub async fn disconnect(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId) -> Result<String, Error> {
     let r = router(ctx, router_id).await?;
-    live(ctx, &r.id, id).await?;
-    let job = Payload::Revoke(Revoke { purchase_id: id.clone(), reason: format!("operator {}", ctx.arn) });
-    hotspot_cloud::jobs::send_job(&ctx.sqs, &r, MessageId::derived("operator-revoke", id), job, now())
-        .await
-        .map_err(|e| Error::JobNotSent { what: format!("nothing was changed: {e}") })?;
-    // The job is out: the router ends the session. If this write loses a race (it expired
-    // meanwhile), the session is ended all the same.
-    if !ctx.store.revoke_live_session(id, &r.id, &ctx.arn, now()).await? {
-        println!("session {id} had already ended; the router was told again");
-    } else {
-        println!("session {id} at {} disconnected (revoke job sent)", r.id);
+    match hotspot_cloud::desk::disconnect(&ctx.store, &ctx.sqs, &r, id, &ctx.arn, now()).await {
+        Ok(true) => println!("session {id} at {} disconnected (revoke job sent)", r.id),
+        Ok(false) => println!("session {id} had already ended; the router was told again"),
+        Err(DeskError::Store(e)) => return Err(e.into()),
+        Err(DeskError::Job(e)) => return Err(Error::JobNotSent { what: format!("nothing was changed: {e}") }),
+        Err(DeskError::Refused(why)) => return Err(Error::Usage(why)),
     }
     Ok(format!("disconnected {id}"))
 }

@@ -115,6 +115,11 @@ impl Simulator {
         self.shared.world().remove_host(mac)
     }
 
+    /// Every hotspot user and session is gone (a configuration reset).
+    pub fn reset_hotspot_users(&self) {
+        self.shared.world().reset_hotspot_users()
+    }
+
     /// Moves the simulated clock; limit-uptime, session-timeout and idle-timeout end sessions.
     pub fn advance_clock(&self, by: Duration) {
         self.shared.world().advance(by);

@@ -364,6 +364,16 @@ impl World {
         before != self.hosts.len()
     }
 
+    /// The hotspot's users are gone and their sessions with them, as after a configuration reset
+    /// or a reflash that kept the container: what a grant re-sent from the support desk repairs.
+    pub fn reset_hotspot_users(&mut self) {
+        let ids: Vec<u32> = self.active.iter().map(|s| s.id).collect();
+        for id in ids {
+            self.end_session(id, EndReason::Removed);
+        }
+        self.users = Table::new(USER_FIELDS);
+    }
+
     /// Moves the simulated clock: sessions age, and limits and timeouts end them.
     pub fn advance(&mut self, by: Duration) {
         let mut left = by.as_secs();

@@ -23,9 +23,17 @@ pub fn http_event(
     body: &[u8],
     source_ip: &str,
 ) -> Value {
+    // API Gateway hands the Cookie header over as a `cookies` list, not among the headers.
+    let is_cookie = |k: &str| k.eq_ignore_ascii_case("cookie");
     let hdrs: serde_json::Map<String, Value> =
-        headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), json!(v))).collect();
+        headers.iter().filter(|(k, _)| !is_cookie(k)).map(|(k, v)| (k.to_ascii_lowercase(), json!(v))).collect();
+    let cookies: Vec<&str> = headers
+        .iter()
+        .filter(|(k, _)| is_cookie(k))
+        .flat_map(|(_, v)| v.split(';').map(str::trim).filter(|c| !c.is_empty()))
+        .collect();
     json!({
+        "cookies": cookies,
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,

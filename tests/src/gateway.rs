@@ -97,6 +97,7 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/grants") => Some("status"),
         ("GET", p) if p.starts_with("/purchases/") => Some("status"),
         ("POST", p) if p.starts_with("/cb/") => Some("callback"),
+        ("GET" | "POST", p) if p == "/admin" || p.starts_with("/admin/") => Some("admin"),
         _ => None,
     }
 }
@@ -132,7 +133,24 @@ async fn handle(
     match inv.invoke(function, &event).await {
         Ok(out) => {
             let status = out["statusCode"].as_u64().unwrap_or(502) as u16;
-            Ok(reply(status, out["body"].as_str().unwrap_or("").to_string()))
+            let mut r = reply(status, out["body"].as_str().unwrap_or("").to_string());
+            // Payload format 2.0: headers as an object, Set-Cookie values in `cookies`.
+            if let Some(h) = out["headers"].as_object() {
+                for (k, v) in h {
+                    if let (Ok(k), Some(Ok(v))) = (
+                        hyper::header::HeaderName::from_bytes(k.as_bytes()),
+                        v.as_str().map(hyper::header::HeaderValue::from_str),
+                    ) {
+                        r.headers_mut().insert(k, v);
+                    }
+                }
+            }
+            for c in out["cookies"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if let Ok(v) = hyper::header::HeaderValue::from_str(c) {
+                    r.headers_mut().append(hyper::header::SET_COOKIE, v);
+                }
+            }
+            Ok(r)
         }
         Err(e) => Ok(reply(502, json!({"message": e}).to_string())),
     }

@@ -20,13 +20,16 @@ use testkit::{ChildGuard, Moto, free_port};
 use crate::gateway::{Invoker, serve};
 use crate::pollers;
 
-pub const FUNCTIONS: [&str; 6] = ["purchase", "status", "callback", "reconcile", "expiry", "events"];
+pub const FUNCTIONS: [&str; 7] = ["purchase", "status", "callback", "reconcile", "expiry", "events", "admin"];
 pub const CALLBACK_SECRET: &str = "local-callback-secret-0123456789";
 pub const ROUTEROS_USER: &str = "hotspot-agent";
 /// The router as the agent's container sees it (the veth gateway; 172.17.0.1 on a real one).
 /// A loopback address of its own, so a guest the router masquerades is seen as coming from it.
 pub const ROUTER_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 pub const ROUTEROS_PASSWORD: &str = "local-api-password";
+/// The local stack's dashboard admin (printed by `scripts/run.sh`; local use only).
+pub const DASHBOARD_LOGIN: &str = "admin";
+pub const DASHBOARD_PASSWORD: &str = "local-admin-password";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
@@ -63,6 +66,9 @@ pub struct Options {
     /// The agent's log goes nowhere (the benchmark counts the bytes it writes to its disk; on
     /// a router the log goes to RouterOS's memory, not to flash).
     pub quiet_agent: bool,
+    /// Seed the dashboard's admin (`DASHBOARD_LOGIN`); off by default, so `operator init` finds
+    /// an empty operator list.
+    pub dashboard_admin: bool,
 }
 
 impl Options {
@@ -78,6 +84,7 @@ impl Options {
             router_rows: Vec::new(),
             offline_at_start: false,
             quiet_agent: false,
+            dashboard_admin: false,
         }
     }
 }
@@ -196,6 +203,9 @@ impl Stack {
         store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
         for p in &options.packages {
             store.put_package(&router_id, p, now).await.map_err(|e| err("package")(e.to_string()))?;
+        }
+        if options.dashboard_admin {
+            seed_dashboard_admin(&store, now).await.map_err(err("dashboard admin"))?;
         }
 
         // Simulators.
@@ -383,6 +393,10 @@ impl Stack {
     }
 
     /// The guest's SMS inbox (receipts with their re-login code).
+    pub fn dashboard_url(&self) -> String {
+        format!("{}/admin", self.gateway_url)
+    }
+
     pub fn sms_url(&self) -> String {
         self.sms.base_url()
     }
@@ -434,6 +448,26 @@ impl Stack {
     }
 }
 
+/// The dashboard's first admin, signed in with `DASHBOARD_LOGIN` / `DASHBOARD_PASSWORD`, made
+/// the way `hotspotctl operator add --invite` and the invite page make one.
+async fn seed_dashboard_admin(store: &Store, now: i64) -> Result<(), String> {
+    use hotspot_cloud::store::dashboard::{dashboard_arn, new_token};
+    let login: hotspot_cloud::store::LoginName = DASHBOARD_LOGIN.parse().map_err(|e| format!("{e}"))?;
+    let arn = dashboard_arn(&login);
+    let op = hotspot_cloud::store::OperatorRecord {
+        arn: arn.clone(),
+        access: hotspot_cloud::store::ScopedRole::Admin,
+        added_by: "local-stack".into(),
+        added_at: now,
+    };
+    store.bootstrap_admin(&op).await.map_err(|e| e.to_string())?;
+    let invite = new_token();
+    store.create_login(&login, &arn, &invite, now + 600).await.map_err(|e| e.to_string())?;
+    let hash = lambdas::admin::password::hash(DASHBOARD_PASSWORD).ok_or("hashing the admin's password")?;
+    store.accept_invite(&invite, &hash, now).await.map_err(|e| e.to_string())?.ok_or("the seeded invite")?;
+    Ok(())
+}
+
 /// An invocation each function answers without changing anything a test looks at: unsigned
 /// (refused) requests to the HTTP functions, an empty batch, a sweep of an empty table.
 fn readiness_event(function: &str) -> serde_json::Value {
@@ -442,6 +476,7 @@ fn readiness_event(function: &str) -> serde_json::Value {
         "purchase" => http_event("POST", "/purchases", "", &[], b"{}", "127.0.0.1"),
         "status" => http_event("GET", "/packages", "", &[], b"", "127.0.0.1"),
         "callback" => http_event("POST", "/cb/not-the-secret", "", &[], b"{}", "127.0.0.1"),
+        "admin" => http_event("GET", "/admin/login", "", &[], b"", "127.0.0.1"),
         "events" => sqs_event(&[]),
         _ => scheduled_event(),
     }

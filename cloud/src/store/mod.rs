@@ -3,6 +3,7 @@
 
 pub mod audit;
 mod checkout;
+pub mod dashboard;
 mod item;
 mod lease;
 pub mod operator;
@@ -13,7 +14,7 @@ pub mod ratelimit;
 mod receipt;
 mod receipts;
 pub mod revenue;
-mod router;
+pub mod router;
 pub mod schema;
 mod session;
 pub mod session_ops;
@@ -22,13 +23,14 @@ mod token;
 pub mod voucher;
 
 pub use audit::{AuditEntry, AuditResult};
+pub use dashboard::{DashboardSession, LoginName, LoginRecord};
 pub use operator::{OperatorRecord, OperatorRole, ScopedRole};
 pub use package::PackageRecord;
 pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
 pub use ratelimit::Slot;
 pub use receipts::{Claim, ReceiptRecord, ReceiptSource, UnlinkedPurchase};
 pub use revenue::PaymentRow;
-pub use router::{Rotation, RouterHealth, RouterRecord, iam_user_name};
+pub use router::{FleetRow, Rotation, RouterHealth, RouterRecord, iam_user_name};
 pub use session::SessionRecord;
 pub use session_ops::LiveSession;
 pub use table::{Store, StoreError};

@@ -19,7 +19,7 @@ use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
-use super::schema::{GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
+use super::schema::{GSI_BY_MAC, GSI_BY_PHONE, GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
 use super::table::{Store, StoreError};
 
 /// Defined on the boundary: the agent reads it in the purchase API's replies.
@@ -166,6 +166,8 @@ impl Store {
             .item("price", n(p.package.price().get()))
             .item("mac", s(p.mac.to_string()))
             .item("phone", s(p.phone.as_str()))
+            .item("by_phone", s(p.phone.as_str()))
+            .item("by_mac", s(p.mac.to_string()))
             .item("state", s(PurchaseState::Pending.as_str()))
             .item("pending", s("pending"))
             .item("created_at", n(p.created_at))
@@ -210,6 +212,30 @@ impl Store {
     pub async fn get_purchases(&self, ids: &[PurchaseId]) -> Result<Vec<Purchase>, StoreError> {
         let keys = ids.iter().map(|id| (purchase_pk(id.as_str()), META.to_string())).collect();
         self.get_items(keys).await?.iter().map(parse_purchase).collect()
+    }
+
+    /// The newest `limit` purchases paid from `phone`, newest first (the `by_phone` index).
+    pub async fn purchases_by_phone(&self, phone: &Msisdn, limit: usize) -> Result<Vec<Purchase>, StoreError> {
+        self.purchases_by(GSI_BY_PHONE, phone.as_str(), limit).await
+    }
+
+    /// The newest `limit` purchases for a device, newest first (the `by_mac` index).
+    pub async fn purchases_by_mac(&self, mac: &MacAddr, limit: usize) -> Result<Vec<Purchase>, StoreError> {
+        self.purchases_by(GSI_BY_MAC, &mac.to_string(), limit).await
+    }
+
+    async fn purchases_by(&self, index: &str, value: &str, limit: usize) -> Result<Vec<Purchase>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", index)
+            .expression_attribute_values(":v", s(value))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 100) as i32);
+        self.query_capped(q, limit).await?.iter().map(parse_purchase).collect()
     }
 
     async fn must_get(&self, id: &PurchaseId) -> Result<Purchase, StoreError> {

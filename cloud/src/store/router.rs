@@ -3,8 +3,8 @@
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use hotspot_core::{RouterId, RouterKey};
 
-use super::item::{Reader, is_condition_failure, n, s, written};
-use super::schema::{META, router_pk};
+use super::item::{Item, Reader, is_condition_failure, n, s, written};
+use super::schema::{GSI_FLEET, META, router_pk};
 use super::table::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,65 @@ pub fn iam_user_name(id: &RouterId) -> String {
     format!("hotspot-router-{id}")
 }
 
+/// A router whose last heartbeat is older than this is shown offline (the agent beats every 60 s).
+pub const ONLINE_WITHIN_SECS: i64 = 180;
+
+/// Router records carry `fleet` so the `fleet` index lists them.
+const FLEET: &str = "router";
+
+/// A router as the fleet page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetRow {
+    pub router: RouterRecord,
+    pub health: Option<RouterHealth>,
+}
+
+impl FleetRow {
+    /// Heard from within [`ONLINE_WITHIN_SECS`].
+    pub fn online(&self, now: i64) -> bool {
+        self.health.as_ref().is_some_and(|h| now - h.last_seen <= ONLINE_WITHIN_SECS)
+    }
+}
+
+fn parse_router(item: &Item) -> Result<RouterRecord, StoreError> {
+    let r = Reader::new(item);
+    Ok(RouterRecord {
+        id: r.parse("router_id")?,
+        name: r.str("name")?.to_string(),
+        queue_url: r.str("queue_url")?.to_string(),
+        key: r.parse("key_hex")?,
+        created_at: r.i64("created_at")?,
+        disabled_at: r.opt_i64("disabled_at")?,
+        rotation: match r.opt_str("rotation_key_hex")? {
+            None => None,
+            Some(_) => Some(Rotation {
+                key: r.parse("rotation_key_hex")?,
+                started_at: r.i64("rotation_started_at")?,
+                access_key_id: r.str("rotation_access_key")?.to_string(),
+                old_access_key_id: r.opt_str("rotation_old_access_key")?.map(str::to_string),
+            }),
+        },
+        retiring_access_key: r.opt_str("retiring_access_key")?.map(str::to_string),
+    })
+}
+
+fn parse_health(item: &Item) -> Result<Option<RouterHealth>, StoreError> {
+    let r = Reader::new(item);
+    let Some(last_seen) = r.opt_i64("last_seen")? else { return Ok(None) };
+    Ok(Some(RouterHealth {
+        last_seen,
+        version: r.str("agent_version")?.to_string(),
+        uptime_secs: r.i64("agent_uptime")?.max(0) as u64,
+        active_sessions: r.i64("active_sessions")?.clamp(0, u32::MAX as i64) as u32,
+        jobs_waiting: r.i64("jobs_waiting")?.clamp(0, u32::MAX as i64) as u32,
+        clock_unset_secs: r.opt_i64("clock_unset_secs")?.unwrap_or(0).max(0) as u64,
+    }))
+}
+
+fn parse_fleet_row(item: &Item) -> Result<FleetRow, StoreError> {
+    Ok(FleetRow { router: parse_router(item)?, health: parse_health(item)? })
+}
+
 impl RouterRecord {
     /// Verifies something the router signed (`verify` with one key; `is_bad_signature` tells a
     /// wrong key from any other failure): under its key, and while a rotation waits under the
@@ -78,6 +137,7 @@ impl Store {
             .item("queue_url", s(&r.queue_url))
             .item("key_hex", s(r.key.to_hex()))
             .item("created_at", n(r.created_at))
+            .item("fleet", s(FLEET))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -89,27 +149,24 @@ impl Store {
     }
 
     pub async fn get_router(&self, id: &RouterId) -> Result<Option<RouterRecord>, StoreError> {
-        let item = self.get_item(router_pk(id.as_str()), META).await?;
-        let Some(item) = item else { return Ok(None) };
-        let r = Reader::new(&item);
-        Ok(Some(RouterRecord {
-            id: r.parse("router_id")?,
-            name: r.str("name")?.to_string(),
-            queue_url: r.str("queue_url")?.to_string(),
-            key: r.parse("key_hex")?,
-            created_at: r.i64("created_at")?,
-            disabled_at: r.opt_i64("disabled_at")?,
-            rotation: match r.opt_str("rotation_key_hex")? {
-                None => None,
-                Some(_) => Some(Rotation {
-                    key: r.parse("rotation_key_hex")?,
-                    started_at: r.i64("rotation_started_at")?,
-                    access_key_id: r.str("rotation_access_key")?.to_string(),
-                    old_access_key_id: r.opt_str("rotation_old_access_key")?.map(str::to_string),
-                }),
-            },
-            retiring_access_key: r.opt_str("retiring_access_key")?.map(str::to_string),
-        }))
+        self.get_item(router_pk(id.as_str()), META).await?.as_ref().map(parse_router).transpose()
+    }
+
+    /// Every router with what it last reported, by id, from the `fleet` index (no scan).
+    pub async fn list_fleet(&self) -> Result<Vec<FleetRow>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_FLEET)
+            .key_condition_expression("fleet = :f")
+            .expression_attribute_values(":f", s(FLEET));
+        self.query_all(q).await?.iter().map(parse_fleet_row).collect()
+    }
+
+    /// One router's row (a staff member's fleet), read from the table itself.
+    pub async fn fleet_row(&self, id: &RouterId) -> Result<Option<FleetRow>, StoreError> {
+        self.get_item(router_pk(id.as_str()), META).await?.as_ref().map(parse_fleet_row).transpose()
     }
 
     /// Starts a rotation, or replaces one that waits (`replacing`: the rotation read before, so a
@@ -209,7 +266,7 @@ impl Store {
             .update_router(id)
             .update_expression(
                 "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j, \
-                 clock_unset_secs = :c",
+                 clock_unset_secs = :c, fleet = :f",
             )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", n(h.last_seen))
@@ -218,6 +275,8 @@ impl Store {
             .expression_attribute_values(":a", n(h.active_sessions))
             .expression_attribute_values(":j", n(h.jobs_waiting))
             .expression_attribute_values(":c", n(h.clock_unset_secs))
+            // Routers provisioned before the fleet index join it at their next heartbeat.
+            .expression_attribute_values(":f", s(FLEET))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await
@@ -238,18 +297,7 @@ impl Store {
     }
 
     pub async fn get_router_health(&self, id: &RouterId) -> Result<Option<RouterHealth>, StoreError> {
-        let item = self.get_item(router_pk(id.as_str()), META).await?;
-        let Some(item) = item else { return Ok(None) };
-        let r = Reader::new(&item);
-        let Some(last_seen) = r.opt_i64("last_seen")? else { return Ok(None) };
-        Ok(Some(RouterHealth {
-            last_seen,
-            version: r.str("agent_version")?.to_string(),
-            uptime_secs: r.i64("agent_uptime")?.max(0) as u64,
-            active_sessions: r.i64("active_sessions")?.clamp(0, u32::MAX as i64) as u32,
-            jobs_waiting: r.i64("jobs_waiting")?.clamp(0, u32::MAX as i64) as u32,
-            clock_unset_secs: r.opt_i64("clock_unset_secs")?.unwrap_or(0).max(0) as u64,
-        }))
+        self.get_item(router_pk(id.as_str()), META).await?.as_ref().map(parse_health).transpose().map(Option::flatten)
     }
 
     /// Takes the right to re-send a router's packages (at most once per `every_secs`): true if

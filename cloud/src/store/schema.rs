@@ -15,6 +15,12 @@ pub const GSI_PENDING: &str = "pending";
 pub const GSI_OUTBOX: &str = "outbox";
 /// Sparse: sessions not yet revoked, by `expires_at` (the expiry sweep's work list).
 pub const GSI_LIVE: &str = "live";
+/// Sparse: router records only (`fleet` = "router"), by id: the fleet list without a scan.
+pub const GSI_FLEET: &str = "fleet";
+/// Purchases by the paying phone (`by_phone`), newest last: the support desk's search.
+pub const GSI_BY_PHONE: &str = "by_phone";
+/// Purchases by the guest's device (`by_mac`), newest last.
+pub const GSI_BY_MAC: &str = "by_mac";
 
 pub fn purchase_pk(id: &str) -> String {
     format!("PURCHASE#{id}")
@@ -64,11 +70,18 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .attribute_definitions(attr("updated_at", N)?)
         .attribute_definitions(attr("live", S)?)
         .attribute_definitions(attr("expires_at", N)?)
+        .attribute_definitions(attr("fleet", S)?)
+        .attribute_definitions(attr("router_id", S)?)
+        .attribute_definitions(attr("by_phone", S)?)
+        .attribute_definitions(attr("by_mac", S)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(gsi(GSI_PENDING, "pending", Some("created_at"))?)
         .global_secondary_indexes(gsi(GSI_OUTBOX, "outbox", Some("updated_at"))?)
         .global_secondary_indexes(gsi(GSI_LIVE, "live", Some("expires_at"))?)
+        .global_secondary_indexes(gsi(GSI_FLEET, "fleet", Some("router_id"))?)
+        .global_secondary_indexes(gsi(GSI_BY_PHONE, "by_phone", Some("created_at"))?)
+        .global_secondary_indexes(gsi(GSI_BY_MAC, "by_mac", Some("created_at"))?)
         .send()
         .await
         .map_err(StoreError::dynamo)?;

@@ -11,7 +11,7 @@ use e2e::stack::{Options, Stack, packages};
 #[tokio::main]
 async fn main() {
     let bin_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
-    let stack = match Stack::start(Options::local(bin_dir)).await {
+    let stack = match Stack::start(Options { dashboard_admin: true, ..Options::local(bin_dir) }).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("local-stack: {e}");
@@ -27,7 +27,7 @@ async fn main() {
     }
     let pk: Vec<String> = packages().iter().map(|p| format!("{} ({})", p.name(), p.price())).collect();
     println!(
-        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n  5. The receipt SMS, with a re-login code for a device whose MAC changed, is in the guest's inbox:\n       {}\n\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n\nPress Ctrl-C to stop.",
+        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n  5. The receipt SMS, with a re-login code for a device whose MAC changed, is in the guest's inbox:\n       {}\n\n  Dashboard:           {} (sign in as {} / {})\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n\nPress Ctrl-C to stop.",
         stack.router.id,
         pk.join(", "),
         stack.options.guest_mac,
@@ -35,6 +35,9 @@ async fn main() {
         stack.guest_portal_url(),
         stack.phone_url(),
         stack.sms_url(),
+        stack.dashboard_url(),
+        e2e::stack::DASHBOARD_LOGIN,
+        e2e::stack::DASHBOARD_PASSWORD,
         stack.gateway_url,
         stack.moto.endpoint,
         stack.state_dir.display(),
@@ -64,6 +67,9 @@ fn write_ready_file(path: &std::path::Path, stack: &Stack) -> std::io::Result<()
         "phone": stack.phone_url(),
         "sms": stack.sms_url(),
         "gateway": stack.gateway_url,
+        "dashboard": stack.dashboard_url(),
+        "dashboard_login": e2e::stack::DASHBOARD_LOGIN,
+        "dashboard_password": e2e::stack::DASHBOARD_PASSWORD,
         "moto": stack.moto.endpoint,
         "router_id": stack.router.id.as_str(),
         "guest_mac": stack.options.guest_mac.to_string(),

@@ -1,10 +1,10 @@
-//! Who may do what. These checks tell an operator what their role allows and put every
+//! Who may do what, for hotspotctl and the dashboard alike. These checks tell an operator what their role allows and put every
 //! attempt in the audit log; they are not a security boundary: anyone holding AWS credentials
 //! with table access can bypass the CLI, so hard limits belong in IAM (see `docs/operator.md`).
 
 use std::fmt;
 
-use hotspot_cloud::store::{OperatorRole, ScopedRole};
+use crate::store::{OperatorRole, ScopedRole};
 use hotspot_core::RouterId;
 
 /// Every command, as the audit log names it.
@@ -27,6 +27,7 @@ pub enum Action {
     SessionList,
     SessionDisconnect,
     SessionExtend,
+    GrantResend,
     ReportRevenue,
     ReportLedger,
     LedgerCredit,
@@ -69,6 +70,7 @@ impl Action {
             Action::SessionList => "session list",
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
+            Action::GrantResend => "grant resend",
             Action::ReportRevenue => "report revenue",
             Action::ReportLedger => "report ledger",
             Action::LedgerCredit => "report ledger --credit",
@@ -89,7 +91,7 @@ impl Action {
             | PackageSync | Audit | OperatorAdd | OperatorList | OperatorRemove => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
-            | SessionDisconnect | SessionExtend => Rule::StaffAtOwnRouter,
+            | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
         }
     }
 }

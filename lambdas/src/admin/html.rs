@@ -1,0 +1,240 @@
+//! The dashboard's pages, rendered on the server: plain forms and links, readable at 360 px,
+//! working with JavaScript off. Everything shown that anyone could have typed (router and
+//! package names, phone fields, login names) goes through `Html`.
+
+use std::fmt::Write;
+
+use hotspot_cloud::desk::Step;
+use hotspot_cloud::store::{FleetRow, Purchase, SessionRecord};
+use hotspot_core::escape::Html;
+
+const STYLE: &str = "body{font:16px/1.4 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}\
+header{background:#0b6e4f;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.8rem;align-items:center}\
+header a,header button{color:#fff;font:inherit;background:none;border:0;padding:0;text-decoration:underline;cursor:pointer}\
+header strong{margin-right:auto}main{padding:1rem;max-width:70rem;margin:auto}\
+table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:.45rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\
+.wrap{overflow-x:auto}.off{background:#fde8e8}.bad{color:#b00020;font-weight:600}.ok{color:#0b6e4f;font-weight:600}\
+form.inline{display:inline}input,button{font:inherit;padding:.5rem;max-width:100%}label{display:block;margin:.6rem 0 .2rem}\
+button.act{background:#0b6e4f;color:#fff;border:0;border-radius:.3rem;padding:.55rem .9rem;margin:.2rem .4rem .2rem 0}\
+button.warn{background:#b00020}.msg{background:#fff;border-left:4px solid #0b6e4f;padding:.6rem}.err{border-color:#b00020}\
+ol.tl{list-style:none;padding:0}ol.tl li{background:#fff;margin:.3rem 0;padding:.5rem;border-left:4px solid #0b6e4f}\
+ol.tl li.problem{border-color:#b00020}small{color:#555}";
+
+/// Who is signed in, for the header, and the form token every POST carries.
+pub struct Chrome<'a> {
+    pub login: &'a str,
+    pub role: &'a str,
+    pub csrf: &'a str,
+}
+
+pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 2048);
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{} · Hotspot</title><style>{STYLE}</style></head><body><header><strong>Hotspot</strong>",
+        Html(title)
+    );
+    if let Some(c) = chrome {
+        let _ = write!(
+            out,
+            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a>\
+             <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
+            Html(c.login),
+            Html(c.role),
+            Html(c.csrf)
+        );
+    }
+    let _ = write!(out, "</header><main><h1>{}</h1>{body}</main></body></html>", Html(title));
+    out
+}
+
+pub fn note_html(text: &str, error: bool) -> String {
+    format!("<p class=\"msg{}\" role=\"status\">{}</p>", if error { " err" } else { "" }, Html(text))
+}
+
+pub fn sign_in_page(form_token: &str, note: Option<(&str, bool)>) -> String {
+    let note = note.map(|(t, e)| note_html(t, e)).unwrap_or_default();
+    layout(
+        "Sign in",
+        None,
+        &format!(
+            "{note}<form method=\"post\" action=\"/admin/login\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <label for=\"login\">Login</label><input id=\"login\" name=\"login\" autocomplete=\"username\" required>\
+             <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <p><button class=\"act\">Sign in</button></p></form>",
+            Html(form_token)
+        ),
+    )
+}
+
+pub fn password_page(form_token: &str, invite: &str, login: &str, note: Option<&str>) -> String {
+    let note = note.map(|t| note_html(t, true)).unwrap_or_default();
+    layout(
+        "Set your password",
+        None,
+        &format!(
+            "{note}<p>Choose the password for <strong>{}</strong> (at least 10 characters).</p>\
+             <form method=\"post\" action=\"/admin/invite\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"t\" value=\"{}\">\
+             <label for=\"password\">New password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required>\
+             <label for=\"again\">Again</label><input id=\"again\" name=\"again\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required>\
+             <p><button class=\"act\">Set password</button></p></form>",
+            Html(login),
+            Html(form_token),
+            Html(invite)
+        ),
+    )
+}
+
+fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s @ ..=119 => format!("{s} s ago"),
+        s @ 120..=7199 => format!("{} min ago", s / 60),
+        s @ 7200..=172_799 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86400),
+    }
+}
+
+/// The fleet: offline routers first, so they stand out.
+pub fn fleet_page(chrome: &Chrome<'_>, rows: &[FleetRow], now: i64) -> String {
+    let mut rows: Vec<&FleetRow> = rows.iter().collect();
+    rows.sort_by_key(|r| (r.online(now), r.router.id.clone()));
+    let offline = rows.iter().filter(|r| !r.online(now)).count();
+    let mut b = format!(
+        "<p>{} router(s), <span class=\"{}\">{offline} offline</span>.</p><div class=\"wrap\"><table><thead><tr>\
+         <th>Router</th><th>Status</th><th>Agent</th><th>Clock</th><th>Sessions</th><th>Jobs waiting</th></tr></thead><tbody>",
+        rows.len(),
+        if offline > 0 { "bad" } else { "ok" }
+    );
+    for r in rows {
+        let online = r.online(now);
+        let h = r.health.as_ref();
+        let status = match (online, h) {
+            (_, None) => "<span class=\"bad\">never seen</span>".to_string(),
+            (true, Some(h)) => format!("<span class=\"ok\">online</span> <small>{}</small>", ago(now - h.last_seen)),
+            (false, Some(h)) => format!("<span class=\"bad\">offline</span> <small>{}</small>", ago(now - h.last_seen)),
+        };
+        let disabled = if r.router.disabled_at.is_some() { " <span class=\"bad\">disabled</span>" } else { "" };
+        let clock = match h {
+            Some(h) if h.clock_unset_secs > 0 => format!("<span class=\"bad\">unset {} s</span>", h.clock_unset_secs),
+            Some(_) => "ok".into(),
+            None => "-".into(),
+        };
+        let _ = write!(
+            b,
+            "<tr class=\"{}\"><td>{}<br><small>{}</small>{disabled}</td><td>{status}</td><td>{}</td><td>{clock}</td><td>{}</td><td>{}</td></tr>",
+            if online { "" } else { "off" },
+            Html(&r.router.name),
+            Html(r.router.id.as_str()),
+            h.map(|h| Html(&h.version).to_string()).unwrap_or_else(|| "-".into()),
+            h.map(|h| h.active_sessions.to_string()).unwrap_or_else(|| "-".into()),
+            h.map(|h| h.jobs_waiting.to_string()).unwrap_or_else(|| "-".into()),
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    layout("Fleet", Some(chrome), &b)
+}
+
+pub fn support_page(chrome: &Chrome<'_>, query: &str, found: Option<Result<&[Purchase], &str>>, offset: i64) -> String {
+    let mut b = format!(
+        "<form method=\"get\" action=\"/admin/support\"><label for=\"q\">Phone number, M-Pesa receipt, MAC or purchase id</label>\
+         <input id=\"q\" name=\"q\" value=\"{}\" inputmode=\"search\" autocomplete=\"off\" required> <button class=\"act\">Find</button></form>",
+        Html(query)
+    );
+    match found {
+        None => {}
+        Some(Err(why)) => b.push_str(&note_html(why, true)),
+        Some(Ok([])) => b.push_str(&note_html("No purchases found.", false)),
+        Some(Ok(list)) => {
+            b.push_str(
+                "<div class=\"wrap\"><table><thead><tr><th>When</th><th>Router</th><th>Package</th><th>Phone</th><th>State</th></tr></thead><tbody>",
+            );
+            for p in list {
+                let _ = write!(
+                    b,
+                    "<tr><td><a href=\"/admin/purchases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    Html(p.id.as_str()),
+                    Html(&crate::admin::when(p.created_at, offset)),
+                    Html(p.router_id.as_str()),
+                    Html(p.package.name()),
+                    Html(&p.phone.masked()),
+                    Html(p.state.as_str())
+                );
+            }
+            b.push_str("</tbody></table></div>");
+        }
+    }
+    layout("Support", Some(chrome), &b)
+}
+
+pub struct PurchaseView<'a> {
+    pub purchase: &'a Purchase,
+    pub router_name: &'a str,
+    pub session: Option<&'a SessionRecord>,
+    pub steps: &'a [Step],
+    pub live: bool,
+    pub note: Option<(&'a str, bool)>,
+    pub offset: i64,
+}
+
+pub fn purchase_view(chrome: &Chrome<'_>, v: &PurchaseView<'_>) -> String {
+    let p = v.purchase;
+    let mut b = v.note.map(|(t, e)| note_html(t, e)).unwrap_or_default();
+    let expires = p.expires_at.map(|e| crate::admin::when(e, v.offset)).unwrap_or_else(|| "-".into());
+    let _ = write!(
+        b,
+        "<div class=\"wrap\"><table><tbody><tr><th>Purchase</th><td>{}</td></tr><tr><th>Router</th><td>{} <small>{}</small></td></tr>\
+         <tr><th>Phone</th><td>{}</td></tr><tr><th>Device</th><td>{}</td></tr><tr><th>Package</th><td>{} ({})</td></tr>\
+         <tr><th>Expires</th><td>{}</td></tr></tbody></table></div><h2>Timeline</h2><ol class=\"tl\">",
+        Html(p.id.as_str()),
+        Html(v.router_name),
+        Html(p.router_id.as_str()),
+        Html(p.phone.as_str()),
+        Html(&p.mac.to_string()),
+        Html(p.package.name()),
+        Html(&p.package.price().to_string()),
+        Html(&expires),
+    );
+    for s in v.steps {
+        let at = s.at.map(|t| crate::admin::when(t, v.offset)).unwrap_or_default();
+        let _ = write!(
+            b,
+            "<li class=\"{}\"><strong>{}</strong> <small>{}</small><br>{}</li>",
+            if s.what.is_problem() { "problem" } else { "" },
+            s.what.label(),
+            Html(&at),
+            Html(&s.detail)
+        );
+    }
+    b.push_str("</ol>");
+    let ended = v.session.is_some_and(|s| s.revoked_at.is_some());
+    let paid =
+        matches!(p.state, hotspot_cloud::store::PurchaseState::Paid | hotspot_cloud::store::PurchaseState::Active);
+    if paid && !ended {
+        let _ = write!(
+            b,
+            "<form class=\"inline\" method=\"post\" action=\"/admin/purchases/{id}/resend\"><input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
+             <button class=\"act\">Re-send the grant</button></form>",
+            id = Html(p.id.as_str()),
+            c = Html(chrome.csrf)
+        );
+    }
+    if v.live {
+        let _ = write!(
+            b,
+            "<form class=\"inline\" method=\"post\" action=\"/admin/purchases/{id}/disconnect\"><input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
+             <button class=\"act warn\">Disconnect</button></form>",
+            id = Html(p.id.as_str()),
+            c = Html(chrome.csrf)
+        );
+    }
+    layout("Purchase", Some(chrome), &b)
+}
+
+pub fn problem_page(chrome: Option<&Chrome<'_>>, title: &str, text: &str) -> String {
+    layout(title, chrome, &note_html(text, true))
+}

@@ -1,0 +1,297 @@
+//! The operators' dashboard (`/admin`) over the whole local stack, through the gateway and the
+//! Lambda runtime interface: sign-in, the fleet, the support desk settling "I paid but I'm not
+//! online", and what a hostile operator or guest cannot do.
+//!
+//! Needs the workspace binaries built first (`scripts/test.sh` runs `cargo build --workspace --bins`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use daraja_sim::Scenario;
+use e2e::guest::{Guest, bin_dir, db_state};
+use e2e::stack::{DASHBOARD_LOGIN, DASHBOARD_PASSWORD, Options, Stack};
+use hotspot_cloud::store::dashboard::{DashboardSession, dashboard_arn, new_token};
+use hotspot_cloud::store::{LoginName, NewPurchase, OperatorRecord, PurchaseState, RouterRecord, ScopedRole};
+use hotspot_core::{PurchaseId, RouterKey};
+
+/// A browser without JavaScript: follows nothing by itself, keeps its cookies.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+    /// The last Set-Cookie lines, for their attributes.
+    set_cookies: Vec<String>,
+}
+
+struct Reply {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(stack: &Stack) -> Browser {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { http, base: stack.gateway_url.clone(), cookies: BTreeMap::new(), set_cookies: Vec::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        let req = if self.cookies.is_empty() { req } else { req.header("cookie", self.cookie_header()) };
+        let resp = req.send().await.expect("the gateway answers");
+        let status = resp.status().as_u16();
+        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        self.set_cookies.clear();
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap().to_string();
+            let (kv, _) = c.split_once(';').unwrap_or((&c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            match c.contains("Max-Age=0") {
+                true => self.cookies.remove(k),
+                false => self.cookies.insert(k.to_string(), v.to_string()),
+            };
+            self.set_cookies.push(c);
+        }
+        if status == 200 {
+            let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            assert!(ct.starts_with("text/html"), "an HTML page: {ct}");
+        }
+        Reply { status, location, body: resp.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    async fn sign_in(&mut self, login: &str, password: &str) -> Reply {
+        let form = self.get("/admin/login").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = hidden(&form.body, "csrf");
+        self.post("/admin/login", &[("csrf", &csrf), ("login", login), ("password", password)]).await
+    }
+
+    /// The CSRF token of the page's forms.
+    async fn csrf(&mut self) -> String {
+        hidden(&self.get("/admin").await.body, "csrf")
+    }
+}
+
+/// A hidden field's value in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn stack() -> Stack {
+    Stack::start(Options { dashboard_admin: true, ..Options::local(bin_dir()) }).await.expect("the local stack starts")
+}
+
+async fn paid_guest(stack: &Stack) -> PurchaseId {
+    let guest = Guest::new(stack);
+    stack.daraja.push_scenario(Scenario::paid());
+    let (_, id) = guest.buy("1h", "0712 345 678").await;
+    assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "online");
+    db_state(stack, &id, PurchaseState::Active).await;
+    id
+}
+
+#[tokio::test]
+async fn the_desk_finds_a_paid_guest_and_gives_them_their_time_back() {
+    let stack = stack().await;
+    let id = paid_guest(&stack).await;
+    let mut b = Browser::new(&stack);
+
+    // Signed out: every page sends the browser to sign in; a wrong password is refused.
+    assert_eq!(b.get("/admin").await.location.as_deref(), Some("/admin/login"));
+    let wrong = b.sign_in(DASHBOARD_LOGIN, "not-the-password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("Wrong login or password."), "{}", wrong.body);
+    let ok = b.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await;
+    assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/admin")), "{}", ok.body);
+    let session_cookie = b.set_cookies.iter().find(|c| c.starts_with("hs_session=")).expect("a session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/admin"] {
+        assert!(session_cookie.contains(attr), "{session_cookie}");
+    }
+
+    // The fleet: the router is online.
+    let fleet = b.get("/admin").await;
+    assert!(fleet.body.contains("Cafe Westlands") && fleet.body.contains(">online<"), "{}", fleet.body);
+
+    // The desk finds the purchase by phone, however it is typed, and by MAC.
+    for q in ["0712345678", "%2B254%20712%20345%20678", "DA:A1:19:3C:5E:01"] {
+        let found = b.get(&format!("/admin/support?q={q}")).await;
+        assert!(found.body.contains(&format!("/admin/purchases/{id}")), "{q}: {}", found.body);
+    }
+    let page = b.get(&format!("/admin/purchases/{id}")).await;
+    for step in ["Prompt sent", "Paid", "Grant queued", "Applied on the router"] {
+        assert!(page.body.contains(step), "{step}: {}", page.body);
+    }
+    let receipt = stack.store.get_purchase(&id).await.unwrap().unwrap().receipt.expect("a receipt");
+    assert!(page.body.contains(&receipt));
+    let by_receipt = b.get(&format!("/admin/support?q={receipt}")).await;
+    assert!(by_receipt.body.contains(&format!("/admin/purchases/{id}")), "{}", by_receipt.body);
+
+    // "I paid but I'm not online": the router lost its users. Re-sending the grant puts the
+    // guest back online; a form without the CSRF token changes nothing.
+    stack.routeros.reset_hotspot_users();
+    assert!(stack.routeros.state().users.is_empty());
+    let forged = b.post(&format!("/admin/purchases/{id}/resend"), &[("csrf", "forged")]).await;
+    assert_eq!(forged.status, 403);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(stack.routeros.state().users.is_empty(), "a refused form sends nothing");
+    let csrf = b.csrf().await;
+    let sent = b.post(&format!("/admin/purchases/{id}/resend"), &[("csrf", &csrf)]).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.body.contains("grant sent to the router again"), "{}", sent.body);
+    let mac = stack.options.guest_mac;
+    until("the guest is online again", || stack.routeros.state().session_of(mac).is_some()).await;
+
+    // Disconnect: the session ends on the router and leaves the live list.
+    let gone = b.post(&format!("/admin/purchases/{id}/disconnect"), &[("csrf", &csrf)]).await;
+    assert!(gone.body.contains("disconnected"), "{}", gone.body);
+    until("the session ends on the router", || stack.routeros.state().session_of(mac).is_none()).await;
+    assert!(stack.store.get_live_session(&id, &stack.router.id).await.unwrap().is_none());
+    assert!(!gone.body.contains("Re-send the grant"), "an ended purchase offers no grant: {}", gone.body);
+
+    // Both actions are in the audit log under the operator who did them.
+    let now = hotspot_core::clock::now_unix();
+    let audit = stack.store.list_audit(now - 3600, now + 60, Some("dashboard:admin")).await.unwrap();
+    let done: Vec<(&str, &str)> = audit.iter().map(|e| (e.action.as_str(), e.result.as_str())).collect();
+    assert!(done.contains(&("grant resend", "ok")) && done.contains(&("session disconnect", "ok")), "{done:?}");
+
+    // Signing out ends the session: the old cookie opens nothing.
+    let old = b.cookies.get("hs_session").cloned().unwrap();
+    let csrf = b.csrf().await;
+    b.post("/admin/logout", &[("csrf", &csrf)]).await;
+    b.cookies.insert("hs_session".into(), old);
+    assert_eq!(b.get("/admin").await.location.as_deref(), Some("/admin/login"));
+}
+
+#[tokio::test]
+async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
+    let stack = stack().await;
+    let now = hotspot_core::clock::now_unix();
+    // Another router, named by someone hostile, with a guest's purchase.
+    let other = RouterRecord {
+        id: "other-site".parse().unwrap(),
+        name: "<script>alert(1)</script>".into(),
+        queue_url: stack.router.queue_url.clone(),
+        key: RouterKey::generate(),
+        created_at: now,
+        disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
+    };
+    stack.store.put_router(&other).await.unwrap();
+    let theirs = stack
+        .store
+        .create_purchase(&NewPurchase {
+            id: PurchaseId::derived_from("other-site purchase"),
+            router_id: other.id.clone(),
+            package: e2e::stack::packages()[0].clone(),
+            mac: "DA:A1:19:00:00:09".parse().unwrap(),
+            ip: None,
+            phone: "0799000111".parse().unwrap(),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+
+    // A staff member for the café, invited by link: the link sets the password, once.
+    let login: LoginName = "wanjiku@cafe.ke".parse().unwrap();
+    let arn = dashboard_arn(&login);
+    let staff = OperatorRecord {
+        arn: arn.clone(),
+        access: ScopedRole::Staff(stack.router.id.clone()),
+        added_by: "test".into(),
+        added_at: now,
+    };
+    stack.store.add_operator(&staff).await.unwrap();
+    let invite = new_token();
+    stack.store.create_login(&login, &arn, &invite, now + 3600).await.unwrap();
+    let mut s = Browser::new(&stack);
+    let form = s.get(&format!("/admin/invite?t={invite}")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = hidden(&form.body, "csrf");
+    let short =
+        s.post("/admin/invite", &[("csrf", &csrf), ("t", &invite), ("password", "short"), ("again", "short")]).await;
+    assert_eq!(short.status, 400, "{}", short.body);
+    let csrf = hidden(&short.body, "csrf");
+    let pw = "a long staff password";
+    let set = s.post("/admin/invite", &[("csrf", &csrf), ("t", &invite), ("password", pw), ("again", pw)]).await;
+    assert!(set.body.contains("Password set"), "{}", set.body);
+    assert_eq!(s.get(&format!("/admin/invite?t={invite}")).await.status, 410, "an invite works once");
+    assert_eq!(s.sign_in("wanjiku@cafe.ke", pw).await.status, 303);
+
+    // Their fleet is their router; the other router's purchase is not there, by any URL.
+    let fleet = s.get("/admin").await;
+    assert!(fleet.body.contains("Cafe Westlands") && !fleet.body.contains("other-site"), "{}", fleet.body);
+    assert_eq!(s.get(&format!("/admin/purchases/{}", theirs.id)).await.status, 404);
+    let csrf = s.csrf().await;
+    for act in ["resend", "disconnect"] {
+        assert_eq!(s.post(&format!("/admin/purchases/{}/{act}", theirs.id), &[("csrf", &csrf)]).await.status, 404);
+    }
+    let search = s.get("/admin/support?q=0799000111").await;
+    assert!(search.body.contains("No purchases found."), "{}", search.body);
+
+    // What a guest or an operator typed is shown, never run.
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+    let fleet = a.get("/admin").await;
+    assert!(fleet.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", fleet.body);
+    assert!(!fleet.body.contains("<script>"), "{}", fleet.body);
+    let echo = a.get("/admin/support?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E").await;
+    assert!(!echo.body.contains("<img") && echo.body.contains("&lt;img"), "{}", echo.body);
+    let page = a.get(&format!("/admin/purchases/{}", theirs.id)).await;
+    assert!(page.body.contains("&lt;script&gt;") && !page.body.contains("<script>"), "{}", page.body);
+
+    // Forged and expired sessions open nothing; a cross-site form is refused.
+    let mut f = Browser::new(&stack);
+    f.cookies.insert("hs_session".into(), new_token());
+    assert_eq!(f.get("/admin").await.location.as_deref(), Some("/admin/login"));
+    let expired = new_token();
+    let sess = DashboardSession { login: login.clone(), arn: arn.clone(), csrf: new_token(), expires_at: now - 1 };
+    stack.store.create_dashboard_session(&expired, &sess).await.unwrap();
+    f.cookies.insert("hs_session".into(), expired);
+    assert_eq!(f.get("/admin").await.location.as_deref(), Some("/admin/login"));
+    let cross = a
+        .send(a.http.post(format!("{}/admin/logout", a.base)).header("origin", "https://evil.example").body("csrf=x"))
+        .await;
+    assert_eq!(cross.status, 403);
+
+    // Guessing a password: the login is locked for the window after 10 tries.
+    let mut g = Browser::new(&stack);
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(g.sign_in("wanjiku@cafe.ke", "guess-guess-guess").await.status);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert_eq!(g.sign_in("wanjiku@cafe.ke", pw).await.status, 429, "even the right password waits");
+    // A removed operator's session ends at once.
+    stack.store.remove_operator(&arn).await.unwrap();
+    assert_eq!(s.get("/admin").await.location.as_deref(), Some("/admin/login"));
+}
