@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Real-browser test of the guest portal: headless Debian chromium driven by playwright-core walks
-# the portal at a phone's viewport, with and without JavaScript (tests/browser/portal.mjs).
+# Real-browser tests: headless Debian chromium driven by playwright-core walks the guest portal at a
+# phone's viewport, with and without JavaScript (tests/browser/portal.mjs), then the operators'
+# dashboard on the same stacks at 360×640 and 1280×800, JavaScript on and off (tests/browser/admin.mjs;
+# poppler reads the voucher PDFs it downloads).
 #
 #   scripts/test-browser.sh [BIN_DIR]     BIN_DIR: where local-stack, hotspot-agent and the
 #                                         function binaries are (default target/debug)
@@ -82,9 +84,13 @@ done
 log "stacks ready in $((SECONDS - started))s: $(cat "$work/js.json")"
 
 mkdir -p "$ARTIFACTS_DIR"
-rm -f "$ARTIFACTS_DIR"/*.png
+rm -f "$ARTIFACTS_DIR"/*.png "$ARTIFACTS_DIR"/*.pdf
 status=0
-(cd "$BROWSER_DIR" && STACK_JS="$work/js.json" STACK_NOJS="$work/nojs.json" node --test --test-timeout=120000 portal.mjs) || status=$?
+# The guest journeys first; then the dashboard on the same stacks finds and settles their purchases.
+for t in portal.mjs admin.mjs; do
+    (cd "$BROWSER_DIR" && STACK_JS="$work/js.json" STACK_NOJS="$work/nojs.json" node --test --test-timeout=120000 "$t") \
+        || { status=$?; break; }
+done
 if [ $status -ne 0 ]; then
     # The stacks' logs vanish with them: keep them next to the screenshots.
     for j in "${journeys[@]}"; do

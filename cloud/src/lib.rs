@@ -8,3 +8,4 @@ pub mod jobs;
 pub mod ledger;
 pub mod outbox;
 pub mod store;
+pub mod vouchers;

@@ -18,7 +18,6 @@ pub mod router;
 pub mod rsc;
 pub mod sessions;
 pub mod sheet;
-pub mod sheet_pdf;
 pub mod vouchers;
 
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -115,25 +116,34 @@ async fn handle(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
         .collect();
-    let reply = |status: u16, body: String| {
-        let mut r = Response::new(Full::new(Bytes::from(body)));
+    let reply = |status: u16, body: Bytes| {
+        let mut r = Response::new(Full::new(body));
         *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
         r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
         r
     };
     let Some(function) = route(&method, &path) else {
-        return Ok(reply(404, r#"{"message":"Not Found"}"#.into()));
+        return Ok(reply(404, Bytes::from_static(br#"{"message":"Not Found"}"#)));
     };
     // API Gateway's own payload limit.
     let body = match Limited::new(req.into_body(), 10 * 1024 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(reply(413, r#"{"message":"Request Entity Too Large"}"#.into())),
+        Err(_) => return Ok(reply(413, Bytes::from_static(br#"{"message":"Request Entity Too Large"}"#))),
     };
     let event = testkit::lambda::http_event(&method, &path, &query, &headers, &body, &peer.ip().to_string());
     match inv.invoke(function, &event).await {
         Ok(out) => {
             let status = out["statusCode"].as_u64().unwrap_or(502) as u16;
-            let mut r = reply(status, out["body"].as_str().unwrap_or("").to_string());
+            let text = out["body"].as_str().unwrap_or("");
+            // A binary reply (a PDF) comes base64-encoded; API Gateway decodes it for the client.
+            let body = match out["isBase64Encoded"].as_bool() {
+                Some(true) => match base64::engine::general_purpose::STANDARD.decode(text) {
+                    Ok(b) => Bytes::from(b),
+                    Err(_) => return Ok(reply(502, Bytes::from_static(br#"{"message":"Internal Server Error"}"#))),
+                },
+                _ => Bytes::from(text.to_string()),
+            };
+            let mut r = reply(status, body);
             // Payload format 2.0: headers as an object, Set-Cookie values in `cookies`.
             if let Some(h) = out["headers"].as_object() {
                 for (k, v) in h {
@@ -152,7 +162,7 @@ async fn handle(
             }
             Ok(r)
         }
-        Err(e) => Ok(reply(502, json!({"message": e}).to_string())),
+        Err(e) => Ok(reply(502, Bytes::from(json!({"message": e}).to_string()))),
     }
 }
 

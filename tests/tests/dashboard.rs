@@ -11,7 +11,9 @@ use daraja_sim::Scenario;
 use e2e::guest::{Guest, bin_dir, db_state};
 use e2e::stack::{DASHBOARD_LOGIN, DASHBOARD_PASSWORD, Options, Stack};
 use hotspot_cloud::store::dashboard::{DashboardSession, dashboard_arn, new_token};
-use hotspot_cloud::store::{LoginName, NewPurchase, OperatorRecord, PurchaseState, RouterRecord, ScopedRole};
+use hotspot_cloud::store::{
+    AuditResult, LoginName, NewPurchase, OperatorRecord, PurchaseState, RouterRecord, ScopedRole,
+};
 use hotspot_core::{PurchaseId, RouterKey};
 
 /// A browser without JavaScript: follows nothing by itself, keeps its cookies.
@@ -61,6 +63,14 @@ impl Browser {
             assert!(ct.starts_with("text/html"), "an HTML page: {ct}");
         }
         Reply { status, location, body: resp.text().await.unwrap() }
+    }
+
+    /// A download: status, content type and bytes.
+    async fn get_file(&mut self, path: &str) -> (u16, String, Vec<u8>) {
+        let req = self.http.get(format!("{}{path}", self.base)).header("cookie", self.cookie_header());
+        let resp = req.send().await.expect("the gateway answers");
+        let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        (resp.status().as_u16(), ct, resp.bytes().await.unwrap().to_vec())
     }
 
     async fn get(&mut self, path: &str) -> Reply {
@@ -294,4 +304,105 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     // A removed operator's session ends at once.
     stack.store.remove_operator(&arn).await.unwrap();
     assert_eq!(s.get("/admin").await.location.as_deref(), Some("/admin/login"));
+}
+
+#[tokio::test]
+async fn vouchers_are_made_on_the_dashboard_and_printed_from_its_pdf() {
+    let stack = stack().await;
+    let router = stack.router.id.clone();
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+    let list = a.get("/admin/vouchers").await;
+    assert!(list.body.contains(&format!("href=\"/admin/vouchers/{router}\"")), "{}", list.body);
+    let page = a.get(&format!("/admin/vouchers/{router}")).await;
+    assert!(page.body.contains("<option value=\"1h\">1 hour"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let path = format!("/admin/vouchers/{router}");
+
+    // Bad forms change nothing: no batch, nothing sent to the router.
+    for form in [
+        [("package", "1h"), ("count", "0")],
+        [("package", "1h"), ("count", "1001")],
+        [("package", "1h"), ("count", "ten")],
+        [("package", "nope"), ("count", "5")],
+        [("package", "<b>"), ("count", "5")],
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form);
+        let r = a.post(&path, &f).await;
+        assert_eq!(r.status, 409, "{form:?}: {}", r.body);
+        assert!(r.body.contains("nothing was changed"), "{form:?}: {}", r.body);
+    }
+    assert!(a.post(&path, &[("csrf", "forged"), ("package", "1h"), ("count", "5")]).await.status == 403);
+    assert!(stack.store.list_voucher_batches(&router).await.unwrap().is_empty());
+
+    // 25 codes: one batch, recorded, and on the router as hotspot users.
+    let made = a.post(&path, &[("csrf", &csrf), ("package", "1h"), ("count", "25")]).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(made.body.contains("25 voucher(s) pushed to the router"), "{}", made.body);
+    let batches = stack.store.list_voucher_batches(&router).await.unwrap();
+    assert_eq!(batches.len(), 1);
+    let batch = &batches[0];
+    assert_eq!((batch.count, batch.pushed), (25, 25));
+    assert!(made.body.contains("25 of 25 on the router"), "{}", made.body);
+    let codes = stack.store.list_vouchers(&router, Some(&batch.batch_id)).await.unwrap();
+    assert_eq!(codes.len(), 25);
+    until("the router holds every code", || {
+        let users = stack.routeros.state().users;
+        codes.iter().all(|c| users.iter().any(|u| u.name == c.code.as_str()))
+    })
+    .await;
+
+    // The sheet as PDF, read by poppler: every code, the package, the portal in the QR's caption.
+    let pdf_path = format!("{path}/{}/pdf?portal=http%3A%2F%2Fwifi.cafe%2F", batch.batch_id);
+    let (status, ct, bytes) = a.get_file(&pdf_path).await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sheet.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext").args(["-layout"]).arg(&file).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for c in &codes {
+        assert!(text.contains(&c.code.grouped()), "{} in the PDF", c.code);
+    }
+    assert!(text.contains("1 hour") && text.contains("KES 10") && text.contains("http://wifi.cafe/"), "{text}");
+    // A portal address that is not one is refused; an unknown batch is not there.
+    let bad = a.get(&format!("{path}/{}/pdf?portal=javascript%3Aalert(1)", batch.batch_id)).await;
+    assert_eq!(bad.status, 409, "{}", bad.body);
+    assert_eq!(a.get_file(&format!("{path}/vb-19700101-000000/pdf?portal=http%3A%2F%2Fa%2F")).await.0, 404);
+
+    // Who did it is in the audit log.
+    let t = hotspot_core::clock::now_unix();
+    let log = stack.store.list_audit(t - 3600, t + 60, None).await.unwrap();
+    let generated: Vec<_> =
+        log.iter().filter(|e| e.action == "voucher generate" && e.result == AuditResult::Ok).collect();
+    assert_eq!(generated.len(), 1, "{log:?}");
+    assert!(log.iter().any(|e| e.result == AuditResult::Refused && e.detail.contains("package nope")), "{log:?}");
+    assert_eq!(generated[0].args.get("via").map(String::as_str), Some("dashboard"));
+    assert_eq!(generated[0].args.get("login").map(String::as_str), Some(DASHBOARD_LOGIN));
+    assert!(log.iter().any(|e| e.action == "voucher export" && e.args.get("batch") == Some(&batch.batch_id)));
+
+    // Staff of another router see none of it, by any URL.
+    let now = hotspot_core::clock::now_unix();
+    let login: LoginName = "otieno@elsewhere.ke".parse().unwrap();
+    let arn = dashboard_arn(&login);
+    let staff = OperatorRecord {
+        arn: arn.clone(),
+        access: ScopedRole::Staff("other-site".parse().unwrap()),
+        added_by: "test".into(),
+        added_at: now,
+    };
+    stack.store.add_operator(&staff).await.unwrap();
+    let token = new_token();
+    let sess = DashboardSession { login, arn, csrf: new_token(), expires_at: now + 3600 };
+    stack.store.create_dashboard_session(&token, &sess).await.unwrap();
+    let mut s = Browser::new(&stack);
+    s.cookies.insert("hs_session".into(), token);
+    assert_eq!(s.get("/admin/vouchers").await.location.as_deref(), Some("/admin/vouchers/other-site"));
+    assert_eq!(s.get(&path).await.status, 404);
+    assert_eq!(s.post(&path, &[("csrf", &sess.csrf), ("package", "1h"), ("count", "5")]).await.status, 404);
+    assert_eq!(s.get_file(&pdf_path).await.0, 404);
+    assert_eq!(stack.store.list_voucher_batches(&router).await.unwrap().len(), 1);
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use hotspot_cloud::desk::Step;
-use hotspot_cloud::store::{FleetRow, Purchase, SessionRecord};
+use hotspot_cloud::store::{FleetRow, PackageRecord, Purchase, RouterRecord, SessionRecord, VoucherBatchRecord};
 use hotspot_core::escape::Html;
 
 const STYLE: &str = "body{font:16px/1.4 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}\
@@ -14,7 +14,7 @@ header a,header button{color:#fff;font:inherit;background:none;border:0;padding:
 header strong{margin-right:auto}main{padding:1rem;max-width:70rem;margin:auto}\
 table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:.45rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\
 .wrap{overflow-x:auto}.off{background:#fde8e8}.bad{color:#b00020;font-weight:600}.ok{color:#0b6e4f;font-weight:600}\
-form.inline{display:inline}input,button{font:inherit;padding:.5rem;max-width:100%}label{display:block;margin:.6rem 0 .2rem}\
+form.inline{display:inline}input,button,select{font:inherit;padding:.5rem;max-width:100%}label{display:block;margin:.6rem 0 .2rem}\
 button.act{background:#0b6e4f;color:#fff;border:0;border-radius:.3rem;padding:.55rem .9rem;margin:.2rem .4rem .2rem 0}\
 button.warn{background:#b00020}.msg{background:#fff;border-left:4px solid #0b6e4f;padding:.6rem}.err{border-color:#b00020}\
 ol.tl{list-style:none;padding:0}ol.tl li{background:#fff;margin:.3rem 0;padding:.5rem;border-left:4px solid #0b6e4f}\
@@ -39,7 +39,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
     if let Some(c) = chrome {
         let _ = write!(
             out,
-            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a>\
+            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>\
              <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
             Html(c.login),
@@ -237,4 +237,91 @@ pub fn purchase_view(chrome: &Chrome<'_>, v: &PurchaseView<'_>) -> String {
 
 pub fn problem_page(chrome: Option<&Chrome<'_>>, title: &str, text: &str) -> String {
     layout(title, chrome, &note_html(text, true))
+}
+
+/// The routers an operator may print vouchers for.
+pub fn voucher_routers_page(chrome: &Chrome<'_>, routers: &[&RouterRecord]) -> String {
+    let mut b = String::new();
+    if routers.is_empty() {
+        b.push_str(&note_html("No routers yet.", false));
+    }
+    b.push_str("<ul>");
+    for r in routers {
+        let _ = write!(
+            b,
+            "<li><a href=\"/admin/vouchers/{}\">{}</a> <small>{}</small></li>",
+            Html(r.id.as_str()),
+            Html(&r.name),
+            Html(r.id.as_str())
+        );
+    }
+    b.push_str("</ul>");
+    layout("Vouchers", Some(chrome), &b)
+}
+
+pub struct VoucherView<'a> {
+    pub router: &'a RouterRecord,
+    pub packages: &'a [PackageRecord],
+    pub batches: &'a [VoucherBatchRecord],
+    pub note: Option<(&'a str, bool)>,
+    pub offset: i64,
+}
+
+/// A router's vouchers: generate a batch of a package on sale; each batch's sheet as PDF.
+pub fn voucher_page(chrome: &Chrome<'_>, v: &VoucherView<'_>) -> String {
+    let r = v.router;
+    let id = Html(r.id.as_str());
+    let mut b = v.note.map(|(t, e)| note_html(t, e)).unwrap_or_default();
+    let _ = write!(b, "<p>{} <small>{id}</small></p>", Html(&r.name));
+    let on_sale: Vec<&PackageRecord> = v.packages.iter().filter(|p| p.on_sale).collect();
+    if on_sale.is_empty() {
+        b.push_str(&note_html("No package is on sale at this router: add one first.", true));
+    } else {
+        let _ = write!(
+            b,
+            "<h2>Generate</h2><form method=\"post\" action=\"/admin/vouchers/{id}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label for=\"package\">Package</label><select id=\"package\" name=\"package\">",
+            Html(chrome.csrf)
+        );
+        for p in on_sale {
+            let p = &p.package;
+            let _ = write!(
+                b,
+                "<option value=\"{}\">{} · {} · {}</option>",
+                Html(p.id().as_str()),
+                Html(p.name()),
+                Html(&p.price().to_string()),
+                Html(&p.validity().to_string())
+            );
+        }
+        let _ = write!(
+            b,
+            "</select><label for=\"count\">How many (1 to {max})</label>\
+             <input id=\"count\" name=\"count\" type=\"number\" min=\"1\" max=\"{max}\" value=\"20\" required> \
+             <button class=\"act\">Generate</button></form>",
+            max = crate::admin::vouchers::MAX_DASHBOARD_COUNT
+        );
+    }
+    b.push_str("<h2>Batches</h2>");
+    if v.batches.is_empty() {
+        b.push_str("<p>None yet.</p>");
+    }
+    for batch in v.batches.iter().rev() {
+        let done = batch.pushed >= batch.count;
+        let progress = match done {
+            true => format!("<span class=\"ok\">{} of {} on the router</span>", batch.pushed, batch.count),
+            false => format!("<span class=\"bad\">stopped at {} of {}</span>", batch.pushed, batch.count),
+        };
+        let _ = write!(
+            b,
+            "<div class=\"msg\"><strong>{bid}</strong> <small>{}</small><br>{} · {progress}\
+             <form method=\"get\" action=\"/admin/vouchers/{id}/{bid}/pdf\"><label for=\"portal-{bid}\">Portal address for the QR code</label>\
+             <input id=\"portal-{bid}\" name=\"portal\" type=\"url\" required placeholder=\"http://wifi.example/\" maxlength=\"200\"> \
+             <button class=\"act\">Download PDF</button></form></div>",
+            Html(&crate::admin::when(batch.created_at, v.offset)),
+            Html(batch.package.name()),
+            bid = Html(&batch.batch_id),
+        );
+    }
+    layout("Vouchers", Some(chrome), &b)
 }

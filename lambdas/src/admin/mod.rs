@@ -5,6 +5,7 @@
 
 mod html;
 pub mod password;
+mod vouchers;
 
 use std::collections::BTreeMap;
 
@@ -53,25 +54,39 @@ pub struct Page {
     pub location: Option<String>,
     pub cookies: Vec<String>,
     pub body: String,
+    /// A file to download instead of the page (a voucher sheet).
+    pub download: Option<Download>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub content_type: &'static str,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
     fn html(status: u16, body: String) -> Page {
-        Page { status, location: None, cookies: Vec::new(), body }
+        Page { status, location: None, cookies: Vec::new(), body, download: None }
     }
     fn redirect(to: impl Into<String>) -> Page {
-        Page { status: 303, location: Some(to.into()), cookies: Vec::new(), body: String::new() }
+        Page { status: 303, location: Some(to.into()), cookies: Vec::new(), body: String::new(), download: None }
+    }
+    fn download(d: Download) -> Page {
+        Page { status: 200, location: None, cookies: Vec::new(), body: String::new(), download: Some(d) }
     }
     fn cookie(mut self, c: String) -> Page {
         self.cookies.push(c);
         self
     }
 
-    /// Headers every page carries: no caching, no framing, no scripts, no referrer (an invite
-    /// link's token must not leak).
+    /// Headers every page carries: no caching, no framing, no scripts, no referrer to another
+    /// site (an invite link's token must not leak). Not `no-referrer`: with it Chromium sends
+    /// `Origin: null` on the dashboard's own forms, which the origin check must refuse.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let content_type = self.download.as_ref().map_or("text/html; charset=utf-8", |d| d.content_type);
         let mut h = vec![
-            ("content-type", "text/html; charset=utf-8".to_string()),
+            ("content-type", content_type.to_string()),
             ("cache-control", "no-store".into()),
             (
                 "content-security-policy",
@@ -80,10 +95,14 @@ impl Page {
                     .into(),
             ),
             ("x-content-type-options", "nosniff".into()),
-            ("referrer-policy", "no-referrer".into()),
+            ("referrer-policy", "same-origin".into()),
         ];
         if let Some(l) = &self.location {
             h.push(("location", l.clone()));
+        }
+        if let Some(d) = &self.download {
+            // The name is ours (a batch id), never typed by anyone: no quoting needed beyond this.
+            h.push(("content-disposition", format!("attachment; filename=\"{}\"", d.file_name)));
         }
         h
     }
@@ -190,6 +209,9 @@ impl Admin<'_> {
                 }
                 Ok(Page::redirect("/admin/login").cookie(set_cookie(SESSION_COOKIE, "", 0)))
             }
+            (_, p) if p == "/admin/vouchers" || p.starts_with("/admin/vouchers/") => {
+                self.vouchers(req, &p["/admin/vouchers".len()..], &chrome, who, now).await
+            }
             (method, p) => {
                 let Some(rest) = p.strip_prefix("/admin/purchases/") else { return Ok(not_found()) };
                 let (id, act) = rest.split_once('/').map_or((rest, None), |(i, a)| (i, Some(a)));
@@ -291,11 +313,24 @@ impl Admin<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         let args = BTreeMap::from([
-            ("via".to_string(), "dashboard".to_string()),
-            ("login".to_string(), who.session.login.to_string()),
             ("router".to_string(), p.router_id.to_string()),
             ("purchase".to_string(), p.id.to_string()),
         ]);
+        self.audit_action(who, action, args, result, detail, now).await
+    }
+
+    /// One audit entry for something done on the dashboard, with who (ARN and login) did it.
+    async fn audit_action(
+        &self,
+        who: &Who,
+        action: Action,
+        mut args: BTreeMap<String, String>,
+        result: AuditResult,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        args.insert("via".to_string(), "dashboard".to_string());
+        args.insert("login".to_string(), who.session.login.to_string());
         let entry = AuditEntry {
             at: now,
             id: hex::encode(rand::random::<[u8; 8]>()),

@@ -34,7 +34,11 @@ async fn main() -> Result<(), Error> {
         for c in &page.cookies {
             resp = resp.header("set-cookie", c);
         }
-        Ok::<_, Error>(resp.body(Body::Text(page.body))?)
+        let body = match page.download {
+            Some(d) => Body::Binary(d.bytes),
+            None => Body::Text(page.body),
+        };
+        Ok::<_, Error>(resp.body(body)?)
     }))
     .await
 }

@@ -3,11 +3,11 @@
 //! Text is in the PDF base fonts (Helvetica, Courier), so nothing is embedded: a sheet of 250
 //! codes is a few tens of kilobytes.
 
-use hotspot_cloud::store::VoucherRecord;
+use crate::store::VoucherRecord;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use qrcode::QrCode;
 
-use crate::sheet::SheetInfo;
+use super::sheet::SheetInfo;
 
 const MM: f32 = 72.0 / 25.4;
 const PAGE_W: f32 = 210.0 * MM;
