@@ -90,6 +90,11 @@ pub fn password_page(form_token: &str, invite: &str, login: &str, note: Option<&
     )
 }
 
+/// A time on a page, at the given offset: `2026-12-02 14:05`.
+pub fn when(t: i64, offset: i64) -> String {
+    hotspot_core::calendar::minute_string(t, offset)
+}
+
 fn ago(secs: i64) -> String {
     match secs.max(0) {
         s @ ..=119 => format!("{s} s ago"),
@@ -158,7 +163,7 @@ pub fn support_page(chrome: &Chrome<'_>, query: &str, found: Option<Result<&[Pur
                     b,
                     "<tr><td><a href=\"/admin/purchases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     Html(p.id.as_str()),
-                    Html(&crate::admin::when(p.created_at, offset)),
+                    Html(&when(p.created_at, offset)),
                     Html(p.router_id.as_str()),
                     Html(p.package.name()),
                     Html(&p.phone.masked()),
@@ -184,7 +189,7 @@ pub struct PurchaseView<'a> {
 pub fn purchase_view(chrome: &Chrome<'_>, v: &PurchaseView<'_>) -> String {
     let p = v.purchase;
     let mut b = v.note.map(|(t, e)| note_html(t, e)).unwrap_or_default();
-    let expires = p.expires_at.map(|e| crate::admin::when(e, v.offset)).unwrap_or_else(|| "-".into());
+    let expires = p.expires_at.map(|e| when(e, v.offset)).unwrap_or_else(|| "-".into());
     let _ = write!(
         b,
         "<div class=\"wrap\"><table><tbody><tr><th>Purchase</th><td>{}</td></tr><tr><th>Router</th><td>{} <small>{}</small></td></tr>\
@@ -200,7 +205,7 @@ pub fn purchase_view(chrome: &Chrome<'_>, v: &PurchaseView<'_>) -> String {
         Html(&expires),
     );
     for s in v.steps {
-        let at = s.at.map(|t| crate::admin::when(t, v.offset)).unwrap_or_default();
+        let at = s.at.map(|t| when(t, v.offset)).unwrap_or_default();
         let _ = write!(
             b,
             "<li class=\"{}\"><strong>{}</strong> <small>{}</small><br>{}</li>",
@@ -265,6 +270,8 @@ pub struct VoucherView<'a> {
     pub batches: &'a [VoucherBatchRecord],
     pub note: Option<(&'a str, bool)>,
     pub offset: i64,
+    /// The most codes one form may ask for.
+    pub max_count: u32,
 }
 
 /// A router's vouchers: generate a batch of a package on sale; each batch's sheet as PDF.
@@ -299,7 +306,7 @@ pub fn voucher_page(chrome: &Chrome<'_>, v: &VoucherView<'_>) -> String {
             "</select><label for=\"count\">How many (1 to {max})</label>\
              <input id=\"count\" name=\"count\" type=\"number\" min=\"1\" max=\"{max}\" value=\"20\" required> \
              <button class=\"act\">Generate</button></form>",
-            max = crate::admin::vouchers::MAX_DASHBOARD_COUNT
+            max = v.max_count
         );
     }
     b.push_str("<h2>Batches</h2>");
@@ -318,7 +325,7 @@ pub fn voucher_page(chrome: &Chrome<'_>, v: &VoucherView<'_>) -> String {
              <form method=\"get\" action=\"/admin/vouchers/{id}/{bid}/pdf\"><label for=\"portal-{bid}\">Portal address for the QR code</label>\
              <input id=\"portal-{bid}\" name=\"portal\" type=\"url\" required placeholder=\"http://wifi.example/\" maxlength=\"200\"> \
              <button class=\"act\">Download PDF</button></form></div>",
-            Html(&crate::admin::when(batch.created_at, v.offset)),
+            Html(&when(batch.created_at, v.offset)),
             Html(batch.package.name()),
             bid = Html(&batch.batch_id),
         );

@@ -120,11 +120,6 @@ fn form(body: &[u8]) -> BTreeMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// A time on a page, at Kenya's offset: `2026-12-02 14:05`.
-pub fn when(t: i64, offset: i64) -> String {
-    hotspot_core::calendar::minute_string(t, offset)
-}
-
 /// The signed-in operator behind a request.
 struct Who {
     session: DashboardSession,

@@ -71,8 +71,14 @@ impl Admin<'_> {
     ) -> Result<Page, StoreError> {
         let packages = self.store.list_packages(&r.id).await?;
         let batches = self.store.list_voucher_batches(&r.id).await?;
-        let view =
-            html::VoucherView { router: r, packages: &packages, batches: &batches, note, offset: super::OFFSET_SECS };
+        let view = html::VoucherView {
+            router: r,
+            packages: &packages,
+            batches: &batches,
+            note,
+            offset: super::OFFSET_SECS,
+            max_count: MAX_DASHBOARD_COUNT,
+        };
         let status = if note.is_some_and(|(_, e)| e) { 409 } else { 200 };
         Ok(Page::html(status, html::voucher_page(chrome, &view)))
     }
