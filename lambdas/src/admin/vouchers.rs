@@ -41,8 +41,8 @@ impl Admin<'_> {
                 }
                 let Some(r) = self.store.get_router(&id).await? else { return Ok(not_found()) };
                 match (method, tail) {
-                    ("GET", []) => self.voucher_page(chrome, &r, None).await,
-                    ("POST", []) => self.generate(req, chrome, who, &r, now).await,
+                    ("GET", []) => self.show_vouchers(chrome, &r, None).await,
+                    ("POST", []) => self.generate_vouchers(req, chrome, who, &r, now).await,
                     ("GET", [batch, "pdf"]) => self.sheet_pdf(req, chrome, who, &r, batch, now).await,
                     _ => Ok(not_found()),
                 }
@@ -63,7 +63,7 @@ impl Admin<'_> {
         }
     }
 
-    async fn voucher_page(
+    async fn show_vouchers(
         &self,
         chrome: &Chrome<'_>,
         r: &RouterRecord,
@@ -83,7 +83,7 @@ impl Admin<'_> {
         Ok(Page::html(status, html::voucher_page(chrome, &view)))
     }
 
-    async fn generate(
+    async fn generate_vouchers(
         &self,
         req: &Req<'_>,
         chrome: &Chrome<'_>,
@@ -99,7 +99,7 @@ impl Admin<'_> {
         let count = f.get("count").and_then(|c| c.trim().parse::<u32>().ok());
         let (Some(package), Some(count)) = (package, count.filter(|c| (1..=MAX_DASHBOARD_COUNT).contains(c))) else {
             let why = format!("Choose a package and a count of 1 to {MAX_DASHBOARD_COUNT}; nothing was changed.");
-            return self.voucher_page(chrome, r, Some((&why, true))).await;
+            return self.show_vouchers(chrome, r, Some((&why, true))).await;
         };
         let issue = vouchers::Issue {
             router: r,
@@ -130,7 +130,7 @@ impl Admin<'_> {
             }
         };
         self.audit_action(who, Action::VoucherGenerate, args, result, &note, now).await?;
-        self.voucher_page(chrome, r, Some((&note, error))).await
+        self.show_vouchers(chrome, r, Some((&note, error))).await
     }
 
     async fn sheet_pdf(
@@ -153,7 +153,7 @@ impl Admin<'_> {
         let portal = match vouchers::portal_url(portal.trim()) {
             Ok(p) => p.to_string(),
             Err(why) => {
-                return self.voucher_page(chrome, r, Some((&format!("{why}; nothing was changed."), true))).await;
+                return self.show_vouchers(chrome, r, Some((&format!("{why}; nothing was changed."), true))).await;
             }
         };
         let codes = self.store.list_vouchers(&r.id, Some(batch)).await?;
@@ -162,7 +162,7 @@ impl Admin<'_> {
         }
         let bytes = match pdf::pdf(&codes, &sheet::SheetInfo { router_name: &r.name, portal_url: &portal }) {
             Ok(b) => b,
-            Err(why) => return self.voucher_page(chrome, r, Some((&why, true))).await,
+            Err(why) => return self.show_vouchers(chrome, r, Some((&why, true))).await,
         };
         let args = BTreeMap::from([
             ("router".to_string(), r.id.to_string()),
