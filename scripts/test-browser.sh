@@ -84,7 +84,7 @@ done
 log "stacks ready in $((SECONDS - started))s: $(cat "$work/js.json")"
 
 mkdir -p "$ARTIFACTS_DIR"
-rm -f "$ARTIFACTS_DIR"/*.png "$ARTIFACTS_DIR"/*.pdf
+rm -f "$ARTIFACTS_DIR"/*.png "$ARTIFACTS_DIR"/*.pdf "$ARTIFACTS_DIR"/*.csv
 status=0
 # The guest journeys first; then the dashboard on the same stacks finds and settles their purchases.
 for t in portal.mjs admin.mjs; do

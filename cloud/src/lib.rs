@@ -3,9 +3,11 @@
 //! outbox that delivers a decided purchase's job exactly once.
 
 pub mod access;
+pub mod csv;
 pub mod desk;
 pub mod jobs;
 pub mod ledger;
 pub mod outbox;
+pub mod revenue;
 pub mod store;
 pub mod vouchers;

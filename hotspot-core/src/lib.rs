@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod clock;
 pub mod cloud_url;
 pub mod ct;
+pub mod dates;
 pub mod duration;
 pub mod escape;
 pub mod ids;

@@ -3,15 +3,7 @@
 
 use hotspot_cloud::store::VoucherRecord;
 
-/// A CSV field, quoted when it needs to be; a leading `=+-@` is defused so spreadsheets do not
-/// run it as a formula.
-pub fn csv_field(s: &str) -> String {
-    let s = match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
-}
+pub use hotspot_cloud::csv::field as csv_field;
 
 pub fn csv(vouchers: &[VoucherRecord], offset: crate::dates::UtcOffset) -> String {
     let mut out = String::from("code,printed,router,package,package_name,price_kes,validity,batch,created\n");

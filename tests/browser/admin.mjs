@@ -226,7 +226,26 @@ async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
   assert.ok(statSync(`${png}.png`).size > 10_000, 'the sheet renders to a real page image');
   shots.push(`${png}.png`);
 
-  // 6. Sign out: the session is over, its cookie with it.
+  // 6. Revenue: the takings by router, a chart that fits the screen, the totals as CSV.
+  await page.getByRole('link', { name: 'Revenue' }).click();
+  await heading('Revenue').waitFor();
+  await page.getByLabel('By').selectOption('router');
+  await page.getByRole('button', { name: 'Show' }).click();
+  assert.match(await note(), /KES [\d,]+ from [1-9]\d* payment\(s\)/);
+  assert.match(await page.locator('main table').innerText(), /cafe-westlands/);
+  const chart = await page.locator('svg[role=img]').boundingBox();
+  assert.ok(chart && chart.width > 200 && chart.width <= viewport.width, `the chart fits: ${JSON.stringify(chart)}`);
+  await fits('revenue page');
+  await shot('revenue');
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download CSV' }).click(),
+  ]);
+  const csvPath = `${ARTIFACTS}/admin-${mode}-revenue.csv`;
+  await csv.saveAs(csvPath);
+  assert.match(readFileSync(csvPath, 'utf8'), /^router,payments,kes\ncafe-westlands,[1-9]\d*,[1-9]\d*\nTOTAL,/);
+
+  // 7. Sign out: the session is over, its cookie with it.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await heading('Sign in').waitFor();
   await page.goto(purchaseUrl);

@@ -12,8 +12,9 @@ use e2e::guest::{Guest, bin_dir, db_state};
 use e2e::stack::{DASHBOARD_LOGIN, DASHBOARD_PASSWORD, Options, Stack};
 use hotspot_cloud::store::dashboard::{DashboardSession, dashboard_arn, new_token};
 use hotspot_cloud::store::{
-    AuditResult, LoginName, NewPurchase, OperatorRecord, PurchaseState, RouterRecord, ScopedRole,
+    AuditResult, LoginName, NewPurchase, OperatorRecord, Paid, PurchaseState, RouterRecord, ScopedRole,
 };
+use hotspot_core::dates::{Day, UtcOffset};
 use hotspot_core::{PurchaseId, RouterKey};
 
 /// A browser without JavaScript: follows nothing by itself, keeps its cookies.
@@ -267,6 +268,10 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     }
     let search = s.get("/admin/support?q=0799000111").await;
     assert!(search.body.contains("No purchases found."), "{}", search.body);
+    // The takings are for admins and managers: no link, and the page reads as absent.
+    assert!(!fleet.body.contains("/admin/revenue"), "{}", fleet.body);
+    assert_eq!(s.get("/admin/revenue").await.status, 404);
+    assert_eq!(s.get_file("/admin/revenue?format=csv").await.0, 404);
 
     // What a guest or an operator typed is shown, never run.
     let mut a = Browser::new(&stack);
@@ -405,4 +410,79 @@ async fn vouchers_are_made_on_the_dashboard_and_printed_from_its_pdf() {
     assert_eq!(s.post(&path, &[("csrf", &sess.csrf), ("package", "1h"), ("count", "5")]).await.status, 404);
     assert_eq!(s.get_file(&pdf_path).await.0, 404);
     assert_eq!(stack.store.list_voucher_batches(&router).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
+    let stack = stack().await;
+    // A guest pays through the whole stack (KES 10); more money arrives in the store itself: a
+    // 24-hour pass paid on another router, a payment of the wrong amount, one never confirmed.
+    let journey = paid_guest(&stack).await;
+    let now = hotspot_core::clock::now_unix();
+    let packages = e2e::stack::packages();
+    let mut made = Vec::new();
+    for (n, router) in ["other-site", "cafe-westlands", "cafe-westlands"].iter().enumerate() {
+        let p = stack
+            .store
+            .create_purchase(&NewPurchase {
+                id: PurchaseId::derived_from(&format!("revenue purchase {n}")),
+                router_id: router.parse().unwrap(),
+                package: packages[if n == 0 { 1 } else { 0 }].clone(),
+                mac: format!("DA:A1:19:00:07:0{n}").parse().unwrap(),
+                ip: None,
+                phone: "0799000222".parse().unwrap(),
+                created_at: now - 60,
+            })
+            .await
+            .unwrap();
+        made.push(p.id);
+    }
+    let paid = Paid { receipt: "TKR0000001".into(), amount: packages[1].price(), paid_at: now - 30 };
+    assert!(stack.store.mark_paid(&made[0], &paid).await.unwrap().applied());
+    let short = hotspot_core::Shillings::new(3).unwrap();
+    assert!(stack.store.mark_amount_mismatch(&made[1], "TKR0000002", Some(short), now - 30).await.unwrap().applied());
+    assert!(stack.store.mark_unknown(&made[2], None, now - 20).await.unwrap().applied());
+    assert_eq!(stack.router.id.as_str(), "cafe-westlands", "the stack's router");
+
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+    assert!(a.get("/admin").await.body.contains("href=\"/admin/revenue\""), "admins see the Revenue link");
+    let today = Day::of(now, UtcOffset::NAIROBI);
+    let page = a.get(&format!("/admin/revenue?from={today}&to={today}&by=router")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // KES 10 (the journey) + KES 50; the wrong amount and the unconfirmed are listed apart.
+    assert!(page.body.contains("<strong>KES 60</strong> from 2 payment(s)"), "{}", page.body);
+    assert!(page.body.contains("<svg") && page.body.contains("viewBox=\"0 0 320"), "{}", page.body);
+    assert!(page.body.contains("1 payment(s) of the wrong amount") && page.body.contains("and 1 never confirmed"));
+
+    // The CSV is the report's: the same function `hotspotctl report revenue` prints, over the
+    // same read of the ledger index; and it adds up to the receipts this test made.
+    let (status, ct, csv) = a.get_file(&format!("/admin/revenue?from={today}&to={today}&by=router&format=csv")).await;
+    assert_eq!((status, ct.as_str()), (200, "text/csv; charset=utf-8"));
+    let csv = String::from_utf8(csv).unwrap();
+    let rows =
+        stack.store.payments_between(today.start(UtcOffset::NAIROBI), today.end(UtcOffset::NAIROBI)).await.unwrap();
+    let by = hotspot_cloud::revenue::GroupBy::Router;
+    let report = hotspot_cloud::revenue::totals_csv(&hotspot_cloud::revenue::build(&rows, by, 3 * 3600), by);
+    assert_eq!(csv, report);
+    assert_eq!(csv, "router,payments,kes\ncafe-westlands,1,10\nother-site,1,50\nTOTAL,2,60\n");
+    assert!(rows.iter().any(|r| r.id == journey));
+
+    // By day the chart has a column for each day of the range, zero days too.
+    let week = a.get(&format!("/admin/revenue?from={}&to={today}", today.add_days(-6))).await;
+    assert_eq!(week.body.matches("<rect").count(), 7, "{}", week.body);
+    assert!(week.body.contains(&format!("<title>{today}: KES 60</title>")), "{}", week.body);
+
+    // Nonsense is refused with the reason and shows no numbers; nothing typed runs.
+    for (q, why) in [
+        ("from=2026-02-30", "is not a date in the calendar"),
+        ("from=2026-03-02&to=2026-03-01", "before it starts"),
+        ("from=2020-01-01&to=2026-01-01", "at most 366 days"),
+        ("by=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "group by day, router or package"),
+    ] {
+        let bad = a.get(&format!("/admin/revenue?{q}")).await;
+        assert_eq!(bad.status, 400, "{q}");
+        assert!(bad.body.contains(why) && !bad.body.contains("KES 60"), "{q}: {}", bad.body);
+        assert!(!bad.body.contains("<script>"), "{q}: {}", bad.body);
+    }
 }

@@ -19,7 +19,7 @@ use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
-use super::schema::{GSI_BY_MAC, GSI_BY_PHONE, GSI_OUTBOX, GSI_PENDING, META, purchase_pk, session_pk};
+use super::schema::{GSI_BY_MAC, GSI_BY_PHONE, GSI_OUTBOX, GSI_PENDING, META, ledger_month, purchase_pk, session_pk};
 use super::table::{Store, StoreError};
 
 /// Defined on the boundary: the agent reads it in the purchase API's replies.
@@ -325,13 +325,15 @@ impl Store {
                     from: PAYABLE,
                     to: PurchaseState::Paid,
                     at: paid.paid_at,
-                    set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o",
+                    set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o, \
+                          ledger = :lg, ledger_at = :at",
                     remove: "pending, recheck_at, failure, failure_code",
                     values: vec![
                         (":r", s(&paid.receipt)),
                         (":a", n(paid.amount.get())),
                         (":e", n(expires_at)),
                         (":o", s("outbox")),
+                        (":lg", s(ledger_month("PURCHASE", paid.paid_at))),
                     ],
                     router: None,
                 },
@@ -421,14 +423,18 @@ impl Store {
         amount: Option<Shillings>,
         at: i64,
     ) -> Result<Transition, StoreError> {
-        let mut values =
-            vec![(":r", s(receipt)), (":f", s(failure_str(PaymentFailure::AmountMismatch))), (":o", s("outbox"))];
+        let mut values = vec![
+            (":r", s(receipt)),
+            (":f", s(failure_str(PaymentFailure::AmountMismatch))),
+            (":o", s("outbox")),
+            (":lg", s(ledger_month("PURCHASE", at))),
+        ];
         let set = match amount {
             Some(a) => {
                 values.push((":a", n(a.get())));
-                "receipt = :r, paid_amount = :a, paid_at = :at, failure = :f, outbox = :o"
+                "receipt = :r, paid_amount = :a, paid_at = :at, failure = :f, outbox = :o, ledger = :lg, ledger_at = :at"
             }
-            None => "receipt = :r, paid_at = :at, failure = :f, outbox = :o",
+            None => "receipt = :r, paid_at = :at, failure = :f, outbox = :o, ledger = :lg, ledger_at = :at",
         };
         let change = Change {
             from: &[PurchaseState::Pending, PurchaseState::Unknown],
@@ -451,23 +457,31 @@ impl Store {
         recheck_at: Option<i64>,
         now: i64,
     ) -> Result<Transition, StoreError> {
+        // Read first: money in doubt is in the ledger index under the purchase's creation,
+        // where the report looks for it. The conditional write still decides.
+        let current = self.must_get(id).await?;
+        if current.state != PurchaseState::Pending {
+            return Ok(Transition::Unchanged(current));
+        }
+        let ledger = [(":lg", s(ledger_month("PURCHASE", current.created_at))), (":c", n(current.created_at))];
         let change = match recheck_at {
             Some(at) => Change {
                 from: &[PurchaseState::Pending],
                 to: PurchaseState::Unknown,
                 at: now,
-                set: "failure = :f, recheck_at = :r",
+                set: "failure = :f, recheck_at = :r, ledger = :lg, ledger_at = :c",
                 remove: "",
-                values: vec![(":f", s(failure_str(PaymentFailure::Unknown))), (":r", n(at))],
+                values: [vec![(":f", s(failure_str(PaymentFailure::Unknown))), (":r", n(at))], ledger.to_vec()]
+                    .concat(),
                 router: None,
             },
             None => Change {
                 from: &[PurchaseState::Pending],
                 to: PurchaseState::Unknown,
                 at: now,
-                set: "failure = :f",
+                set: "failure = :f, ledger = :lg, ledger_at = :c",
                 remove: "pending",
-                values: vec![(":f", s(failure_str(PaymentFailure::Unknown)))],
+                values: [vec![(":f", s(failure_str(PaymentFailure::Unknown)))], ledger.to_vec()].concat(),
                 router: None,
             },
         };

@@ -7,7 +7,7 @@ use hotspot_core::{Msisdn, PurchaseId, RouterId, Shillings};
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
-use super::schema::{GSI_PENDING, META};
+use super::schema::{GSI_PENDING, META, ledger_month};
 use super::table::{Store, StoreError};
 
 /// A purchase whose prompt's CheckoutRequestID was never stored (the push timed out, the
@@ -100,6 +100,8 @@ impl Store {
             .item("sk", s(META))
             .item("receipt", s(&r.key))
             .item("at", n(r.at))
+            .item("ledger", s(ledger_month("RECEIPT", r.at)))
+            .item("ledger_at", n(r.at))
             .item("source", s(r.source.as_str()))
             .condition_expression("attribute_not_exists(pk)");
         if let Some(c) = &r.checkout_id {
@@ -152,7 +154,14 @@ impl Store {
         purchase: &PurchaseId,
         router: &RouterId,
     ) -> Result<Claim, StoreError> {
-        let mut set = vec!["receipt = :k", "#at = if_not_exists(#at, :at)", "#src = if_not_exists(#src, :src)"];
+        // The ledger index keeps the time the receipt first gave, like `at`.
+        let mut set = vec![
+            "receipt = :k",
+            "#at = if_not_exists(#at, :at)",
+            "ledger = if_not_exists(ledger, :lg)",
+            "ledger_at = if_not_exists(#at, :at)",
+            "#src = if_not_exists(#src, :src)",
+        ];
         let mut req = self
             .db
             .update_item()
@@ -164,6 +173,7 @@ impl Store {
             .expression_attribute_names("#src", "source")
             .expression_attribute_values(":k", s(&r.key))
             .expression_attribute_values(":at", n(r.at))
+            .expression_attribute_values(":lg", s(ledger_month("RECEIPT", r.at)))
             .expression_attribute_values(":src", s(r.source.as_str()))
             .expression_attribute_values(":p", s(purchase.as_str()))
             .expression_attribute_values(":r", s(router.as_str()))
@@ -200,20 +210,10 @@ impl Store {
         }
     }
 
-    /// Every receipt with `from <= at <= to` (a filtered Scan, like the revenue report's).
+    /// Every receipt with `from <= at <= to`, from the `ledger` index (one Query per month).
     pub async fn receipts_between(&self, from: i64, to: i64) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let q = self
-            .db
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("begins_with(pk, :p) AND sk = :meta AND #at BETWEEN :f AND :t")
-            .expression_attribute_names("#at", "at")
-            .expression_attribute_values(":p", s("RECEIPT#"))
-            .expression_attribute_values(":meta", s(META))
-            .expression_attribute_values(":f", n(from))
-            .expression_attribute_values(":t", n(to))
-            .consistent_read(true);
-        let mut out = self.scan_all(q).await?.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+        let items = self.query_ledger("RECEIPT", from, to).await?;
+        let mut out = items.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
         Ok(out)
     }

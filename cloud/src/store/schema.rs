@@ -21,6 +21,15 @@ pub const GSI_FLEET: &str = "fleet";
 pub const GSI_BY_PHONE: &str = "by_phone";
 /// Purchases by the guest's device (`by_mac`), newest last.
 pub const GSI_BY_MAC: &str = "by_mac";
+/// Sparse: money the cloud learned of, by month and kind (`ledger` = `PURCHASE#yyyy-mm` for a
+/// purchase paid, paid the wrong amount or left in doubt; `RECEIPT#yyyy-mm` for a receipt) and
+/// time (`ledger_at`): the revenue report and the ledger read a month with one Query, no scan.
+pub const GSI_LEDGER: &str = "ledger";
+
+/// The `ledger` index partition of `kind` (`PURCHASE`, `RECEIPT`) for the month holding `at`.
+pub fn ledger_month(kind: &str, at: i64) -> String {
+    format!("{kind}#{}", hotspot_core::calendar::month_string(at))
+}
 
 pub fn purchase_pk(id: &str) -> String {
     format!("PURCHASE#{id}")
@@ -74,6 +83,8 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .attribute_definitions(attr("router_id", S)?)
         .attribute_definitions(attr("by_phone", S)?)
         .attribute_definitions(attr("by_mac", S)?)
+        .attribute_definitions(attr("ledger", S)?)
+        .attribute_definitions(attr("ledger_at", N)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(gsi(GSI_PENDING, "pending", Some("created_at"))?)
@@ -82,6 +93,7 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .global_secondary_indexes(gsi(GSI_FLEET, "fleet", Some("router_id"))?)
         .global_secondary_indexes(gsi(GSI_BY_PHONE, "by_phone", Some("created_at"))?)
         .global_secondary_indexes(gsi(GSI_BY_MAC, "by_mac", Some("created_at"))?)
+        .global_secondary_indexes(gsi(GSI_LEDGER, "ledger", Some("ledger_at"))?)
         .send()
         .await
         .map_err(StoreError::dynamo)?;

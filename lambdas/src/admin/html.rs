@@ -25,6 +25,8 @@ pub struct Chrome<'a> {
     pub login: &'a str,
     pub role: &'a str,
     pub csrf: &'a str,
+    /// May see the takings (admins and managers): the Revenue link.
+    pub revenue: bool,
 }
 
 pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
@@ -39,9 +41,10 @@ pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
     if let Some(c) = chrome {
         let _ = write!(
             out,
-            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>\
+            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>{}\
              <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
+            if c.revenue { "<a href=\"/admin/revenue\">Revenue</a>" } else { "" },
             Html(c.login),
             Html(c.role),
             Html(c.csrf)

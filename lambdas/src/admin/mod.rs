@@ -5,6 +5,7 @@
 
 mod html;
 pub mod password;
+mod revenue;
 mod vouchers;
 
 use std::collections::BTreeMap;
@@ -179,7 +180,8 @@ impl Admin<'_> {
 
     async fn signed_in(&self, req: &Req<'_>, path: &str, who: &Who, now: i64) -> Result<Page, StoreError> {
         let (login, role) = who.chrome();
-        let chrome = Chrome { login: &login, role: &role, csrf: &who.session.csrf };
+        let revenue = allowed(who, Action::ReportRevenue, None).is_some();
+        let chrome = Chrome { login: &login, role: &role, csrf: &who.session.csrf, revenue };
         match (req.method, path) {
             ("GET", "/admin") => {
                 let rows = match allowed(who, Action::RouterShow, None) {
@@ -198,6 +200,7 @@ impl Admin<'_> {
                 let found = found.as_ref().map(|r| r.as_deref().map_err(String::as_str));
                 Ok(Page::html(200, html::support_page(&chrome, &q, found, OFFSET_SECS)))
             }
+            ("GET", "/admin/revenue") => self.revenue(req, &chrome, who, now).await,
             ("POST", "/admin/logout") => {
                 if let Some(t) = cookie(req.cookie, SESSION_COOKIE) {
                     self.store.end_dashboard_session(t).await?;

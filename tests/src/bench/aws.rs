@@ -161,6 +161,20 @@ impl MotoLog {
         Mark(std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0))
     }
 
+    /// DynamoDB requests logged between two marks, by action (`Query`, `GetItem`, `Scan`…).
+    pub fn dynamodb_actions_between(&self, from: Mark, to: Mark) -> BTreeMap<String, u64> {
+        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        let end = (to.0 as usize).min(bytes.len());
+        let start = (from.0 as usize).min(end);
+        let mut out = BTreeMap::new();
+        for line in String::from_utf8_lossy(&bytes[start..end]).lines() {
+            if let [_, "dynamodb", action, ..] = line.split('\t').collect::<Vec<_>>().as_slice() {
+                *out.entry(action.to_string()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
     /// Tallies the requests logged between two marks.
     pub fn between(&self, from: Mark, to: Mark) -> Tally {
         let bytes = std::fs::read(&self.path).unwrap_or_default();

@@ -4,6 +4,7 @@
 //! callbacks, the fault matrix). See
 //! `docs/benchmarks.md` for what each metric measures.
 
+pub mod admin;
 pub mod aws;
 pub mod flood;
 pub mod http;

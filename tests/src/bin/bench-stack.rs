@@ -7,6 +7,7 @@
 //! usage: bench-stack --bin-dir DIR [--purchases 200] [--clients 500] [--idle-secs 60]
 //!        [--hold-secs 15] [--rounds 3] [--round-secs 10] [--connections 50]
 //!        [--restarts 8] [--lost-callbacks 10] [--money-only] [--nginx PATH] [--wrk PATH]
+//!        [--admin-routers 1000] [--admin-purchases 100000] [--admin-only]
 //! env:   HOTSPOT_MOTO_COUNT_FILE (required: moto's request log, see scripts/moto_server.py)
 
 use std::collections::BTreeMap;
@@ -27,7 +28,7 @@ use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
 [--rounds N] [--round-secs S] [--connections N] [--restarts N] [--lost-callbacks N] [--money-only] [--nginx PATH] \
-[--wrk PATH]";
+[--wrk PATH] [--admin-routers N] [--admin-purchases N] [--admin-only]";
 
 /// Address blocks (127.B.x.y) of the phases' guests.
 const BLOCK_BUYERS: u8 = 3;
@@ -59,6 +60,11 @@ struct Args {
     lost_callbacks: u32,
     /// Only the money phases (lost callbacks, the fault matrix): a quick run.
     money_only: bool,
+    /// The dashboard's store: routers and purchases seeded before its pages are timed.
+    admin_routers: u32,
+    admin_purchases: u32,
+    /// Only the dashboard phase.
+    admin_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -74,6 +80,9 @@ fn parse_args() -> Result<Args, String> {
         restarts: 8,
         lost_callbacks: 10,
         money_only: false,
+        admin_routers: 1000,
+        admin_purchases: 100_000,
+        admin_only: false,
         nginx: None,
         wrk: None,
         moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
@@ -98,6 +107,9 @@ fn parse_args() -> Result<Args, String> {
             "--restarts" => a.restarts = num(&flag, val()?)?,
             "--lost-callbacks" => a.lost_callbacks = num(&flag, val()?)?,
             "--money-only" => a.money_only = true,
+            "--admin-routers" => a.admin_routers = num(&flag, val()?)?,
+            "--admin-purchases" => a.admin_purchases = num(&flag, val()?)?,
+            "--admin-only" => a.admin_only = true,
             "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
             "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -106,6 +118,9 @@ fn parse_args() -> Result<Args, String> {
     }
     if a.bin_dir.as_os_str().is_empty() {
         return Err(format!("--bin-dir is required\n{USAGE}"));
+    }
+    if !(1..=10_000).contains(&a.admin_routers) || !(1..=1_000_000).contains(&a.admin_purchases) {
+        return Err("--admin-routers must be 1..=10000, --admin-purchases 1..=1000000".into());
     }
     if !(1..=899).contains(&a.purchases) || a.restarts > 99 || !(1..=999).contains(&a.lost_callbacks) {
         return Err(
@@ -202,6 +217,7 @@ async fn run(args: &Args) -> Result<(), String> {
         // for the fixed costs instead.
         schedule_every: Duration::from_secs(30 * 86_400),
         quiet_agent: true,
+        dashboard_admin: true,
         ..Options::local(args.bin_dir.clone())
     };
     let stack = Arc::new(Stack::start(options).await.map_err(|e| e.to_string())?);
@@ -209,6 +225,11 @@ async fn run(args: &Args) -> Result<(), String> {
     let log = MotoLog::new(&args.moto_log, &stack.events_queue_url);
     progress(format!("agent pid {agent}, portal {}", stack.portal_url));
 
+    if args.admin_only {
+        admin_phase(args, &stack, &log).await?;
+        progress("done; stopping the stack");
+        return Ok(());
+    }
     if args.money_only {
         money_phases(args, &stack).await?;
         progress("done; stopping the stack");
@@ -351,7 +372,43 @@ async fn run(args: &Args) -> Result<(), String> {
     restarts(args, &stack).await?;
     // ---------------------------------------------------------------- money
     money_phases(args, &stack).await?;
+    // ---------------------------------------------------------------- dashboard (last: it fills the table)
+    admin_phase(args, &stack, &log).await?;
     progress("done; stopping the stack");
+    Ok(())
+}
+
+/// The dashboard's fleet, support and revenue pages over a store of `--admin-routers` routers
+/// and `--admin-purchases` purchases: the median of 20 loads each, and the DynamoDB requests of
+/// one load by action (no Scan).
+async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(), String> {
+    use e2e::bench::admin;
+    let now = hotspot_core::clock::now_unix();
+    progress(format!(
+        "seeding {} routers and {} purchases for the dashboard",
+        args.admin_routers, args.admin_purchases
+    ));
+    let t = Instant::now();
+    admin::seed(stack, args.admin_routers, args.admin_purchases, now).await?;
+    progress(format!("seeded in {:.1} s", t.elapsed().as_secs_f64()));
+    let mut a = admin::Admin::sign_in(stack).await?;
+    let today = hotspot_core::dates::Day::of(now, hotspot_core::dates::UtcOffset::NAIROBI);
+    let pages = [
+        ("fleet", "/admin".to_string(), "site-0999".to_string()),
+        ("support", format!("/admin/support?q={}", admin::SEEDED_PHONE), "/admin/purchases/".to_string()),
+        ("revenue_day", format!("/admin/revenue?from={today}&to={today}&by=router"), "payment(s)".to_string()),
+    ];
+    let mut scans = 0;
+    for (name, path, expect) in pages {
+        let expect = if name == "fleet" { format!("site-{:04}", args.admin_routers - 1) } else { expect };
+        let f = admin::time_page(&mut a, log, &path, &expect, 20).await?;
+        let total: u64 = f.requests.values().sum();
+        scans += f.requests.get("Scan").copied().unwrap_or(0);
+        progress(format!("{name}: {path}: {:.1} ms, {} bytes, DynamoDB {:?}", f.p50_ms, f.bytes, f.requests));
+        metric(&format!("admin_page_p50_ms_{name}"), f.p50_ms, "ms");
+        metric(&format!("admin_page_dynamodb_requests_{name}"), total as f64, "requests");
+    }
+    metric("admin_page_dynamodb_scans", scans as f64, "requests");
     Ok(())
 }
 
