@@ -1,9 +1,10 @@
-//! The support desk's view of a purchase and its two remedies, shared by `hotspotctl` and the
+//! The support desk's view of a purchase and its remedies, shared by `hotspotctl` and the
 //! dashboard: the timeline (prompt sent → paid → grant queued → applied → online → ended) is a
-//! pure function of the records; re-sending a grant and disconnecting are jobs to the router.
+//! pure function of the records; re-sending a grant, extending and disconnecting are jobs to the
+//! router.
 
-use hotspot_core::wire::{Payload, Revoke};
-use hotspot_core::{MessageId, PurchaseId};
+use hotspot_core::wire::{Extend, Payload, Revoke};
+use hotspot_core::{MessageId, PurchaseId, RosDuration};
 
 use crate::jobs::{JobError, send_job};
 use crate::outbox::job_for;
@@ -160,4 +161,47 @@ pub async fn disconnect(
     // The job is out: the router ends the session. If this write loses a race (it expired
     // meanwhile), the session is ended all the same.
     Ok(store.revoke_live_session(id, &router.id, who, now).await?)
+}
+
+/// Gives a live session `by` more time: the cloud's expiry moves first (a conditional write,
+/// so two operators extending at once extend once each, in turn), then an `extend` job tells the
+/// router; if the job cannot be sent the expiry is put back. Returns the new expiry.
+pub async fn extend(
+    store: &Store,
+    sqs: &aws_sdk_sqs::Client,
+    router: &RouterRecord,
+    id: &PurchaseId,
+    by: RosDuration,
+    now: i64,
+) -> Result<i64, DeskError> {
+    if by.is_zero() {
+        return Err(DeskError::Refused("the extension must be longer than zero; nothing was changed".into()));
+    }
+    let Some(s) = store.get_live_session(id, &router.id).await? else {
+        return Err(DeskError::Refused(format!("no live session {id} at router {}; nothing was changed", router.id)));
+    };
+    if s.expires_at <= now {
+        return Err(DeskError::Refused(format!(
+            "session {id} has expired; sell a new package instead (nothing was changed)"
+        )));
+    }
+    let new = s.expires_at.saturating_add(by.secs() as i64);
+    if !store.set_live_session_expiry(id, &router.id, s.expires_at, new).await? {
+        return Err(DeskError::Refused(format!(
+            "session {id} changed meanwhile (ended or extended); nothing was changed"
+        )));
+    }
+    let job_id: MessageId =
+        format!("extend:{id}:{new}").parse().map_err(|e: hotspot_core::IdError| DeskError::Refused(e.to_string()))?;
+    let job = Payload::Extend(Extend { purchase_id: id.clone(), expires_at: new });
+    if let Err(e) = send_job(sqs, router, job_id, job, now).await {
+        // Put the expiry back so the cloud and the router agree.
+        return match store.set_live_session_expiry(id, &router.id, new, s.expires_at).await {
+            Ok(true) => Err(DeskError::Job(e)),
+            _ => Err(DeskError::Refused(format!(
+                "{e}; the cloud now says the session ends at {new} but the router was not told: extend again"
+            ))),
+        };
+    }
+    Ok(new)
 }

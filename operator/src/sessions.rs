@@ -2,9 +2,7 @@
 //! ended with a `revoke` job or given more time with an `extend` job.
 
 use hotspot_cloud::desk::DeskError;
-use hotspot_cloud::store::LiveSession;
-use hotspot_core::wire::{Extend, Payload};
-use hotspot_core::{MessageId, PurchaseId, RosDuration, RouterId};
+use hotspot_core::{PurchaseId, RosDuration, RouterId};
 
 use crate::Error;
 use crate::access::Scope;
@@ -46,13 +44,6 @@ pub async fn list(ctx: &Ctx, scope: &Scope, named: Option<&RouterId>) -> Result<
     Ok(format!("{} session(s)", sessions.len()))
 }
 
-async fn live(ctx: &Ctx, router: &RouterId, id: &PurchaseId) -> Result<LiveSession, Error> {
-    ctx.store
-        .get_live_session(id, router)
-        .await?
-        .ok_or_else(|| Error::Usage(format!("no live session {id} at router {router}; nothing was changed")))
-}
-
 pub async fn disconnect(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId) -> Result<String, Error> {
     let r = router(ctx, router_id).await?;
     match hotspot_cloud::desk::disconnect(&ctx.store, &ctx.sqs, &r, id, &ctx.arn, now()).await {
@@ -70,29 +61,12 @@ pub async fn extend(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId, by: RosDur
         return Err(Error::Usage("--by must be longer than zero; nothing was changed".into()));
     }
     let r = router(ctx, router_id).await?;
-    let s = live(ctx, &r.id, id).await?;
-    let t = now();
-    if s.expires_at <= t {
-        return Err(Error::Usage(format!(
-            "session {id} has expired; sell a new package instead (nothing was changed)"
-        )));
-    }
-    let new = s.expires_at.saturating_add(by.secs() as i64);
-    if !ctx.store.set_live_session_expiry(id, &r.id, s.expires_at, new).await? {
-        return Err(Error::Usage(format!("session {id} changed meanwhile (ended or extended); nothing was changed")));
-    }
-    let job_id: MessageId =
-        format!("extend:{id}:{new}").parse().map_err(|e: hotspot_core::IdError| Error::Usage(e.to_string()))?;
-    let job = Payload::Extend(Extend { purchase_id: id.clone(), expires_at: new });
-    if let Err(e) = hotspot_cloud::jobs::send_job(&ctx.sqs, &r, job_id, job, t).await {
-        // Put the expiry back so the cloud and the router agree.
-        let undo = ctx.store.set_live_session_expiry(id, &r.id, new, s.expires_at).await;
-        let what = match undo {
-            Ok(true) => format!("nothing was changed: {e}"),
-            _ => format!("{e}; the cloud now says {new} but the router was not told: run the extend again"),
-        };
-        return Err(Error::JobNotSent { what });
-    }
+    let new = match hotspot_cloud::desk::extend(&ctx.store, &ctx.sqs, &r, id, by, now()).await {
+        Ok(new) => new,
+        Err(DeskError::Store(e)) => return Err(e.into()),
+        Err(DeskError::Job(e)) => return Err(Error::JobNotSent { what: format!("nothing was changed: {e}") }),
+        Err(DeskError::Refused(why)) => return Err(Error::Usage(why)),
+    };
     println!("session {id} at {} extended by {by}: now ends {}", r.id, crate::dates::minute(new, ctx.offset));
     Ok(format!("extended {id} by {by} to {new}"))
 }

@@ -173,10 +173,13 @@ async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
   await shot('purchase');
 
   if (actions) {
-    // 4. Re-send the grant, then disconnect the session.
+    // 4. Re-send the grant, give a day more, then disconnect the session.
     await page.getByRole('button', { name: 'Re-send the grant' }).click();
     assert.match(await note(), /grant sent to the router again/);
     await shot('resent');
+    await page.getByLabel('Give more time').selectOption('1d');
+    await page.getByRole('button', { name: 'Extend' }).click();
+    assert.match(await note(), /extended by 1d: the session now ends/);
     await page.getByRole('button', { name: 'Disconnect' }).click();
     assert.match(await note(), /disconnected/);
     await shot('disconnected');

@@ -181,6 +181,20 @@ async fn the_desk_finds_a_paid_guest_and_gives_them_their_time_back() {
     let mac = stack.options.guest_mac;
     until("the guest is online again", || stack.routeros.state().session_of(mac).is_some()).await;
 
+    // More time: only the form's choices; an hour moves the session's end by 3,600 s.
+    let live = |s: Option<hotspot_cloud::store::LiveSession>| s.expect("a live session").expires_at;
+    let before = live(stack.store.get_live_session(&id, &stack.router.id).await.unwrap());
+    for by in ["99y", "0s", "", "<b>1h</b>"] {
+        let bad = b.post(&format!("/admin/purchases/{id}/extend"), &[("csrf", &csrf), ("by", by)]).await;
+        assert_eq!(bad.status, 409, "{by}");
+        assert!(bad.body.contains("nothing was changed") && !bad.body.contains("<b>1h"), "{by}: {}", bad.body);
+    }
+    assert_eq!(live(stack.store.get_live_session(&id, &stack.router.id).await.unwrap()), before);
+    let more = b.post(&format!("/admin/purchases/{id}/extend"), &[("csrf", &csrf), ("by", "1h")]).await;
+    assert_eq!(more.status, 200, "{}", more.body);
+    assert!(more.body.contains("extended by 1h: the session now ends"), "{}", more.body);
+    assert_eq!(live(stack.store.get_live_session(&id, &stack.router.id).await.unwrap()), before + 3600);
+
     // Disconnect: the session ends on the router and leaves the live list.
     let gone = b.post(&format!("/admin/purchases/{id}/disconnect"), &[("csrf", &csrf)]).await;
     assert!(gone.body.contains("disconnected"), "{}", gone.body);
@@ -192,7 +206,9 @@ async fn the_desk_finds_a_paid_guest_and_gives_them_their_time_back() {
     let now = hotspot_core::clock::now_unix();
     let audit = stack.store.list_audit(now - 3600, now + 60, Some("dashboard:admin")).await.unwrap();
     let done: Vec<(&str, &str)> = audit.iter().map(|e| (e.action.as_str(), e.result.as_str())).collect();
-    assert!(done.contains(&("grant resend", "ok")) && done.contains(&("session disconnect", "ok")), "{done:?}");
+    for action in ["grant resend", "session extend", "session disconnect"] {
+        assert!(done.contains(&(action, "ok")), "{action}: {done:?}");
+    }
 
     // Signing out ends the session: the old cookie opens nothing.
     let old = b.cookies.get("hs_session").cloned().unwrap();
@@ -263,8 +279,9 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     assert!(fleet.body.contains("Cafe Westlands") && !fleet.body.contains("other-site"), "{}", fleet.body);
     assert_eq!(s.get(&format!("/admin/purchases/{}", theirs.id)).await.status, 404);
     let csrf = s.csrf().await;
-    for act in ["resend", "disconnect"] {
-        assert_eq!(s.post(&format!("/admin/purchases/{}/{act}", theirs.id), &[("csrf", &csrf)]).await.status, 404);
+    for act in ["resend", "disconnect", "extend"] {
+        let form = [("csrf", csrf.as_str()), ("by", "1h")];
+        assert_eq!(s.post(&format!("/admin/purchases/{}/{act}", theirs.id), &form).await.status, 404, "{act}");
     }
     let search = s.get("/admin/support?q=0799000111").await;
     assert!(search.body.contains("No purchases found."), "{}", search.body);

@@ -234,6 +234,15 @@ pub fn purchase_view(chrome: &Chrome<'_>, v: &PurchaseView<'_>) -> String {
     if v.live {
         let _ = write!(
             b,
+            "<form method=\"post\" action=\"/admin/purchases/{id}/extend\"><input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
+             <label for=\"extend-by\">Give more time</label><select id=\"extend-by\" name=\"by\">\
+             <option value=\"30m\">30 minutes</option><option value=\"1h\" selected>1 hour</option><option value=\"1d\">1 day</option>\
+             </select> <button class=\"act\">Extend</button></form>",
+            id = Html(p.id.as_str()),
+            c = Html(chrome.csrf)
+        );
+        let _ = write!(
+            b,
             "<form class=\"inline\" method=\"post\" action=\"/admin/purchases/{id}/disconnect\"><input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
              <button class=\"act warn\">Disconnect</button></form>",
             id = Html(p.id.as_str()),

@@ -14,7 +14,7 @@ use hotspot_cloud::access::{self, Action, Scope};
 use hotspot_cloud::desk::{self, DeskError};
 use hotspot_cloud::store::dashboard::{DashboardSession, csrf_matches, new_token};
 use hotspot_cloud::store::{AuditEntry, AuditResult, LoginName, OperatorRecord, Purchase, Slot, Store, StoreError};
-use hotspot_core::{MacAddr, Msisdn, PurchaseId, RouterId};
+use hotspot_core::{MacAddr, Msisdn, PurchaseId, RosDuration, RouterId};
 
 use html::Chrome;
 
@@ -27,6 +27,8 @@ const SIGNIN_PER_LOGIN: i64 = 10;
 const SIGNIN_PER_ADDRESS: i64 = 30;
 const SIGNIN_WINDOW_SECS: i64 = 900;
 const MAX_FORM_BYTES: usize = 8 * 1024;
+/// What the desk may add to a live session (RouterOS durations).
+const EXTEND_CHOICES: [&str; 3] = ["30m", "1h", "1d"];
 /// Kenya's UTC offset, for times on the pages (the CLI's default too).
 const OFFSET_SECS: i64 = 3 * 3600;
 
@@ -223,6 +225,7 @@ impl Admin<'_> {
                     ("GET", None) => self.purchase_page(&chrome, &p, None, now).await,
                     ("POST", Some("resend")) => self.resend(&chrome, who, &p, now).await,
                     ("POST", Some("disconnect")) => self.disconnect(&chrome, who, &p, now).await,
+                    ("POST", Some("extend")) => self.extend(req, &chrome, who, &p, now).await,
                     _ => Ok(not_found()),
                 }
             }
@@ -269,6 +272,32 @@ impl Admin<'_> {
         let Some(router) = self.store.get_router(&p.router_id).await? else { return Ok(not_found()) };
         let out = desk::disconnect(self.store, self.sqs, &router, &p.id, &who.op.arn, now).await;
         self.finish(chrome, who, Action::SessionDisconnect, p, out, "disconnected (revoke job sent)", now).await
+    }
+
+    /// More time for a live session: one of the form's choices only.
+    async fn extend(
+        &self,
+        req: &Req<'_>,
+        chrome: &Chrome<'_>,
+        who: &Who,
+        p: &Purchase,
+        now: i64,
+    ) -> Result<Page, StoreError> {
+        if allowed(who, Action::SessionExtend, Some(&p.router_id)).is_none() {
+            return Ok(not_found());
+        }
+        let Some(router) = self.store.get_router(&p.router_id).await? else { return Ok(not_found()) };
+        let by = form(req.body).remove("by").unwrap_or_default();
+        let Some(by) = EXTEND_CHOICES.contains(&by.as_str()).then(|| by.parse::<RosDuration>().ok()).flatten() else {
+            let why = "Choose 30 minutes, 1 hour or 1 day; nothing was changed.";
+            return self.purchase_page(chrome, p, Some((why, true)), now).await;
+        };
+        let out = desk::extend(self.store, self.sqs, &router, &p.id, by, now).await;
+        let done = match &out {
+            Ok(new) => format!("extended by {by}: the session now ends {}", html::when(*new, OFFSET_SECS)),
+            Err(_) => String::new(),
+        };
+        self.finish(chrome, who, Action::SessionExtend, p, out.map(|_| true), &done, now).await
     }
 
     /// Audits an action's outcome and shows the purchase with what happened.

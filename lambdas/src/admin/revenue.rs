@@ -148,6 +148,13 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
         GroupBy::Day => day_chart(&days_filled(q, &r.groups)),
         _ => bar_chart(&r.groups),
     });
+    if q.by != GroupBy::Day && r.groups.len() > CHART_GROUPS {
+        let _ = write!(
+            b,
+            "<p><small>The chart shows the {CHART_GROUPS} largest; the table has all {}.</small></p>",
+            r.groups.len()
+        );
+    }
     let _ = write!(
         b,
         "<div class=\"wrap\"><table><thead><tr><th>{}</th><th>Payments</th><th>KES</th></tr></thead><tbody>",
@@ -203,6 +210,8 @@ fn days_filled(q: &RevenueQuery, groups: &[GroupTotal]) -> Vec<(String, u64)> {
 }
 
 const CHART_W: u64 = 320;
+/// Bars in a chart by router or package: the largest groups.
+const CHART_GROUPS: usize = 15;
 const CHART_H: u64 = 160;
 
 /// Takings per day as columns, scaled to the best day: 320 units wide, so it fills a 360 px
@@ -251,13 +260,22 @@ pub fn day_chart(days: &[(String, u64)]) -> String {
 }
 
 /// Takings per router or package as labelled horizontal bars, one row each.
-pub fn bar_chart(groups: &[GroupTotal]) -> String {
+pub fn bar_chart(all: &[GroupTotal]) -> String {
+    // The biggest few only: a chart of 1,000 routers would be a page tall; the table has them all.
+    let mut groups: Vec<&GroupTotal> = all.iter().collect();
+    groups.sort_by(|a, b| b.kes.cmp(&a.kes).then_with(|| a.key.cmp(&b.key)));
+    groups.truncate(CHART_GROUPS);
     let max = groups.iter().map(|g| g.kes).max().unwrap_or(0).max(1);
     let row = 22;
     let height = (groups.len() as u64 * row).max(row);
     let mut out = format!(
         "<svg role=\"img\" aria-labelledby=\"chart-t\" viewBox=\"0 0 {CHART_W} {height}\" width=\"100%\" \
-         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-t\">KES per group</title>"
+         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-t\">KES per group{}</title>",
+        if all.len() > groups.len() {
+            format!(", the {} largest of {}", groups.len(), all.len())
+        } else {
+            String::new()
+        }
     );
     for (i, g) in groups.iter().enumerate() {
         let y = i as u64 * row;
@@ -331,6 +349,12 @@ mod tests {
         let groups = vec![GroupTotal { key: "<b>cafe".into(), payments: 1, kes: 10 }];
         let svg = bar_chart(&groups);
         assert!(svg.contains("&lt;b&gt;cafe") && !svg.contains("<b>"), "{svg}");
+        let many: Vec<GroupTotal> =
+            (0..40).map(|i| GroupTotal { key: format!("site-{i:02}"), payments: 1, kes: i }).collect();
+        let svg = bar_chart(&many);
+        assert_eq!(svg.matches("<rect").count(), CHART_GROUPS);
+        assert!(svg.contains("site-39") && !svg.contains("site-10<"), "the largest: {svg}");
+        assert!(svg.contains("the 15 largest of 40"), "{svg}");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
     }

@@ -384,6 +384,30 @@ async fn run(args: &Args) -> Result<(), String> {
 async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(), String> {
     use e2e::bench::admin;
     let now = hotspot_core::clock::now_unix();
+    let today = hotspot_core::dates::Day::of(now, hotspot_core::dates::UtcOffset::NAIROBI);
+    let paths = [
+        ("fleet", "/admin".to_string()),
+        ("support", format!("/admin/support?q={}", admin::SEEDED_PHONE)),
+        ("revenue_day", format!("/admin/revenue?from={today}&to={today}&by=router")),
+    ];
+    let mut a = admin::Admin::sign_in(stack).await?;
+    let mut scans = 0;
+    // Side by side: the same pages over the stack's own small store (one router, the earlier
+    // phases' purchases), then over the seeded one.
+    for (name, path) in &paths {
+        let expect = match *name {
+            "fleet" => "Cafe Westlands",
+            "support" => "No purchases found.",
+            _ => "payment(s)",
+        };
+        let f = admin::time_page(&mut a, log, path, expect, 20).await?;
+        scans += f.requests.get("Scan").copied().unwrap_or(0);
+        progress(format!(
+            "small store: {name}: {path}: {:.1} ms, {} bytes, DynamoDB {:?}",
+            f.p50_ms, f.bytes, f.requests
+        ));
+        metric(&format!("admin_page_p50_ms_{name}_small_store"), f.p50_ms, "ms");
+    }
     progress(format!(
         "seeding {} routers and {} purchases for the dashboard",
         args.admin_routers, args.admin_purchases
@@ -391,17 +415,13 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
     let t = Instant::now();
     admin::seed(stack, args.admin_routers, args.admin_purchases, now).await?;
     progress(format!("seeded in {:.1} s", t.elapsed().as_secs_f64()));
-    let mut a = admin::Admin::sign_in(stack).await?;
-    let today = hotspot_core::dates::Day::of(now, hotspot_core::dates::UtcOffset::NAIROBI);
-    let pages = [
-        ("fleet", "/admin".to_string(), "site-0999".to_string()),
-        ("support", format!("/admin/support?q={}", admin::SEEDED_PHONE), "/admin/purchases/".to_string()),
-        ("revenue_day", format!("/admin/revenue?from={today}&to={today}&by=router"), "payment(s)".to_string()),
-    ];
-    let mut scans = 0;
-    for (name, path, expect) in pages {
-        let expect = if name == "fleet" { format!("site-{:04}", args.admin_routers - 1) } else { expect };
-        let f = admin::time_page(&mut a, log, &path, &expect, 20).await?;
+    for (name, path) in &paths {
+        let expect = match *name {
+            "fleet" => format!("site-{:04}", args.admin_routers - 1),
+            "support" => "/admin/purchases/".to_string(),
+            _ => "payment(s)".to_string(),
+        };
+        let f = admin::time_page(&mut a, log, path, &expect, 20).await?;
         let total: u64 = f.requests.values().sum();
         scans += f.requests.get("Scan").copied().unwrap_or(0);
         progress(format!("{name}: {path}: {:.1} ms, {} bytes, DynamoDB {:?}", f.p50_ms, f.bytes, f.requests));
