@@ -166,7 +166,7 @@ pub async fn disconnect(
 /// Gives a live session `by` more time: the cloud's expiry moves first (a conditional write,
 /// so two operators extending at once extend once each, in turn), then an `extend` job tells the
 /// router; if the job cannot be sent the expiry is put back. Returns the new expiry.
-pub async fn extend(
+pub async fn extend_session(
     store: &Store,
     sqs: &aws_sdk_sqs::Client,
     router: &RouterRecord,

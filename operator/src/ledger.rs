@@ -3,10 +3,10 @@
 //! unmatched receipt as a grant to a guest's device. A credit is idempotent: its purchase id is
 //! derived from the receipt, so running it twice (or again after a crash) is one grant.
 
+use hotspot_cloud::credit::{Credit, CreditError, credit_receipt};
 use hotspot_cloud::ledger::{self, Ledger, Matched};
-use hotspot_cloud::outbox::deliver;
-use hotspot_cloud::store::{Claim, NewPurchase, Paid, PaymentRow, PurchaseState, ReceiptRecord, Transition};
-use hotspot_core::{MacAddr, PackageId, PurchaseId, RouterId};
+use hotspot_cloud::store::{PaymentRow, ReceiptRecord};
+use hotspot_core::{MacAddr, PackageId, RouterId};
 
 use crate::Error;
 use crate::cli::LedgerArgs;
@@ -102,9 +102,7 @@ pub fn table(l: &Ledger, range: &str, offset: UtcOffset) -> String {
     out
 }
 
-/// Settles an unmatched receipt as a grant: a purchase (id derived from the receipt) paid with
-/// it, the receipt matched to it, the grant queued for the router. Refuses, changing nothing,
-/// a receipt that is not unmatched or whose amount is not the package's price.
+/// Settles an unmatched receipt as a grant (`hotspot_cloud::credit`, which the dashboard uses too).
 pub async fn credit(
     ctx: &Ctx,
     key: &str,
@@ -112,81 +110,18 @@ pub async fn credit(
     package: &PackageId,
     mac: MacAddr,
 ) -> Result<String, Error> {
-    let id = PurchaseId::derived_from(&format!("credit:{key}"));
-    let r = ctx
-        .store
-        .get_receipt(key)
-        .await?
-        .ok_or_else(|| Error::Usage(format!("no M-Pesa receipt {key:?} on record; nothing was changed")))?;
-    match &r.purchase_id {
-        None => {}
-        Some(p) if *p == id => {} // credited before, perhaps cut short: carry on
-        Some(p) => {
-            return Err(Error::Usage(format!("receipt {key} already paid for purchase {p}; nothing was changed")));
-        }
-    }
-    let record = ctx
-        .store
-        .get_package(router, package)
-        .await?
-        .ok_or_else(|| Error::Usage(format!("router {router} has no package {package}; nothing was changed")))?;
-    let price = record.package.price();
-    if r.amount != Some(price) {
-        return Err(Error::Usage(format!(
-            "receipt {key} is for KES {}, package {package} costs KES {}; nothing was changed",
-            r.amount.map(|a| a.get().to_string()).unwrap_or_else(|| "?".into()),
-            price.get()
-        )));
-    }
-    let phone =
-        r.phone.clone().ok_or_else(|| Error::Usage(format!("receipt {key} names no phone; nothing was changed")))?;
-    let at = now();
-    match ctx.store.get_purchase(&id).await? {
-        Some(p) if p.router_id != *router || p.package.id() != package || p.mac != mac => {
-            return Err(Error::Usage(format!(
-                "receipt {key} was credited before to {} ({}) at {}; nothing was changed",
-                p.mac,
-                p.package.id(),
-                p.router_id
-            )));
-        }
-        Some(_) => {}
-        None => {
-            let new = NewPurchase {
-                id: id.clone(),
-                router_id: router.clone(),
-                package: record.package.clone(),
-                mac,
-                ip: None,
-                phone,
-                created_at: at,
-            };
-            ctx.store.create_purchase(&new).await?;
-        }
-    }
-    // The receipt is claimed first, so no second credit can take it; a crash after this leaves a
-    // receipt matched to a purchase not yet paid, which the ledger lists and a re-run finishes.
-    let credit = ReceiptRecord { credited_by: Some(ctx.arn.clone()), ..r.clone() };
-    if let Claim::Taken(other) = ctx.store.claim_receipt(&credit, &id, router).await? {
-        return Err(Error::Usage(format!(
-            "receipt {key} was matched meanwhile (to {}); nothing more was changed",
-            other.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
-        )));
-    }
-    let current = match ctx.store.mark_paid(&id, &Paid { receipt: key.to_string(), amount: price, paid_at: at }).await?
-    {
-        Transition::Applied(p) | Transition::Unchanged(p) => p,
+    let c = Credit { key, router, package, mac, by: &ctx.arn };
+    let done = match credit_receipt(&ctx.store, &ctx.sqs, &c, now()).await {
+        Ok(d) => d,
+        Err(CreditError::Store(e)) => return Err(e.into()),
+        Err(CreditError::Refused(why)) => return Err(Error::Usage(why)),
+        Err(e @ CreditError::NotSent { .. }) => return Err(Error::JobNotSent { what: e.to_string() }),
     };
-    if current.state != PurchaseState::Paid && current.state != PurchaseState::Active {
-        return Err(Error::Usage(format!("purchase {id} is {}, not paid; nothing more was changed", current.state)));
-    }
-    let sent = deliver(&ctx.store, &ctx.sqs, &current, at)
-        .await
-        .map_err(|e| Error::JobNotSent { what: format!("receipt {key} is credited, but {e}; run this again") })?;
     let what = format!(
-        "receipt {key} credited as purchase {id} ({package}, KES {}) to {mac} at {router}{}",
-        price.get(),
-        if sent { "; grant queued" } else { "; grant already queued" }
+        "receipt {key} credited as purchase {} ({package}, KES {}) to {mac} at {router}{}",
+        done.purchase,
+        done.price.get(),
+        if done.sent { "; grant queued" } else { "; grant already queued" }
     );
     println!("{what}");
     Ok(what)

@@ -61,7 +61,7 @@ pub async fn extend(ctx: &Ctx, router_id: &RouterId, id: &PurchaseId, by: RosDur
         return Err(Error::Usage("--by must be longer than zero; nothing was changed".into()));
     }
     let r = router(ctx, router_id).await?;
-    let new = match hotspot_cloud::desk::extend(&ctx.store, &ctx.sqs, &r, id, by, now()).await {
+    let new = match hotspot_cloud::desk::extend_session(&ctx.store, &ctx.sqs, &r, id, by, now()).await {
         Ok(new) => new,
         Err(DeskError::Store(e)) => return Err(e.into()),
         Err(DeskError::Job(e)) => return Err(Error::JobNotSent { what: format!("nothing was changed: {e}") }),

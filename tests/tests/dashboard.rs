@@ -210,6 +210,16 @@ async fn the_desk_finds_a_paid_guest_and_gives_them_their_time_back() {
         assert!(done.contains(&(action, "ok")), "{action}: {done:?}");
     }
 
+    // The audit log page shows them, newest first, for a login or an ARN; nonsense is refused.
+    let log = b.get("/admin/audit").await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let at = |what: &str| log.body.find(what).unwrap_or_else(|| panic!("{what} in {}", log.body));
+    assert!(at("session disconnect") < at("session extend") && at("session extend") < at("grant resend"));
+    assert!(b.get("/admin/audit?who=admin").await.body.contains("session extend"));
+    assert!(b.get("/admin/audit?who=dashboard%3Aadmin").await.body.contains("session extend"));
+    assert!(b.get("/admin/audit?who=nobody").await.body.contains("0 entries"));
+    assert_eq!(b.get("/admin/audit?from=2020-01-01").await.status, 400);
+
     // Signing out ends the session: the old cookie opens nothing.
     let old = b.cookies.get("hs_session").cloned().unwrap();
     let csrf = b.csrf().await;
@@ -289,6 +299,11 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     assert!(!fleet.body.contains("/admin/revenue"), "{}", fleet.body);
     assert_eq!(s.get("/admin/revenue").await.status, 404);
     assert_eq!(s.get_file("/admin/revenue?format=csv").await.0, 404);
+    // The audit log is for admins.
+    assert!(!fleet.body.contains("/admin/audit"), "{}", fleet.body);
+    assert_eq!(s.get("/admin/audit").await.status, 404);
+    // Crediting money is for admins and managers too.
+    assert_eq!(s.get("/admin/receipts/TLA1B2C3D4").await.status, 404);
 
     // What a guest or an operator typed is shown, never run.
     let mut a = Browser::new(&stack);
@@ -300,6 +315,20 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     assert!(!echo.body.contains("<img") && echo.body.contains("&lt;img"), "{}", echo.body);
     let page = a.get(&format!("/admin/purchases/{}", theirs.id)).await;
     assert!(page.body.contains("&lt;script&gt;") && !page.body.contains("<script>"), "{}", page.body);
+    let hostile = hotspot_cloud::store::AuditEntry {
+        at: now,
+        id: "hostile".into(),
+        who: "<img src=x onerror=alert(1)>".into(),
+        role: "admin".into(),
+        action: "router add".into(),
+        args: BTreeMap::from([("name".to_string(), "<script>alert(2)</script>".to_string())]),
+        result: AuditResult::Ok,
+        detail: "<script>alert(3)</script>".into(),
+    };
+    stack.store.put_audit(&hostile).await.unwrap();
+    let log = a.get("/admin/audit").await;
+    assert!(log.body.contains("&lt;img src=x") && log.body.contains("&lt;script&gt;alert(3)"), "{}", log.body);
+    assert!(!log.body.contains("<img") && !log.body.contains("<script>"), "{}", log.body);
 
     // Forged and expired sessions open nothing; a cross-site form is refused.
     let mut f = Browser::new(&stack);
@@ -502,4 +531,75 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
         assert!(bad.body.contains(why) && !bad.body.contains("KES 60"), "{q}: {}", bad.body);
         assert!(!bad.body.contains("<script>"), "{q}: {}", bad.body);
     }
+}
+
+#[tokio::test]
+async fn money_no_purchase_claims_is_credited_from_the_desk() {
+    use hotspot_cloud::store::{ReceiptRecord, ReceiptSource};
+    let stack = stack().await;
+    let now = hotspot_core::clock::now_unix();
+    // The guest paid KES 10; the reply that would have linked it to their purchase was lost.
+    let key = "TLA1B2C3D4";
+    let receipt = ReceiptRecord {
+        key: key.into(),
+        checkout_id: None,
+        phone: Some("0712000999".parse().unwrap()),
+        amount: Some(hotspot_core::Shillings::new(10).unwrap()),
+        at: now - 120,
+        source: ReceiptSource::Callback,
+        purchase_id: None,
+        router_id: None,
+        credited_by: None,
+    };
+    assert!(stack.store.record_receipt(&receipt).await.unwrap());
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+
+    // The desk's search by the receipt on the guest's SMS leads to it (typed in lower case too).
+    let found = a.get(&format!("/admin/support?q={}", key.to_lowercase())).await;
+    assert_eq!((found.status, found.location.as_deref()), (303, Some(format!("/admin/receipts/{key}").as_str())));
+    let page = a.get(&format!("/admin/receipts/{key}")).await;
+    assert!(page.body.contains("No purchase claims this money") && page.body.contains("KES 10"), "{}", page.body);
+    assert!(page.body.contains("2547****0999") && !page.body.contains("254712000999"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let path = format!("/admin/receipts/{key}");
+    let router = stack.router.id.to_string();
+
+    // Bad forms and a package of another price change nothing.
+    let users_before = stack.routeros.state().users.len();
+    for (form, why) in [
+        (vec![("router", router.as_str()), ("package", "1h"), ("mac", "not-a-mac")], "type the MAC of the device"),
+        (vec![("router", "other-site"), ("package", "1h"), ("mac", "DA:A1:19:00:0C:01")], "Choose a router"),
+        (
+            vec![("router", router.as_str()), ("package", "24h"), ("mac", "DA:A1:19:00:0C:01")],
+            "package 24h costs KES 50",
+        ),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form);
+        let bad = a.post(&path, &f).await;
+        assert_eq!(bad.status, 409, "{why}: {}", bad.body);
+        assert!(bad.body.contains(why) && bad.body.contains("nothing was changed"), "{why}: {}", bad.body);
+    }
+    assert_eq!(stack.store.get_receipt(key).await.unwrap().unwrap().purchase_id, None);
+
+    // Credited: a purchase paid with the receipt, the grant on the router; again is the same one.
+    let form = [("csrf", csrf.as_str()), ("router", router.as_str()), ("package", "1h"), ("mac", "DA:A1:19:00:0C:01")];
+    let done = a.post(&path, &form).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains(&format!("Receipt {key} credited: grant sent to the router")), "{}", done.body);
+    let id = hotspot_cloud::credit::purchase_for(key);
+    assert_eq!(stack.store.get_receipt(key).await.unwrap().unwrap().purchase_id, Some(id.clone()));
+    until("the credited grant is on the router", || stack.routeros.state().users.len() > users_before).await;
+    let again = a.post(&path, &form).await;
+    assert!(again.body.contains("the grant was already sent"), "{}", again.body);
+    let receipt_page = a.get(&path).await;
+    assert!(receipt_page.body.contains(&format!("/admin/purchases/{id}")), "{}", receipt_page.body);
+    assert!(receipt_page.body.contains("credited by dashboard:admin"), "{}", receipt_page.body);
+    let audit = stack.store.list_audit(now - 60, now + 60, Some("dashboard:admin")).await.unwrap();
+    // Entries of one second are in no set order.
+    let mut credits: Vec<&str> =
+        audit.iter().filter(|e| e.action == "report ledger --credit").map(|e| e.result.as_str()).collect();
+    credits.sort_unstable();
+    assert_eq!(credits, ["ok", "ok", "refused"], "forms that do not parse are not audited; the refused price is");
 }

@@ -27,6 +27,8 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
     /// May see the takings (admins and managers): the Revenue link.
     pub revenue: bool,
+    /// May read the audit log (admins): the Audit link.
+    pub audit: bool,
 }
 
 pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
@@ -41,10 +43,11 @@ pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
     if let Some(c) = chrome {
         let _ = write!(
             out,
-            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>{}\
+            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>{}{}\
              <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
             if c.revenue { "<a href=\"/admin/revenue\">Revenue</a>" } else { "" },
+            if c.audit { "<a href=\"/admin/audit\">Audit</a>" } else { "" },
             Html(c.login),
             Html(c.role),
             Html(c.csrf)

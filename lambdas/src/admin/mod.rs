@@ -3,8 +3,10 @@
 //! the fleet, and the support desk (find a purchase, read its timeline, re-send the grant,
 //! disconnect). It works on the same store, roles and audit log as `hotspotctl`.
 
+mod audit;
 mod html;
 pub mod password;
+mod receipts;
 mod revenue;
 mod vouchers;
 
@@ -183,7 +185,8 @@ impl Admin<'_> {
     async fn signed_in(&self, req: &Req<'_>, path: &str, who: &Who, now: i64) -> Result<Page, StoreError> {
         let (login, role) = who.chrome();
         let revenue = allowed(who, Action::ReportRevenue, None).is_some();
-        let chrome = Chrome { login: &login, role: &role, csrf: &who.session.csrf, revenue };
+        let audit = allowed(who, Action::Audit, None).is_some();
+        let chrome = Chrome { login: &login, role: &role, csrf: &who.session.csrf, revenue, audit };
         match (req.method, path) {
             ("GET", "/admin") => {
                 let rows = match allowed(who, Action::RouterShow, None) {
@@ -195,6 +198,15 @@ impl Admin<'_> {
             }
             ("GET", "/admin/support") => {
                 let q = form(req.query.as_bytes()).remove("q").unwrap_or_default();
+                // Money no purchase claims: straight to the receipt, where it can be credited.
+                let key = q.trim().to_ascii_uppercase();
+                if is_receipt(&key)
+                    && key.parse::<Msisdn>().is_err()
+                    && allowed(who, Action::LedgerCredit, None).is_some()
+                    && self.store.get_receipt(&key).await?.is_some_and(|r| r.purchase_id.is_none())
+                {
+                    return Ok(Page::redirect(format!("/admin/receipts/{key}")));
+                }
                 let found = match q.trim() {
                     "" => None,
                     q => Some(self.search(who, q).await?),
@@ -203,11 +215,15 @@ impl Admin<'_> {
                 Ok(Page::html(200, html::support_page(&chrome, &q, found, OFFSET_SECS)))
             }
             ("GET", "/admin/revenue") => self.revenue(req, &chrome, who, now).await,
+            ("GET", "/admin/audit") => self.audit_log(req, &chrome, who, now).await,
             ("POST", "/admin/logout") => {
                 if let Some(t) = cookie(req.cookie, SESSION_COOKIE) {
                     self.store.end_dashboard_session(t).await?;
                 }
                 Ok(Page::redirect("/admin/login").cookie(set_cookie(SESSION_COOKIE, "", 0)))
+            }
+            (_, p) if p.starts_with("/admin/receipts/") => {
+                self.receipt(req, &p["/admin/receipts/".len()..], &chrome, who, now).await
             }
             (_, p) if p == "/admin/vouchers" || p.starts_with("/admin/vouchers/") => {
                 self.vouchers(req, &p["/admin/vouchers".len()..], &chrome, who, now).await
@@ -225,7 +241,7 @@ impl Admin<'_> {
                     ("GET", None) => self.purchase_page(&chrome, &p, None, now).await,
                     ("POST", Some("resend")) => self.resend(&chrome, who, &p, now).await,
                     ("POST", Some("disconnect")) => self.disconnect(&chrome, who, &p, now).await,
-                    ("POST", Some("extend")) => self.extend(req, &chrome, who, &p, now).await,
+                    ("POST", Some("extend")) => self.extend_session(req, &chrome, who, &p, now).await,
                     _ => Ok(not_found()),
                 }
             }
@@ -275,7 +291,7 @@ impl Admin<'_> {
     }
 
     /// More time for a live session: one of the form's choices only.
-    async fn extend(
+    async fn extend_session(
         &self,
         req: &Req<'_>,
         chrome: &Chrome<'_>,
@@ -292,7 +308,7 @@ impl Admin<'_> {
             let why = "Choose 30 minutes, 1 hour or 1 day; nothing was changed.";
             return self.purchase_page(chrome, p, Some((why, true)), now).await;
         };
-        let out = desk::extend(self.store, self.sqs, &router, &p.id, by, now).await;
+        let out = desk::extend_session(self.store, self.sqs, &router, &p.id, by, now).await;
         let done = match &out {
             Ok(new) => format!("extended by {by}: the session now ends {}", html::when(*new, OFFSET_SECS)),
             Err(_) => String::new(),

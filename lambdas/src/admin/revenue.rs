@@ -5,6 +5,7 @@
 //!
 //!   GET /admin/revenue?from=yyyy-mm-dd&to=yyyy-mm-dd&by=day|router|package[&format=csv]
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use hotspot_cloud::access::{Action, Scope};
@@ -30,11 +31,15 @@ pub struct RevenueQuery {
     pub csv: bool,
 }
 
-/// The query string, or why it cannot be shown. Missing fields take the defaults.
-pub fn parse_query(q: &str, now: i64) -> Result<RevenueQuery, String> {
-    let f = form(q.as_bytes());
-    let offset = offset();
-    let today = Day::of(now, offset);
+/// A range of days from a query's `from` and `to` (defaults: the `default_days` up to today),
+/// at most `max_days` long, or why not.
+pub fn day_range(
+    f: &BTreeMap<String, String>,
+    now: i64,
+    default_days: i64,
+    max_days: i64,
+) -> Result<(Day, Day), String> {
+    let today = Day::of(now, offset());
     let day = |name: &str, default: Day| -> Result<Day, String> {
         match f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
             None => Ok(default),
@@ -42,13 +47,20 @@ pub fn parse_query(q: &str, now: i64) -> Result<RevenueQuery, String> {
         }
     };
     let to = day("to", today)?;
-    let from = day("from", to.add_days(1 - DEFAULT_DAYS))?;
+    let from = day("from", to.add_days(1 - default_days))?;
     if to < from {
         return Err(format!("the range ends ({to}) before it starts ({from})"));
     }
-    if from.days_until(to) >= MAX_DAYS {
-        return Err(format!("a range of at most {MAX_DAYS} days, please"));
+    if from.days_until(to) >= max_days {
+        return Err(format!("a range of at most {max_days} days, please"));
     }
+    Ok((from, to))
+}
+
+/// The query string, or why it cannot be shown. Missing fields take the defaults.
+pub fn parse_query(q: &str, now: i64) -> Result<RevenueQuery, String> {
+    let f = form(q.as_bytes());
+    let (from, to) = day_range(&f, now, DEFAULT_DAYS, MAX_DAYS)?;
     let by = match f.get("by").map(String::as_str) {
         None | Some("" | "day") => GroupBy::Day,
         Some("router") => GroupBy::Router,
@@ -68,7 +80,7 @@ pub fn parse_query(q: &str, now: i64) -> Result<RevenueQuery, String> {
     Ok(RevenueQuery { from, to, by, csv })
 }
 
-fn offset() -> UtcOffset {
+pub fn offset() -> UtcOffset {
     // The dashboard's offset is a constant within ±14 h, which `UtcOffset` always accepts.
     format!("+{:02}:{:02}", OFFSET_SECS / 3600, (OFFSET_SECS % 3600) / 60).parse().unwrap_or(UtcOffset::NAIROBI)
 }

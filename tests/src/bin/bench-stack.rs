@@ -429,6 +429,15 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
         metric(&format!("admin_page_dynamodb_requests_{name}"), total as f64, "requests");
     }
     metric("admin_page_dynamodb_scans", scans as f64, "requests");
+    // Where the time goes: the support page's one index Query, made directly against moto.
+    let phone: hotspot_core::Msisdn = admin::SEEDED_PHONE.parse().map_err(|e| format!("phone: {e}"))?;
+    let mut ms = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        stack.store.purchases_by_phone(&phone, 50).await.map_err(|e| e.to_string())?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    metric("admin_moto_by_phone_query_p50_ms", median(&ms).unwrap_or(0.0), "ms");
     Ok(())
 }
 

@@ -1,0 +1,192 @@
+//! An M-Pesa receipt on the desk: what M-Pesa said, which purchase it paid for, and, for money no
+//! purchase claims (the guest paid and is not online), crediting it as a grant to the guest's
+//! device (`hotspot_cloud::credit`, the same as `hotspotctl report ledger --credit`). Admins and
+//! managers; a search for an unmatched receipt on the desk comes here.
+//!
+//!   GET  /admin/receipts/{key}[?router=R]    the receipt; the credit form (router, then package and MAC)
+//!   POST /admin/receipts/{key}               credit (router, package, mac)
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use hotspot_cloud::access::{Action, Scope};
+use hotspot_cloud::credit::{Credit, CreditError, credit_receipt};
+use hotspot_cloud::store::{AuditResult, ReceiptRecord, RouterRecord, StoreError};
+use hotspot_core::escape::Html;
+use hotspot_core::{MacAddr, PackageId, RouterId};
+
+use super::html::{self, Chrome, note_html, when};
+use super::{Admin, OFFSET_SECS, Page, Req, Who, allowed, form, is_receipt, not_found};
+
+impl Admin<'_> {
+    pub(super) async fn receipt(
+        &self,
+        req: &Req<'_>,
+        key: &str,
+        chrome: &Chrome<'_>,
+        who: &Who,
+        now: i64,
+    ) -> Result<Page, StoreError> {
+        let Some(scope) = allowed(who, Action::LedgerCredit, None) else { return Ok(not_found()) };
+        if !is_receipt(key) {
+            return Ok(not_found());
+        }
+        let key = key.to_ascii_uppercase();
+        let Some(r) = self.store.get_receipt(&key).await? else { return Ok(not_found()) };
+        let routers: Vec<RouterRecord> = match &scope {
+            Scope::Any => self.store.list_fleet().await?.into_iter().map(|f| f.router).collect(),
+            Scope::Only(id) => self.store.get_router(id).await?.into_iter().collect(),
+        };
+        match req.method {
+            "POST" => self.credit(req, chrome, who, &r, &routers, now).await,
+            _ => {
+                let asked = form(req.query.as_bytes()).remove("router");
+                self.receipt_page(chrome, &r, &routers, asked.as_deref(), None).await
+            }
+        }
+    }
+
+    async fn receipt_page(
+        &self,
+        chrome: &Chrome<'_>,
+        r: &ReceiptRecord,
+        routers: &[RouterRecord],
+        asked: Option<&str>,
+        note: Option<(&str, bool)>,
+    ) -> Result<Page, StoreError> {
+        // The router the form is for: the one asked for among the operator's, or the only one.
+        let chosen = match (asked, routers) {
+            (Some(a), _) => routers.iter().find(|x| x.id.as_str() == a),
+            (None, [only]) => Some(only),
+            _ => None,
+        };
+        let packages = match chosen {
+            Some(x) => self.store.list_packages(&x.id).await?,
+            None => Vec::new(),
+        };
+        let mut b = note.map(|(t, e)| note_html(t, e)).unwrap_or_default();
+        let _ = write!(
+            b,
+            "<div class=\"wrap\"><table><tbody><tr><th>Receipt</th><td>{}</td></tr><tr><th>Amount</th><td>{}</td></tr>\
+             <tr><th>Phone</th><td>{}</td></tr><tr><th>When</th><td>{}</td></tr><tr><th>Learned from</th><td>{}</td></tr>\
+             </tbody></table></div>",
+            Html(&r.key),
+            r.amount.map(|a| format!("KES {}", a.get())).unwrap_or_else(|| "not stated".into()),
+            Html(&r.phone.as_ref().map(|p| p.masked()).unwrap_or_default()),
+            Html(&when(r.at, OFFSET_SECS)),
+            r.source.as_str()
+        );
+        if let Some(p) = &r.purchase_id {
+            let by = r.credited_by.as_deref().map(|b| format!(" (credited by {})", Html(b))).unwrap_or_default();
+            let _ =
+                write!(b, "<p>Paid for purchase <a href=\"/admin/purchases/{0}\">{0}</a>{by}.</p>", Html(p.as_str()));
+            return Ok(Page::html(
+                if note.is_some_and(|(_, e)| e) { 409 } else { 200 },
+                html::layout("Receipt", Some(chrome), &b),
+            ));
+        }
+        b.push_str("<p class=\"msg err\">No purchase claims this money: the guest paid and was not served. Credit it as a grant to their device.</p>");
+        let key = Html(&r.key);
+        match chosen {
+            None => {
+                let _ = write!(
+                    b,
+                    "<form method=\"get\" action=\"/admin/receipts/{key}\"><label for=\"router\">Router</label><select id=\"router\" name=\"router\">"
+                );
+                for x in routers {
+                    let _ = write!(
+                        b,
+                        "<option value=\"{}\">{} ({})</option>",
+                        Html(x.id.as_str()),
+                        Html(&x.name),
+                        Html(x.id.as_str())
+                    );
+                }
+                b.push_str("</select> <button class=\"act\">Next</button></form>");
+            }
+            Some(x) => {
+                let _ = write!(
+                    b,
+                    "<form method=\"post\" action=\"/admin/receipts/{key}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"router\" value=\"{}\"><p>Router: {}</p>\
+                     <label for=\"package\">Package (its price must be the amount paid)</label><select id=\"package\" name=\"package\">",
+                    Html(chrome.csrf),
+                    Html(x.id.as_str()),
+                    Html(&x.name)
+                );
+                for p in packages.iter().filter(|p| p.on_sale) {
+                    let p = &p.package;
+                    let sel = if Some(p.price()) == r.amount { " selected" } else { "" };
+                    let _ = write!(
+                        b,
+                        "<option value=\"{}\"{sel}>{} · {}</option>",
+                        Html(p.id().as_str()),
+                        Html(p.name()),
+                        Html(&p.price().to_string())
+                    );
+                }
+                b.push_str(
+                    "</select><label for=\"mac\">The guest's device (MAC, on the portal's page or the router's hosts)</label>\
+                     <input id=\"mac\" name=\"mac\" required placeholder=\"DA:A1:19:3C:5E:01\" maxlength=\"17\" autocomplete=\"off\"> \
+                     <button class=\"act\">Credit</button></form>",
+                );
+            }
+        }
+        Ok(Page::html(if note.is_some_and(|(_, e)| e) { 409 } else { 200 }, html::layout("Receipt", Some(chrome), &b)))
+    }
+
+    async fn credit(
+        &self,
+        req: &Req<'_>,
+        chrome: &Chrome<'_>,
+        who: &Who,
+        r: &ReceiptRecord,
+        routers: &[RouterRecord],
+        now: i64,
+    ) -> Result<Page, StoreError> {
+        let f = form(req.body);
+        let router =
+            f.get("router").and_then(|x| x.parse::<RouterId>().ok()).filter(|x| routers.iter().any(|y| &y.id == x));
+        let package = f.get("package").and_then(|x| x.parse::<PackageId>().ok());
+        let mac = f.get("mac").and_then(|x| x.trim().parse::<MacAddr>().ok());
+        let asked = f.get("router").map(String::as_str);
+        let (Some(router), Some(package), Some(mac)) = (router, package, mac) else {
+            let why = "Choose a router and a package and type the MAC of the device (like DA:A1:19:3C:5E:01); nothing was changed.";
+            return self.receipt_page(chrome, r, routers, asked, Some((why, true))).await;
+        };
+        let c = Credit { key: &r.key, router: &router, package: &package, mac, by: &who.op.arn };
+        let out = credit_receipt(self.store, self.sqs, &c, now).await;
+        let args = BTreeMap::from([
+            ("receipt".to_string(), r.key.clone()),
+            ("router".to_string(), router.to_string()),
+            ("package".to_string(), package.to_string()),
+            ("mac".to_string(), mac.to_string()),
+        ]);
+        let (result, note, error) = match &out {
+            Ok(d) => (
+                AuditResult::Ok,
+                format!(
+                    "Receipt {} credited: {}",
+                    r.key,
+                    if d.sent { "grant sent to the router" } else { "the grant was already sent" }
+                ),
+                false,
+            ),
+            Err(CreditError::Store(_)) => (AuditResult::Error, "storage unavailable".to_string(), true),
+            Err(CreditError::Refused(why)) => (AuditResult::Refused, why.clone(), true),
+            Err(e @ CreditError::NotSent { .. }) => (AuditResult::Error, e.to_string(), true),
+        };
+        self.audit_action(who, Action::LedgerCredit, args, result, &note, now).await?;
+        match out {
+            Ok(d) => match self.store.get_purchase(&d.purchase).await? {
+                Some(p) => self.purchase_page(chrome, &p, Some((&note, false)), now).await,
+                None => Ok(not_found()),
+            },
+            Err(CreditError::Store(e)) => Err(e),
+            Err(_) => {
+                let fresh = self.store.get_receipt(&r.key).await?.unwrap_or_else(|| r.clone());
+                self.receipt_page(chrome, &fresh, routers, asked, Some((&note, error))).await
+            }
+        }
+    }
+}
