@@ -210,11 +210,13 @@ async fn the_desk_finds_a_paid_guest_and_gives_them_their_time_back() {
         assert!(done.contains(&(action, "ok")), "{action}: {done:?}");
     }
 
-    // The audit log page shows them, newest first, for a login or an ARN; nonsense is refused.
+    // The audit log page shows them, for a login or an ARN; nonsense is refused.
     let log = b.get("/admin/audit").await;
     assert_eq!(log.status, 200, "{}", log.body);
-    let at = |what: &str| log.body.find(what).unwrap_or_else(|| panic!("{what} in {}", log.body));
-    assert!(at("session disconnect") < at("session extend") && at("session extend") < at("grant resend"));
+    // (Newest first by second: actions within one second are in no set order.)
+    for action in ["grant resend", "session extend", "session disconnect"] {
+        assert!(log.body.contains(action), "{action}: {}", log.body);
+    }
     assert!(b.get("/admin/audit?who=admin").await.body.contains("session extend"));
     assert!(b.get("/admin/audit?who=dashboard%3Aadmin").await.body.contains("session extend"));
     assert!(b.get("/admin/audit?who=nobody").await.body.contains("0 entries"));
@@ -299,9 +301,12 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     assert!(!fleet.body.contains("/admin/revenue"), "{}", fleet.body);
     assert_eq!(s.get("/admin/revenue").await.status, 404);
     assert_eq!(s.get_file("/admin/revenue?format=csv").await.0, 404);
-    // The audit log is for admins.
-    assert!(!fleet.body.contains("/admin/audit"), "{}", fleet.body);
+    // The audit log and packages are for admins.
+    assert!(!fleet.body.contains("/admin/audit") && !fleet.body.contains("/admin/packages"), "{}", fleet.body);
     assert_eq!(s.get("/admin/audit").await.status, 404);
+    assert_eq!(s.get(&format!("/admin/packages/{}", stack.router.id)).await.status, 404);
+    let form = [("csrf", csrf.as_str()), ("do", "retire")];
+    assert_eq!(s.post(&format!("/admin/packages/{}/1h", stack.router.id), &form).await.status, 404);
     // Crediting money is for admins and managers too.
     assert_eq!(s.get("/admin/receipts/TLA1B2C3D4").await.status, 404);
 
@@ -602,4 +607,130 @@ async fn money_no_purchase_claims_is_credited_from_the_desk() {
         audit.iter().filter(|e| e.action == "report ledger --credit").map(|e| e.result.as_str()).collect();
     credits.sort_unstable();
     assert_eq!(credits, ["ok", "ok", "refused"], "forms that do not parse are not audited; the refused price is");
+}
+
+#[tokio::test]
+async fn packages_changed_on_the_dashboard_reach_the_routers_portal() {
+    let stack = stack().await;
+    let router = stack.router.id.clone();
+    let guest = Guest::new(&stack);
+    let portal = stack.guest_portal_url()[stack.portal_url.len()..].to_string();
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+    assert!(a.get("/admin").await.body.contains("href=\"/admin/packages\""), "admins see the Packages link");
+    let path = format!("/admin/packages/{router}");
+    let page = a.get(&path).await;
+    assert!(page.body.contains("1 hour") && page.body.contains("on sale"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+
+    // Bad forms change nothing; a name someone typed is shown, never run.
+    let before = stack.store.list_packages(&router).await.unwrap();
+    for (form, why) in [
+        (
+            vec![
+                ("id", "2h"),
+                ("name", "2 hours"),
+                ("price", "0"),
+                ("validity", "2h"),
+                ("rate_limit", "2M/5M"),
+                ("devices", "1"),
+            ],
+            "price",
+        ),
+        (
+            vec![
+                ("id", "2h"),
+                ("name", "2 hours"),
+                ("price", "20"),
+                ("validity", "forever"),
+                ("rate_limit", "2M/5M"),
+                ("devices", "1"),
+            ],
+            "validity",
+        ),
+        (
+            vec![
+                ("id", "<b>"),
+                ("name", "x"),
+                ("price", "20"),
+                ("validity", "2h"),
+                ("rate_limit", "2M/5M"),
+                ("devices", "1"),
+            ],
+            "id",
+        ),
+        (
+            vec![
+                ("id", "1h"),
+                ("name", "again"),
+                ("price", "20"),
+                ("validity", "2h"),
+                ("rate_limit", "2M/5M"),
+                ("devices", "1"),
+            ],
+            "already exists",
+        ),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form);
+        let bad = a.post(&path, &f).await;
+        assert_eq!(bad.status, 409, "{why}: {}", bad.body);
+        assert!(bad.body.contains(why) && bad.body.contains("nothing was changed"), "{why}: {}", bad.body);
+    }
+    assert_eq!(stack.store.list_packages(&router).await.unwrap(), before);
+
+    // Added: the router's portal sells it within moments.
+    let name = "2 hours <script>alert(1)</script>";
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "2h"),
+        ("name", name),
+        ("price", "20"),
+        ("validity", "2h"),
+        ("rate_limit", "2M/5M"),
+        ("devices", "1"),
+    ];
+    let added = a.post(&path, &form).await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(added.body.contains("Package 2h added; 4 package(s) on sale sent to the router."), "{}", added.body);
+    assert!(added.body.contains("&lt;script&gt;") && !added.body.contains("<script>"), "{}", added.body);
+    let on_portal = || async { guest.get(&portal).await.1 };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut front = on_portal().await;
+    while !front.contains("2 hours &lt;script&gt;") {
+        assert!(Instant::now() < deadline, "the new package never reached the portal: {front}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        front = on_portal().await;
+    }
+    assert!(!front.contains("<script>alert(1)"), "the portal escapes it too");
+
+    // Edited and retired: the portal follows; retired packages stay listed here, and come back.
+    let pkg = format!("{path}/2h");
+    let edit = a.post(&pkg, &[("csrf", &csrf), ("do", "edit"), ("name", "Two hours"), ("price", "25")]).await;
+    assert!(edit.body.contains("Package 2h changed"), "{}", edit.body);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !on_portal().await.contains("Two hours") {
+        assert!(Instant::now() < deadline, "the edit never reached the portal");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let same = a.post(&pkg, &[("csrf", &csrf), ("do", "edit"), ("name", "Two hours"), ("price", "25")]).await;
+    assert!(same.status == 409 && same.body.contains("no change given"), "{}", same.body);
+    let retired = a.post(&pkg, &[("csrf", &csrf), ("do", "retire")]).await;
+    assert!(retired.body.contains("Package 2h retired") && retired.body.contains("retired"), "{}", retired.body);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while on_portal().await.contains("Two hours") {
+        assert!(Instant::now() < deadline, "the retired package is still sold");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(a.post(&pkg, &[("csrf", &csrf), ("do", "retire")]).await.status, 409, "retired twice");
+    let back = a.post(&pkg, &[("csrf", &csrf), ("do", "resume")]).await;
+    assert!(back.body.contains("Package 2h is on sale again"), "{}", back.body);
+    assert_eq!(a.get(&format!("{path}/nope")).await.status, 404);
+
+    let now = hotspot_core::clock::now_unix();
+    let audit = stack.store.list_audit(now - 120, now + 60, Some("dashboard:admin")).await.unwrap();
+    let mut done: Vec<&str> =
+        audit.iter().filter(|e| e.action.starts_with("package ")).map(|e| e.action.as_str()).collect();
+    done.sort_unstable();
+    assert_eq!(done, ["package add", "package edit", "package edit", "package retire"]);
 }

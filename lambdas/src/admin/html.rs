@@ -27,8 +27,8 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
     /// May see the takings (admins and managers): the Revenue link.
     pub revenue: bool,
-    /// May read the audit log (admins): the Audit link.
-    pub audit: bool,
+    /// May read the audit log and change packages (admins): those links.
+    pub admin: bool,
 }
 
 pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
@@ -47,7 +47,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
              <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
             if c.revenue { "<a href=\"/admin/revenue\">Revenue</a>" } else { "" },
-            if c.audit { "<a href=\"/admin/audit\">Audit</a>" } else { "" },
+            if c.admin { "<a href=\"/admin/packages\">Packages</a><a href=\"/admin/audit\">Audit</a>" } else { "" },
             Html(c.login),
             Html(c.role),
             Html(c.csrf)
@@ -259,8 +259,8 @@ pub fn problem_page(chrome: Option<&Chrome<'_>>, title: &str, text: &str) -> Str
     layout(title, chrome, &note_html(text, true))
 }
 
-/// The routers an operator may print vouchers for.
-pub fn voucher_routers_page(chrome: &Chrome<'_>, routers: &[&RouterRecord]) -> String {
+/// The routers an operator may work on, each a link under `base` (`/admin/vouchers/{id}`).
+pub fn router_list_page(chrome: &Chrome<'_>, title: &str, base: &str, routers: &[&RouterRecord]) -> String {
     let mut b = String::new();
     if routers.is_empty() {
         b.push_str(&note_html("No routers yet.", false));
@@ -269,14 +269,14 @@ pub fn voucher_routers_page(chrome: &Chrome<'_>, routers: &[&RouterRecord]) -> S
     for r in routers {
         let _ = write!(
             b,
-            "<li><a href=\"/admin/vouchers/{}\">{}</a> <small>{}</small></li>",
+            "<li><a href=\"{base}/{}\">{}</a> <small>{}</small></li>",
             Html(r.id.as_str()),
             Html(&r.name),
             Html(r.id.as_str())
         );
     }
     b.push_str("</ul>");
-    layout("Vouchers", Some(chrome), &b)
+    layout(title, Some(chrome), &b)
 }
 
 pub struct VoucherView<'a> {

@@ -5,6 +5,7 @@
 
 mod audit;
 mod html;
+mod packages;
 pub mod password;
 mod receipts;
 mod revenue;
@@ -185,8 +186,8 @@ impl Admin<'_> {
     async fn signed_in(&self, req: &Req<'_>, path: &str, who: &Who, now: i64) -> Result<Page, StoreError> {
         let (login, role) = who.chrome();
         let revenue = allowed(who, Action::ReportRevenue, None).is_some();
-        let audit = allowed(who, Action::Audit, None).is_some();
-        let chrome = Chrome { login: &login, role: &role, csrf: &who.session.csrf, revenue, audit };
+        let admin = allowed(who, Action::Audit, None).is_some();
+        let chrome = Chrome { login: &login, role: &role, csrf: &who.session.csrf, revenue, admin };
         match (req.method, path) {
             ("GET", "/admin") => {
                 let rows = match allowed(who, Action::RouterShow, None) {
@@ -224,6 +225,9 @@ impl Admin<'_> {
             }
             (_, p) if p.starts_with("/admin/receipts/") => {
                 self.receipt(req, &p["/admin/receipts/".len()..], &chrome, who, now).await
+            }
+            (_, p) if p == "/admin/packages" || p.starts_with("/admin/packages/") => {
+                self.packages(req, &p["/admin/packages".len()..], &chrome, who, now).await
             }
             (_, p) if p == "/admin/vouchers" || p.starts_with("/admin/vouchers/") => {
                 self.vouchers(req, &p["/admin/vouchers".len()..], &chrome, who, now).await

@@ -57,9 +57,9 @@ impl Admin<'_> {
             Some(Scope::Any) => {
                 let rows = self.store.list_fleet().await?;
                 let routers: Vec<&RouterRecord> = rows.iter().map(|r| &r.router).collect();
-                Ok(Page::html(200, html::voucher_routers_page(chrome, &routers)))
+                Ok(Page::html(200, html::router_list_page(chrome, "Vouchers", "/admin/vouchers", &routers)))
             }
-            None => Ok(Page::html(200, html::voucher_routers_page(chrome, &[]))),
+            None => Ok(Page::html(200, html::router_list_page(chrome, "Vouchers", "/admin/vouchers", &[]))),
         }
     }
 
