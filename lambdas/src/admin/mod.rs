@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use hotspot_cloud::access::{self, Action, Scope};
 use hotspot_cloud::desk::{self, DeskError};
 use hotspot_cloud::store::dashboard::{DashboardSession, csrf_matches, new_token};
-use hotspot_cloud::store::{AuditEntry, AuditResult, LoginName, OperatorRecord, Purchase, Slot, Store, StoreError};
+use hotspot_cloud::store::{
+    AuditEntry, AuditResult, LoginName, OperatorRecord, Purchase, RouterRecord, Slot, Store, StoreError,
+};
 use hotspot_core::{MacAddr, Msisdn, PurchaseId, RosDuration, RouterId};
 
 use html::Chrome;
@@ -551,6 +553,27 @@ fn same_origin(req: &Req<'_>) -> bool {
 /// What the operator's role allows for `action` on `router`.
 fn allowed(who: &Who, action: Action, router: Option<&RouterId>) -> Option<Scope> {
     access::authorize(action, Some(&who.op.access), router, &who.op.arn, true).ok()
+}
+
+impl Admin<'_> {
+    /// The routers an operator may do `action` at: every one (the `fleet` index) or their own.
+    async fn routers_in_scope(&self, who: &Who, action: Action) -> Result<Vec<RouterRecord>, StoreError> {
+        Ok(match allowed(who, action, None) {
+            Some(Scope::Any) => self.store.list_fleet().await?.into_iter().map(|f| f.router).collect(),
+            Some(Scope::Only(id)) => self.store.get_router(&id).await?.into_iter().collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// The router a URL names, if the operator may do `action` there: another router's pages
+    /// read as absent, however the URL was made.
+    async fn router_in_scope(&self, who: &Who, action: Action, raw: &str) -> Result<Option<RouterRecord>, StoreError> {
+        let Ok(id) = raw.parse::<RouterId>() else { return Ok(None) };
+        if allowed(who, action, Some(&id)).is_none() {
+            return Ok(None);
+        }
+        self.store.get_router(&id).await
+    }
 }
 
 /// An M-Pesa receipt number: 10 ASCII letters and digits.

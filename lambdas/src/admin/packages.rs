@@ -11,12 +11,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use hotspot_cloud::access::{Action, Scope};
+use hotspot_cloud::access::Action;
 use hotspot_cloud::jobs::{SyncError, sync_packages};
 use hotspot_cloud::store::{AuditResult, PackageRecord, RouterRecord, StoreError};
 use hotspot_core::escape::Html;
 use hotspot_core::package::{GrantStyle, RawPackage};
-use hotspot_core::{Package, PackageId, RouterId};
+use hotspot_core::{Package, PackageId};
 
 use super::html::{self, Chrome, note_html};
 use super::{Admin, Page, Req, Who, allowed, form, not_found};
@@ -30,21 +30,17 @@ impl Admin<'_> {
         who: &Who,
         now: i64,
     ) -> Result<Page, StoreError> {
-        let Some(scope) = allowed(who, Action::PackageAdd, None) else { return Ok(not_found()) };
+        if allowed(who, Action::PackageAdd, None).is_none() {
+            return Ok(not_found());
+        }
         let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         if let ("GET", []) = (req.method, parts.as_slice()) {
-            let routers: Vec<RouterRecord> = match scope {
-                Scope::Any => self.store.list_fleet().await?.into_iter().map(|f| f.router).collect(),
-                Scope::Only(id) => self.store.get_router(&id).await?.into_iter().collect(),
-            };
+            let routers = self.routers_in_scope(who, Action::PackageAdd).await?;
             let refs: Vec<&RouterRecord> = routers.iter().collect();
             return Ok(Page::html(200, html::router_list_page(chrome, "Packages", "/admin/packages", &refs)));
         }
-        let Some(Ok(id)) = parts.first().map(|r| r.parse::<RouterId>()) else { return Ok(not_found()) };
-        if allowed(who, Action::PackageAdd, Some(&id)).is_none() {
-            return Ok(not_found());
-        }
-        let Some(r) = self.store.get_router(&id).await? else { return Ok(not_found()) };
+        let Some(raw) = parts.first() else { return Ok(not_found()) };
+        let Some(r) = self.router_in_scope(who, Action::PackageAdd, raw).await? else { return Ok(not_found()) };
         match (req.method, &parts[1..]) {
             ("GET", []) => self.show_packages(chrome, &r, None).await,
             ("POST", []) => self.add_package(req, chrome, who, &r, now).await,

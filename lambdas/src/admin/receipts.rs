@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use hotspot_cloud::access::{Action, Scope};
+use hotspot_cloud::access::Action;
 use hotspot_cloud::credit::{Credit, CreditError, credit_receipt};
 use hotspot_cloud::store::{AuditResult, ReceiptRecord, RouterRecord, StoreError};
 use hotspot_core::escape::Html;
@@ -27,16 +27,15 @@ impl Admin<'_> {
         who: &Who,
         now: i64,
     ) -> Result<Page, StoreError> {
-        let Some(scope) = allowed(who, Action::LedgerCredit, None) else { return Ok(not_found()) };
+        if allowed(who, Action::LedgerCredit, None).is_none() {
+            return Ok(not_found());
+        }
         if !is_receipt(key) {
             return Ok(not_found());
         }
         let key = key.to_ascii_uppercase();
         let Some(r) = self.store.get_receipt(&key).await? else { return Ok(not_found()) };
-        let routers: Vec<RouterRecord> = match &scope {
-            Scope::Any => self.store.list_fleet().await?.into_iter().map(|f| f.router).collect(),
-            Scope::Only(id) => self.store.get_router(id).await?.into_iter().collect(),
-        };
+        let routers = self.routers_in_scope(who, Action::LedgerCredit).await?;
         match req.method {
             "POST" => self.credit(req, chrome, who, &r, &routers, now).await,
             _ => {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use hotspot_cloud::access::{Action, Scope};
 use hotspot_cloud::store::{AuditResult, RouterRecord, StoreError};
 use hotspot_cloud::vouchers::{self, IssueError, pdf, sheet};
-use hotspot_core::{PackageId, RouterId, VoucherCode};
+use hotspot_core::{PackageId, VoucherCode};
 
 use super::html::{self, Chrome};
 use super::{Admin, Download, Page, Req, Who, allowed, form, not_found};
@@ -34,12 +34,9 @@ impl Admin<'_> {
         match (req.method, parts.as_slice()) {
             ("GET", []) => self.voucher_routers(chrome, who).await,
             (method, [router, tail @ ..]) => {
-                let Ok(id) = router.parse::<RouterId>() else { return Ok(not_found()) };
-                // Another router's vouchers read as absent, however the URL was made.
-                if allowed(who, Action::VoucherList, Some(&id)).is_none() {
+                let Some(r) = self.router_in_scope(who, Action::VoucherList, router).await? else {
                     return Ok(not_found());
-                }
-                let Some(r) = self.store.get_router(&id).await? else { return Ok(not_found()) };
+                };
                 match (method, tail) {
                     ("GET", []) => self.show_vouchers(chrome, &r, None).await,
                     ("POST", []) => self.generate_vouchers(req, chrome, who, &r, now).await,
