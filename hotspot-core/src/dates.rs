@@ -13,7 +13,7 @@ pub struct UtcOffset(i64);
 impl UtcOffset {
     pub const NAIROBI: UtcOffset = UtcOffset(3 * 3600);
 
-    pub fn secs(self) -> i64 {
+    pub const fn secs(self) -> i64 {
         self.0
     }
 }

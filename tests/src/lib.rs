@@ -3,6 +3,7 @@
 //! an SQS event-source poller for the router events function, and the schedules.
 
 pub mod bench;
+pub mod browser;
 pub mod gateway;
 pub mod guest;
 pub mod leaks;

@@ -19,7 +19,9 @@ use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
-use super::schema::{GSI_BY_MAC, GSI_BY_PHONE, GSI_OUTBOX, GSI_PENDING, META, ledger_month, purchase_pk, session_pk};
+use super::schema::{
+    GSI_BY_MAC, GSI_BY_PHONE, GSI_OUTBOX, GSI_PENDING, LEDGER_PURCHASES, META, ledger_month, purchase_pk, session_pk,
+};
 use super::table::{Store, StoreError};
 
 /// Defined on the boundary: the agent reads it in the purchase API's replies.
@@ -333,7 +335,7 @@ impl Store {
                         (":a", n(paid.amount.get())),
                         (":e", n(expires_at)),
                         (":o", s("outbox")),
-                        (":lg", s(ledger_month("PURCHASE", paid.paid_at))),
+                        (":lg", s(ledger_month(LEDGER_PURCHASES, paid.paid_at))),
                     ],
                     router: None,
                 },
@@ -427,7 +429,7 @@ impl Store {
             (":r", s(receipt)),
             (":f", s(failure_str(PaymentFailure::AmountMismatch))),
             (":o", s("outbox")),
-            (":lg", s(ledger_month("PURCHASE", at))),
+            (":lg", s(ledger_month(LEDGER_PURCHASES, at))),
         ];
         let set = match amount {
             Some(a) => {
@@ -463,7 +465,7 @@ impl Store {
         if current.state != PurchaseState::Pending {
             return Ok(Transition::Unchanged(current));
         }
-        let ledger = [(":lg", s(ledger_month("PURCHASE", current.created_at))), (":c", n(current.created_at))];
+        let ledger = [(":lg", s(ledger_month(LEDGER_PURCHASES, current.created_at))), (":c", n(current.created_at))];
         let change = match recheck_at {
             Some(at) => Change {
                 from: &[PurchaseState::Pending],

@@ -7,7 +7,7 @@ use hotspot_core::{Msisdn, PurchaseId, RouterId, Shillings};
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
-use super::schema::{GSI_PENDING, META, ledger_month};
+use super::schema::{GSI_PENDING, LEDGER_RECEIPTS, META, ledger_month};
 use super::table::{Store, StoreError};
 
 /// A purchase whose prompt's CheckoutRequestID was never stored (the push timed out, the
@@ -100,7 +100,7 @@ impl Store {
             .item("sk", s(META))
             .item("receipt", s(&r.key))
             .item("at", n(r.at))
-            .item("ledger", s(ledger_month("RECEIPT", r.at)))
+            .item("ledger", s(ledger_month(LEDGER_RECEIPTS, r.at)))
             .item("ledger_at", n(r.at))
             .item("source", s(r.source.as_str()))
             .condition_expression("attribute_not_exists(pk)");
@@ -173,7 +173,7 @@ impl Store {
             .expression_attribute_names("#src", "source")
             .expression_attribute_values(":k", s(&r.key))
             .expression_attribute_values(":at", n(r.at))
-            .expression_attribute_values(":lg", s(ledger_month("RECEIPT", r.at)))
+            .expression_attribute_values(":lg", s(ledger_month(LEDGER_RECEIPTS, r.at)))
             .expression_attribute_values(":src", s(r.source.as_str()))
             .expression_attribute_values(":p", s(purchase.as_str()))
             .expression_attribute_values(":r", s(router.as_str()))
@@ -212,7 +212,7 @@ impl Store {
 
     /// Every receipt with `from <= at <= to`, from the `ledger` index (one Query per month).
     pub async fn receipts_between(&self, from: i64, to: i64) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let items = self.query_ledger("RECEIPT", from, to).await?;
+        let items = self.query_ledger(LEDGER_RECEIPTS, from, to).await?;
         let mut out = items.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
         Ok(out)

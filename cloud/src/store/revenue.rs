@@ -9,7 +9,7 @@ use hotspot_core::calendar::next_month_start;
 
 use super::item::{Item, Reader, n, s};
 use super::purchase::PurchaseState;
-use super::schema::{GSI_LEDGER, ledger_month};
+use super::schema::{GSI_LEDGER, LEDGER_PURCHASES, ledger_month};
 use super::table::{Store, StoreError};
 
 /// One purchase as the report sees it.
@@ -84,7 +84,7 @@ impl Store {
     /// failed is in the index still and is left out here.
     pub async fn payments_between(&self, from: i64, to: i64) -> Result<Vec<PaymentRow>, StoreError> {
         let mut rows = Vec::new();
-        for item in self.query_ledger("PURCHASE", from, to).await? {
+        for item in self.query_ledger(LEDGER_PURCHASES, from, to).await? {
             let row = parse(&item)?;
             let counted = match row.state {
                 PurchaseState::Unknown => (from..=to).contains(&row.created_at),

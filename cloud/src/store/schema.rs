@@ -26,7 +26,12 @@ pub const GSI_BY_MAC: &str = "by_mac";
 /// time (`ledger_at`): the revenue report and the ledger read a month with one Query, no scan.
 pub const GSI_LEDGER: &str = "ledger";
 
-/// The `ledger` index partition of `kind` (`PURCHASE`, `RECEIPT`) for the month holding `at`.
+/// The `ledger` index's two kinds of money: purchases and receipts.
+pub const LEDGER_PURCHASES: &str = "PURCHASE";
+pub const LEDGER_RECEIPTS: &str = "RECEIPT";
+
+/// The `ledger` index partition of `kind` ([`LEDGER_PURCHASES`], [`LEDGER_RECEIPTS`]) for the
+/// month holding `at`.
 pub fn ledger_month(kind: &str, at: i64) -> String {
     format!("{kind}#{}", hotspot_core::calendar::month_string(at))
 }

@@ -4,7 +4,6 @@
 //!
 //!   GET /admin/audit?from=yyyy-mm-dd&to=yyyy-mm-dd&who=ARN-or-login
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use hotspot_cloud::access::Action;
@@ -14,11 +13,12 @@ use hotspot_cloud::store::dashboard::dashboard_arn;
 use hotspot_core::escape::Html;
 
 use super::html::{self, Chrome, note_html, when};
-use super::revenue::{day_range, offset};
-use super::{Admin, OFFSET_SECS, Page, Req, Who, allowed, form, not_found};
+use super::revenue::{day_range, default_range};
+use super::{Admin, OFFSET, OFFSET_SECS, Page, Req, Who, allowed, form, not_found};
 
 /// The longest range one page reads, and the most entries it shows.
 const MAX_DAYS: i64 = 92;
+const DEFAULT_DAYS: i64 = 7;
 const MAX_ROWS: usize = 500;
 
 impl Admin<'_> {
@@ -39,13 +39,9 @@ impl Admin<'_> {
             Ok(l) if !w.contains(':') => dashboard_arn(&l),
             _ => w.to_string(),
         });
-        let (range, note) = match day_range(&f, now, 7, MAX_DAYS) {
+        let (range, note) = match day_range(&f, now, DEFAULT_DAYS, MAX_DAYS) {
             Ok(r) => (r, None),
-            Err(why) => (
-                day_range(&BTreeMap::new(), now, 7, MAX_DAYS)
-                    .map_err(|e| StoreError::Corrupt { key: "audit".into(), why: e })?,
-                Some(why),
-            ),
+            Err(why) => (default_range(now, DEFAULT_DAYS), Some(why)),
         };
         let (from, to) = range;
         let mut b = note.as_deref().map(|w| note_html(&format!("{w}; nothing was shown."), true)).unwrap_or_default();
@@ -60,7 +56,7 @@ impl Admin<'_> {
         if note.is_some() {
             return Ok(Page::html(400, html::layout("Audit log", Some(chrome), &b)));
         }
-        let mut entries = self.store.list_audit(from.start(offset()), to.end(offset()), arn.as_deref()).await?;
+        let mut entries = self.store.list_audit(from.start(OFFSET), to.end(OFFSET), arn.as_deref()).await?;
         entries.reverse();
         let shown = entries.len().min(MAX_ROWS);
         let _ = write!(

@@ -35,7 +35,8 @@ const MAX_FORM_BYTES: usize = 8 * 1024;
 /// What the desk may add to a live session (RouterOS durations).
 const EXTEND_CHOICES: [&str; 3] = ["30m", "1h", "1d"];
 /// Kenya's UTC offset, for times on the pages (the CLI's default too).
-const OFFSET_SECS: i64 = 3 * 3600;
+const OFFSET: hotspot_core::dates::UtcOffset = hotspot_core::dates::UtcOffset::NAIROBI;
+const OFFSET_SECS: i64 = OFFSET.secs();
 
 pub struct Admin<'a> {
     pub store: &'a Store,
@@ -128,6 +129,15 @@ fn form(body: &[u8]) -> BTreeMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// What the desk's search found.
+enum Found {
+    Purchases(Vec<Purchase>),
+    /// A receipt on record that no purchase claims.
+    Unmatched(String),
+    /// Nothing to search for, or nothing there, and why.
+    Problem(String),
+}
+
 /// The signed-in operator behind a request.
 struct Who {
     session: DashboardSession,
@@ -201,18 +211,19 @@ impl Admin<'_> {
             }
             ("GET", "/admin/support") => {
                 let q = form(req.query.as_bytes()).remove("q").unwrap_or_default();
-                // Money no purchase claims: straight to the receipt, where it can be credited.
-                let key = q.trim().to_ascii_uppercase();
-                if is_receipt(&key)
-                    && key.parse::<Msisdn>().is_err()
-                    && allowed(who, Action::LedgerCredit, None).is_some()
-                    && self.store.get_receipt(&key).await?.is_some_and(|r| r.purchase_id.is_none())
-                {
-                    return Ok(Page::redirect(format!("/admin/receipts/{key}")));
-                }
                 let found = match q.trim() {
                     "" => None,
-                    q => Some(self.search(who, q).await?),
+                    q => match self.search(who, q).await? {
+                        Found::Purchases(list) => Some(Ok(list)),
+                        Found::Problem(why) => Some(Err(why)),
+                        // Money no purchase claims: to the receipt, where it can be credited.
+                        Found::Unmatched(key) if allowed(who, Action::LedgerCredit, None).is_some() => {
+                            return Ok(Page::redirect(format!("/admin/receipts/{key}")));
+                        }
+                        Found::Unmatched(key) => Some(Err(format!(
+                            "Receipt {key} is not matched to a purchase: an admin or manager can credit it."
+                        ))),
+                    },
                 };
                 let found = found.as_ref().map(|r| r.as_deref().map_err(String::as_str));
                 Ok(Page::html(200, html::support_page(&chrome, &q, found, OFFSET_SECS)))
@@ -394,7 +405,7 @@ impl Admin<'_> {
     }
 
     /// Purchases matching what the desk typed, within the operator's routers, newest first.
-    async fn search(&self, who: &Who, q: &str) -> Result<Result<Vec<Purchase>, String>, StoreError> {
+    async fn search(&self, who: &Who, q: &str) -> Result<Found, StoreError> {
         const LIMIT: usize = 50;
         let found = if let Ok(phone) = q.parse::<Msisdn>() {
             self.store.purchases_by_phone(&phone, LIMIT).await?
@@ -404,17 +415,21 @@ impl Admin<'_> {
             self.store.get_purchase(&id).await?.into_iter().collect()
         } else if is_receipt(q) {
             let key = q.to_ascii_uppercase();
-            match self.store.get_receipt(&key).await?.and_then(|r| r.purchase_id) {
-                Some(id) => self.store.get_purchase(&id).await?.into_iter().collect(),
-                None => return Ok(Err(format!("Receipt {key} is not matched to a purchase (see the ledger)."))),
+            match self.store.get_receipt(&key).await? {
+                Some(r) => match r.purchase_id {
+                    Some(id) => self.store.get_purchase(&id).await?.into_iter().collect(),
+                    None => return Ok(Found::Unmatched(key)),
+                },
+                None => return Ok(Found::Problem(format!("No M-Pesa receipt {key} on record."))),
             }
         } else {
-            return Ok(Err(
+            return Ok(Found::Problem(
                 "Type a phone number (0712 345 678), an M-Pesa receipt (10 letters and digits), a MAC or a purchase id."
                     .into(),
             ));
         };
-        Ok(Ok(found.into_iter().filter(|p| allowed(who, Action::SessionList, Some(&p.router_id)).is_some()).collect()))
+        let mine = found.into_iter().filter(|p| allowed(who, Action::SessionList, Some(&p.router_id)).is_some());
+        Ok(Found::Purchases(mine.collect()))
     }
 
     async fn who(&self, req: &Req<'_>, now: i64) -> Result<Option<Who>, StoreError> {

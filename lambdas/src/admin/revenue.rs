@@ -11,11 +11,11 @@ use std::fmt::Write;
 use hotspot_cloud::access::{Action, Scope};
 use hotspot_cloud::revenue::{self, GroupBy, GroupTotal, Revenue};
 use hotspot_cloud::store::StoreError;
-use hotspot_core::dates::{Day, UtcOffset};
+use hotspot_core::dates::Day;
 use hotspot_core::escape::Html;
 
 use super::html::{self, Chrome, note_html};
-use super::{Admin, Download, OFFSET_SECS, Page, Req, Who, allowed, form, not_found};
+use super::{Admin, Download, OFFSET, OFFSET_SECS, Page, Req, Who, allowed, form, not_found};
 
 /// The longest range one page reads (a year and a day).
 pub const MAX_DAYS: i64 = 366;
@@ -31,15 +31,21 @@ pub struct RevenueQuery {
     pub csv: bool,
 }
 
-/// A range of days from a query's `from` and `to` (defaults: the `default_days` up to today),
-/// at most `max_days` long, or why not.
+/// The `days` days up to today: what a page shows when no range is asked for.
+pub fn default_range(now: i64, days: i64) -> (Day, Day) {
+    let today = Day::of(now, OFFSET);
+    (today.add_days(1 - days), today)
+}
+
+/// A range of days from a query's `from` and `to` (defaults: [`default_range`]), at most
+/// `max_days` long, or why not.
 pub fn day_range(
     f: &BTreeMap<String, String>,
     now: i64,
     default_days: i64,
     max_days: i64,
 ) -> Result<(Day, Day), String> {
-    let today = Day::of(now, offset());
+    let today = Day::of(now, OFFSET);
     let day = |name: &str, default: Day| -> Result<Day, String> {
         match f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
             None => Ok(default),
@@ -80,11 +86,6 @@ pub fn parse_query(q: &str, now: i64) -> Result<RevenueQuery, String> {
     Ok(RevenueQuery { from, to, by, csv })
 }
 
-pub fn offset() -> UtcOffset {
-    // The dashboard's offset is a constant within ±14 h, which `UtcOffset` always accepts.
-    format!("+{:02}:{:02}", OFFSET_SECS / 3600, (OFFSET_SECS % 3600) / 60).parse().unwrap_or(UtcOffset::NAIROBI)
-}
-
 impl Admin<'_> {
     pub(super) async fn revenue(
         &self,
@@ -97,14 +98,13 @@ impl Admin<'_> {
         let q = match parse_query(req.query, now) {
             Ok(q) => q,
             Err(why) => {
-                let fallback =
-                    parse_query("", now).map_err(|e| StoreError::Corrupt { key: "revenue".into(), why: e })?;
+                let (from, to) = default_range(now, DEFAULT_DAYS);
+                let fallback = RevenueQuery { from, to, by: GroupBy::Day, csv: false };
                 let body = page_body(&fallback, None, Some(&format!("{why}; nothing was shown.")));
                 return Ok(Page::html(400, html::layout("Revenue", Some(chrome), &body)));
             }
         };
-        let offset = offset();
-        let rows = self.store.payments_between(q.from.start(offset), q.to.end(offset)).await?;
+        let rows = self.store.payments_between(q.from.start(OFFSET), q.to.end(OFFSET)).await?;
         let rows: Vec<_> = match &scope {
             Scope::Any => rows,
             Scope::Only(r) => rows.into_iter().filter(|p| &p.router_id == r).collect(),
@@ -154,7 +154,7 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
         r.payments,
         q.from,
         q.to,
-        offset()
+        OFFSET
     );
     b.push_str(&match q.by {
         GroupBy::Day => day_chart(&days_filled(q, &r.groups)),

@@ -11,10 +11,11 @@ use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use hotspot_cloud::store::RouterRecord;
-use hotspot_cloud::store::schema::ledger_month;
+use hotspot_cloud::store::schema::{LEDGER_PURCHASES, ledger_month};
 use hotspot_core::RouterKey;
 
 use super::aws::MotoLog;
+use crate::browser::Browser;
 use crate::stack::{DASHBOARD_LOGIN, DASHBOARD_PASSWORD, Stack};
 
 /// A seeded phone with purchases, for the support page.
@@ -80,7 +81,7 @@ pub async fn seed(stack: &Stack, routers: u32, purchases: u32, now: i64) -> Resu
             ("paid_amount".into(), n(price)),
             ("paid_at".into(), n(paid_at)),
             ("expires_at".into(), n(paid_at + 3600)),
-            ("ledger".into(), s(ledger_month("PURCHASE", paid_at))),
+            ("ledger".into(), s(ledger_month(LEDGER_PURCHASES, paid_at))),
             ("ledger_at".into(), n(paid_at)),
         ]);
         let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| e.to_string())?;
@@ -105,57 +106,13 @@ pub async fn seed(stack: &Stack, routers: u32, purchases: u32, now: i64) -> Resu
     Ok(())
 }
 
-/// A signed-in admin's cookie jar over plain reqwest (no redirects followed).
-pub struct Admin {
-    http: reqwest::Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-}
-
-impl Admin {
-    pub async fn sign_in(stack: &Stack) -> Result<Admin, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut a = Admin { http, base: stack.gateway_url.clone(), cookies: BTreeMap::new() };
-        let (_, form) = a.get("/admin/login").await?;
-        let marker = "name=\"csrf\" value=\"";
-        let at = form.find(marker).ok_or("no csrf field on the sign-in form")? + marker.len();
-        let csrf = form[at..].split('"').next().unwrap_or_default().to_string();
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([("csrf", csrf.as_str()), ("login", DASHBOARD_LOGIN), ("password", DASHBOARD_PASSWORD)])
-            .finish();
-        let req = a
-            .http
-            .post(format!("{}/admin/login", a.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        let (status, _) = a.send(req).await?;
-        match (status, a.cookies.contains_key("hs_session")) {
-            (303, true) => Ok(a),
-            _ => Err(format!("sign-in answered {status} without a session")),
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Result<(u16, String), String> {
-        let jar = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-        let req = if jar.is_empty() { req } else { req.header("cookie", jar) };
-        let resp = req.send().await.map_err(|e| e.to_string())?;
-        for c in resp.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap_or_default();
-            if let Some((k, v)) = c.split(';').next().and_then(|kv| kv.split_once('=')) {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        let status = resp.status().as_u16();
-        Ok((status, resp.text().await.map_err(|e| e.to_string())?))
-    }
-
-    pub async fn get(&mut self, path: &str) -> Result<(u16, String), String> {
-        let req = self.http.get(format!("{}{path}", self.base));
-        self.send(req).await
+/// A browser signed in as the stack's seeded admin.
+pub async fn sign_in(stack: &Stack) -> Result<Browser, String> {
+    let mut b = Browser::new(stack);
+    let reply = b.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await;
+    match (reply.status, b.cookies.contains_key("hs_session")) {
+        (303, true) => Ok(b),
+        (status, _) => Err(format!("sign-in answered {status} without a session")),
     }
 }
 
@@ -168,14 +125,15 @@ pub struct PageFigures {
 
 /// Loads `path` `rounds` times; every load must answer 200 and contain `expect`.
 pub async fn time_page(
-    a: &mut Admin,
+    a: &mut Browser,
     log: &MotoLog,
     path: &str,
     expect: &str,
     rounds: usize,
 ) -> Result<PageFigures, String> {
     let mark = log.mark();
-    let (status, body) = a.get(path).await?;
+    let reply = a.get(path).await;
+    let (status, body) = (reply.status, reply.body);
     let requests = log.dynamodb_actions_between(mark, log.mark());
     if status != 200 || !body.contains(expect) {
         return Err(format!("{path} answered {status} without {expect:?}"));
@@ -183,7 +141,7 @@ pub async fn time_page(
     let mut ms = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let t = Instant::now();
-        let (status, _) = a.get(path).await?;
+        let status = a.get(path).await.status;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
         if status != 200 {
             return Err(format!("{path} answered {status}"));

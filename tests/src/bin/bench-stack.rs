@@ -390,7 +390,7 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
         ("support", format!("/admin/support?q={}", admin::SEEDED_PHONE)),
         ("revenue_day", format!("/admin/revenue?from={today}&to={today}&by=router")),
     ];
-    let mut a = admin::Admin::sign_in(stack).await?;
+    let mut a = admin::sign_in(stack).await?;
     let mut scans = 0;
     // Side by side: the same pages over the stack's own small store (one router, the earlier
     // phases' purchases), then over the seeded one.
