@@ -35,6 +35,7 @@ pub enum Action {
     OperatorInit,
     OperatorWhoami,
     OperatorAdd,
+    OperatorRole,
     OperatorList,
     OperatorRemove,
 }
@@ -78,6 +79,7 @@ impl Action {
             Action::OperatorInit => "operator init",
             Action::OperatorWhoami => "operator whoami",
             Action::OperatorAdd => "operator add",
+            Action::OperatorRole => "operator role",
             Action::OperatorList => "operator list",
             Action::OperatorRemove => "operator remove",
         }
@@ -88,7 +90,7 @@ impl Action {
         match self {
             OperatorInit | OperatorWhoami => Rule::Anyone,
             RouterAdd | RouterDisable | RouterEnable | RouterRotate | PackageAdd | PackageEdit | PackageRetire
-            | PackageSync | Audit | OperatorAdd | OperatorList | OperatorRemove => Rule::Admin,
+            | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
             | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,

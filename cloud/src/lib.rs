@@ -10,5 +10,6 @@ pub mod jobs;
 pub mod ledger;
 pub mod outbox;
 pub mod revenue;
+pub mod roster;
 pub mod store;
 pub mod vouchers;

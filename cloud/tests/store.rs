@@ -297,3 +297,24 @@ async fn many_records_are_read_in_batches_with_the_absent_left_out() {
     assert!(store.get_purchases(&[]).await.unwrap().is_empty());
     assert!(store.get_receipts(&["TKNOTHERE1".into()]).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_audit_log_reads_an_open_range_in_bounded_time() {
+    let (_moto, store) = setup().await;
+    let entry = hotspot_cloud::store::AuditEntry {
+        at: NOW,
+        id: "a1".into(),
+        who: "dashboard:admin".into(),
+        role: "admin".into(),
+        action: "operator add".into(),
+        args: Default::default(),
+        result: hotspot_cloud::store::AuditResult::Ok,
+        detail: String::new(),
+    };
+    store.put_audit(&entry).await.unwrap();
+    let all = tokio::time::timeout(std::time::Duration::from_secs(60), store.list_audit(i64::MIN, i64::MAX, None))
+        .await
+        .expect("an open range ends")
+        .unwrap();
+    assert_eq!(all, vec![entry]);
+}

@@ -51,11 +51,19 @@ pub async fn handle_event(ev: &Events<'_>, body: &[u8], now: i64) -> Result<(), 
         Payload::ApplyFailed(f) => {
             tracing::error!(alarm = "apply_failed", router_id = %router.id, job_id = %f.job_id, purchase_id = ?f.purchase_id, rejected = f.rejected, error = %f.error, "router could not apply a job");
         }
-        Payload::SessionStarted(s) => {
-            if let Some(pid) = &s.purchase_id {
+        Payload::SessionStarted(s) => match &s.purchase_id {
+            Some(pid) => {
                 store.record_session_start(pid, &router.id, s.at).await?;
             }
-        }
+            // A printed voucher's user is its code: its first session marks it used.
+            None => {
+                if let Ok(code) = s.username.parse::<hotspot_core::VoucherCode>()
+                    && store.mark_voucher_used(&router.id, &code, s.at, &s.mac).await?
+                {
+                    tracing::info!(router_id = %router.id, voucher = %code.masked(), "voucher used");
+                }
+            }
+        },
         Payload::SessionEnded(s) => {
             if let Some(pid) = &s.purchase_id {
                 store.record_session_end(pid, &router.id, s.at, s.bytes_in, s.bytes_out).await?;
@@ -69,6 +77,8 @@ pub async fn handle_event(ev: &Events<'_>, body: &[u8], now: i64) -> Result<(), 
                 active_sessions: h.active_sessions,
                 jobs_waiting: h.jobs_waiting,
                 clock_unset_secs: h.clock_unset_secs,
+                selling: h.packages.len().min(u32::MAX as usize) as u32,
+                selling_digest: h.packages_digest.clone(),
             };
             let expected = store.record_heartbeat(&router.id, &health).await?;
             if h.clock_unset_secs > 0 {

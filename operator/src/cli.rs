@@ -85,8 +85,20 @@ pub enum OperatorCmd {
         #[arg(long)]
         dashboard_url: Option<String>,
     },
+    /// Give an operator another role (admin). The last admin stays one.
+    Role {
+        #[arg(long)]
+        arn: String,
+        #[arg(long)]
+        role: OperatorRole,
+        /// Staff only: the router they work at.
+        #[arg(long)]
+        router: Option<RouterId>,
+    },
     /// Every operator (admin).
     List,
+    /// Put operators recorded before the operators index on it (admin; once, after upgrading).
+    Reindex,
     /// Remove an operator (admin). The last admin cannot be removed.
     Remove {
         #[arg(long)]

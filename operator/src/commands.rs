@@ -36,7 +36,8 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Operator(OperatorCmd::Init) => (Action::OperatorInit, None),
         Command::Operator(OperatorCmd::Whoami) => (Action::OperatorWhoami, None),
         Command::Operator(OperatorCmd::Add { .. }) => (Action::OperatorAdd, None),
-        Command::Operator(OperatorCmd::List) => (Action::OperatorList, None),
+        Command::Operator(OperatorCmd::Role { .. }) => (Action::OperatorRole, None),
+        Command::Operator(OperatorCmd::List | OperatorCmd::Reindex) => (Action::OperatorList, None),
         Command::Operator(OperatorCmd::Remove { .. }) => (Action::OperatorRemove, None),
     }
 }
@@ -115,7 +116,11 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             };
             operators::add(ctx, arn.as_deref(), *role, router.clone(), invite).await
         }
+        Command::Operator(OperatorCmd::Role { arn, role, router }) => {
+            operators::set_role(ctx, arn, *role, router.clone()).await
+        }
         Command::Operator(OperatorCmd::List) => operators::list(ctx).await,
+        Command::Operator(OperatorCmd::Reindex) => operators::reindex(ctx).await,
         Command::Operator(OperatorCmd::Remove { arn }) => operators::remove(ctx, arn).await,
     }
 }

@@ -1,7 +1,8 @@
-//! `hotspotctl operator init | whoami | add | list | remove`.
+//! `hotspotctl operator init | whoami | add | role | list | remove | reindex`: the rules live in
+//! `hotspot_cloud::roster`, shared with the dashboard.
 
-use hotspot_cloud::store::dashboard::{dashboard_arn, new_token};
-use hotspot_cloud::store::{LoginName, OperatorRecord, OperatorRole, ScopedRole, StoreError};
+use hotspot_cloud::roster::{self, Enrolment, RosterError};
+use hotspot_cloud::store::{LoginName, OperatorRecord, OperatorRole, ScopedRole};
 
 use crate::Error;
 use crate::access::scoped_role_of;
@@ -55,9 +56,6 @@ pub struct Invite {
     dashboard_url: String,
 }
 
-/// How long an invite link works.
-const INVITE_VALID_SECS: i64 = 7 * 86_400;
-
 impl Invite {
     pub fn parse(login: &str, dashboard_url: &str) -> Result<Invite, Error> {
         let login: LoginName = login.parse().map_err(|e| Error::Usage(format!("--invite: {e}")))?;
@@ -74,6 +72,13 @@ impl Invite {
     }
 }
 
+fn usage(e: RosterError) -> Error {
+    match e {
+        RosterError::Refused(_) => Error::Usage(e.to_string()),
+        RosterError::Store(s) => s.into(),
+    }
+}
+
 pub async fn add(
     ctx: &Ctx,
     arn: Option<&str>,
@@ -81,53 +86,44 @@ pub async fn add(
     router: Option<hotspot_core::RouterId>,
     invite: Option<Invite>,
 ) -> Result<String, Error> {
-    let arn = match (arn, &invite) {
-        (Some(a), _) => {
-            check_arn(a)?;
-            a.to_string()
-        }
-        (None, Some(i)) => dashboard_arn(&i.login),
-        (None, None) => return Err(Error::Usage("--arn or --invite is needed; nothing was changed".into())),
-    };
+    if let Some(a) = arn {
+        check_arn(a)?;
+    } else if invite.is_none() {
+        return Err(Error::Usage("--arn or --invite is needed; nothing was changed".into()));
+    }
     let access = scoped_role_of(role, router).map_err(|e| Error::Usage(format!("{e}; nothing was changed")))?;
-    if let Some(r) = access.router()
-        && ctx.store.get_router(r).await?.is_none()
-    {
-        return Err(Error::Usage(format!("router {r} not found; nothing was changed")));
-    }
-    // The login first: a taken name stops here with nothing written.
-    let mut link = None;
-    if let Some(i) = &invite {
-        if ctx.store.get_login(&i.login).await?.is_some() {
-            return Err(Error::Usage(format!("login {} is taken; nothing was changed", i.login)));
-        }
-        let token = new_token();
-        ctx.store.create_login(&i.login, &arn, &token, now() + INVITE_VALID_SECS).await.map_err(|e| match e {
-            StoreError::AlreadyExists(_) => Error::Usage(format!("login {} is taken; nothing was changed", i.login)),
-            other => other.into(),
-        })?;
-        link = Some(format!("{}/invite?t={token}", i.dashboard_url));
-    }
-    let rec = OperatorRecord { arn: arn.clone(), access: access.clone(), added_by: ctx.arn.clone(), added_at: now() };
-    let added = ctx.store.add_operator(&rec).await;
-    if let Err(e) = added {
-        if let Some(i) = &invite {
-            // Nothing half-made: the login goes again.
-            ctx.store.delete_login(&i.login).await?;
-        }
-        return Err(match e {
-            StoreError::AlreadyExists(_) => {
-                Error::Usage(format!("{arn} is already an operator; remove them first to change their role"))
-            }
-            other => other.into(),
-        });
-    }
+    let e = Enrolment { arn, access, login: invite.as_ref().map(|i| &i.login), by: &ctx.arn };
+    let done = roster::enrol(&ctx.store, &e, now()).await.map_err(usage)?;
+    let (arn, access) = (&done.record.arn, &done.record.access);
     println!("{arn} is now {access}");
-    if let (Some(i), Some(link)) = (&invite, &link) {
+    if let (Some(i), Some(token)) = (&invite, &done.invite) {
         // The link is the password-setting secret: it goes to the person, never to a log.
-        println!("dashboard sign-in {}: send them this link (one use, valid 7 days):\n{link}", i.login);
+        println!(
+            "dashboard sign-in {}: send them this link (one use, valid 7 days):\n{}/invite?t={token}",
+            i.login, i.dashboard_url
+        );
     }
     Ok(format!("added {arn} as {access}"))
+}
+
+/// `operator role`: another role for an operator (admin); the last admin stays one.
+pub async fn set_role(
+    ctx: &Ctx,
+    arn: &str,
+    role: OperatorRole,
+    router: Option<hotspot_core::RouterId>,
+) -> Result<String, Error> {
+    let to = scoped_role_of(role, router).map_err(|e| Error::Usage(format!("{e}; nothing was changed")))?;
+    let was = roster::change_role(&ctx.store, arn, &to).await.map_err(usage)?;
+    println!("{arn} was {}, is now {to}", was.access);
+    Ok(format!("{arn}: {} -> {to}", was.access))
+}
+
+/// `operator reindex`: operators recorded before the `roster` index put on it, once.
+pub async fn reindex(ctx: &Ctx) -> Result<String, Error> {
+    let n = ctx.store.index_operators().await?;
+    println!("{n} operator record(s) added to the index");
+    Ok(format!("{n} indexed"))
 }
 
 pub async fn list(ctx: &Ctx) -> Result<String, Error> {
@@ -147,17 +143,7 @@ pub async fn list(ctx: &Ctx) -> Result<String, Error> {
 }
 
 pub async fn remove(ctx: &Ctx, arn: &str) -> Result<String, Error> {
-    let ops = ctx.store.list_operators().await?;
-    let Some(target) = ops.iter().find(|o| o.arn == arn) else {
-        return Err(Error::Usage(format!("{arn} is not an operator; nothing was changed")));
-    };
-    if target.access == ScopedRole::Admin && ops.iter().filter(|o| o.access == ScopedRole::Admin).count() == 1 {
-        return Err(Error::Usage(format!("{arn} is the last admin; add another admin first (nothing was changed)")));
-    }
-    ctx.store.remove_operator(arn).await?;
-    if let Some(login) = arn.strip_prefix("dashboard:").and_then(|l| l.parse::<LoginName>().ok()) {
-        ctx.store.delete_login(&login).await?;
-    }
-    println!("{arn} ({}) removed", target.access);
-    Ok(format!("removed {arn} ({})", target.access))
+    let gone = roster::dismiss(&ctx.store, arn).await.map_err(usage)?;
+    println!("{arn} ({}) removed", gone.access);
+    Ok(format!("removed {arn} ({})", gone.access))
 }

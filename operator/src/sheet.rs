@@ -42,6 +42,7 @@ mod tests {
             batch_id: "vb-1".into(),
             package,
             created_at: 1_790_000_000,
+            used: None,
         }
     }
 

@@ -110,9 +110,41 @@ async fn roles_refusals_and_the_audit_log() {
     assert!(e.contains("package add for router cafe-b needs role admin (you are manager)"), "{e}");
     assert!(env.jobs(&b).await.is_empty());
 
-    // The last admin stays.
+    // The last admin stays, removed or demoted.
     let e = refused(&env.run(&env.admin, &["operator", "remove", "--arn", &env.admin.arn]).await);
     assert!(e.contains("last admin"), "{e}");
+    let e = refused(&env.run(&env.admin, &["operator", "role", "--arn", &env.admin.arn, "--role", "manager"]).await);
+    assert!(e.contains("last admin") && e.contains("nothing was changed"), "{e}");
+    // Roles change in place (the same rules as the dashboard's): the manager moves to staff.
+    let e = refused(&env.run(&env.admin, &["operator", "role", "--arn", &manager.arn, "--role", "staff"]).await);
+    assert!(e.contains("give --router"), "{e}");
+    let args = ["operator", "role", "--arn", &manager.arn, "--role", "staff", "--router", "cafe-b"];
+    let out = ok(&env.run(&env.admin, &args).await);
+    assert!(out.contains("was manager, is now staff for cafe-b"), "{out}");
+    let e = refused(&env.run(&manager, &["report", "revenue", "--from", "2026-01-01", "--to", "2026-01-31"]).await);
+    assert!(e.contains("you are staff for cafe-b"), "{e}");
+    // A record written before the operators index (no `roster`) is not listed until reindexed,
+    // once; a second run finds none.
+    let db = env.moto.dynamodb();
+    let old_arn = "arn:aws:iam::123456789012:user/old-hand";
+    let attr = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.into());
+    db.put_item()
+        .table_name("hotspot")
+        .item("pk", attr(&format!("OPERATOR#{old_arn}")))
+        .item("sk", attr("META"))
+        .item("arn", attr(old_arn))
+        .item("role", attr("manager"))
+        .item("added_by", attr(&env.admin.arn))
+        .item("added_at", aws_sdk_dynamodb::types::AttributeValue::N("1780000000".into()))
+        .send()
+        .await
+        .expect("an old-style operator record");
+    assert!(!ok(&env.run(&env.admin, &["operator", "list"]).await).contains("old-hand"));
+    let out = ok(&env.run(&env.admin, &["operator", "reindex"]).await);
+    assert!(out.contains("1 operator record(s) added"), "{out}");
+    assert!(ok(&env.run(&env.admin, &["operator", "list"]).await).contains("old-hand"));
+    let out = ok(&env.run(&env.admin, &["operator", "reindex"]).await);
+    assert!(out.contains("0 operator record(s) added"), "{out}");
 
     // The audit log has every action: who, what, result.
     let now = hotspot_core::clock::now_unix();

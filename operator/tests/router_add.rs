@@ -276,6 +276,8 @@ async fn router_add_provisions_everything_and_refuses_a_duplicate() {
                 uptime_secs: 5,
                 active_sessions: 3,
                 jobs_waiting: 1,
+                selling: 2,
+                selling_digest: None,
             },
         )
         .await

@@ -1,6 +1,7 @@
 //! The agent's shared parts, handed to each of its tasks.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -25,6 +26,9 @@ pub struct Agent {
     /// Asks for the grants the cloud says are owed (a job arrived stale, the queue was out of
     /// reach for long): see `workers::converge`.
     pub converge_wake: Arc<Notify>,
+    /// Set when what the portal sells changed: the next report round sends a heartbeat at once,
+    /// so the cloud (and the fleet page) sees the new list in seconds, not at the next minute.
+    pub heartbeat_due: Arc<AtomicBool>,
     pub started: Instant,
     /// The one clock every decision reads, and whether it can be believed.
     pub clock: Arc<Clock>,
@@ -46,6 +50,7 @@ impl Agent {
             sqs,
             expiry_wake: Arc::new(Notify::new()),
             converge_wake: Arc::new(Notify::new()),
+            heartbeat_due: Arc::new(AtomicBool::new(false)),
             started: Instant::now(),
             clock: Arc::new(clock),
         }

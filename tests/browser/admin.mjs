@@ -248,7 +248,22 @@ async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
   await csv.saveAs(csvPath);
   assert.match(readFileSync(csvPath, 'utf8'), /^router,payments,kes\ncafe-westlands,[1-9]\d*,[1-9]\d*\nTOTAL,/);
 
-  // 7. Sign out: the session is over, its cookie with it.
+  // 7. Operators: a staff member for the café invited; the page shows their one-time link.
+  await page.getByRole('link', { name: 'Operators' }).click();
+  await heading('Operators').waitFor();
+  await page.locator('#new-login').fill(`staff-${mode}@cafe.ke`);
+  await page.locator('#new-role').selectOption('staff');
+  await page.locator('#new-router').fill('cafe-westlands');
+  await page.getByRole('button', { name: 'Invite' }).click();
+  assert.match(await note(), new RegExp(`staff-${mode}@cafe.ke invited as staff for cafe-westlands`));
+  const link = await page.getByLabel('Invite link').inputValue();
+  assert.match(link, /^https?:\/\/[^/]+\/admin\/invite\?t=[0-9a-f]{64}$/);
+  const opCard = page.locator('div.msg', { hasText: new RegExp(`staff-${mode}@cafe\\.ke.*staff for cafe-westlands`) });
+  assert.equal(await opCard.count(), 1, 'the new operator is listed with their role');
+  await fits('operators page');
+  await shot('operators');
+
+  // 8. Sign out: the session is over, its cookie with it.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await heading('Sign in').waitFor();
   await page.goto(purchaseUrl);

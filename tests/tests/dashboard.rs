@@ -57,9 +57,20 @@ async fn the_desk_finds_a_paid_guest_and_gives_them_their_time_back() {
         assert!(session_cookie.contains(attr), "{session_cookie}");
     }
 
-    // The fleet: the router is online.
+    // The fleet: the router is online, selling the store's three packages (its heartbeat
+    // follows the packages it was sent within seconds).
     let fleet = b.get("/admin").await;
     assert!(fleet.body.contains("Cafe Westlands") && fleet.body.contains(">online<"), "{}", fleet.body);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let fleet = b.get("/admin").await;
+        if fleet.body.contains("3 on sale") {
+            assert!(!fleet.body.contains("not the store's list"), "{}", fleet.body);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the fleet never showed the packages on sale: {}", fleet.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // The desk finds the purchase by phone, however it is typed, and by MAC.
     for q in ["0712345678", "%2B254%20712%20345%20678", "DA:A1:19:3C:5E:01"] {
@@ -216,8 +227,14 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     assert_eq!(s.get(&format!("/admin/packages/{}", stack.router.id)).await.status, 404);
     let form = [("csrf", csrf.as_str()), ("do", "retire")];
     assert_eq!(s.post(&format!("/admin/packages/{}/1h", stack.router.id), &form).await.status, 404);
-    // Crediting money is for admins and managers too.
+    // Crediting money is for admins and managers too; operators are for admins.
     assert_eq!(s.get("/admin/receipts/TLA1B2C3D4").await.status, 404);
+    assert_eq!(s.get("/admin/receipts").await.status, 404);
+    assert!(!fleet.body.contains("/admin/operators"), "{}", fleet.body);
+    assert_eq!(s.get("/admin/operators").await.status, 404);
+    let form = [("csrf", csrf.as_str()), ("do", "invite"), ("login", "mole@cafe.ke"), ("role", "admin")];
+    assert_eq!(s.post("/admin/operators", &form).await.status, 404);
+    assert!(stack.store.get_login(&"mole@cafe.ke".parse().unwrap()).await.unwrap().is_none());
 
     // What a guest or an operator typed is shown, never run.
     let mut a = Browser::new(&stack);
@@ -318,6 +335,39 @@ async fn vouchers_are_made_on_the_dashboard_and_printed_from_its_pdf() {
     })
     .await;
 
+    // A guest comes online with one: the router reports it, and the batch shows it used, when
+    // and on which device; the desk finds the code too.
+    let used = &codes[3].code;
+    let mac: hotspot_core::MacAddr = "DA:A1:19:00:0E:07".parse().unwrap();
+    let guest = Guest::device(&stack, mac, std::net::Ipv4Addr::new(127, 0, 1, 77));
+    let (status, body) = guest.enter_code(used.as_str()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stack.routeros.state().session_of(mac).map(|s| s.user.clone()), Some(used.to_string()));
+    let batch_page = format!("{path}/{}", batch.batch_id);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = a.get(&batch_page).await;
+        if page.body.contains("1 of 25 used") {
+            assert!(page.body.contains("DA:A1:19:00:0E:07"), "{}", page.body);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the voucher was never shown used: {}", page.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(a.get(&path).await.body.contains("1 used"), "the batch list counts it");
+    let found = a.get(&format!("/admin/support?q={}", used.as_str().to_lowercase())).await;
+    let to = format!("{batch_page}#v-{used}");
+    assert_eq!((found.status, found.location.as_deref()), (303, Some(to.as_str())));
+    let unknown = a.get("/admin/support?q=ZZZZZZZZ").await;
+    assert!(unknown.body.contains("No voucher ZZZZZZZZ at your routers."), "{}", unknown.body);
+    // The same session reported again (a redelivered event) counts once.
+    let stored = stack.store.get_voucher(&router, used).await.unwrap().unwrap();
+    let at = stored.used.as_ref().expect("used").at;
+    let mac = "DA:A1:19:00:0E:08".parse().unwrap();
+    assert!(!stack.store.mark_voucher_used(&router, used, at + 5, &mac).await.unwrap());
+    assert_eq!(stack.store.list_voucher_batches(&router).await.unwrap()[0].used, 1);
+    assert_eq!(stack.store.get_voucher(&router, used).await.unwrap().unwrap(), stored);
+
     // The sheet as PDF, read by poppler: every code, the package, the portal in the QR's caption.
     let pdf_path = format!("{path}/{}/pdf?portal=http%3A%2F%2Fwifi.cafe%2F", batch.batch_id);
     let (status, ct, bytes) = a.get_file(&pdf_path).await;
@@ -369,6 +419,9 @@ async fn vouchers_are_made_on_the_dashboard_and_printed_from_its_pdf() {
     assert_eq!(s.get(&path).await.status, 404);
     assert_eq!(s.post(&path, &[("csrf", &sess.csrf), ("package", "1h"), ("count", "5")]).await.status, 404);
     assert_eq!(s.get_file(&pdf_path).await.0, 404);
+    assert_eq!(s.get(&batch_page).await.status, 404);
+    let theirs = s.get(&format!("/admin/support?q={used}")).await;
+    assert!(theirs.body.contains("No voucher") && !theirs.body.contains(&batch.batch_id), "{}", theirs.body);
     assert_eq!(stack.store.list_voucher_batches(&router).await.unwrap().len(), 1);
 }
 
@@ -469,6 +522,13 @@ async fn money_no_purchase_claims_is_credited_from_the_desk() {
     let mut a = Browser::new(&stack);
     assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
 
+    // The list of money no purchase claims has it, with the total.
+    let list = a.get("/admin/receipts").await;
+    assert!(list.body.contains(&format!("href=\"/admin/receipts/{key}\"")), "{}", list.body);
+    assert!(list.body.contains("1 unmatched receipt(s), KES 10"), "{}", list.body);
+    assert!(list.body.contains("2547****0999") && !list.body.contains("254712000999"), "{}", list.body);
+    assert_eq!(a.get("/admin/receipts?from=2026-13-01").await.status, 400);
+
     // The desk's search by the receipt on the guest's SMS leads to it (typed in lower case too).
     let found = a.get(&format!("/admin/support?q={}", key.to_lowercase())).await;
     assert_eq!((found.status, found.location.as_deref()), (303, Some(format!("/admin/receipts/{key}").as_str())));
@@ -509,6 +569,12 @@ async fn money_no_purchase_claims_is_credited_from_the_desk() {
     assert!(again.body.contains("the grant was already sent"), "{}", again.body);
     let receipt_page = a.get(&path).await;
     assert!(receipt_page.body.contains(&format!("/admin/purchases/{id}")), "{}", receipt_page.body);
+    let list = a.get("/admin/receipts").await;
+    assert!(
+        list.body.contains("0 unmatched receipt(s)") && !list.body.contains(key),
+        "credited: off the list {}",
+        list.body
+    );
     assert!(receipt_page.body.contains("credited by dashboard:admin"), "{}", receipt_page.body);
     let audit = stack.store.list_audit(now - 60, now + 60, Some("dashboard:admin")).await.unwrap();
     // Entries of one second are in no set order.
@@ -612,6 +678,12 @@ async fn packages_changed_on_the_dashboard_reach_the_routers_portal() {
         front = on_portal().await;
     }
     assert!(!front.contains("<script>alert(1)"), "the portal escapes it too");
+    // The fleet follows: the router's heartbeat says it sells four now.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !a.get("/admin").await.body.contains("4 on sale") {
+        assert!(Instant::now() < deadline, "the fleet never showed the fourth package");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // Edited and retired: the portal follows; retired packages stay listed here, and come back.
     let pkg = format!("{path}/2h");
@@ -622,6 +694,34 @@ async fn packages_changed_on_the_dashboard_reach_the_routers_portal() {
         assert!(Instant::now() < deadline, "the edit never reached the portal");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Time, speed, devices and limits too; a bad one changes nothing.
+    let full = [
+        ("csrf", csrf.as_str()),
+        ("do", "edit"),
+        ("validity", "3h"),
+        ("rate_limit", "1M/3M"),
+        ("devices", "2"),
+        ("uptime_limit", "1h30m"),
+        ("data_cap_mb", "500"),
+    ];
+    let edited = a.post(&pkg, &full).await;
+    assert!(edited.body.contains("Package 2h changed"), "{}", edited.body);
+    let p = stack.store.get_package(&router, &"2h".parse().unwrap()).await.unwrap().unwrap().package;
+    assert_eq!(
+        (p.validity().to_string(), p.rate_limit().to_string(), p.devices(), p.data_cap_bytes()),
+        ("3h".to_string(), "1M/3M".to_string(), 2, Some(500_000_000))
+    );
+    assert_eq!(p.uptime_limit().map(|u| u.to_string()).as_deref(), Some("1h30m"));
+    for (field, value) in [("validity", "soon"), ("devices", "0"), ("data_cap_mb", "lots"), ("uptime_limit", "x")] {
+        let bad = a.post(&pkg, &[("csrf", &csrf), ("do", "edit"), (field, value)]).await;
+        assert!(bad.status == 409 && bad.body.contains("nothing was changed"), "{field}: {}", bad.body);
+    }
+    assert_eq!(stack.store.get_package(&router, &"2h".parse().unwrap()).await.unwrap().unwrap().package, p);
+    let cleared = a.post(&pkg, &[("csrf", &csrf), ("do", "edit"), ("uptime_limit", ""), ("data_cap_mb", "")]).await;
+    assert!(cleared.body.contains("Package 2h changed"), "{}", cleared.body);
+    let p = stack.store.get_package(&router, &"2h".parse().unwrap()).await.unwrap().unwrap().package;
+    assert_eq!((p.uptime_limit(), p.data_cap_bytes()), (None, None));
+
     let same = a.post(&pkg, &[("csrf", &csrf), ("do", "edit"), ("name", "Two hours"), ("price", "25")]).await;
     assert!(same.status == 409 && same.body.contains("no change given"), "{}", same.body);
     let retired = a.post(&pkg, &[("csrf", &csrf), ("do", "retire")]).await;
@@ -641,5 +741,142 @@ async fn packages_changed_on_the_dashboard_reach_the_routers_portal() {
     let mut done: Vec<&str> =
         audit.iter().filter(|e| e.action.starts_with("package ")).map(|e| e.action.as_str()).collect();
     done.sort_unstable();
-    assert_eq!(done, ["package add", "package edit", "package edit", "package retire"]);
+    assert_eq!(done, ["package add", "package edit", "package edit", "package edit", "package edit", "package retire"]);
+}
+
+#[tokio::test]
+async fn operators_are_invited_given_roles_and_removed_on_the_dashboard() {
+    let stack = stack().await;
+    let router = stack.router.id.to_string();
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+    assert!(a.get("/admin").await.body.contains("href=\"/admin/operators\""), "admins see the Operators link");
+    let page = a.get("/admin/operators").await;
+    assert!(page.body.contains("1 operator(s).") && page.body.contains("<small>(you)</small>"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let before = stack.store.list_operators().await.unwrap();
+
+    // Bad invites change nothing: no login, no operator.
+    for (form, why) in [
+        (vec![("login", "<script>"), ("role", "staff"), ("router", router.as_str())], "A login is 3-64 characters"),
+        (vec![("login", "amina@cafe.ke"), ("role", "staff"), ("router", "")], "staff work at one router"),
+        (vec![("login", "amina@cafe.ke"), ("role", "staff"), ("router", "nowhere")], "router nowhere not found"),
+        (vec![("login", "amina@cafe.ke"), ("role", "root"), ("router", "")], "the role is admin, manager or staff"),
+        (vec![("login", DASHBOARD_LOGIN), ("role", "manager"), ("router", "")], "is taken"),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str()), ("do", "invite")];
+        f.extend(form);
+        let bad = a.post("/admin/operators", &f).await;
+        assert_eq!(bad.status, 409, "{why}: {}", bad.body);
+        assert!(bad.body.contains(why) && bad.body.contains("nothing was changed"), "{why}: {}", bad.body);
+        assert!(!bad.body.contains("<script>"), "{}", bad.body);
+    }
+    assert_eq!(stack.store.list_operators().await.unwrap(), before);
+    assert!(stack.store.get_login(&"amina@cafe.ke".parse().unwrap()).await.unwrap().is_none());
+
+    // Invited as staff at the café: the page shows the one-time link, which sets her password.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("do", "invite"),
+        ("login", "Amina@Cafe.ke"),
+        ("role", "staff"),
+        ("router", router.as_str()),
+    ];
+    let invited = a.post("/admin/operators", &form).await;
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    assert!(invited.body.contains(&format!("amina@cafe.ke invited as staff for {router}")), "{}", invited.body);
+    let link = invited
+        .body
+        .split("value=\"")
+        .find(|v| v.contains("/admin/invite?t="))
+        .expect("the link")
+        .split('"')
+        .next()
+        .unwrap();
+    let token = link.split("t=").nth(1).unwrap().to_string();
+    assert!(link.starts_with("http"), "an address to send: {link}");
+    let mut m = Browser::new(&stack);
+    let set_form = m.get(&format!("/admin/invite?t={token}")).await;
+    assert_eq!(set_form.status, 200, "{}", set_form.body);
+    let f_csrf = hidden(&set_form.body, "csrf");
+    let pw = "amina's long password";
+    let set = m.post("/admin/invite", &[("csrf", &f_csrf), ("t", &token), ("password", pw), ("again", pw)]).await;
+    assert!(set.body.contains("Password set"), "{}", set.body);
+    assert_eq!(m.sign_in("amina@cafe.ke", pw).await.status, 303);
+    let fleet = m.get("/admin").await;
+    assert!(!fleet.body.contains("/admin/revenue"), "staff: no takings {}", fleet.body);
+    assert_eq!(m.get("/admin/revenue").await.status, 404);
+
+    // Made manager: her next page has the takings; staff again at no router is refused.
+    let arn = "dashboard:amina@cafe.ke";
+    let list = a.get("/admin/operators").await;
+    assert!(list.body.contains("amina@cafe.ke") && list.body.contains(&format!("staff for {router}")), "{}", list.body);
+    let role = |role: &'static str, router: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("do", "role".into()),
+            ("arn", arn.into()),
+            ("role", role.into()),
+            ("router", router.into()),
+        ]
+    };
+    let promote = a.post("/admin/operators", &to_refs(&role("manager", ""))).await;
+    assert!(
+        promote.body.contains(&format!("amina@cafe.ke was staff for {router}, is now manager.")),
+        "{}",
+        promote.body
+    );
+    assert!(m.get("/admin").await.body.contains("/admin/revenue"), "the new role counts at once");
+    let same = a.post("/admin/operators", &to_refs(&role("manager", ""))).await;
+    assert!(same.status == 409 && same.body.contains("already is manager"), "{}", same.body);
+    let bad = a.post("/admin/operators", &to_refs(&role("staff", ""))).await;
+    assert!(bad.status == 409 && bad.body.contains("nothing was changed"), "{}", bad.body);
+    assert_eq!(stack.store.get_operator(arn).await.unwrap().unwrap().access, ScopedRole::Manager);
+
+    // A manager cannot manage operators; an admin cannot demote or remove themselves here.
+    assert_eq!(m.get("/admin/operators").await.status, 404);
+    let m_csrf = m.csrf().await;
+    let coup = [
+        ("csrf", m_csrf.as_str()),
+        ("do", "role"),
+        ("arn", "dashboard:admin"),
+        ("role", "staff"),
+        ("router", router.as_str()),
+    ];
+    assert_eq!(m.post("/admin/operators", &coup).await.status, 404);
+    for act in ["role", "remove"] {
+        let f = [("csrf", csrf.as_str()), ("do", act), ("arn", "dashboard:admin"), ("role", "manager"), ("router", "")];
+        let me = a.post("/admin/operators", &f).await;
+        assert!(me.status == 409 && me.body.contains("cannot change or remove yourself"), "{act}: {}", me.body);
+    }
+    assert_eq!(stack.store.get_operator("dashboard:admin").await.unwrap().unwrap().access, ScopedRole::Admin);
+
+    // A lost link: a new one is issued, shown once.
+    let again = a.post("/admin/operators", &[("csrf", csrf.as_str()), ("do", "link"), ("arn", arn)]).await;
+    assert!(again.body.contains("A new link for amina@cafe.ke"), "{}", again.body);
+
+    // Removed: her sign-in ends at her next request and the login is gone.
+    let gone = a.post("/admin/operators", &[("csrf", csrf.as_str()), ("do", "remove"), ("arn", arn)]).await;
+    assert!(gone.body.contains("amina@cafe.ke (manager) removed"), "{}", gone.body);
+    assert_eq!(m.get("/admin").await.location.as_deref(), Some("/admin/login"));
+    assert!(stack.store.get_login(&"amina@cafe.ke".parse().unwrap()).await.unwrap().is_none());
+    assert_eq!(m.sign_in("amina@cafe.ke", pw).await.status, 401);
+    let twice = a.post("/admin/operators", &[("csrf", csrf.as_str()), ("do", "remove"), ("arn", arn)]).await;
+    assert!(twice.status == 409 && twice.body.contains("is not an operator"), "{}", twice.body);
+
+    // Every change is audited with who made it; the invite link is in no entry.
+    let now = hotspot_core::clock::now_unix();
+    let audit = stack.store.list_audit(now - 300, now + 60, Some("dashboard:admin")).await.unwrap();
+    let mut ok: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("operator ") && e.result == AuditResult::Ok)
+        .map(|e| e.action.as_str())
+        .collect();
+    ok.sort_unstable();
+    assert_eq!(ok, ["operator add", "operator add", "operator remove", "operator role"], "{audit:?}");
+    assert!(audit.iter().all(|e| !e.detail.contains(&token) && !format!("{:?}", e.args).contains(&token)));
+}
+
+fn to_refs<'a>(f: &'a [(&'static str, String); 5]) -> Vec<(&'static str, &'a str)> {
+    f.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

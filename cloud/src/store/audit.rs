@@ -30,6 +30,10 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// 2024-01-01 and 2100-01-01 UTC: the audit log's months lie between.
+const AUDIT_FIRST: i64 = 1_704_067_200;
+const AUDIT_LAST: i64 = 4_102_444_800;
+
 fn audit_pk(at: i64) -> String {
     format!("AUDIT#{}", month_string(at))
 }
@@ -77,6 +81,9 @@ impl Store {
 
     /// Entries with `from <= at <= to`, oldest first, optionally of one caller: one Query per month.
     pub async fn list_audit(&self, from: i64, to: i64, who: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        // No entry predates the product or postdates 2100: a range past either (an open end,
+        // `i64::MAX`) reads those months only, not billions of empty ones.
+        let (from, to) = (from.max(AUDIT_FIRST), to.min(AUDIT_LAST));
         let mut out = Vec::new();
         let mut month_at = from;
         while month_at <= to {

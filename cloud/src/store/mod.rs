@@ -35,4 +35,4 @@ pub use session::SessionRecord;
 pub use session_ops::LiveSession;
 pub use table::{Store, StoreError};
 pub use token::StoredDarajaToken;
-pub use voucher::{VoucherBatchRecord, VoucherRecord};
+pub use voucher::{VoucherBatchRecord, VoucherRecord, VoucherUse};

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use hotspot_core::RouterId;
 
 use super::item::{Item, Reader, is_condition_failure, n, s};
-use super::schema::META;
+use super::schema::{GSI_ROSTER, META};
 use super::table::{Store, StoreError};
 
 hotspot_core::string_enum! {
@@ -67,6 +67,8 @@ pub fn operator_pk(arn: &str) -> String {
 /// Written once, by the first admin: its existence means the operator list was initialised.
 const BOOTSTRAP_PK: &str = "OPERATORS";
 const BOOTSTRAP_SK: &str = "BOOTSTRAP";
+/// Operator records carry `roster` = this: the `roster` index lists them.
+const ROSTER: &str = "operator";
 
 fn parse(item: &Item) -> Result<OperatorRecord, StoreError> {
     let r = Reader::new(item);
@@ -92,6 +94,7 @@ fn item_of(o: &OperatorRecord) -> Item {
     item.insert("role".into(), s(o.access.role().as_str()));
     item.insert("added_by".into(), s(&o.added_by));
     item.insert("added_at".into(), n(o.added_at));
+    item.insert("roster".into(), s(ROSTER));
     if let Some(r) = o.access.router() {
         item.insert("router_id".into(), s(r.as_str()));
     }
@@ -150,12 +153,76 @@ impl Store {
         }
     }
 
-    /// Every operator, by ARN. A Scan: the list is short and read rarely.
+    /// Every operator, by ARN (the `roster` index; eventually consistent, as every index is).
     pub async fn list_operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {
-        let items = self.scan_prefix("OPERATOR#", META).await?;
-        let mut out = items.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| a.arn.cmp(&b.arn));
-        Ok(out)
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_ROSTER)
+            .key_condition_expression("roster = :r")
+            .expression_attribute_values(":r", s(ROSTER));
+        self.query_all(q).await?.iter().map(parse).collect()
+    }
+
+    /// Gives an operator another role (or staff another router). The
+    /// record must exist and still hold `was`, so two admins' changes cannot cross unseen.
+    pub async fn set_operator_role(&self, arn: &str, was: &ScopedRole, to: &ScopedRole) -> Result<(), StoreError> {
+        let mut q = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(operator_pk(arn)))
+            .key("sk", s(META))
+            .expression_attribute_values(":role", s(to.role().as_str()))
+            .expression_attribute_values(":was", s(was.role().as_str()));
+        q = match to.router() {
+            Some(r) => q
+                .update_expression("SET #role = :role, router_id = :r")
+                .expression_attribute_values(":r", s(r.as_str())),
+            None => q.update_expression("SET #role = :role REMOVE router_id"),
+        };
+        q = match was.router() {
+            Some(r) => q
+                .condition_expression("attribute_exists(pk) AND #role = :was AND router_id = :wr")
+                .expression_attribute_values(":wr", s(r.as_str())),
+            None => q.condition_expression("attribute_exists(pk) AND #role = :was"),
+        };
+        q.expression_attribute_names("#role", "role").send().await.map_err(|e| match is_condition_failure(&e) {
+            true => StoreError::NotFound(format!("operator {arn} as {was}")),
+            false => StoreError::dynamo(e),
+        })?;
+        Ok(())
+    }
+
+    /// Puts operator records written before the `roster` index on it (a one-time Scan, run by
+    /// `hotspotctl operator reindex`); returns how many it added.
+    pub async fn index_operators(&self) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for item in self.scan_prefix("OPERATOR#", META).await? {
+            if item.contains_key("roster") {
+                continue;
+            }
+            let o = parse(&item)?;
+            let res = self
+                .db
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(operator_pk(&o.arn)))
+                .key("sk", s(META))
+                .update_expression("SET roster = :r")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":r", s(ROSTER))
+                .send()
+                .await;
+            match res {
+                Ok(_) => added += 1,
+                // Removed meanwhile: nothing to index.
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(StoreError::dynamo(e)),
+            }
+        }
+        Ok(added)
     }
 
     pub async fn remove_operator(&self, arn: &str) -> Result<(), StoreError> {

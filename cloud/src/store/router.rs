@@ -55,12 +55,21 @@ const FLEET: &str = "router";
 pub struct FleetRow {
     pub router: RouterRecord,
     pub health: Option<RouterHealth>,
+    /// The digest of what the store says the router should sell (the last `packages_sync`).
+    pub expected_digest: Option<String>,
 }
 
 impl FleetRow {
     /// Heard from within [`ONLINE_WITHIN_SECS`].
     pub fn online(&self, now: i64) -> bool {
         self.health.as_ref().is_some_and(|h| now - h.last_seen <= ONLINE_WITHIN_SECS)
+    }
+
+    /// Does the router sell what the store says (as of its last heartbeat)? `None` when either
+    /// side is not known yet.
+    pub fn packages_in_step(&self) -> Option<bool> {
+        let theirs = self.health.as_ref()?.selling_digest.as_deref()?;
+        Some(Some(theirs) == self.expected_digest.as_deref())
     }
 }
 
@@ -96,11 +105,14 @@ fn parse_health(item: &Item) -> Result<Option<RouterHealth>, StoreError> {
         active_sessions: r.i64("active_sessions")?.clamp(0, u32::MAX as i64) as u32,
         jobs_waiting: r.i64("jobs_waiting")?.clamp(0, u32::MAX as i64) as u32,
         clock_unset_secs: r.opt_i64("clock_unset_secs")?.unwrap_or(0).max(0) as u64,
+        selling: r.opt_i64("selling")?.unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+        selling_digest: r.opt_str("selling_digest")?.filter(|d| !d.is_empty()).map(str::to_string),
     }))
 }
 
 fn parse_fleet_row(item: &Item) -> Result<FleetRow, StoreError> {
-    Ok(FleetRow { router: parse_router(item)?, health: parse_health(item)? })
+    let expected_digest = Reader::new(item).opt_str("packages_digest")?.map(str::to_string);
+    Ok(FleetRow { router: parse_router(item)?, health: parse_health(item)?, expected_digest })
 }
 
 impl RouterRecord {
@@ -256,6 +268,10 @@ pub struct RouterHealth {
     pub jobs_waiting: u32,
     /// Seconds the router's clock was unset (before the agent's build) since the agent started.
     pub clock_unset_secs: u64,
+    /// How many packages the router says its portal sells, and their digest (`None`: an agent
+    /// too old to say).
+    pub selling: u32,
+    pub selling_digest: Option<String>,
 }
 
 impl Store {
@@ -266,7 +282,7 @@ impl Store {
             .update_router(id)
             .update_expression(
                 "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j, \
-                 clock_unset_secs = :c, fleet = :f",
+                 clock_unset_secs = :c, selling = :p, selling_digest = :pd, fleet = :f",
             )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", n(h.last_seen))
@@ -275,6 +291,8 @@ impl Store {
             .expression_attribute_values(":a", n(h.active_sessions))
             .expression_attribute_values(":j", n(h.jobs_waiting))
             .expression_attribute_values(":c", n(h.clock_unset_secs))
+            .expression_attribute_values(":p", n(h.selling))
+            .expression_attribute_values(":pd", s(h.selling_digest.as_deref().unwrap_or("")))
             // Routers provisioned before the fleet index join it at their next heartbeat.
             .expression_attribute_values(":f", s(FLEET))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
@@ -314,5 +332,43 @@ impl Store {
                 .send()
                 .await,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(theirs: Option<&str>, ours: Option<&str>, heard: bool) -> FleetRow {
+        let router = RouterRecord {
+            id: "cafe-a".parse().unwrap(),
+            name: "Cafe".into(),
+            queue_url: "https://sqs.local/q.fifo".into(),
+            key: RouterKey::generate(),
+            created_at: 0,
+            disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
+        };
+        let health = heard.then(|| RouterHealth {
+            last_seen: 100,
+            version: "0.1.0".into(),
+            uptime_secs: 1,
+            active_sessions: 0,
+            jobs_waiting: 0,
+            clock_unset_secs: 0,
+            selling: 3,
+            selling_digest: theirs.map(str::to_string),
+        });
+        FleetRow { router, health, expected_digest: ours.map(str::to_string) }
+    }
+
+    #[test]
+    fn in_step_only_when_both_sides_are_known_and_agree() {
+        assert_eq!(row(Some("d1"), Some("d1"), true).packages_in_step(), Some(true));
+        assert_eq!(row(Some("d1"), Some("d2"), true).packages_in_step(), Some(false));
+        assert_eq!(row(Some("d1"), None, true).packages_in_step(), Some(false));
+        assert_eq!(row(None, Some("d1"), true).packages_in_step(), None, "an agent too old to say");
+        assert_eq!(row(None, None, false).packages_in_step(), None, "never heard from");
     }
 }

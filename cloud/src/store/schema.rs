@@ -25,6 +25,9 @@ pub const GSI_BY_MAC: &str = "by_mac";
 /// purchase paid, paid the wrong amount or left in doubt; `RECEIPT#yyyy-mm` for a receipt) and
 /// time (`ledger_at`): the revenue report and the ledger read a month with one Query, no scan.
 pub const GSI_LEDGER: &str = "ledger";
+/// Sparse: operator records only (`roster` = "operator"), by ARN: the operators page and
+/// `hotspotctl operator list` without a scan.
+pub const GSI_ROSTER: &str = "roster";
 
 /// The `ledger` index's two kinds of money: purchases and receipts.
 pub const LEDGER_PURCHASES: &str = "PURCHASE";
@@ -90,6 +93,8 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .attribute_definitions(attr("by_mac", S)?)
         .attribute_definitions(attr("ledger", S)?)
         .attribute_definitions(attr("ledger_at", N)?)
+        .attribute_definitions(attr("roster", S)?)
+        .attribute_definitions(attr("arn", S)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(gsi(GSI_PENDING, "pending", Some("created_at"))?)
@@ -99,6 +104,7 @@ pub async fn create_table(db: &Client, table: &str) -> Result<(), StoreError> {
         .global_secondary_indexes(gsi(GSI_BY_PHONE, "by_phone", Some("created_at"))?)
         .global_secondary_indexes(gsi(GSI_BY_MAC, "by_mac", Some("created_at"))?)
         .global_secondary_indexes(gsi(GSI_LEDGER, "ledger", Some("ledger_at"))?)
+        .global_secondary_indexes(gsi(GSI_ROSTER, "roster", Some("arn"))?)
         .send()
         .await
         .map_err(StoreError::dynamo)?;

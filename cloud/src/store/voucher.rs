@@ -2,10 +2,10 @@
 //! `ROUTER#<id>` / `VOUCHER#<code>` per code, `ROUTER#<id>` / `VBATCH#<batch id>` per batch.
 //! A code is unique at its router (it is the hotspot user's name there).
 
-use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, WriteRequest};
-use hotspot_core::{Package, RouterId, VoucherCode};
+use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
+use hotspot_core::{MacAddr, Package, RouterId, VoucherCode};
 
-use super::item::{Item, Reader, n, s};
+use super::item::{Item, Reader, cancelled_by_condition, n, s};
 use super::schema::router_pk;
 use super::table::{Store, StoreError};
 
@@ -20,6 +20,14 @@ pub struct VoucherRecord {
     /// The package as sold on the slip.
     pub package: Package,
     pub created_at: i64,
+    /// When a guest first came online with it, and on which device (the router reports it).
+    pub used: Option<VoucherUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherUse {
+    pub at: i64,
+    pub mac: MacAddr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +38,8 @@ pub struct VoucherBatchRecord {
     pub count: u32,
     /// How many of its codes are on the router's queue.
     pub pushed: u32,
+    /// How many of its codes guests have used.
+    pub used: u32,
     pub created_at: i64,
     pub created_by: String,
 }
@@ -50,6 +60,10 @@ fn parse_voucher(item: &Item) -> Result<VoucherRecord, StoreError> {
         batch_id: r.str("batch_id")?.to_string(),
         package: r.json("package")?,
         created_at: r.i64("created_at")?,
+        used: match r.opt_i64("used_at")? {
+            Some(at) => Some(VoucherUse { at, mac: r.parse("used_mac")? }),
+            None => None,
+        },
     })
 }
 
@@ -62,6 +76,7 @@ fn parse_batch(item: &Item) -> Result<VoucherBatchRecord, StoreError> {
         package: r.json("package")?,
         count: count("count")?,
         pushed: count("pushed")?,
+        used: r.opt_i64("used")?.map_or(0, |v| v.clamp(0, u32::MAX as i64) as u32),
         created_at: r.i64("created_at")?,
         created_by: r.str("created_by")?.to_string(),
     })
@@ -139,22 +154,10 @@ impl Store {
         }
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) => {
-                let collided = e.as_service_error().is_some_and(|se| {
-                    se.is_transaction_canceled_exception()
-                        && match se {
-                            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => t
-                                .cancellation_reasons()
-                                .iter()
-                                .any(|r| r.code() == Some("ConditionalCheckFailed")),
-                            _ => false,
-                        }
-                });
-                match collided {
-                    true => Err(StoreError::AlreadyExists("a voucher code in this write".into())),
-                    false => Err(StoreError::dynamo(e)),
-                }
+            Err(e) if cancelled_by_condition(&e) => {
+                Err(StoreError::AlreadyExists("a voucher code in this write".into()))
             }
+            Err(e) => Err(StoreError::dynamo(e)),
         }
     }
 
@@ -187,6 +190,78 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// A guest came online with `code` at `router`: the first time, the voucher is marked used and
+    /// its batch counts one more, together. False when it was used already or is not a printed
+    /// voucher there (a returning guest's re-login code): nothing changes.
+    pub async fn mark_voucher_used(
+        &self,
+        router: &RouterId,
+        code: &VoucherCode,
+        at: i64,
+        mac: &MacAddr,
+    ) -> Result<bool, StoreError> {
+        let pk = router_pk(router.as_str());
+        let Some(item) = self.get_item(pk.clone(), &voucher_sk(code)).await? else { return Ok(false) };
+        let v = parse_voucher(&item)?;
+        if v.used.is_some() {
+            return Ok(false);
+        }
+        let mark = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .key("sk", s(voucher_sk(code)))
+            .update_expression("SET used_at = :t, used_mac = :m")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at)")
+            .expression_attribute_values(":t", n(at))
+            .expression_attribute_values(":m", s(mac.to_string()))
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .key("sk", s(batch_sk(&v.batch_id)))
+            .update_expression("ADD used :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let res = self
+            .db
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(mark).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            // Marked meanwhile (a duplicate report): the first one counted.
+            Err(e) if cancelled_by_condition(&e) => Ok(false),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
+    /// One printed voucher at a router.
+    pub async fn get_voucher(
+        &self,
+        router: &RouterId,
+        code: &VoucherCode,
+    ) -> Result<Option<VoucherRecord>, StoreError> {
+        self.get_item(router_pk(router.as_str()), &voucher_sk(code)).await?.as_ref().map(parse_voucher).transpose()
+    }
+
+    /// The printed voucher `code` at any of `routers` (a code is unique per router only), read
+    /// 100 routers a request: the support desk's search.
+    pub async fn find_voucher(
+        &self,
+        routers: &[RouterId],
+        code: &VoucherCode,
+    ) -> Result<Vec<VoucherRecord>, StoreError> {
+        let keys = routers.iter().map(|r| (router_pk(r.as_str()), voucher_sk(code))).collect();
+        let mut out = self.get_items(keys).await?.iter().map(parse_voucher).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| a.router_id.cmp(&b.router_id));
+        Ok(out)
     }
 
     /// A router's vouchers, optionally of one batch, by code.

@@ -101,6 +101,7 @@ pub async fn issue(
         package: package.clone(),
         count: a.count,
         pushed: 0,
+        used: 0,
         created_at: now,
         created_by: a.by.to_string(),
     };
@@ -127,6 +128,7 @@ pub async fn issue(
                     batch_id: batch.batch_id.clone(),
                     package: package.clone(),
                     created_at: now,
+                    used: None,
                 })
                 .collect();
             match store.put_vouchers(&records).await {

@@ -91,6 +91,7 @@ mod tests {
             batch_id: "vb-1".into(),
             package,
             created_at: 1_790_000_000,
+            used: None,
         }
     }
 

@@ -5,7 +5,9 @@
 use std::fmt::Write;
 
 use hotspot_cloud::desk::Step;
-use hotspot_cloud::store::{FleetRow, PackageRecord, Purchase, RouterRecord, SessionRecord, VoucherBatchRecord};
+use hotspot_cloud::store::{
+    FleetRow, PackageRecord, Purchase, RouterRecord, SessionRecord, VoucherBatchRecord, VoucherRecord,
+};
 use hotspot_core::escape::Html;
 
 const STYLE: &str = "body{font:16px/1.4 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}\
@@ -16,7 +18,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:.45rem .
 .wrap{overflow-x:auto}.off{background:#fde8e8}.bad{color:#b00020;font-weight:600}.ok{color:#0b6e4f;font-weight:600}\
 form.inline{display:inline}input,button,select{font:inherit;padding:.5rem;max-width:100%}label{display:block;margin:.6rem 0 .2rem}\
 button.act{background:#0b6e4f;color:#fff;border:0;border-radius:.3rem;padding:.55rem .9rem;margin:.2rem .4rem .2rem 0}\
-button.warn{background:#b00020}.msg{background:#fff;border-left:4px solid #0b6e4f;padding:.6rem}.err{border-color:#b00020}\
+button.warn{background:#b00020}.msg{background:#fff;border-left:4px solid #0b6e4f;padding:.6rem;margin:.5rem 0}.err{border-color:#b00020}\
 ol.tl{list-style:none;padding:0}ol.tl li{background:#fff;margin:.3rem 0;padding:.5rem;border-left:4px solid #0b6e4f}\
 ol.tl li.problem{border-color:#b00020}small{color:#555}";
 
@@ -46,8 +48,16 @@ pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
             "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>{}{}\
              <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
-            if c.revenue { "<a href=\"/admin/revenue\">Revenue</a>" } else { "" },
-            if c.admin { "<a href=\"/admin/packages\">Packages</a><a href=\"/admin/audit\">Audit</a>" } else { "" },
+            if c.revenue {
+                "<a href=\"/admin/revenue\">Revenue</a><a href=\"/admin/receipts\">Unmatched</a>"
+            } else {
+                ""
+            },
+            if c.admin {
+                "<a href=\"/admin/packages\">Packages</a><a href=\"/admin/operators\">Operators</a><a href=\"/admin/audit\">Audit</a>"
+            } else {
+                ""
+            },
             Html(c.login),
             Html(c.role),
             Html(c.csrf)
@@ -117,7 +127,7 @@ pub fn fleet_page(chrome: &Chrome<'_>, rows: &[FleetRow], now: i64) -> String {
     let offline = rows.iter().filter(|r| !r.online(now)).count();
     let mut b = format!(
         "<p>{} router(s), <span class=\"{}\">{offline} offline</span>.</p><div class=\"wrap\"><table><thead><tr>\
-         <th>Router</th><th>Status</th><th>Agent</th><th>Clock</th><th>Sessions</th><th>Jobs waiting</th></tr></thead><tbody>",
+         <th>Router</th><th>Status</th><th>Agent</th><th>Clock</th><th>Sessions</th><th>Jobs waiting</th><th>Packages</th></tr></thead><tbody>",
         rows.len(),
         if offline > 0 { "bad" } else { "ok" }
     );
@@ -135,9 +145,16 @@ pub fn fleet_page(chrome: &Chrome<'_>, rows: &[FleetRow], now: i64) -> String {
             Some(_) => "ok".into(),
             None => "-".into(),
         };
+        let packages = match (h, r.packages_in_step()) {
+            (None, _) => "-".to_string(),
+            (Some(h), Some(false)) => {
+                format!("{} on sale <span class=\"bad\">not the store's list yet</span>", h.selling)
+            }
+            (Some(h), _) => format!("{} on sale", h.selling),
+        };
         let _ = write!(
             b,
-            "<tr class=\"{}\"><td>{}<br><small>{}</small>{disabled}</td><td>{status}</td><td>{}</td><td>{clock}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}<br><small>{}</small>{disabled}</td><td>{status}</td><td>{}</td><td>{clock}</td><td>{}</td><td>{}</td><td>{packages}</td></tr>",
             if online { "" } else { "off" },
             Html(&r.router.name),
             Html(r.router.id.as_str()),
@@ -336,14 +353,44 @@ pub fn voucher_page(chrome: &Chrome<'_>, v: &VoucherView<'_>) -> String {
         };
         let _ = write!(
             b,
-            "<div class=\"msg\"><strong>{bid}</strong> <small>{}</small><br>{} · {progress}\
+            "<div class=\"msg\"><strong><a href=\"/admin/vouchers/{id}/{bid}\">{bid}</a></strong> <small>{}</small><br>{} · {progress} · {} used\
              <form method=\"get\" action=\"/admin/vouchers/{id}/{bid}/pdf\"><label for=\"portal-{bid}\">Portal address for the QR code</label>\
              <input id=\"portal-{bid}\" name=\"portal\" type=\"url\" required placeholder=\"http://wifi.example/\" maxlength=\"200\"> \
              <button class=\"act\">Download PDF</button></form></div>",
             Html(&when(batch.created_at, v.offset)),
             Html(batch.package.name()),
+            batch.used,
             bid = Html(&batch.batch_id),
         );
     }
     layout("Vouchers", Some(chrome), &b)
+}
+
+/// A batch's codes and which are used.
+pub fn batch_page(chrome: &Chrome<'_>, r: &RouterRecord, batch: &str, codes: &[VoucherRecord], offset: i64) -> String {
+    let used = codes.iter().filter(|v| v.used.is_some()).count();
+    let mut b = format!(
+        "<p><a href=\"/admin/vouchers/{}\">{}</a> · {} · {used} of {} used</p><div class=\"wrap\"><table><thead><tr>\
+         <th>Code</th><th>Package</th><th>Used</th><th>Device</th></tr></thead><tbody>",
+        Html(r.id.as_str()),
+        Html(&r.name),
+        Html(batch),
+        codes.len()
+    );
+    for v in codes {
+        let (at, mac) = match &v.used {
+            Some(u) => (when(u.at, offset), u.mac.to_string()),
+            None => ("not yet".to_string(), String::new()),
+        };
+        let _ = write!(
+            b,
+            "<tr id=\"v-{code}\"><td><code>{code}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            Html(v.package.name()),
+            Html(&at),
+            Html(&mac),
+            code = Html(v.code.as_str()),
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    layout("Voucher batch", Some(chrome), &b)
 }

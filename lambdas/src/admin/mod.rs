@@ -5,6 +5,7 @@
 
 mod audit;
 mod html;
+mod operators;
 mod packages;
 pub mod password;
 mod receipts;
@@ -19,7 +20,7 @@ use hotspot_cloud::store::dashboard::{DashboardSession, csrf_matches, new_token}
 use hotspot_cloud::store::{
     AuditEntry, AuditResult, LoginName, OperatorRecord, Purchase, RouterRecord, Slot, Store, StoreError,
 };
-use hotspot_core::{MacAddr, Msisdn, PurchaseId, RosDuration, RouterId};
+use hotspot_core::{MacAddr, Msisdn, PurchaseId, RosDuration, RouterId, VoucherCode};
 
 use html::Chrome;
 
@@ -52,6 +53,8 @@ pub struct Req<'a> {
     /// `Origin` on a POST: a cross-site form is refused even before the CSRF token is read.
     pub origin: Option<&'a str>,
     pub host: Option<&'a str>,
+    /// How the browser reached us (`X-Forwarded-Proto`: "http" or "https"), for links we hand out.
+    pub proto: Option<&'a str>,
     pub body: &'a [u8],
     pub source_ip: Option<std::net::IpAddr>,
 }
@@ -134,6 +137,8 @@ enum Found {
     Purchases(Vec<Purchase>),
     /// A receipt on record that no purchase claims.
     Unmatched(String),
+    /// A printed voucher: its batch page says whether and when it was used.
+    Voucher(hotspot_cloud::store::VoucherRecord),
     /// Nothing to search for, or nothing there, and why.
     Problem(String),
 }
@@ -223,6 +228,10 @@ impl Admin<'_> {
                         Found::Unmatched(key) => Some(Err(format!(
                             "Receipt {key} is not matched to a purchase: an admin or manager can credit it."
                         ))),
+                        Found::Voucher(v) => {
+                            let to = format!("/admin/vouchers/{}/{}#v-{}", v.router_id, v.batch_id, v.code);
+                            return Ok(Page::redirect(to));
+                        }
                     },
                 };
                 let found = found.as_ref().map(|r| r.as_deref().map_err(String::as_str));
@@ -230,6 +239,8 @@ impl Admin<'_> {
             }
             ("GET", "/admin/revenue") => self.revenue(req, &chrome, who, now).await,
             ("GET", "/admin/audit") => self.audit_log(req, &chrome, who, now).await,
+            ("GET", "/admin/receipts") => self.unmatched(req, &chrome, who, now).await,
+            (_, "/admin/operators") => self.operators(req, &chrome, who, now).await,
             ("POST", "/admin/logout") => {
                 if let Some(t) = cookie(req.cookie, SESSION_COOKIE) {
                     self.store.end_dashboard_session(t).await?;
@@ -413,18 +424,32 @@ impl Admin<'_> {
             self.store.purchases_by_mac(&mac, LIMIT).await?
         } else if let Ok(id) = q.parse::<PurchaseId>() {
             self.store.get_purchase(&id).await?.into_iter().collect()
-        } else if is_receipt(q) {
-            let key = q.to_ascii_uppercase();
-            match self.store.get_receipt(&key).await? {
-                Some(r) => match r.purchase_id {
-                    Some(id) => self.store.get_purchase(&id).await?.into_iter().collect(),
-                    None => return Ok(Found::Unmatched(key)),
-                },
-                None => return Ok(Found::Problem(format!("No M-Pesa receipt {key} on record."))),
+        } else if is_receipt(q)
+            && let Some(r) = self.store.get_receipt(&q.to_ascii_uppercase()).await?
+        {
+            match r.purchase_id {
+                Some(id) => self.store.get_purchase(&id).await?.into_iter().collect(),
+                None => return Ok(Found::Unmatched(r.key)),
             }
+        } else if let Ok(code) = q.parse::<VoucherCode>() {
+            let routers: Vec<RouterId> =
+                self.routers_in_scope(who, Action::VoucherList).await?.into_iter().map(|r| r.id).collect();
+            let found = self.store.find_voucher(&routers, &code).await?;
+            return Ok(match found.as_slice() {
+                [v] => Found::Voucher(v.clone()),
+                [] if is_receipt(q) => Found::Problem(format!("No M-Pesa receipt or voucher {code} on record.")),
+                [] => Found::Problem(format!("No voucher {code} at your routers.")),
+                many => Found::Problem(format!(
+                    "Voucher {code} was printed at {} routers ({}): open it from Vouchers at the guest's router.",
+                    many.len(),
+                    many.iter().map(|v| v.router_id.to_string()).collect::<Vec<_>>().join(", ")
+                )),
+            });
+        } else if is_receipt(q) {
+            return Ok(Found::Problem(format!("No M-Pesa receipt {} on record.", q.to_ascii_uppercase())));
         } else {
             return Ok(Found::Problem(
-                "Type a phone number (0712 345 678), an M-Pesa receipt (10 letters and digits), a MAC or a purchase id."
+                "Type a phone number (0712 345 678), an M-Pesa receipt (10 letters and digits), a MAC, a voucher code or a purchase id."
                     .into(),
             ));
         };
@@ -618,6 +643,7 @@ mod tests {
             cookie: None,
             origin,
             host,
+            proto: None,
             body: b"",
             source_ip: None,
         };

@@ -1,12 +1,14 @@
-//! Packages on the dashboard (admins): a router's packages, added, edited (name, price), retired
+//! Packages on the dashboard (admins): a router's packages, added, edited (name, price, time,
+//! speed, devices, uptime limit, data cap), retired
 //! and put back on sale, each change followed by a `packages_sync` job with the router's full
 //! list on sale, so its portal sells what the page shows (`hotspot_cloud::jobs::sync_packages`, as
 //! `hotspotctl package` does). Time already sold keeps the terms it was sold with.
 //!
 //!   GET  /admin/packages                          routers
 //!   GET  /admin/packages/{router}                 the packages and the add form
-//!   POST /admin/packages/{router}                 add (id, name, price, validity, rate_limit, devices)
-//!   POST /admin/packages/{router}/{package}       do = edit (name, price) | retire | resume
+//!   POST /admin/packages/{router}                 add (id, name, price, validity, rate_limit, devices,
+//!                                                 uptime_limit, data_cap_mb)
+//!   POST /admin/packages/{router}/{package}       do = edit (any of those but id) | retire | resume
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -112,25 +114,15 @@ impl Admin<'_> {
             }
             Some("edit") => {
                 let mut raw = RawPackage::from(cur.package.clone());
-                if let Some(name) = f.get("name").map(|n| n.trim()).filter(|n| !n.is_empty()) {
-                    raw.name = name.to_string();
-                }
-                match f.get("price").map(|p| p.trim().parse()) {
-                    Some(Ok(price)) => raw.price = price,
-                    Some(Err(_)) => {
-                        let (t, e) = refuse("the price must be a whole number of shillings".into());
-                        return self.show_packages(chrome, r, Some((&t, e))).await;
-                    }
-                    None => {}
-                }
-                let new = match Package::try_from(raw) {
-                    Ok(p) if p == cur.package => {
-                        let (t, e) = refuse("no change given".into());
-                        return self.show_packages(chrome, r, Some((&t, e))).await;
-                    }
+                let new = apply_form(&mut raw, &f).and_then(|()| Package::try_from(raw).map_err(|e| e.to_string()));
+                let new = match new {
+                    Ok(p) if p == cur.package => Err("no change given".to_string()),
+                    other => other,
+                };
+                let new = match new {
                     Ok(p) => p,
                     Err(why) => {
-                        let (t, e) = refuse(why.to_string());
+                        let (t, e) = refuse(why);
                         return self.show_packages(chrome, r, Some((&t, e))).await;
                     }
                 };
@@ -175,11 +167,11 @@ impl Admin<'_> {
     }
 }
 
-/// A new package from the add form (hotspot users, no uptime or data cap: the CLI sets those).
+/// A new package from the add form (hotspot users; the limits are optional).
 fn parse_new(f: &BTreeMap<String, String>) -> Result<Package, String> {
     let field =
         |name: &str| f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or(format!("{name} is missing"));
-    let raw = RawPackage {
+    let mut raw = RawPackage {
         id: field("id")?.parse().map_err(|e| format!("id: {e}"))?,
         name: field("name")?.to_string(),
         price: field("price")?.parse().map_err(|e| format!("price: {e}"))?,
@@ -187,10 +179,48 @@ fn parse_new(f: &BTreeMap<String, String>) -> Result<Package, String> {
         uptime_limit: None,
         data_cap_bytes: None,
         rate_limit: field("rate_limit")?.parse().map_err(|e| format!("rate limit: {e}"))?,
-        devices: field("devices")?.parse().map_err(|_| "devices must be a number from 1".to_string())?,
+        devices: 1,
         style: GrantStyle::HotspotUser,
     };
+    field("devices")?;
+    apply_form(&mut raw, f)?;
     Package::try_from(raw).map_err(|e| e.to_string())
+}
+
+/// Sets on `raw` each field the form gives. An empty name, price, time, speed or devices keeps
+/// what was there; an empty uptime limit or data cap clears it (no limit).
+fn apply_form(raw: &mut RawPackage, f: &BTreeMap<String, String>) -> Result<(), String> {
+    let given = |name: &str| f.get(name).map(|v| v.trim());
+    let filled = |name: &str| given(name).filter(|v| !v.is_empty());
+    if let Some(v) = filled("name") {
+        raw.name = v.to_string();
+    }
+    if let Some(v) = filled("price") {
+        raw.price = v.parse().map_err(|e| format!("price: {e}"))?;
+    }
+    if let Some(v) = filled("validity") {
+        raw.validity = v.parse().map_err(|e| format!("validity: {e}"))?;
+    }
+    if let Some(v) = filled("rate_limit") {
+        raw.rate_limit = v.parse().map_err(|e| format!("rate limit: {e}"))?;
+    }
+    if let Some(v) = filled("devices") {
+        raw.devices = v.parse().map_err(|_| "devices must be a number from 1".to_string())?;
+    }
+    match given("uptime_limit") {
+        Some("") => raw.uptime_limit = None,
+        Some(v) => raw.uptime_limit = Some(v.parse().map_err(|e| format!("uptime limit: {e}"))?),
+        None => {}
+    }
+    match given("data_cap_mb") {
+        Some("") => raw.data_cap_bytes = None,
+        Some(v) => {
+            let mb: u64 = v.parse().map_err(|_| "the data cap is a whole number of MB".to_string())?;
+            raw.data_cap_bytes = Some(mb.checked_mul(1_000_000).ok_or("the data cap is too large")?);
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], note: Option<(&str, bool)>) -> String {
@@ -210,13 +240,27 @@ fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], 
             true => "<button class=\"act warn\" name=\"do\" value=\"retire\">Retire</button>",
             false => "<button class=\"act\" name=\"do\" value=\"resume\">Put on sale</button>",
         };
+        let limits = match (p.uptime_limit(), p.data_cap_bytes()) {
+            (None, None) => String::new(),
+            (u, d) => format!(
+                "<br><small>{}{}</small>",
+                u.map(|u| format!("uptime {u} ")).unwrap_or_default(),
+                d.map(|d| format!("cap {} MB", d / 1_000_000)).unwrap_or_default()
+            ),
+        };
         let _ = write!(
             b,
-            "<tr class=\"{}\"><td>{} <small>{pid}</small></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
+            "<tr class=\"{}\"><td>{} <small>{pid}</small></td><td>{}</td><td>{}{limits}</td><td>{}</td><td>{}</td><td>{}</td><td>\
              <form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <label for=\"name-{pid}\">Name</label><input id=\"name-{pid}\" name=\"name\" value=\"{}\" maxlength=\"40\">\
              <label for=\"price-{pid}\">Price (KES)</label><input id=\"price-{pid}\" name=\"price\" inputmode=\"numeric\" value=\"{}\">\
-             <button class=\"act\" name=\"do\" value=\"edit\">Save</button>{toggle}</form></td></tr>",
+             <details><summary>Time, speed, devices, limits</summary>\
+             <label for=\"validity-{pid}\">Time</label><input id=\"validity-{pid}\" name=\"validity\" value=\"{}\">\
+             <label for=\"rate-{pid}\">Speed (rx/tx)</label><input id=\"rate-{pid}\" name=\"rate_limit\" value=\"{}\">\
+             <label for=\"devices-{pid}\">Devices</label><input id=\"devices-{pid}\" name=\"devices\" inputmode=\"numeric\" value=\"{}\">\
+             <label for=\"uptime-{pid}\">Uptime limit (empty: none)</label><input id=\"uptime-{pid}\" name=\"uptime_limit\" value=\"{}\">\
+             <label for=\"cap-{pid}\">Data cap in MB (empty: none)</label><input id=\"cap-{pid}\" name=\"data_cap_mb\" inputmode=\"numeric\" value=\"{}\">\
+             </details><button class=\"act\" name=\"do\" value=\"edit\">Save</button>{toggle}</form></td></tr>",
             if rec.on_sale { "" } else { "off" },
             Html(p.name()),
             Html(&p.price().to_string()),
@@ -226,6 +270,11 @@ fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], 
             if rec.on_sale { "on sale" } else { "retired" },
             Html(p.name()),
             p.price().get(),
+            Html(&p.validity().to_string()),
+            Html(&p.rate_limit().to_string()),
+            p.devices(),
+            Html(&p.uptime_limit().map(|u| u.to_string()).unwrap_or_default()),
+            p.data_cap_bytes().map(|d| (d / 1_000_000).to_string()).unwrap_or_default(),
         );
     }
     b.push_str("</tbody></table></div>");
@@ -238,6 +287,8 @@ fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], 
          <label for=\"new-validity\">Time (RouterOS duration)</label><input id=\"new-validity\" name=\"validity\" required placeholder=\"2h\">\
          <label for=\"new-rate\">Speed (rx/tx)</label><input id=\"new-rate\" name=\"rate_limit\" required placeholder=\"2M/5M\">\
          <label for=\"new-devices\">Devices</label><input id=\"new-devices\" name=\"devices\" required inputmode=\"numeric\" value=\"1\">\
+         <label for=\"new-uptime\">Uptime limit (optional)</label><input id=\"new-uptime\" name=\"uptime_limit\" placeholder=\"1h\">\
+         <label for=\"new-cap\">Data cap in MB (optional)</label><input id=\"new-cap\" name=\"data_cap_mb\" inputmode=\"numeric\" placeholder=\"1000\">\
          <p><button class=\"act\">Add</button></p></form>"
     );
     html::layout("Packages", Some(chrome), &b)

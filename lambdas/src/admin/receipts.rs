@@ -3,6 +3,7 @@
 //! device (`hotspot_cloud::credit`, the same as `hotspotctl report ledger --credit`). Admins and
 //! managers; a search for an unmatched receipt on the desk comes here.
 //!
+//!   GET  /admin/receipts[?from=&to=]           receipts no purchase claims (default: the last 31 days)
 //!   GET  /admin/receipts/{key}[?router=R]    the receipt; the credit form (router, then package and MAC)
 //!   POST /admin/receipts/{key}               credit (router, package, mac)
 
@@ -16,9 +17,68 @@ use hotspot_core::escape::Html;
 use hotspot_core::{MacAddr, PackageId, RouterId};
 
 use super::html::{self, Chrome, note_html, when};
-use super::{Admin, OFFSET_SECS, Page, Req, Who, allowed, form, is_receipt, not_found};
+use super::revenue::{day_range, default_range};
+use super::{Admin, OFFSET, OFFSET_SECS, Page, Req, Who, allowed, form, is_receipt, not_found};
+
+/// The unmatched list's default and longest range (the `ledger` index, one Query a month).
+const UNMATCHED_DAYS: i64 = 31;
+const UNMATCHED_MAX_DAYS: i64 = 92;
 
 impl Admin<'_> {
+    /// Money no purchase claims, newest first: each a link to its credit form.
+    pub(super) async fn unmatched(
+        &self,
+        req: &Req<'_>,
+        chrome: &Chrome<'_>,
+        who: &Who,
+        now: i64,
+    ) -> Result<Page, StoreError> {
+        if allowed(who, Action::LedgerCredit, None).is_none() {
+            return Ok(not_found());
+        }
+        let f = form(req.query.as_bytes());
+        let ((from, to), bad) = match day_range(&f, now, UNMATCHED_DAYS, UNMATCHED_MAX_DAYS) {
+            Ok(r) => (r, None),
+            Err(why) => (default_range(now, UNMATCHED_DAYS), Some(why)),
+        };
+        let mut b = bad
+            .as_deref()
+            .map(|w| note_html(&format!("{w}; the last {UNMATCHED_DAYS} days are shown."), true))
+            .unwrap_or_default();
+        let _ = write!(
+            b,
+            "<form method=\"get\" action=\"/admin/receipts\"><label for=\"from\">From</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{from}\" required>\
+             <label for=\"to\">To</label><input id=\"to\" name=\"to\" type=\"date\" value=\"{to}\" required> <button class=\"act\">Show</button></form>"
+        );
+        let mut list: Vec<ReceiptRecord> = self
+            .store
+            .receipts_between(from.start(OFFSET), to.end(OFFSET))
+            .await?
+            .into_iter()
+            .filter(|r| r.purchase_id.is_none() && is_receipt(&r.key))
+            .collect();
+        list.sort_by(|a, b| (b.at, &b.key).cmp(&(a.at, &a.key)));
+        let total: u64 = list.iter().filter_map(|r| r.amount).map(|a| u64::from(a.get())).sum();
+        let _ = write!(
+            b,
+            "<p role=\"status\">{} unmatched receipt(s), KES {total}, {from} to {to}.</p><div class=\"wrap\"><table><thead><tr>\
+             <th>Receipt</th><th>Amount</th><th>Phone</th><th>When</th></tr></thead><tbody>",
+            list.len()
+        );
+        for r in &list {
+            let _ = write!(
+                b,
+                "<tr><td><a href=\"/admin/receipts/{k}\">{k}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                r.amount.map(|a| format!("KES {}", a.get())).unwrap_or_else(|| "not stated".into()),
+                Html(&r.phone.as_ref().map(|p| p.masked()).unwrap_or_default()),
+                Html(&when(r.at, OFFSET_SECS)),
+                k = Html(&r.key),
+            );
+        }
+        b.push_str("</tbody></table></div>");
+        Ok(Page::html(if bad.is_some() { 400 } else { 200 }, html::layout("Unmatched receipts", Some(chrome), &b)))
+    }
+
     pub(super) async fn receipt(
         &self,
         req: &Req<'_>,

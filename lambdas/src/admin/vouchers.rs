@@ -5,6 +5,7 @@
 //!   GET  /admin/vouchers                          routers the operator may print for
 //!   GET  /admin/vouchers/{router}                 packages, the generate form, the batches
 //!   POST /admin/vouchers/{router}                 generate (package, count)
+//!   GET  /admin/vouchers/{router}/{batch}         the batch's codes: which are used, when, by what device
 //!   GET  /admin/vouchers/{router}/{batch}/pdf     the sheet (?portal=http://…)
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ impl Admin<'_> {
                 match (method, tail) {
                     ("GET", []) => self.show_vouchers(chrome, &r, None).await,
                     ("POST", []) => self.generate_vouchers(req, chrome, who, &r, now).await,
+                    ("GET", [batch]) => self.batch_codes(chrome, &r, batch).await,
                     ("GET", [batch, "pdf"]) => self.sheet_pdf(req, chrome, who, &r, batch, now).await,
                     _ => Ok(not_found()),
                 }
@@ -130,6 +132,19 @@ impl Admin<'_> {
         self.show_vouchers(chrome, r, Some((&note, error))).await
     }
 
+    /// A batch's codes, each used (when, on which device) or not: the router reports a voucher's
+    /// first session, and the events function marks it.
+    async fn batch_codes(&self, chrome: &Chrome<'_>, r: &RouterRecord, batch: &str) -> Result<Page, StoreError> {
+        if !is_batch_id(batch) {
+            return Ok(not_found());
+        }
+        let codes = self.store.list_vouchers(&r.id, Some(batch)).await?;
+        if codes.is_empty() {
+            return Ok(not_found());
+        }
+        Ok(Page::html(200, html::batch_page(chrome, r, batch, &codes, super::OFFSET_SECS)))
+    }
+
     async fn sheet_pdf(
         &self,
         req: &Req<'_>,
@@ -142,8 +157,7 @@ impl Admin<'_> {
         if allowed(who, Action::VoucherExport, Some(&r.id)).is_none() {
             return Ok(not_found());
         }
-        // A batch id is `vb-YYYYMMDD-xxxxxx`: anything else names no batch.
-        if batch.len() > 40 || !batch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !is_batch_id(batch) {
             return Ok(not_found());
         }
         let portal = form(req.query.as_bytes()).remove("portal").unwrap_or_default();
@@ -170,4 +184,9 @@ impl Admin<'_> {
         self.audit_action(who, Action::VoucherExport, args, AuditResult::Ok, &detail, now).await?;
         Ok(Page::download(Download { content_type: "application/pdf", file_name: format!("{batch}.pdf"), bytes }))
     }
+}
+
+/// A batch id is `vb-YYYYMMDD-xxxxxx`: anything else names no batch.
+fn is_batch_id(batch: &str) -> bool {
+    batch.len() <= 40 && batch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }

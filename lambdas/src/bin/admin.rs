@@ -16,6 +16,7 @@ async fn main() -> Result<(), Error> {
         let query = query.to_string();
         let parts = http_parts(req);
         let (cookie, origin, host) = (parts.header("cookie"), parts.header("origin"), parts.header("host"));
+        let proto = parts.header("x-forwarded-proto").filter(|p| p == "http" || p == "https");
         let r = Req {
             method: &parts.method,
             path: &parts.path,
@@ -23,6 +24,7 @@ async fn main() -> Result<(), Error> {
             cookie: cookie.as_deref(),
             origin: origin.as_deref(),
             host: host.as_deref(),
+            proto: proto.as_deref(),
             body: &parts.body,
             source_ip: parts.source_ip,
         };

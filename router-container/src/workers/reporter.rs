@@ -98,7 +98,8 @@ impl Worker for Reporter {
             return rest;
         }
         let mut ok = self.flush_outbox().await.inspect_err(|e| tracing::warn!(error = %e, "reports not sent")).is_ok();
-        if self.last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
+        let due = self.agent.heartbeat_due.swap(false, std::sync::atomic::Ordering::Relaxed);
+        if due || self.last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
             ok &= self.heartbeat().await.inspect_err(|e| tracing::warn!(error = %e, "heartbeat not sent")).is_ok();
             self.last_heartbeat = Some(Instant::now());
         }

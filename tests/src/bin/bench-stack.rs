@@ -389,6 +389,8 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
         ("fleet", "/admin".to_string()),
         ("support", format!("/admin/support?q={}", admin::SEEDED_PHONE)),
         ("revenue_day", format!("/admin/revenue?from={today}&to={today}&by=router")),
+        ("operators", "/admin/operators".to_string()),
+        ("unmatched", "/admin/receipts".to_string()),
     ];
     let mut a = admin::sign_in(stack).await?;
     let mut scans = 0;
@@ -398,6 +400,8 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
         let expect = match *name {
             "fleet" => "Cafe Westlands",
             "support" => "No purchases found.",
+            "operators" => "operator(s).",
+            "unmatched" => "unmatched receipt(s)",
             _ => "payment(s)",
         };
         let f = admin::time_page(&mut a, log, path, expect, 20).await?;
@@ -419,6 +423,8 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
         let expect = match *name {
             "fleet" => format!("site-{:04}", args.admin_routers - 1),
             "support" => "/admin/purchases/".to_string(),
+            "operators" => "operator(s).".to_string(),
+            "unmatched" => "unmatched receipt(s)".to_string(),
             _ => "payment(s)".to_string(),
         };
         let f = admin::time_page(&mut a, log, path, &expect, 20).await?;
