@@ -13,7 +13,7 @@ use hotspot_cloud::store::dashboard::dashboard_arn;
 use hotspot_core::escape::Html;
 
 use super::html::{self, Chrome, note_html, when};
-use super::revenue::{day_range, default_range};
+use super::revenue::range_or_default;
 use super::{Admin, OFFSET, OFFSET_SECS, Page, Req, Who, allowed, form, not_found};
 
 /// The longest range one page reads, and the most entries it shows.
@@ -39,18 +39,13 @@ impl Admin<'_> {
             Ok(l) if !w.contains(':') => dashboard_arn(&l),
             _ => w.to_string(),
         });
-        let (range, note) = match day_range(&f, now, DEFAULT_DAYS, MAX_DAYS) {
-            Ok(r) => (r, None),
-            Err(why) => (default_range(now, DEFAULT_DAYS), Some(why)),
-        };
-        let (from, to) = range;
+        let ((from, to), note) = range_or_default(&f, now, DEFAULT_DAYS, MAX_DAYS);
         let mut b = note.as_deref().map(|w| note_html(&format!("{w}; nothing was shown."), true)).unwrap_or_default();
         let _ = write!(
             b,
-            "<form method=\"get\" action=\"/admin/audit\"><label for=\"from\">From</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{from}\" required>\
-             <label for=\"to\">To</label><input id=\"to\" name=\"to\" type=\"date\" value=\"{to}\" required>\
-             <label for=\"who\">Who (login or ARN, optional)</label><input id=\"who\" name=\"who\" value=\"{}\" maxlength=\"200\" autocomplete=\"off\"> \
+            "<form method=\"get\" action=\"/admin/audit\">{}<label for=\"who\">Who (login or ARN, optional)</label><input id=\"who\" name=\"who\" value=\"{}\" maxlength=\"200\" autocomplete=\"off\"> \
              <button class=\"act\">Show</button></form>",
+            html::date_inputs(from, to),
             Html(filter.as_deref().unwrap_or(""))
         );
         if note.is_some() {

@@ -106,6 +106,14 @@ pub fn password_page(form_token: &str, invite: &str, login: &str, note: Option<&
     )
 }
 
+/// The From and To date fields of a range form.
+pub fn date_inputs(from: hotspot_core::dates::Day, to: hotspot_core::dates::Day) -> String {
+    format!(
+        "<label for=\"from\">From</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{from}\" required>\
+         <label for=\"to\">To</label><input id=\"to\" name=\"to\" type=\"date\" value=\"{to}\" required>"
+    )
+}
+
 /// A time on a page, at the given offset: `2026-12-02 14:05`.
 pub fn when(t: i64, offset: i64) -> String {
     hotspot_core::calendar::minute_string(t, offset)

@@ -17,7 +17,7 @@ use hotspot_core::escape::Html;
 use hotspot_core::{MacAddr, PackageId, RouterId};
 
 use super::html::{self, Chrome, note_html, when};
-use super::revenue::{day_range, default_range};
+use super::revenue::range_or_default;
 use super::{Admin, OFFSET, OFFSET_SECS, Page, Req, Who, allowed, form, is_receipt, not_found};
 
 /// The unmatched list's default and longest range (the `ledger` index, one Query a month).
@@ -37,18 +37,15 @@ impl Admin<'_> {
             return Ok(not_found());
         }
         let f = form(req.query.as_bytes());
-        let ((from, to), bad) = match day_range(&f, now, UNMATCHED_DAYS, UNMATCHED_MAX_DAYS) {
-            Ok(r) => (r, None),
-            Err(why) => (default_range(now, UNMATCHED_DAYS), Some(why)),
-        };
+        let ((from, to), bad) = range_or_default(&f, now, UNMATCHED_DAYS, UNMATCHED_MAX_DAYS);
         let mut b = bad
             .as_deref()
             .map(|w| note_html(&format!("{w}; the last {UNMATCHED_DAYS} days are shown."), true))
             .unwrap_or_default();
         let _ = write!(
             b,
-            "<form method=\"get\" action=\"/admin/receipts\"><label for=\"from\">From</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{from}\" required>\
-             <label for=\"to\">To</label><input id=\"to\" name=\"to\" type=\"date\" value=\"{to}\" required> <button class=\"act\">Show</button></form>"
+            "<form method=\"get\" action=\"/admin/receipts\">{} <button class=\"act\">Show</button></form>",
+            html::date_inputs(from, to)
         );
         let mut list: Vec<ReceiptRecord> = self
             .store

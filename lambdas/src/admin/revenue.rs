@@ -37,6 +37,19 @@ pub fn default_range(now: i64, days: i64) -> (Day, Day) {
     (today.add_days(1 - days), today)
 }
 
+/// The range a query asks for or, when it asks for a bad one, the default and why not.
+pub fn range_or_default(
+    f: &BTreeMap<String, String>,
+    now: i64,
+    default_days: i64,
+    max_days: i64,
+) -> ((Day, Day), Option<String>) {
+    match day_range(f, now, default_days, max_days) {
+        Ok(r) => (r, None),
+        Err(why) => (default_range(now, default_days), Some(why)),
+    }
+}
+
 /// A range of days from a query's `from` and `to` (defaults: [`default_range`]), at most
 /// `max_days` long, or why not.
 pub fn day_range(
@@ -135,11 +148,8 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
     let mut b = note.map(|t| note_html(t, true)).unwrap_or_default();
     let _ = write!(
         b,
-        "<form method=\"get\" action=\"/admin/revenue\"><label for=\"from\">From</label>\
-         <input id=\"from\" name=\"from\" type=\"date\" value=\"{}\" required>\
-         <label for=\"to\">To</label><input id=\"to\" name=\"to\" type=\"date\" value=\"{}\" required>\
-         <label for=\"by\">By</label><select id=\"by\" name=\"by\">",
-        q.from, q.to
+        "<form method=\"get\" action=\"/admin/revenue\">{}<label for=\"by\">By</label><select id=\"by\" name=\"by\">",
+        html::date_inputs(q.from, q.to)
     );
     for by in [GroupBy::Day, GroupBy::Router, GroupBy::Package] {
         let sel = if by == q.by { " selected" } else { "" };
