@@ -38,6 +38,7 @@ pub enum Action {
     OperatorRole,
     OperatorList,
     OperatorRemove,
+    Reindex,
 }
 
 /// Who may run an action.
@@ -82,6 +83,7 @@ impl Action {
             Action::OperatorRole => "operator role",
             Action::OperatorList => "operator list",
             Action::OperatorRemove => "operator remove",
+            Action::Reindex => "reindex",
         }
     }
 
@@ -90,7 +92,7 @@ impl Action {
         match self {
             OperatorInit | OperatorWhoami => Rule::Anyone,
             RouterAdd | RouterDisable | RouterEnable | RouterRotate | PackageAdd | PackageEdit | PackageRetire
-            | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove => Rule::Admin,
+            | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove | Reindex => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
             | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,

@@ -318,3 +318,77 @@ async fn the_audit_log_reads_an_open_range_in_bounded_time() {
         .unwrap();
     assert_eq!(all, vec![entry]);
 }
+
+/// Every item of the table, sorted by key, for comparing two moments.
+async fn table_items(moto: &Moto) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let out = moto.dynamodb().scan().table_name("hotspot").send().await.unwrap();
+    let mut items = out.items.unwrap_or_default();
+    let key = |i: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
+        let s = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        (s("pk"), s("sk"))
+    };
+    items.sort_by_key(key);
+    items
+}
+
+#[tokio::test]
+async fn records_written_before_the_indexes_join_them_as_the_writes_would() {
+    use hotspot_cloud::store::{OperatorRecord, Reindexed, ScopedRole};
+    let (moto, store) = setup().await;
+    // Records as today's writes make them: paid, paid the wrong amount, in doubt, pending; a
+    // receipt; an operator.
+    let bought = store.create_purchase(&new_purchase(NOW)).await.unwrap();
+    store.mark_paid(&bought.id, &paid(10)).await.unwrap();
+    let wrong = store.create_purchase(&new_purchase(NOW + 1)).await.unwrap();
+    store.mark_amount_mismatch(&wrong.id, "TKL3WRONG1", Some(Shillings::new(5).unwrap()), NOW + 40).await.unwrap();
+    let doubt = store.create_purchase(&new_purchase(NOW + 2)).await.unwrap();
+    store.mark_unknown(&doubt.id, None, NOW + 90).await.unwrap();
+    store.create_purchase(&new_purchase(NOW + 3)).await.unwrap();
+    let receipt = ReceiptRecord {
+        key: "TKL3ABCDEF".into(),
+        checkout_id: None,
+        phone: Some("0712345678".parse().unwrap()),
+        amount: Some(Shillings::new(10).unwrap()),
+        at: NOW + 30,
+        source: ReceiptSource::Callback,
+        purchase_id: Some(bought.id.clone()),
+        router_id: None,
+        credited_by: None,
+    };
+    assert!(store.record_receipt(&receipt).await.unwrap());
+    let op = OperatorRecord {
+        arn: "dashboard:amina".into(),
+        access: ScopedRole::Manager,
+        added_by: "t".into(),
+        added_at: NOW,
+    };
+    store.add_operator(&op).await.unwrap();
+    let written = table_items(&moto).await;
+
+    // An older version wrote them without the index attributes: nothing finds them.
+    for item in &written {
+        moto.dynamodb()
+            .update_item()
+            .table_name("hotspot")
+            .key("pk", item["pk"].clone())
+            .key("sk", item["sk"].clone())
+            .update_expression("REMOVE by_phone, by_mac, ledger, ledger_at, roster")
+            .send()
+            .await
+            .unwrap();
+    }
+    let phone = "0712345678".parse().unwrap();
+    assert!(store.purchases_by_phone(&phone, 10).await.unwrap().is_empty());
+    assert!(store.payments_between(NOW - 86_400, NOW + 86_400).await.unwrap().is_empty());
+    assert!(store.receipts_between(NOW - 86_400, NOW + 86_400).await.unwrap().is_empty());
+    assert!(store.list_operators().await.unwrap().is_empty());
+
+    // Reindexed: each record has exactly what the writes gave it, and a second run finds none.
+    let n = store.reindex().await.unwrap();
+    assert_eq!(n, Reindexed { operators: 1, purchases: 4, receipts: 1 });
+    assert_eq!(table_items(&moto).await, written);
+    assert_eq!(store.purchases_by_phone(&phone, 10).await.unwrap().len(), 4);
+    assert_eq!(store.payments_between(NOW - 86_400, NOW + 86_400).await.unwrap().len(), 3);
+    assert_eq!(store.list_operators().await.unwrap(), vec![op]);
+    assert_eq!(store.reindex().await.unwrap(), Reindexed::default());
+}

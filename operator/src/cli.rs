@@ -58,6 +58,9 @@ pub enum Command {
     /// Who may use hotspotctl, and as what.
     #[command(subcommand)]
     Operator(OperatorCmd),
+    /// Once, after upgrading from a version without the operators, search and ledger indexes:
+    /// gives older records their index attributes (admin; one Scan of the table).
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,8 +100,6 @@ pub enum OperatorCmd {
     },
     /// Every operator (admin).
     List,
-    /// Put operators recorded before the operators index on it (admin; once, after upgrading).
-    Reindex,
     /// Remove an operator (admin). The last admin cannot be removed.
     Remove {
         #[arg(long)]

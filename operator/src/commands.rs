@@ -37,7 +37,8 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Operator(OperatorCmd::Whoami) => (Action::OperatorWhoami, None),
         Command::Operator(OperatorCmd::Add { .. }) => (Action::OperatorAdd, None),
         Command::Operator(OperatorCmd::Role { .. }) => (Action::OperatorRole, None),
-        Command::Operator(OperatorCmd::List | OperatorCmd::Reindex) => (Action::OperatorList, None),
+        Command::Operator(OperatorCmd::List) => (Action::OperatorList, None),
+        Command::Reindex => (Action::Reindex, None),
         Command::Operator(OperatorCmd::Remove { .. }) => (Action::OperatorRemove, None),
     }
 }
@@ -120,7 +121,14 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             operators::set_role(ctx, arn, *role, router.clone()).await
         }
         Command::Operator(OperatorCmd::List) => operators::list(ctx).await,
-        Command::Operator(OperatorCmd::Reindex) => operators::reindex(ctx).await,
+        Command::Reindex => {
+            let n = ctx.store.reindex().await?;
+            println!(
+                "indexed {} operator(s), {} purchase(s), {} receipt(s) written before their indexes",
+                n.operators, n.purchases, n.receipts
+            );
+            Ok(format!("{} operators, {} purchases, {} receipts indexed", n.operators, n.purchases, n.receipts))
+        }
         Command::Operator(OperatorCmd::Remove { arn }) => operators::remove(ctx, arn).await,
     }
 }

@@ -1,4 +1,4 @@
-//! `hotspotctl operator init | whoami | add | role | list | remove | reindex`: the rules live in
+//! `hotspotctl operator init | whoami | add | role | list | remove`: the rules live in
 //! `hotspot_cloud::roster`, shared with the dashboard.
 
 use hotspot_cloud::roster::{self, Enrolment, RosterError};
@@ -117,13 +117,6 @@ pub async fn set_role(
     let was = roster::change_role(&ctx.store, arn, &to).await.map_err(usage)?;
     println!("{arn} was {}, is now {to}", was.access);
     Ok(format!("{arn}: {} -> {to}", was.access))
-}
-
-/// `operator reindex`: operators recorded before the `roster` index put on it, once.
-pub async fn reindex(ctx: &Ctx) -> Result<String, Error> {
-    let n = ctx.store.index_operators().await?;
-    println!("{n} operator record(s) added to the index");
-    Ok(format!("{n} indexed"))
 }
 
 pub async fn list(ctx: &Ctx) -> Result<String, Error> {

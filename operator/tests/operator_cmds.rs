@@ -140,11 +140,13 @@ async fn roles_refusals_and_the_audit_log() {
         .await
         .expect("an old-style operator record");
     assert!(!ok(&env.run(&env.admin, &["operator", "list"]).await).contains("old-hand"));
-    let out = ok(&env.run(&env.admin, &["operator", "reindex"]).await);
-    assert!(out.contains("1 operator record(s) added"), "{out}");
+    let e = refused(&env.run(&staff, &["reindex"]).await);
+    assert!(e.contains("needs role admin"), "{e}");
+    let out = ok(&env.run(&env.admin, &["reindex"]).await);
+    assert!(out.contains("indexed 1 operator(s)"), "{out}");
     assert!(ok(&env.run(&env.admin, &["operator", "list"]).await).contains("old-hand"));
-    let out = ok(&env.run(&env.admin, &["operator", "reindex"]).await);
-    assert!(out.contains("0 operator record(s) added"), "{out}");
+    let out = ok(&env.run(&env.admin, &["reindex"]).await);
+    assert!(out.contains("indexed 0 operator(s), 0 purchase(s), 0 receipt(s)"), "{out}");
 
     // The audit log has every action: who, what, result.
     let now = hotspot_core::clock::now_unix();

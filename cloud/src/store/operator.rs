@@ -68,7 +68,7 @@ pub fn operator_pk(arn: &str) -> String {
 const BOOTSTRAP_PK: &str = "OPERATORS";
 const BOOTSTRAP_SK: &str = "BOOTSTRAP";
 /// Operator records carry `roster` = this: the `roster` index lists them.
-const ROSTER: &str = "operator";
+pub(crate) const ROSTER: &str = "operator";
 
 fn parse(item: &Item) -> Result<OperatorRecord, StoreError> {
     let r = Reader::new(item);
@@ -195,36 +195,6 @@ impl Store {
         Ok(())
     }
 
-    /// Puts operator records written before the `roster` index on it (a one-time Scan, run by
-    /// `hotspotctl operator reindex`); returns how many it added.
-    pub async fn index_operators(&self) -> Result<usize, StoreError> {
-        let mut added = 0;
-        for item in self.scan_prefix("OPERATOR#", META).await? {
-            if item.contains_key("roster") {
-                continue;
-            }
-            let o = parse(&item)?;
-            let res = self
-                .db
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(operator_pk(&o.arn)))
-                .key("sk", s(META))
-                .update_expression("SET roster = :r")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":r", s(ROSTER))
-                .send()
-                .await;
-            match res {
-                Ok(_) => added += 1,
-                // Removed meanwhile: nothing to index.
-                Err(e) if is_condition_failure(&e) => {}
-                Err(e) => return Err(StoreError::dynamo(e)),
-            }
-        }
-        Ok(added)
-    }
-
     pub async fn remove_operator(&self, arn: &str) -> Result<(), StoreError> {
         self.db
             .delete_item()
@@ -239,18 +209,5 @@ impl Store {
                 false => StoreError::dynamo(e),
             })?;
         Ok(())
-    }
-
-    /// Every item whose `pk` starts with `prefix` and whose `sk` is `sk` (a filtered Scan).
-    pub(crate) async fn scan_prefix(&self, prefix: &str, sk: &str) -> Result<Vec<Item>, StoreError> {
-        let q = self
-            .db
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("begins_with(pk, :p) AND sk = :sk")
-            .expression_attribute_values(":p", s(prefix))
-            .expression_attribute_values(":sk", s(sk))
-            .consistent_read(true);
-        self.scan_all(q).await
     }
 }

@@ -66,6 +66,18 @@ pub struct Purchase {
     pub recheck_at: Option<i64>,
 }
 
+/// When a purchase is in the `ledger` index, as the transitions below put it there: paid (and
+/// on to active) or paid the wrong amount at the payment's time; in doubt at its creation.
+/// `None` for a purchase no money is known of (pending, or failed from pending). A purchase
+/// that failed after being in doubt keeps its entry; rebuilt from the record alone, it gets none.
+pub(crate) fn ledger_at(p: &Purchase) -> Option<i64> {
+    match p.state {
+        PurchaseState::Paid | PurchaseState::Active | PurchaseState::AmountMismatch => p.paid_at,
+        PurchaseState::Unknown => Some(p.created_at),
+        PurchaseState::Pending | PurchaseState::Failed => None,
+    }
+}
+
 /// The outcome of a conditional transition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
@@ -98,7 +110,7 @@ fn failure_str(f: PaymentFailure) -> String {
     serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".into())
 }
 
-fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
+pub(crate) fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
     let r = Reader::new(item);
     let failure = match r.opt_str("failure")? {
         Some(f) => Some(

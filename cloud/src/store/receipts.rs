@@ -48,7 +48,7 @@ fn unlinked_pk(phone: &Msisdn) -> String {
     format!("UNLINKED#{}", phone.as_str())
 }
 
-fn parse(item: &Item) -> Result<ReceiptRecord, StoreError> {
+pub(crate) fn parse(item: &Item) -> Result<ReceiptRecord, StoreError> {
     let r = Reader::new(item);
     let amount = r
         .opt_i64("amount")?
