@@ -5,7 +5,8 @@
 
 use hotspot_core::RouterId;
 
-use crate::store::dashboard::{dashboard_arn, new_token};
+use crate::access::scoped_role_of;
+use crate::store::dashboard::{dashboard_arn, dashboard_login, new_token};
 use crate::store::{LoginName, OperatorRecord, OperatorRole, ScopedRole, Store, StoreError};
 
 /// How long an invite link works.
@@ -81,32 +82,28 @@ pub async fn enrol(store: &Store, e: &Enrolment<'_>, now: i64) -> Result<Enrolle
     Ok(Enrolled { record, invite })
 }
 
-/// The login a dashboard-only operator signs in with (`dashboard:<login>`).
-pub fn dashboard_login(arn: &str) -> Option<LoginName> {
-    arn.strip_prefix("dashboard:").and_then(|l| l.parse().ok())
-}
-
 /// Is `arn` the only admin among `ops`?
 fn last_admin(ops: &[OperatorRecord], arn: &str) -> bool {
     let admins: Vec<&OperatorRecord> = ops.iter().filter(|o| o.access == ScopedRole::Admin).collect();
     admins.len() == 1 && admins[0].arn == arn
 }
 
-async fn operator_and_roster(store: &Store, arn: &str) -> Result<(Vec<OperatorRecord>, OperatorRecord), RosterError> {
-    let ops = store.list_operators().await?;
-    match store.get_operator(arn).await? {
-        Some(o) => Ok((ops, o)),
-        None => Err(refused(format!("{arn} is not an operator"))),
+/// The operator `arn` as stored, unless they are not one or are the last admin (whom neither a
+/// removal nor another role may take away).
+async fn not_the_last_admin(store: &Store, arn: &str) -> Result<OperatorRecord, RosterError> {
+    let Some(target) = store.get_operator(arn).await? else {
+        return Err(refused(format!("{arn} is not an operator")));
+    };
+    if target.access == ScopedRole::Admin && last_admin(&store.list_operators().await?, arn) {
+        return Err(refused(format!("{arn} is the last admin: make another operator admin first")));
     }
+    Ok(target)
 }
 
 /// Removes an operator and their dashboard login; their signed-in sessions stop at their next
 /// request. Returns what they were.
 pub async fn dismiss(store: &Store, arn: &str) -> Result<OperatorRecord, RosterError> {
-    let (ops, target) = operator_and_roster(store, arn).await?;
-    if last_admin(&ops, arn) {
-        return Err(refused(format!("{arn} is the last admin: make another operator admin first")));
-    }
+    let target = not_the_last_admin(store, arn).await?;
     store.remove_operator(arn).await?;
     if let Some(login) = dashboard_login(arn) {
         store.delete_login(&login).await?;
@@ -116,12 +113,9 @@ pub async fn dismiss(store: &Store, arn: &str) -> Result<OperatorRecord, RosterE
 
 /// Gives an operator another role. Returns what they were.
 pub async fn change_role(store: &Store, arn: &str, to: &ScopedRole) -> Result<OperatorRecord, RosterError> {
-    let (ops, target) = operator_and_roster(store, arn).await?;
+    let target = not_the_last_admin(store, arn).await?;
     if &target.access == to {
         return Err(refused(format!("{arn} already is {to}")));
-    }
-    if last_admin(&ops, arn) {
-        return Err(refused(format!("{arn} is the last admin: make another operator admin first")));
     }
     check_router(store, to).await?;
     store.set_operator_role(arn, &target.access, to).await.map_err(|e| match e {
@@ -144,17 +138,15 @@ pub async fn reinvite(store: &Store, arn: &str, now: i64) -> Result<(LoginName, 
 }
 
 /// The role a form asked for: a role name and, for staff only, their router (a router chosen
-/// with another role is not theirs to keep, so it is ignored).
+/// with another role is not theirs to keep, so it is ignored). The rule is `scoped_role_of`'s.
 pub fn requested_role(role: &str, router: Option<&str>) -> Result<ScopedRole, String> {
     let role: OperatorRole = role.parse().map_err(|_| "the role is admin, manager or staff".to_string())?;
-    Ok(match role {
-        OperatorRole::Admin => ScopedRole::Admin,
-        OperatorRole::Manager => ScopedRole::Manager,
-        OperatorRole::Staff => match router.map(str::trim).filter(|r| !r.is_empty()) {
-            Some(r) => ScopedRole::Staff(r.parse::<RouterId>().map_err(|e| format!("router: {e}"))?),
-            None => return Err("staff work at one router: choose it".into()),
-        },
-    })
+    let router = match router.map(str::trim).filter(|r| !r.is_empty() && role == OperatorRole::Staff) {
+        Some(r) => Some(r.parse::<RouterId>().map_err(|e| format!("router: {e}"))?),
+        None => None,
+    };
+    // With the router kept for staff only, the one refusal left is staff without one.
+    scoped_role_of(role, router).map_err(|_| "staff work at one router: choose it".to_string())
 }
 
 #[cfg(test)]

@@ -138,13 +138,7 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plain = self.decimal_string();
         let (whole, frac) = plain.split_once('.').map_or((plain.as_str(), None), |(w, r)| (w, Some(r)));
-        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-        for (i, c) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
+        let grouped = crate::money::group_thousands(whole);
         match frac {
             Some(r) => write!(f, "{} {grouped}.{r}", self.currency),
             None => write!(f, "{} {grouped}", self.currency),

@@ -38,8 +38,8 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Operator(OperatorCmd::Add { .. }) => (Action::OperatorAdd, None),
         Command::Operator(OperatorCmd::Role { .. }) => (Action::OperatorRole, None),
         Command::Operator(OperatorCmd::List) => (Action::OperatorList, None),
-        Command::Reindex => (Action::Reindex, None),
         Command::Operator(OperatorCmd::Remove { .. }) => (Action::OperatorRemove, None),
+        Command::Reindex => (Action::Reindex, None),
     }
 }
 

@@ -44,6 +44,11 @@ pub fn dashboard_arn(login: &LoginName) -> String {
     format!("dashboard:{login}")
 }
 
+/// The login of a dashboard-only operator, from the ARN [`dashboard_arn`] gave it.
+pub fn dashboard_login(arn: &str) -> Option<LoginName> {
+    arn.strip_prefix("dashboard:").and_then(|l| l.parse().ok())
+}
+
 /// A login: who it signs in as, and its password hash once the invite was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginRecord {

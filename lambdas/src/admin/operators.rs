@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use hotspot_cloud::access::Action;
-use hotspot_cloud::roster::{self, Enrolment, RosterError, dashboard_login};
+use hotspot_cloud::roster::{self, Enrolment, RosterError};
+use hotspot_cloud::store::dashboard::{dashboard_arn, dashboard_login};
 use hotspot_cloud::store::{AuditResult, LoginName, OperatorRecord, OperatorRole, RouterRecord, StoreError};
 use hotspot_core::escape::Html;
 
@@ -57,9 +58,13 @@ impl Admin<'_> {
     async fn change_operators(&self, req: &Req<'_>, who: &Who, now: i64) -> Result<Outcome, StoreError> {
         let f = form(req.body);
         let get = |k: &str| f.get(k).map_or("", |v| v.trim());
-        let role = || roster::requested_role(get("role"), Some(get("router")));
-        let arn = get("arn");
-        let (action, result) = match get("do") {
+        let role = || {
+            roster::requested_role(get("role"), Some(get("router")))
+                .map_err(|why| Outcome::refused(format!("{why}; nothing was changed.")))
+        };
+        // What is asked, of whom (the ARN the audit names), and what it came to: the page's
+        // message and, for an invite, the link to hand over.
+        let (action, target, result) = match get("do") {
             "invite" => {
                 let Ok(login) = get("login").parse::<LoginName>() else {
                     return Ok(Outcome::refused(
@@ -68,68 +73,58 @@ impl Admin<'_> {
                 };
                 let access = match role() {
                     Ok(a) => a,
-                    Err(why) => return Ok(Outcome::refused(format!("{why}; nothing was changed."))),
+                    Err(o) => return Ok(o),
                 };
                 let e = Enrolment { arn: None, access, login: Some(&login), by: &who.op.arn };
                 let out = roster::enrol(self.store, &e, now).await.map(|done| {
-                    let link = done.invite.map(|t| invite_link(req, &t));
-                    (
-                        format!(
-                            "{login} invited as {}: send them the link below (one use, valid 7 days).",
-                            done.record.access
-                        ),
-                        link,
-                    )
+                    let note = format!(
+                        "{login} invited as {}: send them the link below (one use, valid 7 days).",
+                        done.record.access
+                    );
+                    (note, done.invite.map(|t| invite_link(req, &t)))
                 });
-                (Action::OperatorAdd, out.map(|o| (o, dashboard_arn_of(&login))))
+                (Action::OperatorAdd, dashboard_arn(&login), out)
             }
-            _ if arn == who.op.arn => {
+            _ if get("arn") == who.op.arn => {
                 return Ok(Outcome::refused("You cannot change or remove yourself here: ask another admin."));
             }
             "role" => {
                 let to = match role() {
                     Ok(a) => a,
-                    Err(why) => return Ok(Outcome::refused(format!("{why}; nothing was changed."))),
+                    Err(o) => return Ok(o),
                 };
+                let arn = get("arn");
                 let out = roster::change_role(self.store, arn, &to).await;
                 let out = out.map(|was| (format!("{} was {}, is now {to}.", label(arn), was.access), None));
-                (Action::OperatorRole, out.map(|o| (o, arn.to_string())))
+                (Action::OperatorRole, arn.to_string(), out)
             }
             "remove" => {
+                let arn = get("arn");
                 let out = roster::dismiss(self.store, arn).await;
                 let out =
                     out.map(|was| (format!("{} ({}) removed; their sign-ins end now.", label(arn), was.access), None));
-                (Action::OperatorRemove, out.map(|o| (o, arn.to_string())))
+                (Action::OperatorRemove, arn.to_string(), out)
             }
             "link" => {
-                let out = roster::reinvite(self.store, arn, now).await.map(|(login, t)| {
+                let out = roster::reinvite(self.store, get("arn"), now).await.map(|(login, t)| {
                     (format!("A new link for {login} (one use, valid 7 days):"), Some(invite_link(req, &t)))
                 });
-                (Action::OperatorAdd, out.map(|o| (o, arn.to_string())))
+                (Action::OperatorAdd, get("arn").to_string(), out)
             }
             _ => return Ok(Outcome::refused("That is not a change this page makes; nothing was changed.")),
         };
-        let (outcome, target, audit) = match result {
-            Ok(((note, link), target)) => {
-                (Outcome { note: note.clone(), error: false, link }, target, (AuditResult::Ok, note))
-            }
-            Err(e @ RosterError::Refused(_)) => {
-                let why = format!("{e}.");
-                (Outcome::refused(why.clone()), arn.to_string(), (AuditResult::Refused, why))
-            }
+        let (outcome, result) = match result {
+            Ok((note, link)) => (Outcome { note, error: false, link }, AuditResult::Ok),
+            Err(e @ RosterError::Refused(_)) => (Outcome::refused(format!("{e}.")), AuditResult::Refused),
             Err(RosterError::Store(e)) => return Err(e),
         };
         let mut args = BTreeMap::from([("arn".to_string(), target)]);
-        if !get("role").is_empty() {
+        if matches!(get("do"), "invite" | "role") {
             args.insert("role".to_string(), get("role").to_string());
         }
-        self.audit_action(who, action, args, audit.0, &audit.1, now).await?;
+        self.audit_action(who, action, args, result, &outcome.note, now).await?;
         Ok(outcome)
     }
-}
-
-fn dashboard_arn_of(login: &LoginName) -> String {
-    hotspot_cloud::store::dashboard::dashboard_arn(login)
 }
 
 /// How an operator is named on the page: their login, or their ARN.

@@ -114,18 +114,14 @@ impl Admin<'_> {
             }
             Some("edit") => {
                 let mut raw = RawPackage::from(cur.package.clone());
-                let new = apply_form(&mut raw, &f).and_then(|()| Package::try_from(raw).map_err(|e| e.to_string()));
-                let new = match new {
-                    Ok(p) if p == cur.package => Err("no change given".to_string()),
-                    other => other,
-                };
-                let new = match new {
-                    Ok(p) => p,
-                    Err(why) => {
-                        let (t, e) = refuse(why);
-                        return self.show_packages(chrome, r, Some((&t, e))).await;
-                    }
-                };
+                let new =
+                    match apply_form(&mut raw, &f).and_then(|()| Package::try_from(raw).map_err(|e| e.to_string())) {
+                        Ok(p) if p != cur.package => p,
+                        other => {
+                            let (t, e) = refuse(other.err().unwrap_or_else(|| "no change given".into()));
+                            return self.show_packages(chrome, r, Some((&t, e))).await;
+                        }
+                    };
                 self.store.update_package(&r.id, &new, None, now).await?;
                 (Action::PackageEdit, format!("Package {id} changed"))
             }
@@ -179,19 +175,21 @@ fn parse_new(f: &BTreeMap<String, String>) -> Result<Package, String> {
         uptime_limit: None,
         data_cap_bytes: None,
         rate_limit: field("rate_limit")?.parse().map_err(|e| format!("rate limit: {e}"))?,
-        devices: 1,
+        devices: parse_devices(field("devices")?)?,
         style: GrantStyle::HotspotUser,
     };
-    field("devices")?;
-    apply_form(&mut raw, f)?;
+    apply_limits(&mut raw, f)?;
     Package::try_from(raw).map_err(|e| e.to_string())
 }
 
-/// Sets on `raw` each field the form gives. An empty name, price, time, speed or devices keeps
-/// what was there; an empty uptime limit or data cap clears it (no limit).
+fn parse_devices(v: &str) -> Result<u8, String> {
+    v.parse().map_err(|_| "devices must be a number from 1".to_string())
+}
+
+/// Sets on `raw` each field the edit form gives. An empty name, price, time, speed or devices
+/// keeps what was there.
 fn apply_form(raw: &mut RawPackage, f: &BTreeMap<String, String>) -> Result<(), String> {
-    let given = |name: &str| f.get(name).map(|v| v.trim());
-    let filled = |name: &str| given(name).filter(|v| !v.is_empty());
+    let filled = |name: &str| f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(v) = filled("name") {
         raw.name = v.to_string();
     }
@@ -205,8 +203,14 @@ fn apply_form(raw: &mut RawPackage, f: &BTreeMap<String, String>) -> Result<(), 
         raw.rate_limit = v.parse().map_err(|e| format!("rate limit: {e}"))?;
     }
     if let Some(v) = filled("devices") {
-        raw.devices = v.parse().map_err(|_| "devices must be a number from 1".to_string())?;
+        raw.devices = parse_devices(v)?;
     }
+    apply_limits(raw, f)
+}
+
+/// The optional limits, as the add and edit forms give them: an empty field clears the limit.
+fn apply_limits(raw: &mut RawPackage, f: &BTreeMap<String, String>) -> Result<(), String> {
+    let given = |name: &str| f.get(name).map(|v| v.trim());
     match given("uptime_limit") {
         Some("") => raw.uptime_limit = None,
         Some(v) => raw.uptime_limit = Some(v.parse().map_err(|e| format!("uptime limit: {e}"))?),

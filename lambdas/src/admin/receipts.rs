@@ -66,7 +66,7 @@ impl Admin<'_> {
             let _ = write!(
                 b,
                 "<tr><td><a href=\"/admin/receipts/{k}\">{k}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                r.amount.map(|a| format!("KES {}", a.get())).unwrap_or_else(|| "not stated".into()),
+                amount_text(r),
                 Html(&r.phone.as_ref().map(|p| p.masked()).unwrap_or_default()),
                 Html(&when(r.at, OFFSET_SECS)),
                 k = Html(&r.key),
@@ -127,7 +127,7 @@ impl Admin<'_> {
              <tr><th>Phone</th><td>{}</td></tr><tr><th>When</th><td>{}</td></tr><tr><th>Learned from</th><td>{}</td></tr>\
              </tbody></table></div>",
             Html(&r.key),
-            r.amount.map(|a| format!("KES {}", a.get())).unwrap_or_else(|| "not stated".into()),
+            amount_text(r),
             Html(&r.phone.as_ref().map(|p| p.masked()).unwrap_or_default()),
             Html(&when(r.at, OFFSET_SECS)),
             r.source.as_str()
@@ -245,4 +245,9 @@ impl Admin<'_> {
             }
         }
     }
+}
+
+/// A receipt's amount as M-Pesa stated it, or that it did not.
+fn amount_text(r: &ReceiptRecord) -> String {
+    r.amount.map_or_else(|| "not stated".into(), |a| a.to_string())
 }

@@ -100,7 +100,12 @@ impl Worker for Reporter {
         let mut ok = self.flush_outbox().await.inspect_err(|e| tracing::warn!(error = %e, "reports not sent")).is_ok();
         let due = self.agent.heartbeat_due.swap(false, std::sync::atomic::Ordering::Relaxed);
         if due || self.last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
-            ok &= self.heartbeat().await.inspect_err(|e| tracing::warn!(error = %e, "heartbeat not sent")).is_ok();
+            let sent = self.heartbeat().await.inspect_err(|e| tracing::warn!(error = %e, "heartbeat not sent")).is_ok();
+            // A changed package list not yet told goes with the next round's try.
+            if due && !sent {
+                self.agent.heartbeat_due.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            ok &= sent;
             self.last_heartbeat = Some(Instant::now());
         }
         self.backoff = if ok { FLUSH_EVERY } else { (self.backoff * 2).min(MAX_BACKOFF) };
