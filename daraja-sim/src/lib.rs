@@ -31,6 +31,11 @@ pub use sms::{SMS_API_KEY, SMS_USERNAME, SmsMessage, SmsMode, SmsSim};
 /// A reqwest client (rustls on `ring`) for tests that talk to the simulator directly.
 pub use util::http_client;
 
+/// The HTTP plumbing of this simulator, for the other wallets' simulators (`wallets-sim`).
+pub mod serve {
+    pub use crate::util::{MAX_BODY, Resp, json, random_string, read_body, respond, serve_with};
+}
+
 /// The Daraja sandbox's public test paybill and passkey.
 pub const SANDBOX_SHORTCODE: &str = "174379";
 pub const SANDBOX_PASSKEY: &str = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919";

@@ -23,6 +23,7 @@ mod serde_str;
 pub mod string_enum;
 pub mod tls;
 pub mod voucher;
+pub mod wallet;
 pub mod wire;
 
 pub use cloud_url::{CloudUrl, CloudUrlError};

@@ -278,6 +278,11 @@ impl PhoneNumber {
         format!("{}{}", self.country.calling_code(), self.national)
     }
 
+    /// The 9 digits after the country code, as Airtel's API takes a number: `772123456`.
+    pub fn national(&self) -> &str {
+        &self.national
+    }
+
     /// The network the number was issued to, if it is one we name.
     pub fn network(&self) -> Option<Network> {
         network_of(self.country, &self.national).flatten()
