@@ -92,6 +92,7 @@ pub async fn credit_receipt(
                 mac,
                 ip: None,
                 phone,
+                wallet: hotspot_core::wallet::Wallet::Mpesa,
                 created_at: now,
             };
             store.create_purchase(&new).await?;

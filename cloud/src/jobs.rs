@@ -44,8 +44,14 @@ pub async fn sync_packages(store: &Store, sqs: &Client, router: &RouterRecord, n
     let on_sale = on_sale(store, &router.id).await?;
     let n = on_sale.len();
     let digest = hotspot_core::package::digest(&on_sale);
-    send_job(sqs, router, MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: on_sale }), now)
-        .await?;
+    send_job(
+        sqs,
+        router,
+        MessageId::generate(),
+        Payload::PackagesSync(PackagesSync { packages: on_sale, wallets: router.wallets.as_slice().to_vec() }),
+        now,
+    )
+    .await?;
     // Kept on the router's record, so a heartbeat is compared with it at no extra read.
     store.set_packages_digest(&router.id, &digest).await?;
     Ok(n)

@@ -33,6 +33,7 @@ fn new_purchase(created_at: i64) -> NewPurchase {
         mac: "DA:A1:19:00:00:01".parse().unwrap(),
         ip: Some("10.5.50.23".parse().unwrap()),
         phone: "0712345678".parse().unwrap(),
+        wallet: hotspot_core::wallet::Wallet::Mpesa,
         created_at,
     }
 }
@@ -205,6 +206,7 @@ async fn jobs_are_signed_for_their_router_and_deduplicated() {
         disabled_at: None,
         rotation: None,
         retiring_access_key: None,
+        wallets: Default::default(),
     };
     let pid = PurchaseId::generate();
     let payload =

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::wallet::Wallet;
 use crate::wire::PaymentFailure;
 use crate::{MacAddr, Msisdn, Package, PackageId, PurchaseId};
 
@@ -17,6 +18,9 @@ pub struct PurchaseRequest {
     pub ip: Ipv4Addr,
     pub package_id: PackageId,
     pub phone: Msisdn,
+    /// The wallet the guest pays from; absent: M-Pesa (agents before the choice existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<Wallet>,
 }
 
 crate::string_enum! {
@@ -68,6 +72,9 @@ pub struct PurchaseView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackagesReply {
     pub packages: Vec<Package>,
+    /// The wallets this router takes, in the operator's order; empty (an older cloud): M-Pesa.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wallets: Vec<Wallet>,
 }
 
 /// `GET /grants`: every grant the router is owed now, each a signed wire message (a `grant`

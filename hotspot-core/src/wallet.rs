@@ -55,6 +55,70 @@ impl Wallet {
     }
 }
 
+/// The wallets a router takes, in the operator's order: never empty, each once. The default is
+/// M-Pesa alone (every router before the choice existed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Offered(Vec<Wallet>);
+
+impl Default for Offered {
+    fn default() -> Self {
+        Offered(vec![Wallet::Mpesa])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfferedError {
+    #[error("a router takes at least one wallet")]
+    Empty,
+    #[error("{0} is listed twice")]
+    Twice(&'static str),
+    #[error(transparent)]
+    Unknown(#[from] crate::string_enum::UnknownName),
+}
+
+impl Offered {
+    pub fn new(list: Vec<Wallet>) -> Result<Offered, OfferedError> {
+        if list.is_empty() {
+            return Err(OfferedError::Empty);
+        }
+        for (i, w) in list.iter().enumerate() {
+            if list[..i].contains(w) {
+                return Err(OfferedError::Twice(w.label()));
+            }
+        }
+        Ok(Offered(list))
+    }
+
+    pub fn as_slice(&self) -> &[Wallet] {
+        &self.0
+    }
+
+    pub fn contains(&self, w: Wallet) -> bool {
+        self.0.contains(&w)
+    }
+
+    /// The first listed: what a guest pays with when they do not choose.
+    pub fn first(&self) -> Wallet {
+        self.0[0]
+    }
+}
+
+impl std::str::FromStr for Offered {
+    type Err = OfferedError;
+    /// `mpesa,airtel_money`.
+    fn from_str(s: &str) -> Result<Offered, OfferedError> {
+        let list = s.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
+        Offered::new(list)
+    }
+}
+
+impl std::fmt::Display for Offered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|w| w.as_str()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +134,17 @@ mod tests {
         assert_eq!(Wallet::for_number(&ug("0752123456"), all), Some(Wallet::AirtelMoney));
         // Offered only M-Pesa: an Airtel number gets no suggestion, the guest chooses.
         assert_eq!(Wallet::for_number(&ke("0733123456"), &[Wallet::Mpesa]), None);
+    }
+
+    #[test]
+    fn offered_lists() {
+        assert_eq!(Offered::default().as_slice(), &[Wallet::Mpesa]);
+        let o: Offered = "mpesa, airtel_money".parse().unwrap();
+        assert_eq!(o.as_slice(), &[Wallet::Mpesa, Wallet::AirtelMoney]);
+        assert_eq!(o.to_string().parse::<Offered>().unwrap(), o);
+        assert_eq!("".parse::<Offered>(), Err(OfferedError::Empty));
+        assert!(matches!("mpesa,mpesa".parse::<Offered>(), Err(OfferedError::Twice(_))));
+        assert!(matches!("mpesa,paypal".parse::<Offered>(), Err(OfferedError::Unknown(_))));
     }
 
     #[test]

@@ -54,7 +54,7 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 code: Some("1032".into()),
             }),
         ),
-        ("packages_sync", Payload::PackagesSync(PackagesSync { packages: vec![package()] })),
+        ("packages_sync", Payload::PackagesSync(PackagesSync { packages: vec![package()], wallets: vec![] })),
         (
             "vouchers_batch",
             Payload::VouchersBatch(VouchersBatch {

@@ -1,16 +1,20 @@
-//! The Daraja callback: Safaricom POSTs the outcome of an STK push here.
+//! The wallets' callbacks: Safaricom POSTs the outcome of an STK push to `/cb/{secret}`, Airtel
+//! to `/cb/airtel/{secret}`, MTN to `/cb/mtn/{secret}` (PUT or POST).
 //!
-//! The URL's path holds an unguessable secret (callbacks are unsigned). The body is parsed
-//! tolerantly, kept under its CheckoutRequestID (see `store/checkout.rs`), and applied with a conditional
-//! transition, so repeats change nothing. Daraja gets `{"ResultCode":0,"ResultDesc":"Accepted"}`
-//! once the outcome is durably recorded; the job to the router follows (outbox on failure).
+//! The URL's path holds an unguessable secret (M-Pesa's and MTN's callbacks are unsigned; Airtel's
+//! carry a hash when its callback authentication is on). The body is parsed tolerantly, kept under
+//! the provider's reference (see `store/checkout.rs`), and applied with a conditional transition,
+//! so repeats change nothing. The provider gets `{"ResultCode":0,"ResultDesc":"Accepted"}` once the
+//! outcome is durably recorded; the job to the router follows (outbox on failure).
 
 use std::net::IpAddr;
 
-use daraja::{CallbackError, CallbackOutcome, StkCallback, parse_callback};
+use hotspot_core::wallet::Wallet;
+use wallets::{Notification, Outcome};
 
 use crate::api::Reply;
-use crate::settle::Settle;
+use crate::providers::{NoticeError, store_msisdn, whole_shillings};
+use crate::settle::{Settle, receipt_key};
 use hotspot_cloud::store::{ReceiptRecord, ReceiptSource};
 
 /// Safaricom's published callback source addresses (Daraja docs, "IP whitelisting").
@@ -89,6 +93,7 @@ pub struct CallbackCtx<'a> {
 
 pub async fn handle(
     ctx: &CallbackCtx<'_>,
+    wallet: Wallet,
     path_secret: &str,
     source: Option<IpAddr>,
     body: &[u8],
@@ -99,22 +104,32 @@ pub async fn handle(
         return CallbackReply::NotFound;
     }
     match source {
+        _ if wallet != Wallet::Mpesa => {}
         Some(ip) if SAFARICOM_CALLBACK_IPS.contains(&ip.to_string().as_str()) => {}
         other => tracing::warn!(source = ?other, "callback from an address not on Safaricom's published list"),
     }
-    let cb = match parse_callback(body) {
+    let cb = match ctx.settle.notices.read_notice(wallet, body) {
         Ok(cb) => cb,
-        Err(CallbackError::TooLarge { .. }) => return CallbackReply::TooLarge,
+        Err(NoticeError::TooLarge) => return CallbackReply::TooLarge,
+        // A wallet this deployment has no settings for, or a forged Airtel hash: said like a wrong secret.
+        Err(e @ (NoticeError::NotConfigured(_) | NoticeError::BadHash)) => {
+            tracing::warn!(wallet = %wallet.as_str(), error = %e, "callback refused");
+            return CallbackReply::NotFound;
+        }
         Err(e) => {
-            tracing::warn!(error = %e, "malformed callback refused");
+            tracing::warn!(wallet = %wallet.as_str(), error = %e, "malformed callback refused");
             return CallbackReply::BadRequest(e.to_string());
         }
     };
+    // An intermediate notification decides nothing: acknowledged, not kept.
+    if cb.outcome == Outcome::Pending {
+        return CallbackReply::Accepted;
+    }
     // Kept first, so a callback that beats the purchase function's link is not lost.
     let raw = String::from_utf8_lossy(body);
-    let purchase_id = match ctx.settle.store.record_callback(&cb.checkout_request_id, &raw, now).await {
+    let purchase_id = match ctx.settle.store.record_callback(&cb.reference, &raw, now).await {
         Ok(Some(id)) => id,
-        Ok(None) => return unlinked(ctx, cb, now).await,
+        Ok(None) => return unlinked(ctx, wallet, cb, now).await,
         Err(e) => {
             tracing::error!(error = %e, "callback could not be kept");
             return CallbackReply::Unavailable;
@@ -131,6 +146,10 @@ pub async fn handle(
             return CallbackReply::Unavailable;
         }
     };
+    if purchase.wallet != wallet {
+        tracing::warn!(purchase_id = %purchase.id, wallet = %wallet.as_str(), "callback on another wallet's route: refused");
+        return CallbackReply::NotFound;
+    }
     match ctx.settle.apply_callback(&purchase, cb.outcome, now).await {
         Ok(()) => CallbackReply::Accepted,
         Err(_) => CallbackReply::Unavailable,
@@ -143,17 +162,18 @@ pub async fn handle(
 /// purchase left unknown for the same phone and price within minutes (`settle::payer_match`);
 /// with none, or several, it is kept as an unmatched receipt, which the reconciler tries again
 /// and then shows the operator (`hotspotctl report ledger --credit`).
-async fn unlinked(ctx: &CallbackCtx<'_>, cb: StkCallback, now: i64) -> CallbackReply {
-    let checkout = cb.checkout_request_id.clone();
-    let CallbackOutcome::Paid { amount, receipt, phone, .. } = &cb.outcome else {
-        tracing::info!(checkout_request_id = %checkout, "failure callback for a CheckoutRequestID not linked (yet): kept");
+async fn unlinked(ctx: &CallbackCtx<'_>, wallet: Wallet, cb: Notification, now: i64) -> CallbackReply {
+    let checkout = cb.reference.clone();
+    let Outcome::Paid(paid) = &cb.outcome else {
+        tracing::info!(checkout_request_id = %checkout, "failure callback for a reference not linked (yet): kept");
         return CallbackReply::Accepted;
     };
+    let phone = paid.payer.as_ref().and_then(store_msisdn);
     let r = ReceiptRecord {
-        key: receipt.clone().unwrap_or_else(|| format!("checkout:{checkout}")),
+        key: paid.receipt.as_deref().map(|r| receipt_key(wallet, r)).unwrap_or_else(|| format!("checkout:{checkout}")),
         checkout_id: Some(checkout.clone()),
         phone: phone.clone(),
-        amount: *amount,
+        amount: paid.amount.and_then(whole_shillings),
         at: now,
         source: ReceiptSource::Callback,
         purchase_id: None,

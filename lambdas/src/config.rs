@@ -4,6 +4,9 @@
 
 use aws_config::SdkConfig;
 use daraja::{ClientConfig, Environment};
+use hotspot_core::phone::Country;
+use wallets::airtel::{self, AirtelConfig};
+use wallets::mtn::{self, MtnConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -67,6 +70,51 @@ pub async fn daraja_config(s: &Settings) -> Result<ClientConfig, ConfigError> {
         Some(till) => ClientConfig::buy_goods(env, key, secret, shortcode, till, passkey),
         None => ClientConfig::paybill(env, key, secret, shortcode, passkey),
     })
+}
+
+/// A base URL setting: one of the named environments, or a URL (a simulator's).
+async fn base_url(s: &Settings, name: &str, named: &[(&str, &str)]) -> Result<String, ConfigError> {
+    let v = s.required(name).await?;
+    if let Some((_, url)) = named.iter().find(|(n, _)| *n == v) {
+        return Ok(url.to_string());
+    }
+    if v.starts_with("http://") || v.starts_with("https://") {
+        return Ok(v);
+    }
+    let names: Vec<&str> = named.iter().map(|(n, _)| *n).collect();
+    Err(ConfigError::Invalid { name: name.into(), why: format!("{v:?} is not {} or a base URL", names.join(", ")) })
+}
+
+async fn country(s: &Settings, name: &str) -> Result<Country, ConfigError> {
+    match s.optional(name).await? {
+        None => Ok(Country::Kenya),
+        Some(c) => c.parse().map_err(|e| ConfigError::Invalid { name: name.into(), why: format!("{e}") }),
+    }
+}
+
+/// Airtel Money's settings; `None` (Airtel off) without `AIRTEL_CLIENT_ID`.
+pub async fn airtel_config(s: &Settings) -> Result<Option<AirtelConfig>, ConfigError> {
+    let Some(client_id) = s.optional("AIRTEL_CLIENT_ID").await? else { return Ok(None) };
+    let base =
+        base_url(s, "AIRTEL_ENV", &[("staging", airtel::STAGING_URL), ("production", airtel::PRODUCTION_URL)]).await?;
+    let secret = s.required("AIRTEL_CLIENT_SECRET").await?;
+    let mut cfg = AirtelConfig::new(base, client_id, secret, country(s, "AIRTEL_COUNTRY").await?);
+    cfg.callback_key = s.optional("AIRTEL_CALLBACK_KEY").await?.map(wallets::Secret::new);
+    Ok(Some(cfg))
+}
+
+/// MTN MoMo's settings; `None` (MTN off) without `MTN_API_USER`.
+pub async fn mtn_config(s: &Settings) -> Result<Option<MtnConfig>, ConfigError> {
+    let Some(api_user) = s.optional("MTN_API_USER").await? else { return Ok(None) };
+    let base = base_url(s, "MTN_ENV", &[("sandbox", mtn::SANDBOX_URL), ("production", mtn::PRODUCTION_URL)]).await?;
+    Ok(Some(MtnConfig::new(
+        base,
+        s.required("MTN_SUBSCRIPTION_KEY").await?,
+        api_user,
+        s.required("MTN_API_KEY").await?,
+        s.required("MTN_TARGET_ENVIRONMENT").await?,
+        country(s, "MTN_COUNTRY").await?,
+    )))
 }
 
 /// The callback URL given to Daraja: `CALLBACK_BASE_URL` + `/cb/` + `CALLBACK_SECRET`.

@@ -7,6 +7,7 @@ pub mod callback;
 pub mod config;
 pub mod events;
 pub mod expiry;
+pub mod providers;
 pub mod purchase;
 pub mod reconcile;
 pub mod runtime;

@@ -1,14 +1,17 @@
-//! The purchase function: an authenticated router asks for an M-Pesa prompt for a guest.
+//! The purchase function: an authenticated router asks for a payment prompt for a guest, from
+//! the wallet they chose (M-Pesa unless they chose another the router takes).
 
 use std::time::{Duration, Instant};
 
-use daraja::{DarajaClient, StkPushRequest, TokenStore};
 use hotspot_core::api::{ApiError, PackagesReply, PurchaseRequest, PurchaseView, codes};
+use hotspot_core::wallet::Wallet;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{PackageId, PurchaseId};
+use wallets::{PaymentRequest, WalletError};
 
 use crate::api::{Reply, bad_request, parse_body};
-use crate::settle::Settle;
+use crate::providers::{Payments, callback_url_for, payer_number, price_money, reference_before};
+use crate::settle::{Settle, credentials_refused};
 use hotspot_cloud::store::prompts::{self, Verdict};
 use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store, UnlinkedPurchase};
 
@@ -31,11 +34,12 @@ pub fn push_budget(remaining: Option<Duration>) -> Option<Duration> {
     }
 }
 
-pub struct PurchaseCtx<'a, S> {
+pub struct PurchaseCtx<'a, P> {
     /// The store, and the grant (and SMS receipt) when the callback beat us to it.
     pub settle: Settle<'a>,
-    pub daraja: &'a DarajaClient<S>,
-    /// The full callback URL, secret path included.
+    /// The wallets (`providers::Providers`, or the Daraja client alone).
+    pub wallets: &'a P,
+    /// M-Pesa's full callback URL, secret path included (the others' are made from it).
     pub callback_url: &'a str,
 }
 
@@ -45,49 +49,36 @@ pub fn purchase_view(p: &Purchase) -> PurchaseView {
         purchase_id: p.id.clone(),
         state: p.state,
         reason: p.failure.filter(|_| !p.state.is_paid()),
-        message: Some(guest_message(p).into()),
+        message: Some(guest_message(p)),
         expires_at: p.expires_at,
         package_id: Some(p.package.id().clone()),
         customer_message: None,
     }
 }
 
-fn guest_message(p: &Purchase) -> &'static str {
+fn guest_message(p: &Purchase) -> String {
     match p.state {
-        PurchaseState::Pending => "Check your phone and enter your M-Pesa PIN.",
-        PurchaseState::Paid | PurchaseState::Active => "Payment received. You are being connected.",
-        _ => p.failure.unwrap_or(PaymentFailure::Other).guest_message(),
+        PurchaseState::Pending => format!("Check your phone and enter your {} PIN.", p.wallet.label()),
+        PurchaseState::Paid | PurchaseState::Active => "Payment received. You are being connected.".into(),
+        _ => p.failure.unwrap_or(PaymentFailure::Other).guest_message_for(p.wallet),
     }
 }
 
-/// The prompt's "Account no." (Daraja shows AccountReference beside the business name; at most 12
-/// characters, documented as alphanumeric): the hotspot's name, so the number's owner can tell
-/// where a prompt they did not ask for comes from (and cancel it twice to stop that hotspot's
-/// prompts). Only ASCII letters, digits, spaces, `-` and `.` are kept; a name with none left
-/// falls back to the package ("WiFi 24h").
-fn account_reference(router_name: &str, p: &PackageId) -> String {
-    let words: Vec<String> = router_name
-        .split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.').collect::<String>())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let name: String = words.join(" ").chars().take(12).collect();
-    if name.trim().is_empty() { format!("WiFi {p}").chars().take(12).collect() } else { name.trim_end().to_string() }
+/// What the payer's prompt names as the payment's purpose: the hotspot's name, so the number's
+/// owner can tell where a prompt they did not ask for comes from (and, on M-Pesa, cancel it
+/// twice to stop that hotspot's prompts); a name with nothing printable falls back to the
+/// package ("WiFi 24h"). Each provider fits it to its own field (`wallets::mpesa`).
+fn prompt_label(router_name: &str, p: &PackageId) -> String {
+    if router_name.chars().any(|c| c.is_ascii_alphanumeric()) { router_name.to_string() } else { format!("WiFi {p}") }
 }
 
-/// At most 13 printable ASCII characters.
-fn transaction_desc(name: &str) -> String {
-    let ascii: String = name.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(13).collect();
-    if ascii.trim().is_empty() { "WiFi".into() } else { ascii.trim().to_string() }
-}
-
-pub async fn purchase<S: TokenStore>(ctx: &PurchaseCtx<'_, S>, router: &RouterRecord, body: &[u8], now: i64) -> Reply {
+pub async fn purchase<P: Payments>(ctx: &PurchaseCtx<'_, P>, router: &RouterRecord, body: &[u8], now: i64) -> Reply {
     purchase_within(ctx, router, body, None, now).await
 }
 
 /// As `purchase`, within an invocation that has `remaining` left.
-pub async fn purchase_within<S: TokenStore>(
-    ctx: &PurchaseCtx<'_, S>,
+pub async fn purchase_within<P: Payments>(
+    ctx: &PurchaseCtx<'_, P>,
     router: &RouterRecord,
     body: &[u8],
     remaining: Option<Duration>,
@@ -98,6 +89,11 @@ pub async fn purchase_within<S: TokenStore>(
         Ok(i) => i,
         Err(r) => return r,
     };
+    let wallet = input.wallet.unwrap_or(Wallet::Mpesa);
+    if !router.wallets.contains(wallet) || !ctx.wallets.takes_wallet(wallet) {
+        return Reply::error(400, "wallet_not_taken", format!("This WiFi does not take {}.", wallet.label()));
+    }
+    let Some(payer) = payer_number(&input.phone) else { return bad_request("Invalid phone number.") };
     let package = match ctx.settle.store.get_package(&router.id, &input.package_id).await {
         Ok(Some(p)) if p.on_sale => p.package,
         Ok(_) => return Reply::error(404, "no_such_package", "That package is not on sale here."),
@@ -130,6 +126,7 @@ pub async fn purchase_within<S: TokenStore>(
         mac: input.mac,
         ip: Some(input.ip),
         phone: input.phone.clone(),
+        wallet,
         created_at: now,
     };
     // Checked before anything is recorded: a purchase that cannot be pushed is not created.
@@ -143,35 +140,65 @@ pub async fn purchase_within<S: TokenStore>(
     };
     let span = tracing::info_span!("purchase", purchase_id = %created.id, router_id = %router.id);
     let _g = span.enter();
-    tracing::info!(phone = %input.phone.masked(), package_id = %package.id(), "STK push");
-    let req = StkPushRequest {
-        phone: input.phone,
-        amount: package.price(),
-        callback_url: ctx.callback_url.to_string(),
-        account_reference: account_reference(&router.name, package.id()),
-        transaction_desc: transaction_desc(package.name()),
+    tracing::info!(phone = %input.phone.masked(), package_id = %package.id(), wallet = %wallet.as_str(), "payment prompt");
+    let req = PaymentRequest {
+        payer,
+        amount: price_money(package.price()),
+        reference: created.id.to_string(),
+        label: prompt_label(&router.name, package.id()),
+        description: package.name().to_string(),
+        callback_url: callback_url_for(wallet, ctx.callback_url),
     };
+    // Airtel and MTN key the payment by an id we know now: linked before the prompt, so neither
+    // its callback nor a lost answer can leave it unmatched.
+    let early = reference_before(wallet, &created.id);
+    if let Some(reference) = &early
+        && let Err(e) = ctx.settle.link(&created, reference, now).await
+    {
+        tracing::warn!(error = %e, "reference not linked before the prompt; refused");
+        let _ = ctx.settle.store.mark_failed(&created.id, PaymentFailure::PromptFailed, None, now).await;
+        return Reply::unavailable(&e);
+    }
     let budget = budget.saturating_sub(started.elapsed()).max(MIN_PUSH);
-    let result = match tokio::time::timeout(budget, ctx.daraja.stk_push(&req)).await {
-        Ok(r) => r.map_err(PushError::Daraja),
+    let result = match tokio::time::timeout(budget, ctx.wallets.start_payment(wallet, &req)).await {
+        Ok(r) => r.map_err(PushError::Wallet),
         Err(_) => Err(PushError::OutOfTime(budget)),
     };
     let record = match result {
+        Ok(accepted) if early.is_some() => {
+            tracing::info!(reference = %accepted.reference, "prompt sent");
+            match ctx.settle.store.get_purchase(&created.id).await {
+                Ok(Some(current)) => {
+                    let view = PurchaseView { customer_message: accepted.message, ..purchase_view(&current) };
+                    return Reply::json(201, &view);
+                }
+                Ok(None) => return Reply::json(201, &purchase_view(&created)),
+                Err(e) => return Reply::unavailable(&e),
+            }
+        }
         Ok(accepted) => {
-            match ctx.settle.link(&created, &accepted.checkout_request_id, now).await {
+            match ctx.settle.link(&created, &accepted.reference, now).await {
                 Ok(current) => {
-                    tracing::info!(checkout_request_id = %accepted.checkout_request_id, "prompt sent");
-                    let view =
-                        PurchaseView { customer_message: Some(accepted.customer_message), ..purchase_view(&current) };
+                    tracing::info!(checkout_request_id = %accepted.reference, "prompt sent");
+                    let view = PurchaseView { customer_message: accepted.message, ..purchase_view(&current) };
                     return Reply::json(201, &view);
                 }
                 Err(e) => {
                     // The prompt is out but we could not store its id: the callback cannot be matched,
                     // so flag the purchase for the operator rather than pretend it failed.
-                    tracing::error!(alarm = "checkout_not_stored", error = %e, checkout_request_id = %accepted.checkout_request_id, "CheckoutRequestID not stored");
+                    tracing::error!(alarm = "checkout_not_stored", error = %e, checkout_request_id = %accepted.reference, "CheckoutRequestID not stored");
                     note_unlinked(ctx.settle.store, &created).await;
                     ctx.settle.store.mark_unknown(&created.id, None, now).await
                 }
+            }
+        }
+        // Linked already: the callback or the reconciler's status query decides it.
+        Err(e) if e.may_have_prompted() && early.is_some() => {
+            tracing::warn!(error = %e, "prompt outcome unknown; its status query will tell");
+            match ctx.settle.store.get_purchase(&created.id).await {
+                Ok(Some(current)) => return Reply::json(201, &purchase_view(&current)),
+                Ok(None) => return Reply::json(201, &purchase_view(&created)),
+                Err(e) => return Reply::unavailable(&e),
             }
         }
         Err(e) if e.may_have_prompted() => {
@@ -180,20 +207,30 @@ pub async fn purchase_within<S: TokenStore>(
             ctx.settle.store.mark_unknown(&created.id, None, now).await
         }
         Err(e) => {
-            let kind = match &e {
-                PushError::Daraja(d) => d.api_kind(),
-                PushError::OutOfTime(_) => None,
+            let refusal = match &e {
+                PushError::Wallet(WalletError::Refused { failure, code, .. }) => Some((*failure, code.clone())),
+                _ => None,
             };
-            if kind == Some(daraja::ApiErrorKind::WrongCredentials) {
-                tracing::error!(alarm = "daraja_wrong_credentials", error = %e, "Daraja refused our credentials: no guest can pay");
+            if let PushError::Wallet(w @ WalletError::WrongCredentials(_)) = &e {
+                credentials_refused(wallet, &created.id, w, "no guest can pay");
             } else {
-                tracing::warn!(error = %e, "STK push refused");
+                tracing::warn!(error = %e, "payment prompt refused");
             }
-            let reason = match kind {
-                Some(daraja::ApiErrorKind::SubscriberLocked) => PaymentFailure::SubscriberBusy,
+            let reason = match refusal {
+                Some((PaymentFailure::SubscriberBusy, _)) => PaymentFailure::SubscriberBusy,
+                Some((r @ (PaymentFailure::NotMpesa | PaymentFailure::InsufficientFunds), _))
+                    if wallet != Wallet::Mpesa =>
+                {
+                    r
+                }
                 _ => PaymentFailure::PromptFailed,
             };
-            let code = kind.map(|_| e.to_string());
+            let code = match &e {
+                PushError::Wallet(WalletError::Refused { .. } | WalletError::WrongCredentials(_)) => {
+                    Some(e.to_string())
+                }
+                _ => None,
+            };
             ctx.settle.store.mark_failed(&created.id, reason, code.as_deref(), now).await
         }
     };
@@ -203,11 +240,11 @@ pub async fn purchase_within<S: TokenStore>(
     }
 }
 
-/// Why the push has no CheckoutRequestID.
+/// Why the push has no provider reference.
 #[derive(Debug, thiserror::Error)]
 enum PushError {
     #[error(transparent)]
-    Daraja(#[from] daraja::DarajaError),
+    Wallet(#[from] WalletError),
     /// Cut off at its budget: the prompt may be out.
     #[error("no answer within the {0:?} the invocation had left for it")]
     OutOfTime(Duration),
@@ -216,7 +253,7 @@ enum PushError {
 impl PushError {
     fn may_have_prompted(&self) -> bool {
         match self {
-            PushError::Daraja(e) => e.may_have_prompted(),
+            PushError::Wallet(e) => e.may_have_prompted(),
             PushError::OutOfTime(_) => true,
         }
     }
@@ -295,16 +332,11 @@ pub async fn status(store: &Store, router: &RouterRecord, id: &str) -> Reply {
 /// `GET /purchases/{id}` as the status function serves it: a pending purchase the guest has
 /// waited on for a while is asked about at Daraja first (`settle::ask_while_waiting`), so a lost
 /// callback costs the guest seconds, not the reconciler's minute.
-pub async fn status_asking<S: TokenStore>(
-    ctx: &PurchaseCtx<'_, S>,
-    router: &RouterRecord,
-    id: &str,
-    now: i64,
-) -> Reply {
+pub async fn status_asking<P: Payments>(ctx: &PurchaseCtx<'_, P>, router: &RouterRecord, id: &str, now: i64) -> Reply {
     let Ok(id) = id.parse::<PurchaseId>() else { return bad_request("Invalid purchase id.") };
     match ctx.settle.store.get_purchase(&id).await {
         Ok(Some(p)) if p.router_id == router.id => {
-            let p = ctx.settle.ask_while_waiting(ctx.daraja, p, now).await;
+            let p = ctx.settle.ask_while_waiting(ctx.wallets, p, now).await;
             Reply::ok(&purchase_view(&p))
         }
         Ok(_) => crate::api::not_found("purchase"),
@@ -328,7 +360,7 @@ pub async fn packages(store: &Store, router: &RouterRecord) -> Reply {
     match store.list_packages(&router.id).await {
         Ok(list) => {
             let packages = list.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
-            Reply::ok(&PackagesReply { packages })
+            Reply::ok(&PackagesReply { packages, wallets: router.wallets.as_slice().to_vec() })
         }
         Err(e) => Reply::unavailable(&e),
     }
@@ -341,6 +373,8 @@ mod tests {
     #[test]
     fn the_prompt_names_the_hotspot() {
         let p: PackageId = "24h".parse().unwrap();
+        // As M-Pesa's prompt shows it (its AccountReference).
+        let account_reference = |name: &str, p: &PackageId| wallets::mpesa::account_reference(&prompt_label(name, p));
         assert_eq!(account_reference("Cafe Westlands", &p), "Cafe Westlan");
         assert_eq!(account_reference("  Mama   Njeri's\tshop ", &p), "Mama Njeris");
         assert_eq!(account_reference("<b>Hack</b>", &p), "bHackb");

@@ -1,15 +1,15 @@
-//! The reconciler, each minute: sends any job left in the outbox, then asks Daraja about
-//! purchases still pending after a minute (lost callbacks). Only Daraja's own "being processed"
-//! counts as a try; after a bounded number of those a purchase is `unknown` (flagged for the
+//! The reconciler, each minute: sends any job left in the outbox, then asks each purchase's wallet
+//! about purchases still pending after a minute (lost callbacks). Only the provider's own "being
+//! processed" counts as a try; after a bounded number of those a purchase is `unknown` (flagged for the
 //! operator) and asked about again every ten minutes for two days. Transport errors, 5xx, spike
 //! arrest and token failures count for nothing: an outage of Daraja must not use up the tries.
 
 use std::time::{Duration, Instant};
 
-use daraja::{DarajaClient, QueryOutcome, TokenStore};
-
 use hotspot_cloud::outbox::sweep_outbox;
+use wallets::Outcome;
 
+use crate::providers::Payments;
 use crate::settle::Settle;
 use hotspot_cloud::store::{Claim, PurchaseState, StoreError, Transition};
 use hotspot_core::MessageId;
@@ -75,9 +75,9 @@ const LEASE: &str = "reconcile";
 
 /// One reconciler run: never two at once (a lease that frees itself if a run dies), the
 /// outbox first so owed grants never wait on Daraja, then the queries within a deadline.
-pub async fn reconcile<S: TokenStore>(
+pub async fn reconcile<P: Payments>(
     settle: Settle<'_>,
-    daraja: &DarajaClient<S>,
+    wallets: &P,
     cfg: ReconcileConfig,
     now: i64,
 ) -> Result<ReconcileReport, StoreError> {
@@ -87,16 +87,16 @@ pub async fn reconcile<S: TokenStore>(
         tracing::info!("another reconcile run is in progress: skipped");
         return Ok(ReconcileReport { skipped: true, ..Default::default() });
     }
-    let out = run(settle, daraja, cfg, now).await;
+    let out = run(settle, wallets, cfg, now).await;
     if let Err(e) = settle.store.release_lease(LEASE, holder.as_str()).await {
         tracing::warn!(error = %e, "reconcile lease not released; it expires by itself");
     }
     out
 }
 
-async fn run<S: TokenStore>(
+async fn run<P: Payments>(
     settle: Settle<'_>,
-    daraja: &DarajaClient<S>,
+    wallets: &P,
     cfg: ReconcileConfig,
     now: i64,
 ) -> Result<ReconcileReport, StoreError> {
@@ -138,27 +138,27 @@ async fn run<S: TokenStore>(
         };
         report.queried += 1;
         let wait = left.min(Duration::from_secs(cfg.query_timeout_secs));
-        let outcome = match tokio::time::timeout(wait, daraja.stk_query(&checkout)).await {
+        let outcome = match tokio::time::timeout(wait, wallets.payment_status(p.wallet, &checkout)).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) => {
-                crate::settle::query_unanswered(&p.id, &e);
+                crate::settle::query_unanswered(&p, &e);
                 report.no_answer += 1;
                 continue;
             }
             Err(_) => {
-                tracing::warn!(purchase_id = %p.id, waited = ?wait, "STK query timed out; not counted as a try");
+                tracing::warn!(purchase_id = %p.id, waited = ?wait, "status query timed out; not counted as a try");
                 report.no_answer += 1;
                 continue;
             }
         };
         let transition = match outcome {
-            // Daraja's own "being processed": the one answer that counts as a try.
-            QueryOutcome::Pending if p.state == PurchaseState::Unknown => {
+            // The provider's own "being processed": the one answer that counts as a try.
+            Outcome::Pending if p.state == PurchaseState::Unknown => {
                 report.still_pending += 1;
                 settle.store.set_recheck(&p.id, Some(now + cfg.recheck_every_secs)).await?;
                 continue;
             }
-            QueryOutcome::Pending => {
+            Outcome::Pending => {
                 let t = settle.store.bump_reconcile_tries(&p.id).await?;
                 if t.purchase().reconcile_tries >= cfg.max_tries {
                     tracing::error!(alarm = "purchase_unknown", purchase_id = %p.id, "still pending after {} queries; flagged", cfg.max_tries);

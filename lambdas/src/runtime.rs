@@ -8,8 +8,11 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::api::{Incoming, Reply, authenticate};
 use crate::config::{self, ConfigError, Settings};
+use crate::providers::{Notices, Providers};
 use crate::token_store::DynamoTokenStore;
 use hotspot_cloud::store::{RouterRecord, Store};
+use wallets::airtel::AirtelClient;
+use wallets::mtn::MtnClient;
 
 /// JSON lines carrying every enclosing span's fields: the runtime's `requestId` and our
 /// purchase / router ids.
@@ -41,8 +44,31 @@ pub struct Cloud {
 
 impl Cloud {
     /// What settling a payment needs (`settle::Settle`), with the SMS receipts if configured.
-    pub fn settle<'a>(&'a self, sms: Option<&'a crate::sms::SmsClient>) -> crate::settle::Settle<'a> {
-        crate::settle::Settle { store: &self.store, sqs: &self.sqs, sms }
+    pub fn settle<'a>(
+        &'a self,
+        sms: Option<&'a crate::sms::SmsClient>,
+        notices: &'a Notices,
+    ) -> crate::settle::Settle<'a> {
+        crate::settle::Settle { store: &self.store, sqs: &self.sqs, sms, notices }
+    }
+
+    /// How the configured wallets' notifications read (Airtel's key, MTN's merchant).
+    pub async fn notices(&self) -> Result<Notices, ConfigError> {
+        Ok(Notices {
+            airtel: config::airtel_config(&self.settings).await?,
+            mtn: config::mtn_config(&self.settings).await?,
+        })
+    }
+
+    /// Every configured wallet: M-Pesa always, Airtel Money and MTN MoMo when set up.
+    pub async fn providers(&self) -> Result<(Providers<DynamoTokenStore>, Notices), ConfigError> {
+        let notices = self.notices().await?;
+        fn invalid(name: &'static str) -> impl Fn(wallets::WalletError) -> ConfigError {
+            move |e| ConfigError::Invalid { name: name.into(), why: e.to_string() }
+        }
+        let airtel = notices.airtel.clone().map(AirtelClient::new).transpose().map_err(invalid("AIRTEL_*"))?;
+        let mtn = notices.mtn.clone().map(MtnClient::new).transpose().map_err(invalid("MTN_*"))?;
+        Ok((Providers { mpesa: self.daraja().await?, airtel, mtn }, notices))
     }
 
     pub async fn from_env() -> Result<Cloud, ConfigError> {

@@ -5,20 +5,46 @@
 
 use std::time::Duration;
 
-use daraja::{CallbackOutcome, DarajaClient, QueryOutcome, TokenStore};
 use hotspot_cloud::outbox::deliver;
 use hotspot_cloud::store::{
     Claim, Paid, Purchase, PurchaseState, ReceiptRecord, ReceiptSource, Store, StoreError, Transition,
 };
-use hotspot_core::wire::PaymentFailure;
+use hotspot_core::currency::Money;
+use hotspot_core::wallet::Wallet;
+use wallets::{Outcome, Payment, WalletError};
 
-/// What settling needs, built once in each function's `main`: the store, the router queues and
-/// (when configured) the SMS receipts.
+use crate::providers::{Notices, Payments, paid_amount, price_money, store_msisdn, whole_shillings};
+
+/// What settling needs, built once in each function's `main`: the store, the router queues,
+/// (when configured) the SMS receipts, and how each wallet's notifications read.
 #[derive(Clone, Copy)]
 pub struct Settle<'a> {
     pub store: &'a Store,
     pub sqs: &'a aws_sdk_sqs::Client,
     pub sms: Option<&'a crate::sms::SmsClient>,
+    pub notices: &'a Notices,
+}
+
+/// A receipt's key in the ledger: M-Pesa's receipt numbers as they are (as before other
+/// wallets), the others' under their wallet's name, so two providers' ids never meet.
+pub fn receipt_key(w: Wallet, receipt: &str) -> String {
+    match w {
+        Wallet::Mpesa => receipt.to_string(),
+        w => format!("{}:{receipt}", w.as_str()),
+    }
+}
+
+/// A wallet refused our credentials: no guest can pay with it until the operator fixes them.
+/// M-Pesa's alarm keeps its name (`daraja_wrong_credentials`); the others' is one, by wallet.
+pub fn credentials_refused(w: Wallet, purchase: &hotspot_core::PurchaseId, e: &WalletError, what: &str) {
+    match w {
+        Wallet::Mpesa => {
+            tracing::error!(alarm = "daraja_wrong_credentials", purchase_id = %purchase, error = %e, "Daraja refused our credentials: {what}")
+        }
+        w => {
+            tracing::error!(alarm = "wallet_wrong_credentials", wallet = %w.as_str(), purchase_id = %purchase, error = %e, "{} refused our credentials: {what}", w.label())
+        }
+    }
 }
 
 /// What a query's answer did.
@@ -48,23 +74,22 @@ impl Settle<'_> {
         &self,
         p: &Purchase,
         checkout: &str,
-        outcome: QueryOutcome,
+        outcome: Outcome,
         now: i64,
     ) -> Result<Option<Settled>, StoreError> {
         let t = match outcome {
-            QueryOutcome::Pending => return Ok(None),
-            QueryOutcome::Paid => {
-                // The query carries no receipt or amount: the amount is what we asked for; the
-                // receipt number comes with the callback, if it ever arrives (`callback::apply`).
-                self.record_query_receipt(p, checkout, now).await?;
-                let paid = Paid { receipt: String::new(), amount: p.package.price(), paid_at: now };
-                self.store.mark_paid(&p.id, &paid).await?
+            Outcome::Pending => return Ok(None),
+            Outcome::Paid(paid) => {
+                // Daraja's query carries no receipt or amount: the amount is what we asked for; the
+                // receipt number comes with the callback, if it ever arrives (`apply_callback`).
+                // Airtel's and MTN's status answers carry their transaction id.
+                self.record_query_receipt(p, checkout, paid.receipt.as_deref(), now).await?;
+                let amount = paid.amount.or(Some(price_money(p.package.price())));
+                self.settle_paid(p, paid.receipt.unwrap_or_default(), amount, now).await?
             }
-            QueryOutcome::Failed { code, description } => {
-                tracing::info!(purchase_id = %p.id, code = %code.code(), description = %description, "query: failed");
-                self.store
-                    .mark_failed(&p.id, code.failure().unwrap_or(PaymentFailure::Other), Some(&code.code()), now)
-                    .await?
+            Outcome::Failed(f) => {
+                tracing::info!(purchase_id = %p.id, code = %f.code, description = %f.description, "query: failed");
+                self.store.mark_failed(&p.id, f.reason, Some(&f.code), now).await?
             }
         };
         let mut job_sent = false;
@@ -80,10 +105,43 @@ impl Settle<'_> {
         Ok(Some(Settled { transition: t, job_sent }))
     }
 
-    /// A payment only STK query confirmed, for the ledger (no receipt number: the query has none).
-    async fn record_query_receipt(&self, p: &Purchase, checkout: &str, now: i64) -> Result<(), StoreError> {
+    /// Paid, if `amount` is the price; else flagged for the operator, with no grant.
+    async fn settle_paid(
+        &self,
+        purchase: &Purchase,
+        receipt: String,
+        amount: Option<Money>,
+        now: i64,
+    ) -> Result<Transition, StoreError> {
+        let price = purchase.package.price();
+        match amount.filter(|a| *a == price_money(price)) {
+            Some(_) => self.store.mark_paid(&purchase.id, &Paid { receipt, amount: price, paid_at: now }).await,
+            None => {
+                tracing::error!(
+                    alarm = "amount_mismatch",
+                    purchase_id = %purchase.id,
+                    router_id = %purchase.router_id,
+                    price = price.get(),
+                    paid = %amount.map(|a| a.to_string()).unwrap_or_default(),
+                    receipt = %receipt,
+                    "amount_mismatch: paid amount differs from the package price; no grant"
+                );
+                let paid = amount.and_then(whole_shillings);
+                self.store.mark_amount_mismatch(&purchase.id, &receipt, paid, now).await
+            }
+        }
+    }
+
+    /// A payment only a status query confirmed, for the ledger (Daraja's query has no receipt number).
+    async fn record_query_receipt(
+        &self,
+        p: &Purchase,
+        checkout: &str,
+        receipt: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let r = ReceiptRecord {
-            key: format!("query:{checkout}"),
+            key: receipt.map(|r| receipt_key(p.wallet, r)).unwrap_or_else(|| format!("query:{checkout}")),
             checkout_id: Some(checkout.to_string()),
             phone: Some(p.phone.clone()),
             amount: Some(p.package.price()),
@@ -100,7 +158,7 @@ impl Settle<'_> {
     /// reconciler: past `ASK_AFTER_SECS` the status read asks Daraja itself, at most every
     /// `ASK_EVERY_SECS` per purchase (a claim on the purchase, so parallel reads ask once).
     /// Returns the purchase as it then stands.
-    pub async fn ask_while_waiting<S: TokenStore>(&self, daraja: &DarajaClient<S>, p: Purchase, now: i64) -> Purchase {
+    pub async fn ask_while_waiting<P: Payments>(&self, payments: &P, p: Purchase, now: i64) -> Purchase {
         let Some(checkout) = p.checkout_id.clone() else { return p };
         if p.state != PurchaseState::Pending || now - p.created_at < ASK_AFTER_SECS {
             return p;
@@ -113,10 +171,10 @@ impl Settle<'_> {
                 return p;
             }
         }
-        let outcome = match tokio::time::timeout(ASK_TIMEOUT, daraja.stk_query(&checkout)).await {
+        let outcome = match tokio::time::timeout(ASK_TIMEOUT, payments.payment_status(p.wallet, &checkout)).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) => {
-                query_unanswered(&p.id, &e);
+                query_unanswered(&p, &e);
                 return p;
             }
             Err(_) => return p,
@@ -175,11 +233,11 @@ impl Settle<'_> {
         let Some(body) = self.store.link_checkout(&created.id, checkout_id, now).await? else {
             return Ok(created.clone());
         };
-        match daraja::parse_callback(body.as_bytes()) {
-            Ok(cb) => {
+        match self.notices.read_notice(created.wallet, body.as_bytes()) {
+            Ok(n) => {
                 tracing::info!("the callback arrived before the prompt's id was stored: applying it now");
                 let linked = Purchase { checkout_id: Some(checkout_id.to_string()), ..created.clone() };
-                let _ = self.apply_callback(&linked, cb.outcome, now).await;
+                let _ = self.apply_callback(&linked, n.outcome, now).await;
             }
             // It parsed when it was kept, so this is corruption: the reconciler asks Daraja instead.
             Err(e) => tracing::error!(error = %e, "kept callback no longer parses"),
@@ -190,24 +248,20 @@ impl Settle<'_> {
     /// Applies a callback's outcome to its purchase: a conditional transition, then the router's job.
     /// Also called when the callback arrived before its purchase was linked (`link`). `Err`: not
     /// recorded, so Daraja is told to try again.
-    pub async fn apply_callback(
-        &self,
-        purchase: &Purchase,
-        outcome: CallbackOutcome,
-        now: i64,
-    ) -> Result<(), Unrecorded> {
+    pub async fn apply_callback(&self, purchase: &Purchase, outcome: Outcome, now: i64) -> Result<(), Unrecorded> {
         let receipt_number = match &outcome {
-            CallbackOutcome::Paid { receipt: Some(r), .. } if !r.trim().is_empty() => Some(r.trim().to_string()),
+            Outcome::Paid(Payment { receipt: Some(r), .. }) if !r.trim().is_empty() => Some(r.trim().to_string()),
             _ => None,
         };
-        if let CallbackOutcome::Paid { amount, phone, .. } = &outcome {
+        if let Outcome::Paid(paid) = &outcome {
             let r = ReceiptRecord {
                 key: receipt_number
-                    .clone()
+                    .as_deref()
+                    .map(|r| receipt_key(purchase.wallet, r))
                     .unwrap_or_else(|| format!("checkout:{}", purchase.checkout_id.as_deref().unwrap_or("?"))),
                 checkout_id: purchase.checkout_id.clone(),
-                phone: phone.clone(),
-                amount: *amount,
+                phone: paid.payer.as_ref().and_then(store_msisdn),
+                amount: paid_amount(purchase.wallet, paid.amount, purchase.package.price()).and_then(whole_shillings),
                 at: now,
                 source: ReceiptSource::Callback,
                 purchase_id: Some(purchase.id.clone()),
@@ -234,29 +288,17 @@ impl Settle<'_> {
             }
         }
         let outcome = match outcome {
-            CallbackOutcome::Paid { amount, receipt, .. } => {
-                let receipt = receipt.unwrap_or_default();
-                match amount.filter(|a| *a == purchase.package.price()) {
-                    Some(amount) => self.store.mark_paid(&purchase.id, &Paid { receipt, amount, paid_at: now }).await,
-                    None => {
-                        tracing::error!(
-                            alarm = "amount_mismatch",
-                            purchase_id = %purchase.id,
-                            router_id = %purchase.router_id,
-                            price = purchase.package.price().get(),
-                            paid = amount.map(|a| a.get()),
-                            receipt = %receipt,
-                            "amount_mismatch: paid amount differs from the package price; no grant"
-                        );
-                        self.store.mark_amount_mismatch(&purchase.id, &receipt, amount, now).await
-                    }
-                }
+            Outcome::Paid(paid) => {
+                let this = purchase;
+                let amount = paid_amount(this.wallet, paid.amount, this.package.price());
+                self.settle_paid(this, paid.receipt.unwrap_or_default(), amount, now).await
             }
-            CallbackOutcome::Failed { code, description } => {
-                let reason = code.failure().unwrap_or(PaymentFailure::Other);
-                tracing::info!(purchase_id = %purchase.id, code = %code.code(), description = %description, "payment failed");
-                self.store.mark_failed(&purchase.id, reason, Some(&code.code()), now).await
+            Outcome::Failed(f) => {
+                tracing::info!(purchase_id = %purchase.id, code = %f.code, description = %f.description, "payment failed");
+                self.store.mark_failed(&purchase.id, f.reason, Some(&f.code), now).await
             }
+            // An intermediate notification (Airtel's may be): nothing to record yet.
+            Outcome::Pending => return Ok(()),
         };
         let applied = matches!(outcome, Ok(Transition::Applied(_)));
         // Paid first by STK query (which has no receipt number): this callback brings the number.
@@ -299,12 +341,13 @@ impl Settle<'_> {
     }
 }
 
-/// An STK query with no answer: not a try (Daraja decided nothing). Wrong credentials (the
-/// passkey or shortcode changed) stop every payment, so they alarm as they do at the push.
-pub fn query_unanswered(purchase: &hotspot_core::PurchaseId, e: &daraja::DarajaError) {
-    if e.api_kind() == Some(daraja::ApiErrorKind::WrongCredentials) {
-        tracing::error!(alarm = "daraja_wrong_credentials", purchase_id = %purchase, error = %e, "Daraja refused our credentials: no payment can be confirmed");
+/// A status query with no answer: not a try (the provider decided nothing). Wrong credentials
+/// (M-Pesa's passkey or shortcode changed, an API key revoked) stop every payment, so they alarm
+/// as they do at the push.
+pub fn query_unanswered(p: &Purchase, e: &WalletError) {
+    if let WalletError::WrongCredentials(_) = e {
+        credentials_refused(p.wallet, &p.id, e, "no payment can be confirmed");
     } else {
-        tracing::warn!(purchase_id = %purchase, error = %e, "STK query got no answer; not counted as a try");
+        tracing::warn!(purchase_id = %p.id, wallet = %p.wallet.as_str(), error = %e, "status query got no answer; not counted as a try");
     }
 }

@@ -47,6 +47,7 @@ impl Env {
                 disabled_at: None,
                 rotation: None,
                 retiring_access_key: None,
+                wallets: Default::default(),
             })
             .await
             .unwrap();
@@ -66,6 +67,7 @@ impl Env {
             mac: "DA:A1:19:00:00:01".parse().unwrap(),
             ip: Some("10.5.50.23".parse().unwrap()),
             phone: "0712345678".parse().unwrap(),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: now() - 20,
         };
         self.store.create_purchase(&np).await.unwrap();
@@ -74,8 +76,12 @@ impl Env {
     }
 
     async fn call(&self, secret: &str, body: &[u8]) -> CallbackReply {
-        let ctx = CallbackCtx { settle: Settle { store: &self.store, sqs: &self.sqs, sms: None }, secret: SECRET };
-        handle(&ctx, secret, Some("196.201.214.200".parse().unwrap()), body, now()).await
+        let ctx = CallbackCtx {
+            settle: Settle { store: &self.store, sqs: &self.sqs, sms: None, notices: &lambdas::providers::MPESA_ONLY },
+            secret: SECRET,
+        };
+        handle(&ctx, hotspot_core::wallet::Wallet::Mpesa, secret, Some("196.201.214.200".parse().unwrap()), body, now())
+            .await
     }
 
     /// Every job on the router's queue, verified with the router's key.
@@ -217,6 +223,7 @@ async fn jobs_that_keep_failing_never_hold_up_the_outbox() {
             mac: "DA:A1:19:00:00:02".parse().unwrap(),
             ip: None,
             phone: "0712345678".parse().unwrap(),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: now() - 300,
         };
         env.store.create_purchase(&np).await.unwrap();
@@ -299,6 +306,7 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
         mac: "DA:A1:19:00:00:02".parse().unwrap(),
         ip: None,
         phone: "0712345678".parse().unwrap(),
+        wallet: hotspot_core::wallet::Wallet::Mpesa,
         created_at: now(),
     };
     let created = env.store.create_purchase(&np).await.unwrap();
@@ -306,7 +314,10 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
     assert_eq!(env.state(&np.id).await, PurchaseState::Pending, "nothing to apply it to yet");
     assert!(env.jobs().await.is_empty());
     // The purchase function links the id and finds the callback waiting.
-    let p = Settle { store: &env.store, sqs: &env.sqs, sms: None }.link(&created, "ws_CO_early", now()).await.unwrap();
+    let p = Settle { store: &env.store, sqs: &env.sqs, sms: None, notices: &lambdas::providers::MPESA_ONLY }
+        .link(&created, "ws_CO_early", now())
+        .await
+        .unwrap();
     assert_eq!(p.state, PurchaseState::Paid);
     assert_eq!(p.receipt.as_deref(), Some("NLJ7RT61SV"));
     let jobs = env.jobs().await;
@@ -330,8 +341,11 @@ async fn sms_env() -> (Env, daraja_sim::SmsSim, lambdas::sms::SmsClient) {
 }
 
 async fn call_with_sms(env: &Env, sms: &lambdas::sms::SmsClient, body: &[u8]) -> CallbackReply {
-    let ctx = CallbackCtx { settle: Settle { store: &env.store, sqs: &env.sqs, sms: Some(sms) }, secret: SECRET };
-    handle(&ctx, SECRET, None, body, now()).await
+    let ctx = CallbackCtx {
+        settle: Settle { store: &env.store, sqs: &env.sqs, sms: Some(sms), notices: &lambdas::providers::MPESA_ONLY },
+        secret: SECRET,
+    };
+    handle(&ctx, hotspot_core::wallet::Wallet::Mpesa, SECRET, None, body, now()).await
 }
 
 #[tokio::test]

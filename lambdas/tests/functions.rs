@@ -22,7 +22,7 @@ fn body(phone: &str, mac: &str, package: &str) -> Vec<u8> {
 }
 
 async fn buy(cloud: &Cloud, r: &common::TestRouter, b: &[u8]) -> (u16, Value) {
-    let ctx = PurchaseCtx { settle: cloud.settle(), daraja: &cloud.daraja, callback_url: CALLBACK };
+    let ctx = PurchaseCtx { settle: cloud.settle(), wallets: &cloud.daraja, callback_url: CALLBACK };
     let reply = purchase(&ctx, &r.record, b, now()).await;
     (reply.status, reply.body)
 }
@@ -113,7 +113,7 @@ async fn rate_limits_per_phone_and_per_device() {
 
 async fn buy_at(cloud: &Cloud, r: &common::TestRouter, b: &[u8], at: i64) -> (u16, Value) {
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let ctx = PurchaseCtx { settle: cloud.settle(), daraja: &cloud.daraja, callback_url: CALLBACK };
+    let ctx = PurchaseCtx { settle: cloud.settle(), wallets: &cloud.daraja, callback_url: CALLBACK };
     let reply = purchase(&ctx, &r.record, b, at).await;
     (reply.status, reply.body)
 }

@@ -73,17 +73,43 @@ fn each_function_gets_the_settings_its_code_reads() {
     let callback = ["CALLBACK_BASE_URL", "CALLBACK_SECRET"];
     // Secrets must come from SSM, never as plain values in the template.
     let sms = ["AT_USERNAME", "AT_ENV", "AT_API_KEY", "AT_SENDER_ID"];
-    let secret = ["DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_PASSKEY", "CALLBACK_SECRET", "AT_API_KEY"];
+    let wallets = [
+        "AIRTEL_ENV",
+        "AIRTEL_COUNTRY",
+        "AIRTEL_CLIENT_ID",
+        "AIRTEL_CLIENT_SECRET",
+        "AIRTEL_CALLBACK_KEY",
+        "MTN_ENV",
+        "MTN_COUNTRY",
+        "MTN_TARGET_ENVIRONMENT",
+        "MTN_API_USER",
+        "MTN_API_KEY",
+        "MTN_SUBSCRIPTION_KEY",
+    ];
+    let secret = [
+        "DARAJA_CONSUMER_KEY",
+        "DARAJA_CONSUMER_SECRET",
+        "DARAJA_PASSKEY",
+        "CALLBACK_SECRET",
+        "AT_API_KEY",
+        "AIRTEL_CLIENT_SECRET",
+        "AIRTEL_CALLBACK_KEY",
+        "MTN_API_KEY",
+        "MTN_SUBSCRIPTION_KEY",
+    ];
     let config = read("lambdas/src/config.rs");
-    for name in daraja.iter().chain(&callback).chain(&sms) {
+    for name in daraja.iter().chain(&callback).chain(&sms).chain(&wallets) {
         assert!(config.contains(&format!("\"{name}\"")), "config.rs no longer reads {name}: update this test");
     }
     for bin in binaries() {
         let src = read(&format!("lambdas/src/bin/{bin}.rs"));
         let f = function_for(&res, &bin);
         let mut needed: Vec<&str> = Vec::new();
-        if src.contains(".daraja()") {
+        if src.contains(".daraja()") || src.contains(".providers()") {
             needed.extend(daraja);
+        }
+        if src.contains(".providers()") || src.contains(".notices()") {
+            needed.extend(wallets);
         }
         if src.contains("callback_url(") {
             needed.extend(callback);
@@ -116,7 +142,7 @@ fn http_functions_serve_the_routes_their_code_documents() {
             .skip(1)
             .step_by(2)
             .filter_map(|s| s.split_once(' '))
-            .filter(|(m, p)| matches!(*m, "GET" | "POST" | "ANY") && p.starts_with('/'))
+            .filter(|(m, p)| matches!(*m, "GET" | "POST" | "PUT" | "ANY") && p.starts_with('/'))
             .map(|(m, p)| (m.to_string(), p.to_string()))
             .collect();
         let f = function_for(&res, &bin);
@@ -132,8 +158,8 @@ fn http_functions_serve_the_routes_their_code_documents() {
         }
     }
     assert_eq!(
-        seen, 7,
-        "POST /cb/{{secret}}, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}"
+        seen, 10,
+        "the four wallet callbacks, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}"
     );
 }
 
@@ -196,14 +222,21 @@ fn every_route_has_its_own_throttle_and_the_callback_is_not_starved() {
         let (burst, rate) = throttle(block);
         assert!(burst > 0 && rate > 0.0, "{route}: a zero throttle refuses every request");
     }
-    let callback = routes.iter().find(|r| r.starts_with("POST /cb/")).expect("the callback route");
-    let (burst, rate) = throttle(&per_route[callback]);
-    assert!(
-        burst >= default_burst && rate >= default_rate,
-        "{callback}: {burst}/{rate} is below the defaults {default_burst}/{default_rate}"
-    );
+    let callbacks: Vec<&String> = routes.iter().filter(|r| r.contains(" /cb/")).collect();
+    assert_eq!(callbacks.len(), 4, "M-Pesa's, Airtel's and MTN's (PUT and POST) callback routes");
+    for callback in callbacks {
+        let (burst, rate) = throttle(&per_route[callback]);
+        assert!(
+            burst >= default_burst && rate >= default_rate,
+            "{callback}: {burst}/{rate} is below the defaults {default_burst}/{default_rate}"
+        );
+    }
     let callback_fn = &res.iter().find(|(id, _)| id == "CallbackFunction").expect("CallbackFunction").1;
-    assert_eq!(values(callback_fn, "Path"), ["/cb/{secret}"], "the callback's route path");
+    assert_eq!(
+        values(callback_fn, "Path"),
+        ["/cb/{secret}", "/cb/airtel/{secret}", "/cb/mtn/{secret}", "/cb/mtn/{secret}"],
+        "the callbacks' route paths"
+    );
 }
 
 #[test]

@@ -26,8 +26,8 @@ fn body(phone: &str, mac: &str, package: &str) -> Vec<u8> {
     json!({"mac": mac, "ip": "10.5.50.23", "package_id": package, "phone": phone}).to_string().into_bytes()
 }
 
-fn ctx(cloud: &Cloud) -> PurchaseCtx<'_, daraja::MemoryTokenStore> {
-    PurchaseCtx { settle: cloud.settle(), daraja: &cloud.daraja, callback_url: CALLBACK }
+fn ctx(cloud: &Cloud) -> PurchaseCtx<'_, daraja::DarajaClient<daraja::MemoryTokenStore>> {
+    PurchaseCtx { settle: cloud.settle(), wallets: &cloud.daraja, callback_url: CALLBACK }
 }
 
 fn pid(v: &Value) -> PurchaseId {
@@ -44,7 +44,7 @@ fn paid_callback(checkout: &str, receipt: &str, amount: u32, phone: &str) -> Vec
 
 async fn callback(cloud: &Cloud, body: &[u8], at: i64) -> CallbackReply {
     let ctx = CallbackCtx { settle: cloud.settle(), secret: SECRET };
-    handle(&ctx, SECRET, Some("196.201.214.200".parse().unwrap()), body, at).await
+    handle(&ctx, hotspot_core::wallet::Wallet::Mpesa, SECRET, Some("196.201.214.200".parse().unwrap()), body, at).await
 }
 
 /// A purchase paid on the phone whose callback Daraja never sends.

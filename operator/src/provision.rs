@@ -379,6 +379,7 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
         disabled_at: None,
         rotation: None,
         retiring_access_key: None,
+        wallets: Default::default(),
     };
     match c.store.put_router(&record).await {
         Ok(()) => run.created.push(Created::RouterRecord(id.clone())),

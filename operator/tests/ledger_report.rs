@@ -42,6 +42,7 @@ async fn paid_purchase(store: &Store, n: u8, pkg: &Package, at: i64, active: boo
             mac: format!("DA:A1:19:00:02:{n:02X}").parse().expect("mac"),
             ip: None,
             phone: "254712345678".parse().expect("phone"),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: at - 20,
         })
         .await

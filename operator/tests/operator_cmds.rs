@@ -412,6 +412,7 @@ async fn sessions_are_listed_disconnected_and_extended() {
                 mac,
                 ip: None,
                 phone: "254712345678".parse().expect("phone"),
+                wallet: hotspot_core::wallet::Wallet::Mpesa,
                 created_at: now - 60,
             })
             .await

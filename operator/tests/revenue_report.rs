@@ -47,6 +47,7 @@ async fn purchase(store: &Store, n: u32, router: &str, pkg: &Package, created: i
             mac,
             ip: None,
             phone: "254712345678".parse().expect("phone"),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: created,
         })
         .await

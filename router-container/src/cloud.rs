@@ -14,7 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use crate::clock::Clock;
 use hotspot_core::api::{ApiError, OwedGrants, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::reqsig;
-use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, RouterId, RouterKey};
+use hotspot_core::wallet::Wallet;
+use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId, RouterId, RouterKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CloudError {
@@ -127,8 +128,11 @@ impl CloudApi {
         ip: Ipv4Addr,
         package: &PackageId,
         phone: &Msisdn,
+        wallet: Wallet,
     ) -> Result<PurchaseView, CloudError> {
-        let req = PurchaseRequest { mac, ip, package_id: package.clone(), phone: phone.clone() };
+        // M-Pesa goes unnamed, as before the choice existed (a cloud that old reads it so).
+        let wallet = (wallet != Wallet::Mpesa).then_some(wallet);
+        let req = PurchaseRequest { mac, ip, package_id: package.clone(), phone: phone.clone(), wallet };
         let body = serde_json::to_vec(&req).map_err(|e| CloudError::Unexpected(e.to_string()))?;
         self.call("POST", "/purchases", body).await
     }
@@ -137,9 +141,9 @@ impl CloudApi {
         self.call("GET", &format!("/purchases/{id}"), Vec::new()).await
     }
 
-    pub async fn packages(&self) -> Result<Vec<Package>, CloudError> {
-        let reply: PackagesReply = self.call("GET", "/packages", Vec::new()).await?;
-        Ok(reply.packages)
+    /// What the router sells, and the wallets it takes (empty from a cloud before the choice).
+    pub async fn packages(&self) -> Result<PackagesReply, CloudError> {
+        self.call("GET", "/packages", Vec::new()).await
     }
 
     /// The grant jobs this router is owed now, signed afresh (`GET /grants`): each is handled

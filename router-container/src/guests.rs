@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hotspot_core::api::{PurchaseState, codes};
+use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
@@ -221,13 +222,18 @@ impl PortalBackend for AgentBackend {
         }
     }
 
+    async fn wallets(&self) -> Offered {
+        self.agent.journal.wallets().unwrap_or_default()
+    }
+
     async fn start_purchase(
         &self,
         guest: Guest,
         package: &PackageId,
         phone: &Msisdn,
+        wallet: Wallet,
     ) -> Result<PurchaseStarted, PurchaseStartError> {
-        match self.cloud.purchase(guest.mac, guest.ip, package, phone).await {
+        match self.cloud.purchase(guest.mac, guest.ip, package, phone, wallet).await {
             Ok(v) => {
                 let t = self.agent.now();
                 let _ = self.agent.journal.record_purchase(&v.purchase_id, guest.mac, t);
@@ -235,7 +241,7 @@ impl PortalBackend for AgentBackend {
                     let _ = self.agent.journal.record_payment_failure(&v.purchase_id, reason, None, t);
                 }
                 let message = v.customer_message.or(v.message).unwrap_or_default();
-                tracing::info!(purchase_id = %v.purchase_id, phone = %phone.masked(), "purchase started");
+                tracing::info!(purchase_id = %v.purchase_id, phone = %phone.masked(), wallet = %wallet.as_str(), "purchase started");
                 Ok(PurchaseStarted { purchase_id: v.purchase_id, message })
             }
             Err(CloudError::Http { code, retry_after, .. }) if code == codes::PROMPTS_STOPPED => {

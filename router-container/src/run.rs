@@ -123,10 +123,14 @@ async fn fetch_packages(agent: Agent, cloud: CloudApi, mut shutdown: Shutdown) {
     let mut wait = Duration::from_secs(1);
     while agent.journal.packages().map(|p| p.is_empty()).unwrap_or(true) {
         match cloud.packages().await {
-            Ok(p) if !p.is_empty() => match agent.journal.replace_packages(&p) {
-                Ok(()) => tracing::info!(packages = p.len(), "packages fetched"),
-                Err(e) => tracing::error!(error = %e, "packages fetched but not journaled"),
-            },
+            Ok(r) if !r.packages.is_empty() => {
+                match agent.journal.replace_packages(&r.packages).and_then(|()| agent.journal.set_wallets(&r.wallets)) {
+                    Ok(()) => {
+                        tracing::info!(packages = r.packages.len(), wallets = r.wallets.len(), "packages fetched")
+                    }
+                    Err(e) => tracing::error!(error = %e, "packages fetched but not journaled"),
+                }
+            }
             Ok(_) => tracing::warn!(retry_in = ?wait, "the cloud lists no packages for this router yet"),
             Err(e) => tracing::warn!(error = %e, retry_in = ?wait, "packages not fetched yet"),
         }

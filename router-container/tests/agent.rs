@@ -262,8 +262,10 @@ async fn revoke_extend_payment_failed_packages_and_vouchers() {
     JobHandler::new(agent.clone()).handle_message(&pf).await;
     assert_eq!(agent.journal.payment_failure(&other).unwrap(), Some(PaymentFailure::Cancelled));
     // Packages sync: the portal's list, and profiles ready on the router.
-    let ps = rig
-        .sign(MessageId::generate(), Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")] }));
+    let ps = rig.sign(
+        MessageId::generate(),
+        Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")], wallets: vec![] }),
+    );
     JobHandler::new(agent.clone()).handle_message(&ps).await;
     assert_eq!(agent.journal.packages().unwrap().len(), 1);
     // Vouchers become hotspot users that work with the cloud away.

@@ -11,6 +11,7 @@ use hotspot_agent::portal::{
     Guest, IdentifyError, PortalBackend, PortalConfig, PurchaseProgress, PurchaseStartError, PurchaseStarted,
     RateLimitConfig, StatusError, VoucherLoginError, serve,
 };
+use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -53,6 +54,7 @@ struct Fake {
     start: Mutex<Result<PurchaseStarted, PurchaseStartError>>,
     /// Makes `identify` never answer, like a router that stopped responding.
     hang: AtomicBool,
+    wallets: Mutex<Offered>,
 }
 
 impl Fake {
@@ -75,6 +77,7 @@ impl Fake {
                 message: "Success. Request accepted for processing".into(),
             })),
             hang: AtomicBool::new(false),
+            wallets: Mutex::new(Offered::default()),
         })
     }
 
@@ -112,13 +115,20 @@ impl PortalBackend for Fake {
         self.hosts.get(&ip).copied().ok_or(IdentifyError::NotAHost)
     }
 
+    async fn wallets(&self) -> Offered {
+        self.wallets.lock().unwrap().clone()
+    }
+
     async fn start_purchase(
         &self,
         guest: Guest,
         package: &PackageId,
         phone: &Msisdn,
+        wallet: Wallet,
     ) -> Result<PurchaseStarted, PurchaseStartError> {
-        self.record(format!("start:{}:{}:{}", guest.mac, package, phone.as_str()));
+        // M-Pesa unnamed, as before the choice.
+        let w = if wallet == Wallet::Mpesa { String::new() } else { format!(":{}", wallet.as_str()) };
+        self.record(format!("start:{}:{}:{}{w}", guest.mac, package, phone.as_str()));
         self.start.lock().unwrap().clone()
     }
 
@@ -1149,5 +1159,57 @@ async fn wrong_codes_from_many_addresses_spend_the_routers_budget() {
     assert_eq!(p.backend.actions().iter().filter(|a| a.starts_with("voucher")).count(), 12);
     // Buying still works.
     assert_eq!(p.post("/buy", &form(&[("package", "1h"), ("phone", "0712345678"), ("csrf", &csrf)])).await.status, 303);
+    p.stop().await;
+}
+
+/// A hotspot that takes several wallets: the guest chooses one, or lets their number's network
+/// choose; a wallet it does not take is refused before anything is asked of the cloud. The
+/// words name no wallet, in English and Swahili.
+#[tokio::test]
+async fn the_guest_chooses_a_wallet_where_there_are_several() {
+    let p = Portal::with_defaults().await;
+    *p.backend.wallets.lock().unwrap() = "mpesa,airtel_money".parse().unwrap();
+    let page = p.get("/?lang=en").await;
+    assert!(page.body.contains("<legend>Pay with</legend>"), "{}", page.body);
+    assert!(page.body.contains("value=\"auto\" checked") && page.body.contains("value=\"airtel_money\""));
+    assert!(page.body.contains("Airtel Money") && !page.body.contains("Pay with M-Pesa"));
+    let sw = p.get("/?lang=sw").await;
+    assert!(sw.body.contains("<legend>Lipa kwa</legend>") && sw.body.contains("Ya mtandao wa nambari yangu"));
+
+    let csrf = p.csrf_for(GUEST).await;
+    let buy = |phone: &'static str, wallet: &'static str| {
+        let csrf = csrf.clone();
+        let p = &p;
+        async move {
+            p.post("/buy", &form(&[("package", "1h"), ("phone", phone), ("wallet", wallet), ("csrf", &csrf)])).await
+        }
+    };
+    assert_eq!(buy("0712345678", "airtel_money").await.status, 303);
+    // Not chosen: an Airtel number pays with Airtel Money, a Safaricom one with M-Pesa.
+    assert_eq!(buy("0733123456", "auto").await.status, 303);
+    assert_eq!(buy("0712345678", "").await.status, 303);
+    let r = buy("0712345678", "mtn_momo").await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Choose how to pay from the list."), "{}", r.body);
+    let r = buy("0712345678", "<script>").await;
+    assert!(r.status == 400 && !r.body.contains("<script>"));
+    assert_eq!(
+        p.backend.actions(),
+        vec![
+            format!("start:{GUEST_MAC}:1h:254712345678:airtel_money"),
+            format!("start:{GUEST_MAC}:1h:254733123456:airtel_money"),
+            format!("start:{GUEST_MAC}:1h:254712345678"),
+        ]
+    );
+    // Waiting and failing, in words that name no wallet.
+    let wait = format!("/wait/{PURCHASE}?lang=en");
+    assert!(p.get(&wait).await.body.contains("A payment prompt has been sent to your phone."));
+    p.backend.set_progress(Ok(PurchaseProgress::Failed(PaymentFailure::InsufficientFunds)));
+    let failed = p.get(&wait).await;
+    assert!(failed.body.contains("Your mobile money balance was not enough."), "{}", failed.body);
+    p.backend.set_progress(Ok(PurchaseProgress::Failed(PaymentFailure::NotMpesa)));
+    let sw = p.get(&format!("/wait/{PURCHASE}?lang=sw")).await;
+    assert!(sw.body.contains("Nambari hiyo haiwezi kulipa kwa njia uliyochagua."), "{}", sw.body);
+    assert!(!sw.body.contains("M-Pesa"), "{}", sw.body);
     p.stop().await;
 }

@@ -98,6 +98,8 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/grants") => Some("status"),
         ("GET", p) if p.starts_with("/purchases/") => Some("status"),
         ("POST", p) if p.starts_with("/cb/") => Some("callback"),
+        // MTN sends its callbacks with PUT as often as with POST.
+        ("PUT", p) if p.starts_with("/cb/mtn/") => Some("callback"),
         ("GET" | "POST", p) if p == "/admin" || p.starts_with("/admin/") => Some("admin"),
         _ => None,
     }

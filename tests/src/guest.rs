@@ -67,15 +67,28 @@ impl<'a> Guest<'a> {
     /// Opens the portal as login.html sends them, picks a package, enters a phone number.
     /// Returns the waiting page's path and the purchase id.
     pub async fn buy(&self, package: &str, phone: &str) -> (String, PurchaseId) {
-        let start = self.stack.guest_portal_url();
-        let (status, page) = self.get(&start[self.stack.portal_url.len()..]).await;
+        self.buy_with(package, phone, None).await
+    }
+
+    /// As `buy`, choosing the wallet on the form (`airtel_money`, `auto`...).
+    pub async fn buy_with(&self, package: &str, phone: &str, wallet: Option<&str>) -> (String, PurchaseId) {
+        // login.html's hints (MAC, IP) are the stack's own guest's; another device opens the portal bare.
+        let start = match self.ip {
+            None => self.stack.guest_portal_url()[self.stack.portal_url.len()..].to_string(),
+            Some(_) => "/?lang=en".to_string(),
+        };
+        let (status, page) = self.get(&start).await;
         assert_eq!(status, 200, "{page}");
         let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
         let csrf = page[at..].split('"').next().unwrap().to_string();
-        let body = format!(
+        let mut body = format!(
             "package={package}&phone={}&csrf={csrf}&lang=en&dst=http%3A%2F%2Fexample.com%2F",
             phone.replace(' ', "+")
         );
+        if let Some(w) = wallet {
+            assert!(page.contains(&format!("name=\"wallet\" value=\"{w}\"")), "the portal offers {w}: {page}");
+            body.push_str(&format!("&wallet={w}"));
+        }
         let (status, resp) = self.post("/buy", &body).await;
         if status != 303 {
             // What the purchase function and the agent said is what an engineer needs here.

@@ -10,18 +10,22 @@ use std::time::Duration;
 
 use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig, SmsSim};
 use hotspot_cloud::store::{RouterRecord, Store, schema};
+use hotspot_core::wallet::Offered;
 use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
 use routeros_sim::Simulator;
 use serde_json::json;
 use testkit::bridge::HotspotBridge;
 use testkit::link::Link;
 use testkit::{ChildGuard, Moto, free_port};
+use wallets_sim::{AirtelSimConfig, MtnSimConfig, WalletSim};
 
 use crate::gateway::{Invoker, serve};
 use crate::pollers;
 
 pub const FUNCTIONS: [&str; 7] = ["purchase", "status", "callback", "reconcile", "expiry", "events", "admin"];
 pub const CALLBACK_SECRET: &str = "local-callback-secret-0123456789";
+/// The local Airtel application's callback private key (its callbacks carry their hash).
+pub const AIRTEL_CALLBACK_KEY: &str = "local-airtel-callback-key";
 pub const ROUTEROS_USER: &str = "hotspot-agent";
 /// The router as the agent's container sees it (the veth gateway; 172.17.0.1 on a real one).
 /// A loopback address of its own, so a guest the router masquerades is seen as coming from it.
@@ -69,6 +73,8 @@ pub struct Options {
     /// Seed the dashboard's admin (`DASHBOARD_LOGIN`); off by default, so `operator init` finds
     /// an empty operator list.
     pub dashboard_admin: bool,
+    /// The wallets the router takes (M-Pesa alone by default).
+    pub wallets: Offered,
 }
 
 impl Options {
@@ -85,6 +91,7 @@ impl Options {
             offline_at_start: false,
             quiet_agent: false,
             dashboard_admin: false,
+            wallets: Offered::default(),
         }
     }
 }
@@ -96,6 +103,10 @@ pub struct Stack {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     pub moto: Moto,
     pub daraja: DarajaSim,
+    /// Airtel Money (a Kenyan merchant, callback authentication on) and MTN MoMo (a merchant
+    /// in shillings here: the store's prices are shillings until the currency issue lands).
+    pub airtel: WalletSim,
+    pub mtn: WalletSim,
     /// Africa's Talking stand-in: the SMS receipts the guest's phone got.
     pub sms: SmsSim,
     pub routeros: Simulator,
@@ -199,6 +210,7 @@ impl Stack {
             disabled_at: None,
             rotation: None,
             retiring_access_key: None,
+            wallets: options.wallets.clone(),
         };
         store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
         for p in &options.packages {
@@ -212,6 +224,21 @@ impl Stack {
         let daraja =
             DarajaSim::start(SimConfig::for_tests()).await.map_err(|e| err("daraja simulator")(e.to_string()))?;
         let sms = SmsSim::start().await.map_err(|e| err("sms simulator")(e.to_string()))?;
+        // The gateway's address is chosen now: Airtel's callback URL is the app's one setting.
+        let gw_listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| err("gateway")(e.to_string()))?;
+        let gateway_url = format!("http://{}", gw_listener.local_addr().map_err(|e| err("gateway")(e.to_string()))?);
+        let airtel_cfg = AirtelSimConfig {
+            country: "KE".into(),
+            currency: "KES".into(),
+            callback_url: Some(format!("{gateway_url}/cb/airtel/{CALLBACK_SECRET}")),
+            callback_key: Some(AIRTEL_CALLBACK_KEY.into()),
+            ..AirtelSimConfig::default()
+        };
+        let airtel = WalletSim::airtel(airtel_cfg.clone()).await.map_err(|e| err("airtel simulator")(e.to_string()))?;
+        let mtn_cfg =
+            MtnSimConfig { currency: "KES".into(), target_environment: "mtnkenya".into(), ..MtnSimConfig::default() };
+        let mtn = WalletSim::mtn(mtn_cfg.clone()).await.map_err(|e| err("mtn simulator")(e.to_string()))?;
         let routeros = Simulator::start(routeros_sim::SimConfig {
             listen: std::net::SocketAddr::from((ROUTER_IP, 0)),
             username: ROUTEROS_USER.into(),
@@ -229,9 +256,6 @@ impl Stack {
 
         // Functions under the Lambda runtime interface, and the gateway in front of them.
         let rt_port = free_port().map_err(|e| err("port")(e.to_string()))?;
-        let gw_listener =
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| err("gateway")(e.to_string()))?;
-        let gateway_url = format!("http://{}", gw_listener.local_addr().map_err(|e| err("gateway")(e.to_string()))?);
         let watch = testkit::lambda::watch_runtime(rt_port, log_file(&state_dir, "cargo-lambda")?)
             .map_err(|e| err("cargo lambda watch")(e.to_string()))?;
         let mut functions = vec![ChildGuard(watch)];
@@ -250,6 +274,17 @@ impl Stack {
                 .env("AT_ENV", sms.base_url())
                 .env("AT_USERNAME", daraja_sim::SMS_USERNAME)
                 .env("AT_API_KEY", daraja_sim::SMS_API_KEY)
+                .env("AIRTEL_ENV", airtel.base_url())
+                .env("AIRTEL_COUNTRY", "KE")
+                .env("AIRTEL_CLIENT_ID", &airtel_cfg.client_id)
+                .env("AIRTEL_CLIENT_SECRET", &airtel_cfg.client_secret)
+                .env("AIRTEL_CALLBACK_KEY", AIRTEL_CALLBACK_KEY)
+                .env("MTN_ENV", mtn.base_url())
+                .env("MTN_COUNTRY", "KE")
+                .env("MTN_TARGET_ENVIRONMENT", &mtn_cfg.target_environment)
+                .env("MTN_API_USER", &mtn_cfg.api_user)
+                .env("MTN_API_KEY", &mtn_cfg.api_key)
+                .env("MTN_SUBSCRIPTION_KEY", &mtn_cfg.subscription_key)
                 .env("RUST_LOG", "info")
                 .stdout(log_file(&state_dir, f)?)
                 .stderr(Stdio::null())
@@ -327,6 +362,8 @@ impl Stack {
             tasks,
             moto,
             daraja,
+            airtel,
+            mtn,
             sms,
             routeros,
             store,
@@ -438,6 +475,10 @@ impl Stack {
             ("the Daraja passkey", SANDBOX_PASSKEY.to_string()),
             ("the SMS API key", daraja_sim::SMS_API_KEY.to_string()),
             ("the callback path secret", CALLBACK_SECRET.to_string()),
+            ("the Airtel client secret", AirtelSimConfig::default().client_secret),
+            ("the Airtel callback key", AIRTEL_CALLBACK_KEY.to_string()),
+            ("the MTN API key", MtnSimConfig::default().api_key),
+            ("the MTN subscription key", MtnSimConfig::default().subscription_key),
         ];
         for u in self.routeros.state().users {
             if u.comment.as_deref().is_some_and(|c| c.contains(" voucher ")) {

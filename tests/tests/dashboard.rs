@@ -164,6 +164,7 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
         disabled_at: None,
         rotation: None,
         retiring_access_key: None,
+        wallets: Default::default(),
     };
     stack.store.put_router(&other).await.unwrap();
     let theirs = stack
@@ -175,6 +176,7 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
             mac: "DA:A1:19:00:00:09".parse().unwrap(),
             ip: None,
             phone: "0799000111".parse().unwrap(),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: now,
         })
         .await
@@ -444,6 +446,7 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
                 mac: format!("DA:A1:19:00:07:0{n}").parse().unwrap(),
                 ip: None,
                 phone: "0799000222".parse().unwrap(),
+                wallet: hotspot_core::wallet::Wallet::Mpesa,
                 created_at: now - 60,
             })
             .await

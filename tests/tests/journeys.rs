@@ -312,3 +312,83 @@ async fn the_sms_receipt_code_brings_a_device_with_a_new_mac_back_online() {
     assert_eq!(st.user(&format!("hs-{id}")).and_then(|u| u.mac_address), Some(new_mac), "the grant moved");
     assert_eq!(st.users.len(), 1, "still one grant");
 }
+
+/// The same journeys with Airtel Money and MTN MoMo: the guest chooses the wallet on the portal
+/// (or lets the number choose), approves the prompt, and is online; a failure is explained
+/// without naming M-Pesa; a duplicate notification grants once; a lost one is found by the
+/// status the waiting page asks for.
+mod other_wallets {
+    use super::*;
+    use hotspot_core::wallet::Wallet;
+    use wallets_sim::{Decision, Scenario as WalletScenario};
+
+    fn options() -> Options {
+        Options { wallets: "mpesa,airtel_money,mtn_momo".parse().unwrap(), ..Options::local(bin_dir()) }
+    }
+
+    fn sim(stack: &Stack, w: Wallet) -> &wallets_sim::WalletSim {
+        if w == Wallet::AirtelMoney { &stack.airtel } else { &stack.mtn }
+    }
+
+    #[tokio::test]
+    async fn a_guest_pays_with_each_wallet_and_is_online() {
+        let stack = Stack::start(options()).await.expect("the local stack starts");
+        for (i, w) in [Wallet::AirtelMoney, Wallet::MtnMomo].into_iter().enumerate() {
+            let mac = format!("DA:A1:19:3C:5F:0{i}").parse().unwrap();
+            let guest = Guest::device(&stack, mac, std::net::Ipv4Addr::new(127, 0, 1, 10 + i as u8));
+            sim(&stack, w).push_scenario(WalletScenario::pending());
+            let (wait, id) = guest.buy_with("24h", &format!("0733 123 45{i}"), Some(w.as_str())).await;
+            let (_, page) = guest.get(&wait).await;
+            assert!(page.contains("A payment prompt has been sent to your phone."), "{page}");
+            let p = sim(&stack, w).payments().pop().expect("a payment request");
+            assert_eq!((p.amount.as_str(), p.currency.as_str()), ("50", "KES"));
+            assert!(sim(&stack, w).answer(&p.reference, Decision::Paid));
+            assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "online", "{w:?}");
+            db_state(&stack, &id, PurchaseState::Active).await;
+            let stored = stack.store.get_purchase(&id).await.unwrap().unwrap();
+            assert_eq!(stored.wallet, w);
+        }
+        assert!(stack.daraja.pushes().is_empty(), "no M-Pesa prompt");
+    }
+
+    #[tokio::test]
+    async fn failure_duplicate_and_lost_notifications_for_each_wallet() {
+        let stack = Stack::start(options()).await.expect("the local stack starts");
+        let mut n = 0u8;
+        let mut next_guest = || {
+            n += 1;
+            let ip = std::net::Ipv4Addr::new(127, 0, 2, n);
+            let mac = format!("DA:A1:19:3C:60:{n:02X}").parse().unwrap();
+            (Guest::device(&stack, mac, ip), format!("0733 123 4{n:02}"))
+        };
+        for (w, failure) in [(Wallet::AirtelMoney, "DP00800001007"), (Wallet::MtnMomo, "NOT_ENOUGH_FUNDS")] {
+            // Failed: explained in words that name no wallet.
+            let (guest, phone) = next_guest();
+            sim(&stack, w).push_scenario(WalletScenario::failed(failure));
+            let (wait, id) = guest.buy_with("1h", &phone, Some(w.as_str())).await;
+            assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "failed", "{w:?}");
+            let (_, page) = guest.get(&wait).await;
+            assert!(!page.contains("M-Pesa request"), "{page}");
+            db_state(&stack, &id, PurchaseState::Failed).await;
+            // Notified twice: one grant.
+            let (guest, phone) = next_guest();
+            sim(&stack, w).push_scenario(WalletScenario::paid().twice());
+            let (_, id) = guest.buy_with("1h", &phone, Some(w.as_str())).await;
+            paid_online(&stack, &guest, &id).await;
+            let reference = sim(&stack, w).payments().pop().unwrap().reference;
+            assert_eq!(sim(&stack, w).wait_callbacks(&reference, 2, Duration::from_secs(10)).await, 2);
+            let grants = stack.routeros.state().users.iter().filter(|u| u.name == format!("hs-{id}")).count();
+            assert_eq!(grants, 1, "{w:?}");
+            // Never notified: the waiting page's status read asks the wallet.
+            let (guest, phone) = next_guest();
+            sim(&stack, w).push_scenario(WalletScenario::paid().lost());
+            let (_, id) = guest.buy_with("1h", &phone, Some(w.as_str())).await;
+            paid_online(&stack, &guest, &id).await;
+        }
+        // Not chosen: an Airtel number pays with Airtel Money.
+        let (guest, phone) = next_guest();
+        let (_, id) = guest.buy_with("1h", &phone, Some("auto")).await;
+        paid_online(&stack, &guest, &id).await;
+        assert_eq!(stack.store.get_purchase(&id).await.unwrap().unwrap().wallet, Wallet::AirtelMoney);
+    }
+}

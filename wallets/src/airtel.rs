@@ -70,7 +70,7 @@ fn valid_reference(r: &str) -> bool {
 
 /// `transaction.amount` is a JSON number in every documented sample: whole units as an integer.
 fn amount_number(m: Money) -> Value {
-    serde_json::from_str(&m.decimal_string()).unwrap_or(Value::Null)
+    serde_json::from_str(&http::amount_text(m)).unwrap_or(Value::Null)
 }
 
 /// The body of `POST /merchant/v1/payments/`. The number goes without its country code.

@@ -83,6 +83,13 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<RawResponse, Wa
     Ok(RawResponse { status, body })
 }
 
+/// An amount as the wallets write it: whole units without decimals (`1000`, as every documented
+/// sample), else the currency's decimals (`10.50`).
+pub(crate) fn amount_text(m: hotspot_core::currency::Money) -> String {
+    let scale = 10u64.pow(m.currency().minor_digits());
+    if m.minor().is_multiple_of(scale) { (m.minor() / scale).to_string() } else { m.decimal_string() }
+}
+
 /// A field as text, whether the provider sent `"180"` or `180` (both happen).
 pub(crate) fn text(v: Option<&Value>) -> Option<String> {
     match v? {

@@ -11,7 +11,7 @@ use crate::{Failure, Notification, Outcome, Payment, PaymentRequest, Provider, S
 
 /// Daraja's AccountReference (shown on the prompt beside the business name): at most 12 ASCII
 /// letters, digits, spaces, `-` and `.`.
-fn account_reference(label: &str) -> String {
+pub fn account_reference(label: &str) -> String {
     let words: Vec<String> = label
         .split_whitespace()
         .map(|w| w.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.').collect::<String>())
@@ -22,8 +22,8 @@ fn account_reference(label: &str) -> String {
 }
 
 /// Daraja's TransactionDesc: at most 13 printable ASCII characters.
-fn transaction_desc(reference: &str) -> String {
-    let ascii: String = reference.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(13).collect();
+fn transaction_desc(description: &str) -> String {
+    let ascii: String = description.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(13).collect();
     if ascii.trim().is_empty() { "WiFi".into() } else { ascii.trim().to_string() }
 }
 
@@ -100,7 +100,7 @@ impl<S: TokenStore> Provider for DarajaClient<S> {
             amount: shillings(req.amount)?,
             callback_url: req.callback_url.clone(),
             account_reference: account_reference(&req.label),
-            transaction_desc: transaction_desc(&req.reference),
+            transaction_desc: transaction_desc(&req.description),
         };
         let accepted = self.stk_push(&push).await.map_err(wallet_error)?;
         Ok(Started { reference: accepted.checkout_request_id, message: Some(accepted.customer_message) })
@@ -127,7 +127,7 @@ mod tests {
     fn labels_fit_darajas_fields() {
         assert_eq!(account_reference("Mama Mboga's Café & WiFi"), "Mama Mbogas");
         assert_eq!(account_reference("☕☕"), "WiFi");
-        assert_eq!(transaction_desc("p-0123456789abcdef"), "p-0123456789a");
+        assert_eq!(transaction_desc("WiFi 24 hours unlimited"), "WiFi 24 hours");
     }
 
     #[test]

@@ -87,12 +87,12 @@ pub fn reference_id(reference: &str) -> String {
 /// The body of `POST /collection/v1_0/requesttopay`.
 pub fn request_body(cfg: &MtnConfig, req: &PaymentRequest) -> Value {
     json!({
-        "amount": req.amount.decimal_string(),
+        "amount": http::amount_text(req.amount),
         "currency": cfg.wire_currency(),
         "externalId": req.reference,
         "payer": {"partyIdType": "MSISDN", "partyId": req.payer.e164()},
         "payerMessage": note(&req.label),
-        "payeeNote": note(&req.reference),
+        "payeeNote": note(&format!("{} {}", req.description, req.reference)),
     })
 }
 

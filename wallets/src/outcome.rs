@@ -14,6 +14,8 @@ pub struct PaymentRequest {
     pub reference: String,
     /// What the payer's prompt says the payment is for: the hotspot's name.
     pub label: String,
+    /// What is bought: the package's name (M-Pesa's TransactionDesc, MTN's note to the payee).
+    pub description: String,
     /// The notification URL, secret path included.
     pub callback_url: String,
 }

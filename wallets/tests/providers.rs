@@ -70,6 +70,7 @@ impl Env {
             amount: Money::parse(Currency::Ugx, "1000").unwrap(),
             reference: reference.into(),
             label: "Cafe & WiFi".into(),
+            description: "1 hour".into(),
             callback_url: self.sink.url("/cb/mtn/s3cret"),
         }
     }
@@ -317,6 +318,7 @@ async fn mpesa_behind_the_interface() {
         amount: Money::parse(Currency::Kes, "20").unwrap(),
         reference: "p-mpesa-1".into(),
         label: "Mama's Cafe".into(),
+        description: "WiFi 1 hour".into(),
         callback_url: sink.url("/cb/s3cret"),
     };
     let started = client.start(&req).await.unwrap();

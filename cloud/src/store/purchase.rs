@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use hotspot_core::wallet::Wallet;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
 
@@ -36,6 +37,8 @@ pub struct NewPurchase {
     pub mac: MacAddr,
     pub ip: Option<Ipv4Addr>,
     pub phone: Msisdn,
+    /// The wallet the guest pays from.
+    pub wallet: Wallet,
     pub created_at: i64,
 }
 
@@ -48,6 +51,7 @@ pub struct Purchase {
     pub mac: MacAddr,
     pub ip: Option<Ipv4Addr>,
     pub phone: Msisdn,
+    pub wallet: Wallet,
     pub state: PurchaseState,
     pub created_at: i64,
     pub updated_at: i64,
@@ -126,6 +130,8 @@ pub(crate) fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
         mac: r.parse("mac")?,
         ip: r.opt_parse("ip")?,
         phone: r.parse("phone")?,
+        // Purchases from before the choice of wallet were all M-Pesa.
+        wallet: r.opt_parse("wallet")?.unwrap_or(Wallet::Mpesa),
         state: r.parse("state")?,
         created_at: r.i64("created_at")?,
         updated_at: r.i64("updated_at")?,
@@ -182,6 +188,7 @@ impl Store {
             .item("phone", s(p.phone.as_str()))
             .item("by_phone", s(p.phone.as_str()))
             .item("by_mac", s(p.mac.to_string()))
+            .item("wallet", s(p.wallet.as_str()))
             .item("state", s(PurchaseState::Pending.as_str()))
             .item("pending", s("pending"))
             .item("created_at", n(p.created_at))
@@ -202,6 +209,7 @@ impl Store {
             mac: p.mac,
             ip: p.ip,
             phone: p.phone.clone(),
+            wallet: p.wallet,
             state: PurchaseState::Pending,
             created_at: p.created_at,
             updated_at: p.created_at,

@@ -1,6 +1,7 @@
 //! Router records: where a router's jobs go and the key that signs them.
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use hotspot_core::wallet::Offered;
 use hotspot_core::{RouterId, RouterKey};
 
 use super::item::{Item, Reader, is_condition_failure, n, s, written};
@@ -24,6 +25,8 @@ pub struct RouterRecord {
     /// The router's previous AWS access key, once it switched: deleted by the events function
     /// (and retried on each later report until IAM confirms).
     pub retiring_access_key: Option<String>,
+    /// The wallets its guests may pay from (`hotspotctl router wallets`).
+    pub wallets: Offered,
 }
 
 /// A key rotation waiting for the router to switch. Until then the cloud signs jobs with the old
@@ -92,6 +95,7 @@ fn parse_router(item: &Item) -> Result<RouterRecord, StoreError> {
             }),
         },
         retiring_access_key: r.opt_str("retiring_access_key")?.map(str::to_string),
+        wallets: r.opt_parse("wallets")?.unwrap_or_default(),
     })
 }
 
@@ -132,6 +136,22 @@ impl RouterRecord {
 }
 
 impl Store {
+    /// Sets the wallets a router's guests may pay from. False: no such router.
+    pub async fn set_router_wallets(&self, id: &RouterId, wallets: &Offered) -> Result<bool, StoreError> {
+        let res = self
+            .update_router(id)
+            .update_expression("SET wallets = :w")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":w", s(wallets.to_string()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
     /// An update of a router's record (its `META` item).
     fn update_router(&self, id: &RouterId) -> UpdateItemFluentBuilder {
         self.db.update_item().table_name(&self.table).key("pk", s(router_pk(id.as_str()))).key("sk", s(META))
@@ -150,6 +170,7 @@ impl Store {
             .item("key_hex", s(r.key.to_hex()))
             .item("created_at", n(r.created_at))
             .item("fleet", s(FLEET))
+            .item("wallets", s(r.wallets.to_string()))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -349,6 +370,7 @@ mod tests {
             disabled_at: None,
             rotation: None,
             retiring_access_key: None,
+            wallets: Default::default(),
         };
         let health = heard.then(|| RouterHealth {
             last_seen: 100,

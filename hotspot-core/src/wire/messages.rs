@@ -175,7 +175,18 @@ crate::string_enum! {
 }
 
 impl PaymentFailure {
-    /// A short English explanation a guest can act on.
+    /// As [`PaymentFailure::guest_message`], for a payment from `wallet`.
+    pub fn guest_message_for(self, wallet: crate::wallet::Wallet) -> String {
+        match (self, wallet) {
+            (_, crate::wallet::Wallet::Mpesa) => self.guest_message().to_string(),
+            (PaymentFailure::NotMpesa, w) => {
+                format!("That number cannot pay with {0} here. Use a {0} number.", w.label())
+            }
+            (_, w) => self.guest_message().replace("M-Pesa", w.label()),
+        }
+    }
+
+    /// A short English explanation a guest can act on (of an M-Pesa payment).
     pub fn guest_message(self) -> &'static str {
         match self {
             PaymentFailure::Cancelled => "You cancelled the M-Pesa request.",
@@ -210,6 +221,10 @@ pub struct PaymentFailed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackagesSync {
     pub packages: Vec<Package>,
+    /// The wallets the router takes, in the operator's order; empty (a cloud before the choice
+    /// existed): unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wallets: Vec<crate::wallet::Wallet>,
 }
 
 /// Voucher codes to create as hotspot users so they work with the cloud unreachable.

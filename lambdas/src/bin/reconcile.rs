@@ -1,4 +1,4 @@
-//! Scheduled each minute: STK query for stale pending purchases, then the outbox sweep.
+//! Scheduled each minute: status queries for stale pending purchases, then the outbox sweep.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use lambdas::reconcile::{ReconcileConfig, reconcile};
@@ -8,13 +8,13 @@ use lambdas::runtime::{Cloud, fatal, init_logging};
 async fn main() -> Result<(), Error> {
     init_logging();
     let cloud = Cloud::from_env().await.unwrap_or_else(|e| fatal(e));
-    let daraja = cloud.daraja().await.unwrap_or_else(|e| fatal(e));
+    let (wallets, notices) = cloud.providers().await.unwrap_or_else(|e| fatal(e));
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
-    let settle = cloud.settle(sms.as_ref());
-    let daraja = &daraja;
+    let settle = cloud.settle(sms.as_ref(), &notices);
+    let wallets = &wallets;
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
         let now = hotspot_core::clock::now_unix();
-        let report = reconcile(settle, daraja, ReconcileConfig::default(), now).await?;
+        let report = reconcile(settle, wallets, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
         Ok::<_, Error>(serde_json::to_value(report)?)
     }))

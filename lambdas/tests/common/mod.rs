@@ -56,7 +56,12 @@ impl Cloud {
 
     /// Settling without SMS receipts.
     pub fn settle(&self) -> lambdas::settle::Settle<'_> {
-        lambdas::settle::Settle { store: &self.store, sqs: &self.sqs, sms: None }
+        lambdas::settle::Settle {
+            store: &self.store,
+            sqs: &self.sqs,
+            sms: None,
+            notices: &lambdas::providers::MPESA_ONLY,
+        }
     }
 
     pub async fn start() -> Cloud {
@@ -83,6 +88,7 @@ impl Cloud {
             disabled_at: None,
             rotation: None,
             retiring_access_key: None,
+            wallets: Default::default(),
         };
         self.store.put_router(&record).await.unwrap();
         for p in [package("1h", 10, "1h"), package("24h", 50, "1d"), package("7d", 250, "1w")] {

@@ -72,6 +72,7 @@ impl Env {
             disabled_at: None,
             rotation: None,
             retiring_access_key: None,
+            wallets: Default::default(),
         };
         self.store().put_router(&r).await.expect("router");
         r

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
+use hotspot_core::wallet::Offered;
 use hotspot_core::{MacAddr, Package};
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
@@ -26,6 +27,8 @@ pub struct Journal {
     /// The packages on sale, as last written: the portal reads them on every page view, and
     /// only this journal writes them.
     pub(super) packages: Mutex<Option<Arc<Vec<Package>>>>,
+    /// The wallets guests may pay from, as last written (the portal reads them on every page).
+    pub(super) wallets: Mutex<Option<Offered>>,
     /// Bumped after every write to `grants`: a device found without an active grant stays so
     /// until the next bump, so the portal asks SQLite once per device and change, not per page.
     pub(super) grants_gen: AtomicUsize,
@@ -70,6 +73,7 @@ CREATE TABLE IF NOT EXISTS payment_failures (
 CREATE TABLE IF NOT EXISTS purchases (
     purchase_id TEXT PRIMARY KEY, mac TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS packages (id TEXT PRIMARY KEY, body TEXT NOT NULL, position INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vouchers (
     code TEXT PRIMARY KEY, package TEXT NOT NULL, batch_id TEXT NOT NULL,
     first_used_at INTEGER, expires_at INTEGER, ended INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
@@ -128,6 +132,7 @@ impl Journal {
         Ok(Journal {
             db: Mutex::new(c),
             packages: Mutex::new(None),
+            wallets: Mutex::new(None),
             grants_gen: AtomicUsize::new(0),
             no_active_grant: Mutex::new((0, HashSet::new())),
             sent: Mutex::new(Sent::default()),

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use hotspot_core::{Package, PackageId};
 use rusqlite::params;
 
-use super::db::{Journal, Result, from_json, json};
+use hotspot_core::wallet::{Offered, Wallet};
+
+use super::db::{Journal, JournalError, Result, from_json, json, parse};
 
 impl Journal {
     pub fn replace_packages(&self, packages: &[Package]) -> Result<()> {
@@ -42,5 +44,63 @@ impl Journal {
 
     pub fn package(&self, id: &PackageId) -> Result<Option<Package>> {
         Ok(self.packages()?.iter().find(|p| p.id() == id).cloned())
+    }
+}
+
+impl Journal {
+    /// Keeps the wallets guests may pay from. Empty (a cloud before the choice): unchanged. A
+    /// list equal to the kept one writes nothing (the router's flash).
+    pub fn set_wallets(&self, wallets: &[Wallet]) -> Result<()> {
+        if wallets.is_empty() {
+            return Ok(());
+        }
+        let offered = Offered::new(wallets.to_vec()).map_err(|e| JournalError::Corrupt(e.to_string()))?;
+        if self.wallets()? == offered {
+            return Ok(());
+        }
+        self.db().execute(
+            "INSERT OR REPLACE INTO settings (name, value) VALUES ('wallets', ?1)",
+            params![offered.to_string()],
+        )?;
+        *self.wallets.lock().unwrap_or_else(|p| p.into_inner()) = Some(offered);
+        Ok(())
+    }
+
+    /// The wallets guests may pay from: M-Pesa alone until the cloud said otherwise.
+    pub fn wallets(&self) -> Result<Offered> {
+        if let Some(w) = self.wallets.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return Ok(w.clone());
+        }
+        let kept: Option<String> = {
+            let db = self.db();
+            let mut st = db.prepare_cached("SELECT value FROM settings WHERE name = 'wallets'")?;
+            st.query_map([], |r| r.get::<_, String>(0))?.next().transpose()?
+        };
+        let offered = match kept {
+            Some(v) => parse::<Offered>(&v, "wallets")?,
+            None => Offered::default(),
+        };
+        *self.wallets.lock().unwrap_or_else(|p| p.into_inner()) = Some(offered.clone());
+        Ok(offered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wallets_are_kept_across_opens_and_written_only_on_change() {
+        let dir = std::env::temp_dir().join(format!("journal-wallets-{}", hotspot_core::MessageId::generate()));
+        let j = Journal::open(&dir).unwrap();
+        assert_eq!(j.wallets().unwrap(), Offered::default());
+        j.set_wallets(&[]).unwrap();
+        assert_eq!(j.wallets().unwrap(), Offered::default(), "an empty list changes nothing");
+        j.set_wallets(&[Wallet::Mpesa, Wallet::AirtelMoney]).unwrap();
+        drop(j);
+        let j = Journal::open(&dir).unwrap();
+        assert_eq!(j.wallets().unwrap().as_slice(), &[Wallet::Mpesa, Wallet::AirtelMoney]);
+        assert!(j.set_wallets(&[Wallet::Mpesa, Wallet::Mpesa]).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
 
@@ -116,12 +117,16 @@ pub trait PortalBackend: Send + Sync + 'static {
         self.identify(ip)
     }
 
-    /// Asks the cloud for an M-Pesa prompt.
+    /// The wallets guests may pay from here (M-Pesa alone until the cloud says otherwise).
+    fn wallets(&self) -> impl Future<Output = Offered> + Send;
+
+    /// Asks the cloud for a payment prompt from `wallet`.
     fn start_purchase(
         &self,
         guest: Guest,
         package: &PackageId,
         phone: &Msisdn,
+        wallet: Wallet,
     ) -> impl Future<Output = Result<PurchaseStarted, PurchaseStartError>> + Send;
 
     /// A purchase's progress; `NotFound` unless it belongs to `guest`'s MAC.

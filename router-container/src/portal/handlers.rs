@@ -9,6 +9,8 @@ use hyper::StatusCode;
 use hyper::header;
 
 use hotspot_core::clock::now_unix;
+use hotspot_core::phone::{Country, PhoneNumber};
+use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId, VoucherCode};
 
 use super::backend::{
@@ -71,6 +73,8 @@ struct IndexState<'a> {
     banner: Option<&'a str>,
     buy_error: Option<&'a str>,
     voucher_error: Option<&'a str>,
+    /// The wallet chosen on the form (kept when the page is shown again).
+    wallet: &'a str,
 }
 
 async fn render_index<B: PortalBackend>(
@@ -87,6 +91,7 @@ async fn render_index<B: PortalBackend>(
         Some(_) => pages::package_cards(cx.lang, shown, st.selected).into(),
     };
     let csrf = cx.sh.csrf.issue(cx.ip, now_unix());
+    let wallets = cx.sh.backend.wallets().await;
     let mut toggle = cx.start_href(cx.lang.other(), dst);
     if let Some(name) = identity {
         toggle.push_str("&identity=");
@@ -102,6 +107,8 @@ async fn render_index<B: PortalBackend>(
         banner: st.banner,
         buy_error: st.buy_error,
         voucher_error: st.voucher_error,
+        wallets: wallets.as_slice(),
+        wallet: st.wallet,
     };
     html(status, pages::index(&Chrome { lang: cx.lang, toggle_href: &toggle }, &view))
 }
@@ -151,7 +158,8 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
     let dst = safe_destination(form.str("dst"));
     let package_raw = form.str("package");
     let phone_raw = form.str("phone");
-    let st = IndexState { selected: Some(package_raw), phone: phone_raw, ..Default::default() };
+    let st =
+        IndexState { selected: Some(package_raw), phone: phone_raw, wallet: form.str("wallet"), ..Default::default() };
     if package_raw.is_empty() {
         let st = IndexState { buy_error: Some(t.choose_a_package), ..st };
         return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
@@ -168,7 +176,12 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
             return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
         }
     };
-    match cx.sh.backend.start_purchase(guest, &package, &phone).await {
+    let offered = cx.sh.backend.wallets().await;
+    let Some(wallet) = chosen_wallet(form.str("wallet"), &phone, &offered) else {
+        let st = IndexState { buy_error: Some(t.not_this_wallet), ..st };
+        return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
+    };
+    match cx.sh.backend.start_purchase(guest, &package, &phone, wallet).await {
         Ok(started) => {
             let mut loc = format!("/wait/{}?lang={}", started.purchase_id.as_str(), cx.lang.code());
             if let Some(d) = dst {
@@ -215,6 +228,18 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
     }
 }
 
+/// The wallet a guest pays from: the one they chose, if the hotspot takes it; with none chosen
+/// (`auto`, or a form without the choice), their number's network's, else the hotspot's first.
+fn chosen_wallet(raw: &str, phone: &Msisdn, offered: &Offered) -> Option<Wallet> {
+    match raw.trim() {
+        "" | "auto" => {
+            let number = PhoneNumber::parse(Country::Kenya, phone.as_str()).ok();
+            Some(number.and_then(|n| Wallet::for_number(&n, offered.as_slice())).unwrap_or(offered.first()))
+        }
+        s => s.parse::<Wallet>().ok().filter(|w| offered.contains(*w)),
+    }
+}
+
 /// For a package of several devices: how another device joins (its code), else nothing.
 async fn share_note<B: PortalBackend>(cx: &Ctx<'_, B>, guest: Guest, id: &PurchaseId) -> Option<String> {
     let (code, devices) = cx.sh.backend.share_code(guest, id).await?;
@@ -249,8 +274,10 @@ pub(crate) async fn wait<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str) -> Res
         let view = WaitView { id: &id, dst, title, body, retry_href: &retry };
         html(status, pages::waiting(&chrome, &view))
     };
+    let several = cx.sh.backend.wallets().await.as_slice().len() > 1;
+    let check_phone_body = if several { t.check_phone_body_any } else { t.check_phone_body };
     match cx.sh.backend.purchase_progress(guest, &id).await {
-        Ok(PurchaseProgress::AwaitingPayment) => waiting(StatusCode::OK, t.check_phone_title, t.check_phone_body),
+        Ok(PurchaseProgress::AwaitingPayment) => waiting(StatusCode::OK, t.check_phone_title, check_phone_body),
         Ok(PurchaseProgress::Connecting) => waiting(StatusCode::OK, t.connecting_title, t.connecting_body),
         Ok(PurchaseProgress::Online { expires_at }) => {
             let left = time_left(cx.lang, expires_at);
@@ -265,8 +292,8 @@ pub(crate) async fn wait<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str) -> Res
             html(StatusCode::OK, page)
         }
         Ok(PurchaseProgress::Failed(reason)) => {
-            let body = i18n::payment_failure(cx.lang, reason);
-            html(StatusCode::OK, pages::message(&chrome, t.failed_title, body, Some((&retry, t.try_again))))
+            let body = i18n::failure_text(cx.lang, reason, several);
+            html(StatusCode::OK, pages::message(&chrome, t.failed_title, &body, Some((&retry, t.try_again))))
         }
         Err(StatusError::NotFound) => cx.message(StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body, dst),
         Err(StatusError::Unavailable) => {
@@ -293,15 +320,17 @@ pub(crate) async fn status_json<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str)
             return json(StatusCode::SERVICE_UNAVAILABLE, "hidden_by_nat", t.hidden_by_nat_title, t.hidden_by_nat_body);
         }
     };
+    let several = cx.sh.backend.wallets().await.as_slice().len() > 1;
     match cx.sh.backend.purchase_progress(guest, &id).await {
         Ok(PurchaseProgress::AwaitingPayment) => {
-            json(StatusCode::OK, "awaiting_payment", t.check_phone_title, t.check_phone_body)
+            let body = if several { t.check_phone_body_any } else { t.check_phone_body };
+            json(StatusCode::OK, "awaiting_payment", t.check_phone_title, body)
         }
         Ok(PurchaseProgress::Connecting) => json(StatusCode::OK, "connecting", t.connecting_title, t.connecting_body),
         Ok(PurchaseProgress::Online { .. }) => json(StatusCode::OK, "online", t.online_title, t.online_body),
         Ok(PurchaseProgress::Ready { .. }) => json(StatusCode::OK, "ready", t.ready_title, t.ready_body),
         Ok(PurchaseProgress::Failed(reason)) => {
-            json(StatusCode::OK, "failed", t.failed_title, i18n::payment_failure(cx.lang, reason))
+            json(StatusCode::OK, "failed", t.failed_title, &i18n::failure_text(cx.lang, reason, several))
         }
         Err(StatusError::NotFound) => json(StatusCode::NOT_FOUND, "not_found", t.not_found_title, t.not_found_body),
         Err(StatusError::Unavailable) => {

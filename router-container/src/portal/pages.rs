@@ -3,10 +3,11 @@
 
 use std::fmt::Write;
 
+use hotspot_core::wallet::Wallet;
 use hotspot_core::{Package, PurchaseId};
 
 use super::escape as esc;
-use super::i18n::{self, Lang};
+use super::i18n::{self, Lang, Texts};
 
 const CSS: &str = "*{box-sizing:border-box}\
 body{margin:0;font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#f3f5f7;color:#1c2430}\
@@ -98,6 +99,11 @@ pub struct IndexView<'a> {
     pub banner: Option<&'a str>,
     pub buy_error: Option<&'a str>,
     pub voucher_error: Option<&'a str>,
+    /// The wallets the hotspot takes: with more than one, the guest chooses (or lets their
+    /// number's network choose).
+    pub wallets: &'a [Wallet],
+    /// The one chosen before (a form shown again), else `auto`.
+    pub wallet: &'a str,
 }
 
 fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>) -> String {
@@ -165,16 +171,22 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
         let _ =
             write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::Html(t.choose_package));
         b.push_str(v.cards);
+        let several = v.wallets.len() > 1;
+        let (label, button, hint) = match several {
+            true => (t.phone_label_any, t.pay_button_any, t.pay_hint_any),
+            false => (t.phone_label, t.pay_button, t.pay_hint),
+        };
         let _ = write!(
             b,
             "<label for=\"phone\">{}</label>{}<input type=\"tel\" id=\"phone\" name=\"phone\" inputmode=\"tel\" \
-autocomplete=\"tel\" placeholder=\"07XX XXX XXX\" maxlength=\"20\" required value=\"{}\">{hidden}\
+autocomplete=\"tel\" placeholder=\"07XX XXX XXX\" maxlength=\"20\" required value=\"{}\">{}{hidden}\
 <button type=\"submit\">{}</button><p class=\"note\">{}</p></form>",
-            esc::Html(t.phone_label),
+            esc::Html(label),
             error_box(v.buy_error),
             esc::Html(v.phone),
-            esc::Html(t.pay_button),
-            esc::Html(t.pay_hint),
+            if several { wallet_choice(t, v.wallets, v.wallet) } else { String::new() },
+            esc::Html(button),
+            esc::Html(hint),
         );
     }
     let _ = write!(
@@ -189,6 +201,24 @@ maxlength=\"24\" required value=\"{}\">{hidden}<button class=\"alt\" type=\"subm
         esc::Html(t.voucher_button),
     );
     layout(c, &title, "", &b)
+}
+
+/// The wallets as radio buttons (no script needed), "my number's own" first and chosen unless
+/// the guest chose another.
+fn wallet_choice(t: &Texts, wallets: &[Wallet], chosen: &str) -> String {
+    let chosen = if wallets.iter().any(|w| w.as_str() == chosen) { chosen } else { "auto" };
+    let mut s = format!("<fieldset class=\"wallets\"><legend>{}</legend>", esc::Html(t.wallet_legend));
+    let options = std::iter::once(("auto", t.wallet_by_number)).chain(wallets.iter().map(|w| (w.as_str(), w.label())));
+    for (value, label) in options {
+        let checked = if value == chosen { " checked" } else { "" };
+        let _ = write!(
+            s,
+            "<label class=\"wallet\"><input type=\"radio\" name=\"wallet\" value=\"{value}\"{checked}> {}</label>",
+            esc::Html(label)
+        );
+    }
+    s.push_str("</fieldset>");
+    s
 }
 
 /// The "check your phone" page while a purchase is in flight.

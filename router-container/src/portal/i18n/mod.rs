@@ -100,6 +100,30 @@ fn parse_q(v: &str) -> Option<u16> {
     Some((if w == "1" { 1000 } else { frac }).min(1000))
 }
 
+/// Why a payment failed: naming M-Pesa on a hotspot that takes it alone, naming no wallet on one
+/// that takes several.
+pub fn failure_text(lang: Lang, f: PaymentFailure, several_wallets: bool) -> std::borrow::Cow<'static, str> {
+    if several_wallets { payment_failure_any(lang, f).into() } else { payment_failure(lang, f).into() }
+}
+
+/// As [`payment_failure`], on a hotspot that takes several wallets: the words name none (the
+/// agent does not know which one a failed payment was from).
+pub fn payment_failure_any(lang: Lang, f: PaymentFailure) -> String {
+    match (lang, f) {
+        (Lang::En, PaymentFailure::NotMpesa) => {
+            "That number cannot pay with the wallet you chose. Choose another, or use another number.".into()
+        }
+        (Lang::Sw, PaymentFailure::NotMpesa) => {
+            "Nambari hiyo haiwezi kulipa kwa njia uliyochagua. Chagua nyingine, au tumia nambari nyingine.".into()
+        }
+        (Lang::En, f) => payment_failure(lang, f).replace("M-Pesa", "mobile money"),
+        (Lang::Sw, f) => payment_failure(lang, f)
+            .replace("la M-Pesa", "la malipo")
+            .replace("ya M-Pesa", "ya malipo")
+            .replace("M-Pesa", "huduma ya malipo"),
+    }
+}
+
 /// Why a payment failed, in words a guest can act on.
 pub fn payment_failure(lang: Lang, f: PaymentFailure) -> &'static str {
     match lang {
