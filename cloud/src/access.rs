@@ -16,6 +16,7 @@ pub enum Action {
     RouterDisable,
     RouterEnable,
     RouterRotate,
+    RouterWallets,
     PackageAdd,
     PackageEdit,
     PackageRetire,
@@ -61,6 +62,7 @@ impl Action {
             Action::RouterDisable => "router disable",
             Action::RouterEnable => "router enable",
             Action::RouterRotate => "router rotate",
+            Action::RouterWallets => "router wallets",
             Action::PackageAdd => "package add",
             Action::PackageEdit => "package edit",
             Action::PackageRetire => "package retire",
@@ -91,8 +93,9 @@ impl Action {
         use Action::*;
         match self {
             OperatorInit | OperatorWhoami => Rule::Anyone,
-            RouterAdd | RouterDisable | RouterEnable | RouterRotate | PackageAdd | PackageEdit | PackageRetire
-            | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove | Reindex => Rule::Admin,
+            RouterAdd | RouterDisable | RouterEnable | RouterRotate | RouterWallets | PackageAdd | PackageEdit
+            | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove
+            | Reindex => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
             | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,

@@ -80,6 +80,7 @@ impl From<&Purchase> for PaymentRow {
             paid_at: p.paid_at,
             created_at: p.created_at,
             phone: p.phone.clone(),
+            wallet: p.wallet,
         }
     }
 }
@@ -208,6 +209,7 @@ mod tests {
             paid_at,
             created_at: 0,
             phone: "254712345678".parse::<Msisdn>().unwrap(),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The revenue report, one computation for `hotspotctl report revenue` and the dashboard: the
-//! M-Pesa receipts on record for paid purchases, grouped by router, package or day; the total is
+//! wallets' receipts on record for paid purchases, grouped by router, package, day or wallet; the total is
 //! the sum of those receipts. Payments of the wrong amount and payments never confirmed are
 //! listed apart and are not in the total.
 
@@ -15,6 +15,8 @@ pub enum GroupBy {
     Router,
     Package,
     Day,
+    /// By wallet and currency: what each provider should have paid out.
+    Wallet,
 }
 
 impl GroupBy {
@@ -23,6 +25,7 @@ impl GroupBy {
             GroupBy::Router => "ROUTER",
             GroupBy::Package => "PACKAGE",
             GroupBy::Day => "DAY",
+            GroupBy::Wallet => "WALLET",
         }
     }
 }
@@ -64,6 +67,8 @@ pub fn build(rows: &[PaymentRow], by: GroupBy, offset_secs: i64) -> Revenue {
                     GroupBy::Router => p.router_id.to_string(),
                     GroupBy::Package => p.package_id.to_string(),
                     GroupBy::Day => day_string(p.paid_at.unwrap_or(p.created_at), offset_secs),
+                    // Every price is in shillings until the store holds other currencies.
+                    GroupBy::Wallet => format!("{} KES", p.wallet.label()),
                 };
                 let g = groups.entry(key.clone()).or_insert(GroupTotal { key, payments: 0, kes: 0 });
                 g.payments += 1;
@@ -119,6 +124,7 @@ mod tests {
             paid_at: paid.map(|_| at),
             created_at: at - 30,
             phone: "254712345678".parse().unwrap(),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
         }
     }
 
@@ -134,7 +140,7 @@ mod tests {
             row(5, "cafe-b", "1d", 50, PurchaseState::Unknown, None, d1),
             row(6, "cafe-b", "1d", 50, PurchaseState::Failed, None, d1),
         ];
-        for by in [GroupBy::Router, GroupBy::Package, GroupBy::Day] {
+        for by in [GroupBy::Router, GroupBy::Package, GroupBy::Day, GroupBy::Wallet] {
             let r = build(&rows, by, NAIROBI);
             assert_eq!((r.payments, r.kes), (3, 70), "{by:?}");
             assert_eq!(r.groups.iter().map(|g| g.kes).sum::<u64>(), 70);
@@ -149,5 +155,31 @@ mod tests {
             totals_csv(&by_router, GroupBy::Router),
             "router,payments,kes\ncafe-a,2,60\ncafe-b,1,10\nTOTAL,3,70\n"
         );
+    }
+
+    #[test]
+    fn each_wallet_has_its_total() {
+        use hotspot_core::wallet::Wallet;
+        let at = 1_772_000_000;
+        let paid = |id, price, w| PaymentRow {
+            wallet: w,
+            ..row(id, "cafe-a", "1h", price, PurchaseState::Paid, Some(price), at)
+        };
+        let rows = vec![
+            paid(1, 10, Wallet::Mpesa),
+            paid(2, 50, Wallet::AirtelMoney),
+            paid(3, 10, Wallet::AirtelMoney),
+            paid(4, 250, Wallet::MtnMomo),
+            PaymentRow {
+                wallet: Wallet::AirtelMoney,
+                ..row(5, "cafe-a", "1h", 10, PurchaseState::AmountMismatch, Some(5), at)
+            },
+        ];
+        let r = build(&rows, GroupBy::Wallet, 0);
+        assert_eq!(
+            totals_csv(&r, GroupBy::Wallet),
+            "wallet,payments,kes\nAirtel Money KES,2,60\nM-Pesa KES,1,10\nMTN MoMo KES,1,250\nTOTAL,4,320\n"
+        );
+        assert_eq!(r.mismatched.len(), 1, "a wrong amount stays out of its wallet's total");
     }
 }

@@ -319,6 +319,8 @@ pub enum GroupBy {
     Router,
     Package,
     Day,
+    /// By wallet (M-Pesa, Airtel Money, MTN MoMo) and currency.
+    Wallet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -389,6 +391,14 @@ pub enum RouterCmd {
     /// New secrets for a router (signing key, AWS access key, RouterOS password) and a short
     /// script that gives them to it; the old ones stop working once the router has switched.
     Rotate(RotateArgs),
+    /// The wallets its guests may pay from, in the portal's order (`mpesa,airtel_money,mtn_momo`);
+    /// the router's portal shows the choice within a minute.
+    Wallets {
+        #[arg(long)]
+        id: RouterId,
+        #[arg(long)]
+        wallets: hotspot_core::wallet::Offered,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Router(RouterCmd::Disable { id, .. }) => (Action::RouterDisable, r(id)),
         Command::Router(RouterCmd::Enable { id }) => (Action::RouterEnable, r(id)),
         Command::Router(RouterCmd::Rotate(a)) => (Action::RouterRotate, r(&a.id)),
+        Command::Router(RouterCmd::Wallets { id, .. }) => (Action::RouterWallets, r(id)),
         Command::Package(PackageCmd::Add(a)) => (Action::PackageAdd, r(&a.router)),
         Command::Package(PackageCmd::Edit(a)) => (Action::PackageEdit, r(&a.router)),
         Command::Package(PackageCmd::Retire { router, .. }) => (Action::PackageRetire, r(router)),
@@ -73,6 +74,7 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
         Command::Router(RouterCmd::Show { id }) => router::show(ctx, id).await.map(|()| String::new()),
         Command::Router(RouterCmd::Disable { id, reason }) => router::set_disabled(ctx, id, Some(reason)).await,
         Command::Router(RouterCmd::Enable { id }) => router::set_disabled(ctx, id, None).await,
+        Command::Router(RouterCmd::Wallets { id, wallets }) => router::set_wallets(ctx, id, wallets).await,
         Command::Router(RouterCmd::Rotate(a)) => {
             let args = rotate::RotateArgs {
                 id: &a.id,

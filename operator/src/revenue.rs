@@ -16,6 +16,7 @@ impl From<GroupBy> for revenue::GroupBy {
             GroupBy::Router => revenue::GroupBy::Router,
             GroupBy::Package => revenue::GroupBy::Package,
             GroupBy::Day => revenue::GroupBy::Day,
+            GroupBy::Wallet => revenue::GroupBy::Wallet,
         }
     }
 }
@@ -141,6 +142,7 @@ mod tests {
             paid_at: paid.map(|_| at),
             created_at: at - 30,
             phone: "254712345678".parse().unwrap(),
+            wallet: hotspot_core::wallet::Wallet::Mpesa,
         };
         let rows = [row(1, PurchaseState::Paid, Some(10)), row(4, PurchaseState::AmountMismatch, Some(5))];
         let r = build(&rows, GroupBy::Router, UtcOffset::NAIROBI);

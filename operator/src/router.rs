@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use hotspot_core::RouterId;
+use hotspot_core::wallet::Offered;
 use rand::Rng;
 
 use crate::Error;
@@ -317,6 +318,18 @@ pub async fn set_disabled(ctx: &Ctx, id: &RouterId, reason: Option<&String>) -> 
     }
 }
 
+/// Sets the wallets a router's guests may pay from and sends the router its list (with the
+/// packages, one `packages_sync`), so its portal offers them.
+pub async fn set_wallets(ctx: &Ctx, id: &RouterId, wallets: &Offered) -> Result<String, Error> {
+    if !ctx.store.set_router_wallets(id, wallets).await? {
+        return Err(Error::Usage(format!("router {id} not found; nothing was changed")));
+    }
+    let r = crate::packages::router(ctx, id).await?;
+    crate::packages::sync(ctx, &r).await?;
+    println!("router {id} takes {wallets}; its portal offers them once it has the job (seconds, when online)");
+    Ok(format!("wallets: {wallets}"))
+}
+
 pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     let c = Clients::new(&ctx.config, &ctx.table);
     let r = c.store.get_router(id).await?.ok_or_else(|| Error::Usage(format!("router {id} not found")))?;
@@ -326,6 +339,7 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     let now = now();
     println!("router      {id}");
     println!("name        {:?}", r.name);
+    println!("wallets     {}", r.wallets);
     println!("created     {} (unix)", r.created_at);
     if let Some(at) = r.disabled_at {
         println!("DISABLED    since {at} (unix): `hotspotctl router enable --id {id}` lets it sell again");

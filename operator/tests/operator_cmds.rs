@@ -6,6 +6,7 @@ mod support;
 use std::collections::HashSet;
 
 use hotspot_cloud::store::{AuditResult, NewPurchase, Paid};
+use hotspot_core::wallet::Wallet;
 use hotspot_core::wire::Payload;
 use hotspot_core::{MacAddr, Package, PurchaseId, VoucherCode};
 use support::{Env, packages_synced, text, types};
@@ -249,6 +250,23 @@ async fn packages_reach_the_router_as_sync_jobs() {
     assert_eq!(packages_synced(&env.jobs(&a).await[0]), ["1d:50", "1h:15"]);
     ok(&env.run(&env.admin, &["package", "sync", "--router", "cafe-a"]).await);
     assert_eq!(packages_synced(&env.jobs(&a).await[0]), ["1d:50", "1h:15"]);
+
+    // Wallets: kept on the record and sent with the packages, so the portal offers them.
+    ok(&env.run(&env.admin, &["router", "wallets", "--id", "cafe-a", "--wallets", "mpesa,airtel_money"]).await);
+    let jobs = env.jobs(&a).await;
+    let Payload::PackagesSync(sync) = &jobs[0].payload else { panic!("not a packages_sync") };
+    assert_eq!(sync.wallets, [Wallet::Mpesa, Wallet::AirtelMoney]);
+    assert_eq!(packages_synced(&jobs[0]), ["1d:50", "1h:15"]);
+    let shown = ok(&env.run(&env.admin, &["router", "show", "--id", "cafe-a"]).await);
+    assert!(shown.contains("mpesa,airtel_money"), "{shown}");
+    for bad in ["", "mpesa,mpesa", "paypal"] {
+        refused(&env.run(&env.admin, &["router", "wallets", "--id", "cafe-a", "--wallets", bad]).await);
+    }
+    let e = refused(&env.run(&env.admin, &["router", "wallets", "--id", "nowhere", "--wallets", "mpesa"]).await);
+    assert!(e.contains("not found"), "{e}");
+    assert!(env.jobs(&a).await.is_empty(), "refusals send nothing");
+    let r = env.store().get_router(&a.id).await.expect("read").expect("there");
+    assert_eq!(r.wallets.as_slice(), [Wallet::Mpesa, Wallet::AirtelMoney]);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! when it is paid or paid the wrong amount (`ledger_at` = the payment's time) or left in doubt
 //! (`ledger_at` = its creation), so a month's report reads only that month's money.
 
+use hotspot_core::wallet::Wallet;
 use hotspot_core::{Msisdn, PackageId, PurchaseId, RouterId, Shillings};
 
 use hotspot_core::calendar::next_month_start;
@@ -28,6 +29,7 @@ pub struct PaymentRow {
     pub paid_at: Option<i64>,
     pub created_at: i64,
     pub phone: Msisdn,
+    pub wallet: Wallet,
 }
 
 #[derive(serde::Deserialize)]
@@ -54,6 +56,7 @@ fn parse(item: &Item) -> Result<PaymentRow, StoreError> {
         paid_at: r.opt_i64("paid_at")?,
         created_at: r.i64("created_at")?,
         phone: r.parse("phone")?,
+        wallet: r.opt_parse("wallet")?.unwrap_or(Wallet::Mpesa),
     })
 }
 

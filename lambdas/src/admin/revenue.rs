@@ -84,9 +84,10 @@ pub fn parse_query(q: &str, now: i64) -> Result<RevenueQuery, String> {
         None | Some("" | "day") => GroupBy::Day,
         Some("router") => GroupBy::Router,
         Some("package") => GroupBy::Package,
+        Some("wallet") => GroupBy::Wallet,
         Some(other) => {
             return Err(format!(
-                "group by day, router or package, not {:?}",
+                "group by day, router, package or wallet, not {:?}",
                 other.chars().take(20).collect::<String>()
             ));
         }
@@ -140,6 +141,7 @@ fn by_value(by: GroupBy) -> &'static str {
         GroupBy::Day => "day",
         GroupBy::Router => "router",
         GroupBy::Package => "package",
+        GroupBy::Wallet => "wallet",
     }
 }
 
@@ -151,7 +153,7 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
         "<form method=\"get\" action=\"/admin/revenue\">{}<label for=\"by\">By</label><select id=\"by\" name=\"by\">",
         html::date_inputs(q.from, q.to)
     );
-    for by in [GroupBy::Day, GroupBy::Router, GroupBy::Package] {
+    for by in [GroupBy::Day, GroupBy::Router, GroupBy::Package, GroupBy::Wallet] {
         let sel = if by == q.by { " selected" } else { "" };
         let _ = write!(b, "<option value=\"{}\"{sel}>{}</option>", by_value(by), by_value(by));
     }
