@@ -2,7 +2,6 @@
 //! URLs that are https except to a loopback simulator, and JSON fields read whether a provider
 //! sent them as strings or numbers.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -12,25 +11,6 @@ use crate::WalletError;
 
 /// Provider answers are small; a bigger body is cut off rather than buffered.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-
-/// A credential; `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(v: impl Into<String>) -> Self {
-        Secret(v.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 pub(crate) struct RawResponse {
     pub status: u16,

@@ -18,7 +18,8 @@ pub mod mtn;
 mod outcome;
 mod token;
 
-pub use http::Secret;
+/// A credential; `Debug` is redacted (Daraja's, the same for every wallet).
+pub use daraja::Secret;
 pub use outcome::{Failure, Notification, Outcome, Payment, PaymentRequest, Started, WalletError};
 pub use token::TokenCache;
 
