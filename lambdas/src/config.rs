@@ -100,6 +100,16 @@ pub async fn airtel_config(s: &Settings) -> Result<Option<AirtelConfig>, ConfigE
     let secret = s.required("AIRTEL_CLIENT_SECRET").await?;
     let mut cfg = AirtelConfig::new(base, client_id, secret, country(s, "AIRTEL_COUNTRY").await?);
     cfg.callback_key = s.optional("AIRTEL_CALLBACK_KEY").await?.map(wallets::Secret::new);
+    cfg.message_signing = match s.optional("AIRTEL_MESSAGE_SIGNING").await?.as_deref() {
+        None | Some("off") => false,
+        Some("on") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "AIRTEL_MESSAGE_SIGNING".into(),
+                why: format!("{other:?} is not on or off"),
+            });
+        }
+    };
     Ok(Some(cfg))
 }
 

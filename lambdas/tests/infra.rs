@@ -79,6 +79,7 @@ fn each_function_gets_the_settings_its_code_reads() {
         "AIRTEL_CLIENT_ID",
         "AIRTEL_CLIENT_SECRET",
         "AIRTEL_CALLBACK_KEY",
+        "AIRTEL_MESSAGE_SIGNING",
         "MTN_ENV",
         "MTN_COUNTRY",
         "MTN_TARGET_ENVIRONMENT",

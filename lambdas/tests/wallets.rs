@@ -127,7 +127,12 @@ impl Env {
     }
 
     async fn grants(&self, r: &TestRouter) -> usize {
-        self.cloud.drain_jobs(r).await.iter().filter(|p| matches!(p, Payload::Grant(_))).count()
+        self.grants_at(r, now()).await
+    }
+
+    /// As `grants`, for jobs signed at a simulated later time.
+    async fn grants_at(&self, r: &TestRouter, at: i64) -> usize {
+        self.cloud.drain_jobs_at(r, at).await.iter().filter(|p| matches!(p, Payload::Grant(_))).count()
     }
 }
 
@@ -284,4 +289,52 @@ async fn a_wallet_the_router_does_not_take_is_refused_before_anything() {
     assert_eq!(body["error"], "wallet_not_taken");
     assert_eq!(env.cloud.purchase_count().await, before);
     assert!(env.airtel.payments().is_empty());
+}
+
+/// The prompt went out but its answer was lost (a 500 after the payment was taken): the purchase
+/// was linked before the prompt, so the callback that follows settles it as any other; one grant.
+#[tokio::test]
+async fn a_lost_answer_then_its_callback_is_one_grant() {
+    let env = Env::start().await;
+    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
+    for (i, w) in BOTH.into_iter().enumerate() {
+        env.sim(w).lose_answers(500, 1);
+        let (status, body) = env.buy(&r, w, &format!("DA:A1:19:00:07:0{i}")).await;
+        assert_eq!(status, 201, "{body}");
+        let id = pid(&body);
+        assert_eq!(env.state(&id).await, PurchaseState::Pending, "{w:?}: not unknown, its reference is known");
+        let replies = env.deliver(w, i, i + 1).await;
+        assert_eq!(replies, [CallbackReply::Accepted], "{w:?}");
+        assert_eq!(env.state(&id).await, PurchaseState::Paid, "{w:?}");
+        assert_eq!(env.grants(&r).await, 1);
+    }
+}
+
+/// The wallet is down for ten minutes (every status query a 503) and the callback is lost: the
+/// reconciler's queries count for nothing, the purchase stays pending (not unknown), and once the
+/// wallet answers the payment is found and granted once.
+#[tokio::test]
+async fn a_wallet_down_for_ten_minutes_uses_up_no_tries() {
+    let env = Env::start().await;
+    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
+    let mut ids = Vec::new();
+    for (i, w) in BOTH.into_iter().enumerate() {
+        env.sim(w).push_scenario(Scenario::paid().lost());
+        ids.push(pid(&env.buy(&r, w, &format!("DA:A1:19:00:08:0{i}")).await.1));
+        // Eleven runs a minute apart, more than the tries a purchase has.
+        env.sim(w).inject(Endpoint::Status, 503, 11);
+    }
+    let cfg = ReconcileConfig::default();
+    let t0 = now();
+    for minute in 1..=11 {
+        let report = reconcile(env.settle(), &env.providers, cfg, t0 + 61 * minute).await.unwrap();
+        assert_eq!((report.no_answer, report.paid, report.unknown), (2, 0, 0), "minute {minute}: {report:?}");
+    }
+    for id in &ids {
+        let p = env.cloud.store.get_purchase(id).await.unwrap().unwrap();
+        assert_eq!((p.state, p.reconcile_tries), (PurchaseState::Pending, 0));
+    }
+    let report = reconcile(env.settle(), &env.providers, cfg, t0 + 61 * 12).await.unwrap();
+    assert_eq!(report.paid, 2, "{report:?}");
+    assert_eq!(env.grants_at(&r, t0 + 61 * 12).await, 2);
 }

@@ -103,7 +103,7 @@ pub struct Stack {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     pub moto: Moto,
     pub daraja: DarajaSim,
-    /// Airtel Money (a Kenyan merchant, callback authentication on) and MTN MoMo (a merchant
+    /// Airtel Money (a Kenyan merchant, callback authentication and message signing on) and MTN MoMo (a merchant
     /// in shillings here: the store's prices are shillings until the currency issue lands).
     pub airtel: WalletSim,
     pub mtn: WalletSim,
@@ -233,6 +233,7 @@ impl Stack {
             currency: "KES".into(),
             callback_url: Some(format!("{gateway_url}/cb/airtel/{CALLBACK_SECRET}")),
             callback_key: Some(AIRTEL_CALLBACK_KEY.into()),
+            message_signing: true,
             ..AirtelSimConfig::default()
         };
         let airtel = WalletSim::airtel(airtel_cfg.clone()).await.map_err(|e| err("airtel simulator")(e.to_string()))?;
@@ -279,6 +280,7 @@ impl Stack {
                 .env("AIRTEL_CLIENT_ID", &airtel_cfg.client_id)
                 .env("AIRTEL_CLIENT_SECRET", &airtel_cfg.client_secret)
                 .env("AIRTEL_CALLBACK_KEY", AIRTEL_CALLBACK_KEY)
+                .env("AIRTEL_MESSAGE_SIGNING", "on")
                 .env("MTN_ENV", mtn.base_url())
                 .env("MTN_COUNTRY", "KE")
                 .env("MTN_TARGET_ENVIRONMENT", &mtn_cfg.target_environment)

@@ -5,7 +5,10 @@
 //! `TF`, `TIP`, ...), and the callback POSTed to the one URL in the application's settings, with a
 //! `hash` when callback authentication is on.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockEncryptMut, KeyIvInit};
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -13,6 +16,8 @@ use daraja_sim::serve::{Resp, json, read_body};
 use hmac::{Hmac, Mac as _};
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, Request, StatusCode};
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::{Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -66,12 +71,66 @@ pub(crate) async fn route(shared: &Arc<Shared>, req: Request<Incoming>) -> Resp 
     };
     match (&parts.method, parts.uri.path()) {
         (&Method::POST, "/auth/oauth2/token") => token(shared, cfg, body),
+        (&Method::POST, "/merchant/v1/payments/") if cfg.message_signing => {
+            // inferred: where signing is enforced, an unsigned v1 payment is refused as unsigned.
+            error(StatusCode::FORBIDDEN, "DP00800001026", "Forbidden: X-signature and payload did not match")
+        }
         (&Method::POST, "/merchant/v1/payments/") => pay(shared, cfg, &parts.headers, body),
+        (&Method::POST, "/merchant/v2/payments/") => match signed(&parts.headers, &body) {
+            true => pay(shared, cfg, &parts.headers, body),
+            false => error(StatusCode::FORBIDDEN, "DP00800001026", "Forbidden: X-signature and payload did not match"),
+        },
+        (&Method::GET, "/v1/rsa/encryption-keys") => encryption_key(shared, cfg, &parts.headers),
         (&Method::GET, p) if p.starts_with("/standard/v1/payments/") => {
             enquiry(shared, cfg, &parts.headers, &p["/standard/v1/payments/".len()..])
         }
         _ => error(StatusCode::NOT_FOUND, "", "Not Found"),
     }
+}
+
+/// The simulator's RSA key pair for message signing (a test key made for it, `keys/`).
+fn signing_key() -> Option<&'static RsaPrivateKey> {
+    static KEY: OnceLock<Option<RsaPrivateKey>> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::from_pkcs8_pem(include_str!("../keys/airtel-sim-rsa.pem")).ok()).as_ref()
+}
+
+/// `GET /v1/rsa/encryption-keys`: the public key partners sign with.
+fn encryption_key(shared: &Shared, cfg: &AirtelSimConfig, h: &HeaderMap) -> Resp {
+    if let Some(r) = authorised(shared, cfg, h) {
+        return r;
+    }
+    let der = signing_key().and_then(|k| RsaPublicKey::from(k).to_public_key_der().ok());
+    let Some(der) = der else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "DP02010001000", "Error while fetching encryption key");
+    };
+    let key = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
+    json(
+        StatusCode::OK,
+        json!({
+            "data": {"key_id": "sim-key-1", "key": key, "valid_upto": "2030-12-31 23:59:59"},
+            "status": status_part("200", true, "Successfully fetched Encryption Key", "DP02010001001", "ESB000010"),
+        })
+        .to_string(),
+    )
+}
+
+/// As Airtel checks a v2 request: `x-key` decrypted with the private key gives the AES key and
+/// IV; the body encrypted with them must be `x-signature`.
+fn signed(h: &HeaderMap, body: &[u8]) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (Some(sig), Some(xkey), Some(private)) = (header(h, "x-signature"), header(h, "x-key"), signing_key()) else {
+        return false;
+    };
+    let Some(wrapped) = b64.decode(xkey).ok().and_then(|k| private.decrypt(Pkcs1v15Encrypt, &k).ok()) else {
+        return false;
+    };
+    let Some((k, iv)) = std::str::from_utf8(&wrapped).ok().and_then(|w| w.split_once(':')) else { return false };
+    let (Ok(k), Ok(iv)) = (b64.decode(k), b64.decode(iv)) else { return false };
+    let (Ok(k), Ok(iv)) = (<[u8; 32]>::try_from(k.as_slice()), <[u8; 16]>::try_from(iv.as_slice())) else {
+        return false;
+    };
+    let expected = cbc::Encryptor::<aes::Aes256>::new(&k.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(body);
+    b64.encode(expected) == sig
 }
 
 fn fault(shared: &Shared, e: Endpoint) -> Option<Resp> {
@@ -178,6 +237,13 @@ fn pay(shared: &Arc<Shared>, cfg: &AirtelSimConfig, h: &HeaderMap, body: Bytes) 
     };
     let p = shared.book.take(p, receipt);
     crate::shared::deliver(shared.clone(), p, callback);
+    if let Some(status) = shared.book.lost_answer() {
+        return error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "DP00800001005",
+            "Something Went Wrong",
+        );
+    }
     json(
         StatusCode::OK,
         json!({

@@ -92,6 +92,8 @@ pub(crate) struct BookState {
     pub payments: Vec<PaymentRecord>,
     pub scenarios: VecDeque<Scenario>,
     pub faults: HashMap<Endpoint, VecDeque<u16>>,
+    /// Statuses answered after a payment was taken (its prompt is out, the answer lost).
+    pub lost_answers: VecDeque<u16>,
     pub hits: HashMap<Endpoint, usize>,
     pub seq: u64,
 }
@@ -112,6 +114,11 @@ impl Book {
         let mut s = self.lock();
         *s.hits.entry(e).or_default() += 1;
         s.faults.get_mut(&e).and_then(VecDeque::pop_front)
+    }
+
+    /// The status to answer a payment just taken with instead of the provider's own, if queued.
+    pub fn lost_answer(&self) -> Option<u16> {
+        self.lock().lost_answers.pop_front()
     }
 
     pub fn issue_token(&self, life: Duration) -> String {

@@ -43,6 +43,8 @@ pub struct AirtelSimConfig {
     /// Callback authentication's private key: callbacks then carry a `hash`.
     pub callback_key: Option<String>,
     pub token_lifetime_secs: u64,
+    /// Payments only by v2 with message signing, checked as Airtel checks it (v1 refused).
+    pub message_signing: bool,
 }
 
 impl Default for AirtelSimConfig {
@@ -55,6 +57,7 @@ impl Default for AirtelSimConfig {
             callback_url: None,
             callback_key: None,
             token_lifetime_secs: 180,
+            message_signing: false,
         }
     }
 }

@@ -85,6 +85,12 @@ impl WalletSim {
         b.faults.entry(endpoint).or_default().extend(std::iter::repeat_n(status, count));
     }
 
+    /// The next `count` payments are taken (the payer gets the prompt, the scenario runs) but
+    /// answered with HTTP `status`: the answer lost after the prompt went out.
+    pub fn lose_answers(&self, status: u16, count: usize) {
+        self.shared.book.lock().lost_answers.extend(std::iter::repeat_n(status, count));
+    }
+
     /// Requests that reached `endpoint`, faults included.
     pub fn hits(&self, endpoint: Endpoint) -> usize {
         self.shared.book.lock().hits.get(&endpoint).copied().unwrap_or(0)

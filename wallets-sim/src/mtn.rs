@@ -169,6 +169,13 @@ fn request_to_pay(shared: &Arc<Shared>, cfg: &MtnSimConfig, h: &HeaderMap, body:
     };
     let p = shared.book.take(p, receipt);
     crate::shared::deliver(shared.clone(), p, callback);
+    if let Some(status) = shared.book.lost_answer() {
+        return error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "INTERNAL_PROCESSING_ERROR",
+            "Injected fault.",
+        );
+    }
     daraja_sim::serve::respond(StatusCode::ACCEPTED, "application/json", "")
 }
 

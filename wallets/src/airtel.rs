@@ -4,8 +4,8 @@
 //! per-request callback URL). Every call carries `X-Country` and `X-Currency`; the payment and
 //! its enquiry are keyed by **our** transaction id, so [`Started::reference`] is our reference.
 //!
-//! Not done here: v2's message signing (`x-signature`/`x-key`, AES-CBC of the body with the key
-//! RSA-wrapped), which Airtel enforces per country and product; this client speaks v1.
+//! Where Airtel enforces message signing (per country and product), [`AirtelConfig::message_signing`]
+//! sends payments to `/merchant/v2/payments/` with `x-signature` and `x-key` (`crate::signing`).
 
 use std::time::Duration;
 
@@ -18,9 +18,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::http::{self, RawResponse, at, text};
-use crate::{
-    Failure, Notification, Outcome, Payment, PaymentRequest, Provider, Secret, Started, TokenCache, WalletError,
-};
+use crate::signing::{self, SigningKey};
+use crate::{Failure, Notification, Outcome, Payment, PaymentRequest, Provider, Started, TokenCache, WalletError};
+use daraja::Secret;
 
 pub const STAGING_URL: &str = "https://openapiuat.airtel.africa";
 pub const PRODUCTION_URL: &str = "https://openapi.airtel.africa";
@@ -36,6 +36,8 @@ pub struct AirtelConfig {
     /// The application's callback "private key", when callback authentication is enabled: then
     /// a callback without the right `hash` is refused.
     pub callback_key: Option<Secret>,
+    /// v2 payments with message signing (`x-signature`, `x-key`), where Airtel enforces it.
+    pub message_signing: bool,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
 }
@@ -53,6 +55,7 @@ impl AirtelConfig {
             client_secret: Secret::new(client_secret),
             country,
             callback_key: None,
+            message_signing: false,
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
         }
@@ -90,7 +93,9 @@ pub fn failure_of(response_code: &str) -> PaymentFailure {
         "DP00800001005" | "DP00800001024" | "DP00800001029" => PaymentFailure::Expired,
         "DP00800001007" => PaymentFailure::InsufficientFunds,
         "DP00800001008" => PaymentFailure::Cancelled,
-        "DP00800001004" | "DP00800001010" => PaymentFailure::PromptFailed,
+        // `DP00800001026`: the signature did not match the body (our key out of date, or a body
+        // changed on the way); nothing was prompted.
+        "DP00800001004" | "DP00800001010" | "DP00800001026" => PaymentFailure::PromptFailed,
         _ => PaymentFailure::Other,
     }
 }
@@ -256,6 +261,8 @@ pub struct AirtelClient {
     base: String,
     http: reqwest::Client,
     token: TokenCache,
+    /// Airtel's public key for message signing, fetched once (again after a mismatch).
+    signing_key: tokio::sync::Mutex<Option<SigningKey>>,
 }
 
 impl AirtelClient {
@@ -265,7 +272,7 @@ impl AirtelClient {
             return Err(WalletError::Invalid("Airtel client id and secret are required".into()));
         }
         let http = http::client(cfg.connect_timeout, cfg.request_timeout)?;
-        Ok(AirtelClient { cfg, base, http, token: TokenCache::default() })
+        Ok(AirtelClient { cfg, base, http, token: TokenCache::default(), signing_key: Default::default() })
     }
 
     pub fn config(&self) -> &AirtelConfig {
@@ -287,13 +294,22 @@ impl AirtelClient {
                         .body(body.to_string()),
                 )
                 .await
-                .map_err(|e| match e {
-                    WalletError::NoAnswer { why, .. } => WalletError::NoAnswer { may_have_prompted: false, why },
-                    e => e,
-                })?;
+                .map_err(no_prompt)?;
                 parse_token(r.status, &r.body)
             })
             .await
+    }
+
+    async fn signing_key(&self) -> Result<SigningKey, WalletError> {
+        let mut cached = self.signing_key.lock().await;
+        if let Some(k) = cached.as_ref() {
+            return Ok(k.clone());
+        }
+        let r =
+            self.call(|| self.http.get(format!("{}/v1/rsa/encryption-keys", self.base))).await.map_err(no_prompt)?;
+        let key = signing::parse_encryption_key(r.status, &r.body)?;
+        *cached = Some(key.clone());
+        Ok(key)
     }
 
     /// Sends `build(token)` with the country headers; a 401 gets one more try with a new token.
@@ -317,6 +333,14 @@ impl AirtelClient {
     }
 }
 
+/// A call that cannot prompt anyone: its transport failure says so.
+fn no_prompt(e: WalletError) -> WalletError {
+    match e {
+        WalletError::NoAnswer { why, .. } => WalletError::NoAnswer { may_have_prompted: false, why },
+        e => e,
+    }
+}
+
 impl Provider for AirtelClient {
     async fn start(&self, req: &PaymentRequest) -> Result<Started, WalletError> {
         if req.payer.country() != self.cfg.country || req.amount.currency() != self.cfg.currency() {
@@ -329,15 +353,33 @@ impl Provider for AirtelClient {
         if !valid_reference(&req.reference) {
             return Err(WalletError::Invalid("an Airtel transaction id is 1-64 letters, digits and '-'".into()));
         }
-        let body = payment_body(&self.cfg, req);
-        let r = self
-            .call(|| {
+        let body = payment_body(&self.cfg, req).to_string();
+        let r = if self.cfg.message_signing {
+            let sig = signing::sign(&self.signing_key().await?, body.as_bytes())?;
+            let r = self
+                .call(|| {
+                    self.http
+                        .post(format!("{}/merchant/v2/payments/", self.base))
+                        .header("Content-Type", "application/json")
+                        .header("x-signature", &sig.signature)
+                        .header("x-key", &sig.key)
+                        .body(body.clone())
+                })
+                .await?;
+            if r.status == 403 {
+                // Perhaps Airtel's key changed: the next payment fetches it again.
+                *self.signing_key.lock().await = None;
+            }
+            r
+        } else {
+            self.call(|| {
                 self.http
                     .post(format!("{}/merchant/v1/payments/", self.base))
                     .header("Content-Type", "application/json")
-                    .body(body.to_string())
+                    .body(body.clone())
             })
-            .await?;
+            .await?
+        };
         parse_payment_response(r.status, &r.body)?;
         Ok(Started { reference: req.reference.clone(), message: None })
     }

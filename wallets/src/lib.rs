@@ -16,6 +16,7 @@ mod http;
 pub mod mpesa;
 pub mod mtn;
 mod outcome;
+pub mod signing;
 mod token;
 
 /// A credential; `Debug` is redacted (Daraja's, the same for every wallet).

@@ -17,9 +17,8 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::http::{self, RawResponse, at, text};
-use crate::{
-    Failure, Notification, Outcome, Payment, PaymentRequest, Provider, Secret, Started, TokenCache, WalletError,
-};
+use crate::{Failure, Notification, Outcome, Payment, PaymentRequest, Provider, Started, TokenCache, WalletError};
+use daraja::Secret;
 
 pub const SANDBOX_URL: &str = "https://sandbox.momodeveloper.mtn.com";
 pub const PRODUCTION_URL: &str = "https://proxy.momoapi.mtn.com";

@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::{Secret, WalletError};
+use daraja::Secret;
+
+use crate::WalletError;
 
 /// Refresh this long before the provider's expiry, so a token never dies mid-request.
 const MARGIN: Duration = Duration::from_secs(20);

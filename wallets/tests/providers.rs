@@ -334,3 +334,89 @@ async fn mpesa_behind_the_interface() {
     ));
     assert!(matches!(client.status(&started.reference).await.unwrap(), Outcome::Paid(_)));
 }
+
+/// Where Airtel enforces message signing: payments go by v2, signed with Airtel's public key,
+/// and Airtel (here its simulator, checking as the portal describes) refuses an unsigned payment
+/// and a body that is not the one signed.
+#[tokio::test]
+async fn airtel_message_signing() {
+    let sink = CallbackSink::start().await.unwrap();
+    let s = AirtelSimConfig {
+        callback_url: Some(sink.url("/cb/airtel/s3cret")),
+        message_signing: true,
+        ..AirtelSimConfig::default()
+    };
+    let sim = WalletSim::airtel(s.clone()).await.unwrap();
+    let cfg = AirtelConfig::new(sim.base_url(), s.client_id.clone(), s.client_secret.clone(), Country::Uganda);
+    let req = PaymentRequest {
+        payer: PhoneNumber::parse(Country::Uganda, "0752123456").unwrap(),
+        amount: Money::parse(Currency::Ugx, "1000").unwrap(),
+        reference: "p-signed-1".into(),
+        label: "Cafe".into(),
+        description: "1 hour".into(),
+        callback_url: String::new(),
+    };
+    // Unsigned: refused, and no prompt went out.
+    let err = AirtelClient::new(cfg.clone()).unwrap().start(&req).await.unwrap_err();
+    match &err {
+        WalletError::Refused { failure, code, .. } => {
+            assert_eq!(*failure, PaymentFailure::PromptFailed);
+            assert!(code.contains("DP00800001026"), "{code}");
+        }
+        e => panic!("{e:?}"),
+    }
+    assert!(sim.payments().is_empty());
+    // Signed: taken, notified, queried alike.
+    let signed = AirtelClient::new(AirtelConfig { message_signing: true, ..cfg }).unwrap();
+    let started = signed.start(&req).await.unwrap();
+    assert_eq!(sim.payments().len(), 1);
+    assert!(matches!(signed.status(&started.reference).await.unwrap(), Outcome::Paid(_)));
+    assert_eq!(sink.wait_for(1, WAIT).await.len(), 1);
+
+    // A body other than the one signed is refused.
+    let http = daraja_sim::http_client().unwrap();
+    let token_reply = http
+        .post(format!("{}/auth/oauth2/token", sim.base_url()))
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({"client_id": s.client_id, "client_secret": s.client_secret, "grant_type": "client_credentials"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = serde_json::from_slice(&token_reply.bytes().await.unwrap()).unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let key_reply = http
+        .get(format!("{}/v1/rsa/encryption-keys", sim.base_url()))
+        .header("Authorization", &bearer)
+        .header("X-Country", "UG")
+        .header("X-Currency", "UGX")
+        .send()
+        .await
+        .unwrap();
+    let status = key_reply.status().as_u16();
+    let key = wallets::signing::parse_encryption_key(status, &key_reply.bytes().await.unwrap()).unwrap();
+    let body = |id: &str, amount: u32| {
+        serde_json::json!({
+            "reference": "Cafe",
+            "subscriber": {"country": "UG", "currency": "UGX", "msisdn": "752123456"},
+            "transaction": {"amount": amount, "country": "UG", "currency": "UGX", "id": id},
+        })
+        .to_string()
+    };
+    let sig = wallets::signing::sign(&key, body("p-signed-2", 1000).as_bytes()).unwrap();
+    let post = |b: String| {
+        http.post(format!("{}/merchant/v2/payments/", sim.base_url()))
+            .header("Authorization", &bearer)
+            .header("X-Country", "UG")
+            .header("X-Currency", "UGX")
+            .header("Content-Type", "application/json")
+            .header("x-signature", &sig.signature)
+            .header("x-key", &sig.key)
+            .body(b)
+            .send()
+    };
+    let tampered = post(body("p-signed-2", 1)).await.unwrap();
+    assert_eq!(tampered.status().as_u16(), 403);
+    assert!(tampered.text().await.unwrap().contains("DP00800001026"));
+    assert_eq!(post(body("p-signed-2", 1000)).await.unwrap().status().as_u16(), 200);
+    assert_eq!(sim.payments().len(), 2);
+}
