@@ -235,9 +235,7 @@ fn pay(shared: &Arc<Shared>, cfg: &AirtelSimConfig, h: &HeaderMap, body: Bytes) 
         delivery: Default::default(),
         callbacks_sent: 0,
     };
-    let p = shared.book.take(p, receipt);
-    crate::shared::deliver(shared.clone(), p, callback);
-    if let Some(status) = shared.book.lost_answer() {
+    if let Some(status) = crate::shared::take(shared, p, receipt, callback) {
         return error(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "DP00800001005",

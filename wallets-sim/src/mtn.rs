@@ -167,9 +167,7 @@ fn request_to_pay(shared: &Arc<Shared>, cfg: &MtnSimConfig, h: &HeaderMap, body:
         delivery: Default::default(),
         callbacks_sent: 0,
     };
-    let p = shared.book.take(p, receipt);
-    crate::shared::deliver(shared.clone(), p, callback);
-    if let Some(status) = shared.book.lost_answer() {
+    if let Some(status) = crate::shared::take(shared, p, receipt, callback) {
         return error(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "INTERNAL_PROCESSING_ERROR",

@@ -38,3 +38,11 @@ pub(crate) fn deliver(shared: Arc<Shared>, p: PaymentRecord, build: Build) {
         }
     });
 }
+
+/// Takes a payment (its scenario decides it), sends its callback in the background, and says
+/// whether its answer is to be lost: the HTTP status to answer instead, if one was queued.
+pub(crate) fn take(shared: &Arc<Shared>, p: PaymentRecord, receipt: fn(u64) -> String, build: Build) -> Option<u16> {
+    let p = shared.book.take(p, receipt);
+    deliver(shared.clone(), p, build);
+    shared.book.lost_answer()
+}

@@ -294,7 +294,7 @@ impl AirtelClient {
                         .body(body.to_string()),
                 )
                 .await
-                .map_err(no_prompt)?;
+                .map_err(WalletError::not_prompting)?;
                 parse_token(r.status, &r.body)
             })
             .await
@@ -305,8 +305,10 @@ impl AirtelClient {
         if let Some(k) = cached.as_ref() {
             return Ok(k.clone());
         }
-        let r =
-            self.call(|| self.http.get(format!("{}/v1/rsa/encryption-keys", self.base))).await.map_err(no_prompt)?;
+        let r = self
+            .call(|| self.http.get(format!("{}/v1/rsa/encryption-keys", self.base)))
+            .await
+            .map_err(WalletError::not_prompting)?;
         let key = signing::parse_encryption_key(r.status, &r.body)?;
         *cached = Some(key.clone());
         Ok(key)
@@ -330,14 +332,6 @@ impl AirtelClient {
         }
         let token = self.bearer(Some(&token)).await?;
         send(&token).await
-    }
-}
-
-/// A call that cannot prompt anyone: its transport failure says so.
-fn no_prompt(e: WalletError) -> WalletError {
-    match e {
-        WalletError::NoAnswer { why, .. } => WalletError::NoAnswer { may_have_prompted: false, why },
-        e => e,
     }
 }
 

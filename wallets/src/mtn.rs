@@ -270,7 +270,7 @@ impl MtnClient {
                         .header("Content-Length", "0"),
                 )
                 .await
-                .map_err(no_prompt)?;
+                .map_err(WalletError::not_prompting)?;
                 parse_token(r.status, &r.body)
             })
             .await
@@ -292,14 +292,6 @@ impl MtnClient {
         rb.bearer_auth(token.expose())
             .header("X-Target-Environment", &self.cfg.target_environment)
             .header("Ocp-Apim-Subscription-Key", self.cfg.subscription_key.expose())
-    }
-}
-
-/// The token call never prompts anyone.
-fn no_prompt(e: WalletError) -> WalletError {
-    match e {
-        WalletError::NoAnswer { why, .. } => WalletError::NoAnswer { may_have_prompted: false, why },
-        e => e,
     }
 }
 
@@ -336,7 +328,7 @@ impl Provider for MtnClient {
                 self.authed(self.http.get(format!("{}/collection/v1_0/requesttopay/{reference}", self.base)), t)
             })
             .await
-            .map_err(no_prompt)?;
+            .map_err(WalletError::not_prompting)?;
         parse_status(&self.cfg, r.status, &r.body)
     }
 }

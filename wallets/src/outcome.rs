@@ -90,6 +90,14 @@ impl WalletError {
         matches!(self, WalletError::NoAnswer { may_have_prompted: true, .. })
     }
 
+    /// The same error from a call that cannot prompt anyone (a token, a status query).
+    pub(crate) fn not_prompting(self) -> WalletError {
+        match self {
+            WalletError::NoAnswer { why, .. } => WalletError::NoAnswer { may_have_prompted: false, why },
+            e => e,
+        }
+    }
+
     pub(crate) fn unreadable(what: &str, status: u16, may_have_prompted: bool) -> WalletError {
         WalletError::NoAnswer { may_have_prompted, why: format!("{what}: HTTP {status} with a body we cannot read") }
     }
