@@ -484,6 +484,10 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
     assert_eq!(csv, "router,payments,kes\ncafe-westlands,1,10\nother-site,1,50\nTOTAL,2,60\n");
     assert!(rows.iter().any(|r| r.id == journey));
 
+    // By wallet: every purchase here was M-Pesa's, in shillings.
+    let by_wallet = a.get(&format!("/admin/revenue?from={}&to={today}&by=wallet", today.add_days(-6))).await;
+    assert!(by_wallet.body.contains("M-Pesa KES"), "{}", by_wallet.body);
+
     // By day the chart has a column for each day of the range, zero days too.
     let week = a.get(&format!("/admin/revenue?from={}&to={today}", today.add_days(-6))).await;
     assert_eq!(week.body.matches("<rect").count(), 7, "{}", week.body);
@@ -494,7 +498,7 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
         ("from=2026-02-30", "is not a date in the calendar"),
         ("from=2026-03-02&to=2026-03-01", "before it starts"),
         ("from=2020-01-01&to=2026-01-01", "at most 366 days"),
-        ("by=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "group by day, router or package"),
+        ("by=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "group by day, router, package or wallet"),
     ] {
         let bad = a.get(&format!("/admin/revenue?{q}")).await;
         assert_eq!(bad.status, 400, "{q}");
