@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use daraja::{DarajaClient, TokenStore};
-use hotspot_core::currency::{Currency, Money};
+use hotspot_core::currency::Money;
 use hotspot_core::phone::{Country, PhoneNumber};
 use hotspot_core::wallet::Wallet;
 use hotspot_core::{Msisdn, PurchaseId, Shillings};
@@ -153,19 +153,15 @@ pub fn paid_amount(w: Wallet, stated: Option<Money>, price: Shillings) -> Option
 }
 
 /// A price in shillings as [`Money`].
-pub fn price_money(s: Shillings) -> Money {
-    wallets::mpesa::money(s)
-}
+pub use wallets::mpesa::money as price_money;
 
-/// Whole Kenya shillings, if `m` is that.
+/// Whole Kenya shillings, if `m` is that (M-Pesa's own conversion).
 pub fn whole_shillings(m: Money) -> Option<Shillings> {
-    (m.currency() == Currency::Kes && m.minor().is_multiple_of(100)).then(|| Shillings::new(m.minor() / 100).ok())?
+    wallets::mpesa::shillings(m).ok()
 }
 
 /// A Kenyan number as the wallets take it.
-pub fn payer_number(m: &Msisdn) -> Option<PhoneNumber> {
-    PhoneNumber::parse(Country::Kenya, m.as_str()).ok()
-}
+pub use wallets::mpesa::phone as payer_number;
 
 /// A wallet's payer as the store keeps numbers (Kenyan, for now).
 pub fn store_msisdn(p: &PhoneNumber) -> Option<Msisdn> {
@@ -200,6 +196,7 @@ pub fn callback_route(path: &str) -> Option<(Wallet, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hotspot_core::currency::Currency;
 
     #[test]
     fn callback_urls_and_routes_agree() {

@@ -23,7 +23,7 @@ use sha2::Sha256;
 
 use crate::book::{Endpoint, PayState, PaymentRecord};
 use crate::config::AirtelSimConfig;
-use crate::shared::{Kind, Shared};
+use crate::shared::{Kind, Shared, header};
 
 pub(crate) fn receipt(seq: u64) -> String {
     format!("MP261204.{:04}.L{:05}", seq / 100_000 % 10_000, seq % 100_000)
@@ -57,10 +57,6 @@ fn error(http: StatusCode, response_code: &str, message: &str) -> Resp {
         json!({"status": {"response_code": response_code, "code": code, "success": false, "message": message}})
             .to_string(),
     )
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 pub(crate) async fn route(shared: &Arc<Shared>, req: Request<Incoming>) -> Resp {
@@ -169,8 +165,7 @@ fn token(shared: &Shared, cfg: &AirtelSimConfig, body: Bytes) -> Resp {
 
 /// Bearer token and the merchant's country headers.
 fn authorised(shared: &Shared, cfg: &AirtelSimConfig, h: &HeaderMap) -> Option<Resp> {
-    let ok =
-        header(h, "Authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| shared.book.token_ok(t));
+    let ok = crate::shared::bearer_ok(shared, h);
     if !ok {
         return Some(error(StatusCode::UNAUTHORIZED, "", "Invalid or expired access token"));
     }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::book::{Endpoint, PayState, PaymentRecord};
 use crate::config::MtnSimConfig;
-use crate::shared::{Kind, Shared};
+use crate::shared::{Kind, Shared, header};
 
 pub(crate) fn receipt(seq: u64) -> String {
     format!("{}", 1_000_000_000 + seq)
@@ -22,10 +22,6 @@ pub(crate) fn receipt(seq: u64) -> String {
 
 fn error(status: StatusCode, code: &str, message: &str) -> Resp {
     json(status, json!({"code": code, "message": message}).to_string())
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// A UUID in its hyphenated text form.
@@ -82,8 +78,7 @@ fn token(shared: &Shared, cfg: &MtnSimConfig, h: &HeaderMap) -> Resp {
 
 /// Bearer token and target environment, as every API call needs them.
 fn authorised(shared: &Shared, cfg: &MtnSimConfig, h: &HeaderMap) -> Option<Resp> {
-    let ok =
-        header(h, "Authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| shared.book.token_ok(t));
+    let ok = crate::shared::bearer_ok(shared, h);
     if !ok {
         return Some(json(
             StatusCode::UNAUTHORIZED,

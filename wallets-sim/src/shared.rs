@@ -46,3 +46,13 @@ pub(crate) fn take(shared: &Arc<Shared>, p: PaymentRecord, receipt: fn(u64) -> S
     deliver(shared.clone(), p, build);
     shared.book.lost_answer()
 }
+
+/// A request header as text.
+pub(crate) fn header<'a>(h: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether the request carries a token this simulator issued and that has not expired.
+pub(crate) fn bearer_ok(shared: &Shared, h: &hyper::HeaderMap) -> bool {
+    header(h, "Authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| shared.book.token_ok(t))
+}

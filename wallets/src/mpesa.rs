@@ -27,7 +27,8 @@ fn transaction_desc(description: &str) -> String {
     if ascii.trim().is_empty() { "WiFi".into() } else { ascii.trim().to_string() }
 }
 
-fn shillings(m: Money) -> Result<Shillings, WalletError> {
+/// Whole Kenya shillings, as M-Pesa Express takes an amount.
+pub fn shillings(m: Money) -> Result<Shillings, WalletError> {
     if m.currency() != Currency::Kes || !m.minor().is_multiple_of(100) {
         return Err(WalletError::Invalid(format!("M-Pesa Express takes whole Kenya shillings, not {m}")));
     }
