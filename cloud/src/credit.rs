@@ -4,7 +4,8 @@
 //! unmatched or whose amount is not the package's price. Idempotent: running it twice (or again
 //! after a crash) is one purchase and one grant.
 
-use hotspot_core::{MacAddr, PackageId, PurchaseId, RouterId, Shillings};
+use hotspot_core::currency::Money;
+use hotspot_core::{MacAddr, PackageId, PurchaseId, RouterId};
 
 use crate::outbox::deliver;
 use crate::store::{Claim, NewPurchase, Paid, PurchaseState, ReceiptRecord, Store, StoreError, Transition};
@@ -21,7 +22,7 @@ pub struct Credit<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credited {
     pub purchase: PurchaseId,
-    pub price: Shillings,
+    pub price: Money,
     /// False when the grant had been queued before (a repeat).
     pub sent: bool,
 }
@@ -66,9 +67,8 @@ pub async fn credit_receipt(
     let price = record.package.price();
     if r.amount != Some(price) {
         return refused(format!(
-            "receipt {key} is for KES {}, package {package} costs KES {}; nothing was changed",
-            r.amount.map(|a| a.get().to_string()).unwrap_or_else(|| "?".into()),
-            price.get()
+            "receipt {key} is for {}, package {package} costs {price}; nothing was changed",
+            r.amount.map(|a| a.to_string()).unwrap_or_else(|| "an amount not stated".into()),
         ));
     }
     let Some(phone) = r.phone.clone() else {
@@ -92,7 +92,7 @@ pub async fn credit_receipt(
                 mac,
                 ip: None,
                 phone,
-                wallet: hotspot_core::wallet::Wallet::Mpesa,
+                wallet: hotspot_core::wallet::Wallet::of_receipt_key(key),
                 created_at: now,
             };
             store.create_purchase(&new).await?;

@@ -48,7 +48,11 @@ pub async fn sync_packages(store: &Store, sqs: &Client, router: &RouterRecord, n
         sqs,
         router,
         MessageId::generate(),
-        Payload::PackagesSync(PackagesSync { packages: on_sale, wallets: router.wallets.as_slice().to_vec() }),
+        Payload::PackagesSync(PackagesSync {
+            packages: on_sale,
+            wallets: router.wallets.as_slice().to_vec(),
+            country: Some(router.country),
+        }),
         now,
     )
     .await?;

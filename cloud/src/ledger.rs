@@ -76,7 +76,7 @@ impl From<&Purchase> for PaymentRow {
             state: p.state,
             receipt: p.receipt.clone(),
             checkout_id: p.checkout_id.clone(),
-            paid_amount: p.paid_amount.map(|a| a.get()),
+            paid_amount: p.paid_amount,
             paid_at: p.paid_at,
             created_at: p.created_at,
             phone: p.phone.clone(),
@@ -193,7 +193,13 @@ pub async fn load(store: &Store, from: i64, to: i64, now: i64) -> Result<Ledger,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hotspot_core::{Msisdn, PackageId, RouterId, Shillings};
+    use hotspot_core::currency::{Currency, Money};
+    use hotspot_core::phone::PhoneNumber;
+    use hotspot_core::{PackageId, RouterId};
+
+    fn kes(v: u64) -> Money {
+        Money::parse(Currency::Kes, &v.to_string()).unwrap()
+    }
 
     fn row(id: &str, state: PurchaseState, paid_at: Option<i64>) -> PaymentRow {
         PaymentRow {
@@ -201,14 +207,14 @@ mod tests {
             router_id: "r1-a".parse::<RouterId>().unwrap(),
             package_id: "1h".parse::<PackageId>().unwrap(),
             package_name: "1 hour".into(),
-            price: Shillings::new(20).unwrap(),
+            price: kes(20),
             state,
             receipt: None,
             checkout_id: Some(format!("co-{id}")),
-            paid_amount: paid_at.map(|_| 20),
+            paid_amount: paid_at.map(|_| kes(20)),
             paid_at,
             created_at: 0,
-            phone: "254712345678".parse::<Msisdn>().unwrap(),
+            phone: "254712345678".parse::<PhoneNumber>().unwrap(),
             wallet: hotspot_core::wallet::Wallet::Mpesa,
         }
     }
@@ -217,8 +223,8 @@ mod tests {
         ReceiptRecord {
             key: key.into(),
             checkout_id: None,
-            phone: "254712345678".parse::<Msisdn>().ok(),
-            amount: Shillings::new(amount).ok(),
+            phone: "254712345678".parse::<PhoneNumber>().ok(),
+            amount: Some(kes(amount)).filter(|a| !a.is_zero()),
             at: 10,
             source,
             purchase_id: purchase.map(|p| p.parse().unwrap()),

@@ -1,11 +1,13 @@
 //! The revenue report, one computation for `hotspotctl report revenue` and the dashboard: the
-//! wallets' receipts on record for paid purchases, grouped by router, package, day or wallet; the total is
-//! the sum of those receipts. Payments of the wrong amount and payments never confirmed are
+//! wallets' receipts on record for paid purchases, grouped by router, package, day or wallet and
+//! always by currency (shillings and cedis are never added up); each currency's total is the sum
+//! of its receipts. Payments of the wrong amount and payments never confirmed are
 //! listed apart and are not in the total.
 
 use std::collections::BTreeMap;
 
 use hotspot_core::calendar::day_string;
+use hotspot_core::currency::{Currency, Money};
 
 use crate::csv::field;
 use crate::store::{PaymentRow, PurchaseState};
@@ -34,15 +36,24 @@ impl GroupBy {
 pub struct GroupTotal {
     pub key: String,
     pub payments: u64,
-    pub kes: u64,
+    pub amount: Money,
+}
+
+impl GroupTotal {
+    fn add(&mut self, m: Money) {
+        self.payments += 1;
+        // In range by construction: a sum of at most 10^15 minor units is far beyond any ledger.
+        self.amount = self.amount.checked_add(m).unwrap_or(self.amount);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revenue {
-    /// In key order (days oldest first).
+    /// In key order (days oldest first), then currency.
     pub groups: Vec<GroupTotal>,
+    /// One per currency paid in (`key` is the currency), in currency order.
+    pub totals: Vec<GroupTotal>,
     pub payments: u64,
-    pub kes: u64,
     /// Every payment counted, oldest first.
     pub counted: Vec<PaymentRow>,
     /// Money arrived, but not the package's price: no grant was made.
@@ -51,15 +62,21 @@ pub struct Revenue {
     pub unknown: Vec<PaymentRow>,
 }
 
-/// What a receipt counts for: the amount M-Pesa confirmed.
-fn amount(p: &PaymentRow) -> u64 {
-    u64::from(p.paid_amount.unwrap_or(p.price.get()))
+/// What a receipt counts for: the amount the wallet confirmed (else the price it was asked).
+fn amount(p: &PaymentRow) -> Money {
+    p.paid_amount.unwrap_or(p.price)
+}
+
+fn zero(c: Currency) -> Money {
+    Money::from_minor(c, 0).unwrap_or_else(|_| unreachable!("zero is in range"))
 }
 
 /// Groups `rows` (from `Store::payments_between`); days are local at `offset_secs` from UTC.
 pub fn build(rows: &[PaymentRow], by: GroupBy, offset_secs: i64) -> Revenue {
-    let mut groups: BTreeMap<String, GroupTotal> = BTreeMap::new();
-    let mut r = Revenue { groups: vec![], payments: 0, kes: 0, counted: vec![], mismatched: vec![], unknown: vec![] };
+    let mut groups: BTreeMap<(String, Currency), GroupTotal> = BTreeMap::new();
+    let mut totals: BTreeMap<Currency, GroupTotal> = BTreeMap::new();
+    let mut r =
+        Revenue { groups: vec![], totals: vec![], payments: 0, counted: vec![], mismatched: vec![], unknown: vec![] };
     for p in rows {
         match p.state {
             PurchaseState::Paid | PurchaseState::Active if p.receipt.is_some() => {
@@ -67,14 +84,13 @@ pub fn build(rows: &[PaymentRow], by: GroupBy, offset_secs: i64) -> Revenue {
                     GroupBy::Router => p.router_id.to_string(),
                     GroupBy::Package => p.package_id.to_string(),
                     GroupBy::Day => day_string(p.paid_at.unwrap_or(p.created_at), offset_secs),
-                    // Every price is in shillings until the store holds other currencies.
-                    GroupBy::Wallet => format!("{} KES", p.wallet.label()),
+                    GroupBy::Wallet => p.wallet.label().to_string(),
                 };
-                let g = groups.entry(key.clone()).or_insert(GroupTotal { key, payments: 0, kes: 0 });
-                g.payments += 1;
-                g.kes += amount(p);
+                let m = amount(p);
+                let c = m.currency();
+                groups.entry((key.clone(), c)).or_insert(GroupTotal { key, payments: 0, amount: zero(c) }).add(m);
+                totals.entry(c).or_insert(GroupTotal { key: c.to_string(), payments: 0, amount: zero(c) }).add(m);
                 r.payments += 1;
-                r.kes += amount(p);
                 r.counted.push(p.clone());
             }
             PurchaseState::AmountMismatch => r.mismatched.push(p.clone()),
@@ -83,16 +99,19 @@ pub fn build(rows: &[PaymentRow], by: GroupBy, offset_secs: i64) -> Revenue {
         }
     }
     r.groups = groups.into_values().collect();
+    r.totals = totals.into_values().collect();
     r
 }
 
-/// The grouped totals as CSV, with a TOTAL line.
+/// The grouped totals as CSV, with a TOTAL line per currency.
 pub fn totals_csv(r: &Revenue, by: GroupBy) -> String {
-    let mut out = format!("{},payments,kes\n", by.heading().to_lowercase());
+    let mut out = format!("{},currency,payments,amount\n", by.heading().to_lowercase());
     for g in &r.groups {
-        out.push_str(&format!("{},{},{}\n", field(&g.key), g.payments, g.kes));
+        out.push_str(&format!("{},{},{},{}\n", field(&g.key), g.amount.currency(), g.payments, g.amount.plain()));
     }
-    out.push_str(&format!("TOTAL,{},{}\n", r.payments, r.kes));
+    for t in &r.totals {
+        out.push_str(&format!("TOTAL,{},{},{}\n", t.amount.currency(), t.payments, t.amount.plain()));
+    }
     out
 }
 
@@ -101,6 +120,14 @@ mod tests {
     use super::*;
 
     const NAIROBI: i64 = 3 * 3600;
+
+    fn kes(v: u32) -> Money {
+        Money::parse(Currency::Kes, &v.to_string()).unwrap()
+    }
+
+    fn minor_sum<'a>(g: impl Iterator<Item = &'a GroupTotal>) -> u64 {
+        g.map(|g| g.amount.minor()).sum()
+    }
 
     fn row(
         id: u8,
@@ -116,11 +143,11 @@ mod tests {
             router_id: router.parse().unwrap(),
             package_id: pkg.parse().unwrap(),
             package_name: pkg.into(),
-            price: hotspot_core::Shillings::new(u64::from(price)).unwrap(),
+            price: kes(price),
             state,
             receipt: paid.map(|_| format!("RCPT{id}")),
             checkout_id: None,
-            paid_amount: paid,
+            paid_amount: paid.map(kes),
             paid_at: paid.map(|_| at),
             created_at: at - 30,
             phone: "254712345678".parse().unwrap(),
@@ -142,18 +169,18 @@ mod tests {
         ];
         for by in [GroupBy::Router, GroupBy::Package, GroupBy::Day, GroupBy::Wallet] {
             let r = build(&rows, by, NAIROBI);
-            assert_eq!((r.payments, r.kes), (3, 70), "{by:?}");
-            assert_eq!(r.groups.iter().map(|g| g.kes).sum::<u64>(), 70);
+            assert_eq!((r.payments, minor_sum(r.totals.iter())), (3, 7_000), "{by:?}");
+            assert_eq!(minor_sum(r.groups.iter()), 7_000);
             assert_eq!(r.mismatched.len(), 1);
             assert_eq!(r.unknown.len(), 1);
         }
         let by_day = build(&rows, GroupBy::Day, NAIROBI);
-        let keys: Vec<(&str, u64)> = by_day.groups.iter().map(|g| (g.key.as_str(), g.kes)).collect();
-        assert_eq!(keys, vec![("2024-02-29", 10), ("2024-03-01", 60)]);
+        let keys: Vec<(&str, String)> = by_day.groups.iter().map(|g| (g.key.as_str(), g.amount.plain())).collect();
+        assert_eq!(keys, vec![("2024-02-29", "10".into()), ("2024-03-01", "60".into())]);
         let by_router = build(&rows, GroupBy::Router, NAIROBI);
         assert_eq!(
             totals_csv(&by_router, GroupBy::Router),
-            "router,payments,kes\ncafe-a,2,60\ncafe-b,1,10\nTOTAL,3,70\n"
+            "router,currency,payments,amount\ncafe-a,KES,2,60\ncafe-b,KES,1,10\nTOTAL,KES,3,70\n"
         );
     }
 
@@ -178,8 +205,29 @@ mod tests {
         let r = build(&rows, GroupBy::Wallet, 0);
         assert_eq!(
             totals_csv(&r, GroupBy::Wallet),
-            "wallet,payments,kes\nAirtel Money KES,2,60\nM-Pesa KES,1,10\nMTN MoMo KES,1,250\nTOTAL,4,320\n"
+            "wallet,currency,payments,amount\nAirtel Money,KES,2,60\nM-Pesa,KES,1,10\nMTN MoMo,KES,1,250\nTOTAL,KES,4,320\n"
         );
         assert_eq!(r.mismatched.len(), 1, "a wrong amount stays out of its wallet's total");
+    }
+
+    #[test]
+    fn currencies_are_totalled_apart() {
+        use hotspot_core::wallet::Wallet;
+        let at = 1_772_000_000;
+        let ugx = |v: &str| Money::parse(Currency::Ugx, v).unwrap();
+        let ghs = |v: &str| Money::parse(Currency::Ghs, v).unwrap();
+        let base = |id| row(id, "cafe-a", "1h", 10, PurchaseState::Paid, Some(10), at);
+        let rows = vec![
+            base(1),
+            PaymentRow { wallet: Wallet::MtnMomo, price: ugx("5000"), paid_amount: Some(ugx("5000")), ..base(2) },
+            PaymentRow { wallet: Wallet::MtnMomo, price: ugx("2000"), paid_amount: Some(ugx("2000")), ..base(3) },
+            PaymentRow { wallet: Wallet::MtnMomo, price: ghs("2.5"), paid_amount: Some(ghs("2.50")), ..base(4) },
+        ];
+        let r = build(&rows, GroupBy::Wallet, 0);
+        assert_eq!(
+            totals_csv(&r, GroupBy::Wallet),
+            "wallet,currency,payments,amount\nM-Pesa,KES,1,10\nMTN MoMo,UGX,2,7000\nMTN MoMo,GHS,1,2.50\n\
+             TOTAL,KES,1,10\nTOTAL,UGX,2,7000\nTOTAL,GHS,1,2.50\n"
+        );
     }
 }

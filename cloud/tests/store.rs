@@ -5,9 +5,13 @@ use hotspot_cloud::store::{
     Claim, NewPurchase, Paid, PurchaseState, ReceiptRecord, ReceiptSource, RouterRecord, Store, StoreError, schema,
 };
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
-use hotspot_core::{MessageId, Package, PurchaseId, RouterId, RouterKey, Shillings};
+use hotspot_core::{MessageId, Package, PurchaseId, RouterId, RouterKey};
 use serde_json::json;
 use testkit::Moto;
+
+fn kes(units: u64) -> hotspot_core::currency::Money {
+    hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, units).expect("a KES amount")
+}
 
 const NOW: i64 = 1_790_000_000;
 
@@ -32,14 +36,14 @@ fn new_purchase(created_at: i64) -> NewPurchase {
         package: package(10),
         mac: "DA:A1:19:00:00:01".parse().unwrap(),
         ip: Some("10.5.50.23".parse().unwrap()),
-        phone: "0712345678".parse().unwrap(),
+        phone: "254712345678".parse().unwrap(),
         wallet: hotspot_core::wallet::Wallet::Mpesa,
         created_at,
     }
 }
 
 fn paid(amount: u32) -> Paid {
-    Paid { receipt: "TKL3ABCDEF".into(), amount: Shillings::new(amount as u64).unwrap(), paid_at: NOW + 30 }
+    Paid { receipt: "TKL3ABCDEF".into(), amount: kes(amount as u64), paid_at: NOW + 30 }
 }
 
 async fn session_count(moto: &Moto) -> usize {
@@ -57,7 +61,7 @@ async fn create_is_conditional_and_round_trips() {
     let np = new_purchase(NOW);
     let p = store.create_purchase(&np).await.unwrap();
     assert_eq!(p.state, PurchaseState::Pending);
-    assert_eq!(p.phone.as_str(), "254712345678");
+    assert_eq!(p.phone.e164(), "254712345678");
     assert_eq!(p.package, np.package);
     assert!(matches!(store.create_purchase(&np).await, Err(StoreError::AlreadyExists(_))));
     assert_eq!(store.link_checkout(&np.id, "ws_CO_1", NOW).await.unwrap(), None, "no callback yet");
@@ -118,13 +122,7 @@ async fn paid_is_never_downgraded() {
     assert!(!f.applied());
     assert_eq!(f.purchase().state, PurchaseState::Paid);
     assert!(!store.mark_unknown(&np.id, None, NOW + 60).await.unwrap().applied());
-    assert!(
-        !store
-            .mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(Shillings::new(5).unwrap()), NOW + 30)
-            .await
-            .unwrap()
-            .applied()
-    );
+    assert!(!store.mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(kes(5)), NOW + 30).await.unwrap().applied());
     // Another router's report of this grant changes nothing; its own router's does.
     let other: RouterId = "cafe-02".parse().unwrap();
     let t = store.mark_active(&np.id, &other, NOW + 61).await.unwrap();
@@ -156,10 +154,10 @@ async fn failures_and_mismatches_are_recorded_once() {
     let (moto, store) = setup().await;
     let np = new_purchase(NOW);
     store.create_purchase(&np).await.unwrap();
-    let t = store.mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(Shillings::new(5).unwrap()), NOW + 30).await.unwrap();
+    let t = store.mark_amount_mismatch(&np.id, "TKL3ABCDEF", Some(kes(5)), NOW + 30).await.unwrap();
     assert!(t.applied());
     assert_eq!(t.purchase().state, PurchaseState::AmountMismatch);
-    assert_eq!(t.purchase().paid_amount.map(|a| a.get()), Some(5));
+    assert_eq!(t.purchase().paid_amount, Some(kes(5)));
     assert!(!store.mark_paid(&np.id, &paid(10)).await.unwrap().applied(), "a mismatch is settled by hand");
     assert_eq!(session_count(&moto).await, 0, "no session, no grant");
 
@@ -207,6 +205,7 @@ async fn jobs_are_signed_for_their_router_and_deduplicated() {
         rotation: None,
         retiring_access_key: None,
         wallets: Default::default(),
+        country: Default::default(),
     };
     let pid = PurchaseId::generate();
     let payload =
@@ -239,8 +238,8 @@ fn receipt(key: &str, at: i64) -> ReceiptRecord {
     ReceiptRecord {
         key: key.into(),
         checkout_id: Some(format!("ws_CO_{key}")),
-        phone: Some("0712345678".parse().unwrap()),
-        amount: Some(Shillings::new(10).unwrap()),
+        phone: Some("254712345678".parse().unwrap()),
+        amount: Some(kes(10)),
         at,
         source: ReceiptSource::Callback,
         purchase_id: None,
@@ -342,15 +341,15 @@ async fn records_written_before_the_indexes_join_them_as_the_writes_would() {
     let bought = store.create_purchase(&new_purchase(NOW)).await.unwrap();
     store.mark_paid(&bought.id, &paid(10)).await.unwrap();
     let wrong = store.create_purchase(&new_purchase(NOW + 1)).await.unwrap();
-    store.mark_amount_mismatch(&wrong.id, "TKL3WRONG1", Some(Shillings::new(5).unwrap()), NOW + 40).await.unwrap();
+    store.mark_amount_mismatch(&wrong.id, "TKL3WRONG1", Some(kes(5)), NOW + 40).await.unwrap();
     let doubt = store.create_purchase(&new_purchase(NOW + 2)).await.unwrap();
     store.mark_unknown(&doubt.id, None, NOW + 90).await.unwrap();
     store.create_purchase(&new_purchase(NOW + 3)).await.unwrap();
     let receipt = ReceiptRecord {
         key: "TKL3ABCDEF".into(),
         checkout_id: None,
-        phone: Some("0712345678".parse().unwrap()),
-        amount: Some(Shillings::new(10).unwrap()),
+        phone: Some("254712345678".parse().unwrap()),
+        amount: Some(kes(10)),
         at: NOW + 30,
         source: ReceiptSource::Callback,
         purchase_id: Some(bought.id.clone()),
@@ -379,7 +378,7 @@ async fn records_written_before_the_indexes_join_them_as_the_writes_would() {
             .await
             .unwrap();
     }
-    let phone = "0712345678".parse().unwrap();
+    let phone = "254712345678".parse().unwrap();
     assert!(store.purchases_by_phone(&phone, 10).await.unwrap().is_empty());
     assert!(store.payments_between(NOW - 86_400, NOW + 86_400).await.unwrap().is_empty());
     assert!(store.receipts_between(NOW - 86_400, NOW + 86_400).await.unwrap().is_empty());

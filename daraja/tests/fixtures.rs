@@ -15,7 +15,7 @@ fn paid(name: &str) -> (u32, Option<String>, Option<String>, Option<String>) {
     let cb = parse_callback(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     match cb.outcome {
         CallbackOutcome::Paid { amount, receipt, phone, transaction_date } => {
-            (amount.map(|a| a.get()).unwrap_or(0), receipt, phone.map(|p| p.as_str().to_string()), transaction_date)
+            (amount.map(|a| a.get()).unwrap_or(0), receipt, phone.map(|p| p.digits().to_string()), transaction_date)
         }
         o => panic!("{name}: {o:?}"),
     }

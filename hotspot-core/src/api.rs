@@ -6,9 +6,10 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::phone::{Country, PhoneNumber};
 use crate::wallet::Wallet;
 use crate::wire::PaymentFailure;
-use crate::{MacAddr, Msisdn, Package, PackageId, PurchaseId};
+use crate::{MacAddr, Package, PackageId, PurchaseId};
 
 /// `POST /purchases`: the guest's device and the prompt they asked for. The router is not in
 /// the body: it is who signed the request.
@@ -17,7 +18,8 @@ pub struct PurchaseRequest {
     pub mac: MacAddr,
     pub ip: Ipv4Addr,
     pub package_id: PackageId,
-    pub phone: Msisdn,
+    /// Written whole (`256772123456`): the agent parsed it in the router's country.
+    pub phone: PhoneNumber,
     /// The wallet the guest pays from; absent: M-Pesa (agents before the choice existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wallet: Option<Wallet>,
@@ -75,6 +77,10 @@ pub struct PackagesReply {
     /// The wallets this router takes, in the operator's order; empty (an older cloud): M-Pesa.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wallets: Vec<Wallet>,
+    /// Where the router sells: how the portal reads a number typed without its country code.
+    /// Absent (an older cloud): Kenya.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
 }
 
 /// `GET /grants`: every grant the router is owed now, each a signed wire message (a `grant`

@@ -36,8 +36,40 @@ impl Currency {
         }
     }
 
+    /// Minor units in one unit: 100 cents to the shilling, 1 for a currency without decimals.
+    pub fn minor_per_unit(self) -> u64 {
+        self.scale()
+    }
+
     fn scale(self) -> u64 {
         10u64.pow(self.minor_digits())
+    }
+
+    /// The most a package may cost, in whole units: about USD 1,900 in each currency, above any
+    /// hotspot or monthly price and within every wallet's per-payment limit (M-Pesa's is
+    /// KES 250,000).
+    pub fn price_cap(self) -> u64 {
+        match self {
+            Currency::Kes => 250_000,
+            Currency::Ugx => 7_000_000,
+            Currency::Tzs => 5_000_000,
+            Currency::Rwf => 2_500_000,
+            Currency::Zmw => 50_000,
+            Currency::Ghs => 25_000,
+        }
+    }
+}
+
+/// Kenya's, for records and messages from before other currencies.
+impl Default for Currency {
+    fn default() -> Currency {
+        Currency::Kes
+    }
+}
+
+impl Currency {
+    pub fn is_kes(&self) -> bool {
+        *self == Currency::Kes
     }
 }
 
@@ -68,6 +100,11 @@ const MAX_MINOR: u64 = 1_000_000_000_000_000;
 impl Money {
     pub fn from_minor(currency: Currency, minor: u64) -> Result<Money, AmountError> {
         (minor <= MAX_MINOR).then_some(Money { currency, minor }).ok_or(AmountError::TooLarge)
+    }
+
+    /// `units` whole units: `Money::whole(Currency::Ugx, 5000)`.
+    pub fn whole_units(currency: Currency, units: u64) -> Result<Money, AmountError> {
+        Money::from_minor(currency, units.checked_mul(currency.scale()).ok_or(AmountError::TooLarge)?)
     }
 
     /// Reads an amount as a wallet or an operator writes it: `5000`, `5,000`, `1500.5`,
@@ -115,6 +152,24 @@ impl Money {
         self.minor == 0
     }
 
+    /// A whole number of units (`KES 20`, not `KES 20.50`).
+    pub fn is_whole(self) -> bool {
+        self.minor.is_multiple_of(self.currency.scale())
+    }
+
+    /// The amount in whole units, if it is whole.
+    pub fn whole(self) -> Option<u64> {
+        self.is_whole().then(|| self.minor / self.currency.scale())
+    }
+
+    /// The shortest decimal: `5000`, `20`, `2.5`: what a JSON number or a DynamoDB number holds.
+    pub fn short_decimal(self) -> String {
+        match self.whole() {
+            Some(w) => w.to_string(),
+            None => self.decimal_string().trim_end_matches('0').to_string(),
+        }
+    }
+
     /// The sum, if both are of one currency (and it stays in range).
     pub fn checked_add(self, other: Money) -> Option<Money> {
         if self.currency != other.currency {
@@ -133,16 +188,123 @@ impl Money {
     }
 }
 
-/// `UGX 5,000`, `KES 1,500.50`: for people.
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plain = self.decimal_string();
+impl Money {
+    /// For a spreadsheet: `5000`, `20`, `2.50` (a whole amount without its `.00`, no grouping).
+    pub fn plain(self) -> String {
+        match self.whole() {
+            Some(w) => w.to_string(),
+            None => self.decimal_string(),
+        }
+    }
+}
+
+/// Amounts summed per currency, in currency order (a sum across currencies does not exist).
+pub fn sum_by_currency(amounts: impl IntoIterator<Item = Money>) -> Vec<Money> {
+    let mut sums: std::collections::BTreeMap<Currency, Money> = std::collections::BTreeMap::new();
+    for m in amounts {
+        let s = sums.entry(m.currency).or_insert(Money { currency: m.currency, minor: 0 });
+        *s = s.checked_add(m).unwrap_or(*s);
+    }
+    sums.into_values().collect()
+}
+
+/// `KES 1,030 + UGX 5,000`; nothing at all reads as `nothing`.
+pub fn sums_text(sums: &[Money]) -> String {
+    match sums {
+        [] => "nothing".to_string(),
+        _ => sums.iter().map(Money::to_string).collect::<Vec<_>>().join(" + "),
+    }
+}
+
+impl Money {
+    /// `5,000`, `1,500.50`: the amount for people, without its currency.
+    pub fn grouped(self) -> String {
+        let plain = self.plain();
         let (whole, frac) = plain.split_once('.').map_or((plain.as_str(), None), |(w, r)| (w, Some(r)));
         let grouped = crate::money::group_thousands(whole);
         match frac {
-            Some(r) => write!(f, "{} {grouped}.{r}", self.currency),
-            None => write!(f, "{} {grouped}", self.currency),
+            Some(r) => format!("{grouped}.{r}"),
+            None => grouped,
         }
+    }
+}
+
+/// `UGX 5,000`, `KES 1,500.50`, `KES 20`: for people (a whole amount without its `.00`).
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.currency, self.grouped())
+    }
+}
+
+/// An amount written before its currency is known: a package's `price` on the wire and in the
+/// store, a JSON number (`50`, `2.5`) beside a `currency` field. Whole amounts are written as
+/// integers, so agents from before other currencies (which read `price` as whole shillings)
+/// read Kenyan packages as before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal(String);
+
+impl Decimal {
+    /// The amount, if it is one in `currency`.
+    pub fn money(&self, currency: Currency) -> Result<Money, AmountError> {
+        Money::parse(currency, &self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Money> for Decimal {
+    fn from(m: Money) -> Decimal {
+        Decimal(m.short_decimal())
+    }
+}
+
+impl std::str::FromStr for Decimal {
+    type Err = AmountError;
+
+    /// `50`, `1,500`, `2.50`: checked with the most decimals any currency we sell in has (two).
+    fn from_str(s: &str) -> Result<Decimal, AmountError> {
+        Money::parse(Currency::Kes, s).map(|m| Decimal(m.short_decimal()))
+    }
+}
+
+impl serde::Serialize for Decimal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.0.parse::<u64>(), self.0.parse::<f64>()) {
+            (Ok(whole), _) => s.serialize_u64(whole),
+            (_, Ok(f)) => s.serialize_f64(f),
+            _ => s.serialize_str(&self.0),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Decimal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Decimal;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an amount: a number such as 50 or 2.5")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
+                Ok(Decimal(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
+                u64::try_from(v).map(|v| Decimal(v.to_string())).map_err(|_| E::custom("an amount cannot be negative"))
+            }
+            // Rust prints the shortest text that reads back to the same f64: `2.5`, `0.1`.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
+                match v.is_finite() && v >= 0.0 {
+                    true => v.to_string().parse().map_err(E::custom),
+                    false => Err(E::custom("an amount must be a number of at least 0")),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -32,11 +32,7 @@ pub use ids::{IdError, MessageId, PackageId, PurchaseId, RouterId};
 pub use key::{KeyError, RouterKey};
 pub use mac::{MacAddr, MacError};
 pub use money::{MoneyError, Shillings};
-pub use msisdn::{Msisdn, MsisdnError};
+pub use msisdn::Msisdn;
 pub use package::{Package, PackageError};
 pub use rate::{Rate, RateError, RateLimit};
 pub use voucher::{VoucherCode, VoucherError};
-
-/// For `string_enum!`, so crates using it need no serde of their own.
-#[doc(hidden)]
-pub use serde as __serde;

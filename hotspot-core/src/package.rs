@@ -1,6 +1,7 @@
 //! What a guest buys.
 
-use crate::{PackageId, RateLimit, RosDuration, Shillings};
+use crate::currency::{Currency, Decimal, Money};
+use crate::{PackageId, RateLimit, RosDuration};
 
 /// How a grant is put on the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
@@ -19,7 +20,7 @@ pub enum GrantStyle {
 pub struct Package {
     id: PackageId,
     name: String,
-    price: Shillings,
+    price: Money,
     validity: RosDuration,
     uptime_limit: Option<RosDuration>,
     data_cap_bytes: Option<u64>,
@@ -40,6 +41,8 @@ pub enum PackageError {
     DataCap,
     #[error("devices allowed must be 1 to 10")]
     Devices,
+    #[error("price: {0}")]
+    Price(String),
 }
 
 /// The wire/storage shape; every field is parsed again by `Package::try_from`.
@@ -48,7 +51,11 @@ pub enum PackageError {
 pub struct RawPackage {
     pub id: PackageId,
     pub name: String,
-    pub price: Shillings,
+    /// In `currency`: whole units on the wire (`50`), or a decimal where the currency has them.
+    pub price: Decimal,
+    /// The router's currency; absent: Kenya shillings (packages from before other currencies).
+    #[serde(default, skip_serializing_if = "Currency::is_kes")]
+    pub currency: Currency,
     pub validity: RosDuration,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uptime_limit: Option<RosDuration>,
@@ -80,10 +87,11 @@ impl TryFrom<RawPackage> for Package {
         if !(1..=10).contains(&r.devices) {
             return Err(PackageError::Devices);
         }
+        let price = price(&r.price, r.currency)?;
         Ok(Package {
             id: r.id,
             name,
-            price: r.price,
+            price,
             validity: r.validity,
             uptime_limit: r.uptime_limit,
             data_cap_bytes: r.data_cap_bytes,
@@ -94,12 +102,30 @@ impl TryFrom<RawPackage> for Package {
     }
 }
 
+/// A price guests can pay: more than nothing, at most the currency's cap, and whole shillings in
+/// Kenya (M-Pesa takes no cents).
+fn price(d: &Decimal, currency: Currency) -> Result<Money, PackageError> {
+    let m = d.money(currency).map_err(|e| PackageError::Price(e.to_string()))?;
+    if m.is_zero() {
+        return Err(PackageError::Price(format!("must be at least {currency} 1")));
+    }
+    if currency == Currency::Kes && !m.is_whole() {
+        return Err(PackageError::Price("Kenya shillings are whole (M-Pesa takes no cents)".into()));
+    }
+    let cap = currency.price_cap();
+    if m.minor() > cap * currency.minor_per_unit() {
+        return Err(PackageError::Price(format!("must be at most {currency} {cap}")));
+    }
+    Ok(m)
+}
+
 impl From<Package> for RawPackage {
     fn from(p: Package) -> Self {
         RawPackage {
             id: p.id,
             name: p.name,
-            price: p.price,
+            price: p.price.into(),
+            currency: p.price.currency(),
             validity: p.validity,
             uptime_limit: p.uptime_limit,
             data_cap_bytes: p.data_cap_bytes,
@@ -126,7 +152,8 @@ impl Package {
     pub fn name(&self) -> &str {
         &self.name
     }
-    pub fn price(&self) -> Shillings {
+    /// In the router's currency.
+    pub fn price(&self) -> Money {
         self.price
     }
     /// Wall-clock time from purchase (or first use, for vouchers) to expiry.
@@ -164,7 +191,9 @@ mod tests {
     #[test]
     fn parses_and_round_trips() {
         let p: Package = serde_json::from_value(raw()).unwrap();
-        assert_eq!(p.price().get(), 10);
+        assert_eq!(p.price(), Money::parse(Currency::Kes, "10").unwrap());
+        assert_eq!(serde_json::to_value(&p).unwrap()["price"], serde_json::json!(10), "older agents read integers");
+        assert!(serde_json::to_value(&p).unwrap().get("currency").is_none(), "and no currency for KES");
         assert_eq!(p.validity().secs(), 3600);
         assert_eq!(p.style(), GrantStyle::HotspotUser);
         let back: Package = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
@@ -180,6 +209,10 @@ mod tests {
             ("data_cap_bytes", serde_json::json!(10), "data cap"),
             ("devices", serde_json::json!(0), "devices allowed"),
             ("price", serde_json::json!(0), "at least KES 1"),
+            ("price", serde_json::json!(10.5), "whole (M-Pesa takes no cents)"),
+            ("price", serde_json::json!(250_001), "at most KES 250000"),
+            ("price", serde_json::json!(-5), "negative"),
+            ("price", serde_json::json!("ten"), "amount"),
             ("rate_limit", serde_json::json!("fast"), "rate"),
             ("validity", serde_json::json!("1 hour"), "RouterOS notation"),
         ];
@@ -189,6 +222,17 @@ mod tests {
             let e = serde_json::from_value::<Package>(r).unwrap_err().to_string();
             assert!(e.contains(want), "{field}: {e}");
         }
+        // Other currencies: their own minor units and caps.
+        let mut r = raw();
+        r["currency"] = serde_json::json!("GHS");
+        r["price"] = serde_json::json!(2.5);
+        let p: Package = serde_json::from_value(r.clone()).unwrap();
+        assert_eq!(p.price().to_string(), "GHS 2.50");
+        assert_eq!(serde_json::from_value::<Package>(serde_json::to_value(&p).unwrap()).unwrap(), p);
+        r["currency"] = serde_json::json!("UGX");
+        assert!(serde_json::from_value::<Package>(r.clone()).unwrap_err().to_string().contains("UGX has 0 decimal"));
+        r["price"] = serde_json::json!(5000);
+        assert_eq!(serde_json::from_value::<Package>(r).unwrap().price().to_string(), "UGX 5,000");
         // A field a newer cloud adds is ignored (docs/wire-contract.md, compatibility).
         let mut r = raw();
         r["surprise"] = serde_json::json!(1);

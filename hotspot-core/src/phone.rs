@@ -163,6 +163,13 @@ const GHANA: Plan = Plan {
 /// Every plan has 9-digit national numbers.
 const NATIONAL_DIGITS: usize = 9;
 
+/// Kenya: where the product began, so records and messages without a country are Kenyan.
+impl Default for Country {
+    fn default() -> Country {
+        Country::Kenya
+    }
+}
+
 impl Country {
     fn plan(self) -> &'static Plan {
         match self {
@@ -220,6 +227,10 @@ pub enum PhoneError {
     UnknownCountry(String),
     #[error("not a mobile number in {}", .0.name())]
     NotMobile(Country),
+    #[error("a {} number: only {} numbers are taken here", .got.name(), .want.name())]
+    Abroad { want: Country, got: Country },
+    #[error("a stored or sent number is written whole, with its country code: got {0:?}")]
+    NotInternational(String),
 }
 
 impl PhoneNumber {
@@ -269,6 +280,25 @@ impl PhoneNumber {
         Ok(PhoneNumber { country, national: national.to_string() })
     }
 
+    /// Reads a number written whole with its country code (`256772123456`, `+256…`), as the
+    /// wire and the store hold it: no local form, so no country needs guessing.
+    pub fn international(s: &str) -> Result<PhoneNumber, PhoneError> {
+        let p = PhoneNumber::parse(Country::Kenya, s)?;
+        match s.trim().trim_start_matches('+') == p.e164() {
+            true => Ok(p),
+            false => Err(PhoneError::NotInternational(s.chars().take(20).collect())),
+        }
+    }
+
+    /// [`PhoneNumber::parse`], refusing a number of another country than `country`.
+    pub fn parse_in(country: Country, s: &str) -> Result<PhoneNumber, PhoneError> {
+        let p = PhoneNumber::parse(country, s)?;
+        match p.country == country {
+            true => Ok(p),
+            false => Err(PhoneError::Abroad { want: country, got: p.country }),
+        }
+    }
+
     pub fn country(&self) -> Country {
         self.country
     }
@@ -311,6 +341,31 @@ impl fmt::Display for PhoneNumber {
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+/// The whole number with its country code, as stored (see [`PhoneNumber::international`]); a
+/// number a person typed is read with [`PhoneNumber::parse`] and their country.
+impl std::str::FromStr for PhoneNumber {
+    type Err = PhoneError;
+
+    fn from_str(s: &str) -> Result<PhoneNumber, PhoneError> {
+        PhoneNumber::international(s)
+    }
+}
+
+/// On the wire and in the store: the whole number without `+` (`254712345678`), the form the
+/// Kenyan-only `Msisdn` had, so records written before other countries read the same.
+impl serde::Serialize for PhoneNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.e164())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        PhoneNumber::international(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -393,6 +448,22 @@ mod tests {
             "Zambia numbers have 9 digits after the 0 (0XX XXX XXXX) or after +260; got 8 digits"
         );
         assert!(matches!(PhoneNumber::parse(Country::Kenya, "+254 712 345 6789"), Err(Length { .. })));
+    }
+
+    #[test]
+    fn the_wire_form_is_the_whole_number() {
+        let p = PhoneNumber::parse(Country::Uganda, "0772123456").unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "\"256772123456\"");
+        assert_eq!(serde_json::from_str::<PhoneNumber>("\"256772123456\"").unwrap(), p);
+        let kenyan: PhoneNumber = serde_json::from_str("\"254712345678\"").unwrap();
+        assert_eq!(kenyan.country(), Country::Kenya, "records from before other countries");
+        for bad in ["\"0772123456\"", "\"772123456\"", "\"1202555010\"", "12"] {
+            assert!(serde_json::from_str::<PhoneNumber>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            PhoneNumber::parse_in(Country::Kenya, "+256772123456"),
+            Err(PhoneError::Abroad { want: Country::Kenya, got: Country::Uganda })
+        );
     }
 
     #[test]

@@ -20,6 +20,10 @@
 //! failing, so a newer peer's new value does not make a whole message unreadable (`FromStr`
 //! stays strict: storage holds only what this build wrote).
 
+/// For `string_enum!`, so crates using it need no serde of their own.
+#[doc(hidden)]
+pub use serde as __serde;
+
 /// A string that is none of an enum's spellings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} must be {}; got {got:?}", one_of(.expected))]
@@ -86,20 +90,20 @@ macro_rules! string_enum {
             }
         }
 
-        impl $crate::__serde::Serialize for $name {
-            fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        impl $crate::string_enum::__serde::Serialize for $name {
+            fn serialize<S: $crate::string_enum::__serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> $crate::__serde::Deserialize<'de> for $name {
-            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                let s = <::std::borrow::Cow<'de, str> as $crate::__serde::Deserialize<'de>>::deserialize(d)?;
+        impl<'de> $crate::string_enum::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::string_enum::__serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as $crate::string_enum::__serde::Deserialize<'de>>::deserialize(d)?;
                 match s.parse::<$name>() {
                     Ok(v) => Ok(v),
                     $(Err(_) => Ok($name::$fallback),)?
                     #[allow(unreachable_patterns)]
-                    Err(e) => Err(<D::Error as $crate::__serde::de::Error>::custom(e)),
+                    Err(e) => Err(<D::Error as $crate::string_enum::__serde::de::Error>::custom(e)),
                 }
             }
         }

@@ -47,6 +47,21 @@ impl Wallet {
         }
     }
 
+    /// A receipt's key in the ledger: M-Pesa's receipt numbers as they are (as before other
+    /// wallets), the others' under their wallet's name, so two providers' ids never meet.
+    pub fn receipt_key(self, receipt: &str) -> String {
+        match self {
+            Wallet::Mpesa => receipt.to_string(),
+            w => format!("{}:{receipt}", w.as_str()),
+        }
+    }
+
+    /// The wallet whose receipt a ledger key names (see [`Wallet::receipt_key`]).
+    pub fn of_receipt_key(key: &str) -> Wallet {
+        let named = key.split_once(':').and_then(|(w, _)| w.parse::<Wallet>().ok());
+        named.filter(|w| *w != Wallet::Mpesa).unwrap_or(Wallet::Mpesa)
+    }
+
     /// Of `offered`, the wallet a number most likely holds: the one of its network. `None` when
     /// the network is not one of them (or ported away): the guest chooses.
     pub fn for_number(number: &PhoneNumber, offered: &[Wallet]) -> Option<Wallet> {
@@ -101,6 +116,25 @@ impl Offered {
     pub fn first(&self) -> Wallet {
         self.0[0]
     }
+
+    /// What a new router in `country` takes until its operator says otherwise: M-Pesa alone in
+    /// Kenya (as every router did before the choice), elsewhere every wallet sold there.
+    pub fn for_country(country: Country) -> Offered {
+        match country {
+            Country::Kenya => Offered::default(),
+            c => Offered(Wallet::ALL.iter().copied().filter(|w| w.sold_in(c)).collect()),
+        }
+    }
+
+    /// M-Pesa alone (every Kenyan hotspot before the choice): the portal's words may name it.
+    pub fn is_mpesa_alone(&self) -> bool {
+        self.0 == [Wallet::Mpesa]
+    }
+
+    /// The first listed wallet not sold in `country`, if any: a router cannot take it.
+    pub fn not_sold_in(&self, country: Country) -> Option<Wallet> {
+        self.0.iter().copied().find(|w| !w.sold_in(country))
+    }
 }
 
 impl std::str::FromStr for Offered {
@@ -134,6 +168,29 @@ mod tests {
         assert_eq!(Wallet::for_number(&ug("0752123456"), all), Some(Wallet::AirtelMoney));
         // Offered only M-Pesa: an Airtel number gets no suggestion, the guest chooses.
         assert_eq!(Wallet::for_number(&ke("0733123456"), &[Wallet::Mpesa]), None);
+    }
+
+    #[test]
+    fn each_country_starts_with_its_own_wallets() {
+        for c in Country::ALL.iter().copied() {
+            let o = Offered::for_country(c);
+            assert_eq!(o.not_sold_in(c), None, "{c:?}");
+            assert!(!o.as_slice().is_empty(), "{c:?}");
+        }
+        assert_eq!(Offered::for_country(Country::Kenya).as_slice(), &[Wallet::Mpesa]);
+        assert_eq!(Offered::for_country(Country::Uganda).as_slice(), &[Wallet::AirtelMoney, Wallet::MtnMomo]);
+        assert_eq!(Offered::for_country(Country::Ghana).as_slice(), &[Wallet::MtnMomo]);
+        assert_eq!("mpesa,mtn_momo".parse::<Offered>().unwrap().not_sold_in(Country::Kenya), Some(Wallet::MtnMomo));
+    }
+
+    #[test]
+    fn receipt_keys_name_their_wallet() {
+        for w in Wallet::ALL.iter().copied() {
+            assert_eq!(Wallet::of_receipt_key(&w.receipt_key("TK12AB")), w);
+        }
+        assert_eq!(Wallet::AirtelMoney.receipt_key("MP1"), "airtel_money:MP1");
+        assert_eq!(Wallet::Mpesa.receipt_key("TK12AB"), "TK12AB");
+        assert_eq!(Wallet::of_receipt_key("mpesa:X"), Wallet::Mpesa);
     }
 
     #[test]

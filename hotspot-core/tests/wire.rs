@@ -41,7 +41,7 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 package: package(),
                 expires_at: NOW + 3600,
                 source: GrantSource::Mpesa { receipt: "TKL3ABCDEF".into() },
-                phone: Some("0712345678".parse().unwrap()),
+                phone: Some("0712345678".parse::<hotspot_core::Msisdn>().unwrap().into()),
             }),
         ),
         ("revoke", Payload::Revoke(Revoke { purchase_id: p(), reason: "expired".into() })),
@@ -54,7 +54,10 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 code: Some("1032".into()),
             }),
         ),
-        ("packages_sync", Payload::PackagesSync(PackagesSync { packages: vec![package()], wallets: vec![] })),
+        (
+            "packages_sync",
+            Payload::PackagesSync(PackagesSync { packages: vec![package()], wallets: vec![], country: None }),
+        ),
         (
             "vouchers_batch",
             Payload::VouchersBatch(VouchersBatch {

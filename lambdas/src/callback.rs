@@ -13,7 +13,7 @@ use hotspot_core::wallet::Wallet;
 use wallets::{Notification, Outcome};
 
 use crate::api::Reply;
-use crate::providers::{NoticeError, store_msisdn, whole_shillings};
+use crate::providers::NoticeError;
 use crate::settle::{Settle, receipt_key};
 use hotspot_cloud::store::{ReceiptRecord, ReceiptSource};
 
@@ -168,12 +168,12 @@ async fn unlinked(ctx: &CallbackCtx<'_>, wallet: Wallet, cb: Notification, now: 
         tracing::info!(checkout_request_id = %checkout, "failure callback for a reference not linked (yet): kept");
         return CallbackReply::Accepted;
     };
-    let phone = paid.payer.as_ref().and_then(store_msisdn);
+    let phone = paid.payer.clone();
     let r = ReceiptRecord {
         key: paid.receipt.as_deref().map(|r| receipt_key(wallet, r)).unwrap_or_else(|| format!("checkout:{checkout}")),
         checkout_id: Some(checkout.clone()),
         phone: phone.clone(),
-        amount: paid.amount.and_then(whole_shillings),
+        amount: paid.amount,
         at: now,
         source: ReceiptSource::Callback,
         purchase_id: None,

@@ -5,6 +5,7 @@
 use aws_config::SdkConfig;
 use daraja::{ClientConfig, Environment};
 use hotspot_core::phone::Country;
+use hotspot_core::wallet::Wallet;
 use wallets::airtel::{self, AirtelConfig};
 use wallets::mtn::{self, MtnConfig};
 
@@ -85,10 +86,18 @@ async fn base_url(s: &Settings, name: &str, named: &[(&str, &str)]) -> Result<St
     Err(ConfigError::Invalid { name: name.into(), why: format!("{v:?} is not {} or a base URL", names.join(", ")) })
 }
 
-async fn country(s: &Settings, name: &str) -> Result<Country, ConfigError> {
-    match s.optional(name).await? {
-        None => Ok(Country::Kenya),
-        Some(c) => c.parse().map_err(|e| ConfigError::Invalid { name: name.into(), why: format!("{e}") }),
+/// A wallet's merchant country: `default` when unset; one where the wallet is not sold is refused.
+async fn country(s: &Settings, name: &str, wallet: Wallet, default: Country) -> Result<Country, ConfigError> {
+    let c = match s.optional(name).await? {
+        None => default,
+        Some(c) => c.parse().map_err(|e| ConfigError::Invalid { name: name.into(), why: format!("{e}") })?,
+    };
+    match wallet.sold_in(c) {
+        true => Ok(c),
+        false => Err(ConfigError::Invalid {
+            name: name.into(),
+            why: format!("{} is not sold in {}", wallet.label(), c.name()),
+        }),
     }
 }
 
@@ -98,7 +107,12 @@ pub async fn airtel_config(s: &Settings) -> Result<Option<AirtelConfig>, ConfigE
     let base =
         base_url(s, "AIRTEL_ENV", &[("staging", airtel::STAGING_URL), ("production", airtel::PRODUCTION_URL)]).await?;
     let secret = s.required("AIRTEL_CLIENT_SECRET").await?;
-    let mut cfg = AirtelConfig::new(base, client_id, secret, country(s, "AIRTEL_COUNTRY").await?);
+    let mut cfg = AirtelConfig::new(
+        base,
+        client_id,
+        secret,
+        country(s, "AIRTEL_COUNTRY", Wallet::AirtelMoney, Country::Kenya).await?,
+    );
     cfg.callback_key = s.optional("AIRTEL_CALLBACK_KEY").await?.map(wallets::Secret::new);
     cfg.message_signing = match s.optional("AIRTEL_MESSAGE_SIGNING").await?.as_deref() {
         None | Some("off") => false,
@@ -123,7 +137,7 @@ pub async fn mtn_config(s: &Settings) -> Result<Option<MtnConfig>, ConfigError> 
         api_user,
         s.required("MTN_API_KEY").await?,
         s.required("MTN_TARGET_ENVIRONMENT").await?,
-        country(s, "MTN_COUNTRY").await?,
+        country(s, "MTN_COUNTRY", Wallet::MtnMomo, Country::Uganda).await?,
     )))
 }
 

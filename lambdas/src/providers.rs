@@ -6,10 +6,10 @@
 use std::future::Future;
 
 use daraja::{DarajaClient, TokenStore};
+use hotspot_core::PurchaseId;
 use hotspot_core::currency::Money;
-use hotspot_core::phone::{Country, PhoneNumber};
+use hotspot_core::phone::Country;
 use hotspot_core::wallet::Wallet;
-use hotspot_core::{Msisdn, PurchaseId, Shillings};
 use wallets::airtel::{AirtelClient, AirtelConfig};
 use wallets::mtn::{MtnClient, MtnConfig};
 use wallets::{Notification, Outcome, PaymentRequest, Provider, Started, WalletError};
@@ -22,8 +22,9 @@ pub trait Payments: Send + Sync {
         req: &PaymentRequest,
     ) -> impl Future<Output = Result<Started, WalletError>> + Send;
     fn payment_status(&self, w: Wallet, reference: &str) -> impl Future<Output = Result<Outcome, WalletError>> + Send;
-    /// Whether guests can pay with `w` here (its settings are configured).
-    fn takes_wallet(&self, w: Wallet) -> bool;
+    /// The country of `w`'s merchant here, whose numbers and currency it takes; `None`: `w` is
+    /// not configured in this deployment.
+    fn merchant_country(&self, w: Wallet) -> Option<Country>;
 }
 
 fn not_configured(w: Wallet) -> WalletError {
@@ -44,8 +45,8 @@ impl<S: TokenStore> Payments for DarajaClient<S> {
             w => Err(not_configured(w)),
         }
     }
-    fn takes_wallet(&self, w: Wallet) -> bool {
-        w == Wallet::Mpesa
+    fn merchant_country(&self, w: Wallet) -> Option<Country> {
+        (w == Wallet::Mpesa).then_some(Country::Kenya)
     }
 }
 
@@ -73,11 +74,11 @@ impl<S: TokenStore> Payments for Providers<S> {
             (w, _, _) => Err(not_configured(w)),
         }
     }
-    fn takes_wallet(&self, w: Wallet) -> bool {
+    fn merchant_country(&self, w: Wallet) -> Option<Country> {
         match w {
-            Wallet::Mpesa => true,
-            Wallet::AirtelMoney => self.airtel.is_some(),
-            Wallet::MtnMomo => self.mtn.is_some(),
+            Wallet::Mpesa => Some(Country::Kenya),
+            Wallet::AirtelMoney => self.airtel.as_ref().map(|a| a.config().country),
+            Wallet::MtnMomo => self.mtn.as_ref().map(|m| m.config().country),
         }
     }
 }
@@ -144,28 +145,12 @@ pub fn reference_before(w: Wallet, purchase: &PurchaseId) -> Option<String> {
 /// The amount paid, as far as the notification says: Airtel's never states one (its USSD push
 /// is for the amount asked, which the payer cannot change), so it is the price; M-Pesa's and
 /// MTN's state it, and one missing is not taken on trust.
-pub fn paid_amount(w: Wallet, stated: Option<Money>, price: Shillings) -> Option<Money> {
+pub fn paid_amount(w: Wallet, stated: Option<Money>, price: Money) -> Option<Money> {
     match (stated, w) {
         (Some(a), _) => Some(a),
-        (None, Wallet::AirtelMoney) => Some(price_money(price)),
+        (None, Wallet::AirtelMoney) => Some(price),
         (None, _) => None,
     }
-}
-
-/// A price in shillings as [`Money`].
-pub use wallets::mpesa::money as price_money;
-
-/// Whole Kenya shillings, if `m` is that (M-Pesa's own conversion).
-pub fn whole_shillings(m: Money) -> Option<Shillings> {
-    wallets::mpesa::shillings(m).ok()
-}
-
-/// A Kenyan number as the wallets take it.
-pub use wallets::mpesa::phone as payer_number;
-
-/// A wallet's payer as the store keeps numbers (Kenyan, for now).
-pub fn store_msisdn(p: &PhoneNumber) -> Option<Msisdn> {
-    (p.country() == Country::Kenya).then(|| p.e164().parse().ok())?
 }
 
 /// The notification URL for `w`: `…/cb/{secret}` is M-Pesa's, `…/cb/airtel/{secret}` and
@@ -212,13 +197,11 @@ mod tests {
 
     #[test]
     fn amounts_only_airtel_leaves_unsaid() {
-        let price = Shillings::new(20).unwrap();
-        assert_eq!(paid_amount(Wallet::AirtelMoney, None, price), Some(price_money(price)));
+        let price = Money::parse(Currency::Ugx, "5000").unwrap();
+        assert_eq!(paid_amount(Wallet::AirtelMoney, None, price), Some(price));
         assert_eq!(paid_amount(Wallet::Mpesa, None, price), None);
         assert_eq!(paid_amount(Wallet::MtnMomo, None, price), None);
-        let ten = Money::parse(Currency::Kes, "10").unwrap();
+        let ten = Money::parse(Currency::Ugx, "10").unwrap();
         assert_eq!(paid_amount(Wallet::AirtelMoney, Some(ten), price), Some(ten));
-        assert_eq!(whole_shillings(ten), Shillings::new(10).ok());
-        assert_eq!(whole_shillings(Money::parse(Currency::Ugx, "10").unwrap()), None);
     }
 }

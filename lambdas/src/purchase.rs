@@ -10,7 +10,7 @@ use hotspot_core::{PackageId, PurchaseId};
 use wallets::{PaymentRequest, WalletError};
 
 use crate::api::{Reply, bad_request, parse_body};
-use crate::providers::{Payments, callback_url_for, payer_number, price_money, reference_before};
+use crate::providers::{Payments, callback_url_for, reference_before};
 use crate::settle::{Settle, credentials_refused};
 use hotspot_cloud::store::prompts::{self, Verdict};
 use hotspot_cloud::store::{NewPurchase, Purchase, PurchaseState, RouterRecord, Slot, Store, UnlinkedPurchase};
@@ -90,10 +90,17 @@ pub async fn purchase_within<P: Payments>(
         Err(r) => return r,
     };
     let wallet = input.wallet.unwrap_or(Wallet::Mpesa);
-    if !router.wallets.contains(wallet) || !ctx.wallets.takes_wallet(wallet) {
+    let merchant = ctx.wallets.merchant_country(wallet).filter(|_| router.wallets.contains(wallet));
+    let Some(merchant) = merchant else {
         return Reply::error(400, "wallet_not_taken", format!("This WiFi does not take {}.", wallet.label()));
+    };
+    // The merchant takes its own country's numbers (and currency) alone; refused later, the
+    // purchase would already be recorded.
+    if merchant != input.phone.country() {
+        let why = format!("{} here takes {} numbers only; choose another way to pay.", wallet.label(), merchant.name());
+        return Reply::error(400, "wallet_not_for_number", why);
     }
-    let Some(payer) = payer_number(&input.phone) else { return bad_request("Invalid phone number.") };
+    let payer = input.phone.clone();
     let package = match ctx.settle.store.get_package(&router.id, &input.package_id).await {
         Ok(Some(p)) if p.on_sale => p.package,
         Ok(_) => return Reply::error(404, "no_such_package", "That package is not on sale here."),
@@ -114,7 +121,10 @@ pub async fn purchase_within<P: Payments>(
         Ok(Slot::Limited { retry_after_secs }) => {
             return rate_limited(
                 retry_after_secs,
-                "An M-Pesa request was just sent to this number. Answer it, or wait a minute and try again.",
+                &format!(
+                    "A {} request was just sent to this number. Answer it, or wait a minute and try again.",
+                    wallet.label()
+                ),
             );
         }
         Err(e) => return Reply::unavailable(&e),
@@ -143,7 +153,7 @@ pub async fn purchase_within<P: Payments>(
     tracing::info!(phone = %input.phone.masked(), package_id = %package.id(), wallet = %wallet.as_str(), "payment prompt");
     let req = PaymentRequest {
         payer,
-        amount: price_money(package.price()),
+        amount: package.price(),
         reference: created.id.to_string(),
         label: prompt_label(&router.name, package.id()),
         description: package.name().to_string(),
@@ -360,7 +370,8 @@ pub async fn packages(store: &Store, router: &RouterRecord) -> Reply {
     match store.list_packages(&router.id).await {
         Ok(list) => {
             let packages = list.into_iter().filter(|p| p.on_sale).map(|p| p.package).collect();
-            Reply::ok(&PackagesReply { packages, wallets: router.wallets.as_slice().to_vec() })
+            let wallets = router.wallets.as_slice().to_vec();
+            Reply::ok(&PackagesReply { packages, wallets, country: Some(router.country) })
         }
         Err(e) => Reply::unavailable(&e),
     }

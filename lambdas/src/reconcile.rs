@@ -204,7 +204,7 @@ async fn sweep_unmatched(settle: Settle<'_>, report: &mut ReconcileReport, now: 
         tracing::error!(
             alarm = "receipt_unmatched",
             checkout_request_id = %r.checkout_id.as_deref().unwrap_or_default(),
-            amount = r.amount.map(|a| a.get()),
+            amount = %r.amount.map(|a| a.to_string()).unwrap_or_default(),
             phone = %r.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
             "a payment no purchase claims: settle it with hotspotctl report ledger --credit"
         );

@@ -13,7 +13,7 @@ use hotspot_core::currency::Money;
 use hotspot_core::wallet::Wallet;
 use wallets::{Outcome, Payment, WalletError};
 
-use crate::providers::{Notices, Payments, paid_amount, price_money, store_msisdn, whole_shillings};
+use crate::providers::{Notices, Payments, paid_amount};
 
 /// What settling needs, built once in each function's `main`: the store, the router queues,
 /// (when configured) the SMS receipts, and how each wallet's notifications read.
@@ -25,13 +25,9 @@ pub struct Settle<'a> {
     pub notices: &'a Notices,
 }
 
-/// A receipt's key in the ledger: M-Pesa's receipt numbers as they are (as before other
-/// wallets), the others' under their wallet's name, so two providers' ids never meet.
+/// A receipt's key in the ledger ([`Wallet::receipt_key`]).
 pub fn receipt_key(w: Wallet, receipt: &str) -> String {
-    match w {
-        Wallet::Mpesa => receipt.to_string(),
-        w => format!("{}:{receipt}", w.as_str()),
-    }
+    w.receipt_key(receipt)
 }
 
 /// A wallet refused our credentials: no guest can pay with it until the operator fixes them.
@@ -84,7 +80,7 @@ impl Settle<'_> {
                 // receipt number comes with the callback, if it ever arrives (`apply_callback`).
                 // Airtel's and MTN's status answers carry their transaction id.
                 self.record_query_receipt(p, checkout, paid.receipt.as_deref(), now).await?;
-                let amount = paid.amount.or(Some(price_money(p.package.price())));
+                let amount = paid.amount.or(Some(p.package.price()));
                 self.settle_paid(p, paid.receipt.unwrap_or_default(), amount, now).await?
             }
             Outcome::Failed(f) => {
@@ -114,20 +110,19 @@ impl Settle<'_> {
         now: i64,
     ) -> Result<Transition, StoreError> {
         let price = purchase.package.price();
-        match amount.filter(|a| *a == price_money(price)) {
+        match amount.filter(|a| *a == price) {
             Some(_) => self.store.mark_paid(&purchase.id, &Paid { receipt, amount: price, paid_at: now }).await,
             None => {
                 tracing::error!(
                     alarm = "amount_mismatch",
                     purchase_id = %purchase.id,
                     router_id = %purchase.router_id,
-                    price = price.get(),
+                    price = %price,
                     paid = %amount.map(|a| a.to_string()).unwrap_or_default(),
                     receipt = %receipt,
                     "amount_mismatch: paid amount differs from the package price; no grant"
                 );
-                let paid = amount.and_then(whole_shillings);
-                self.store.mark_amount_mismatch(&purchase.id, &receipt, paid, now).await
+                self.store.mark_amount_mismatch(&purchase.id, &receipt, amount, now).await
             }
         }
     }
@@ -260,8 +255,8 @@ impl Settle<'_> {
                     .map(|r| receipt_key(purchase.wallet, r))
                     .unwrap_or_else(|| format!("checkout:{}", purchase.checkout_id.as_deref().unwrap_or("?"))),
                 checkout_id: purchase.checkout_id.clone(),
-                phone: paid.payer.as_ref().and_then(store_msisdn),
-                amount: paid_amount(purchase.wallet, paid.amount, purchase.package.price()).and_then(whole_shillings),
+                phone: paid.payer.clone(),
+                amount: paid_amount(purchase.wallet, paid.amount, purchase.package.price()),
                 at: now,
                 source: ReceiptSource::Callback,
                 purchase_id: Some(purchase.id.clone()),

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotspot_core::{Msisdn, VoucherCode};
+use hotspot_core::VoucherCode;
+use hotspot_core::phone::PhoneNumber;
 use serde::Deserialize;
 
 use hotspot_cloud::store::{Purchase, Store};
@@ -61,8 +62,8 @@ impl SmsClient {
     }
 
     /// Sends one SMS; returns Africa's Talking's message id.
-    pub async fn send(&self, to: &Msisdn, message: &str) -> Result<String, SmsError> {
-        let to = format!("+{}", to.as_str());
+    pub async fn send(&self, to: &PhoneNumber, message: &str) -> Result<String, SmsError> {
+        let to = format!("+{}", to.e164());
         let mut form: Vec<(&str, &str)> = vec![("username", &self.cfg.username), ("to", &to), ("message", message)];
         if let Some(from) = &self.cfg.sender_id {
             form.push(("from", from));
@@ -132,12 +133,13 @@ pub fn parse_send_response(body: &[u8]) -> Result<String, SmsError> {
 /// says so rather than show an empty one.
 pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
     let until = p.expires_at.map(eat_short).unwrap_or_default();
+    let wallet = p.wallet.label();
     let mpesa = match p.receipt.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => format!("M-Pesa {r}"),
-        None => "M-Pesa confirmed".to_string(),
+        Some(r) => format!("{wallet} {r}"),
+        None => format!("{wallet} confirmed"),
     };
     format!(
-        "WiFi paid: KES {} for {}. {mpesa}. Online until {} EAT. New device? Enter code {} on the WiFi page.",
+        "WiFi paid: {} for {}. {mpesa}. Online until {} EAT. New device? Enter code {} on the WiFi page.",
         p.package.price(),
         p.package.name(),
         until,

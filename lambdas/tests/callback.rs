@@ -3,7 +3,7 @@
 use hotspot_cloud::outbox::sweep_outbox;
 use hotspot_cloud::store::{NewPurchase, Paid, PurchaseState, RouterRecord, Store, schema};
 use hotspot_core::wire::{Direction, Envelope, Payload, PaymentFailure};
-use hotspot_core::{Package, PurchaseId, RouterId, RouterKey, Shillings};
+use hotspot_core::{Package, PurchaseId, RouterId, RouterKey};
 use lambdas::callback::{CallbackCtx, CallbackReply, handle};
 use lambdas::settle::Settle;
 use serde_json::json;
@@ -48,6 +48,7 @@ impl Env {
                 rotation: None,
                 retiring_access_key: None,
                 wallets: Default::default(),
+                country: Default::default(),
             })
             .await
             .unwrap();
@@ -66,7 +67,7 @@ impl Env {
             package,
             mac: "DA:A1:19:00:00:01".parse().unwrap(),
             ip: Some("10.5.50.23".parse().unwrap()),
-            phone: "0712345678".parse().unwrap(),
+            phone: "254712345678".parse().unwrap(),
             wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: now() - 20,
         };
@@ -176,7 +177,7 @@ async fn amount_mismatch_is_recorded_without_a_grant() {
     assert_eq!(env.call(SECRET, &paid_body("ws_CO_2", "10")).await, CallbackReply::Accepted);
     let p = env.store.get_purchase(&id).await.unwrap().unwrap();
     assert_eq!(p.state, PurchaseState::AmountMismatch);
-    assert_eq!(p.paid_amount.map(|a| a.get()), Some(10));
+    assert_eq!(p.paid_amount.map(|a| a.to_string()), Some("KES 10".into()));
     let jobs = env.jobs().await;
     assert!(matches!(&jobs[..], [Payload::PaymentFailed(f)] if f.reason == PaymentFailure::AmountMismatch), "{jobs:?}");
 }
@@ -222,13 +223,16 @@ async fn jobs_that_keep_failing_never_hold_up_the_outbox() {
             .unwrap(),
             mac: "DA:A1:19:00:00:02".parse().unwrap(),
             ip: None,
-            phone: "0712345678".parse().unwrap(),
+            phone: "254712345678".parse().unwrap(),
             wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: now() - 300,
         };
         env.store.create_purchase(&np).await.unwrap();
-        let paid =
-            Paid { receipt: format!("TKG{i:07}"), amount: Shillings::new(10).unwrap(), paid_at: now() - 200 + i };
+        let paid = Paid {
+            receipt: format!("TKG{i:07}"),
+            amount: hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, 10).unwrap(),
+            paid_at: now() - 200 + i,
+        };
         assert!(env.store.mark_paid(&np.id, &paid).await.unwrap().applied());
     }
     let id = env.purchase("ws_CO_9", 10).await;
@@ -305,7 +309,7 @@ async fn a_callback_before_the_checkout_is_linked_is_applied_by_the_purchase_fun
         package,
         mac: "DA:A1:19:00:00:02".parse().unwrap(),
         ip: None,
-        phone: "0712345678".parse().unwrap(),
+        phone: "254712345678".parse().unwrap(),
         wallet: hotspot_core::wallet::Wallet::Mpesa,
         created_at: now(),
     };

@@ -36,7 +36,7 @@ async fn purchase_sends_one_push_and_records_pending() {
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let (status, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "24h")).await;
+    let (status, v) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "24h")).await;
     assert_eq!(status, 201, "{v}");
     assert_eq!(v["state"], "pending");
     let p = cloud.store.get_purchase(&pid(&v)).await.unwrap().unwrap();
@@ -54,9 +54,11 @@ async fn bad_purchase_requests_change_nothing() {
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
-        (body("0812345678", "DA:A1:19:00:00:01", "1h"), 400, "Kenyan"),
-        (body("0712345678", "FF:FF:FF:FF:FF:FF", "1h"), 400, "multicast"),
-        (body("0712345678", "DA:A1:19:00:00:01", "30d"), 404, "not on sale"),
+        (body("254812345678", "DA:A1:19:00:00:01", "1h"), 400, "not a mobile number in Kenya"),
+        // The agent sends the number whole; a local form would leave its country to guessing.
+        (body("0712345678", "DA:A1:19:00:00:01", "1h"), 400, "with its country code"),
+        (body("254712345678", "FF:FF:FF:FF:FF:FF", "1h"), 400, "multicast"),
+        (body("254712345678", "DA:A1:19:00:00:01", "30d"), 404, "not on sale"),
         (b"{\"mac\":".to_vec(), 400, "Invalid request"),
         (vec![b' '; 5000], 413, "over"),
         (br#"{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h"}"#.to_vec(), 400, "missing field"),
@@ -67,7 +69,7 @@ async fn bad_purchase_requests_change_nothing() {
         assert!(v["message"].as_str().unwrap().contains(want_msg), "{v}");
     }
     cloud.store.retire_package(&r.record.id, &"1h".parse().unwrap(), now()).await.unwrap();
-    let (status, _) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (status, _) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     assert_eq!(status, 404, "a retired package is not sold");
     assert_eq!(cloud.purchase_count().await, 0);
     assert!(cloud.sim.pushes().is_empty());
@@ -82,7 +84,7 @@ async fn unknown_purchase_fields_are_ignored_and_cannot_redirect() {
     let other = cloud.router("cafe-02").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
     let b = format!(
-        r#"{{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h","phone":"0712345678","router_id":"{}","future":{{"x":1}}}}"#,
+        r#"{{"mac":"DA:A1:19:00:00:01","ip":"10.5.50.23","package_id":"1h","phone":"254712345678","router_id":"{}","future":{{"x":1}}}}"#,
         other.record.id
     );
     let (status, v) = buy(&cloud, &r, b.as_bytes()).await;
@@ -98,14 +100,14 @@ async fn rate_limits_per_phone_and_per_device() {
     for _ in 0..8 {
         cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
     }
-    assert_eq!(buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await.0, 201);
-    let (status, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:02", "1h")).await;
+    assert_eq!(buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await.0, 201);
+    let (status, v) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:02", "1h")).await;
     assert_eq!(status, 429, "one push per phone per minute: {v}");
     assert!(v["retry_after"].as_i64().unwrap() > 0);
     // The same device tries many numbers: a few attempts per 10 minutes.
     let mut statuses = Vec::new();
     for i in 0..6 {
-        statuses.push(buy(&cloud, &r, &body(&format!("07000000{i:02}"), "DA:A1:19:00:00:03", "1h")).await.0);
+        statuses.push(buy(&cloud, &r, &body(&format!("2547000000{i:02}"), "DA:A1:19:00:00:03", "1h")).await.0);
     }
     assert_eq!(statuses, vec![201, 201, 201, 201, 201, 429]);
     assert_eq!(cloud.sim.pushes().len(), 6);
@@ -136,15 +138,18 @@ async fn a_strangers_number_gets_few_prompts_and_its_owner_can_stop_them() {
     let step = |i: i64| t0 + 61 * i;
     // The owner's phone paid once from their own device.
     let owner = device(1);
-    let (st, v) = buy_at(&cloud, &r, &body("0712345678", &owner, "1h"), step(0)).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254712345678", &owner, "1h"), step(0)).await;
     assert_eq!(st, 201, "{v}");
-    let paid =
-        Paid { receipt: "RKT000OWN1".into(), amount: hotspot_core::Shillings::new(10).unwrap(), paid_at: step(0) };
+    let paid = Paid {
+        receipt: "RKT000OWN1".into(),
+        amount: hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, 10).unwrap(),
+        paid_at: step(0),
+    };
     cloud.store.mark_paid(&pid(&v), &paid).await.unwrap();
     // Strangers' devices: PHONE_DAY_LIMIT prompts, then refused for the rest of the day.
     let mut statuses = Vec::new();
     for i in 1..=PHONE_DAY_LIMIT + 2 {
-        let (st, v) = buy_at(&cloud, &r, &body("0712345678", &device(100 + i as u32), "1h"), step(i)).await;
+        let (st, v) = buy_at(&cloud, &r, &body("254712345678", &device(100 + i as u32), "1h"), step(i)).await;
         if st == 429 {
             assert_eq!(v["error"], "phone_day_limit", "{v}");
             assert!(v["retry_after"].as_i64().unwrap() > 3600, "until the next day: {v}");
@@ -157,14 +162,14 @@ async fn a_strangers_number_gets_few_prompts_and_its_owner_can_stop_them() {
     assert_eq!(statuses, want);
     let pushes = cloud.sim.pushes().len();
     // The owner's own device still buys.
-    let (st, v) = buy_at(&cloud, &r, &body("0712345678", &owner, "1h"), step(20)).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254712345678", &owner, "1h"), step(20)).await;
     assert_eq!(st, 201, "the owner is not shut out by strangers: {v}");
     assert_eq!(cloud.sim.pushes().len(), pushes + 1);
 
     // Another number: its owner cancels two prompts from strangers' devices.
     let mut cancelled = Vec::new();
     for i in 0..2 {
-        let (st, v) = buy_at(&cloud, &r, &body("0722000111", &device(200 + i), "1h"), step(30 + i64::from(i))).await;
+        let (st, v) = buy_at(&cloud, &r, &body("254722000111", &device(200 + i), "1h"), step(30 + i64::from(i))).await;
         assert_eq!(st, 201, "{v}");
         cancelled.push(pid(&v));
     }
@@ -172,25 +177,25 @@ async fn a_strangers_number_gets_few_prompts_and_its_owner_can_stop_them() {
         cloud.store.mark_failed(id, PaymentFailure::Cancelled, Some("1032"), step(32 + i as i64)).await.unwrap();
     }
     let before = cloud.sim.pushes().len();
-    let (st, v) = buy_at(&cloud, &r, &body("0722000111", &device(300), "1h"), step(40)).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254722000111", &device(300), "1h"), step(40)).await;
     assert_eq!(st, 403, "{v}");
     assert_eq!(v["error"], "prompts_stopped");
     // A day later, too: the stop lasts, and no prompt went out.
-    let (st, _) = buy_at(&cloud, &r, &body("0722000111", &device(301), "1h"), step(40) + 86_400).await;
+    let (st, _) = buy_at(&cloud, &r, &body("254722000111", &device(301), "1h"), step(40) + 86_400).await;
     assert_eq!(st, 403);
     assert_eq!(cloud.sim.pushes().len(), before);
     // A repeat of a cancellation is not a second decline.
     cloud.store.mark_failed(&cancelled[0], PaymentFailure::Cancelled, Some("1032"), step(41)).await.unwrap();
     // Cancelling on a device that paid with the number does not count: the owner's own.
-    let (st, v) = buy_at(&cloud, &r, &body("0733000222", &device(400), "1h"), step(50)).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254733000222", &device(400), "1h"), step(50)).await;
     assert_eq!(st, 201);
     cloud.store.mark_paid(&pid(&v), &Paid { receipt: "RKT000OWN2".into(), ..paid.clone() }).await.unwrap();
     for i in 0..3 {
-        let (st, v) = buy_at(&cloud, &r, &body("0733000222", &device(400), "1h"), step(52 + 2 * i)).await;
+        let (st, v) = buy_at(&cloud, &r, &body("254733000222", &device(400), "1h"), step(52 + 2 * i)).await;
         assert_eq!(st, 201, "{v}");
         cloud.store.mark_failed(&pid(&v), PaymentFailure::Cancelled, Some("1032"), step(53 + 2 * i)).await.unwrap();
     }
-    let (st, v) = buy_at(&cloud, &r, &body("0733000222", &device(401), "1h"), step(60)).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254733000222", &device(401), "1h"), step(60)).await;
     assert_eq!(st, 201, "the owner's own cancellations stop nothing: {v}");
 }
 
@@ -207,15 +212,15 @@ async fn a_router_sends_a_bounded_number_of_prompts() {
     for _ in 0..ROUTER_LIMIT - 1 {
         cloud.store.take_router_prompt_slot(&r.record.id, t).await.unwrap();
     }
-    let (st, v) = buy_at(&cloud, &r, &body("0712000001", &device(1), "1h"), t).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254712000001", &device(1), "1h"), t).await;
     assert_eq!(st, 201, "the last prompt of the window: {v}");
-    let (st, v) = buy_at(&cloud, &r, &body("0712000002", &device(2), "1h"), t + 5).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254712000002", &device(2), "1h"), t + 5).await;
     assert_eq!(st, 429, "{v}");
     assert_eq!(v["error"], "router_busy");
     assert!(v["retry_after"].as_i64().unwrap() <= ROUTER_WINDOW_SECS);
     // Another router is not affected, and the next window is open again.
-    assert_eq!(buy_at(&cloud, &other, &body("0712000003", &device(3), "1h"), t + 5).await.0, 201);
-    assert_eq!(buy_at(&cloud, &r, &body("0712000004", &device(4), "1h"), t + ROUTER_WINDOW_SECS).await.0, 201);
+    assert_eq!(buy_at(&cloud, &other, &body("254712000003", &device(3), "1h"), t + 5).await.0, 201);
+    assert_eq!(buy_at(&cloud, &r, &body("254712000004", &device(4), "1h"), t + ROUTER_WINDOW_SECS).await.0, 201);
     assert_eq!(cloud.sim.pushes().len(), 3);
 }
 
@@ -227,7 +232,7 @@ async fn a_disabled_routers_requests_are_refused_and_its_grants_wait() {
     use hotspot_cloud::store::Paid;
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
-    let (st, v) = buy_at(&cloud, &r, &body("0712345678", &device(1), "1h"), now()).await;
+    let (st, v) = buy_at(&cloud, &r, &body("254712345678", &device(1), "1h"), now()).await;
     assert_eq!(st, 201, "{v}");
     assert!(cloud.store.set_router_disabled(&r.record.id, Some(now())).await.unwrap());
     assert!(!cloud.store.set_router_disabled(&r.record.id, Some(now())).await.unwrap(), "already disabled");
@@ -239,7 +244,11 @@ async fn a_disabled_routers_requests_are_refused_and_its_grants_wait() {
     forged.headers.retain(|(k, _)| k != "x-hotspot-signature");
     assert_eq!(forged.authenticate(&cloud.store).await.unwrap_err().reply().status, 401);
     // Paid meanwhile (a late callback): the grant is owed but waits.
-    let paid = Paid { receipt: "RKT000DIS1".into(), amount: hotspot_core::Shillings::new(10).unwrap(), paid_at: now() };
+    let paid = Paid {
+        receipt: "RKT000DIS1".into(),
+        amount: hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, 10).unwrap(),
+        paid_at: now(),
+    };
     cloud.store.mark_paid(&pid(&v), &paid).await.unwrap();
     for _ in 0..6 {
         assert_eq!(sweep_outbox(&cloud.store, &cloud.sqs, now(), now()).await.unwrap(), 0);
@@ -257,12 +266,12 @@ async fn push_errors_become_failed_or_unknown_never_a_second_push() {
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
     cloud.sim.inject_fault(Endpoint::StkPush, Fault::spike_arrest());
-    let (status, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (status, v) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     assert_eq!(status, 201);
     assert_eq!(v["state"], "failed");
     assert_eq!(v["reason"], json!(PaymentFailure::PromptFailed));
     cloud.sim.inject_fault(Endpoint::StkPush, Fault::service_unavailable());
-    let (_, v) = buy(&cloud, &r, &body("0711111111", "DA:A1:19:00:00:02", "1h")).await;
+    let (_, v) = buy(&cloud, &r, &body("254711111111", "DA:A1:19:00:00:02", "1h")).await;
     assert_eq!(v["state"], "unknown", "a 5xx may have prompted: flagged, not retried");
     assert_eq!(cloud.sim.count("/mpesa/stkpush/v1/processrequest"), 2, "exactly one attempt each");
 }
@@ -273,7 +282,7 @@ async fn routers_are_authenticated_and_kept_apart() {
     let a = cloud.router("cafe-01").await;
     let b = cloud.router("cafe-02").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let (_, v) = buy(&cloud, &a, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (_, v) = buy(&cloud, &a, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     let path = format!("/purchases/{}", v["purchase_id"].as_str().unwrap());
     // Router A reads its own purchase.
     let req = Signed::new(&a.record, "GET", &path, b"");
@@ -304,7 +313,7 @@ async fn lost_callback_is_recovered_by_the_reconciler() {
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (_, v) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
     // Too young: the callback gets its minute first.
     let report = reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now()).await.unwrap();
@@ -326,9 +335,9 @@ async fn reconciler_reports_failures_and_gives_up_as_unknown() {
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
     cloud.sim.push_scenario(Scenario::failed(1032).with_callback(CallbackMode::Never));
-    let (_, cancelled) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (_, cancelled) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     cloud.sim.push_scenario(Scenario::await_phone());
-    let (_, waiting) = buy(&cloud, &r, &body("0722222222", "DA:A1:19:00:00:02", "1h")).await;
+    let (_, waiting) = buy(&cloud, &r, &body("254722222222", "DA:A1:19:00:00:02", "1h")).await;
     let cfg = ReconcileConfig { max_tries: 2, ..Default::default() };
     let first = reconcile(cloud.settle(), &cloud.daraja, cfg, now() + 61).await.unwrap();
     assert_eq!((first.failed, first.still_pending), (1, 1), "{first:?}");
@@ -346,7 +355,7 @@ async fn expiry_sweep_sends_one_revoke_per_expired_session() {
     let cloud = Cloud::start().await;
     let r = cloud.router("cafe-01").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (_, v) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
     reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
     cloud.drain_jobs(&r).await;
@@ -363,7 +372,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
     let r = cloud.router("cafe-01").await;
     let other = cloud.router("cafe-02").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let (_, v) = buy(&cloud, &r, &body("0712345678", "DA:A1:19:00:00:01", "1h")).await;
+    let (_, v) = buy(&cloud, &r, &body("254712345678", "DA:A1:19:00:00:01", "1h")).await;
     let id = pid(&v);
     reconcile(cloud.settle(), &cloud.daraja, ReconcileConfig::default(), now() + 61).await.unwrap();
     let sign = |rec: &hotspot_cloud::store::RouterRecord, p: Payload| {

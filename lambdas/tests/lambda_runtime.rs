@@ -121,8 +121,8 @@ async fn functions_run_through_the_lambda_runtime_interface() {
 
     // Purchase, signed by the router.
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
-    let body =
-        json!({"mac": "DA:A1:19:00:00:01", "ip": "10.5.50.23", "package_id": "1h", "phone": "0712345678"}).to_string();
+    let body = json!({"mac": "DA:A1:19:00:00:01", "ip": "10.5.50.23", "package_id": "1h", "phone": "254712345678"})
+        .to_string();
     let req = Signed::new(&r.record, "POST", "/purchases", body.as_bytes());
     let (status, v) = rt.http("purchase", "POST", "/purchases", &req.headers, body.as_bytes()).await;
     assert_eq!(status, 201, "{v}");

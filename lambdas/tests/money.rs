@@ -52,7 +52,7 @@ async fn paid_without_callback(cloud: &Cloud) -> (common::TestRouter, PurchaseId
     let r = cloud.router("cafe-01").await;
     cloud.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
     let t0 = now();
-    let reply = purchase(&ctx(cloud), &r.record, &body("0712345678", "DA:A1:19:00:00:01", "1h"), t0).await;
+    let reply = purchase(&ctx(cloud), &r.record, &body("254712345678", "DA:A1:19:00:00:01", "1h"), t0).await;
     (r, pid(&reply.body), t0)
 }
 
@@ -94,7 +94,7 @@ async fn a_push_that_times_out_is_matched_to_its_callback_by_phone_and_price() {
     let other = purchase_within(
         &ctx(&cloud),
         &r.record,
-        &body("0712345678", "DA:A1:19:00:00:02", "24h"),
+        &body("254712345678", "DA:A1:19:00:00:02", "24h"),
         Some(Duration::from_secs(8)),
         t0 - 120,
     )
@@ -104,7 +104,7 @@ async fn a_push_that_times_out_is_matched_to_its_callback_by_phone_and_price() {
     let reply = purchase_within(
         &ctx(&cloud),
         &r.record,
-        &body("0712345678", "DA:A1:19:00:00:01", "1h"),
+        &body("254712345678", "DA:A1:19:00:00:01", "1h"),
         Some(Duration::from_secs(8)),
         t0,
     )

@@ -1,5 +1,5 @@
-//! Airtel Money and MTN MoMo through the functions' code, against moto and each wallet's
-//! simulator: paid, failed, a duplicate notification, a lost one found by the reconciler, an
+//! Airtel Money (a Kenyan merchant, shillings) and MTN MoMo (a Ugandan one, Uganda shillings)
+//! through the functions' code, against moto and each wallet's simulator: paid, failed, a duplicate notification, a lost one found by the reconciler, an
 //! answer lost in an outage, a forged notification, a wallet the router does not take. Each paid
 //! journey ends with one receipt, one purchase, one grant.
 
@@ -51,9 +51,9 @@ impl Env {
             ..AirtelSimConfig::default()
         };
         let airtel = WalletSim::airtel(airtel_sim.clone()).await.unwrap();
-        // MTN is not in Kenya; its merchant is a Kenyan one here so the store's shillings carry it.
+        // MTN is not in Kenya: its merchant is a Ugandan one, for the Ugandan router.
         let mtn_sim =
-            MtnSimConfig { currency: "KES".into(), target_environment: "mtnkenya".into(), ..MtnSimConfig::default() };
+            MtnSimConfig { currency: "UGX".into(), target_environment: "mtnuganda".into(), ..MtnSimConfig::default() };
         let mtn = WalletSim::mtn(mtn_sim.clone()).await.unwrap();
         let mut airtel_cfg =
             AirtelConfig::new(airtel.base_url(), airtel_sim.client_id, airtel_sim.client_secret, Country::Kenya);
@@ -64,7 +64,7 @@ impl Env {
             mtn_sim.api_user,
             mtn_sim.api_key,
             mtn_sim.target_environment,
-            Country::Kenya,
+            Country::Uganda,
         );
         let providers = Providers {
             mpesa: daraja::DarajaClient::new(
@@ -95,17 +95,28 @@ impl Env {
         }
     }
 
-    /// A router that takes every wallet.
-    async fn router(&self, id: &str, wallets: &str) -> TestRouter {
-        let r = self.cloud.router(id).await;
+    /// A router in `country` that takes `wallets`.
+    async fn router(&self, id: &str, country: Country, wallets: &str) -> TestRouter {
+        let r = self.cloud.router_in(id, country).await;
         let offered: Offered = wallets.parse().unwrap();
-        assert!(self.cloud.store.set_router_wallets(&r.record.id, &offered).await.unwrap());
+        assert!(self.cloud.store.set_router_market(&r.record.id, country, &offered).await.unwrap());
         TestRouter { record: self.cloud.store.get_router(&r.record.id).await.unwrap().unwrap() }
     }
 
-    /// A guest buys the 1-hour pass; each device pays from its own number (`07331234` + the MAC's last digit).
+    /// The router `w` is tried at: a Kenyan one for Airtel, a Ugandan one for MTN.
+    async fn router_for(&self, w: Wallet) -> TestRouter {
+        match w {
+            Wallet::MtnMomo => self.router("cafe-kampala", Country::Uganda, "airtel_money,mtn_momo").await,
+            _ => self.router("cafe-nairobi", Country::Kenya, "mpesa,airtel_money").await,
+        }
+    }
+
+    /// A guest buys the 1-hour pass; each device pays from its own number on the wallet's network
+    /// in the router's country, written whole as the agent sends it (`2547331234`/`2567721234` + the
+    /// MAC's last digits).
     async fn buy(&self, r: &TestRouter, w: Wallet, mac: &str) -> (u16, Value) {
-        let phone = format!("07331234{}", &mac[mac.len() - 2..]);
+        let prefix = if r.record.country == Country::Uganda { "2567721234" } else { "2547331234" };
+        let phone = format!("{prefix}{}", &mac[mac.len() - 2..]);
         let body = json!({"mac": mac, "ip": "10.5.50.23", "package_id": "1h", "phone": phone, "wallet": w.as_str()});
         let reply = purchase(&self.ctx(), &r.record, body.to_string().as_bytes(), now()).await;
         (reply.status, reply.body)
@@ -145,9 +156,9 @@ const BOTH: [Wallet; 2] = [Wallet::AirtelMoney, Wallet::MtnMomo];
 #[tokio::test]
 async fn paid_by_each_wallet_is_granted_once_with_its_receipt() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "mpesa,airtel_money,mtn_momo").await;
     let mut ids = Vec::new();
     for (i, w) in BOTH.into_iter().enumerate() {
+        let r = env.router_for(w).await;
         env.sim(w).push_scenario(Scenario::paid().twice());
         let (status, body) = env.buy(&r, w, &format!("DA:A1:19:00:01:0{i}")).await;
         assert_eq!(status, 201, "{body}");
@@ -158,18 +169,20 @@ async fn paid_by_each_wallet_is_granted_once_with_its_receipt() {
         assert!(replies.iter().all(|r| *r == CallbackReply::Accepted), "{replies:?}");
         assert_eq!(env.state(&id).await, PurchaseState::Paid);
         assert_eq!(env.grants(&r).await, 1, "{w:?}: a duplicate notification grants nothing more");
-        // What the provider was asked: the number in its form, the price in shillings.
+        // What the provider was asked: the number in its form, the price in its currency.
         let p = env.sim(w).payments().pop().unwrap();
-        let number = if w == Wallet::AirtelMoney { format!("7331234{i:02}") } else { format!("2547331234{i:02}") };
-        assert_eq!((p.msisdn.as_str(), p.amount.as_str(), p.currency.as_str()), (number.as_str(), "10", "KES"));
+        let want = match w {
+            Wallet::AirtelMoney => (format!("7331234{i:02}"), "10", "KES"),
+            _ => (format!("2567721234{i:02}"), "1000", "UGX"),
+        };
+        assert_eq!((p.msisdn.as_str(), p.amount.as_str(), p.currency.as_str()), (want.0.as_str(), want.1, want.2));
         let stored = env.cloud.store.get_purchase(&id).await.unwrap().unwrap();
         assert_eq!(stored.wallet, w);
+        assert_eq!(stored.paid_amount.map(|m| m.currency().as_str()), Some(want.2));
         assert!(stored.receipt.as_deref().is_some_and(|r| !r.is_empty()));
+        env.cloud.store.mark_active(&id, &r.record.id, now()).await.unwrap();
     }
     let at = now();
-    for id in &ids {
-        env.cloud.store.mark_active(id, &r.record.id, at).await.unwrap();
-    }
     let l = ledger::load(&env.cloud.store, at - 3600, at + 3600, at).await.unwrap();
     assert!(l.is_clean(), "{l:?}");
     assert_eq!(l.matched.len(), 2);
@@ -183,10 +196,10 @@ async fn paid_by_each_wallet_is_granted_once_with_its_receipt() {
 #[tokio::test]
 async fn a_failed_payment_says_why_in_the_wallets_words() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
     for (i, (w, code)) in
         [(Wallet::AirtelMoney, "DP00800001007"), (Wallet::MtnMomo, "NOT_ENOUGH_FUNDS")].into_iter().enumerate()
     {
+        let r = env.router_for(w).await;
         env.sim(w).push_scenario(Scenario::failed(code));
         let (_, body) = env.buy(&r, w, &format!("DA:A1:19:00:02:0{i}")).await;
         let id = pid(&body);
@@ -206,18 +219,22 @@ async fn a_failed_payment_says_why_in_the_wallets_words() {
 #[tokio::test]
 async fn a_lost_notification_is_found_by_the_reconciler() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
     let mut ids = Vec::new();
+    let mut routers = Vec::new();
     for (i, w) in BOTH.into_iter().enumerate() {
+        let r = env.router_for(w).await;
         env.sim(w).push_scenario(Scenario::paid().lost());
         ids.push(pid(&env.buy(&r, w, &format!("DA:A1:19:00:03:0{i}")).await.1));
+        routers.push(r);
     }
     let report = reconcile(env.settle(), &env.providers, ReconcileConfig::default(), now() + 61).await.unwrap();
     assert_eq!(report.paid, 2, "{report:?}");
     for id in &ids {
         assert_eq!(env.state(id).await, PurchaseState::Paid);
     }
-    assert_eq!(env.grants(&r).await, 2);
+    for r in &routers {
+        assert_eq!(env.grants(r).await, 1);
+    }
     assert!(env.sink.received().is_empty());
 }
 
@@ -227,8 +244,8 @@ async fn a_lost_notification_is_found_by_the_reconciler() {
 #[tokio::test]
 async fn an_answer_lost_in_an_outage_still_has_its_reference() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
     for (i, w) in BOTH.into_iter().enumerate() {
+        let r = env.router_for(w).await;
         env.sim(w).inject(Endpoint::Pay, 500, 1);
         let (status, body) = env.buy(&r, w, &format!("DA:A1:19:00:04:0{i}")).await;
         assert_eq!(status, 201, "{body}");
@@ -251,7 +268,7 @@ async fn an_answer_lost_in_an_outage_still_has_its_reference() {
 #[tokio::test]
 async fn forged_or_misrouted_notifications_change_nothing() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
+    let r = env.router_for(Wallet::AirtelMoney).await;
     env.airtel.push_scenario(Scenario::pending());
     let id = pid(&env.buy(&r, Wallet::AirtelMoney, "DA:A1:19:00:05:01").await.1);
     let ctx = CallbackCtx { settle: env.settle(), secret: SECRET };
@@ -282,11 +299,18 @@ async fn forged_or_misrouted_notifications_change_nothing() {
 #[tokio::test]
 async fn a_wallet_the_router_does_not_take_is_refused_before_anything() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "mpesa").await;
+    let r = env.router("cafe-01", Country::Kenya, "mpesa").await;
     let before = env.cloud.purchase_count().await;
     let (status, body) = env.buy(&r, Wallet::AirtelMoney, "DA:A1:19:00:06:01").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "wallet_not_taken");
+    // A Ugandan number at a Kenyan router's Airtel Money (a Kenyan merchant): refused too.
+    let r = env.router_for(Wallet::AirtelMoney).await;
+    let body = json!({"mac": "DA:A1:19:00:06:02", "ip": "10.5.50.23", "package_id": "1h", "phone": "+256752123456",
+        "wallet": "airtel_money"});
+    let reply = purchase(&env.ctx(), &r.record, body.to_string().as_bytes(), now()).await;
+    assert_eq!((reply.status, reply.body["error"].as_str()), (400, Some("wallet_not_for_number")), "{}", reply.body);
+    assert!(reply.body["message"].as_str().unwrap_or_default().contains("Kenya numbers only"), "{}", reply.body);
     assert_eq!(env.cloud.purchase_count().await, before);
     assert!(env.airtel.payments().is_empty());
 }
@@ -296,8 +320,8 @@ async fn a_wallet_the_router_does_not_take_is_refused_before_anything() {
 #[tokio::test]
 async fn a_lost_answer_then_its_callback_is_one_grant() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
     for (i, w) in BOTH.into_iter().enumerate() {
+        let r = env.router_for(w).await;
         env.sim(w).lose_answers(500, 1);
         let (status, body) = env.buy(&r, w, &format!("DA:A1:19:00:07:0{i}")).await;
         assert_eq!(status, 201, "{body}");
@@ -316,11 +340,13 @@ async fn a_lost_answer_then_its_callback_is_one_grant() {
 #[tokio::test]
 async fn a_wallet_down_for_ten_minutes_uses_up_no_tries() {
     let env = Env::start().await;
-    let r = env.router("cafe-01", "airtel_money,mtn_momo").await;
     let mut ids = Vec::new();
+    let mut routers = Vec::new();
     for (i, w) in BOTH.into_iter().enumerate() {
+        let r = env.router_for(w).await;
         env.sim(w).push_scenario(Scenario::paid().lost());
         ids.push(pid(&env.buy(&r, w, &format!("DA:A1:19:00:08:0{i}")).await.1));
+        routers.push(r);
         // Eleven runs a minute apart, more than the tries a purchase has.
         env.sim(w).inject(Endpoint::Status, 503, 11);
     }
@@ -336,5 +362,7 @@ async fn a_wallet_down_for_ten_minutes_uses_up_no_tries() {
     }
     let report = reconcile(env.settle(), &env.providers, cfg, t0 + 61 * 12).await.unwrap();
     assert_eq!(report.paid, 2, "{report:?}");
-    assert_eq!(env.grants_at(&r, t0 + 61 * 12).await, 2);
+    for r in &routers {
+        assert_eq!(env.grants_at(r, t0 + 61 * 12).await, 1);
+    }
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hotspot_cloud::store::OperatorRole;
-use hotspot_core::{MacAddr, PackageId, PurchaseId, RateLimit, RosDuration, RouterId, Shillings};
+use hotspot_core::currency::Decimal;
+use hotspot_core::phone::Country;
+use hotspot_core::{MacAddr, PackageId, PurchaseId, RateLimit, RosDuration, RouterId};
 
 use crate::dates::{Day, UtcOffset};
 use crate::rsc::{DEFAULT_NTP_SERVERS, RosVersion};
@@ -150,9 +152,10 @@ pub struct PackageAddArgs {
     /// What guests see, e.g. "1 hour".
     #[arg(long)]
     pub name: String,
-    /// Whole shillings.
+    /// In the router's currency: whole shillings in Kenya (`50`); `2500` in Uganda; cents where
+    /// the currency has them (`2.50` cedis).
     #[arg(long)]
-    pub price: Shillings,
+    pub price: Decimal,
     /// Wall-clock time from payment (or a voucher's first use) to expiry, RouterOS notation: 1h, 1d, 1w.
     #[arg(long)]
     pub validity: RosDuration,
@@ -180,8 +183,9 @@ pub struct PackageEditArgs {
     pub id: PackageId,
     #[arg(long)]
     pub name: Option<String>,
+    /// In the router's currency, as for `package add`.
     #[arg(long)]
-    pub price: Option<Shillings>,
+    pub price: Option<Decimal>,
     #[arg(long)]
     pub validity: Option<RosDuration>,
     #[arg(long)]
@@ -398,6 +402,11 @@ pub enum RouterCmd {
         id: RouterId,
         #[arg(long)]
         wallets: hotspot_core::wallet::Offered,
+        /// Move the router to another country (ISO code: KE, UG, TZ, RW, ZM, GH): its guests'
+        /// numbers and its prices are read as that country's. Only while it has no packages
+        /// priced in another currency.
+        #[arg(long)]
+        country: Option<Country>,
     },
 }
 
@@ -427,6 +436,11 @@ pub struct AddArgs {
     /// Human name, e.g. "Cafe Westlands".
     #[arg(long)]
     pub name: String,
+    /// Where it sells (ISO code: KE, UG, TZ, RW, ZM, GH): the currency of its prices, the
+    /// country of its guests' numbers and its wallets (in Kenya M-Pesa; elsewhere every wallet
+    /// sold there; `router wallets` changes them).
+    #[arg(long, default_value = "KE")]
+    pub country: Country,
     /// RouterOS version on the router (7.19, 7.20, 7.21…): container property names differ.
     #[arg(long)]
     pub routeros_version: RosVersion,

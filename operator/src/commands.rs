@@ -74,7 +74,9 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
         Command::Router(RouterCmd::Show { id }) => router::show(ctx, id).await.map(|()| String::new()),
         Command::Router(RouterCmd::Disable { id, reason }) => router::set_disabled(ctx, id, Some(reason)).await,
         Command::Router(RouterCmd::Enable { id }) => router::set_disabled(ctx, id, None).await,
-        Command::Router(RouterCmd::Wallets { id, wallets }) => router::set_wallets(ctx, id, wallets).await,
+        Command::Router(RouterCmd::Wallets { id, wallets, country }) => {
+            router::set_wallets(ctx, id, wallets, *country).await
+        }
         Command::Router(RouterCmd::Rotate(a)) => {
             let args = rotate::RotateArgs {
                 id: &a.id,

@@ -27,9 +27,9 @@ pub async fn run(ctx: &Ctx, a: &LedgerArgs) -> Result<String, Error> {
 
 fn receipt_line(r: &ReceiptRecord, offset: UtcOffset) -> String {
     format!(
-        "  {:<22} {:>6} {:<13} {:<9} {:<17}\n",
+        "  {:<22} {:>14} {:<13} {:<9} {:<17}\n",
         r.key.escape_debug().to_string(),
-        r.amount.map(|a| a.get().to_string()).unwrap_or_else(|| "-".into()),
+        r.amount.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
         r.phone.as_ref().map(|p| p.masked()).unwrap_or_else(|| "-".into()),
         r.source,
         minute(r.at, offset)
@@ -38,11 +38,11 @@ fn receipt_line(r: &ReceiptRecord, offset: UtcOffset) -> String {
 
 fn purchase_line(p: &PaymentRow, offset: UtcOffset) -> String {
     format!(
-        "  {:<26} {:<20} {:<8} {:>6} {:<15} {:<13} {:<17}\n",
+        "  {:<26} {:<20} {:<8} {:>14} {:<15} {:<13} {:<17}\n",
         p.id,
         p.router_id,
         p.package_id,
-        p.price.get(),
+        p.price.to_string(),
         p.state,
         p.phone.masked(),
         minute(p.paid_at.unwrap_or(p.created_at), offset)
@@ -118,9 +118,9 @@ pub async fn credit(
         Err(e @ CreditError::NotSent { .. }) => return Err(Error::JobNotSent { what: e.to_string() }),
     };
     let what = format!(
-        "receipt {key} credited as purchase {} ({package}, KES {}) to {mac} at {router}{}",
+        "receipt {key} credited as purchase {} ({package}, {}) to {mac} at {router}{}",
         done.purchase,
-        done.price.get(),
+        done.price,
         if done.sent { "; grant queued" } else { "; grant already queued" }
     );
     println!("{what}");

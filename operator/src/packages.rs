@@ -3,6 +3,7 @@
 //! list (the agent stops selling it) but grants already made keep the terms they were sold with.
 
 use hotspot_cloud::store::{PackageRecord, RouterRecord, StoreError};
+use hotspot_core::currency::Currency;
 use hotspot_core::package::{GrantStyle, RawPackage};
 use hotspot_core::{Package, PackageId, RouterId};
 
@@ -48,7 +49,8 @@ pub async fn add(ctx: &Ctx, a: &PackageAddArgs) -> Result<String, Error> {
     let p = build(RawPackage {
         id: a.id.clone(),
         name: a.name.clone(),
-        price: a.price,
+        price: a.price.clone(),
+        currency: Currency::of(r.country),
         validity: a.validity,
         uptime_limit: a.uptime_limit,
         data_cap_bytes: data_cap(a.data_cap_mb)?,
@@ -64,7 +66,7 @@ pub async fn add(ctx: &Ctx, a: &PackageAddArgs) -> Result<String, Error> {
     })?;
     let n = sync(ctx, &r).await?;
     println!("package {} added at {}; {n} package(s) on sale sent to the router", p.id(), r.id);
-    Ok(format!("added {} (KES {}, {})", p.id(), p.price(), p.validity()))
+    Ok(format!("added {} ({}, {})", p.id(), p.price(), p.validity()))
 }
 
 async fn existing(ctx: &Ctx, router: &RouterId, id: &PackageId) -> Result<PackageRecord, Error> {
@@ -78,10 +80,18 @@ pub async fn edit(ctx: &Ctx, a: &PackageEditArgs) -> Result<String, Error> {
     let r = router(ctx, &a.router).await?;
     let cur = existing(ctx, &r.id, &a.id).await?;
     let old = RawPackage::from(cur.package.clone());
+    let currency = Currency::of(r.country);
+    if a.price.is_none() && old.currency != currency {
+        return Err(Error::Usage(format!(
+            "package {} is priced in {}, but {} sells in {currency}: give --price; nothing was changed",
+            old.id, old.currency, r.id
+        )));
+    }
     let new = build(RawPackage {
         id: old.id,
         name: a.name.clone().unwrap_or(old.name),
-        price: a.price.unwrap_or(old.price),
+        price: a.price.clone().unwrap_or(old.price),
+        currency,
         validity: a.validity.unwrap_or(old.validity),
         uptime_limit: if a.no_uptime_limit { None } else { a.uptime_limit.or(old.uptime_limit) },
         data_cap_bytes: if a.no_data_cap { None } else { data_cap(a.data_cap_mb)?.or(old.data_cap_bytes) },
@@ -122,7 +132,7 @@ pub async fn list(ctx: &Ctx, router_id: &RouterId) -> Result<String, Error> {
     let packages = ctx.store.list_packages(&r.id).await?;
     println!(
         "{:<12} {:<24} {:>8} {:<9} {:<10} {:<8} {:<9}",
-        "ID", "NAME", "KES", "VALIDITY", "RATE", "DEVICES", "STATUS"
+        "ID", "NAME", "PRICE", "VALIDITY", "RATE", "DEVICES", "STATUS"
     );
     for p in &packages {
         let k = &p.package;
@@ -130,7 +140,7 @@ pub async fn list(ctx: &Ctx, router_id: &RouterId) -> Result<String, Error> {
             "{:<12} {:<24} {:>8} {:<9} {:<10} {:<8} {:<9}",
             k.id(),
             k.name().escape_debug().to_string(),
-            k.price().get(),
+            k.price().to_string(),
             k.validity().to_string(),
             k.rate_limit().to_string(),
             k.devices(),

@@ -6,6 +6,8 @@ use std::fmt;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use hotspot_cloud::store::{RouterRecord, Store, StoreError};
+use hotspot_core::phone::Country;
+use hotspot_core::wallet::Offered;
 use hotspot_core::{RouterId, RouterKey};
 use serde_json::json;
 
@@ -120,6 +122,7 @@ pub struct NewRouter {
     pub name: String,
     pub events_queue_url: String,
     pub api_id: String,
+    pub country: Country,
     pub now: i64,
 }
 
@@ -379,7 +382,8 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
         disabled_at: None,
         rotation: None,
         retiring_access_key: None,
-        wallets: Default::default(),
+        wallets: Offered::for_country(new.country),
+        country: new.country,
     };
     match c.store.put_router(&record).await {
         Ok(()) => run.created.push(Created::RouterRecord(id.clone())),

@@ -1,5 +1,6 @@
-//! `hotspotctl report revenue`: the M-Pesa receipts on record for paid purchases, grouped by
-//! router, package or day; the total is the sum of those receipts. Payments of the wrong amount
+//! `hotspotctl report revenue`: the wallets' receipts on record for paid purchases, grouped by
+//! router, package, day or wallet, each currency apart; a total per currency is the sum of those
+//! receipts. Payments of the wrong amount
 //! and payments never confirmed are listed apart and are not in the total.
 
 use hotspot_cloud::revenue::{self, Revenue};
@@ -31,12 +32,20 @@ pub fn totals_csv(r: &Revenue, by: GroupBy) -> String {
 }
 
 pub fn table(r: &Revenue, a: &RevenueArgs, offset: UtcOffset) -> String {
-    let mut out = format!("Revenue {} to {} (UTC{offset}), M-Pesa receipts on record\n", a.from, a.to);
-    out.push_str(&format!("{:<28} {:>9} {:>12}\n", revenue::GroupBy::from(a.by).heading(), "PAYMENTS", "KES"));
+    let mut out = format!("Revenue {} to {} (UTC{offset}), wallet receipts on record\n", a.from, a.to);
+    let line = |key: &str, payments: &dyn std::fmt::Display, cur: &str, amount: &str| {
+        format!("{key:<28} {payments:>9} {cur:<4} {amount:>14}\n")
+    };
+    out.push_str(&line(revenue::GroupBy::from(a.by).heading(), &"PAYMENTS", "CUR", "AMOUNT"));
     for g in &r.groups {
-        out.push_str(&format!("{:<28} {:>9} {:>12}\n", g.key, g.payments, g.kes));
+        out.push_str(&line(&g.key, &g.payments, g.amount.currency().as_str(), &g.amount.grouped()));
     }
-    out.push_str(&format!("{:<28} {:>9} {:>12}\n", "TOTAL", r.payments, r.kes));
+    if r.totals.is_empty() {
+        out.push_str(&line("TOTAL", &0, "", "0"));
+    }
+    for t in &r.totals {
+        out.push_str(&line("TOTAL", &t.payments, t.amount.currency().as_str(), &t.amount.grouped()));
+    }
     for (title, rows) in [
         ("Amount mismatches (money received, no grant; not in the total)", &r.mismatched),
         ("Unknown payments (never confirmed either way; not in the total)", &r.unknown),
@@ -55,8 +64,8 @@ pub fn table(r: &Revenue, a: &RevenueArgs, offset: UtcOffset) -> String {
                 p.id,
                 p.router_id,
                 p.package_id,
-                p.price.get(),
-                p.paid_amount.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                p.price.plain(),
+                p.paid_amount.map(|a| a.plain()).unwrap_or_else(|| "-".into()),
                 p.receipt.as_deref().unwrap_or("-").escape_debug().to_string(),
                 p.phone.masked(),
                 minute(p.paid_at.unwrap_or(p.created_at), offset)
@@ -67,8 +76,9 @@ pub fn table(r: &Revenue, a: &RevenueArgs, offset: UtcOffset) -> String {
 }
 
 pub fn details_csv(r: &Revenue, offset: UtcOffset) -> String {
-    let mut out =
-        String::from("category,purchase_id,router,package,price_kes,paid_kes,receipt,phone,state,paid_at,created_at\n");
+    let mut out = String::from(
+        "category,purchase_id,router,package,currency,price,paid,receipt,phone,state,paid_at,created_at\n",
+    );
     for (cat, rows) in [("counted", &r.counted), ("amount_mismatch", &r.mismatched), ("unknown", &r.unknown)] {
         for p in rows {
             let row = [
@@ -76,8 +86,9 @@ pub fn details_csv(r: &Revenue, offset: UtcOffset) -> String {
                 p.id.to_string(),
                 p.router_id.to_string(),
                 p.package_id.to_string(),
-                p.price.get().to_string(),
-                p.paid_amount.map(|a| a.to_string()).unwrap_or_default(),
+                p.price.currency().to_string(),
+                p.price.plain(),
+                p.paid_amount.map(|a| a.plain()).unwrap_or_default(),
                 p.receipt.clone().unwrap_or_default(),
                 p.phone.masked(),
                 p.state.to_string(),
@@ -111,11 +122,11 @@ pub async fn report(ctx: &Ctx, a: &RevenueArgs) -> Result<String, Error> {
         ReportFormat::Csv => print!("{}", totals_csv(&r, a.by)),
     }
     Ok(format!(
-        "{} to {}: {} payment(s), KES {}; {} mismatched, {} unknown",
+        "{} to {}: {} payment(s), {}; {} mismatched, {} unknown",
         a.from,
         a.to,
         r.payments,
-        r.kes,
+        hotspot_core::currency::sums_text(&r.totals.iter().map(|t| t.amount).collect::<Vec<_>>()),
         r.mismatched.len(),
         r.unknown.len()
     ))
@@ -129,16 +140,17 @@ mod tests {
     #[test]
     fn details_mask_phones_and_list_what_is_apart() {
         let at = 1_772_000_000;
-        let row = |id: u8, state, paid: Option<u32>| PaymentRow {
+        let kes = |n| hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, n).unwrap();
+        let row = |id: u8, state, paid: Option<u64>| PaymentRow {
             id: format!("p{:024x}", id).parse().unwrap(),
             router_id: "cafe-b".parse().unwrap(),
             package_id: "1h".parse().unwrap(),
             package_name: "1h".into(),
-            price: hotspot_core::Shillings::new(10).unwrap(),
+            price: kes(10),
             state,
             receipt: paid.map(|_| format!("RCPT{id}")),
             checkout_id: None,
-            paid_amount: paid,
+            paid_amount: paid.map(kes),
             paid_at: paid.map(|_| at),
             created_at: at - 30,
             phone: "254712345678".parse().unwrap(),
@@ -146,7 +158,10 @@ mod tests {
         };
         let rows = [row(1, PurchaseState::Paid, Some(10)), row(4, PurchaseState::AmountMismatch, Some(5))];
         let r = build(&rows, GroupBy::Router, UtcOffset::NAIROBI);
-        assert_eq!(totals_csv(&r, GroupBy::Router), "router,payments,kes\ncafe-b,1,10\nTOTAL,1,10\n");
+        assert_eq!(
+            totals_csv(&r, GroupBy::Router),
+            "router,currency,payments,amount\ncafe-b,KES,1,10\nTOTAL,KES,1,10\n"
+        );
         let details = details_csv(&r, UtcOffset::NAIROBI);
         assert!(details.contains("amount_mismatch,p"), "{details}");
         assert!(details.contains("2547****5678") && !details.contains("254712345678"), "{details}");

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use hotspot_core::RouterId;
+use hotspot_core::currency::Currency;
+use hotspot_core::phone::Country;
 use hotspot_core::wallet::Offered;
 use rand::Rng;
 
@@ -121,6 +123,7 @@ pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
         name: a.name.trim().to_string(),
         events_queue_url: events_queue_url.clone(),
         api_id,
+        country: a.country,
         now: now(),
     };
     let prov = match provision::provision(&clients, &new).await {
@@ -318,16 +321,39 @@ pub async fn set_disabled(ctx: &Ctx, id: &RouterId, reason: Option<&String>) -> 
     }
 }
 
-/// Sets the wallets a router's guests may pay from and sends the router its list (with the
-/// packages, one `packages_sync`), so its portal offers them.
-pub async fn set_wallets(ctx: &Ctx, id: &RouterId, wallets: &Offered) -> Result<String, Error> {
-    if !ctx.store.set_router_wallets(id, wallets).await? {
+/// Sets the wallets a router's guests may pay from (and, given, its country) and sends the
+/// router its list (with the packages, one `packages_sync`), so its portal offers them.
+pub async fn set_wallets(
+    ctx: &Ctx,
+    id: &RouterId,
+    wallets: &Offered,
+    country: Option<Country>,
+) -> Result<String, Error> {
+    let r = crate::packages::router(ctx, id).await?;
+    let country = country.unwrap_or(r.country);
+    if let Some(w) = wallets.not_sold_in(country) {
+        return Err(Error::Usage(format!("{} is not sold in {}; nothing was changed", w.label(), country.name())));
+    }
+    let currency = Currency::of(country);
+    let packages = ctx.store.list_packages(id).await?;
+    if let Some(p) = packages.iter().find(|p| p.on_sale && p.package.price().currency() != currency) {
+        return Err(Error::Usage(format!(
+            "package {} is priced in {}, not {currency} as {} is: retire it first; nothing was changed",
+            p.package.id(),
+            p.package.price().currency(),
+            country.name()
+        )));
+    }
+    if !ctx.store.set_router_market(id, country, wallets).await? {
         return Err(Error::Usage(format!("router {id} not found; nothing was changed")));
     }
     let r = crate::packages::router(ctx, id).await?;
     crate::packages::sync(ctx, &r).await?;
-    println!("router {id} takes {wallets}; its portal offers them once it has the job (seconds, when online)");
-    Ok(format!("wallets: {wallets}"))
+    println!(
+        "router {id} in {} takes {wallets}; its portal offers them once it has the job (seconds, when online)",
+        country.name()
+    );
+    Ok(format!("wallets: {wallets}; country: {}", country.as_str()))
 }
 
 pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
@@ -339,6 +365,7 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     let now = now();
     println!("router      {id}");
     println!("name        {:?}", r.name);
+    println!("country     {} ({})", r.country.name(), Currency::of(r.country));
     println!("wallets     {}", r.wallets);
     println!("created     {} (unix)", r.created_at);
     if let Some(at) = r.disabled_at {
@@ -376,10 +403,10 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
     for p in &packages {
         let pk = &p.package;
         println!(
-            "  {:<12} {:<24} KES {:<6} {:<10} {}",
+            "  {:<12} {:<24} {:<12} {:<10} {}",
             pk.id(),
             pk.name().escape_debug().to_string(),
-            pk.price().get(),
+            pk.price().to_string(),
             pk.validity().to_string(),
             if p.on_sale { "on sale" } else { "retired" }
         );

@@ -6,7 +6,7 @@ use hotspot_cloud::store::VoucherRecord;
 pub use hotspot_cloud::csv::field as csv_field;
 
 pub fn csv(vouchers: &[VoucherRecord], offset: crate::dates::UtcOffset) -> String {
-    let mut out = String::from("code,printed,router,package,package_name,price_kes,validity,batch,created\n");
+    let mut out = String::from("code,printed,router,package,package_name,currency,price,validity,batch,created\n");
     for v in vouchers {
         let p = &v.package;
         let row = [
@@ -15,7 +15,8 @@ pub fn csv(vouchers: &[VoucherRecord], offset: crate::dates::UtcOffset) -> Strin
             v.router_id.to_string(),
             p.id().to_string(),
             p.name().to_string(),
-            p.price().get().to_string(),
+            p.price().currency().to_string(),
+            p.price().plain(),
             p.validity().to_string(),
             v.batch_id.clone(),
             crate::dates::minute(v.created_at, offset),
@@ -52,7 +53,7 @@ mod tests {
         let out = csv(&vs, crate::dates::UtcOffset::NAIROBI);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1], "ABCD2345,ABCD-2345,cafe-a,1d,\"Day, \"\"pass\"\"\",50,1d,vb-1,2026-09-21 17:13");
+        assert_eq!(lines[1], "ABCD2345,ABCD-2345,cafe-a,1d,\"Day, \"\"pass\"\"\",KES,50,1d,vb-1,2026-09-21 17:13");
         assert!(lines[2].contains(",'=HYPERLINK(1),"), "{}", lines[2]);
     }
 }

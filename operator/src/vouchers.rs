@@ -37,12 +37,12 @@ pub async fn generate(ctx: &Ctx, a: &GenerateArgs<'_>) -> Result<String, Error> 
     .map_err(issue_error)?;
     let package = &batch.package;
     println!(
-        "batch {} : {} voucher(s) for {} ({}, KES {}) pushed to router {} in {} job(s)",
+        "batch {} : {} voucher(s) for {} ({}, {}) pushed to router {} in {} job(s)",
         batch.batch_id,
         batch.pushed,
         package.id(),
         package.name().escape_debug(),
-        package.price().get(),
+        package.price(),
         r.id,
         total.div_ceil(CODES_PER_JOB)
     );

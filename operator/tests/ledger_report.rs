@@ -7,8 +7,9 @@ mod support;
 
 use hotspot_cloud::store::{NewPurchase, Paid, PurchaseState, ReceiptRecord, ReceiptSource, Store};
 use hotspot_core::calendar::days_from_civil;
+use hotspot_core::currency::{Currency, Money};
 use hotspot_core::wire::Payload;
-use hotspot_core::{Package, PurchaseId, RouterId, Shillings};
+use hotspot_core::{Package, PurchaseId, RouterId};
 use support::{Env, text};
 
 fn package(id: &str, price: u32) -> Package {
@@ -23,7 +24,7 @@ fn receipt(key: &str, purchase: Option<&PurchaseId>, amount: u64, at: i64) -> Re
         key: key.into(),
         checkout_id: Some(format!("ws_CO_{key}")),
         phone: "254712345678".parse().ok(),
-        amount: Shillings::new(amount).ok(),
+        amount: Money::whole_units(Currency::Kes, amount).ok(),
         at,
         source: ReceiptSource::Callback,
         purchase_id: purchase.cloned(),

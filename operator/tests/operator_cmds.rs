@@ -6,6 +6,7 @@ mod support;
 use std::collections::HashSet;
 
 use hotspot_cloud::store::{AuditResult, NewPurchase, Paid};
+use hotspot_core::phone::Country;
 use hotspot_core::wallet::Wallet;
 use hotspot_core::wire::Payload;
 use hotspot_core::{MacAddr, Package, PurchaseId, VoucherCode};
@@ -230,7 +231,7 @@ async fn packages_reach_the_router_as_sync_jobs() {
     ok(&env.run(&env.admin, &["package", "edit", "--router", "cafe-a", "--id", "1h", "--price", "15"]).await);
     assert_eq!(packages_synced(&env.jobs(&a).await[0]), ["1d:50", "1h:15"]);
     let rec = env.store().get_package(&a.id, &"1h".parse().expect("id")).await.expect("read").expect("there");
-    assert_eq!((rec.package.price().get(), rec.package.name(), rec.on_sale), (15, "1 hour", true));
+    assert_eq!((rec.package.price().plain(), rec.package.name(), rec.on_sale), ("15".into(), "1 hour", true));
 
     // Retire: off the router's list, kept in the table.
     ok(&env.run(&env.admin, &["package", "retire", "--router", "cafe-a", "--id", "1h"]).await);
@@ -267,6 +268,32 @@ async fn packages_reach_the_router_as_sync_jobs() {
     assert!(env.jobs(&a).await.is_empty(), "refusals send nothing");
     let r = env.store().get_router(&a.id).await.expect("read").expect("there");
     assert_eq!(r.wallets.as_slice(), [Wallet::Mpesa, Wallet::AirtelMoney]);
+
+    // Another country: refused while wallets not sold there or shilling packages stand in the way.
+    let ug = ["router", "wallets", "--id", "cafe-a", "--wallets", "airtel_money,mtn_momo", "--country", "UG"];
+    let e = refused(&env.run(&env.admin, &["router", "wallets", "--id", "cafe-a", "--wallets", "mtn_momo"]).await);
+    assert!(e.contains("MTN MoMo is not sold in Kenya"), "{e}");
+    let e = refused(&env.run(&env.admin, &ug).await);
+    assert!(e.contains("priced in KES, not UGX"), "{e}");
+    for id in ["1h", "1d"] {
+        ok(&env.run(&env.admin, &["package", "retire", "--router", "cafe-a", "--id", id]).await);
+    }
+    env.jobs(&a).await;
+    ok(&env.run(&env.admin, &ug).await);
+    let jobs = env.jobs(&a).await;
+    let Payload::PackagesSync(sync) = &jobs[0].payload else { panic!("not a packages_sync") };
+    assert_eq!((sync.country, &sync.wallets[..]), (Some(Country::Uganda), &[Wallet::AirtelMoney, Wallet::MtnMomo][..]));
+    // Prices are now Uganda shillings; a shilling package left retired must be given one.
+    let e = refused(&env.run(&env.admin, &["package", "edit", "--router", "cafe-a", "--id", "1h", "--resume"]).await);
+    assert!(e.contains("priced in KES, but cafe-a sells in UGX"), "{e}");
+    ok(&env
+        .run(&env.admin, &["package", "edit", "--router", "cafe-a", "--id", "1h", "--price", "1000", "--resume"])
+        .await);
+    assert_eq!(packages_synced(&env.jobs(&a).await[0]), ["1h:1000"]);
+    let rec = env.store().get_package(&a.id, &"1h".parse().expect("id")).await.expect("read").expect("there");
+    assert_eq!(rec.package.price().to_string(), "UGX 1,000");
+    let shown = ok(&env.run(&env.admin, &["router", "show", "--id", "cafe-a"]).await);
+    assert!(shown.contains("Uganda (UGX)") && shown.contains("UGX 1,000"), "{shown}");
 }
 
 #[tokio::test]

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use hotspot_cloud::store::{NewPurchase, Paid, Store};
 use hotspot_core::calendar::days_from_civil;
+use hotspot_core::currency::{Currency, Money};
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MacAddr, Package, PurchaseId, RouterId, Shillings};
+use hotspot_core::{MacAddr, Package, PurchaseId, RouterId};
 use support::{Env, text};
 
 fn package(id: &str, price: u32) -> Package {
@@ -69,7 +70,7 @@ async fn purchase(store: &Store, n: u32, router: &str, pkg: &Package, created: i
             assert!(t.applied());
         }
         Outcome::Mismatch { at, amount } => {
-            let amount = Shillings::new(amount).expect("amount");
+            let amount = Money::whole_units(Currency::Kes, amount).expect("amount");
             assert!(store.mark_amount_mismatch(&id, &receipt, Some(amount), at).await.expect("mismatch").applied());
         }
         Outcome::Unknown => assert!(store.mark_unknown(&id, None, created + 600).await.expect("unknown").applied()),
@@ -81,13 +82,14 @@ async fn purchase(store: &Store, n: u32, router: &str, pkg: &Package, created: i
     id
 }
 
-/// `key → (payments, kes)` from the report's CSV, and its TOTAL row.
+/// `key → (payments, kes)` from the report's CSV (`key,currency,payments,amount`), and its TOTAL row.
 fn parse_csv(csv: &str) -> (BTreeMap<String, (u64, u64)>, (u64, u64)) {
     let mut groups = BTreeMap::new();
     let mut total = None;
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let v = (f[1].parse().expect("payments"), f[2].parse().expect("kes"));
+        assert_eq!(f[1], "KES", "{line}");
+        let v = (f[2].parse().expect("payments"), f[3].parse().expect("kes"));
         if f[0] == "TOTAL" {
             total = Some(v);
         } else {
@@ -111,7 +113,7 @@ async fn revenue_totals_equal_the_receipts_created() {
             router: router.into(),
             package: pkg.id().to_string(),
             day,
-            kes: pkg.price().get().into(),
+            kes: pkg.price().whole().expect("whole shillings"),
         });
     };
     let cases: Vec<(&str, &Package, i64, Outcome, Option<&'static str>)> = vec![
@@ -208,7 +210,7 @@ async fn revenue_totals_equal_the_receipts_created() {
     let table = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let total_line = table.lines().find(|l| l.starts_with("TOTAL")).expect("TOTAL line");
-    assert_eq!(total_line.split_whitespace().collect::<Vec<_>>(), ["TOTAL", "6", "140"]);
+    assert_eq!(total_line.split_whitespace().collect::<Vec<_>>(), ["TOTAL", "6", "KES", "140"]);
     assert!(table.contains("Amount mismatches (money received, no grant; not in the total): 1"), "{table}");
     assert!(table.contains("Unknown payments (never confirmed either way; not in the total): 1"), "{table}");
     assert!(table.contains(mismatch_id.as_str()) && table.contains(unknown_id.as_str()), "{table}");
@@ -222,7 +224,7 @@ async fn revenue_totals_equal_the_receipts_created() {
     let counted_kes: u64 = details
         .lines()
         .filter(|l| l.starts_with("counted,"))
-        .map(|l| l.split(',').nth(5).expect("paid_kes").parse::<u64>().expect("kes"))
+        .map(|l| l.split(',').nth(6).expect("paid").parse::<u64>().expect("kes"))
         .sum();
     assert_eq!(counted_kes, 140);
     assert!(!details.contains("254712345678"));

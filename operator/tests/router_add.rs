@@ -375,6 +375,7 @@ async fn leftovers_are_refused_and_partial_work_is_rolled_back() {
         name: "Cafe Five".into(),
         events_queue_url: s.events_url.clone(),
         api_id: API_ID.into(),
+        country: hotspot_core::phone::Country::Kenya,
         now: 1,
     };
     let p = provision::provision(&clients, &new).await.expect("provisioned");

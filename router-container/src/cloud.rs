@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use hotspot_core::api::{ApiError, OwedGrants, PackagesReply, PurchaseRequest, PurchaseView};
 use hotspot_core::reqsig;
 use hotspot_core::wallet::Wallet;
-use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId, RouterId, RouterKey};
+use hotspot_core::{MacAddr, PackageId, PurchaseId, RouterId, RouterKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CloudError {
@@ -127,7 +127,7 @@ impl CloudApi {
         mac: MacAddr,
         ip: Ipv4Addr,
         package: &PackageId,
-        phone: &Msisdn,
+        phone: &hotspot_core::phone::PhoneNumber,
         wallet: Wallet,
     ) -> Result<PurchaseView, CloudError> {
         // M-Pesa goes unnamed, as before the choice existed (a cloud that old reads it so).

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hotspot_core::api::{PurchaseState, codes};
+use hotspot_core::phone::{Country, PhoneNumber};
 use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+use hotspot_core::{MacAddr, Package, PackageId, PurchaseId, VoucherCode};
 
 use crate::agent::Agent;
 use crate::cloud::{CloudApi, CloudError};
@@ -226,11 +227,15 @@ impl PortalBackend for AgentBackend {
         self.agent.journal.wallets().unwrap_or_default()
     }
 
+    async fn country(&self) -> Country {
+        self.agent.journal.country().unwrap_or_default()
+    }
+
     async fn start_purchase(
         &self,
         guest: Guest,
         package: &PackageId,
-        phone: &Msisdn,
+        phone: &PhoneNumber,
         wallet: Wallet,
     ) -> Result<PurchaseStarted, PurchaseStartError> {
         match self.cloud.purchase(guest.mac, guest.ip, package, phone, wallet).await {

@@ -170,7 +170,7 @@ impl JobHandler {
                     a.router.ensure_profile(p).await?;
                 }
                 a.journal.replace_packages(&s.packages)?;
-                a.journal.set_wallets(&s.wallets)?;
+                a.journal.set_market(&s.wallets, s.country)?;
                 a.heartbeat_due.store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok(applied(false))
             }

@@ -124,7 +124,11 @@ async fn fetch_packages(agent: Agent, cloud: CloudApi, mut shutdown: Shutdown) {
     while agent.journal.packages().map(|p| p.is_empty()).unwrap_or(true) {
         match cloud.packages().await {
             Ok(r) if !r.packages.is_empty() => {
-                match agent.journal.replace_packages(&r.packages).and_then(|()| agent.journal.set_wallets(&r.wallets)) {
+                match agent
+                    .journal
+                    .replace_packages(&r.packages)
+                    .and_then(|()| agent.journal.set_market(&r.wallets, r.country))
+                {
                     Ok(()) => {
                         tracing::info!(packages = r.packages.len(), wallets = r.wallets.len(), "packages fetched")
                     }

@@ -264,7 +264,7 @@ async fn revoke_extend_payment_failed_packages_and_vouchers() {
     // Packages sync: the portal's list, and profiles ready on the router.
     let ps = rig.sign(
         MessageId::generate(),
-        Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")], wallets: vec![] }),
+        Payload::PackagesSync(PackagesSync { packages: vec![package("hotspot_user")], wallets: vec![], country: None }),
     );
     JobHandler::new(agent.clone()).handle_message(&ps).await;
     assert_eq!(agent.journal.packages().unwrap().len(), 1);

@@ -11,9 +11,10 @@ use hotspot_agent::portal::{
     Guest, IdentifyError, PortalBackend, PortalConfig, PurchaseProgress, PurchaseStartError, PurchaseStarted,
     RateLimitConfig, StatusError, VoucherLoginError, serve,
 };
+use hotspot_core::phone::{Country, PhoneNumber};
 use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+use hotspot_core::{MacAddr, Package, PackageId, PurchaseId, VoucherCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket};
 
@@ -55,6 +56,7 @@ struct Fake {
     /// Makes `identify` never answer, like a router that stopped responding.
     hang: AtomicBool,
     wallets: Mutex<Offered>,
+    country: Mutex<Country>,
 }
 
 impl Fake {
@@ -78,6 +80,7 @@ impl Fake {
             })),
             hang: AtomicBool::new(false),
             wallets: Mutex::new(Offered::default()),
+            country: Mutex::new(Country::Kenya),
         })
     }
 
@@ -119,16 +122,20 @@ impl PortalBackend for Fake {
         self.wallets.lock().unwrap().clone()
     }
 
+    async fn country(&self) -> Country {
+        *self.country.lock().unwrap()
+    }
+
     async fn start_purchase(
         &self,
         guest: Guest,
         package: &PackageId,
-        phone: &Msisdn,
+        phone: &PhoneNumber,
         wallet: Wallet,
     ) -> Result<PurchaseStarted, PurchaseStartError> {
         // M-Pesa unnamed, as before the choice.
         let w = if wallet == Wallet::Mpesa { String::new() } else { format!(":{}", wallet.as_str()) };
-        self.record(format!("start:{}:{}:{}{w}", guest.mac, package, phone.as_str()));
+        self.record(format!("start:{}:{}:{}{w}", guest.mac, package, phone.e164()));
         self.start.lock().unwrap().clone()
     }
 
@@ -448,10 +455,10 @@ async fn bad_phone_and_cloud_errors_show_clear_messages() {
     let csrf = p.csrf_for(GUEST).await;
     let r = p.post("/buy", &form(&[("package", "1h"), ("phone", "0812345678"), ("csrf", &csrf)])).await;
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("Not a Kenyan mobile number"), "{}", r.body);
+    assert!(r.body.contains("Not a mobile number in Kenya."), "{}", r.body);
     assert!(r.body.contains("value=\"0812345678\"") && r.body.contains("value=\"1h\" checked"));
     let r = p.post("/buy", &form(&[("package", "1h"), ("phone", "07123"), ("csrf", &csrf), ("lang", "sw")])).await;
-    assert!(r.body.contains("idadi isiyo sahihi ya tarakimu (5)"), "{}", r.body);
+    assert!(r.body.contains("Nambari za Kenya zina tarakimu 9 baada ya 0"), "{}", r.body);
     let r = p.post("/buy", &form(&[("phone", "0712345678"), ("csrf", &csrf)])).await;
     assert!(r.status == 400 && r.body.contains("Choose a package first."));
     assert!(p.backend.actions().is_empty(), "no purchase for a bad form");
@@ -1211,5 +1218,38 @@ async fn the_guest_chooses_a_wallet_where_there_are_several() {
     let sw = p.get(&format!("/wait/{PURCHASE}?lang=sw")).await;
     assert!(sw.body.contains("Nambari hiyo haiwezi kulipa kwa njia uliyochagua."), "{}", sw.body);
     assert!(!sw.body.contains("M-Pesa"), "{}", sw.body);
+    p.stop().await;
+}
+
+/// A hotspot in Uganda: numbers are read the Ugandan way (`0772…`), a Kenyan one is refused
+/// before the cloud is asked, MTN MoMo is its network's wallet, and no word names M-Pesa.
+#[tokio::test]
+async fn a_hotspot_abroad_reads_its_own_countrys_numbers() {
+    let p = Portal::with_defaults().await;
+    *p.backend.wallets.lock().unwrap() = "airtel_money,mtn_momo".parse().unwrap();
+    *p.backend.country.lock().unwrap() = Country::Uganda;
+    let page = p.get("/?lang=en").await;
+    assert!(page.body.contains("placeholder=\"07XX XXX XXX\""), "{}", page.body);
+    assert!(!page.body.contains("M-Pesa"), "{}", page.body);
+    let csrf = p.csrf_for(GUEST).await;
+    let buy = |phone: &'static str, lang: &'static str| {
+        let csrf = csrf.clone();
+        let p = &p;
+        async move { p.post("/buy", &form(&[("package", "1h"), ("phone", phone), ("csrf", &csrf), ("lang", lang)])).await }
+    };
+    assert_eq!(buy("0772 123 456", "en").await.status, 303);
+    assert_eq!(buy("0752123456", "en").await.status, 303);
+    let r = buy("+254712345678", "en").await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("A Kenya number: only Uganda numbers are taken here."), "{}", r.body);
+    let r = buy("+254712345678", "sw").await;
+    assert!(r.body.contains("hapa zinapokelewa nambari za Uganda tu"), "{}", r.body);
+    assert_eq!(
+        p.backend.actions(),
+        vec![
+            format!("start:{GUEST_MAC}:1h:256772123456:mtn_momo"),
+            format!("start:{GUEST_MAC}:1h:256752123456:airtel_money"),
+        ]
+    );
     p.stop().await;
 }

@@ -246,7 +246,7 @@ async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
   ]);
   const csvPath = `${ARTIFACTS}/admin-${mode}-revenue.csv`;
   await csv.saveAs(csvPath);
-  assert.match(readFileSync(csvPath, 'utf8'), /^router,payments,kes\ncafe-westlands,[1-9]\d*,[1-9]\d*\nTOTAL,/);
+  assert.match(readFileSync(csvPath, 'utf8'), /^router,currency,payments,amount\ncafe-westlands,KES,[1-9]\d*,[1-9]\d*\nTOTAL,KES,/);
 
   // 7. Operators: a staff member for the café invited; the page shows their one-time link.
   await page.getByRole('link', { name: 'Operators' }).click();

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use daraja_sim::{DarajaSim, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, SimConfig, SmsSim};
 use hotspot_cloud::store::{RouterRecord, Store, schema};
-use hotspot_core::wallet::Offered;
+use hotspot_core::currency::Currency;
+use hotspot_core::phone::Country;
+use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::{MacAddr, Package, RouterId, RouterKey};
 use routeros_sim::Simulator;
 use serde_json::json;
@@ -75,6 +77,10 @@ pub struct Options {
     pub dashboard_admin: bool,
     /// The wallets the router takes (M-Pesa alone by default).
     pub wallets: Offered,
+    /// Where the router sells (Kenya by default): the Airtel and MTN merchants are that
+    /// country's where the wallet is sold there (else Kenya's Airtel, Uganda's MTN); `packages`
+    /// must be priced in its currency ([`packages_in`]).
+    pub country: Country,
 }
 
 impl Options {
@@ -92,6 +98,7 @@ impl Options {
             quiet_agent: false,
             dashboard_admin: false,
             wallets: Offered::default(),
+            country: Country::Kenya,
         }
     }
 }
@@ -103,8 +110,8 @@ pub struct Stack {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     pub moto: Moto,
     pub daraja: DarajaSim,
-    /// Airtel Money (a Kenyan merchant, callback authentication and message signing on) and MTN MoMo (a merchant
-    /// in shillings here: the store's prices are shillings until the currency issue lands).
+    /// Airtel Money (callback authentication and message signing on) and MTN MoMo, merchants in
+    /// the router's country (see [`Options::country`]).
     pub airtel: WalletSim,
     pub mtn: WalletSim,
     /// Africa's Talking stand-in: the SMS receipts the guest's phone got.
@@ -157,11 +164,19 @@ fn link_target(url: &str) -> Result<std::net::SocketAddr, StackError> {
 }
 
 pub fn packages() -> Vec<Package> {
+    packages_in(Currency::Kes)
+}
+
+/// The three local packages priced in `currency`: the Kenyan prices (10, 50, 250 shillings),
+/// a hundred times them in any other (UGX 1,000 for an hour).
+pub fn packages_in(currency: Currency) -> Vec<Package> {
+    let scale = if currency.is_kes() { 1 } else { 100 };
     [("1h", "1 hour", 10, "1h", "2M/5M"), ("24h", "24 hours", 50, "1d", "3M/6M"), ("7d", "7 days", 250, "1w", "5M/10M")]
         .into_iter()
         .map(|(id, name, price, validity, rate)| {
             serde_json::from_value(json!({
-                "id": id, "name": name, "price": price, "validity": validity, "rate_limit": rate, "devices": 1
+                "id": id, "name": name, "price": price * scale, "currency": currency.as_str(), "validity": validity,
+                "rate_limit": rate, "devices": 1
             }))
             .expect("literal package")
         })
@@ -211,6 +226,7 @@ impl Stack {
             rotation: None,
             retiring_access_key: None,
             wallets: options.wallets.clone(),
+            country: options.country,
         };
         store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
         for p in &options.packages {
@@ -228,17 +244,29 @@ impl Stack {
         let gw_listener =
             tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| err("gateway")(e.to_string()))?;
         let gateway_url = format!("http://{}", gw_listener.local_addr().map_err(|e| err("gateway")(e.to_string()))?);
+        // Each wallet's merchant: the router's country where the wallet is sold there.
+        let airtel_country = match Wallet::AirtelMoney.sold_in(options.country) {
+            true => options.country,
+            false => Country::Kenya,
+        };
+        let mtn_country = match Wallet::MtnMomo.sold_in(options.country) {
+            true => options.country,
+            false => Country::Uganda,
+        };
         let airtel_cfg = AirtelSimConfig {
-            country: "KE".into(),
-            currency: "KES".into(),
+            country: airtel_country.as_str().into(),
+            currency: Currency::of(airtel_country).as_str().into(),
             callback_url: Some(format!("{gateway_url}/cb/airtel/{CALLBACK_SECRET}")),
             callback_key: Some(AIRTEL_CALLBACK_KEY.into()),
             message_signing: true,
             ..AirtelSimConfig::default()
         };
         let airtel = WalletSim::airtel(airtel_cfg.clone()).await.map_err(|e| err("airtel simulator")(e.to_string()))?;
-        let mtn_cfg =
-            MtnSimConfig { currency: "KES".into(), target_environment: "mtnkenya".into(), ..MtnSimConfig::default() };
+        let mtn_cfg = MtnSimConfig {
+            currency: Currency::of(mtn_country).as_str().into(),
+            target_environment: format!("mtn{}", mtn_country.name().to_lowercase()),
+            ..MtnSimConfig::default()
+        };
         let mtn = WalletSim::mtn(mtn_cfg.clone()).await.map_err(|e| err("mtn simulator")(e.to_string()))?;
         let routeros = Simulator::start(routeros_sim::SimConfig {
             listen: std::net::SocketAddr::from((ROUTER_IP, 0)),
@@ -276,13 +304,13 @@ impl Stack {
                 .env("AT_USERNAME", daraja_sim::SMS_USERNAME)
                 .env("AT_API_KEY", daraja_sim::SMS_API_KEY)
                 .env("AIRTEL_ENV", airtel.base_url())
-                .env("AIRTEL_COUNTRY", "KE")
+                .env("AIRTEL_COUNTRY", airtel_country.as_str())
                 .env("AIRTEL_CLIENT_ID", &airtel_cfg.client_id)
                 .env("AIRTEL_CLIENT_SECRET", &airtel_cfg.client_secret)
                 .env("AIRTEL_CALLBACK_KEY", AIRTEL_CALLBACK_KEY)
                 .env("AIRTEL_MESSAGE_SIGNING", "on")
                 .env("MTN_ENV", mtn.base_url())
-                .env("MTN_COUNTRY", "KE")
+                .env("MTN_COUNTRY", mtn_country.as_str())
                 .env("MTN_TARGET_ENVIRONMENT", &mtn_cfg.target_environment)
                 .env("MTN_API_USER", &mtn_cfg.api_user)
                 .env("MTN_API_KEY", &mtn_cfg.api_key)

@@ -165,6 +165,7 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
         rotation: None,
         retiring_access_key: None,
         wallets: Default::default(),
+        country: Default::default(),
     };
     stack.store.put_router(&other).await.unwrap();
     let theirs = stack
@@ -175,7 +176,7 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
             package: e2e::stack::packages()[0].clone(),
             mac: "DA:A1:19:00:00:09".parse().unwrap(),
             ip: None,
-            phone: "0799000111".parse().unwrap(),
+            phone: "254799000111".parse().unwrap(),
             wallet: hotspot_core::wallet::Wallet::Mpesa,
             created_at: now,
         })
@@ -445,7 +446,7 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
                 package: packages[if n == 0 { 1 } else { 0 }].clone(),
                 mac: format!("DA:A1:19:00:07:0{n}").parse().unwrap(),
                 ip: None,
-                phone: "0799000222".parse().unwrap(),
+                phone: "254799000222".parse().unwrap(),
                 wallet: hotspot_core::wallet::Wallet::Mpesa,
                 created_at: now - 60,
             })
@@ -455,7 +456,7 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
     }
     let paid = Paid { receipt: "TKR0000001".into(), amount: packages[1].price(), paid_at: now - 30 };
     assert!(stack.store.mark_paid(&made[0], &paid).await.unwrap().applied());
-    let short = hotspot_core::Shillings::new(3).unwrap();
+    let short = hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, 3).unwrap();
     assert!(stack.store.mark_amount_mismatch(&made[1], "TKR0000002", Some(short), now - 30).await.unwrap().applied());
     assert!(stack.store.mark_unknown(&made[2], None, now - 20).await.unwrap().applied());
     assert_eq!(stack.router.id.as_str(), "cafe-westlands", "the stack's router");
@@ -481,12 +482,12 @@ async fn revenue_shows_the_reports_numbers_as_a_chart_and_csv() {
     let by = hotspot_cloud::revenue::GroupBy::Router;
     let report = hotspot_cloud::revenue::totals_csv(&hotspot_cloud::revenue::build(&rows, by, 3 * 3600), by);
     assert_eq!(csv, report);
-    assert_eq!(csv, "router,payments,kes\ncafe-westlands,1,10\nother-site,1,50\nTOTAL,2,60\n");
+    assert_eq!(csv, "router,currency,payments,amount\ncafe-westlands,KES,1,10\nother-site,KES,1,50\nTOTAL,KES,2,60\n");
     assert!(rows.iter().any(|r| r.id == journey));
 
     // By wallet: every purchase here was M-Pesa's, in shillings.
     let by_wallet = a.get(&format!("/admin/revenue?from={}&to={today}&by=wallet", today.add_days(-6))).await;
-    assert!(by_wallet.body.contains("M-Pesa KES"), "{}", by_wallet.body);
+    assert!(by_wallet.body.contains("<tr><td>M-Pesa</td><td>2</td><td>KES 60</td></tr>"), "{}", by_wallet.body);
 
     // By day the chart has a column for each day of the range, zero days too.
     let week = a.get(&format!("/admin/revenue?from={}&to={today}", today.add_days(-6))).await;
@@ -517,8 +518,8 @@ async fn money_no_purchase_claims_is_credited_from_the_desk() {
     let receipt = ReceiptRecord {
         key: key.into(),
         checkout_id: None,
-        phone: Some("0712000999".parse().unwrap()),
-        amount: Some(hotspot_core::Shillings::new(10).unwrap()),
+        phone: Some("254712000999".parse().unwrap()),
+        amount: Some(hotspot_core::currency::Money::whole_units(hotspot_core::currency::Currency::Kes, 10).unwrap()),
         at: now - 120,
         source: ReceiptSource::Callback,
         purchase_id: None,

@@ -313,17 +313,31 @@ async fn the_sms_receipt_code_brings_a_device_with_a_new_mac_back_online() {
     assert_eq!(st.users.len(), 1, "still one grant");
 }
 
-/// The same journeys with Airtel Money and MTN MoMo: the guest chooses the wallet on the portal
-/// (or lets the number choose), approves the prompt, and is online; a failure is explained
-/// without naming M-Pesa; a duplicate notification grants once; a lost one is found by the
-/// status the waiting page asks for.
+/// The same journeys with Airtel Money and MTN MoMo at a hotspot in Uganda (Uganda shillings,
+/// numbers typed the Ugandan way): the guest chooses the wallet on the portal (or lets the
+/// number choose), approves the prompt, and is online; a failure is explained without naming
+/// M-Pesa; a duplicate notification grants once; a lost one is found by the status the waiting
+/// page asks for.
 mod other_wallets {
     use super::*;
+    use hotspot_core::currency::Currency;
+    use hotspot_core::phone::Country;
     use hotspot_core::wallet::Wallet;
     use wallets_sim::{Decision, Scenario as WalletScenario};
 
     fn options() -> Options {
-        Options { wallets: "mpesa,airtel_money,mtn_momo".parse().unwrap(), ..Options::local(bin_dir()) }
+        Options {
+            wallets: "airtel_money,mtn_momo".parse().unwrap(),
+            country: Country::Uganda,
+            packages: e2e::stack::packages_in(Currency::Ugx),
+            ..Options::local(bin_dir())
+        }
+    }
+
+    /// A Ugandan number on `w`'s network: Airtel's 075…, MTN's 077….
+    fn number(w: Wallet, n: u8) -> String {
+        let prefix = if w == Wallet::AirtelMoney { "0752" } else { "0772" };
+        format!("{prefix} 123 4{n:02}")
     }
 
     fn sim(stack: &Stack, w: Wallet) -> &wallets_sim::WalletSim {
@@ -337,16 +351,20 @@ mod other_wallets {
             let mac = format!("DA:A1:19:3C:5F:0{i}").parse().unwrap();
             let guest = Guest::device(&stack, mac, std::net::Ipv4Addr::new(127, 0, 1, 10 + i as u8));
             sim(&stack, w).push_scenario(WalletScenario::pending());
-            let (wait, id) = guest.buy_with("24h", &format!("0733 123 45{i}"), Some(w.as_str())).await;
+            let (wait, id) = guest.buy_with("24h", &number(w, i as u8), Some(w.as_str())).await;
             let (_, page) = guest.get(&wait).await;
             assert!(page.contains("A payment prompt has been sent to your phone."), "{page}");
             let p = sim(&stack, w).payments().pop().expect("a payment request");
-            assert_eq!((p.amount.as_str(), p.currency.as_str()), ("50", "KES"));
+            assert_eq!((p.amount.as_str(), p.currency.as_str()), ("5000", "UGX"));
             assert!(sim(&stack, w).answer(&p.reference, Decision::Paid));
             assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "online", "{w:?}");
             db_state(&stack, &id, PurchaseState::Active).await;
             let stored = stack.store.get_purchase(&id).await.unwrap().unwrap();
-            assert_eq!(stored.wallet, w);
+            assert_eq!(
+                (stored.wallet, stored.paid_amount.map(|m| m.to_string()).unwrap_or_default()),
+                (w, "UGX 5,000".to_string())
+            );
+            assert_eq!(stored.phone.country(), Country::Uganda);
         }
         assert!(stack.daraja.pushes().is_empty(), "no M-Pesa prompt");
     }
@@ -355,15 +373,15 @@ mod other_wallets {
     async fn failure_duplicate_and_lost_notifications_for_each_wallet() {
         let stack = Stack::start(options()).await.expect("the local stack starts");
         let mut n = 0u8;
-        let mut next_guest = || {
+        let mut next_guest = |w: Wallet| {
             n += 1;
             let ip = std::net::Ipv4Addr::new(127, 0, 2, n);
             let mac = format!("DA:A1:19:3C:60:{n:02X}").parse().unwrap();
-            (Guest::device(&stack, mac, ip), format!("0733 123 4{n:02}"))
+            (Guest::device(&stack, mac, ip), number(w, n))
         };
         for (w, failure) in [(Wallet::AirtelMoney, "DP00800001007"), (Wallet::MtnMomo, "NOT_ENOUGH_FUNDS")] {
             // Failed: explained in words that name no wallet.
-            let (guest, phone) = next_guest();
+            let (guest, phone) = next_guest(w);
             sim(&stack, w).push_scenario(WalletScenario::failed(failure));
             let (wait, id) = guest.buy_with("1h", &phone, Some(w.as_str())).await;
             assert_eq!(guest.wait_for_state(&id, &["online", "failed"]).await, "failed", "{w:?}");
@@ -371,7 +389,7 @@ mod other_wallets {
             assert!(!page.contains("M-Pesa request"), "{page}");
             db_state(&stack, &id, PurchaseState::Failed).await;
             // Notified twice: one grant.
-            let (guest, phone) = next_guest();
+            let (guest, phone) = next_guest(w);
             sim(&stack, w).push_scenario(WalletScenario::paid().twice());
             let (_, id) = guest.buy_with("1h", &phone, Some(w.as_str())).await;
             paid_online(&stack, &guest, &id).await;
@@ -380,15 +398,17 @@ mod other_wallets {
             let grants = stack.routeros.state().users.iter().filter(|u| u.name == format!("hs-{id}")).count();
             assert_eq!(grants, 1, "{w:?}");
             // Never notified: the waiting page's status read asks the wallet.
-            let (guest, phone) = next_guest();
+            let (guest, phone) = next_guest(w);
             sim(&stack, w).push_scenario(WalletScenario::paid().lost());
             let (_, id) = guest.buy_with("1h", &phone, Some(w.as_str())).await;
             paid_online(&stack, &guest, &id).await;
         }
-        // Not chosen: an Airtel number pays with Airtel Money.
-        let (guest, phone) = next_guest();
-        let (_, id) = guest.buy_with("1h", &phone, Some("auto")).await;
-        paid_online(&stack, &guest, &id).await;
-        assert_eq!(stack.store.get_purchase(&id).await.unwrap().unwrap().wallet, Wallet::AirtelMoney);
+        // Not chosen: each number pays with its own network's wallet.
+        for w in [Wallet::AirtelMoney, Wallet::MtnMomo] {
+            let (guest, phone) = next_guest(w);
+            let (_, id) = guest.buy_with("1h", &phone, Some("auto")).await;
+            paid_online(&stack, &guest, &id).await;
+            assert_eq!(stack.store.get_purchase(&id).await.unwrap().unwrap().wallet, w);
+        }
     }
 }

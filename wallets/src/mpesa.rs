@@ -3,7 +3,7 @@
 
 use daraja::{ApiErrorKind, CallbackOutcome, DarajaClient, DarajaError, QueryOutcome, StkPushRequest, TokenStore};
 use hotspot_core::currency::{Currency, Money};
-use hotspot_core::phone::{Country, PhoneNumber};
+use hotspot_core::phone::PhoneNumber;
 use hotspot_core::wire::PaymentFailure;
 use hotspot_core::{Msisdn, Shillings};
 
@@ -42,7 +42,7 @@ pub fn money(s: Shillings) -> Money {
 
 /// A Daraja phone number as a [`PhoneNumber`] (Daraja sends `2547XXXXXXXX`).
 pub fn phone(m: &Msisdn) -> Option<PhoneNumber> {
-    PhoneNumber::parse(Country::Kenya, m.as_str()).ok()
+    Some(m.phone().clone())
 }
 
 fn wallet_error(e: DarajaError) -> WalletError {
@@ -89,13 +89,8 @@ pub fn parse_callback(body: &[u8]) -> Result<Notification, daraja::CallbackError
 
 impl<S: TokenStore> Provider for DarajaClient<S> {
     async fn start(&self, req: &PaymentRequest) -> Result<Started, WalletError> {
-        let phone = req
-            .payer
-            .e164()
-            .parse::<Msisdn>()
-            .ok()
-            .filter(|_| req.payer.country() == Country::Kenya)
-            .ok_or_else(|| WalletError::Invalid("M-Pesa Express takes Kenyan numbers only".into()))?;
+        let phone = Msisdn::try_from(req.payer.clone())
+            .map_err(|_| WalletError::Invalid("M-Pesa Express takes Kenyan numbers only".into()))?;
         let push = StkPushRequest {
             phone,
             amount: shillings(req.amount)?,

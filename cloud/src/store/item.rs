@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use hotspot_core::RouterId;
+use hotspot_core::currency::{Currency, Money};
 
 use super::schema::router_pk;
 use super::table::{Store, StoreError};
@@ -196,6 +197,12 @@ pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// An amount as stored: a DynamoDB number (`20`, `2.5`); its currency is a sibling attribute
+/// read by [`Reader::opt_money`].
+pub(crate) fn amount(m: Money) -> AttributeValue {
+    n(m.short_decimal())
+}
+
 pub(crate) struct Reader<'a> {
     pub item: &'a Item,
     pub key: String,
@@ -245,6 +252,23 @@ impl<'a> Reader<'a> {
             }
             Some(_) => Err(self.corrupt(format!("{name} is not a number"))),
         }
+    }
+
+    /// An amount written by [`amount`], in the currency named by the `currency` attribute; absent:
+    /// Kenya shillings, as every record from before other currencies.
+    pub fn opt_money(&self, name: &str, currency: &str) -> Result<Option<Money>, StoreError> {
+        let code: Currency = self.opt_parse(currency)?.unwrap_or_default();
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::N(v)) => {
+                Money::parse(code, v).map(Some).map_err(|e| self.corrupt(format!("{name}: {e}")))
+            }
+            Some(_) => Err(self.corrupt(format!("{name} is not a number"))),
+        }
+    }
+
+    pub fn money(&self, name: &str, currency: &str) -> Result<Money, StoreError> {
+        self.opt_money(name, currency)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
     }
 
     pub fn i64(&self, name: &str) -> Result<i64, StoreError> {

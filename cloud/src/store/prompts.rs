@@ -10,7 +10,8 @@
 //!
 //! The decision is `decide`, pure; the store methods read and count.
 
-use hotspot_core::{MacAddr, Msisdn, RouterId};
+use hotspot_core::phone::PhoneNumber;
+use hotspot_core::{MacAddr, RouterId};
 
 use super::item::{Reader, n, s};
 use super::ratelimit::Slot;
@@ -61,13 +62,18 @@ pub fn day_window(now: i64) -> (i64, i64) {
     (start, start + 86_400)
 }
 
-fn phone_pk(phone: &Msisdn) -> String {
-    format!("PHONE#{}", phone.as_str())
+fn phone_pk(phone: &PhoneNumber) -> String {
+    format!("PHONE#{}", phone.e164())
 }
 
 impl Store {
     /// The number's standing for this device: one BatchGetItem of the trust and stop records.
-    pub async fn phone_standing(&self, phone: &Msisdn, mac: &MacAddr, now: i64) -> Result<PhoneStanding, StoreError> {
+    pub async fn phone_standing(
+        &self,
+        phone: &PhoneNumber,
+        mac: &MacAddr,
+        now: i64,
+    ) -> Result<PhoneStanding, StoreError> {
         let pk = phone_pk(phone);
         let trust_sk = format!("TRUST#{}", mac.compact());
         let items = self.get_items(vec![(pk.clone(), trust_sk.clone()), (pk, "STOP".into())]).await?;
@@ -85,7 +91,7 @@ impl Store {
     }
 
     /// Counts a prompt from an untrusted device against the number's day.
-    pub async fn take_phone_day_slot(&self, phone: &Msisdn, now: i64) -> Result<Slot, StoreError> {
+    pub async fn take_phone_day_slot(&self, phone: &PhoneNumber, now: i64) -> Result<Slot, StoreError> {
         let (start, end) = day_window(now);
         self.count_in_window(phone_pk(phone), format!("DAY#{start}"), PHONE_DAY_LIMIT, end, now).await
     }
@@ -98,12 +104,12 @@ impl Store {
     }
 
     /// The device paid with the number: trust it for `TRUST_SECS`.
-    pub async fn trust_device(&self, phone: &Msisdn, mac: &MacAddr, now: i64) -> Result<(), StoreError> {
+    pub async fn trust_device(&self, phone: &PhoneNumber, mac: &MacAddr, now: i64) -> Result<(), StoreError> {
         self.put_until(phone, format!("TRUST#{}", mac.compact()), now + TRUST_SECS).await
     }
 
     /// A record of the number's that holds until `until` (and is deleted by TTL then).
-    async fn put_until(&self, phone: &Msisdn, sk: String, until: i64) -> Result<(), StoreError> {
+    async fn put_until(&self, phone: &PhoneNumber, sk: String, until: i64) -> Result<(), StoreError> {
         self.db
             .put_item()
             .table_name(&self.table)
@@ -119,7 +125,7 @@ impl Store {
 
     /// The owner cancelled a prompt from an untrusted device. Returns whether this one stopped
     /// the number (the `DECLINES_TO_STOP`-th of the day).
-    pub async fn count_decline(&self, phone: &Msisdn, mac: &MacAddr, now: i64) -> Result<bool, StoreError> {
+    pub async fn count_decline(&self, phone: &PhoneNumber, mac: &MacAddr, now: i64) -> Result<bool, StoreError> {
         if self.phone_standing(phone, mac, now).await?.trusted {
             return Ok(false);
         }

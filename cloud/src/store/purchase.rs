@@ -15,11 +15,13 @@ use std::net::Ipv4Addr;
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use hotspot_core::currency::Money;
+use hotspot_core::phone::PhoneNumber;
 use hotspot_core::wallet::Wallet;
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MacAddr, Msisdn, Package, PurchaseId, RouterId, Shillings};
+use hotspot_core::{MacAddr, Package, PurchaseId, RouterId};
 
-use super::item::{Item, Reader, is_condition_failure, n, s, written};
+use super::item::{Item, Reader, amount, is_condition_failure, n, s, written};
 use super::schema::{
     GSI_BY_MAC, GSI_BY_PHONE, GSI_OUTBOX, GSI_PENDING, LEDGER_PURCHASES, META, ledger_month, purchase_pk, session_pk,
 };
@@ -36,7 +38,7 @@ pub struct NewPurchase {
     pub package: Package,
     pub mac: MacAddr,
     pub ip: Option<Ipv4Addr>,
-    pub phone: Msisdn,
+    pub phone: PhoneNumber,
     /// The wallet the guest pays from.
     pub wallet: Wallet,
     pub created_at: i64,
@@ -50,14 +52,15 @@ pub struct Purchase {
     pub package: Package,
     pub mac: MacAddr,
     pub ip: Option<Ipv4Addr>,
-    pub phone: Msisdn,
+    pub phone: PhoneNumber,
     pub wallet: Wallet,
     pub state: PurchaseState,
     pub created_at: i64,
     pub updated_at: i64,
     pub checkout_id: Option<String>,
     pub receipt: Option<String>,
-    pub paid_amount: Option<Shillings>,
+    /// What the wallet said was paid (in its currency, normally the price's).
+    pub paid_amount: Option<Money>,
     pub paid_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub failure: Option<PaymentFailure>,
@@ -102,11 +105,11 @@ impl Transition {
     }
 }
 
-/// A confirmed payment as M-Pesa reported it.
+/// A confirmed payment as its wallet reported it.
 #[derive(Debug, Clone)]
 pub struct Paid {
     pub receipt: String,
-    pub amount: Shillings,
+    pub amount: Money,
     pub paid_at: i64,
 }
 
@@ -137,11 +140,7 @@ pub(crate) fn parse_purchase(item: &Item) -> Result<Purchase, StoreError> {
         updated_at: r.i64("updated_at")?,
         checkout_id: r.opt_str("checkout_id")?.map(str::to_string),
         receipt: r.opt_str("receipt")?.map(str::to_string),
-        paid_amount: r
-            .opt_i64("paid_amount")?
-            .map(|a| Shillings::new(a.max(0) as u64))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("paid_amount: {e}") })?,
+        paid_amount: r.opt_money("paid_amount", "paid_currency")?,
         paid_at: r.opt_i64("paid_at")?,
         expires_at: r.opt_i64("expires_at")?,
         failure,
@@ -183,10 +182,11 @@ impl Store {
             .item("router_id", s(p.router_id.as_str()))
             .item("package_id", s(p.package.id().as_str()))
             .item("package", s(package))
-            .item("price", n(p.package.price().get()))
+            .item("price", amount(p.package.price()))
+            .item("currency", s(p.package.price().currency().as_str()))
             .item("mac", s(p.mac.to_string()))
-            .item("phone", s(p.phone.as_str()))
-            .item("by_phone", s(p.phone.as_str()))
+            .item("phone", s(p.phone.e164()))
+            .item("by_phone", s(p.phone.e164()))
             .item("by_mac", s(p.mac.to_string()))
             .item("wallet", s(p.wallet.as_str()))
             .item("state", s(PurchaseState::Pending.as_str()))
@@ -237,8 +237,8 @@ impl Store {
     }
 
     /// The newest `limit` purchases paid from `phone`, newest first (the `by_phone` index).
-    pub async fn purchases_by_phone(&self, phone: &Msisdn, limit: usize) -> Result<Vec<Purchase>, StoreError> {
-        self.purchases_by(GSI_BY_PHONE, phone.as_str(), limit).await
+    pub async fn purchases_by_phone(&self, phone: &PhoneNumber, limit: usize) -> Result<Vec<Purchase>, StoreError> {
+        self.purchases_by(GSI_BY_PHONE, &phone.e164(), limit).await
     }
 
     /// The newest `limit` purchases for a device, newest first (the `by_mac` index).
@@ -347,12 +347,13 @@ impl Store {
                     from: PAYABLE,
                     to: PurchaseState::Paid,
                     at: paid.paid_at,
-                    set: "receipt = :r, paid_amount = :a, paid_at = :at, expires_at = :e, outbox = :o, \
-                          ledger = :lg, ledger_at = :at",
+                    set: "receipt = :r, paid_amount = :a, paid_currency = :cur, paid_at = :at, expires_at = :e, \
+                          outbox = :o, ledger = :lg, ledger_at = :at",
                     remove: "pending, recheck_at, failure, failure_code",
                     values: vec![
                         (":r", s(&paid.receipt)),
-                        (":a", n(paid.amount.get())),
+                        (":a", amount(paid.amount)),
+                        (":cur", s(paid.amount.currency().as_str())),
                         (":e", n(expires_at)),
                         (":o", s("outbox")),
                         (":lg", s(ledger_month(LEDGER_PURCHASES, paid.paid_at))),
@@ -442,7 +443,7 @@ impl Store {
         &self,
         id: &PurchaseId,
         receipt: &str,
-        amount: Option<Shillings>,
+        paid: Option<Money>,
         at: i64,
     ) -> Result<Transition, StoreError> {
         let mut values = vec![
@@ -451,10 +452,12 @@ impl Store {
             (":o", s("outbox")),
             (":lg", s(ledger_month(LEDGER_PURCHASES, at))),
         ];
-        let set = match amount {
+        let set = match paid {
             Some(a) => {
-                values.push((":a", n(a.get())));
-                "receipt = :r, paid_amount = :a, paid_at = :at, failure = :f, outbox = :o, ledger = :lg, ledger_at = :at"
+                values.push((":a", amount(a)));
+                values.push((":cur", s(a.currency().as_str())));
+                "receipt = :r, paid_amount = :a, paid_currency = :cur, paid_at = :at, failure = :f, outbox = :o, \
+                 ledger = :lg, ledger_at = :at"
             }
             None => "receipt = :r, paid_at = :at, failure = :f, outbox = :o, ledger = :lg, ledger_at = :at",
         };

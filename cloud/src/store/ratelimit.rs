@@ -1,7 +1,8 @@
 //! Rate limits as conditional writes, so every Lambda instance shares them. Items carry a TTL
 //! attribute (`ttl`) and DynamoDB deletes them once they no longer matter.
 
-use hotspot_core::{MacAddr, Msisdn};
+use hotspot_core::MacAddr;
+use hotspot_core::phone::PhoneNumber;
 
 use super::item::{is_condition_failure, n, s};
 use super::schema::META;
@@ -22,13 +23,13 @@ pub enum Slot {
 
 impl Store {
     /// Takes the phone's one push per minute.
-    pub async fn take_phone_slot(&self, phone: &Msisdn, now: i64) -> Result<Slot, StoreError> {
+    pub async fn take_phone_slot(&self, phone: &PhoneNumber, now: i64) -> Result<Slot, StoreError> {
         let until = now + PHONE_WINDOW_SECS;
         let res = self
             .db
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(format!("RATE#PHONE#{}", phone.as_str())))
+            .item("pk", s(format!("RATE#PHONE#{}", phone.e164())))
             .item("sk", s(META))
             .item("until", n(until))
             .item("ttl", n(until + 60))

@@ -2,11 +2,13 @@
 //! purchases so the ledger can match the two one to one (`hotspotctl report ledger`). A receipt
 //! nobody's purchase claims is `unmatched` (a sparse attribute) until an operator credits it.
 
-use hotspot_core::{Msisdn, PurchaseId, RouterId, Shillings};
+use hotspot_core::currency::Money;
+use hotspot_core::phone::PhoneNumber;
+use hotspot_core::{PurchaseId, RouterId};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::item::{Item, Reader, is_condition_failure, n, s, written};
+use super::item::{Item, Reader, amount, is_condition_failure, n, s, written};
 use super::schema::{GSI_PENDING, LEDGER_RECEIPTS, META, ledger_month};
 use super::table::{Store, StoreError};
 
@@ -29,8 +31,8 @@ pub struct ReceiptRecord {
     /// confirmed (the query carries no number).
     pub key: String,
     pub checkout_id: Option<String>,
-    pub phone: Option<Msisdn>,
-    pub amount: Option<Shillings>,
+    pub phone: Option<PhoneNumber>,
+    pub amount: Option<Money>,
     pub at: i64,
     pub source: ReceiptSource,
     /// The purchase it paid for; `None` while unmatched.
@@ -44,17 +46,13 @@ fn receipt_pk(key: &str) -> String {
     format!("RECEIPT#{key}")
 }
 
-fn unlinked_pk(phone: &Msisdn) -> String {
-    format!("UNLINKED#{}", phone.as_str())
+fn unlinked_pk(phone: &PhoneNumber) -> String {
+    format!("UNLINKED#{}", phone.e164())
 }
 
 pub(crate) fn parse(item: &Item) -> Result<ReceiptRecord, StoreError> {
     let r = Reader::new(item);
-    let amount = r
-        .opt_i64("amount")?
-        .map(|a| Shillings::new(a.max(0) as u64))
-        .transpose()
-        .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("amount: {e}") })?;
+    let amount = r.opt_money("amount", "currency")?;
     Ok(ReceiptRecord {
         key: r.str("receipt")?.to_string(),
         checkout_id: r.opt_str("checkout_id")?.map(str::to_string),
@@ -72,7 +70,7 @@ pub(crate) fn parse(item: &Item) -> Result<ReceiptRecord, StoreError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnlinkedPurchase {
     pub purchase_id: PurchaseId,
-    pub price: Shillings,
+    pub price: Money,
     pub created_at: i64,
 }
 
@@ -108,10 +106,10 @@ impl Store {
             req = req.item("checkout_id", s(c));
         }
         if let Some(p) = &r.phone {
-            req = req.item("phone", s(p.as_str()));
+            req = req.item("phone", s(p.e164()));
         }
         if let Some(a) = r.amount {
-            req = req.item("amount", n(a.get()));
+            req = req.item("amount", amount(a)).item("currency", s(a.currency().as_str()));
         }
         match (&r.purchase_id, &r.router_id) {
             (Some(p), router) => {
@@ -184,11 +182,14 @@ impl Store {
         }
         if let Some(p) = &r.phone {
             set.push("phone = if_not_exists(phone, :ph)");
-            req = req.expression_attribute_values(":ph", s(p.as_str()));
+            req = req.expression_attribute_values(":ph", s(p.e164()));
         }
         if let Some(a) = r.amount {
             set.push("amount = if_not_exists(amount, :am)");
-            req = req.expression_attribute_values(":am", n(a.get()));
+            set.push("currency = if_not_exists(currency, :cur)");
+            req = req
+                .expression_attribute_values(":am", amount(a))
+                .expression_attribute_values(":cur", s(a.currency().as_str()));
         }
         if let Some(by) = &r.credited_by {
             set.push("credited_by = :by");
@@ -219,14 +220,15 @@ impl Store {
     }
 
     /// Keeps a purchase whose CheckoutRequestID was never stored under its phone (a day).
-    pub async fn note_unlinked(&self, phone: &Msisdn, p: &UnlinkedPurchase) -> Result<(), StoreError> {
+    pub async fn note_unlinked(&self, phone: &PhoneNumber, p: &UnlinkedPurchase) -> Result<(), StoreError> {
         self.db
             .put_item()
             .table_name(&self.table)
             .item("pk", s(unlinked_pk(phone)))
             .item("sk", s(format!("PURCHASE#{}", p.purchase_id)))
             .item("purchase_id", s(p.purchase_id.as_str()))
-            .item("price", n(p.price.get()))
+            .item("price", amount(p.price))
+            .item("currency", s(p.price.currency().as_str()))
             .item("created_at", n(p.created_at))
             .item("ttl", n(p.created_at + UNLINKED_TTL_SECS))
             .send()
@@ -236,7 +238,7 @@ impl Store {
     }
 
     /// The purchases of `phone` whose CheckoutRequestID was never stored.
-    pub async fn unlinked_for(&self, phone: &Msisdn) -> Result<Vec<UnlinkedPurchase>, StoreError> {
+    pub async fn unlinked_for(&self, phone: &PhoneNumber) -> Result<Vec<UnlinkedPurchase>, StoreError> {
         let q = self
             .db
             .query()
@@ -247,8 +249,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.query_all(q).await? {
             let r = Reader::new(&item);
-            let price = Shillings::new(r.i64("price")?.max(0) as u64)
-                .map_err(|e| StoreError::Corrupt { key: r.key.clone(), why: format!("price: {e}") })?;
+            let price = r.money("price", "currency")?;
             out.push(UnlinkedPurchase {
                 purchase_id: r.parse("purchase_id")?,
                 price,
@@ -259,7 +260,7 @@ impl Store {
     }
 
     /// The purchase found its callback (or was decided otherwise): no longer unlinked.
-    pub async fn forget_unlinked(&self, phone: &Msisdn, purchase: &PurchaseId) -> Result<(), StoreError> {
+    pub async fn forget_unlinked(&self, phone: &PhoneNumber, purchase: &PurchaseId) -> Result<(), StoreError> {
         self.db
             .delete_item()
             .table_name(&self.table)

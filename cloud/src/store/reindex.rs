@@ -44,7 +44,7 @@ impl Store {
             let p = parse_purchase(&item)?;
             let mut add = Vec::new();
             if !item.contains_key("by_phone") {
-                add.push(("by_phone", s(p.phone.as_str())));
+                add.push(("by_phone", s(p.phone.e164())));
             }
             if !item.contains_key("by_mac") {
                 add.push(("by_mac", s(p.mac.to_string())));

@@ -3,8 +3,10 @@
 //! when it is paid or paid the wrong amount (`ledger_at` = the payment's time) or left in doubt
 //! (`ledger_at` = its creation), so a month's report reads only that month's money.
 
+use hotspot_core::currency::Money;
+use hotspot_core::phone::PhoneNumber;
 use hotspot_core::wallet::Wallet;
-use hotspot_core::{Msisdn, PackageId, PurchaseId, RouterId, Shillings};
+use hotspot_core::{PackageId, PurchaseId, RouterId};
 
 use hotspot_core::calendar::next_month_start;
 
@@ -20,15 +22,15 @@ pub struct PaymentRow {
     pub router_id: RouterId,
     pub package_id: PackageId,
     pub package_name: String,
-    pub price: Shillings,
+    pub price: Money,
     pub state: PurchaseState,
     pub receipt: Option<String>,
     /// The prompt's CheckoutRequestID, when it was stored.
     pub checkout_id: Option<String>,
-    pub paid_amount: Option<u32>,
+    pub paid_amount: Option<Money>,
     pub paid_at: Option<i64>,
     pub created_at: i64,
-    pub phone: Msisdn,
+    pub phone: PhoneNumber,
     pub wallet: Wallet,
 }
 
@@ -41,18 +43,16 @@ struct PackageName {
 fn parse(item: &Item) -> Result<PaymentRow, StoreError> {
     let r = Reader::new(item);
     let package: PackageName = r.json("package")?;
-    let corrupt = |why: String| StoreError::Corrupt { key: r.key.clone(), why };
-    let price = r.i64("price")?;
     Ok(PaymentRow {
         id: r.parse("purchase_id")?,
         router_id: r.parse("router_id")?,
         package_id: package.id,
         package_name: package.name,
-        price: Shillings::new(price.max(0) as u64).map_err(|e| corrupt(format!("price: {e}")))?,
+        price: r.money("price", "currency")?,
         state: r.parse("state")?,
         receipt: r.opt_str("receipt")?.map(str::to_string),
         checkout_id: r.opt_str("checkout_id")?.map(str::to_string),
-        paid_amount: r.opt_i64("paid_amount")?.map(|a| a.clamp(0, u32::MAX as i64) as u32),
+        paid_amount: r.opt_money("paid_amount", "paid_currency")?,
         paid_at: r.opt_i64("paid_at")?,
         created_at: r.i64("created_at")?,
         phone: r.parse("phone")?,

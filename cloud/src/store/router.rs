@@ -1,6 +1,7 @@
 //! Router records: where a router's jobs go and the key that signs them.
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use hotspot_core::phone::Country;
 use hotspot_core::wallet::Offered;
 use hotspot_core::{RouterId, RouterKey};
 
@@ -27,6 +28,8 @@ pub struct RouterRecord {
     pub retiring_access_key: Option<String>,
     /// The wallets its guests may pay from (`hotspotctl router wallets`).
     pub wallets: Offered,
+    /// Where it sells: its packages' currency and how its portal reads a phone number.
+    pub country: Country,
 }
 
 /// A key rotation waiting for the router to switch. Until then the cloud signs jobs with the old
@@ -96,6 +99,8 @@ fn parse_router(item: &Item) -> Result<RouterRecord, StoreError> {
         },
         retiring_access_key: r.opt_str("retiring_access_key")?.map(str::to_string),
         wallets: r.opt_parse("wallets")?.unwrap_or_default(),
+        // Routers from before other countries are Kenyan.
+        country: r.opt_parse("country")?.unwrap_or_default(),
     })
 }
 
@@ -136,13 +141,19 @@ impl RouterRecord {
 }
 
 impl Store {
-    /// Sets the wallets a router's guests may pay from. False: no such router.
-    pub async fn set_router_wallets(&self, id: &RouterId, wallets: &Offered) -> Result<bool, StoreError> {
+    /// Sets where a router sells and the wallets its guests may pay from. False: no such router.
+    pub async fn set_router_market(
+        &self,
+        id: &RouterId,
+        country: Country,
+        wallets: &Offered,
+    ) -> Result<bool, StoreError> {
         let res = self
             .update_router(id)
-            .update_expression("SET wallets = :w")
+            .update_expression("SET wallets = :w, country = :c")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":w", s(wallets.to_string()))
+            .expression_attribute_values(":c", s(country.as_str()))
             .send()
             .await;
         match res {
@@ -171,6 +182,7 @@ impl Store {
             .item("created_at", n(r.created_at))
             .item("fleet", s(FLEET))
             .item("wallets", s(r.wallets.to_string()))
+            .item("country", s(r.country.as_str()))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -371,6 +383,7 @@ mod tests {
             rotation: None,
             retiring_access_key: None,
             wallets: Default::default(),
+            country: Default::default(),
         };
         let health = heard.then(|| RouterHealth {
             last_seen: 100,

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
 use hotspot_core::{MacAddr, Package, RouterId, VoucherCode};
 
-use super::item::{Item, Reader, cancelled_by_condition, n, s};
+use super::item::{Item, Reader, amount, cancelled_by_condition, n, s};
 use super::schema::router_pk;
 use super::table::{Store, StoreError};
 
@@ -145,7 +145,8 @@ impl Store {
                 .item("router_id", s(v.router_id.as_str()))
                 .item("batch_id", s(&v.batch_id))
                 .item("package", s(package))
-                .item("price", n(v.package.price().get()))
+                .item("price", amount(v.package.price()))
+                .item("currency", s(v.package.price().currency().as_str()))
                 .item("created_at", n(v.created_at))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()

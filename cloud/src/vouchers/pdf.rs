@@ -89,7 +89,7 @@ fn card(c: &mut Content, v: &VoucherRecord, info: &SheetInfo<'_>, code: &QrCode,
     let left = x + PAD;
     text(c, REGULAR, 8.0, left, top - PAD - 8.0, &win_ansi(&format!("{} WiFi", info.router_name), 22));
     text(c, BOLD, 11.0, left, top - PAD - 22.0, &win_ansi(p.name(), 15));
-    text(c, REGULAR, 10.0, left, top - PAD - 36.0, format!("KES {}", p.price().get()).as_bytes());
+    text(c, REGULAR, 10.0, left, top - PAD - 36.0, &win_ansi(&p.price().to_string(), 22));
     text(c, REGULAR, 7.0, left, top - PAD - 47.0, &win_ansi(&format!("valid {} from first use", p.validity()), 26));
     qr(c, code, x + CARD_W - PAD - QR, top - PAD, QR);
     let code_y = top - PAD - QR - 16.0;

@@ -61,12 +61,12 @@ pub fn html(vouchers: &[VoucherRecord], info: &SheetInfo<'_>) -> Result<String, 
             "<div class=\"card\"><div>\
              <div class=\"place\">{place} WiFi</div>\
              <div class=\"pkg\">{name}</div>\
-             <div class=\"price\">KES {price} &middot; valid {validity} from first use</div>\
+             <div class=\"price\">{price} &middot; valid {validity} from first use</div>\
              <div class=\"code\">{code}</div>\
              <div class=\"how\">Join the WiFi, open the page, enter the code.</div>\
              </div><div class=\"qr\">{qr}<div class=\"url\">{url}</div></div></div>\n",
             name = esc(p.name()),
-            price = p.price().get(),
+            price = esc(&p.price().to_string()),
             validity = p.validity(),
             code = esc(&v.code.grouped()),
         ));

@@ -4,7 +4,8 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{MacAddr, MessageId, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+use crate::phone::{Country, PhoneNumber};
+use crate::{MacAddr, MessageId, Package, PackageId, PurchaseId, VoucherCode};
 
 /// Every message type and its body. `type` and `body` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,7 +139,7 @@ pub struct Grant {
     pub source: GrantSource,
     /// For the SMS receipt / re-login; never logged unmasked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<Msisdn>,
+    pub phone: Option<PhoneNumber>,
 }
 
 /// End a grant now (expiry backstop, operator disconnect). Idempotent.
@@ -225,6 +226,9 @@ pub struct PackagesSync {
     /// existed): unchanged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wallets: Vec<crate::wallet::Wallet>,
+    /// Where the router sells; absent (an older cloud): unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
 }
 
 /// Voucher codes to create as hotspot users so they work with the cloud unreachable.

@@ -229,7 +229,7 @@ pub fn purchase_view(chrome: &Chrome<'_>, v: &PurchaseView<'_>) -> String {
         Html(p.id.as_str()),
         Html(v.router_name),
         Html(p.router_id.as_str()),
-        Html(p.phone.as_str()),
+        Html(&p.phone.e164()),
         Html(&p.mac.to_string()),
         Html(p.package.name()),
         Html(&p.package.price().to_string()),

@@ -20,7 +20,8 @@ use hotspot_cloud::store::dashboard::{DashboardSession, csrf_matches, new_token}
 use hotspot_cloud::store::{
     AuditEntry, AuditResult, LoginName, OperatorRecord, Purchase, RouterRecord, Slot, Store, StoreError,
 };
-use hotspot_core::{MacAddr, Msisdn, PurchaseId, RosDuration, RouterId, VoucherCode};
+use hotspot_core::phone::{Country, PhoneNumber};
+use hotspot_core::{MacAddr, PurchaseId, RosDuration, RouterId, VoucherCode};
 
 use html::Chrome;
 
@@ -138,7 +139,7 @@ enum Found {
     /// A receipt on record that no purchase claims.
     Unmatched(String),
     /// A printed voucher: its batch page says whether and when it was used.
-    Voucher(hotspot_cloud::store::VoucherRecord),
+    Voucher(Box<hotspot_cloud::store::VoucherRecord>),
     /// Nothing to search for, or nothing there, and why.
     Problem(String),
 }
@@ -418,7 +419,8 @@ impl Admin<'_> {
     /// Purchases matching what the desk typed, within the operator's routers, newest first.
     async fn search(&self, who: &Who, q: &str) -> Result<Found, StoreError> {
         const LIMIT: usize = 50;
-        let found = if let Ok(phone) = q.parse::<Msisdn>() {
+        // A number as the desk types it: Kenya's local form, or any country's whole.
+        let found = if let Ok(phone) = PhoneNumber::parse(Country::Kenya, q) {
             self.store.purchases_by_phone(&phone, LIMIT).await?
         } else if let Ok(mac) = q.parse::<MacAddr>() {
             self.store.purchases_by_mac(&mac, LIMIT).await?
@@ -436,7 +438,7 @@ impl Admin<'_> {
                 self.routers_in_scope(who, Action::VoucherList).await?.into_iter().map(|r| r.id).collect();
             let found = self.store.find_voucher(&routers, &code).await?;
             return Ok(match found.as_slice() {
-                [v] => Found::Voucher(v.clone()),
+                [v] => Found::Voucher(Box::new(v.clone())),
                 [] if is_receipt(q) => Found::Problem(format!("No M-Pesa receipt or voucher {code} on record.")),
                 [] => Found::Problem(format!("No voucher {code} at your routers.")),
                 many => Found::Problem(format!(

@@ -16,6 +16,7 @@ use std::fmt::Write;
 use hotspot_cloud::access::Action;
 use hotspot_cloud::jobs::{SyncError, sync_packages};
 use hotspot_cloud::store::{AuditResult, PackageRecord, RouterRecord, StoreError};
+use hotspot_core::currency::Currency;
 use hotspot_core::escape::Html;
 use hotspot_core::package::{GrantStyle, RawPackage};
 use hotspot_core::{Package, PackageId};
@@ -74,7 +75,7 @@ impl Admin<'_> {
         now: i64,
     ) -> Result<Page, StoreError> {
         let f = form(req.body);
-        let p = match parse_new(&f) {
+        let p = match parse_new(&f, Currency::of(r.country)) {
             Ok(p) => p,
             Err(why) => {
                 return self.show_packages(chrome, r, Some((&format!("{why}; nothing was changed."), true))).await;
@@ -114,14 +115,15 @@ impl Admin<'_> {
             }
             Some("edit") => {
                 let mut raw = RawPackage::from(cur.package.clone());
-                let new =
-                    match apply_form(&mut raw, &f).and_then(|()| Package::try_from(raw).map_err(|e| e.to_string())) {
-                        Ok(p) if p != cur.package => p,
-                        other => {
-                            let (t, e) = refuse(other.err().unwrap_or_else(|| "no change given".into()));
-                            return self.show_packages(chrome, r, Some((&t, e))).await;
-                        }
-                    };
+                let new = match apply_form(&mut raw, &f, Currency::of(r.country))
+                    .and_then(|()| Package::try_from(raw).map_err(|e| e.to_string()))
+                {
+                    Ok(p) if p != cur.package => p,
+                    other => {
+                        let (t, e) = refuse(other.err().unwrap_or_else(|| "no change given".into()));
+                        return self.show_packages(chrome, r, Some((&t, e))).await;
+                    }
+                };
                 self.store.update_package(&r.id, &new, None, now).await?;
                 (Action::PackageEdit, format!("Package {id} changed"))
             }
@@ -163,14 +165,16 @@ impl Admin<'_> {
     }
 }
 
-/// A new package from the add form (hotspot users; the limits are optional).
-fn parse_new(f: &BTreeMap<String, String>) -> Result<Package, String> {
+/// A new package from the add form (hotspot users; the limits are optional), priced in the
+/// router's `currency`.
+fn parse_new(f: &BTreeMap<String, String>, currency: Currency) -> Result<Package, String> {
     let field =
         |name: &str| f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or(format!("{name} is missing"));
     let mut raw = RawPackage {
         id: field("id")?.parse().map_err(|e| format!("id: {e}"))?,
         name: field("name")?.to_string(),
         price: field("price")?.parse().map_err(|e| format!("price: {e}"))?,
+        currency,
         validity: field("validity")?.parse().map_err(|e| format!("validity: {e}"))?,
         uptime_limit: None,
         data_cap_bytes: None,
@@ -187,14 +191,21 @@ fn parse_devices(v: &str) -> Result<u8, String> {
 }
 
 /// Sets on `raw` each field the edit form gives. An empty name, price, time, speed or devices
-/// keeps what was there.
-fn apply_form(raw: &mut RawPackage, f: &BTreeMap<String, String>) -> Result<(), String> {
+/// keeps what was there. A price is in the router's `currency`.
+fn apply_form(raw: &mut RawPackage, f: &BTreeMap<String, String>, currency: Currency) -> Result<(), String> {
     let filled = |name: &str| f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(v) = filled("name") {
         raw.name = v.to_string();
     }
-    if let Some(v) = filled("price") {
-        raw.price = v.parse().map_err(|e| format!("price: {e}"))?;
+    match filled("price") {
+        Some(v) => {
+            raw.price = v.parse().map_err(|e| format!("price: {e}"))?;
+            raw.currency = currency;
+        }
+        None if raw.currency != currency => {
+            return Err(format!("it is priced in {}; give its price in {currency}", raw.currency));
+        }
+        None => {}
     }
     if let Some(v) = filled("validity") {
         raw.validity = v.parse().map_err(|e| format!("validity: {e}"))?;
@@ -230,6 +241,8 @@ fn apply_limits(raw: &mut RawPackage, f: &BTreeMap<String, String>) -> Result<()
 fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], note: Option<(&str, bool)>) -> String {
     let id = Html(r.id.as_str());
     let csrf = Html(chrome.csrf);
+    let currency = Currency::of(r.country);
+    let cur = currency.as_str();
     let mut b = note.map(|(t, e)| note_html(t, e)).unwrap_or_default();
     let _ = write!(b, "<p>{} <small>{id}</small></p>", Html(&r.name));
     b.push_str(
@@ -257,7 +270,7 @@ fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], 
             "<tr class=\"{}\"><td>{} <small>{pid}</small></td><td>{}</td><td>{}{limits}</td><td>{}</td><td>{}</td><td>{}</td><td>\
              <form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <label for=\"name-{pid}\">Name</label><input id=\"name-{pid}\" name=\"name\" value=\"{}\" maxlength=\"40\">\
-             <label for=\"price-{pid}\">Price (KES)</label><input id=\"price-{pid}\" name=\"price\" inputmode=\"numeric\" value=\"{}\">\
+             <label for=\"price-{pid}\">Price ({cur})</label><input id=\"price-{pid}\" name=\"price\" inputmode=\"decimal\" value=\"{}\">\
              <details><summary>Time, speed, devices, limits</summary>\
              <label for=\"validity-{pid}\">Time</label><input id=\"validity-{pid}\" name=\"validity\" value=\"{}\">\
              <label for=\"rate-{pid}\">Speed (rx/tx)</label><input id=\"rate-{pid}\" name=\"rate_limit\" value=\"{}\">\
@@ -273,7 +286,7 @@ fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], 
             p.devices(),
             if rec.on_sale { "on sale" } else { "retired" },
             Html(p.name()),
-            p.price().get(),
+            p.price().plain(),
             Html(&p.validity().to_string()),
             Html(&p.rate_limit().to_string()),
             p.devices(),
@@ -287,13 +300,14 @@ fn packages_page(chrome: &Chrome<'_>, r: &RouterRecord, list: &[PackageRecord], 
         "<h2>Add a package</h2><form method=\"post\" action=\"/admin/packages/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"new-id\">Id (letters, digits, - and _)</label><input id=\"new-id\" name=\"id\" required maxlength=\"32\" placeholder=\"2h\">\
          <label for=\"new-name\">Name the guest sees</label><input id=\"new-name\" name=\"name\" required maxlength=\"40\" placeholder=\"2 hours\">\
-         <label for=\"new-price\">Price (KES)</label><input id=\"new-price\" name=\"price\" required inputmode=\"numeric\" placeholder=\"20\">\
+         <label for=\"new-price\">Price ({cur})</label><input id=\"new-price\" name=\"price\" required inputmode=\"decimal\" placeholder=\"{}\">\
          <label for=\"new-validity\">Time (RouterOS duration)</label><input id=\"new-validity\" name=\"validity\" required placeholder=\"2h\">\
          <label for=\"new-rate\">Speed (rx/tx)</label><input id=\"new-rate\" name=\"rate_limit\" required placeholder=\"2M/5M\">\
          <label for=\"new-devices\">Devices</label><input id=\"new-devices\" name=\"devices\" required inputmode=\"numeric\" value=\"1\">\
          <label for=\"new-uptime\">Uptime limit (optional)</label><input id=\"new-uptime\" name=\"uptime_limit\" placeholder=\"1h\">\
          <label for=\"new-cap\">Data cap in MB (optional)</label><input id=\"new-cap\" name=\"data_cap_mb\" inputmode=\"numeric\" placeholder=\"1000\">\
-         <p><button class=\"act\">Add</button></p></form>"
+         <p><button class=\"act\">Add</button></p></form>",
+        if currency.is_kes() { "20" } else { "1000" }
     );
     html::layout("Packages", Some(chrome), &b)
 }

@@ -13,6 +13,7 @@ use std::fmt::Write;
 use hotspot_cloud::access::Action;
 use hotspot_cloud::credit::{Credit, CreditError, credit_receipt};
 use hotspot_cloud::store::{AuditResult, ReceiptRecord, RouterRecord, StoreError};
+use hotspot_core::currency::{sum_by_currency, sums_text};
 use hotspot_core::escape::Html;
 use hotspot_core::{MacAddr, PackageId, RouterId};
 
@@ -55,10 +56,10 @@ impl Admin<'_> {
             .filter(|r| r.purchase_id.is_none() && is_receipt(&r.key))
             .collect();
         list.sort_by(|a, b| (b.at, &b.key).cmp(&(a.at, &a.key)));
-        let total: u64 = list.iter().filter_map(|r| r.amount).map(|a| u64::from(a.get())).sum();
+        let total = sums_text(&sum_by_currency(list.iter().filter_map(|r| r.amount)));
         let _ = write!(
             b,
-            "<p role=\"status\">{} unmatched receipt(s), KES {total}, {from} to {to}.</p><div class=\"wrap\"><table><thead><tr>\
+            "<p role=\"status\">{} unmatched receipt(s), {total}, {from} to {to}.</p><div class=\"wrap\"><table><thead><tr>\
              <th>Receipt</th><th>Amount</th><th>Phone</th><th>When</th></tr></thead><tbody>",
             list.len()
         );

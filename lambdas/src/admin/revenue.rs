@@ -11,6 +11,7 @@ use std::fmt::Write;
 use hotspot_cloud::access::{Action, Scope};
 use hotspot_cloud::revenue::{self, GroupBy, GroupTotal, Revenue};
 use hotspot_cloud::store::StoreError;
+use hotspot_core::currency::{Currency, Money, sums_text};
 use hotspot_core::dates::Day;
 use hotspot_core::escape::Html;
 
@@ -159,40 +160,56 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
     }
     b.push_str("</select> <button class=\"act\">Show</button></form>");
     let Some(r) = r else { return b };
+    let totals: Vec<Money> = r.totals.iter().map(|t| t.amount).collect();
     let _ = write!(
         b,
-        "<p class=\"msg\" role=\"status\"><strong>KES {}</strong> from {} payment(s), {} to {} (UTC{}).</p>",
-        thousands(r.kes),
+        "<p class=\"msg\" role=\"status\"><strong>{}</strong> from {} payment(s), {} to {} (UTC{}).</p>",
+        Html(&sums_text(&totals)),
         r.payments,
         q.from,
         q.to,
         OFFSET
     );
-    b.push_str(&match q.by {
-        GroupBy::Day => day_chart(&days_filled(q, &r.groups)),
-        _ => bar_chart(&r.groups),
-    });
-    if q.by != GroupBy::Day && r.groups.len() > CHART_GROUPS {
-        let _ = write!(
-            b,
-            "<p><small>The chart shows the {CHART_GROUPS} largest; the table has all {}.</small></p>",
-            r.groups.len()
-        );
+    // One chart per currency: shillings and cedis share no scale. With none sold, an empty one.
+    let currencies: Vec<Currency> = match totals.is_empty() {
+        true => vec![Currency::default()],
+        false => totals.iter().map(|t| t.currency()).collect(),
+    };
+    for c in currencies {
+        let groups: Vec<GroupTotal> = r.groups.iter().filter(|g| g.amount.currency() == c).cloned().collect();
+        b.push_str(&match q.by {
+            GroupBy::Day => day_chart(c, &days_filled(q, &groups)),
+            _ => bar_chart(&groups),
+        });
+        if q.by != GroupBy::Day && groups.len() > CHART_GROUPS {
+            let _ = write!(
+                b,
+                "<p><small>The chart shows the {CHART_GROUPS} largest; the table has all {}.</small></p>",
+                groups.len()
+            );
+        }
     }
     let _ = write!(
         b,
-        "<div class=\"wrap\"><table><thead><tr><th>{}</th><th>Payments</th><th>KES</th></tr></thead><tbody>",
+        "<div class=\"wrap\"><table><thead><tr><th>{}</th><th>Payments</th><th>Amount</th></tr></thead><tbody>",
         by_value(q.by)
     );
     for g in &r.groups {
-        let _ = write!(b, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", Html(&g.key), g.payments, thousands(g.kes));
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            Html(&g.key),
+            g.payments,
+            Html(&g.amount.to_string())
+        );
+    }
+    for t in &r.totals {
+        let _ = write!(b, "<tr><th>Total</th><th>{}</th><th>{}</th></tr>", t.payments, Html(&t.amount.to_string()));
     }
     let _ = write!(
         b,
-        "<tr><th>Total</th><th>{}</th><th>{}</th></tr></tbody></table></div>\
+        "</tbody></table></div>\
          <p><a href=\"/admin/revenue?from={}&amp;to={}&amp;by={}&amp;format=csv\" download>Download CSV</a></p>",
-        r.payments,
-        thousands(r.kes),
         q.from,
         q.to,
         by_value(q.by)
@@ -209,28 +226,21 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
     b
 }
 
-/// `12345` → `12,345`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Every day of the range with its takings, zero where nothing was sold.
+/// Every day of the range with its takings (in minor units of one currency), zero where nothing
+/// was sold.
 fn days_filled(q: &RevenueQuery, groups: &[GroupTotal]) -> Vec<(String, u64)> {
     (0..=q.from.days_until(q.to))
         .map(|i| {
             let key = q.from.add_days(i).to_string();
-            let kes = groups.iter().find(|g| g.key == key).map_or(0, |g| g.kes);
-            (key, kes)
+            let minor = groups.iter().find(|g| g.key == key).map_or(0, |g| g.amount.minor());
+            (key, minor)
         })
         .collect()
+}
+
+/// `minor` units of `c` as people read them (`KES 1,250`).
+fn shown(c: Currency, minor: u64) -> String {
+    Money::from_minor(c, minor).map(|m| m.to_string()).unwrap_or_default()
 }
 
 const CHART_W: u64 = 320;
@@ -240,43 +250,43 @@ const CHART_H: u64 = 160;
 
 /// Takings per day as columns, scaled to the best day: 320 units wide, so it fills a 360 px
 /// phone and grows with a desk screen (`width="100%"`, a viewBox).
-pub fn day_chart(days: &[(String, u64)]) -> String {
+pub fn day_chart(c: Currency, days: &[(String, u64)]) -> String {
     let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1);
     let n = days.len().max(1) as u64;
     let plot_h = CHART_H - 24;
     let slot = (CHART_W * 100) / n; // hundredths of a unit, so 366 days still fit
     let mut out = format!(
         "<svg role=\"img\" aria-labelledby=\"chart-t\" viewBox=\"0 0 {CHART_W} {CHART_H}\" width=\"100%\" \
-         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-t\">KES per day, best day {}</title>\
+         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-t\">{c} per day, best day {}</title>\
          <line x1=\"0\" y1=\"{plot_h}\" x2=\"{CHART_W}\" y2=\"{plot_h}\" stroke=\"#999\" stroke-width=\"1\"/>",
-        thousands(max)
+        shown(c, max)
     );
-    for (i, (day, kes)) in days.iter().enumerate() {
-        let h = kes * plot_h / max;
+    for (i, (day, minor)) in days.iter().enumerate() {
+        let h = minor * plot_h / max;
         let x = i as u64 * slot;
         let w = (slot * 8 / 10).max(1);
         let _ = write!(
             out,
-            "<rect x=\"{}.{:02}\" y=\"{}\" width=\"{}.{:02}\" height=\"{h}\" fill=\"#0b6e4f\"><title>{}: KES {}</title></rect>",
+            "<rect x=\"{}.{:02}\" y=\"{}\" width=\"{}.{:02}\" height=\"{h}\" fill=\"#0b6e4f\"><title>{}: {}</title></rect>",
             x / 100,
             x % 100,
             plot_h - h,
             w / 100,
             w % 100,
             Html(day),
-            thousands(*kes)
+            shown(c, *minor)
         );
     }
     if let (Some(first), Some(last)) = (days.first(), days.last()) {
         let _ = write!(
             out,
             "<text x=\"0\" y=\"{}\" font-size=\"11\">{}</text><text x=\"{CHART_W}\" y=\"{}\" font-size=\"11\" \
-             text-anchor=\"end\">{}</text><text x=\"0\" y=\"11\" font-size=\"11\">KES {}</text>",
+             text-anchor=\"end\">{}</text><text x=\"0\" y=\"11\" font-size=\"11\">{}</text>",
             CHART_H - 6,
             Html(&first.0),
             CHART_H - 6,
             Html(&last.0),
-            thousands(max)
+            shown(c, max)
         );
     }
     out.push_str("</svg>");
@@ -287,14 +297,15 @@ pub fn day_chart(days: &[(String, u64)]) -> String {
 pub fn bar_chart(all: &[GroupTotal]) -> String {
     // The biggest few only: a chart of 1,000 routers would be a page tall; the table has them all.
     let mut groups: Vec<&GroupTotal> = all.iter().collect();
-    groups.sort_by(|a, b| b.kes.cmp(&a.kes).then_with(|| a.key.cmp(&b.key)));
+    groups.sort_by(|a, b| b.amount.minor().cmp(&a.amount.minor()).then_with(|| a.key.cmp(&b.key)));
     groups.truncate(CHART_GROUPS);
-    let max = groups.iter().map(|g| g.kes).max().unwrap_or(0).max(1);
+    let max = groups.iter().map(|g| g.amount.minor()).max().unwrap_or(0).max(1);
+    let currency = groups.first().map(|g| g.amount.currency()).unwrap_or_default();
     let row = 22;
     let height = (groups.len() as u64 * row).max(row);
     let mut out = format!(
         "<svg role=\"img\" aria-labelledby=\"chart-t\" viewBox=\"0 0 {CHART_W} {height}\" width=\"100%\" \
-         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-t\">KES per group{}</title>",
+         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-t\">{currency} per group{}</title>",
         if all.len() > groups.len() {
             format!(", the {} largest of {}", groups.len(), all.len())
         } else {
@@ -304,7 +315,7 @@ pub fn bar_chart(all: &[GroupTotal]) -> String {
     for (i, g) in groups.iter().enumerate() {
         let y = i as u64 * row;
         // Labels take the left third; the bar the rest, its value written on it.
-        let w = (g.kes * (CHART_W - 110) / max).max(1);
+        let w = (g.amount.minor() * (CHART_W - 110) / max).max(1);
         let label: String = g.key.chars().take(16).collect();
         // The value in white at the end of a long bar, in black after a short one.
         let (x, anchor, fill) = match w > 60 {
@@ -319,7 +330,7 @@ pub fn bar_chart(all: &[GroupTotal]) -> String {
             Html(&label),
             y + 2,
             y + 14,
-            thousands(g.kes)
+            Html(&g.amount.grouped())
         );
     }
     out.push_str("</svg>");
@@ -359,7 +370,7 @@ mod tests {
     #[test]
     fn charts_scale_to_the_best_day_and_fit_a_phone() {
         let days = vec![("2026-02-24".to_string(), 50), ("2026-02-25".to_string(), 100), ("2026-02-26".into(), 0)];
-        let svg = day_chart(&days);
+        let svg = day_chart(Currency::Kes, &days);
         assert!(svg.contains("viewBox=\"0 0 320 160\""), "{svg}");
         assert_eq!(svg.matches("<rect").count(), 3);
         // The best day fills the plot (136 units), half of it half.
@@ -368,18 +379,17 @@ mod tests {
             "{svg}"
         );
         let year: Vec<(String, u64)> = (0..366).map(|i| (format!("d{i}"), i)).collect();
-        let svg = day_chart(&year);
+        let svg = day_chart(Currency::Kes, &year);
         assert_eq!(svg.matches("<rect").count(), 366);
-        let groups = vec![GroupTotal { key: "<b>cafe".into(), payments: 1, kes: 10 }];
+        let kes = |n| Money::whole_units(Currency::Kes, n).unwrap();
+        let groups = vec![GroupTotal { key: "<b>cafe".into(), payments: 1, amount: kes(10) }];
         let svg = bar_chart(&groups);
         assert!(svg.contains("&lt;b&gt;cafe") && !svg.contains("<b>"), "{svg}");
         let many: Vec<GroupTotal> =
-            (0..40).map(|i| GroupTotal { key: format!("site-{i:02}"), payments: 1, kes: i }).collect();
+            (0..40).map(|i| GroupTotal { key: format!("site-{i:02}"), payments: 1, amount: kes(i + 1) }).collect();
         let svg = bar_chart(&many);
         assert_eq!(svg.matches("<rect").count(), CHART_GROUPS);
         assert!(svg.contains("site-39") && !svg.contains("site-10<"), "the largest: {svg}");
         assert!(svg.contains("the 15 largest of 40"), "{svg}");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(999), "999");
     }
 }

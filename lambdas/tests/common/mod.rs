@@ -77,6 +77,12 @@ impl Cloud {
 
     /// Registers a router with its queue and the three standard packages.
     pub async fn router(&self, id: &str) -> TestRouter {
+        self.router_in(id, Default::default()).await
+    }
+
+    /// A router selling in `country`, its packages priced in that country's currency: the
+    /// Kenyan prices in Kenya, a hundred times them elsewhere (`1h` is UGX 1,000 in Uganda).
+    pub async fn router_in(&self, id: &str, country: hotspot_core::phone::Country) -> TestRouter {
         let id: RouterId = id.parse().unwrap();
         let queue_url = self.moto.create_fifo_queue(&format!("router-{id}.fifo")).await.unwrap();
         let record = RouterRecord {
@@ -88,10 +94,16 @@ impl Cloud {
             disabled_at: None,
             rotation: None,
             retiring_access_key: None,
-            wallets: Default::default(),
+            wallets: hotspot_core::wallet::Offered::for_country(country),
+            country,
         };
         self.store.put_router(&record).await.unwrap();
-        for p in [package("1h", 10, "1h"), package("24h", 50, "1d"), package("7d", 250, "1w")] {
+        let currency = hotspot_core::currency::Currency::of(country);
+        let scale = if currency.is_kes() { 1 } else { 100 };
+        for (pid, price, validity) in [("1h", 10, "1h"), ("24h", 50, "1d"), ("7d", 250, "1w")] {
+            let mut p = serde_json::to_value(package(pid, price * scale, validity)).unwrap();
+            p["currency"] = json!(currency.as_str());
+            let p: Package = serde_json::from_value(p).unwrap();
             self.store.put_package(&id, &p, now()).await.unwrap();
         }
         TestRouter { record }

@@ -73,6 +73,7 @@ impl Env {
             rotation: None,
             retiring_access_key: None,
             wallets: Default::default(),
+            country: Default::default(),
         };
         self.store().put_router(&r).await.expect("router");
         r
@@ -135,7 +136,7 @@ pub fn types(jobs: &[Envelope]) -> Vec<&'static str> {
 
 pub fn packages_synced(j: &Envelope) -> Vec<String> {
     match &j.payload {
-        Payload::PackagesSync(s) => s.packages.iter().map(|p| format!("{}:{}", p.id(), p.price().get())).collect(),
+        Payload::PackagesSync(s) => s.packages.iter().map(|p| format!("{}:{}", p.id(), p.price().plain())).collect(),
         other => panic!("not a packages_sync: {other:?}"),
     }
 }

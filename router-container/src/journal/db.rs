@@ -29,6 +29,7 @@ pub struct Journal {
     pub(super) packages: Mutex<Option<Arc<Vec<Package>>>>,
     /// The wallets guests may pay from, as last written (the portal reads them on every page).
     pub(super) wallets: Mutex<Option<Offered>>,
+    pub(super) country: Mutex<Option<hotspot_core::phone::Country>>,
     /// Bumped after every write to `grants`: a device found without an active grant stays so
     /// until the next bump, so the portal asks SQLite once per device and change, not per page.
     pub(super) grants_gen: AtomicUsize,
@@ -133,6 +134,7 @@ impl Journal {
             db: Mutex::new(c),
             packages: Mutex::new(None),
             wallets: Mutex::new(None),
+            country: Mutex::new(None),
             grants_gen: AtomicUsize::new(0),
             no_active_grant: Mutex::new((0, HashSet::new())),
             sent: Mutex::new(Sent::default()),

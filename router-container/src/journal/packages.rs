@@ -5,6 +5,7 @@ use std::sync::Arc;
 use hotspot_core::{Package, PackageId};
 use rusqlite::params;
 
+use hotspot_core::phone::Country;
 use hotspot_core::wallet::{Offered, Wallet};
 
 use super::db::{Journal, JournalError, Result, from_json, json, parse};
@@ -48,9 +49,15 @@ impl Journal {
 }
 
 impl Journal {
-    /// Keeps the wallets guests may pay from. Empty (a cloud before the choice): unchanged. A
-    /// list equal to the kept one writes nothing (the router's flash).
-    pub fn set_wallets(&self, wallets: &[Wallet]) -> Result<()> {
+    /// Keeps where the router sells and the wallets guests may pay from. Empty wallets or no
+    /// country (a cloud from before the choice): that part unchanged. What equals the kept one
+    /// writes nothing (the router's flash).
+    pub fn set_market(&self, wallets: &[Wallet], country: Option<Country>) -> Result<()> {
+        if let Some(c) = country.filter(|c| *c != self.country().unwrap_or_default()) {
+            self.db()
+                .execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('country', ?1)", params![c.as_str()])?;
+            *self.country.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+        }
         if wallets.is_empty() {
             return Ok(());
         }
@@ -66,22 +73,37 @@ impl Journal {
         Ok(())
     }
 
+    fn setting(&self, name: &str) -> Result<Option<String>> {
+        let db = self.db();
+        let mut st = db.prepare_cached("SELECT value FROM settings WHERE name = ?1")?;
+        Ok(st.query_map([name], |r| r.get::<_, String>(0))?.next().transpose()?)
+    }
+
     /// The wallets guests may pay from: M-Pesa alone until the cloud said otherwise.
     pub fn wallets(&self) -> Result<Offered> {
         if let Some(w) = self.wallets.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             return Ok(w.clone());
         }
-        let kept: Option<String> = {
-            let db = self.db();
-            let mut st = db.prepare_cached("SELECT value FROM settings WHERE name = 'wallets'")?;
-            st.query_map([], |r| r.get::<_, String>(0))?.next().transpose()?
-        };
-        let offered = match kept {
+        let offered = match self.setting("wallets")? {
             Some(v) => parse::<Offered>(&v, "wallets")?,
             None => Offered::default(),
         };
         *self.wallets.lock().unwrap_or_else(|p| p.into_inner()) = Some(offered.clone());
         Ok(offered)
+    }
+
+    /// Where the router sells, whose numbers its guests type in their own way (`0772…`): Kenya
+    /// until the cloud said otherwise.
+    pub fn country(&self) -> Result<Country> {
+        if let Some(c) = *self.country.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(c);
+        }
+        let c = match self.setting("country")? {
+            Some(v) => parse::<Country>(&v, "country")?,
+            None => Country::default(),
+        };
+        *self.country.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+        Ok(c)
     }
 }
 
@@ -94,13 +116,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("journal-wallets-{}", hotspot_core::MessageId::generate()));
         let j = Journal::open(&dir).unwrap();
         assert_eq!(j.wallets().unwrap(), Offered::default());
-        j.set_wallets(&[]).unwrap();
+        assert_eq!(j.country().unwrap(), Country::Kenya);
+        j.set_market(&[], None).unwrap();
         assert_eq!(j.wallets().unwrap(), Offered::default(), "an empty list changes nothing");
-        j.set_wallets(&[Wallet::Mpesa, Wallet::AirtelMoney]).unwrap();
+        j.set_market(&[Wallet::AirtelMoney, Wallet::MtnMomo], Some(Country::Uganda)).unwrap();
         drop(j);
         let j = Journal::open(&dir).unwrap();
-        assert_eq!(j.wallets().unwrap().as_slice(), &[Wallet::Mpesa, Wallet::AirtelMoney]);
-        assert!(j.set_wallets(&[Wallet::Mpesa, Wallet::Mpesa]).is_err());
+        assert_eq!(j.wallets().unwrap().as_slice(), &[Wallet::AirtelMoney, Wallet::MtnMomo]);
+        assert_eq!(j.country().unwrap(), Country::Uganda);
+        j.set_market(&[], None).unwrap();
+        assert_eq!(j.country().unwrap(), Country::Uganda, "no country said: kept");
+        assert!(j.set_market(&[Wallet::Mpesa, Wallet::Mpesa], None).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,9 +6,10 @@ use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use hotspot_core::phone::{Country, PhoneNumber};
 use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MacAddr, Msisdn, Package, PackageId, PurchaseId, VoucherCode};
+use hotspot_core::{MacAddr, Package, PackageId, PurchaseId, VoucherCode};
 
 /// Who a request comes from, as the router knows it (never as the request claims).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,12 +121,15 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// The wallets guests may pay from here (M-Pesa alone until the cloud says otherwise).
     fn wallets(&self) -> impl Future<Output = Offered> + Send;
 
+    /// Where the router sells: a number typed the local way (`07…`) is that country's.
+    fn country(&self) -> impl Future<Output = Country> + Send;
+
     /// Asks the cloud for a payment prompt from `wallet`.
     fn start_purchase(
         &self,
         guest: Guest,
         package: &PackageId,
-        phone: &Msisdn,
+        phone: &PhoneNumber,
         wallet: Wallet,
     ) -> impl Future<Output = Result<PurchaseStarted, PurchaseStartError>> + Send;
 

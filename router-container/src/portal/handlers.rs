@@ -9,9 +9,9 @@ use hyper::StatusCode;
 use hyper::header;
 
 use hotspot_core::clock::now_unix;
-use hotspot_core::phone::{Country, PhoneNumber};
+use hotspot_core::phone::PhoneNumber;
 use hotspot_core::wallet::{Offered, Wallet};
-use hotspot_core::{MacAddr, Msisdn, PackageId, PurchaseId, VoucherCode};
+use hotspot_core::{MacAddr, PackageId, PurchaseId, VoucherCode};
 
 use super::backend::{
     Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStartError, StatusError, VoucherLoginError,
@@ -92,6 +92,7 @@ async fn render_index<B: PortalBackend>(
     };
     let csrf = cx.sh.csrf.issue(cx.ip, now_unix());
     let wallets = cx.sh.backend.wallets().await;
+    let country = cx.sh.backend.country().await;
     let mut toggle = cx.start_href(cx.lang.other(), dst);
     if let Some(name) = identity {
         toggle.push_str("&identity=");
@@ -109,6 +110,7 @@ async fn render_index<B: PortalBackend>(
         voucher_error: st.voucher_error,
         wallets: wallets.as_slice(),
         wallet: st.wallet,
+        country,
     };
     html(status, pages::index(&Chrome { lang: cx.lang, toggle_href: &toggle }, &view))
 }
@@ -168,10 +170,11 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
         let st = IndexState { buy_error: Some(t.no_such_package), ..st };
         return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
     };
-    let phone = match phone_raw.parse::<Msisdn>() {
+    let country = cx.sh.backend.country().await;
+    let phone = match PhoneNumber::parse_in(country, phone_raw) {
         Ok(p) => p,
         Err(e) => {
-            let msg = i18n::msisdn_error(cx.lang, &e);
+            let msg = i18n::phone_error(cx.lang, &e);
             let st = IndexState { buy_error: Some(&msg), ..st };
             return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
         }
@@ -230,12 +233,9 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
 
 /// The wallet a guest pays from: the one they chose, if the hotspot takes it; with none chosen
 /// (`auto`, or a form without the choice), their number's network's, else the hotspot's first.
-fn chosen_wallet(raw: &str, phone: &Msisdn, offered: &Offered) -> Option<Wallet> {
+fn chosen_wallet(raw: &str, phone: &PhoneNumber, offered: &Offered) -> Option<Wallet> {
     match raw.trim() {
-        "" | "auto" => {
-            let number = PhoneNumber::parse(Country::Kenya, phone.as_str()).ok();
-            Some(number.and_then(|n| Wallet::for_number(&n, offered.as_slice())).unwrap_or(offered.first()))
-        }
+        "" | "auto" => Some(Wallet::for_number(phone, offered.as_slice()).unwrap_or(offered.first())),
         s => s.parse::<Wallet>().ok().filter(|w| offered.contains(*w)),
     }
 }
@@ -274,8 +274,9 @@ pub(crate) async fn wait<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str) -> Res
         let view = WaitView { id: &id, dst, title, body, retry_href: &retry };
         html(status, pages::waiting(&chrome, &view))
     };
-    let several = cx.sh.backend.wallets().await.as_slice().len() > 1;
-    let check_phone_body = if several { t.check_phone_body_any } else { t.check_phone_body };
+    // Words that name M-Pesa only where it is the one wallet.
+    let generic = !cx.sh.backend.wallets().await.is_mpesa_alone();
+    let check_phone_body = if generic { t.check_phone_body_any } else { t.check_phone_body };
     match cx.sh.backend.purchase_progress(guest, &id).await {
         Ok(PurchaseProgress::AwaitingPayment) => waiting(StatusCode::OK, t.check_phone_title, check_phone_body),
         Ok(PurchaseProgress::Connecting) => waiting(StatusCode::OK, t.connecting_title, t.connecting_body),
@@ -292,7 +293,7 @@ pub(crate) async fn wait<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str) -> Res
             html(StatusCode::OK, page)
         }
         Ok(PurchaseProgress::Failed(reason)) => {
-            let body = i18n::failure_text(cx.lang, reason, several);
+            let body = i18n::failure_text(cx.lang, reason, generic);
             html(StatusCode::OK, pages::message(&chrome, t.failed_title, &body, Some((&retry, t.try_again))))
         }
         Err(StatusError::NotFound) => cx.message(StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body, dst),
@@ -320,17 +321,17 @@ pub(crate) async fn status_json<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str)
             return json(StatusCode::SERVICE_UNAVAILABLE, "hidden_by_nat", t.hidden_by_nat_title, t.hidden_by_nat_body);
         }
     };
-    let several = cx.sh.backend.wallets().await.as_slice().len() > 1;
+    let generic = !cx.sh.backend.wallets().await.is_mpesa_alone();
     match cx.sh.backend.purchase_progress(guest, &id).await {
         Ok(PurchaseProgress::AwaitingPayment) => {
-            let body = if several { t.check_phone_body_any } else { t.check_phone_body };
+            let body = if generic { t.check_phone_body_any } else { t.check_phone_body };
             json(StatusCode::OK, "awaiting_payment", t.check_phone_title, body)
         }
         Ok(PurchaseProgress::Connecting) => json(StatusCode::OK, "connecting", t.connecting_title, t.connecting_body),
         Ok(PurchaseProgress::Online { .. }) => json(StatusCode::OK, "online", t.online_title, t.online_body),
         Ok(PurchaseProgress::Ready { .. }) => json(StatusCode::OK, "ready", t.ready_title, t.ready_body),
         Ok(PurchaseProgress::Failed(reason)) => {
-            json(StatusCode::OK, "failed", t.failed_title, &i18n::failure_text(cx.lang, reason, several))
+            json(StatusCode::OK, "failed", t.failed_title, &i18n::failure_text(cx.lang, reason, generic))
         }
         Err(StatusError::NotFound) => json(StatusCode::NOT_FOUND, "not_found", t.not_found_title, t.not_found_body),
         Err(StatusError::Unavailable) => {

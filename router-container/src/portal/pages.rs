@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use hotspot_core::phone::Country;
 use hotspot_core::wallet::Wallet;
 use hotspot_core::{Package, PurchaseId};
 
@@ -104,6 +105,17 @@ pub struct IndexView<'a> {
     pub wallets: &'a [Wallet],
     /// The one chosen before (a form shown again), else `auto`.
     pub wallet: &'a str,
+    /// Where the hotspot sells: the number's placeholder is written its local way.
+    pub country: Country,
+}
+
+/// A local mobile number's shape in `country`, as guests write it.
+fn phone_placeholder(country: Country) -> &'static str {
+    match country {
+        Country::Kenya | Country::Uganda | Country::Tanzania | Country::Rwanda => "07XX XXX XXX",
+        Country::Zambia => "09XX XXX XXX",
+        Country::Ghana => "0XX XXX XXXX",
+    }
 }
 
 fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>) -> String {
@@ -172,17 +184,19 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
             write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::Html(t.choose_package));
         b.push_str(v.cards);
         let several = v.wallets.len() > 1;
-        let (label, button, hint) = match several {
-            true => (t.phone_label_any, t.pay_button_any, t.pay_hint_any),
-            false => (t.phone_label, t.pay_button, t.pay_hint),
+        // Words that name M-Pesa only where it is the one wallet.
+        let (label, button, hint) = match v.wallets == [Wallet::Mpesa] {
+            false => (t.phone_label_any, t.pay_button_any, t.pay_hint_any),
+            true => (t.phone_label, t.pay_button, t.pay_hint),
         };
         let _ = write!(
             b,
             "<label for=\"phone\">{}</label>{}<input type=\"tel\" id=\"phone\" name=\"phone\" inputmode=\"tel\" \
-autocomplete=\"tel\" placeholder=\"07XX XXX XXX\" maxlength=\"20\" required value=\"{}\">{}{hidden}\
+autocomplete=\"tel\" placeholder=\"{}\" maxlength=\"20\" required value=\"{}\">{}{hidden}\
 <button type=\"submit\">{}</button><p class=\"note\">{}</p></form>",
             esc::Html(label),
             error_box(v.buy_error),
+            phone_placeholder(v.country),
             esc::Html(v.phone),
             if several { wallet_choice(t, v.wallets, v.wallet) } else { String::new() },
             esc::Html(button),

@@ -51,7 +51,7 @@ pub async fn seed(stack: &Stack, routers: u32, purchases: u32, now: i64) -> Resu
     }
     let package = crate::stack::packages()[0].clone();
     let package_json = serde_json::to_string(&package).map_err(|e| e.to_string())?;
-    let price = i64::from(package.price().get());
+    let price = package.price().whole().and_then(|w| i64::try_from(w).ok()).ok_or("a whole price")?;
     let db = stack.moto.dynamodb();
     let mut batch = Vec::with_capacity(25);
     let mut set = tokio::task::JoinSet::new();

@@ -436,7 +436,7 @@ async fn admin_phase(args: &Args, stack: &Arc<Stack>, log: &MotoLog) -> Result<(
     }
     metric("admin_page_dynamodb_scans", scans as f64, "requests");
     // Where the time goes: the support page's one index Query, made directly against moto.
-    let phone: hotspot_core::Msisdn = admin::SEEDED_PHONE.parse().map_err(|e| format!("phone: {e}"))?;
+    let phone: hotspot_core::phone::PhoneNumber = admin::SEEDED_PHONE.parse().map_err(|e| format!("phone: {e}"))?;
     let mut ms = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();

@@ -5,8 +5,9 @@ mod texts;
 
 pub use texts::{EN, SW, Texts};
 
+use hotspot_core::VoucherError;
+use hotspot_core::phone::PhoneError;
 use hotspot_core::wire::PaymentFailure;
-use hotspot_core::{MsisdnError, VoucherError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -101,9 +102,9 @@ fn parse_q(v: &str) -> Option<u16> {
 }
 
 /// Why a payment failed: naming M-Pesa on a hotspot that takes it alone, naming no wallet on one
-/// that takes several.
-pub fn failure_text(lang: Lang, f: PaymentFailure, several_wallets: bool) -> std::borrow::Cow<'static, str> {
-    if several_wallets { payment_failure_any(lang, f).into() } else { payment_failure(lang, f).into() }
+/// that takes others (`generic`).
+pub fn failure_text(lang: Lang, f: PaymentFailure, generic: bool) -> std::borrow::Cow<'static, str> {
+    if generic { payment_failure_any(lang, f).into() } else { payment_failure(lang, f).into() }
 }
 
 /// As [`payment_failure`], on a hotspot that takes several wallets: the words name none (the
@@ -188,16 +189,26 @@ pub fn devices_full(lang: Lang, devices: u8) -> String {
     }
 }
 
-pub fn msisdn_error(lang: Lang, e: &MsisdnError) -> String {
+/// Why the number typed is not one the hotspot can prompt. Country names are the same in
+/// Swahili.
+pub fn phone_error(lang: Lang, e: &PhoneError) -> String {
     match lang {
         Lang::En => sentence(e.to_string()),
         Lang::Sw => match e {
-            MsisdnError::Empty => "Weka nambari ya simu.".to_string(),
-            MsisdnError::BadChar => "Nambari ya simu inaweza kuwa na tarakimu, nafasi na '+' mwanzoni tu.".to_string(),
-            MsisdnError::Length(n) => format!(
-                "Nambari ya simu ina idadi isiyo sahihi ya tarakimu ({n}): tumia 07XXXXXXXX, 01XXXXXXXX au 2547XXXXXXXX."
+            PhoneError::Empty => "Weka nambari ya simu.".to_string(),
+            PhoneError::BadChar => {
+                "Nambari ya simu inaweza kuwa na tarakimu, nafasi, '-' na '+' mwanzoni tu.".to_string()
+            }
+            PhoneError::Length { country, code, digits } => format!(
+                "Nambari za {} zina tarakimu 9 baada ya 0 (0XX XXX XXXX) au baada ya +{code}; umeweka tarakimu {digits}.",
+                country.name()
             ),
-            MsisdnError::Prefix => "Si nambari ya simu ya Kenya: lazima ianze na 07, 01, 2547 au 2541.".to_string(),
+            PhoneError::UnknownCountry(code) => format!("+{code}… si nchi ambayo hotspot hii inauza."),
+            PhoneError::NotMobile(c) => format!("Si nambari ya simu ya mkononi ya {}.", c.name()),
+            PhoneError::Abroad { want, got } => {
+                format!("Ni nambari ya {}: hapa zinapokelewa nambari za {} tu.", got.name(), want.name())
+            }
+            PhoneError::NotInternational(_) => "Andika nambari nzima, pamoja na msimbo wa nchi.".to_string(),
         },
     }
 }
@@ -340,8 +351,17 @@ mod tests {
 
     #[test]
     fn error_text() {
-        assert!(msisdn_error(Lang::En, &MsisdnError::Prefix).starts_with("Not a Kenyan mobile number"));
-        assert!(msisdn_error(Lang::Sw, &MsisdnError::Length(3)).contains("(3)"));
+        use hotspot_core::phone::Country;
+        let short = PhoneError::Length { country: Country::Uganda, code: "256", digits: 3 };
+        assert!(
+            phone_error(Lang::En, &short).starts_with("Uganda numbers have 9 digits"),
+            "{}",
+            phone_error(Lang::En, &short)
+        );
+        assert!(phone_error(Lang::Sw, &short).contains("tarakimu 3"));
+        let abroad = PhoneError::Abroad { want: Country::Kenya, got: Country::Uganda };
+        assert_eq!(phone_error(Lang::En, &abroad), "A Uganda number: only Kenya numbers are taken here.");
+        assert!(phone_error(Lang::Sw, &PhoneError::NotMobile(Country::Kenya)).ends_with("ya Kenya."));
         assert!(voucher_error(Lang::Sw, &VoucherError::Length(3)).contains("(umeweka 3)"));
     }
 }

@@ -93,7 +93,7 @@ pub static EN: Texts = Texts {
     check_phone_body_any: "A payment prompt has been sent to your phone. Enter your PIN to pay.",
     not_this_wallet: "Choose how to pay from the list.",
     voucher_heading: "Have a voucher?",
-    voucher_label: "Voucher code, or the code in your M-Pesa WiFi SMS",
+    voucher_label: "Voucher code, or the code in your WiFi SMS",
     voucher_button: "Connect",
     choose_a_package: "Choose a package first.",
     no_such_package: "That package is not on sale. Choose another one.",
