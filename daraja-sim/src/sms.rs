@@ -99,9 +99,11 @@ impl SmsSim {
                     }
                     SmsMode::Deliver => {}
                 }
-                // Real numbers are +254 followed by 9 digits.
-                let valid =
-                    to.strip_prefix("+254").is_some_and(|d| d.len() == 9 && d.bytes().all(|b| b.is_ascii_digit()));
+                // A number in international form, in any country Africa's Talking reaches (its own
+                // Node SDK checks `to` against /^\+\d{1,3}\d{3,}$/): +254…, +256…, +233….
+                let valid = to
+                    .strip_prefix('+')
+                    .is_some_and(|d| (4..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
                 if !valid {
                     let r = json!({"SMSMessageData": {"Message": "Sent to 0/1 Total Cost: 0", "Recipients": [
                         {"statusCode": 403, "number": to, "status": "InvalidPhoneNumber", "cost": "0", "messageId": "None"}

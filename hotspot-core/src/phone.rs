@@ -194,6 +194,16 @@ impl Country {
         }
     }
 
+    /// Local time, as guests read a clock: seconds east of UTC and the zone's short name. None of
+    /// these countries keeps summer time.
+    pub fn time_zone(self) -> (i64, &'static str) {
+        match self {
+            Country::Kenya | Country::Uganda | Country::Tanzania => (3 * 3600, "EAT"),
+            Country::Rwanda | Country::Zambia => (2 * 3600, "CAT"),
+            Country::Ghana => (0, "GMT"),
+        }
+    }
+
     /// The country calling code, e.g. `256`.
     pub fn calling_code(self) -> &'static str {
         self.plan().code

@@ -132,14 +132,16 @@ pub fn parse_send_response(body: &[u8]) -> Result<String, SmsError> {
 /// STK query has no M-Pesa receipt number yet (only the callback carries it): the text then
 /// says so rather than show an empty one.
 pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
-    let until = p.expires_at.map(eat_short).unwrap_or_default();
+    // The guest's clock: the number's country is the hotspot's (its merchant takes no other).
+    let (offset, zone) = p.phone.country().time_zone();
+    let until = p.expires_at.map(|t| local_short(t, offset)).unwrap_or_default();
     let wallet = p.wallet.label();
     let mpesa = match p.receipt.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => format!("{wallet} {r}"),
         None => format!("{wallet} confirmed"),
     };
     format!(
-        "WiFi paid: {} for {}. {mpesa}. Online until {} EAT. New device? Enter code {} on the WiFi page.",
+        "WiFi paid: {} for {}. {mpesa}. Online until {} {zone}. New device? Enter code {} on the WiFi page.",
         p.package.price(),
         p.package.name(),
         until,
@@ -148,15 +150,12 @@ pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
 }
 
 /// `21 Nov 18:05` in East Africa Time.
-fn eat_short(unix: i64) -> String {
-    let ts = daraja::Timestamp::from_unix(unix);
-    let s = ts.as_str(); // YYYYMMDDHHmmss
+fn local_short(unix: i64, offset_secs: i64) -> String {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let month = s.get(4..6).and_then(|m| m.parse::<usize>().ok()).and_then(|m| MONTHS.get(m.wrapping_sub(1)));
-    match (s.get(6..8), month, s.get(8..10), s.get(10..12)) {
-        (Some(d), Some(m), Some(h), Some(min)) => format!("{} {m} {h}:{min}", d.trim_start_matches('0')),
-        _ => s.to_string(),
-    }
+    let (_, m, d) = hotspot_core::calendar::date_of(unix, offset_secs);
+    let secs = (unix + offset_secs).rem_euclid(86_400);
+    let month = MONTHS.get((m as usize).wrapping_sub(1)).unwrap_or(&"");
+    format!("{d} {month} {:02}:{:02}", secs / 3600, (secs % 3600) / 60)
 }
 
 /// Sends a paid purchase's receipt once. Never fails the caller: the outcome is logged and kept
@@ -213,8 +212,15 @@ mod tests {
     }
 
     #[test]
-    fn eat_times() {
-        // 2026-11-21T15:05:00Z is 18:05 in Nairobi.
-        assert_eq!(eat_short(1_795_273_500), "21 Nov 18:05");
+    fn local_times() {
+        use hotspot_core::phone::Country;
+        // 2026-11-21T15:05:00Z is 18:05 in Nairobi and Kampala, 17:05 in Kigali, 15:05 in Accra.
+        let at = |c: Country| local_short(1_795_273_500, c.time_zone().0);
+        assert_eq!(at(Country::Kenya), "21 Nov 18:05");
+        assert_eq!(at(Country::Uganda), "21 Nov 18:05");
+        assert_eq!(at(Country::Rwanda), "21 Nov 17:05");
+        assert_eq!(at(Country::Ghana), "21 Nov 15:05");
+        // 22:30Z on the last day of the year is past midnight in Nairobi.
+        assert_eq!(local_short(1_798_756_200, 3 * 3600), "1 Jan 01:30");
     }
 }

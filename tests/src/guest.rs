@@ -77,7 +77,18 @@ impl<'a> Guest<'a> {
             None => self.stack.guest_portal_url()[self.stack.portal_url.len()..].to_string(),
             Some(_) => "/?lang=en".to_string(),
         };
-        let (status, page) = self.get(&start).await;
+        // The agent learns its wallets with its packages, from the cloud, after it starts: the
+        // choice is on the page once it has them (a cold start on a fresh machine takes seconds).
+        let offer = wallet.map(|w| format!("name=\"wallet\" value=\"{w}\""));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let (status, page) = loop {
+            let (status, page) = self.get(&start).await;
+            let ready = offer.as_ref().is_none_or(|o| page.contains(o.as_str()));
+            if status != 200 || ready || std::time::Instant::now() >= deadline {
+                break (status, page);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
         assert_eq!(status, 200, "{page}");
         let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
         let csrf = page[at..].split('"').next().unwrap().to_string();

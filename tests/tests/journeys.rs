@@ -365,6 +365,19 @@ mod other_wallets {
                 (w, "UGX 5,000".to_string())
             );
             assert_eq!(stored.phone.country(), Country::Uganda);
+            // The receipt SMS: Uganda shillings, the wallet's name, Kampala's clock.
+            let to = format!("+{}", stored.phone.e164());
+            let mut sms = None;
+            for _ in 0..100 {
+                sms = stack.sms.messages().into_iter().find(|m| m.to == to);
+                if sms.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let text = sms.expect("an SMS receipt").message;
+            assert!(text.starts_with("WiFi paid: UGX 5,000 for 24 hours."), "{text}");
+            assert!(text.contains(w.label()) && text.contains(" EAT."), "{text}");
         }
         assert!(stack.daraja.pushes().is_empty(), "no M-Pesa prompt");
     }
