@@ -318,6 +318,17 @@ mod tests {
     }
 
     #[test]
+    fn sums_are_kept_and_told_per_currency() {
+        let kes = |v| Money::whole_units(Currency::Kes, v).unwrap();
+        let ugx = |v| Money::whole_units(Currency::Ugx, v).unwrap();
+        let sums = sum_by_currency([kes(10), ugx(5000), kes(50), ugx(1500)]);
+        assert_eq!(sums, [kes(60), ugx(6500)]);
+        assert_eq!(sums_text(&sums), "KES 60 + UGX 6,500");
+        assert_eq!(sums_text(&[]), "nothing");
+        assert_eq!(kes(10).checked_add(ugx(1)), None, "no sum across currencies");
+    }
+
+    #[test]
     fn amounts_in_minor_units_per_currency() {
         assert_eq!(m(Currency::Kes, "1,500.50"), Ok(150_050));
         assert_eq!(m(Currency::Kes, "1500.5"), Ok(150_050));
