@@ -40,11 +40,6 @@ pub fn money(s: Shillings) -> Money {
     Money::from_minor(Currency::Kes, u64::from(s.get()) * 100).expect("KES 250,000 is far below Money's limit")
 }
 
-/// A Daraja phone number as a [`PhoneNumber`] (Daraja sends `2547XXXXXXXX`).
-pub fn phone(m: &Msisdn) -> Option<PhoneNumber> {
-    Some(m.phone().clone())
-}
-
 fn wallet_error(e: DarajaError) -> WalletError {
     match e.api_kind() {
         Some(ApiErrorKind::WrongCredentials) => return WalletError::WrongCredentials(e.to_string()),
@@ -71,7 +66,7 @@ pub fn outcome(o: CallbackOutcome) -> Outcome {
         CallbackOutcome::Paid { amount, receipt, phone: payer, .. } => Outcome::Paid(Payment {
             receipt: receipt.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()),
             amount: amount.map(money),
-            payer: payer.as_ref().and_then(phone),
+            payer: payer.map(PhoneNumber::from),
         }),
         CallbackOutcome::Failed { code, description } => Outcome::Failed(Failure {
             reason: code.failure().unwrap_or(PaymentFailure::Other),
