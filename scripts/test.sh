@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 ensure_all
+# A run of every test is mostly a clean build (CI's always is): incremental compilation's caches
+# only cost time and disk there. Set CARGO_INCREMENTAL=1 to keep them between local runs.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
