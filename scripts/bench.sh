@@ -75,7 +75,7 @@ trap 'exit 130' INT TERM
 # The stack takes every binary from one directory: the debug functions, the release agent.
 BIN="$WORK/bin"
 mkdir -p "$BIN"
-for f in purchase status callback reconcile expiry events admin; do ln -s "$TARGET/debug/$f" "$BIN/$f"; done
+for f in purchase status callback reconcile expiry events admin radius; do ln -s "$TARGET/debug/$f" "$BIN/$f"; done
 ln -s "$TARGET/release/hotspot-agent" "$BIN/hotspot-agent"
 
 # 500 clients hold 500 sockets on each side.

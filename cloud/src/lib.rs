@@ -9,6 +9,7 @@ pub mod desk;
 pub mod jobs;
 pub mod ledger;
 pub mod outbox;
+pub mod radius;
 pub mod revenue;
 pub mod roster;
 pub mod store;

@@ -9,6 +9,7 @@ pub mod events;
 pub mod expiry;
 pub mod providers;
 pub mod purchase;
+pub mod radius;
 pub mod reconcile;
 pub mod runtime;
 pub mod settle;

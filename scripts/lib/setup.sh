@@ -45,6 +45,13 @@ ensure_apt() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Debian packages that put no command on the PATH (a FreeRADIUS module).
+ensure_apt_always() {
+    log "installing Debian packages: $*"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 ensure_venv() {
     local stamp="$VENV/.hotspot-requirements" want
     want="$(cat "$ROOT/scripts/requirements.txt" "$ROOT/scripts/requirements.lock" | sha256sum | cut -d' ' -f1)"
@@ -70,6 +77,9 @@ ensure_all() {
     command -v cargo >/dev/null || { log "Rust (cargo) is required: https://rustup.rs"; return 1; }
     # poppler-utils: the voucher PDF is read back by pdftotext and rendered by pdftoppm.
     ensure_apt python3 python3 curl curl pdftotext poppler-utils
+    # RADIUS mode: the real FreeRADIUS with rlm_rest, and radclient playing the router.
+    ensure_apt freeradius freeradius radclient freeradius-utils
+    [ -f /usr/lib/freeradius/rlm_rest.so ] || ensure_apt_always freeradius-rest
     ensure_venv
     ensure_rust_targets
     export PATH="$VENV/bin:$PATH"

@@ -3,6 +3,7 @@
 //! the runtime API; child processes and raw HTTP.
 
 pub mod bridge;
+pub mod freeradius;
 pub mod lambda;
 pub mod link;
 mod moto;

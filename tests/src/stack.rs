@@ -24,7 +24,10 @@ use wallets_sim::{AirtelSimConfig, MtnSimConfig, WalletSim};
 use crate::gateway::{Invoker, serve};
 use crate::pollers;
 
-pub const FUNCTIONS: [&str; 7] = ["purchase", "status", "callback", "reconcile", "expiry", "events", "admin"];
+pub const FUNCTIONS: [&str; 8] = ["purchase", "status", "callback", "reconcile", "expiry", "events", "admin", "radius"];
+
+/// What the local FreeRADIUS presents to the radius function (`docs/radius.md`).
+pub const RADIUS_API_SECRET: &str = "local-radius-api-secret-0123456789";
 pub const CALLBACK_SECRET: &str = "local-callback-secret-0123456789";
 /// The local Airtel application's callback private key (its callbacks carry their hash).
 pub const AIRTEL_CALLBACK_KEY: &str = "local-airtel-callback-key";
@@ -315,6 +318,7 @@ impl Stack {
                 .env("MTN_API_USER", &mtn_cfg.api_user)
                 .env("MTN_API_KEY", &mtn_cfg.api_key)
                 .env("MTN_SUBSCRIPTION_KEY", &mtn_cfg.subscription_key)
+                .env("RADIUS_API_SECRET", RADIUS_API_SECRET)
                 .env("RUST_LOG", "info")
                 .stdout(log_file(&state_dir, f)?)
                 .stderr(Stdio::null())
@@ -548,6 +552,7 @@ fn readiness_event(function: &str) -> serde_json::Value {
         "status" => http_event("GET", "/packages", "", &[], b"", "127.0.0.1"),
         "callback" => http_event("POST", "/cb/not-the-secret", "", &[], b"{}", "127.0.0.1"),
         "admin" => http_event("GET", "/admin/login", "", &[], b"", "127.0.0.1"),
+        "radius" => http_event("POST", "/radius/authorize", "", &[], b"{}", "127.0.0.1"),
         "events" => sqs_event(&[]),
         _ => scheduled_event(),
     }

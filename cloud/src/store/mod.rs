@@ -10,6 +10,7 @@ pub mod operator;
 mod package;
 pub mod prompts;
 mod purchase;
+mod radius;
 pub mod ratelimit;
 mod receipt;
 mod receipts;

@@ -1,0 +1,153 @@
+//! `POST /radius/authorize` and `POST /radius/accounting`: FreeRADIUS (`rlm_rest`) asking on
+//! behalf of a router in RADIUS mode (`docs/radius.md`). Only the RADIUS service may call: HTTP
+//! Basic with its own secret (`RADIUS_API_SECRET`). The decisions are `hotspot_cloud::radius`'s.
+
+use base64::Engine as _;
+use hotspot_cloud::radius::rest::{AcctStatus, Attributes, RestError, authorize_reply};
+use hotspot_cloud::radius::{self, Candidate, Login, Refusal};
+use hotspot_cloud::store::{SessionRecord, Store};
+use serde_json::{Value, json};
+
+use crate::api::{Incoming, Reply};
+
+/// How many of a device's newest purchases a MAC login looks through.
+const DEVICE_PURCHASES: usize = 10;
+
+/// The secret FreeRADIUS presents; compared in constant time.
+pub struct RadiusSecret(String);
+
+impl RadiusSecret {
+    /// At least 24 characters: it guards every grant of every RADIUS router.
+    pub fn new(s: String) -> Option<RadiusSecret> {
+        (s.len() >= 24).then_some(RadiusSecret(s))
+    }
+
+    fn admits(&self, authorization: Option<&str>) -> bool {
+        let Some(b64) = authorization.and_then(|h| h.strip_prefix("Basic ")) else { return false };
+        let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else { return false };
+        hotspot_core::ct::eq(&raw, format!("freeradius:{}", self.0).as_bytes())
+    }
+}
+
+pub async fn radius(store: &Store, secret: &RadiusSecret, req: &Incoming<'_>, now: i64) -> Reply {
+    if !secret.admits((req.header)("authorization").as_deref()) {
+        return Reply::error(401, "unauthorized", "RADIUS service credentials refused.");
+    }
+    if req.method != "POST" {
+        return crate::api::not_found("route");
+    }
+    let attrs = match Attributes::parse(req.body) {
+        Ok(a) => a,
+        Err(e) => return refused_malformed(&e),
+    };
+    match req.path {
+        "/radius/authorize" => radius_authorize(store, &attrs, now).await,
+        "/radius/accounting" => radius_accounting(store, &attrs, now).await,
+        _ => crate::api::not_found("route"),
+    }
+}
+
+/// Reject (rlm_rest reads 401 as reject): a malformed request lets no one on.
+fn refused_malformed(e: &RestError) -> Reply {
+    tracing::warn!(error = %e, "radius request refused");
+    Reply { status: 401, body: json!({ "reply:Reply-Message": "Login refused." }) }
+}
+
+async fn radius_authorize(store: &Store, attrs: &Attributes, now: i64) -> Reply {
+    let (router_id, mac) = match (attrs.nas_router(), attrs.calling_mac()) {
+        (Ok(r), Ok(m)) => (r, m),
+        (Err(e), _) | (_, Err(e)) => return refused_malformed(&e),
+    };
+    let Some(login) = attrs.login_name().ok().and_then(Login::parse) else {
+        return refused_login(Refusal::NoGrant);
+    };
+    let router = match store.get_router(&router_id).await {
+        Ok(Some(r)) if r.disabled_at.is_none() => r,
+        Ok(_) => return refused_login(Refusal::NoGrant),
+        Err(e) => return Reply::unavailable(&e),
+    };
+    let purchases = match &login {
+        Login::Grant(id) => store.get_purchase(id).await.map(|p| p.into_iter().collect()),
+        Login::Device(m) => store.purchases_by_mac(m, DEVICE_PURCHASES).await,
+    };
+    let purchases = match purchases {
+        Ok(p) => p,
+        Err(e) => return Reply::unavailable(&e),
+    };
+    let mut found: Vec<(Option<SessionRecord>, Vec<radius::Usage>)> = Vec::new();
+    for p in purchases.iter() {
+        let sessions = match p.router_id == router.id && p.state.is_paid() {
+            true => (store.get_session(&p.id).await, store.radius_usage(&p.id).await),
+            false => (Ok(None), Ok(Vec::new())),
+        };
+        match sessions {
+            (Ok(s), Ok(u)) => found.push((s, u)),
+            (Err(e), _) | (_, Err(e)) => return Reply::unavailable(&e),
+        }
+    }
+    let candidates: Vec<Candidate<'_>> = purchases
+        .iter()
+        .zip(&found)
+        .map(|(p, (s, u))| Candidate { purchase: p, session: s.as_ref(), usage: u })
+        .collect();
+    let answer = radius::decide_login(now, &router.id, &router.key, &login, mac, &candidates);
+    if let Err(r) = &answer {
+        tracing::info!(router = %router.id, reason = %r, "radius login refused");
+    }
+    let (status, body) = authorize_reply(&answer);
+    Reply { status, body }
+}
+
+fn refused_login(r: Refusal) -> Reply {
+    let (status, body) = authorize_reply(&Err(r));
+    Reply { status, body }
+}
+
+/// 204 when recorded (or nothing to record); 5xx leaves the router to send it again. A report
+/// the cloud refuses is still answered, so a hostile or stale router cannot make its own retry
+/// storm.
+async fn radius_accounting(store: &Store, attrs: &Attributes, now: i64) -> Reply {
+    let router = match attrs.nas_router() {
+        Ok(r) => r,
+        Err(e) => return refused_malformed(&e),
+    };
+    if matches!(attrs.acct_status(), Ok(AcctStatus::NasRestart)) {
+        return recorded();
+    }
+    let (id, usage) = match (attrs.purchase_class(), attrs.acct_usage()) {
+        (Ok(id), Ok(u)) => (id, u),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(router = %router, error = %e, "radius accounting not recorded");
+            return recorded();
+        }
+    };
+    match store.record_radius_usage(&id, &router, &usage, now).await {
+        Ok(true) => recorded(),
+        Ok(false) => {
+            tracing::info!(router = %router, purchase = %id, "radius accounting for no session of this router, or stale");
+            recorded()
+        }
+        Err(e) => Reply::unavailable(&e),
+    }
+}
+
+fn recorded() -> Reply {
+    Reply { status: 204, body: Value::Null }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_radius_service_is_admitted() {
+        let s = RadiusSecret::new("0123456789abcdef01234567".into()).unwrap();
+        let b = |t: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(t));
+        assert!(s.admits(Some(&b("freeradius:0123456789abcdef01234567"))));
+        assert!(!s.admits(Some(&b("freeradius:0123456789abcdef01234568"))));
+        assert!(!s.admits(Some(&b("other:0123456789abcdef01234567"))));
+        assert!(!s.admits(Some("Basic !!!")));
+        assert!(!s.admits(None));
+        assert!(RadiusSecret::new("short".into()).is_none());
+    }
+}

@@ -1,0 +1,201 @@
+//! RADIUS mode end to end: Debian's FreeRADIUS with our configuration (`radius/raddb`) asks the
+//! radius function through the gateway; `radclient` (freeradius-utils, not ours) plays a router
+//! that cannot run the agent, over UDP with its own secret.
+//!
+//! Needs the workspace binaries built first (`scripts/test.sh` runs `cargo build --workspace --bins`).
+
+use std::time::Duration;
+
+use daraja_sim::{Answer, Scenario};
+use e2e::guest::{Guest, bin_dir, db_state};
+use e2e::stack::{Options, RADIUS_API_SECRET, Stack};
+use hotspot_cloud::store::PurchaseState;
+use hotspot_core::{MacAddr, PurchaseId};
+use testkit::freeradius::{Client, FreeRadius, radclient};
+
+const SECRET: &str = "cafe-westlands-radius-secret";
+
+async fn with_radius() -> (Stack, FreeRadius) {
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let clients = [Client { shortname: "cafe-westlands", ipaddr: "127.0.0.1", secret: SECRET }];
+    let fr = FreeRadius::start(&stack.gateway_url, RADIUS_API_SECRET, &clients).expect("freeradius starts");
+    (stack, fr)
+}
+
+fn login(user: &str, password: &str, mac: MacAddr) -> Vec<String> {
+    vec![
+        format!("User-Name = \"{user}\""),
+        format!("User-Password = \"{password}\""),
+        "NAS-Identifier = \"cafe-westlands\"".into(),
+        format!("Calling-Station-Id = \"{mac}\""),
+    ]
+}
+
+fn acct(status: &str, id: &PurchaseId, session: &str, mac: MacAddr, bytes_in: u64, bytes_out: u64) -> Vec<String> {
+    vec![
+        format!("User-Name = \"{id}\""),
+        format!("Acct-Status-Type = {status}"),
+        format!("Acct-Session-Id = \"{session}\""),
+        format!("Class = 0x{}", hex::encode(id.as_str())),
+        "NAS-Identifier = \"cafe-westlands\"".into(),
+        format!("Calling-Station-Id = \"{mac}\""),
+        format!("Acct-Input-Octets = {bytes_in}"),
+        format!("Acct-Output-Octets = {bytes_out}"),
+    ]
+}
+
+/// A purchase paid through the stack (the agent's portal stands in for the cloud portal here):
+/// the guest's purchase id and its RADIUS password.
+async fn paid(stack: &Stack, guest: &Guest<'_>) -> (PurchaseId, String) {
+    stack.daraja.push_scenario(Scenario::await_phone());
+    let (_, id) = guest.buy("1h", "0712 345 678").await;
+    let pw = hotspot_cloud::radius::password(&stack.router.key, &id);
+    (id, pw)
+}
+
+#[tokio::test]
+async fn a_router_without_the_agent_lets_paid_guests_on_through_freeradius() {
+    let (stack, fr) = with_radius().await;
+    let guest = Guest::new(&stack);
+    let mac = stack.options.guest_mac;
+    let (id, pw) = paid(&stack, &guest).await;
+    let auth = async |attrs: Vec<String>| {
+        radclient(fr.auth_port, "auth", SECRET, &attrs)
+            .await
+            .unwrap_or_else(|| panic!("FreeRADIUS answers:\n{}", fr.log()))
+    };
+
+    // Before payment: rejected, with the reason on the login page.
+    let a = auth(login(id.as_str(), &pw, mac)).await;
+    assert_eq!(a.code, "Access-Reject", "{a:?}");
+    assert_eq!(a.get("Reply-Message"), Some("No paid package for this device. Buy one on the portal."));
+    assert_eq!(a.get("Session-Timeout"), None);
+
+    let push = stack.daraja.pushes().pop().expect("an STK push");
+    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
+    db_state(&stack, &id, PurchaseState::Active).await;
+
+    // Paid: accepted with the package's attributes (PAP, then CHAP as a hotspot's http-chap).
+    let a = auth(login(id.as_str(), &pw, mac)).await;
+    assert_eq!(a.code, "Access-Accept", "{a:?}\n{}", fr.log());
+    let timeout: u64 = a.get("Session-Timeout").and_then(|t| t.parse().ok()).expect("Session-Timeout");
+    assert!((3500..=3600).contains(&timeout), "time left to the wall-clock expiry: {timeout}");
+    assert_eq!(a.get("Mikrotik-Rate-Limit"), Some("2M/5M"));
+    assert_eq!(a.get("Acct-Interim-Interval"), Some("300"));
+    let class = format!("0x{}", hex::encode(id.as_str()));
+    assert_eq!(a.get("Class"), Some(class.as_str()));
+    let again = auth(login(id.as_str(), &pw, mac)).await;
+    assert_eq!((again.code.as_str(), again.get("Class")), ("Access-Accept", Some(class.as_str())), "answered the same");
+    let chap = vec![
+        format!("User-Name = \"{id}\""),
+        format!("CHAP-Password = \"{pw}\""),
+        "NAS-Identifier = \"cafe-westlands\"".into(),
+        format!("Calling-Station-Id = \"{mac}\""),
+    ];
+    assert_eq!(auth(chap).await.code, "Access-Accept");
+
+    // A wrong password: rejected, and none of the grant's attributes go with it.
+    let a = auth(login(id.as_str(), "not-the-password", mac)).await;
+    assert_eq!(a.code, "Access-Reject");
+    assert_eq!(a.attributes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["Reply-Message"], "{a:?}");
+
+    // A returning device by its MAC (login-by=mac).
+    let a = auth(login(&mac.to_string(), "", mac)).await;
+    assert_eq!((a.code.as_str(), a.get("Class")), ("Access-Accept", Some(class.as_str())), "{a:?}");
+
+    // Accounting: start, interim, stop recorded once each; repeats and late packets change nothing.
+    let send = async |attrs: Vec<String>| radclient(fr.acct_port, "acct", SECRET, &attrs).await.map(|a| a.code);
+    let response = Some("Accounting-Response".to_string());
+    assert_eq!(send(acct("Start", &id, "81000001", mac, 0, 0)).await, response);
+    assert_eq!(send(acct("Interim-Update", &id, "81000001", mac, 1000, 5000)).await, response);
+    assert_eq!(send(acct("Interim-Update", &id, "81000001", mac, 1000, 5000)).await, response, "a repeat");
+    assert_eq!(send(acct("Stop", &id, "81000001", mac, 2000, 9000)).await, response);
+    assert_eq!(send(acct("Interim-Update", &id, "81000001", mac, 1500, 7000)).await, response, "late, after the stop");
+    let usage = stack.store.radius_usage(&id).await.expect("usage");
+    assert_eq!(usage.len(), 1);
+    assert_eq!((usage[0].bytes_in, usage[0].bytes_out, usage[0].stopped), (2000, 9000, true), "{usage:?}");
+    let session = stack.store.get_session(&id).await.unwrap().expect("session");
+    assert!(session.started_at.is_some());
+
+    // A second device while the first is online: the 1-hour package allows one.
+    let other: MacAddr = "02:00:00:00:00:99".parse().unwrap();
+    assert_eq!(send(acct("Start", &id, "81000002", mac, 0, 0)).await, response);
+    let a = auth(login(id.as_str(), &pw, other)).await;
+    assert_eq!(a.code, "Access-Reject");
+    assert_eq!(a.get("Reply-Message"), Some("This package is already in use on its allowed number of devices."));
+    assert_eq!(auth(login(id.as_str(), &pw, mac)).await.code, "Access-Accept", "the device already on keeps its place");
+
+    // After the expiry: rejected.
+    let expires = session.expires_at;
+    assert!(stack.store.set_live_session_expiry(&id, &stack.router.id, expires, expires - 3600).await.unwrap());
+    let a = auth(login(id.as_str(), &pw, mac)).await;
+    assert_eq!(a.code, "Access-Reject");
+    assert_eq!(a.get("Reply-Message"), Some("Your time is up. Buy a new package to continue."));
+}
+
+#[tokio::test]
+async fn hostile_and_unknown_requests_change_nothing_and_the_server_keeps_serving() {
+    let (stack, mut fr) = with_radius().await;
+    let guest = Guest::new(&stack);
+    let mac = stack.options.guest_mac;
+    let (id, pw) = paid(&stack, &guest).await;
+    let push = stack.daraja.pushes().pop().expect("an STK push");
+    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
+    db_state(&stack, &id, PurchaseState::Active).await;
+    let port = fr.auth_port;
+    let auth = async |secret: &str, attrs: Vec<String>| radclient(port, "auth", secret, &attrs).await;
+
+    // The wrong secret: no answer the router could verify.
+    assert_eq!(auth("not-the-secret", login(id.as_str(), &pw, mac)).await, None);
+    // A router naming another (NAS-Identifier) than the client it is.
+    let mut other_nas = login(id.as_str(), &pw, mac);
+    other_nas[2] = "NAS-Identifier = \"cafe-elsewhere\"".into();
+    assert_eq!(auth(SECRET, other_nas).await.map(|a| a.code).as_deref(), Some("Access-Reject"));
+    // Malformed attributes: a MAC that is none, a user name that is no grant, an unknown purchase.
+    let mut bad_mac = login(id.as_str(), &pw, mac);
+    bad_mac[3] = "Calling-Station-Id = \"not-a-mac\"".into();
+    assert_eq!(auth(SECRET, bad_mac).await.map(|a| a.code).as_deref(), Some("Access-Reject"));
+    for user in ["'; DROP TABLE --", "p00000000000000000000000000", "\u{1F600}"] {
+        assert_eq!(
+            auth(SECRET, login(user, &pw, mac)).await.map(|a| a.code).as_deref(),
+            Some("Access-Reject"),
+            "{user}"
+        );
+    }
+    // Accounting that names no purchase of ours, or another router's: answered, nothing written.
+    let stranger: PurchaseId = "p0123456789abcdef01234567".parse().unwrap();
+    let r = radclient(fr.acct_port, "acct", SECRET, &acct("Start", &stranger, "9", mac, 1, 1)).await;
+    assert_eq!(r.map(|a| a.code).as_deref(), Some("Accounting-Response"));
+    assert!(stack.store.radius_usage(&stranger).await.unwrap().is_empty());
+
+    // Garbage and oversized datagrams, then a bounded flood (loopback only): FreeRADIUS drops
+    // what it cannot read and still answers.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for n in [0usize, 3, 19, 20, 300, 4096, 8000] {
+        let junk: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+        let _ = sock.send_to(&junk, ("127.0.0.1", fr.auth_port));
+        let _ = sock.send_to(&junk, ("127.0.0.1", fr.acct_port));
+    }
+    let flood: Vec<_> = (0..4)
+        .map(|_| {
+            let attrs = login(id.as_str(), "wrong", mac);
+            tokio::spawn(async move {
+                let mut answered = 0;
+                for _ in 0..10 {
+                    answered += usize::from(radclient(port, "auth", SECRET, &attrs).await.is_some());
+                }
+                answered
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    for t in flood {
+        answered += t.await.unwrap();
+    }
+    assert_eq!(answered, 40, "every flood request answered (4 at a time)");
+    assert!(fr.running(), "FreeRADIUS still runs");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let a = auth(SECRET, login(id.as_str(), &pw, mac)).await.expect("still answering");
+    assert_eq!(a.code, "Access-Accept", "{}", fr.log());
+    assert!(stack.store.radius_usage(&id).await.unwrap().is_empty(), "nothing recorded by any of it");
+}
