@@ -10,6 +10,7 @@ pub mod flood;
 pub mod http;
 pub mod load;
 pub mod money;
+pub mod radius;
 pub mod sys;
 
 use std::io::Write;

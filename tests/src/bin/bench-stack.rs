@@ -8,6 +8,7 @@
 //!        [--hold-secs 15] [--rounds 3] [--round-secs 10] [--connections 50]
 //!        [--restarts 8] [--lost-callbacks 10] [--money-only] [--nginx PATH] [--wrk PATH]
 //!        [--admin-routers 1000] [--admin-purchases 100000] [--admin-only]
+//!        [--radius-logins 500] [--radius-only]
 //! env:   HOTSPOT_MOTO_COUNT_FILE (required: moto's request log, see scripts/moto_server.py)
 
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
 [--rounds N] [--round-secs S] [--connections N] [--restarts N] [--lost-callbacks N] [--money-only] [--nginx PATH] \
-[--wrk PATH] [--admin-routers N] [--admin-purchases N] [--admin-only]";
+[--wrk PATH] [--admin-routers N] [--admin-purchases N] [--admin-only] [--radius-logins N] [--radius-only]";
 
 /// Address blocks (127.B.x.y) of the phases' guests.
 const BLOCK_BUYERS: u8 = 3;
@@ -41,6 +42,7 @@ const BLOCK_PORTAL_LOAD: u8 = 10;
 const BLOCK_NGINX_LOAD: u8 = 11;
 const BLOCK_HONEST: u8 = 12;
 const BLOCK_FLOOD: u8 = 13;
+const BLOCK_RADIUS: u8 = 14;
 /// Requests per guest in the throughput runs: the portal's per-address burst.
 const PER_GUEST: u32 = 40;
 
@@ -65,6 +67,9 @@ struct Args {
     admin_purchases: u32,
     /// Only the dashboard phase.
     admin_only: bool,
+    /// RADIUS logins timed through FreeRADIUS and the radius function.
+    radius_logins: u32,
+    radius_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -83,6 +88,8 @@ fn parse_args() -> Result<Args, String> {
         admin_routers: 1000,
         admin_purchases: 100_000,
         admin_only: false,
+        radius_logins: 500,
+        radius_only: false,
         nginx: None,
         wrk: None,
         moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
@@ -110,6 +117,8 @@ fn parse_args() -> Result<Args, String> {
             "--admin-routers" => a.admin_routers = num(&flag, val()?)?,
             "--admin-purchases" => a.admin_purchases = num(&flag, val()?)?,
             "--admin-only" => a.admin_only = true,
+            "--radius-logins" => a.radius_logins = num(&flag, val()?)?,
+            "--radius-only" => a.radius_only = true,
             "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
             "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -118,6 +127,9 @@ fn parse_args() -> Result<Args, String> {
     }
     if a.bin_dir.as_os_str().is_empty() {
         return Err(format!("--bin-dir is required\n{USAGE}"));
+    }
+    if !(1..=100_000).contains(&a.radius_logins) {
+        return Err("--radius-logins must be 1..=100000".into());
     }
     if !(1..=10_000).contains(&a.admin_routers) || !(1..=1_000_000).contains(&a.admin_purchases) {
         return Err("--admin-routers must be 1..=10000, --admin-purchases 1..=1000000".into());
@@ -227,6 +239,11 @@ async fn run(args: &Args) -> Result<(), String> {
 
     if args.admin_only {
         admin_phase(args, &stack, &log).await?;
+        progress("done; stopping the stack");
+        return Ok(());
+    }
+    if args.radius_only {
+        radius_phase(args, &stack).await?;
         progress("done; stopping the stack");
         return Ok(());
     }
@@ -374,6 +391,7 @@ async fn run(args: &Args) -> Result<(), String> {
     money_phases(args, &stack).await?;
     // ---------------------------------------------------------------- dashboard (last: it fills the table)
     admin_phase(args, &stack, &log).await?;
+    radius_phase(args, &stack).await?;
     progress("done; stopping the stack");
     Ok(())
 }
@@ -493,6 +511,35 @@ async fn flood_phase(stack: &Arc<Stack>) -> Result<(), String> {
     metric("portal_honest_online_under_flood", h.online as f64, "guests");
     metric("portal_honest_failed_under_flood", h.failed as f64, "guests");
     metric("portal_flood_connections", load(&f.connects), "connections");
+    Ok(())
+}
+
+/// RADIUS mode: a guest who paid logs in again and again through FreeRADIUS (Debian's, our
+/// configuration) and the radius function, one login at a time, as a router's hotspot would.
+async fn radius_phase(args: &Args, stack: &Arc<Stack>) -> Result<(), String> {
+    use e2e::bench::radius::{Login, accept_latencies};
+    use testkit::freeradius::{Client, FreeRadius};
+    const SECRET: &str = "bench-radius-client-secret";
+    progress(format!("RADIUS: {} logins through FreeRADIUS and the radius function", args.radius_logins));
+    let clients = [Client { shortname: stack.router.id.as_str(), ipaddr: "127.0.0.1", secret: SECRET }];
+    let fr = FreeRadius::start(&stack.gateway_url, e2e::stack::RADIUS_API_SECRET, &clients)?;
+    let g = guest(BLOCK_RADIUS, 0);
+    let bought = money::buy(stack, &g, "0712999000", Scenario::await_phone()).await?;
+    if !stack.daraja.answer(&bought.checkout, Answer::Pay) {
+        return Err("the RADIUS phase's prompt could not be answered".into());
+    }
+    money::online_within(stack, g.mac, Duration::from_secs(60))
+        .await
+        .ok_or("the RADIUS phase's guest never got online")?;
+    let id: hotspot_core::PurchaseId = bought.id.parse().map_err(|e| format!("purchase id: {e}"))?;
+    let password = hotspot_cloud::radius::password(&stack.router.key, &id);
+    let mac = g.mac.to_string();
+    let login = Login { user: id.as_str(), password: &password, nas: stack.router.id.as_str(), mac: &mac };
+    // Warm: FreeRADIUS's connections to the API, the function's to moto.
+    accept_latencies(fr.auth_port, SECRET, &login, 20).await?;
+    let ms = accept_latencies(fr.auth_port, SECRET, &login, args.radius_logins).await?;
+    metric("radius_auth_p50_ms", pct(&ms, 50.0), "ms");
+    metric("radius_auth_p99_ms", pct(&ms, 99.0), "ms");
     Ok(())
 }
 
