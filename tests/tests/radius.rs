@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use daraja_sim::{Answer, Scenario};
+use e2e::bench::radius::{Login, access_request, reply_code};
 use e2e::guest::{Guest, bin_dir, db_state};
 use e2e::stack::{Options, RADIUS_API_SECRET, Stack};
 use hotspot_cloud::store::PurchaseState;
@@ -86,6 +87,26 @@ async fn a_router_without_the_agent_lets_paid_guests_on_through_freeradius() {
     assert_eq!(a.get("Class"), Some(class.as_str()));
     let again = auth(login(id.as_str(), &pw, mac)).await;
     assert_eq!((again.code.as_str(), again.get("Class")), ("Access-Accept", Some(class.as_str())), "answered the same");
+    // A retransmission (the same packet again: identifier and authenticator): the same reply,
+    // from FreeRADIUS's duplicate detection, and the API asked once.
+    let asked = || stack.invoker.invocations().get("radius").map_or(0, |i| i.count);
+    let before = asked();
+    let (ra, mac_text): ([u8; 16], String) = (rand::random(), mac.to_string());
+    let l = Login { user: id.as_str(), password: &pw, nas: "cafe-westlands", mac: &mac_text };
+    let packet = access_request(7, &ra, SECRET.as_bytes(), &l);
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    sock.connect(("127.0.0.1", fr.auth_port)).await.unwrap();
+    let mut replies = Vec::new();
+    for _ in 0..2 {
+        sock.send(&packet).await.unwrap();
+        let mut buf = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(3), sock.recv(&mut buf)).await.expect("a reply").unwrap();
+        replies.push(buf[..n].to_vec());
+    }
+    assert_eq!(replies[0], replies[1], "a retransmission gets the same reply");
+    assert_eq!(reply_code(&replies[0], 7, &ra, SECRET.as_bytes()), Some(2), "an Access-Accept");
+    assert_eq!(asked() - before, 1, "the API was asked once");
+
     let chap = vec![
         format!("User-Name = \"{id}\""),
         format!("CHAP-Password = \"{pw}\""),
