@@ -77,9 +77,12 @@ ensure_all() {
     command -v cargo >/dev/null || { log "Rust (cargo) is required: https://rustup.rs"; return 1; }
     # poppler-utils: the voucher PDF is read back by pdftotext and rendered by pdftoppm.
     ensure_apt python3 python3 curl curl pdftotext poppler-utils
-    # RADIUS mode: the real FreeRADIUS with rlm_rest, and radclient playing the router.
-    ensure_apt freeradius freeradius radclient freeradius-utils
+    # RADIUS mode: the real FreeRADIUS with rlm_rest, radclient playing the router, radsecproxy
+    # its RadSec client (a RouterOS 7 router), openssl making the test CA's certificates.
+    ensure_apt freeradius freeradius radclient freeradius-utils openssl openssl
     [ -f /usr/lib/freeradius/rlm_rest.so ] || ensure_apt_always freeradius-rest
+    # In /usr/sbin, which is not on every user's PATH.
+    [ -x /usr/sbin/radsecproxy ] || ensure_apt_always radsecproxy
     ensure_venv
     ensure_rust_targets
     export PATH="$VENV/bin:$PATH"

@@ -1,6 +1,6 @@
 //! FreeRADIUS (Debian's `freeradius` with `freeradius-rest`) with our configuration
-//! (`radius/raddb`), on free loopback ports, asking an API at a given URL; and `radclient`
-//! (freeradius-utils) playing a router.
+//! (`radius/raddb`), on free loopback ports (UDP, and RadSec on TCP with a test CA's
+//! certificates), asking an API at a given URL; and `radclient` (freeradius-utils) playing a router.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::paths::{free_port, workspace_root};
 use crate::process::ChildGuard;
+use crate::radsec::Pki;
 
 /// One router as a RADIUS client: its address, its secret, its router id.
 pub struct Client<'a> {
@@ -19,12 +20,16 @@ pub struct Client<'a> {
 pub struct FreeRadius {
     pub auth_port: u16,
     pub acct_port: u16,
+    /// RadSec (TCP): authentication and accounting both.
+    pub radsec_port: u16,
+    /// The CA that signed the server's certificate and signs routers' (`pki.issue(router id)`).
+    pub pki: Pki,
     pub dir: PathBuf,
     child: Option<ChildGuard>,
 }
 
 /// A UDP port free now on loopback (the TCP one of the same number too: `free_port` checks that).
-fn free_udp_port() -> std::io::Result<u16> {
+pub(crate) fn free_udp_port() -> std::io::Result<u16> {
     loop {
         let p = free_port()?;
         if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
@@ -59,6 +64,8 @@ impl FreeRadius {
         std::fs::write(dir.join("clients.conf"), clients_conf(clients)).map_err(|e| e.to_string())?;
         let (auth_port, acct_port) =
             (free_udp_port().map_err(|e| e.to_string())?, free_udp_port().map_err(|e| e.to_string())?);
+        let radsec_port = free_port().map_err(|e| e.to_string())?;
+        let pki = Pki::create(&dir.join("tls"))?;
         let log = std::fs::File::create(dir.join("freeradius.log")).map_err(|e| e.to_string())?;
         let child = Command::new(freeradius_bin())
             .args(["-f", "-l", "stdout", "-n", "radiusd", "-d"])
@@ -67,12 +74,14 @@ impl FreeRadius {
             .env("RADIUS_API_SECRET", api_secret)
             .env("RADIUS_AUTH_PORT", auth_port.to_string())
             .env("RADIUS_ACCT_PORT", acct_port.to_string())
+            .env("RADIUS_RADSEC_PORT", radsec_port.to_string())
+            .env("RADIUS_TLS_DIR", &pki.dir)
             .env("RADIUS_RUN_DIR", dir.join("run"))
             .stdout(log)
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting freeradius: {e}"))?;
-        let mut fr = FreeRadius { auth_port, acct_port, dir, child: Some(ChildGuard(child)) };
+        let mut fr = FreeRadius { auth_port, acct_port, radsec_port, pki, dir, child: Some(ChildGuard(child)) };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let log = fr.log();

@@ -9,6 +9,7 @@ pub mod link;
 mod moto;
 mod paths;
 pub mod process;
+pub mod radsec;
 
 pub use moto::{HarnessError, Moto, sdk_config};
 pub use paths::{free_port, venv_bin, workspace_root};

@@ -1,6 +1,7 @@
 //! RADIUS mode end to end: Debian's FreeRADIUS with our configuration (`radius/raddb`) asks the
 //! radius function through the gateway; `radclient` (freeradius-utils, not ours) plays a router
-//! that cannot run the agent, over UDP with its own secret.
+//! that cannot run the agent: a RouterOS v6 one over UDP with its own secret, and a RouterOS 7 one
+//! over RadSec through `radsecproxy` (Debian's, not ours) holding the router's certificate.
 //!
 //! Needs the workspace binaries built first (`scripts/test.sh` runs `cargo build --workspace --bins`).
 
@@ -13,6 +14,7 @@ use e2e::stack::{Options, RADIUS_API_SECRET, Stack};
 use hotspot_cloud::store::PurchaseState;
 use hotspot_core::{MacAddr, PurchaseId};
 use testkit::freeradius::{Client, FreeRadius, radclient};
+use testkit::radsec::{Pki, RadsecProxy};
 
 const SECRET: &str = "cafe-westlands-radius-secret";
 
@@ -219,4 +221,65 @@ async fn hostile_and_unknown_requests_change_nothing_and_the_server_keeps_servin
     let a = auth(SECRET, login(id.as_str(), &pw, mac)).await.expect("still answering");
     assert_eq!(a.code, "Access-Accept", "{}", fr.log());
     assert!(stack.store.radius_usage(&id).await.unwrap().is_empty(), "nothing recorded by any of it");
+}
+
+#[tokio::test]
+async fn a_routeros_7_router_over_radsec_is_named_by_its_certificate() {
+    let (stack, fr) = with_radius().await;
+    let guest = Guest::new(&stack);
+    let mac = stack.options.guest_mac;
+    let (id, pw) = paid(&stack, &guest).await;
+    // radclient → radsecproxy over UDP on loopback (its own secret), radsecproxy → FreeRADIUS
+    // over TLS with the router's certificate, as RouterOS's `/radius protocol=radsec` does.
+    const LOCAL: &str = "radclient-to-radsecproxy";
+    let ours = fr.pki.issue("cafe-westlands").expect("a certificate for the router");
+    let router = RadsecProxy::start(fr.radsec_port, &fr.pki.ca(), &ours, LOCAL).expect("radsecproxy starts");
+    let logs = |p: &RadsecProxy| format!("radsecproxy:\n{}\nfreeradius:\n{}", p.log(), fr.log());
+    let auth = async |p: &RadsecProxy, attrs: Vec<String>| {
+        radclient(p.udp_port, "auth", LOCAL, &attrs).await.map(|a| (a.code.clone(), a))
+    };
+
+    let (code, a) = auth(&router, login(id.as_str(), &pw, mac)).await.unwrap_or_else(|| panic!("{}", logs(&router)));
+    assert_eq!(code, "Access-Reject", "before payment: {a:?}");
+    let push = stack.daraja.pushes().pop().expect("an STK push");
+    assert!(stack.daraja.answer(&push.checkout_request_id, Answer::Pay));
+    db_state(&stack, &id, PurchaseState::Active).await;
+
+    let (code, a) = auth(&router, login(id.as_str(), &pw, mac)).await.unwrap_or_else(|| panic!("{}", logs(&router)));
+    assert_eq!(code, "Access-Accept", "{a:?}\n{}", logs(&router));
+    let timeout: u64 = a.get("Session-Timeout").and_then(|t| t.parse().ok()).expect("Session-Timeout");
+    assert!((3500..=3600).contains(&timeout), "{timeout}");
+    assert_eq!(a.get("Mikrotik-Rate-Limit"), Some("2M/5M"));
+    let class = format!("0x{}", hex::encode(id.as_str()));
+    assert_eq!(a.get("Class"), Some(class.as_str()));
+
+    // Accounting over the same connection.
+    let acct = async |attrs: Vec<String>| radclient(router.udp_port, "acct", LOCAL, &attrs).await.map(|a| a.code);
+    let response = Some("Accounting-Response".to_string());
+    assert_eq!(acct(self::acct("Start", &id, "82000001", mac, 0, 0)).await, response);
+    assert_eq!(acct(self::acct("Stop", &id, "82000001", mac, 3000, 12000)).await, response);
+    let usage = stack.store.radius_usage(&id).await.expect("usage");
+    assert_eq!(usage.len(), 1, "{usage:?}");
+    assert_eq!((usage[0].bytes_in, usage[0].bytes_out, usage[0].stopped), (3000, 12000, true));
+
+    // A certificate our CA signed for another router: that router's, whatever the packet says.
+    let elsewhere = fr.pki.issue("cafe-elsewhere").expect("another router's certificate");
+    let other = RadsecProxy::start(fr.radsec_port, &fr.pki.ca(), &elsewhere, LOCAL).expect("radsecproxy starts");
+    let (code, _) = auth(&other, login(id.as_str(), &pw, mac)).await.unwrap_or_else(|| panic!("{}", logs(&other)));
+    assert_eq!(code, "Access-Reject", "another router's certificate cannot use this router's grant");
+    drop(other);
+
+    // A certificate from any other CA: no TLS session, no answer, and the API is not asked.
+    let asked = || stack.invoker.invocations().get("radius").map_or(0, |i| i.count);
+    let before = asked();
+    let foreign_dir = fr.dir.join("foreign-ca");
+    let foreign = Pki::create(&foreign_dir).and_then(|p| p.issue("cafe-westlands")).expect("a foreign CA");
+    let stranger = RadsecProxy::start(fr.radsec_port, &fr.pki.ca(), &foreign, LOCAL).expect("radsecproxy starts");
+    assert_eq!(auth(&stranger, login(id.as_str(), &pw, mac)).await.map(|(c, _)| c), None, "{}", logs(&stranger));
+    assert_eq!(asked(), before, "nothing reached the API");
+    drop(stranger);
+
+    // The router's own connection still serves.
+    let (code, _) = auth(&router, login(id.as_str(), &pw, mac)).await.expect("still answering");
+    assert_eq!(code, "Access-Accept");
 }
