@@ -4,8 +4,9 @@
 
 use base64::Engine as _;
 use hotspot_cloud::radius::rest::{AcctStatus, Attributes, RestError, authorize_reply};
-use hotspot_cloud::radius::{self, Candidate, Login, Refusal};
-use hotspot_cloud::store::{SessionRecord, Store};
+use hotspot_cloud::radius::{self, Candidate, Grant, Login, Refusal};
+use hotspot_cloud::store::{RouterRecord, SessionRecord, Store};
+use hotspot_core::{MacAddr, VoucherCode};
 use serde_json::{Value, json};
 
 use crate::api::{Incoming, Reply};
@@ -69,6 +70,7 @@ async fn radius_authorize(store: &Store, attrs: &Attributes, now: i64) -> Reply 
     let purchases = match &login {
         Login::Grant(id) => store.get_purchase(id).await.map(|p| p.into_iter().collect()),
         Login::Device(m) => store.purchases_by_mac(m, DEVICE_PURCHASES).await,
+        Login::Voucher(code) => return voucher_authorize(store, &router, code, mac, now).await,
     };
     let purchases = match purchases {
         Ok(p) => p,
@@ -98,6 +100,40 @@ async fn radius_authorize(store: &Store, attrs: &Attributes, now: i64) -> Reply 
     Reply { status, body }
 }
 
+/// A printed voucher: its first accepted login marks it used, which starts its time.
+async fn voucher_authorize(
+    store: &Store,
+    router: &RouterRecord,
+    code: &VoucherCode,
+    mac: Option<MacAddr>,
+    now: i64,
+) -> Reply {
+    // The first login is recorded with its device; RouterOS always sends one.
+    let Some(mac) = mac else { return refused_login(Refusal::NoGrant) };
+    // Twice at most: a concurrent first login that marks it before us is decided again on its time.
+    for _ in 0..2 {
+        let (voucher, usage) =
+            match (store.get_voucher(&router.id, code).await, store.voucher_radius_usage(&router.id, code).await) {
+                (Ok(v), Ok(u)) => (v, u),
+                (Err(e), _) | (_, Err(e)) => return Reply::unavailable(&e),
+            };
+        let answer = radius::decide_voucher(now, &router.id, voucher.as_ref(), &usage, Some(mac));
+        if answer.is_ok() && voucher.as_ref().is_some_and(|v| v.used.is_none()) {
+            match store.mark_voucher_used(&router.id, code, now, &mac).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => return Reply::unavailable(&e),
+            }
+        }
+        if let Err(r) = &answer {
+            tracing::info!(router = %router.id, voucher = %code.masked(), reason = %r, "radius voucher login refused");
+        }
+        let (status, body) = authorize_reply(&answer);
+        return Reply { status, body };
+    }
+    refused_login(Refusal::NoGrant)
+}
+
 fn refused_login(r: Refusal) -> Reply {
     let (status, body) = authorize_reply(&Err(r));
     Reply { status, body }
@@ -114,17 +150,21 @@ async fn radius_accounting(store: &Store, attrs: &Attributes, now: i64) -> Reply
     if matches!(attrs.acct_status(), Ok(AcctStatus::NasRestart)) {
         return recorded();
     }
-    let (id, usage) = match (attrs.purchase_class(), attrs.acct_usage()) {
-        (Ok(id), Ok(u)) => (id, u),
+    let (grant, usage) = match (attrs.grant_class(), attrs.acct_usage()) {
+        (Ok(g), Ok(u)) => (g, u),
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(router = %router, error = %e, "radius accounting not recorded");
             return recorded();
         }
     };
-    match store.record_radius_usage(&id, &router, &usage, now).await {
+    let written = match &grant {
+        Grant::Purchase(id) => store.record_radius_usage(id, &router, &usage, now).await,
+        Grant::Voucher(code) => store.record_voucher_radius_usage(&router, code, &usage, now).await,
+    };
+    match written {
         Ok(true) => recorded(),
         Ok(false) => {
-            tracing::info!(router = %router, purchase = %id, "radius accounting for no session of this router, or stale");
+            tracing::info!(router = %router, "radius accounting for no grant of this router, or stale");
             recorded()
         }
         Err(e) => Reply::unavailable(&e),

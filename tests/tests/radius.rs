@@ -11,8 +11,8 @@ use daraja_sim::{Answer, Scenario};
 use e2e::bench::radius::{Login, access_request, reply_code};
 use e2e::guest::{Guest, bin_dir, db_state};
 use e2e::stack::{Options, RADIUS_API_SECRET, Stack};
-use hotspot_cloud::store::PurchaseState;
-use hotspot_core::{MacAddr, PurchaseId};
+use hotspot_cloud::store::{PurchaseState, VoucherBatchRecord, VoucherRecord};
+use hotspot_core::{MacAddr, PurchaseId, RouterId, VoucherCode};
 use testkit::freeradius::{Client, FreeRadius, radclient};
 use testkit::radsec::{Pki, RadsecProxy};
 
@@ -282,4 +282,98 @@ async fn a_routeros_7_router_over_radsec_is_named_by_its_certificate() {
     // The router's own connection still serves.
     let (code, _) = auth(&router, login(id.as_str(), &pw, mac)).await.expect("still answering");
     assert_eq!(code, "Access-Accept");
+}
+
+/// Printed vouchers of the stack's 1-hour package at `router`, as `hotspotctl voucher issue` writes them.
+async fn printed(stack: &Stack, router: &RouterId, codes: &[&str]) -> Vec<VoucherCode> {
+    let package = stack.store.get_package(&stack.router.id, &"1h".parse().unwrap()).await.unwrap().expect("1h").package;
+    let now = hotspot_core::clock::now_unix();
+    let batch = VoucherBatchRecord {
+        batch_id: format!("vb-radius-{router}"),
+        router_id: router.clone(),
+        package: package.clone(),
+        count: codes.len() as u32,
+        pushed: 0,
+        used: 0,
+        created_at: now,
+        created_by: "test".into(),
+    };
+    stack.store.put_voucher_batch(&batch).await.unwrap();
+    let codes: Vec<VoucherCode> = codes.iter().map(|c| c.parse().unwrap()).collect();
+    let vouchers: Vec<VoucherRecord> = codes
+        .iter()
+        .map(|code| VoucherRecord {
+            code: code.clone(),
+            router_id: router.clone(),
+            batch_id: batch.batch_id.clone(),
+            package: package.clone(),
+            created_at: now,
+            used: None,
+        })
+        .collect();
+    stack.store.put_vouchers(&vouchers).await.unwrap();
+    codes
+}
+
+#[tokio::test]
+async fn a_printed_voucher_logs_in_through_radius_and_its_time_starts_then() {
+    let (stack, fr) = with_radius().await;
+    let mac = stack.options.guest_mac;
+    let router = stack.router.id.clone();
+    let codes = printed(&stack, &router, &["HJKM2345", "HJKM2346"]).await;
+    let elsewhere = printed(&stack, &"cafe-elsewhere".parse().unwrap(), &["HJKM2347"]).await;
+    let auth = async |attrs: Vec<String>| {
+        radclient(fr.auth_port, "auth", SECRET, &attrs)
+            .await
+            .unwrap_or_else(|| panic!("FreeRADIUS answers:\n{}", fr.log()))
+    };
+
+    // Typed as a guest types it (lower case, a dash), any password: accepted, its time starts.
+    let a = auth(login("hjkm-2345", "", mac)).await;
+    assert_eq!(a.code, "Access-Accept", "{a:?}\n{}", fr.log());
+    let timeout: u64 = a.get("Session-Timeout").and_then(|t| t.parse().ok()).expect("Session-Timeout");
+    assert!((3500..=3600).contains(&timeout), "the package's hour from now: {timeout}");
+    assert_eq!(a.get("Mikrotik-Rate-Limit"), Some("2M/5M"));
+    let class = format!("0x{}", hex::encode("voucher:HJKM2345"));
+    assert_eq!(a.get("Class"), Some(class.as_str()));
+    let v = stack.store.get_voucher(&router, &codes[0]).await.unwrap().expect("the voucher");
+    let first = v.used.clone().expect("marked used at its first login");
+    assert_eq!(first.mac, mac);
+    let again = auth(login("HJKM2345", "anything", mac)).await;
+    assert_eq!(again.code, "Access-Accept");
+    let v = stack.store.get_voucher(&router, &codes[0]).await.unwrap().unwrap();
+    assert_eq!(v.used, Some(first), "a second login keeps the first one's start");
+    let batches = stack.store.list_voucher_batches(&router).await.unwrap();
+    assert_eq!(batches.iter().map(|b| b.used).sum::<u32>(), 1, "the batch counts one voucher used");
+
+    // Accounting under the voucher: start, stop recorded once; a second device refused meanwhile.
+    let send = async |attrs: Vec<String>| radclient(fr.acct_port, "acct", SECRET, &attrs).await.map(|a| a.code);
+    let response = Some("Accounting-Response".to_string());
+    let mut start = acct("Start", &"p0123456789abcdef01234567".parse().unwrap(), "83000001", mac, 0, 0);
+    start[0] = "User-Name = \"HJKM2345\"".into();
+    start[3] = format!("Class = {class}");
+    assert_eq!(send(start.clone()).await, response);
+    let other: MacAddr = "02:00:00:00:00:98".parse().unwrap();
+    let a = auth(login("HJKM2345", "", other)).await;
+    assert_eq!(a.get("Reply-Message"), Some("This package is already in use on its allowed number of devices."));
+    let mut stop = start.clone();
+    stop[1] = "Acct-Status-Type = Stop".into();
+    stop[6] = "Acct-Input-Octets = 4000".into();
+    assert_eq!(send(stop.clone()).await, response);
+    assert_eq!(send(stop).await, response, "a repeat");
+    let usage = stack.store.voucher_radius_usage(&router, &codes[0]).await.unwrap();
+    assert_eq!(usage.len(), 1, "{usage:?}");
+    assert_eq!((usage[0].bytes_in, usage[0].stopped), (4000, true));
+
+    // Another router's voucher, an unknown code, a used-up one: rejected, nothing marked.
+    for code in [elsewhere[0].as_str(), "HJKM2399"] {
+        let a = auth(login(code, "", mac)).await;
+        assert_eq!(a.code, "Access-Reject", "{code}");
+    }
+    let v = stack.store.get_voucher(&"cafe-elsewhere".parse().unwrap(), &elsewhere[0]).await.unwrap().unwrap();
+    assert_eq!(v.used, None, "another router's voucher stays unused");
+    let now = hotspot_core::clock::now_unix();
+    assert!(stack.store.mark_voucher_used(&router, &codes[1], now - 3601, &mac).await.unwrap());
+    let a = auth(login("HJKM2346", "", mac)).await;
+    assert_eq!(a.get("Reply-Message"), Some("Your time is up. Buy a new package to continue."), "{a:?}");
 }

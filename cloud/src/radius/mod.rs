@@ -4,16 +4,18 @@
 //!
 //! A guest who paid logs in with the grant's credentials (user = the purchase id, password =
 //! [`password`], handed to the browser by the cloud portal); a returning device logs in by its
-//! MAC (`login-by=mac`). The Access-Accept carries the purchase id in `Class`, which the router
-//! echoes in every accounting request (RFC 2865 §5.25), so usage finds its purchase either way.
+//! MAC (`login-by=mac`); a printed voucher logs in by its code, whose validity starts at its
+//! first login. The Access-Accept names the grant in `Class` ([`Grant::class`]), which the router
+//! echoes in every accounting request (RFC 2865 §5.25), so usage finds its grant however it
+//! logged in.
 
 pub mod rest;
 
 use hmac::{Hmac, Mac};
-use hotspot_core::{MacAddr, PurchaseId, RateLimit, RouterKey};
+use hotspot_core::{MacAddr, Package, PurchaseId, RateLimit, RouterId, RouterKey, VoucherCode};
 use sha2::Sha256;
 
-use crate::store::{Purchase, SessionRecord};
+use crate::store::{Purchase, SessionRecord, VoucherRecord};
 
 /// How often the router sends interim accounting (`Acct-Interim-Interval`).
 pub const INTERIM_SECS: u32 = 300;
@@ -25,6 +27,8 @@ pub enum Login {
     Grant(PurchaseId),
     /// A returning device (`login-by=mac`: RouterOS sends the MAC as the user name).
     Device(MacAddr),
+    /// A printed voucher's code, typed on the router's login page (any case, dashes allowed).
+    Voucher(VoucherCode),
 }
 
 impl Login {
@@ -33,7 +37,36 @@ impl Login {
         if let Ok(mac) = u.parse::<MacAddr>() {
             return Some(Login::Device(mac));
         }
-        u.parse::<PurchaseId>().ok().map(Login::Grant)
+        if let Ok(id) = u.parse::<PurchaseId>() {
+            return Some(Login::Grant(id));
+        }
+        u.parse::<VoucherCode>().ok().map(Login::Voucher)
+    }
+}
+
+/// What an accepted login is using: the router echoes it in accounting as `Class`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    Purchase(PurchaseId),
+    Voucher(VoucherCode),
+}
+
+/// A voucher's `Class` starts so; no purchase id does (they start with `p`).
+const VOUCHER_CLASS: &str = "voucher:";
+
+impl Grant {
+    pub fn class(&self) -> String {
+        match self {
+            Grant::Purchase(id) => id.as_str().to_string(),
+            Grant::Voucher(code) => format!("{VOUCHER_CLASS}{code}"),
+        }
+    }
+
+    pub fn from_class(class: &str) -> Option<Grant> {
+        match class.strip_prefix(VOUCHER_CLASS) {
+            Some(code) => code.parse().ok().map(Grant::Voucher),
+            None => class.parse().ok().map(Grant::Purchase),
+        }
     }
 }
 
@@ -59,9 +92,10 @@ pub struct Usage {
 /// What the router is told when it may let the guest on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accept {
-    pub purchase: PurchaseId,
+    pub grant: Grant,
     /// Checked by FreeRADIUS itself (PAP or CHAP) for a grant login; none for a device login,
-    /// which the MAC alone identifies (as every MAC login does).
+    /// which the MAC alone identifies (as every MAC login does), nor for a voucher, whose code
+    /// is its secret (a slip has one code; the router's page may send any password with it).
     pub password: Option<String>,
     /// Seconds to the wall-clock expiry (or the uptime limit, if sooner).
     pub session_timeout: u64,
@@ -110,7 +144,7 @@ pub struct Candidate<'a> {
 /// refusal is the answer.
 pub fn decide_login(
     now: i64,
-    router: &hotspot_core::RouterId,
+    router: &RouterId,
     key: &RouterKey,
     login: &Login,
     mac: Option<MacAddr>,
@@ -130,7 +164,7 @@ pub fn decide_login(
 
 fn decide_candidate(
     now: i64,
-    router: &hotspot_core::RouterId,
+    router: &RouterId,
     key: &RouterKey,
     login: &Login,
     mac: Option<MacAddr>,
@@ -140,6 +174,7 @@ fn decide_candidate(
     let for_login = match login {
         Login::Grant(id) => &p.id == id,
         Login::Device(m) => &p.mac == m,
+        Login::Voucher(_) => false,
     };
     // Another hotspot's purchase is as unknown here as one that does not exist.
     if !for_login || &p.router_id != router {
@@ -149,32 +184,69 @@ fn decide_candidate(
         return Err(Refusal::NotPaid);
     }
     let session = c.session.ok_or(Refusal::NotPaid)?;
-    if session.revoked_at.is_some() || session.expires_at <= now {
+    if session.revoked_at.is_some() {
         return Err(Refusal::Expired);
     }
-    let package = &p.package;
-    let used: u64 = c.usage.iter().map(|u| u.bytes_in.saturating_add(u.bytes_out)).sum();
+    let password = match login {
+        Login::Grant(id) => Some(password(key, id)),
+        Login::Device(_) | Login::Voucher(_) => None,
+    };
+    admit(now, &p.package, session.expires_at, c.usage, mac, Grant::Purchase(p.id.clone()), password)
+}
+
+/// Decides a voucher login at `router`: the voucher's validity runs from its first login (now,
+/// if this is it), as on a router with the agent. `usage` is what accounting reported under it.
+pub fn decide_voucher(
+    now: i64,
+    router: &RouterId,
+    voucher: Option<&VoucherRecord>,
+    usage: &[Usage],
+    mac: Option<MacAddr>,
+) -> Result<Accept, Refusal> {
+    // A voucher is only good at the router it was printed for.
+    let v = voucher.filter(|v| &v.router_id == router).ok_or(Refusal::NoGrant)?;
+    let expires_at = voucher_expiry(v, now);
+    admit(now, &v.package, expires_at, usage, mac, Grant::Voucher(v.code.clone()), None)
+}
+
+/// When a voucher's time is up: its first use plus the package's validity.
+pub fn voucher_expiry(v: &VoucherRecord, now: i64) -> i64 {
+    let first = v.used.as_ref().map_or(now, |u| u.at);
+    first.saturating_add(v.package.validity().secs() as i64)
+}
+
+/// The package's rules for a grant that is its router's and not revoked: time, data, devices.
+fn admit(
+    now: i64,
+    package: &Package,
+    expires_at: i64,
+    usage: &[Usage],
+    mac: Option<MacAddr>,
+    grant: Grant,
+    password: Option<String>,
+) -> Result<Accept, Refusal> {
+    if expires_at <= now {
+        return Err(Refusal::Expired);
+    }
+    let used: u64 = usage.iter().map(|u| u.bytes_in.saturating_add(u.bytes_out)).sum();
     let total_limit = match package.data_cap_bytes() {
         Some(cap) if used >= cap => return Err(Refusal::DataUsed),
         Some(cap) => Some(cap - used),
         None => None,
     };
     if let Some(m) = mac {
-        let mut online: Vec<MacAddr> = c.usage.iter().filter(|u| !u.stopped).filter_map(|u| u.mac).collect();
+        let mut online: Vec<MacAddr> = usage.iter().filter(|u| !u.stopped).filter_map(|u| u.mac).collect();
         online.sort();
         online.dedup();
         if !online.contains(&m) && online.len() >= usize::from(package.devices()) {
             return Err(Refusal::TooManyDevices);
         }
     }
-    let left = (session.expires_at - now) as u64;
+    let left = (expires_at - now) as u64;
     let session_timeout = package.uptime_limit().map_or(left, |u| left.min(u.secs()));
     Ok(Accept {
-        purchase: p.id.clone(),
-        password: match login {
-            Login::Grant(id) => Some(password(key, id)),
-            Login::Device(_) => None,
-        },
+        grant,
+        password,
         session_timeout,
         rate_limit: package.rate_limit(),
         total_limit,
@@ -186,9 +258,8 @@ fn decide_candidate(
 mod tests {
     use super::*;
     use hotspot_core::wallet::Wallet;
-    use hotspot_core::{Package, RouterId};
 
-    use crate::store::PurchaseState;
+    use crate::store::{PurchaseState, VoucherUse};
 
     const NOW: i64 = 1_800_000_000;
 
@@ -298,8 +369,55 @@ mod tests {
     fn logins_parse_as_a_grant_or_a_device() {
         assert_eq!(Login::parse("aa:bb:cc:00:11:22"), Some(Login::Device("AA:BB:CC:00:11:22".parse().unwrap())));
         assert!(matches!(Login::parse("p0123456789abcdef01234567"), Some(Login::Grant(_))));
-        for junk in ["", "admin", "p012", "'; DROP TABLE"] {
+        assert_eq!(Login::parse(" abcd-2345 "), Some(Login::Voucher("ABCD2345".parse().unwrap())));
+        for junk in ["", "admin", "p012", "'; DROP TABLE", "O0O0O0O0"] {
             assert_eq!(Login::parse(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn a_grant_is_named_in_class_and_read_back() {
+        let grants = [
+            Grant::Purchase("p0123456789abcdef01234567".parse().unwrap()),
+            Grant::Voucher("ABCD2345".parse().unwrap()),
+        ];
+        for g in grants {
+            assert_eq!(Grant::from_class(&g.class()), Some(g));
+        }
+        for junk in ["", "voucher:", "voucher:O0O0", "pabc", "ABCD2345"] {
+            assert_eq!(Grant::from_class(junk), None, "{junk}");
+        }
+    }
+
+    fn voucher(used_at: Option<i64>) -> VoucherRecord {
+        VoucherRecord {
+            code: "ABCD2345".parse().unwrap(),
+            router_id: "cafe-1".parse().unwrap(),
+            batch_id: "vb-1".into(),
+            package: package(Some(1_000_000), 1),
+            created_at: NOW - 86_400,
+            used: used_at.map(|at| VoucherUse { at, mac: "AA:BB:CC:00:11:22".parse().unwrap() }),
+        }
+    }
+
+    #[test]
+    fn a_voucher_runs_from_its_first_login() {
+        let router: RouterId = "cafe-1".parse().unwrap();
+        let mac = "AA:BB:CC:00:11:22".parse().ok();
+        let first = decide_voucher(NOW, &router, Some(&voucher(None)), &[], mac).unwrap();
+        assert_eq!(first.session_timeout, 1800, "the 1-hour validity from now, capped by the 30-minute uptime limit");
+        assert_eq!((first.grant.class(), first.password), ("voucher:ABCD2345".to_string(), None));
+        let later = decide_voucher(NOW, &router, Some(&voucher(Some(NOW - 3000))), &[], mac).unwrap();
+        assert_eq!(later.session_timeout, 600, "the time left since its first login");
+        let v = voucher(Some(NOW - 3600));
+        assert_eq!(decide_voucher(NOW, &router, Some(&v), &[], mac), Err(Refusal::Expired));
+        let used = [usage("AA:BB:CC:00:11:22", 1_000_000, true)];
+        assert_eq!(decide_voucher(NOW, &router, Some(&voucher(Some(NOW))), &used, mac), Err(Refusal::DataUsed));
+        let on = [usage("AA:BB:CC:00:11:22", 0, false)];
+        let other = "02:00:00:00:00:99".parse().ok();
+        assert_eq!(decide_voucher(NOW, &router, Some(&voucher(Some(NOW))), &on, other), Err(Refusal::TooManyDevices));
+        let elsewhere: RouterId = "cafe-2".parse().unwrap();
+        assert_eq!(decide_voucher(NOW, &elsewhere, Some(&voucher(None)), &[], mac), Err(Refusal::NoGrant));
+        assert_eq!(decide_voucher(NOW, &router, None, &[], mac), Err(Refusal::NoGrant));
     }
 }

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use hotspot_core::{MacAddr, PurchaseId, RouterId};
+use hotspot_core::{MacAddr, RouterId};
 use serde_json::{Map, Value, json};
 
-use super::{Accept, Refusal, Usage};
+use super::{Accept, Grant, Refusal, Usage};
 
 /// The largest body taken from FreeRADIUS: a RADIUS packet is at most 4096 bytes, and its JSON
 /// form a few times that.
@@ -82,15 +82,15 @@ impl Attributes {
             .transpose()
     }
 
-    /// The purchase an accounting request is about: the `Class` our Access-Accept gave it
+    /// The grant an accounting request is about: the `Class` our Access-Accept gave it
     /// (FreeRADIUS forwards octets as `0x…` hex).
-    pub fn purchase_class(&self) -> Result<PurchaseId, RestError> {
+    pub fn grant_class(&self) -> Result<Grant, RestError> {
         let raw = self.attr_required("Class")?;
         let text = match raw.strip_prefix("0x") {
             Some(h) => hex::decode(h).ok().and_then(|b| String::from_utf8(b).ok()),
             None => Some(raw.to_string()),
         };
-        text.and_then(|t| t.parse().ok()).ok_or(RestError::Malformed("Class"))
+        text.as_deref().and_then(Grant::from_class).ok_or(RestError::Malformed("Class"))
     }
 
     fn acct_octets(&self, low: &'static str, giga: &'static str) -> Result<u64, RestError> {
@@ -157,7 +157,7 @@ pub fn authorize_reply(answer: &Result<Accept, Refusal>) -> (u16, Value) {
             m.insert("reply:Session-Timeout".into(), json!(a.session_timeout.min(u64::from(u32::MAX))));
             m.insert("reply:Acct-Interim-Interval".into(), json!(a.interim_secs));
             m.insert("reply:Mikrotik-Rate-Limit".into(), json!(a.rate_limit.to_string()));
-            m.insert("reply:Class".into(), json!(a.purchase.as_str()));
+            m.insert("reply:Class".into(), json!(a.grant.class()));
             if let Some(t) = a.total_limit {
                 m.insert("reply:Mikrotik-Total-Limit".into(), json!(t & 0xffff_ffff));
                 m.insert("reply:Mikrotik-Total-Limit-Gigawords".into(), json!(t >> 32));
@@ -193,7 +193,7 @@ mod tests {
         let u = a.acct_usage().unwrap();
         assert_eq!((u.bytes_in, u.bytes_out, u.stopped), ((1 << 32) + 5, 0, false));
         assert_eq!(a.acct_status().unwrap(), AcctStatus::Interim);
-        assert!(matches!(a.purchase_class(), Err(RestError::Malformed("Class"))), "\"pabc\" is no purchase id");
+        assert!(matches!(a.grant_class(), Err(RestError::Malformed("Class"))), "\"pabc\" is no purchase id");
     }
 
     #[test]
