@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::paths::{free_port, workspace_root};
+use crate::paths::{free_port, free_udp_port, workspace_root};
 use crate::process::ChildGuard;
 use crate::radsec::Pki;
 
@@ -26,16 +26,6 @@ pub struct FreeRadius {
     pub pki: Pki,
     pub dir: PathBuf,
     child: Option<ChildGuard>,
-}
-
-/// A UDP port free now on loopback (the TCP one of the same number too: `free_port` checks that).
-pub(crate) fn free_udp_port() -> std::io::Result<u16> {
-    loop {
-        let p = free_port()?;
-        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
-            return Ok(p);
-        }
-    }
 }
 
 /// `clients.conf` for these routers (what `hotspotctl` writes for the RADIUS service).

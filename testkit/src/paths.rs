@@ -42,3 +42,13 @@ pub fn free_port() -> std::io::Result<u16> {
     }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
+
+/// A UDP port free now on loopback (the TCP one of the same number too: `free_port` checks that).
+pub fn free_udp_port() -> std::io::Result<u16> {
+    loop {
+        let p = free_port()?;
+        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
+            return Ok(p);
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::paths::free_port;
+use crate::paths::{free_port, free_udp_port};
 use crate::process::ChildGuard;
 
 /// Certificates under one directory: `ca.pem`/`ca.key`, `server.pem`/`server.key` (for
@@ -139,7 +139,7 @@ impl RadsecProxy {
     pub fn start(radsec_port: u16, ca: &Path, router: &Identity, udp_secret: &str) -> Result<RadsecProxy, String> {
         let dir = std::env::temp_dir().join(format!("radsecproxy-{}-{}", std::process::id(), free_port().unwrap_or(0)));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let udp_port = crate::freeradius::free_udp_port().map_err(|e| e.to_string())?;
+        let udp_port = free_udp_port().map_err(|e| e.to_string())?;
         let conf = format!(
             "ListenUDP 127.0.0.1:{udp_port}\nLogLevel 3\n\
              tls router {{\n\tCACertificateFile {ca}\n\tCertificateFile {cert}\n\tCertificateKeyFile {key}\n}}\n\
