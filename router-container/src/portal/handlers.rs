@@ -16,12 +16,12 @@ use hotspot_core::{MacAddr, PackageId, PurchaseId, VoucherCode};
 use super::backend::{
     Guest, IdentifyError, PortalBackend, PurchaseProgress, PurchaseStartError, StatusError, VoucherLoginError,
 };
-use super::escape as esc;
 use super::form::Form;
-use super::i18n::{self, Lang};
-use super::pages::{self, Chrome, IndexView, WaitView};
 use super::plumbing::{Ctx, Resp, html, json, response, set_header};
 use super::redirect::safe_destination;
+use portal_pages::escape as esc;
+use portal_pages::i18n::{self, Lang};
+use portal_pages::pages::{self, Chrome, IndexView, WaitView};
 
 const MAX_IDENTITY_CHARS: usize = 40;
 const MAX_REFUSAL_CHARS: usize = 200;

@@ -1,13 +1,11 @@
-//! The captive portal guests see before they are online.
+//! The captive portal guests see before they are online. Its pages and languages are
+//! `portal_pages`'s (shared with the cloud portal); the serving, forms and rules are here.
 
 pub mod backend;
 mod csrf;
-mod escape;
 mod form;
 mod handlers;
 pub mod host;
-mod i18n;
-mod pages;
 mod plumbing;
 mod ratelimit;
 mod redirect;
@@ -26,6 +24,6 @@ pub mod fuzzing {
     pub use super::csrf::CsrfKey;
     pub use super::form::{Form, decode};
     pub use super::host::allowed as host_allowed;
-    pub use super::i18n::Lang;
     pub use super::redirect::safe_destination;
+    pub use portal_pages::i18n::Lang;
 }

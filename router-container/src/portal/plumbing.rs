@@ -10,11 +10,11 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
-use super::escape as esc;
 use super::form::Form;
-use super::i18n::{self, Lang};
-use super::pages::{self, Chrome};
 use super::state::Shared;
+use portal_pages::escape as esc;
+use portal_pages::i18n::{self, Lang};
+use portal_pages::pages::{self, Chrome};
 
 pub(crate) type Resp = Response<Full<Bytes>>;
 

@@ -14,13 +14,13 @@ use super::backend::PortalBackend;
 use super::form::Form;
 use super::handlers::{buy, index, status_json, voucher, wait};
 use super::host;
-use super::i18n::Lang;
-use super::pages::{self, Chrome};
 use super::plumbing::{
     BODY_DRAIN_BYTES, BodyError, Ctx, Resp, accept_language, close, html, read_body, security_headers,
 };
 use super::redirect::safe_destination;
 use super::state::Shared;
+use portal_pages::i18n::Lang;
+use portal_pages::pages::{self, Chrome};
 
 /// Longest request target accepted (414 above): the login.html query with a long `dst` fits.
 const MAX_URI_LEN: usize = 4096;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use hotspot_core::Package;
 
 use super::csrf::CsrfKey;
-use super::i18n::Lang;
 use super::ratelimit::{RateLimitConfig, RateLimiter};
+use portal_pages::i18n::Lang;
 
 #[derive(Debug, Clone)]
 pub struct PortalConfig {
