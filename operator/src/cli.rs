@@ -60,9 +60,36 @@ pub enum Command {
     /// Who may use hotspotctl, and as what.
     #[command(subcommand)]
     Operator(OperatorCmd),
+    /// The RADIUS service's certificates (RADIUS mode; local files only, no AWS call).
+    #[command(subcommand)]
+    Radius(RadiusCmd),
     /// Once, after upgrading from a version without the operators, search and ledger indexes:
     /// gives older records their index attributes (admin; one Scan of the table).
     Reindex,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RadiusCmd {
+    /// For a new deployment: a CA that signs routers' RadSec certificates (`router add --mode
+    /// radius --radius-ca-cert/--radius-ca-key`) and the service's own certificate, in DIR:
+    /// ca.pem, ca.key, server.pem, server.key (keys mode 0600) — RADIUS_TLS_DIR's layout.
+    Ca {
+        /// The directory to write (created; its files must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
+        /// The RADIUS service's DNS name or IPv4 address (its certificate's CN and SAN).
+        #[arg(long)]
+        server_name: String,
+    },
+}
+
+/// How the router reaches the cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// The container agent (RouterOS 7 with containers): a job queue, an IAM user, the agent.
+    Agent,
+    /// The router's own hotspot asks our RADIUS service (RouterOS 6.41+ over UDP, 7.9+ RadSec).
+    Radius,
 }
 
 #[derive(Debug, Subcommand)]
@@ -441,12 +468,35 @@ pub struct AddArgs {
     /// sold there; `router wallets` changes them).
     #[arg(long, default_value = "KE")]
     pub country: Country,
-    /// RouterOS version on the router (7.19, 7.20, 7.21…): container property names differ.
+    /// RouterOS version on the router (7.19, 7.20, 7.21…: container property names differ;
+    /// with --mode radius also 6.41 and later).
     #[arg(long)]
-    pub routeros_version: RosVersion,
-    /// The shared queue routers report to.
+    pub routeros_version: String,
+    /// agent (the container agent, RouterOS 7) or radius (the router's own hotspot asks our
+    /// RADIUS service: RouterOS 6.41+ over UDP, 7.9+ over RadSec).
+    #[arg(long, value_enum, default_value = "agent")]
+    pub mode: ModeArg,
+    /// The shared queue routers report to (agent mode).
     #[arg(long, env = "EVENTS_QUEUE_URL")]
-    pub events_queue_url: String,
+    pub events_queue_url: Option<String>,
+    /// Radius mode: the RADIUS service's IPv4 address (RouterOS `/radius address` is an IP).
+    #[arg(long, env = "RADIUS_ADDRESS")]
+    pub radius_address: Option<Ipv4Addr>,
+    /// Radius mode, RouterOS 6: the public IPv4 address or prefix the router's RADIUS packets
+    /// come from (the service matches UDP clients by it).
+    #[arg(long)]
+    pub radius_client_address: Option<crate::radius::ClientAddress>,
+    /// Radius mode, RouterOS 7: the CA certificate that signs routers' RadSec certificates
+    /// (`hotspotctl radius ca` makes it).
+    #[arg(long, env = "RADIUS_CA_CERT")]
+    pub radius_ca_cert: Option<PathBuf>,
+    /// Radius mode, RouterOS 7: that CA's private key.
+    #[arg(long, env = "RADIUS_CA_KEY")]
+    pub radius_ca_key: Option<PathBuf>,
+    /// Radius mode: the cloud portal's host name, in the walled garden. Default: the host of
+    /// --cloud-api-url.
+    #[arg(long)]
+    pub portal_host: Option<String>,
     /// The cloud HTTP API's base URL.
     #[arg(long, env = "CLOUD_API_URL")]
     pub cloud_api_url: String,

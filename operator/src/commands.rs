@@ -4,14 +4,18 @@ use hotspot_cloud::store::AuditResult;
 use hotspot_core::RouterId;
 
 use crate::access::{Action, Scope};
-use crate::cli::{Cli, Command, OperatorCmd, PackageCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd};
+use crate::cli::{
+    Cli, Command, ModeArg, OperatorCmd, PackageCmd, RadiusCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd,
+};
 use crate::context::Ctx;
 use crate::{Error, audit_log, ledger, operators, packages, revenue, rotate, router, sessions, vouchers};
 
-/// The action a command is and the router it names, if any.
-pub fn target(c: &Command) -> (Action, Option<RouterId>) {
+/// The action a command is and the router it names, if any; `None` for a command that only
+/// writes local files (it reaches no stack, so there is nothing to authorize or audit).
+pub fn target(c: &Command) -> Option<(Action, Option<RouterId>)> {
     let r = |id: &RouterId| Some(id.clone());
-    match c {
+    Some(match c {
+        Command::Radius(_) => return None,
         Command::Router(RouterCmd::Add(a)) => (Action::RouterAdd, r(&a.id)),
         Command::Router(RouterCmd::List) => (Action::RouterList, None),
         Command::Router(RouterCmd::Show { id }) => (Action::RouterShow, r(id)),
@@ -41,13 +45,18 @@ pub fn target(c: &Command) -> (Action, Option<RouterId>) {
         Command::Operator(OperatorCmd::List) => (Action::OperatorList, None),
         Command::Operator(OperatorCmd::Remove { .. }) => (Action::OperatorRemove, None),
         Command::Reindex => (Action::Reindex, None),
-    }
+    })
 }
 
 /// Connects, checks the caller's role, runs the command and audits the outcome.
 pub async fn run(cli: &Cli, argv: Vec<String>) -> Result<(), Error> {
+    let Some((action, router)) = target(&cli.command) else {
+        return match &cli.command {
+            Command::Radius(RadiusCmd::Ca { out, server_name }) => crate::radius_cmd::ca(out, server_name),
+            _ => Err(Error::Usage("this command needs the stack".into())),
+        };
+    };
     let ctx = Ctx::connect(&cli.aws, cli.utc_offset, argv).await?;
-    let (action, router) = target(&cli.command);
     let scope = ctx.authorize(action, router.as_ref()).await?;
     let res = dispatch(&ctx, &scope, cli).await;
     // `whoami` is not an action worth a log line.
@@ -69,7 +78,11 @@ pub async fn run(cli: &Cli, argv: Vec<String>) -> Result<(), Error> {
 
 async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> {
     match &cli.command {
-        Command::Router(RouterCmd::Add(a)) => router::add(ctx, a).await.map(|()| format!("provisioned {}", a.id)),
+        Command::Router(RouterCmd::Add(a)) => match a.mode {
+            ModeArg::Radius => crate::radius_cmd::add(ctx, a).await,
+            ModeArg::Agent => router::add(ctx, a).await,
+        }
+        .map(|()| format!("provisioned {}", a.id)),
         Command::Router(RouterCmd::List) => router::list(ctx).await.map(|()| String::new()),
         Command::Router(RouterCmd::Show { id }) => router::show(ctx, id).await.map(|()| String::new()),
         Command::Router(RouterCmd::Disable { id, reason }) => router::set_disabled(ctx, id, Some(reason)).await,
@@ -125,6 +138,7 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             operators::set_role(ctx, arn, *role, router.clone()).await
         }
         Command::Operator(OperatorCmd::List) => operators::list(ctx).await,
+        Command::Radius(_) => Err(Error::Usage("hotspotctl radius needs no stack: nothing was changed".into())),
         Command::Reindex => {
             let n = ctx.store.reindex().await?;
             println!(

@@ -12,6 +12,8 @@ pub mod operators;
 pub mod packages;
 pub mod progress;
 pub mod provision;
+pub mod radius;
+pub mod radius_cmd;
 pub mod revenue;
 pub mod rotate;
 pub mod router;

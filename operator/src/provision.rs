@@ -36,10 +36,21 @@ pub const ROUTER_QUEUE_ACTIONS: [&str; 4] =
 /// One thing this run created in AWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Created {
-    Queue { name: String, url: String },
+    Queue {
+        name: String,
+        url: String,
+    },
     IamUser(String),
-    UserPolicy { user: String, policy: String },
-    AccessKey { user: String, id: String },
+    UserPolicy {
+        user: String,
+        policy: String,
+    },
+    AccessKey {
+        user: String,
+        id: String,
+    },
+    /// A v6 RADIUS-mode router's `clients.conf` entry.
+    SsmParameter(String),
     RouterRecord(RouterId),
 }
 
@@ -50,6 +61,7 @@ impl fmt::Display for Created {
             Created::IamUser(u) => write!(f, "IAM user {u}"),
             Created::UserPolicy { user, policy } => write!(f, "inline policy {policy} of IAM user {user}"),
             Created::AccessKey { user, id } => write!(f, "access key {id} of IAM user {user}"),
+            Created::SsmParameter(name) => write!(f, "SSM parameter {name}"),
             Created::RouterRecord(id) => write!(f, "router record {id} in DynamoDB"),
         }
     }
@@ -101,6 +113,7 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub region: String,
 }
 
@@ -111,6 +124,7 @@ impl Clients {
             sqs: aws_sdk_sqs::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         }
     }
@@ -275,6 +289,7 @@ async fn undo(c: &Clients, item: &Created) -> Result<(), String> {
         Created::AccessKey { user, id } => {
             c.iam.delete_access_key().user_name(user).access_key_id(id).send().await.map(drop).map_err(aws_err)
         }
+        Created::SsmParameter(name) => c.ssm.delete_parameter().name(name).send().await.map(drop).map_err(aws_err),
         // The record is the last step: nothing fails after it, so it is never undone here.
         Created::RouterRecord(id) => Err(format!("router record {id} is not removed automatically")),
     }
@@ -407,6 +422,91 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
         policy,
         created: run.created,
     })
+}
+
+/// What a RADIUS-mode router gets in the cloud: its record (with its key, which makes the grant
+/// passwords) and, for a v6 router, its `clients.conf` entry. No queue, no IAM user: it runs no
+/// agent.
+pub struct NewRadiusRouter {
+    pub id: RouterId,
+    pub name: String,
+    pub country: Country,
+    pub now: i64,
+    /// v6: the `clients.conf` fragment, stored as a SecureString at
+    /// [`crate::radius::client_parameter`].
+    pub clients_conf: Option<Secret>,
+}
+
+pub struct ProvisionedRadius {
+    pub record: RouterRecord,
+    pub parameter: Option<String>,
+    pub created: Vec<Created>,
+}
+
+pub async fn provision_radius(c: &Clients, new: &NewRadiusRouter) -> Result<ProvisionedRadius, ProvisionError> {
+    let id = &new.id;
+    let pre = |step: &'static str| move |why: String| ProvisionError::Precheck { step, why };
+    match c.store.get_router(id).await {
+        Ok(Some(_)) => return Err(ProvisionError::RouterExists(id.clone())),
+        Ok(None) => {}
+        Err(e @ StoreError::Corrupt { .. }) => {
+            return Err(pre("reading the router table")(format!("{e}; the id is taken")));
+        }
+        Err(e) => return Err(pre("reading the router table")(e.to_string())),
+    }
+    let name = crate::radius::client_parameter(id);
+    if new.clients_conf.is_some() {
+        match c.ssm.get_parameter().name(&name).send().await {
+            Ok(_) => return Err(ProvisionError::Leftover { what: format!("SSM parameter {name}") }),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_parameter_not_found()) => {}
+            Err(e) => return Err(pre("looking up the SSM parameter")(aws_err(e))),
+        }
+    }
+    let mut run = Run { c, created: Vec::new() };
+    let mut parameter = None;
+    if let Some(conf) = &new.clients_conf {
+        let res = c
+            .ssm
+            .put_parameter()
+            .name(&name)
+            .description(format!("FreeRADIUS clients.conf entry of router {id} (RADIUS over UDP)"))
+            .value(&conf.0)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            // Never replace another run's secret: the router holding it would be locked out.
+            .overwrite(false)
+            .send()
+            .await;
+        match res {
+            Ok(_) => {
+                run.created.push(Created::SsmParameter(name.clone()));
+                parameter = Some(name);
+            }
+            Err(e) => return Err(run.fail("storing the clients.conf entry", aws_err(e)).await),
+        }
+    }
+    let record = RouterRecord {
+        id: id.clone(),
+        name: new.name.clone(),
+        // No queue: that is what makes it a RADIUS-mode record (`RouterRecord::mode`).
+        queue_url: String::new(),
+        key: RouterKey::generate(),
+        created_at: new.now,
+        disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
+        wallets: Offered::for_country(new.country),
+        country: new.country,
+    };
+    match c.store.put_router(&record).await {
+        Ok(()) => run.created.push(Created::RouterRecord(id.clone())),
+        Err(StoreError::AlreadyExists(_)) => {
+            return Err(run
+                .fail("recording the router", format!("router {id} was added meanwhile by someone else"))
+                .await);
+        }
+        Err(e) => return Err(run.fail("recording the router", e.to_string()).await),
+    }
+    Ok(ProvisionedRadius { record, parameter, created: run.created })
 }
 
 #[cfg(test)]

@@ -102,6 +102,12 @@ pub async fn rotate(ctx: &Ctx, a: &RotateArgs<'_>) -> Result<String, Error> {
     }
     let c = Clients::new(&ctx.config, &ctx.table);
     let record = c.store.get_router(id).await?.ok_or_else(|| Error::Usage(format!("router {id} not found")))?;
+    if record.mode() == hotspot_cloud::store::router::RouterMode::Radius {
+        return Err(Error::Usage(format!(
+            "router {id} is a RADIUS-mode router: it has no agent, access key or RouterOS API user to rotate; \
+             nothing was changed"
+        )));
+    }
     if let (Some(r), false) = (&record.rotation, a.again) {
         return Err(Error::Usage(format!(
             "router {id} has a rotation waiting since {} (unix) for the router to switch: import its script, \

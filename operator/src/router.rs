@@ -16,7 +16,7 @@ use crate::Error;
 use crate::cli::AddArgs;
 use crate::context::{Ctx, now};
 use crate::provision::{self, Clients, NewRouter, Provisioned};
-use crate::rsc::{self, AgentEnv, ContainerNet, ScriptParams, Secret};
+use crate::rsc::{self, AgentEnv, ContainerNet, RosVersion, ScriptParams, Secret};
 
 /// API-SSL's standard port (RouterOS `/ip service api-ssl`).
 const fn routeros_api_ssl_port() -> u16 {
@@ -24,6 +24,7 @@ const fn routeros_api_ssl_port() -> u16 {
 }
 
 pub use hotspot_cloud::store::router::ONLINE_WITHIN_SECS;
+use hotspot_cloud::store::router::RouterMode;
 
 /// A password for the agent's RouterOS user: 32 random alphanumerics (~190 bits).
 pub fn random_password() -> Secret {
@@ -38,19 +39,32 @@ fn http_url(flag: &str, v: &str) -> Result<String, Error> {
 
 /// Checks every argument before anything is created anywhere.
 /// `--image-file`, or the archive `scripts/build-image.sh` writes for this router.
-fn image_file(a: &AddArgs) -> String {
-    a.image_file
-        .clone()
-        .unwrap_or_else(|| rsc::default_image_file(a.routeros_version, &a.arch, env!("CARGO_PKG_VERSION")))
+fn image_file(a: &AddArgs, version: RosVersion) -> String {
+    a.image_file.clone().unwrap_or_else(|| rsc::default_image_file(version, &a.arch, env!("CARGO_PKG_VERSION")))
 }
 
-fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error> {
+/// The container agent's RouterOS version (7.4+); a v6 router is pointed at RADIUS mode.
+fn container_version(a: &AddArgs) -> Result<RosVersion, Error> {
+    a.routeros_version.parse::<RosVersion>().map_err(|e| {
+        let hint = if a.routeros_version.trim().starts_with("6.") {
+            ": RouterOS 6 has no containers; use --mode radius"
+        } else {
+            ""
+        };
+        Error::Usage(format!("{e}{hint}; nothing was changed"))
+    })
+}
+
+fn validate(a: &AddArgs, version: RosVersion) -> Result<(ContainerNet, String, String, String), Error> {
     let name = a.name.trim();
     if name.is_empty() || name.chars().count() > 128 {
         return Err(Error::Usage("--name must be 1-128 characters".into()));
     }
     let net = ContainerNet::new(a.portal_ip, a.gateway_ip, a.prefix).map_err(|e| Error::Usage(e.to_string()))?;
-    let events = http_url("events-queue-url", &a.events_queue_url)?;
+    let events = a.events_queue_url.as_deref().ok_or_else(|| {
+        Error::Usage("--events-queue-url (or EVENTS_QUEUE_URL) is required in agent mode; nothing was changed".into())
+    })?;
+    let events = http_url("events-queue-url", events)?;
     let api = http_url("cloud-api-url", &a.cloud_api_url)?;
     let api_id = match &a.api_id {
         Some(id) => id.clone(),
@@ -60,7 +74,7 @@ fn validate(a: &AddArgs) -> Result<(ContainerNet, String, String, String), Error
         return Err(Error::Usage(format!("--api-id must be letters and digits; got {api_id:?}")));
     }
     for (flag, v) in [
-        ("image-file", &image_file(a)),
+        ("image-file", &image_file(a, version)),
         ("bridge", &a.bridge),
         ("veth", &a.veth),
         ("api-user", &a.api_user),
@@ -108,9 +122,19 @@ pub fn create_secret_file(path: &Path) -> Result<File, Error> {
     })
 }
 
+/// Adds a router in agent mode (`commands` sends `--mode radius` to `radius_cmd::add`).
 pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
+    // Not --radius-address: it may come from the environment, set for both modes.
+    for (flag, given) in
+        [("--radius-client-address", a.radius_client_address.is_some()), ("--portal-host", a.portal_host.is_some())]
+    {
+        if given {
+            return Err(Error::Usage(format!("{flag} is for --mode radius; nothing was changed")));
+        }
+    }
+    let version = container_version(a)?;
     let table = ctx.table.as_str();
-    let (net, events_queue_url, cloud_api_url, api_id) = validate(a)?;
+    let (net, events_queue_url, cloud_api_url, api_id) = validate(a, version)?;
     let out: PathBuf = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.rsc", a.id)));
     let clients = Clients::new(&ctx.config, table);
     if clients.region.is_empty() {
@@ -135,7 +159,7 @@ pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
         }
     };
     let params = ScriptParams {
-        version: a.routeros_version,
+        version,
         router_id: a.id.clone(),
         router_name: new.name.clone(),
         net,
@@ -143,7 +167,7 @@ pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
         bridge: a.bridge.clone(),
         api_port: a.api_port,
         api_user: a.api_user.clone(),
-        image_file: image_file(a),
+        image_file: image_file(a, version),
         root_dir: a.root_dir.clone(),
         data_dir: a.data_dir.clone(),
         hotspot_profile: a.hotspot_profile.clone(),
@@ -393,12 +417,20 @@ pub async fn show(ctx: &Ctx, id: &RouterId) -> Result<(), Error> {
             );
         }
     }
-    println!("queue       {} ({} messages)", r.queue_url, dash(approx_messages(&c.sqs, &r.queue_url).await));
-    match dlq {
-        Some(u) => println!("dead letter {u} ({} messages)", dash(approx_messages(&c.sqs, &u).await)),
-        None => println!("dead letter (not found)"),
+    if r.mode() == RouterMode::Radius {
+        // Its hotspot asks the RADIUS service: no queue, no agent, no IAM user to show.
+        println!(
+            "mode        radius (no queue, agent or IAM user; RADIUS client {})",
+            crate::radius::client_parameter(id)
+        );
+    } else {
+        println!("queue       {} ({} messages)", r.queue_url, dash(approx_messages(&c.sqs, &r.queue_url).await));
+        match dlq {
+            Some(u) => println!("dead letter {u} ({} messages)", dash(approx_messages(&c.sqs, &u).await)),
+            None => println!("dead letter (not found)"),
+        }
+        println!("iam user    {}", provision::iam_user_name(id));
     }
-    println!("iam user    {}", provision::iam_user_name(id));
     println!("packages    {}", packages.len());
     for p in &packages {
         let pk = &p.package;

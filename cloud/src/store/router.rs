@@ -9,11 +9,51 @@ use super::item::{Item, Reader, is_condition_failure, n, s, written};
 use super::schema::{GSI_FLEET, META, router_pk};
 use super::table::{Store, StoreError};
 
+/// How a router reaches the cloud: the container agent (its own job queue) or its own hotspot
+/// asking our RADIUS service (no queue, no agent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RouterMode {
+    #[default]
+    Agent,
+    Radius,
+}
+
+impl RouterMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouterMode::Agent => "agent",
+            RouterMode::Radius => "radius",
+        }
+    }
+}
+
+impl std::fmt::Display for RouterMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown router mode {0:?} (agent or radius)")]
+pub struct UnknownMode(String);
+
+impl std::str::FromStr for RouterMode {
+    type Err = UnknownMode;
+    fn from_str(s: &str) -> Result<Self, UnknownMode> {
+        match s {
+            "agent" => Ok(RouterMode::Agent),
+            "radius" => Ok(RouterMode::Radius),
+            other => Err(UnknownMode(other.chars().take(32).collect())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouterRecord {
     pub id: RouterId,
     pub name: String,
-    /// The router's own FIFO queue.
+    /// The router's own FIFO queue; empty for a RADIUS-mode router, which has none (see
+    /// [`RouterRecord::mode`]).
     pub queue_url: String,
     /// Signs jobs to this router and verifies its reports. Encrypted at rest by DynamoDB.
     pub key: RouterKey,
@@ -81,10 +121,26 @@ impl FleetRow {
 
 fn parse_router(item: &Item) -> Result<RouterRecord, StoreError> {
     let r = Reader::new(item);
+    // Records from before RADIUS mode have no `mode`: they are agent routers.
+    let mode: RouterMode = r.opt_parse("mode")?.unwrap_or_default();
+    let corrupt = |why: &str| StoreError::Corrupt {
+        key: item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| "?".into()),
+        why: why.to_string(),
+    };
+    let queue_url = match mode {
+        RouterMode::Agent => r.str("queue_url")?.to_string(),
+        RouterMode::Radius => match r.opt_str("queue_url")? {
+            None => String::new(),
+            Some(_) => return Err(corrupt("a radius-mode router has a queue_url")),
+        },
+    };
+    if mode == RouterMode::Agent && queue_url.is_empty() {
+        return Err(corrupt("an agent router has an empty queue_url"));
+    }
     Ok(RouterRecord {
         id: r.parse("router_id")?,
         name: r.str("name")?.to_string(),
-        queue_url: r.str("queue_url")?.to_string(),
+        queue_url,
         key: r.parse("key_hex")?,
         created_at: r.i64("created_at")?,
         disabled_at: r.opt_i64("disabled_at")?,
@@ -125,6 +181,13 @@ fn parse_fleet_row(item: &Item) -> Result<FleetRow, StoreError> {
 }
 
 impl RouterRecord {
+    /// A router without a job queue is a RADIUS-mode router. Told by the queue rather than by a
+    /// field of its own so that every place that builds a record (agent routers) stays as it was;
+    /// the item also carries `mode`, and reading one back checks the two agree.
+    pub fn mode(&self) -> RouterMode {
+        if self.queue_url.is_empty() { RouterMode::Radius } else { RouterMode::Agent }
+    }
+
     /// Verifies something the router signed (`verify` with one key; `is_bad_signature` tells a
     /// wrong key from any other failure): under its key, and while a rotation waits under the
     /// new one too. `true` with the result: it was the new key, so the router has switched.
@@ -169,7 +232,7 @@ impl Store {
     }
 
     pub async fn put_router(&self, r: &RouterRecord) -> Result<(), StoreError> {
-        let res = self
+        let mut req = self
             .db
             .put_item()
             .table_name(&self.table)
@@ -177,7 +240,11 @@ impl Store {
             .item("sk", s(META))
             .item("router_id", s(r.id.as_str()))
             .item("name", s(&r.name))
-            .item("queue_url", s(&r.queue_url))
+            .item("mode", s(r.mode().as_str()));
+        if r.mode() == RouterMode::Agent {
+            req = req.item("queue_url", s(&r.queue_url));
+        }
+        let res = req
             .item("key_hex", s(r.key.to_hex()))
             .item("created_at", n(r.created_at))
             .item("fleet", s(FLEET))
@@ -405,5 +472,34 @@ mod tests {
         assert_eq!(row(Some("d1"), None, true).packages_in_step(), Some(false));
         assert_eq!(row(None, Some("d1"), true).packages_in_step(), None, "an agent too old to say");
         assert_eq!(row(None, None, false).packages_in_step(), None, "never heard from");
+    }
+
+    /// Records from before RADIUS mode read back as agent routers; a RADIUS-mode record has no
+    /// queue; the two never mix.
+    #[test]
+    fn the_mode_follows_the_item() {
+        use aws_sdk_dynamodb::types::AttributeValue as A;
+        let key = RouterKey::generate();
+        let item = |extra: &[(&str, &str)]| -> Item {
+            let mut i: Item = [("pk", "ROUTER#cafe-a"), ("router_id", "cafe-a"), ("name", "Cafe"), ("created_at", "1")]
+                .iter()
+                .map(|(k, v)| {
+                    (k.to_string(), if *k == "created_at" { A::N(v.to_string()) } else { A::S(v.to_string()) })
+                })
+                .collect();
+            i.insert("key_hex".into(), A::S(key.to_hex()));
+            for (k, v) in extra {
+                i.insert(k.to_string(), A::S(v.to_string()));
+            }
+            i
+        };
+        let old = parse_router(&item(&[("queue_url", "https://sqs.local/q.fifo")])).unwrap();
+        assert_eq!(old.mode(), RouterMode::Agent);
+        let radius = parse_router(&item(&[("mode", "radius")])).unwrap();
+        assert_eq!((radius.mode(), radius.queue_url.as_str()), (RouterMode::Radius, ""));
+        assert!(parse_router(&item(&[("mode", "radius"), ("queue_url", "https://q")])).is_err());
+        assert!(parse_router(&item(&[("mode", "agent")])).is_err(), "an agent router needs its queue");
+        assert!(parse_router(&item(&[("mode", "radius")])).is_ok());
+        assert!(parse_router(&item(&[("mode", "other"), ("queue_url", "https://q")])).is_err());
     }
 }
