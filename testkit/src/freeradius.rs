@@ -47,6 +47,26 @@ impl FreeRadius {
     /// Starts FreeRADIUS and waits until it says it is ready (its config is checked first:
     /// a bad one fails here with FreeRADIUS's own words).
     pub fn start(api_url: &str, api_secret: &str, clients: &[Client<'_>]) -> Result<FreeRadius, String> {
+        Self::start_in(api_url, api_secret, clients, None)
+    }
+
+    /// As [`FreeRadius::start`], with a deployment's own RadSec files (`ca.pem`, `server.pem`,
+    /// `server.key` in `tls`, as `hotspotctl radius ca` writes them) instead of a test CA's.
+    pub fn start_with_tls(
+        api_url: &str,
+        api_secret: &str,
+        clients: &[Client<'_>],
+        tls: &Path,
+    ) -> Result<FreeRadius, String> {
+        Self::start_in(api_url, api_secret, clients, Some(tls))
+    }
+
+    fn start_in(
+        api_url: &str,
+        api_secret: &str,
+        clients: &[Client<'_>],
+        tls: Option<&Path>,
+    ) -> Result<FreeRadius, String> {
         let dir = std::env::temp_dir().join(format!("freeradius-{}-{}", std::process::id(), free_port().unwrap_or(0)));
         std::fs::create_dir_all(dir.join("run")).map_err(|e| e.to_string())?;
         let conf = workspace_root().join("radius/raddb/radiusd.conf");
@@ -55,7 +75,18 @@ impl FreeRadius {
         let (auth_port, acct_port) =
             (free_udp_port().map_err(|e| e.to_string())?, free_udp_port().map_err(|e| e.to_string())?);
         let radsec_port = free_port().map_err(|e| e.to_string())?;
-        let pki = Pki::create(&dir.join("tls"))?;
+        let pki = match tls {
+            None => Pki::create(&dir.join("tls"))?,
+            Some(given) => {
+                let to = dir.join("tls");
+                std::fs::create_dir_all(&to).map_err(|e| e.to_string())?;
+                for f in ["ca.pem", "server.pem", "server.key"] {
+                    std::fs::copy(given.join(f), to.join(f))
+                        .map_err(|e| format!("{}: {e}", given.join(f).display()))?;
+                }
+                Pki { dir: to }
+            }
+        };
         let log = std::fs::File::create(dir.join("freeradius.log")).map_err(|e| e.to_string())?;
         let child = Command::new(freeradius_bin())
             .args(["-f", "-l", "stdout", "-n", "radiusd", "-d"])
