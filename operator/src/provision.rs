@@ -210,6 +210,39 @@ pub fn router_policy(
     })
 }
 
+/// The router's record, with a key made here: the last step, undoing the others if it fails.
+async fn record_router<'a>(
+    mut run: Run<'a>,
+    id: &RouterId,
+    name: &str,
+    country: Country,
+    now: i64,
+    queue_url: String,
+) -> Result<(Run<'a>, RouterRecord), ProvisionError> {
+    let record = RouterRecord {
+        id: id.clone(),
+        name: name.to_string(),
+        queue_url,
+        key: RouterKey::generate(),
+        created_at: now,
+        disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
+        wallets: Offered::for_country(country),
+        country,
+    };
+    match run.c.store.put_router(&record).await {
+        Ok(()) => run.created.push(Created::RouterRecord(id.clone())),
+        Err(StoreError::AlreadyExists(_)) => {
+            return Err(run
+                .fail("recording the router", format!("router {id} was added meanwhile by someone else"))
+                .await);
+        }
+        Err(e) => return Err(run.fail("recording the router", e.to_string()).await),
+    }
+    Ok((run, record))
+}
+
 struct Run<'a> {
     c: &'a Clients,
     created: Vec<Created>,
@@ -388,27 +421,7 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
     };
     run.created.push(Created::AccessKey { user: user.clone(), id: key.access_key_id.clone() });
 
-    let record = RouterRecord {
-        id: id.clone(),
-        name: new.name.clone(),
-        queue_url: queue_url.clone(),
-        key: RouterKey::generate(),
-        created_at: new.now,
-        disabled_at: None,
-        rotation: None,
-        retiring_access_key: None,
-        wallets: Offered::for_country(new.country),
-        country: new.country,
-    };
-    match c.store.put_router(&record).await {
-        Ok(()) => run.created.push(Created::RouterRecord(id.clone())),
-        Err(StoreError::AlreadyExists(_)) => {
-            return Err(run
-                .fail("recording the router", format!("router {id} was added meanwhile by someone else"))
-                .await);
-        }
-        Err(e) => return Err(run.fail("recording the router", e.to_string()).await),
-    }
+    let (run, record) = record_router(run, id, &new.name, new.country, new.now, queue_url.clone()).await?;
 
     Ok(Provisioned {
         record,
@@ -484,28 +497,8 @@ pub async fn provision_radius(c: &Clients, new: &NewRadiusRouter) -> Result<Prov
             Err(e) => return Err(run.fail("storing the clients.conf entry", aws_err(e)).await),
         }
     }
-    let record = RouterRecord {
-        id: id.clone(),
-        name: new.name.clone(),
-        // No queue: that is what makes it a RADIUS-mode record (`RouterRecord::mode`).
-        queue_url: String::new(),
-        key: RouterKey::generate(),
-        created_at: new.now,
-        disabled_at: None,
-        rotation: None,
-        retiring_access_key: None,
-        wallets: Offered::for_country(new.country),
-        country: new.country,
-    };
-    match c.store.put_router(&record).await {
-        Ok(()) => run.created.push(Created::RouterRecord(id.clone())),
-        Err(StoreError::AlreadyExists(_)) => {
-            return Err(run
-                .fail("recording the router", format!("router {id} was added meanwhile by someone else"))
-                .await);
-        }
-        Err(e) => return Err(run.fail("recording the router", e.to_string()).await),
-    }
+    // No queue: that is what makes it a RADIUS-mode record (`RouterRecord::mode`).
+    let (run, record) = record_router(run, id, &new.name, new.country, new.now, String::new()).await?;
     Ok(ProvisionedRadius { record, parameter, created: run.created })
 }
 
