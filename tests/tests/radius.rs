@@ -279,6 +279,27 @@ async fn a_routeros_7_router_over_radsec_is_named_by_its_certificate() {
     assert_eq!(asked(), before, "nothing reached the API");
     drop(stranger);
 
+    // Junk on the RadSec port (no TLS at all, a plain RADIUS packet, 64 KiB of zeros): the server
+    // drops each connection, and nothing reaches the API.
+    for junk in [b"GET / HTTP/1.1\r\n\r\n".to_vec(), vec![0x01; 20], vec![0u8; 65536]] {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", fr.radsec_port)).await.expect("connects");
+        let _ = c.write_all(&junk).await;
+        let mut buf = [0u8; 512];
+        // Closed (or an alert, then closed) within the wait: never a RADIUS answer.
+        let closed = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match c.read(&mut buf).await {
+                    Ok(0) | Err(_) => return true,
+                    Ok(_) => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(closed, Ok(true), "FreeRADIUS drops a connection that is not TLS from a client of ours");
+    }
+    assert_eq!(asked(), before, "nothing reached the API");
+
     // The router's own connection still serves.
     let (code, _) = auth(&router, login(id.as_str(), &pw, mac)).await.expect("still answering");
     assert_eq!(code, "Access-Accept");
