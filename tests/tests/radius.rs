@@ -98,12 +98,20 @@ async fn a_router_without_the_agent_lets_paid_guests_on_through_freeradius() {
     let packet = access_request(7, &ra, SECRET.as_bytes(), &l);
     let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     sock.connect(("127.0.0.1", fr.auth_port)).await.unwrap();
+    // As a router does: the same packet again until it hears back (FreeRADIUS ignores a copy that
+    // arrives while the first is still being finished; RouterOS resends every `timeout`).
     let mut replies = Vec::new();
     for _ in 0..2 {
-        sock.send(&packet).await.unwrap();
-        let mut buf = [0u8; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(3), sock.recv(&mut buf)).await.expect("a reply").unwrap();
-        replies.push(buf[..n].to_vec());
+        let mut reply = None;
+        for _ in 0..10 {
+            sock.send(&packet).await.unwrap();
+            let mut buf = [0u8; 4096];
+            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(1), sock.recv(&mut buf)).await {
+                reply = Some(buf[..n].to_vec());
+                break;
+            }
+        }
+        replies.push(reply.unwrap_or_else(|| panic!("no reply to 10 sends:\n{}", fr.log())));
     }
     assert_eq!(replies[0], replies[1], "a retransmission gets the same reply");
     assert_eq!(reply_code(&replies[0], 7, &ra, SECRET.as_bytes()), Some(2), "an Access-Accept");
