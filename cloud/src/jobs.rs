@@ -4,6 +4,7 @@ use aws_sdk_sqs::Client;
 use hotspot_core::wire::{Envelope, PackagesSync, Payload};
 use hotspot_core::{MessageId, Package, RouterId};
 
+use crate::store::router::RouterMode;
 use crate::store::{RouterRecord, Store, StoreError};
 
 /// How long a job stays valid: a router that was offline longer re-reads state at reconnect
@@ -19,6 +20,10 @@ pub enum JobError {
 /// Signs `payload` with the router's key and sends it on the router's queue. The message id is
 /// the SQS deduplication id, so the same job sent twice within SQS's 5-minute window is one
 /// message, and the agent's journal drops any later duplicate by the same id.
+///
+/// A RADIUS-mode router has no queue and no agent: what a job would tell it (a grant, a revoke,
+/// vouchers, packages) is already in the store its RADIUS requests read, so nothing is sent and
+/// the job is done. (Ending a session that is online there needs RADIUS CoA: not built.)
 pub async fn send_job(
     sqs: &Client,
     router: &RouterRecord,
@@ -26,6 +31,10 @@ pub async fn send_job(
     payload: Payload,
     now: i64,
 ) -> Result<MessageId, JobError> {
+    if router.mode() == RouterMode::Radius {
+        tracing::debug!(router_id = %router.id, job_id = %id, "radius-mode router: no queue, nothing to send");
+        return Ok(id);
+    }
     let env = Envelope::new(id.clone(), router.id.clone(), now, JOB_TTL_SECS, payload);
     let body = env.sign(&router.key);
     sqs.send_message()

@@ -95,13 +95,6 @@ async fn deliver_via(
         // Kept in the outbox, not counted as a failure: it goes out once the router is enabled.
         return Ok(false);
     }
-    if router.mode() == crate::store::router::RouterMode::Radius {
-        // No queue and no agent: the router's RADIUS requests read the session (ensured above)
-        // from the store, so the job is done without sending anything.
-        store.mark_job_queued(&p.id).await?;
-        tracing::info!(purchase_id = %p.id, router_id = %p.router_id, state = %p.state, "radius-mode router: no job to send");
-        return Ok(true);
-    }
     send_job(sqs, router, id.clone(), payload, now).await?;
     store.mark_job_queued(&p.id).await?;
     tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "job queued");

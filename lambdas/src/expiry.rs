@@ -1,7 +1,6 @@
 //! The expiry sweep: a backstop for the agent's own on-time expiry. Sessions past `expires_at`
-//! get a `revoke` job (idempotent on the router) and leave the live index. A RADIUS-mode router
-//! has no queue: its router ends the session itself (the Access-Accept's `Session-Timeout`), so
-//! its sessions just leave the index.
+//! get a `revoke` job (idempotent on the router) and leave the live index. (A RADIUS-mode
+//! router's ends there by the Access-Accept's `Session-Timeout`; `send_job` sends it nothing.)
 
 use std::collections::HashMap;
 
@@ -9,7 +8,6 @@ use hotspot_core::MessageId;
 use hotspot_core::wire::{MessageType, Payload, Revoke};
 
 use hotspot_cloud::jobs::send_job;
-use hotspot_cloud::store::router::RouterMode;
 use hotspot_cloud::store::{RouterRecord, Store, StoreError};
 
 pub async fn expire(store: &Store, sqs: &aws_sdk_sqs::Client, now: i64) -> Result<usize, StoreError> {
@@ -24,11 +22,6 @@ pub async fn expire(store: &Store, sqs: &aws_sdk_sqs::Client, now: i64) -> Resul
             tracing::error!(purchase_id = %s.purchase_id, router_id = %key, "session of an unknown router");
             continue;
         };
-        if router.mode() == RouterMode::Radius {
-            store.mark_session_revoked(&s.purchase_id, now).await?;
-            revoked += 1;
-            continue;
-        }
         let payload = Payload::Revoke(Revoke { purchase_id: s.purchase_id.clone(), reason: "expired".into() });
         match send_job(sqs, router, MessageId::for_job(MessageType::Revoke, &s.purchase_id), payload, now).await {
             Ok(_) => {

@@ -62,24 +62,32 @@ async fn radius_authorize(store: &Store, attrs: &Attributes, now: i64) -> Reply 
     let Some(login) = attrs.login_name().ok().and_then(Login::parse) else {
         return refused_login(Refusal::NoGrant);
     };
-    let router = match store.get_router(&router_id).await {
+    // The router and the login's purchases are independent reads: one round trip, not two.
+    let lookup = async {
+        match &login {
+            Login::Grant(id) => store.get_purchase(id).await.map(|p| p.into_iter().collect()),
+            Login::Device(m) => store.purchases_by_mac(m, DEVICE_PURCHASES).await,
+            Login::Voucher(_) => Ok(Vec::new()),
+        }
+    };
+    let (router, purchases) = tokio::join!(store.get_router(&router_id), lookup);
+    let router = match router {
         Ok(Some(r)) if r.disabled_at.is_none() => r,
         Ok(_) => return refused_login(Refusal::NoGrant),
         Err(e) => return Reply::unavailable(&e),
     };
-    let purchases = match &login {
-        Login::Grant(id) => store.get_purchase(id).await.map(|p| p.into_iter().collect()),
-        Login::Device(m) => store.purchases_by_mac(m, DEVICE_PURCHASES).await,
-        Login::Voucher(code) => return voucher_authorize(store, &router, code, mac, now).await,
-    };
+    if let Login::Voucher(code) = &login {
+        return voucher_authorize(store, &router, code, mac, now).await;
+    }
     let purchases = match purchases {
         Ok(p) => p,
         Err(e) => return Reply::unavailable(&e),
     };
     let mut found: Vec<(Option<SessionRecord>, Vec<radius::Usage>)> = Vec::new();
     for p in purchases.iter() {
+        // The session and its usage are independent reads: one round trip, not two.
         let sessions = match p.router_id == router.id && p.state.is_paid() {
-            true => (store.get_session(&p.id).await, store.radius_usage(&p.id).await),
+            true => tokio::join!(store.get_session(&p.id), store.radius_usage(&p.id)),
             false => (Ok(None), Ok(Vec::new())),
         };
         match sessions {
@@ -113,7 +121,7 @@ async fn voucher_authorize(
     // Twice at most: a concurrent first login that marks it before us is decided again on its time.
     for _ in 0..2 {
         let (voucher, usage) =
-            match (store.get_voucher(&router.id, code).await, store.voucher_radius_usage(&router.id, code).await) {
+            match tokio::join!(store.get_voucher(&router.id, code), store.voucher_radius_usage(&router.id, code)) {
                 (Ok(v), Ok(u)) => (v, u),
                 (Err(e), _) | (_, Err(e)) => return Reply::unavailable(&e),
             };

@@ -328,6 +328,17 @@ async fn undo(c: &Clients, item: &Created) -> Result<(), String> {
     }
 }
 
+/// Refuses an id that has a router record (or an unreadable one) before anything is created.
+async fn id_is_free(c: &Clients, id: &RouterId) -> Result<(), ProvisionError> {
+    let pre = |why: String| ProvisionError::Precheck { step: "reading the router table", why };
+    match c.store.get_router(id).await {
+        Ok(Some(_)) => Err(ProvisionError::RouterExists(id.clone())),
+        Ok(None) => Ok(()),
+        Err(e @ StoreError::Corrupt { .. }) => Err(pre(format!("{e}; the id is taken"))),
+        Err(e) => Err(pre(e.to_string())),
+    }
+}
+
 /// Provisions a router in the cloud. Refuses an existing router id, or leftovers of one, before
 /// changing anything.
 pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, ProvisionError> {
@@ -335,14 +346,7 @@ pub async fn provision(c: &Clients, new: &NewRouter) -> Result<Provisioned, Prov
     let pre = |step: &'static str| move |why: String| ProvisionError::Precheck { step, why };
 
     // Checks first: nothing is created for an id that exists, or whose leftovers do.
-    match c.store.get_router(id).await {
-        Ok(Some(_)) => return Err(ProvisionError::RouterExists(id.clone())),
-        Ok(None) => {}
-        Err(e @ StoreError::Corrupt { .. }) => {
-            return Err(pre("reading the router table")(format!("{e}; the id is taken")));
-        }
-        Err(e) => return Err(pre("reading the router table")(e.to_string())),
-    }
+    id_is_free(c, id).await?;
     let mut run = Run { c, created: Vec::new() };
     for name in [queue_name(id), dlq_name(id)] {
         if run.queue_url_if_exists(&name).await.map_err(pre("looking up queues"))?.is_some() {
@@ -459,14 +463,7 @@ pub struct ProvisionedRadius {
 pub async fn provision_radius(c: &Clients, new: &NewRadiusRouter) -> Result<ProvisionedRadius, ProvisionError> {
     let id = &new.id;
     let pre = |step: &'static str| move |why: String| ProvisionError::Precheck { step, why };
-    match c.store.get_router(id).await {
-        Ok(Some(_)) => return Err(ProvisionError::RouterExists(id.clone())),
-        Ok(None) => {}
-        Err(e @ StoreError::Corrupt { .. }) => {
-            return Err(pre("reading the router table")(format!("{e}; the id is taken")));
-        }
-        Err(e) => return Err(pre("reading the router table")(e.to_string())),
-    }
+    id_is_free(c, id).await?;
     let name = crate::radius::client_parameter(id);
     if new.clients_conf.is_some() {
         match c.ssm.get_parameter().name(&name).send().await {

@@ -301,8 +301,8 @@ impl Ca {
             .filter(|p| p.tag() == "CERTIFICATE")
             .ok_or_else(|| PkiError::Pem { what: cert_what.to_string(), expected: "certificate" })?;
         let issuer = ca_params().self_signed(&key)?;
-        let ours = der::subject_and_key(issuer.der());
-        let theirs = der::subject_and_key(given.contents());
+        let ours = subject_and_key(issuer.der());
+        let theirs = subject_and_key(given.contents());
         match (ours, theirs) {
             (Some(a), Some(b)) if a == b => {}
             _ => return Err(PkiError::NotOurCa(cert_what.to_string())),
@@ -382,59 +382,10 @@ pub fn new_deployment(server_name: &str) -> Result<NewDeployment, PkiError> {
     Ok(NewDeployment { ca: Pair { cert_pem: ca.cert_pem.clone(), key_pem: ca.key_pem() }, server })
 }
 
-/// Just enough DER to find a certificate's subject and public key (no parser crate is
-/// in the tree for rcgen 0.13).
-mod der {
-    /// One TLV: its tag, the whole encoding, its contents, and what follows it.
-    struct Tlv<'a> {
-        tag: u8,
-        whole: &'a [u8],
-        contents: &'a [u8],
-        rest: &'a [u8],
-    }
-
-    fn tlv(b: &[u8]) -> Option<Tlv<'_>> {
-        let tag = *b.first()?;
-        let first = *b.get(1)?;
-        let (len, hdr) = if first < 0x80 {
-            (usize::from(first), 2)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let mut len = 0usize;
-            for i in 0..n {
-                len = (len << 8) | usize::from(*b.get(2 + i)?);
-            }
-            (len, 2 + n)
-        };
-        let end = hdr.checked_add(len)?;
-        let whole = b.get(..end)?;
-        Some(Tlv { tag, whole, contents: whole.get(hdr..)?, rest: b.get(end..)? })
-    }
-
-    /// A SEQUENCE (0x30) at the start of `b`.
-    fn seq(b: &[u8]) -> Option<Tlv<'_>> {
-        tlv(b).filter(|t| t.tag == 0x30)
-    }
-
-    /// The DER of the subject Name and the SubjectPublicKeyInfo of a certificate.
-    pub fn subject_and_key(cert: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        let tbs = seq(seq(cert)?.contents)?.contents;
-        let mut rest = tbs;
-        // [0] version is optional.
-        if rest.first() == Some(&0xa0) {
-            rest = tlv(rest)?.rest;
-        }
-        // serial, signature algorithm, issuer, validity
-        for _ in 0..4 {
-            rest = tlv(rest)?.rest;
-        }
-        let subject = seq(rest)?;
-        let spki = seq(subject.rest)?;
-        Some((subject.whole.to_vec(), spki.whole.to_vec()))
-    }
+/// The DER of a certificate's subject Name and of its SubjectPublicKeyInfo.
+fn subject_and_key(cert_der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).ok()?;
+    Some((cert.subject().as_raw().to_vec(), cert.public_key().raw.to_vec()))
 }
 
 // ---------------------------------------------------------------------------------------------

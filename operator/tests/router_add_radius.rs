@@ -37,8 +37,13 @@ async fn stack() -> Stack {
 
 impl Stack {
     async fn hotspotctl(&self, args: &[&str]) -> Output {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_hotspotctl"))
-            .args(args)
+        self.command(args).output().await.expect("hotspotctl runs")
+    }
+
+    /// `hotspotctl` with this stack's AWS and RADIUS settings and nothing from the caller's.
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotspotctl"));
+        c.args(args)
             .current_dir(self.dir.path())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
@@ -54,10 +59,8 @@ impl Stack {
             .env("AWS_REGION", Moto::REGION)
             .env("TABLE_NAME", TABLE)
             .env("RADIUS_ADDRESS", "198.51.100.7")
-            .env("CLOUD_API_URL", format!("https://{API_ID}.execute-api.{}.amazonaws.com", Moto::REGION))
-            .output()
-            .await
-            .expect("hotspotctl runs")
+            .env("CLOUD_API_URL", format!("https://{API_ID}.execute-api.{}.amazonaws.com", Moto::REGION));
+        c
     }
 
     /// `router add --mode radius` with these extra arguments.
@@ -324,21 +327,10 @@ async fn refused_adds_change_nothing() {
         assert_eq!(s.snapshot().await, before, "{extra:?}");
     }
     // No --radius-address (nor RADIUS_ADDRESS).
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotspotctl"))
-        .args(["router", "add", "--mode", "radius", "--id", "cafe-09", "--name", "N", "--routeros-version", "6.49"])
+    let out = s
+        .command(&["router", "add", "--mode", "radius", "--id", "cafe-09", "--name", "N", "--routeros-version", "6.49"])
         .args(["--radius-client-address", "197.248.10.5"])
-        .current_dir(s.dir.path())
         .env_remove("RADIUS_ADDRESS")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", s.dir.path().join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", s.dir.path().join("no-aws-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", &s.moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", Moto::REGION)
-        .env("TABLE_NAME", TABLE)
-        .env("CLOUD_API_URL", "https://x.execute-api.eu-west-1.amazonaws.com")
         .output()
         .await
         .expect("runs");

@@ -22,7 +22,8 @@ pub struct FreeRadius {
     pub acct_port: u16,
     /// RadSec (TCP): authentication and accounting both.
     pub radsec_port: u16,
-    /// The CA that signed the server's certificate and signs routers' (`pki.issue(router id)`).
+    /// The CA that signed the server's certificate and signs routers' (`pki.issue(router id)`);
+    /// with [`FreeRadius::start_with_tls`] it holds no CA key, and `issue` fails.
     pub pki: Pki,
     pub dir: PathBuf,
     child: Option<ChildGuard>,

@@ -26,6 +26,9 @@ const EXTENSIONS: &str = "[server]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalS
 extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n\
 [client]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n";
 
+/// A new P-256 key, unencrypted, for `openssl req`.
+const NEW_KEY: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
 fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
     let out = Command::new("openssl")
         .args(args)
@@ -45,26 +48,8 @@ impl Pki {
     pub fn create(dir: &Path) -> Result<Pki, String> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("extensions.cnf"), EXTENSIONS).map_err(|e| e.to_string())?;
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=Hotspot RADIUS test CA",
-            ],
-        )?;
+        let out = ["-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=Hotspot RADIUS test CA"];
+        openssl(dir, &[&["req", "-x509"][..], NEW_KEY, &out].concat())?;
         let pki = Pki { dir: dir.to_path_buf() };
         pki.sign("server", "127.0.0.1", "server")?;
         Ok(pki)
@@ -84,23 +69,7 @@ impl Pki {
     fn sign(&self, name: &str, cn: &str, extensions: &str) -> Result<(), String> {
         let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
         let subject = format!("/CN={cn}");
-        openssl(
-            &self.dir,
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                &key,
-                "-out",
-                &csr,
-                "-subj",
-                &subject,
-            ],
-        )?;
+        openssl(&self.dir, &[&["req"][..], NEW_KEY, &["-keyout", &key, "-out", &csr, "-subj", &subject]].concat())?;
         openssl(
             &self.dir,
             &[

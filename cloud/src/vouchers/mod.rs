@@ -145,12 +145,7 @@ pub async fn issue(
         let id: MessageId = format!("vouchers:{}:{n}", batch.batch_id)
             .parse()
             .map_err(|e: hotspot_core::IdError| partial(pushed, e.to_string()))?;
-        // A RADIUS-mode router has no queue: its logins read the codes from the store.
-        let sent = match r.mode() {
-            crate::store::router::RouterMode::Radius => Ok(()),
-            crate::store::router::RouterMode::Agent => crate::jobs::send_job(sqs, r, id, job, now).await.map(drop),
-        };
-        if let Err(e) = sent {
+        if let Err(e) = crate::jobs::send_job(sqs, r, id, job, now).await {
             let mut why = e.to_string();
             if let Err(d) = store.delete_vouchers(&r.id, &codes).await {
                 why = format!(
