@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real-browser tests: headless Debian chromium driven by playwright-core walks the guest portal at a
-# phone's viewport, with and without JavaScript (tests/browser/portal.mjs), then the operators'
+# phone's viewport, with and without JavaScript (tests/browser/portal.mjs), the cloud portal of a
+# RADIUS-mode router the same way (tests/browser/radius.mjs), then the operators'
 # dashboard on the same stacks at 360×640 and 1280×800, JavaScript on and off (tests/browser/admin.mjs;
 # poppler reads the voucher PDFs it downloads).
 #
@@ -65,7 +66,8 @@ trap 'exit 143' TERM
 journeys=(js nojs)
 started=$SECONDS
 for j in "${journeys[@]}"; do
-    LOCAL_STACK_READY_FILE="$work/$j.json" "$BIN_DIR/local-stack" >"$work/$j.log" 2>&1 &
+    # --radius: also a RADIUS-mode router, FreeRADIUS and its hotspot, for the cloud portal's walk.
+    LOCAL_STACK_READY_FILE="$work/$j.json" "$BIN_DIR/local-stack" --radius >"$work/$j.log" 2>&1 &
     pids+=($!)
 done
 log "starting ${#journeys[@]} local stacks (pids ${pids[*]})"
@@ -86,8 +88,9 @@ log "stacks ready in $((SECONDS - started))s: $(cat "$work/js.json")"
 mkdir -p "$ARTIFACTS_DIR"
 rm -f "$ARTIFACTS_DIR"/*.png "$ARTIFACTS_DIR"/*.pdf "$ARTIFACTS_DIR"/*.csv
 status=0
-# The guest journeys first; then the dashboard on the same stacks finds and settles their purchases.
-for t in portal.mjs admin.mjs; do
+# The guest journeys first; then the dashboard on the same stacks finds and settles their purchases;
+# then the RADIUS-mode router's guests (after the dashboard, whose revenue checks count one router).
+for t in portal.mjs admin.mjs radius.mjs; do
     (cd "$BROWSER_DIR" && STACK_JS="$work/js.json" STACK_NOJS="$work/nojs.json" node --test --test-timeout=120000 "$t") \
         || { status=$?; break; }
 done

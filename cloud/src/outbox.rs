@@ -97,7 +97,12 @@ async fn deliver_via(
     }
     send_job(sqs, router, id.clone(), payload, now).await?;
     store.mark_job_queued(&p.id).await?;
-    tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "job queued");
+    // A RADIUS-mode router gets no message (`send_job`): say so, or the log would point at a queue.
+    let what = match router.mode() {
+        crate::store::router::RouterMode::Agent => "job queued",
+        crate::store::router::RouterMode::Radius => "job done: radius-mode router reads the store",
+    };
+    tracing::info!(purchase_id = %p.id, router_id = %p.router_id, job_id = %id, state = %p.state, "{what}");
     Ok(true)
 }
 

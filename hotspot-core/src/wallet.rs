@@ -92,6 +92,16 @@ pub enum OfferedError {
 }
 
 impl Offered {
+    /// The wallet a guest pays from, as a portal's form says: the one they chose, if the hotspot
+    /// takes it; with none chosen (`auto`, or a form without the choice), their number's
+    /// network's, else the hotspot's first. `None`: they chose one the hotspot does not take.
+    pub fn chosen(&self, raw: &str, phone: &PhoneNumber) -> Option<Wallet> {
+        match raw.trim() {
+            "" | "auto" => Some(Wallet::for_number(phone, self.as_slice()).unwrap_or(self.first())),
+            s => s.parse::<Wallet>().ok().filter(|w| self.contains(*w)),
+        }
+    }
+
     pub fn new(list: Vec<Wallet>) -> Result<Offered, OfferedError> {
         if list.is_empty() {
             return Err(OfferedError::Empty);

@@ -7,6 +7,7 @@ pub mod callback;
 pub mod config;
 pub mod events;
 pub mod expiry;
+pub mod portal;
 pub mod providers;
 pub mod purchase;
 pub mod radius;

@@ -344,13 +344,24 @@ pub async fn status(store: &Store, router: &RouterRecord, id: &str) -> Reply {
 /// callback costs the guest seconds, not the reconciler's minute.
 pub async fn status_asking<P: Payments>(ctx: &PurchaseCtx<'_, P>, router: &RouterRecord, id: &str, now: i64) -> Reply {
     let Ok(id) = id.parse::<PurchaseId>() else { return bad_request("Invalid purchase id.") };
-    match ctx.settle.store.get_purchase(&id).await {
-        Ok(Some(p)) if p.router_id == router.id => {
-            let p = ctx.settle.ask_while_waiting(ctx.wallets, p, now).await;
-            Reply::ok(&purchase_view(&p))
-        }
-        Ok(_) => crate::api::not_found("purchase"),
+    match purchase_asking(ctx, router, &id, now).await {
+        Ok(Some(p)) => Reply::ok(&purchase_view(&p)),
+        Ok(None) => crate::api::not_found("purchase"),
         Err(e) => Reply::unavailable(&e),
+    }
+}
+
+/// The router's purchase `id` as `status_asking` sees it (asked about at its wallet if it has
+/// been pending a while); `None` when there is none at this router.
+pub async fn purchase_asking<P: Payments>(
+    ctx: &PurchaseCtx<'_, P>,
+    router: &RouterRecord,
+    id: &PurchaseId,
+    now: i64,
+) -> Result<Option<Purchase>, hotspot_cloud::store::StoreError> {
+    match ctx.settle.store.get_purchase(id).await? {
+        Some(p) if p.router_id == router.id => Ok(Some(ctx.settle.ask_while_waiting(ctx.wallets, p, now).await)),
+        _ => Ok(None),
     }
 }
 

@@ -130,8 +130,9 @@ pub fn parse_send_response(body: &[u8]) -> Result<String, SmsError> {
 
 /// The receipt, in one 160-character GSM-7 segment for typical values. A payment confirmed by
 /// STK query has no M-Pesa receipt number yet (only the callback carries it): the text then
-/// says so rather than show an empty one.
-pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
+/// says so rather than show an empty one. `code`: the re-login code for a new device, which only
+/// an agent can take (`None` for a router in RADIUS mode: its guests' devices log in by MAC).
+pub fn receipt_text(p: &Purchase, code: Option<&VoucherCode>) -> String {
     // The guest's clock: the number's country is the hotspot's (its merchant takes no other).
     let (offset, zone) = p.phone.country().time_zone();
     let until = p.expires_at.map(|t| local_short(t, offset)).unwrap_or_default();
@@ -140,12 +141,13 @@ pub fn receipt_text(p: &Purchase, code: &VoucherCode) -> String {
         Some(r) => format!("{wallet} {r}"),
         None => format!("{wallet} confirmed"),
     };
+    let relogin =
+        code.map(|c| format!(" New device? Enter code {} on the WiFi page.", c.grouped())).unwrap_or_default();
     format!(
-        "WiFi paid: {} for {}. {mpesa}. Online until {} {zone}. New device? Enter code {} on the WiFi page.",
+        "WiFi paid: {} for {}. {mpesa}. Online until {} {zone}.{relogin}",
         p.package.price(),
         p.package.name(),
-        until,
-        code.grouped(),
+        until
     )
 }
 
@@ -172,14 +174,16 @@ pub async fn send_receipt(store: &Store, sms: &SmsClient, p: &Purchase, now: i64
             return;
         }
     }
-    let key = match store.get_router(&p.router_id).await {
-        Ok(Some(r)) => r.key,
+    let router = match store.get_router(&p.router_id).await {
+        Ok(Some(r)) => r,
         other => {
             tracing::warn!(purchase_id = %p.id, found = ?other.map(|r| r.is_some()), "SMS receipt skipped: router unknown");
             return;
         }
     };
-    let text = receipt_text(p, &VoucherCode::relogin(&key, &p.id));
+    let code = VoucherCode::relogin(&router.key, &p.id);
+    let agent = router.mode() == hotspot_cloud::store::router::RouterMode::Agent;
+    let text = receipt_text(p, agent.then_some(&code));
     let outcome = match sms.send(&p.phone, &text).await {
         Ok(id) => {
             tracing::info!(purchase_id = %p.id, phone = %p.phone.masked(), message_id = %id, "SMS receipt sent");

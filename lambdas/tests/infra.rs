@@ -48,7 +48,7 @@ fn every_binary_is_a_cargo_lambda_function() {
     let template = read("infra/template.yaml");
     let res = resources(&template);
     let bins = binaries();
-    assert_eq!(bins.len(), 8, "the brief's six functions, the dashboard and RADIUS: {bins:?}");
+    assert_eq!(bins.len(), 9, "the brief's six functions, the dashboard, RADIUS and the cloud portal: {bins:?}");
     for bin in &bins {
         let f = function_for(&res, bin);
         assert_eq!(values(f, "BuildMethod"), ["rust-cargolambda"], "{bin}");
@@ -159,8 +159,8 @@ fn http_functions_serve_the_routes_their_code_documents() {
         }
     }
     assert_eq!(
-        seen, 12,
-        "the four wallet callbacks, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}, POST /radius/authorize, POST /radius/accounting"
+        seen, 14,
+        "the four wallet callbacks, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}, POST /radius/authorize, POST /radius/accounting, GET and POST /portal/{{proxy+}}"
     );
 }
 

@@ -410,6 +410,8 @@ pub struct RadiusScript {
     pub hotspot_profile: String,
     /// The cloud portal's host, reachable by guests before they log in.
     pub portal_host: String,
+    /// The router directory the hotspot pages (sending guests to the cloud portal) go in.
+    pub html_directory: String,
     pub ntp_servers: String,
     pub auth: RouterAuth,
 }
@@ -518,20 +520,26 @@ pub fn render(p: &RadiusScript) -> String {
 
     line(format!("# {n}. The hotspot asks RADIUS and reports to it: logins by the grant's password (CHAP or PAP)"));
     line("#    and returning devices by MAC (the MAC as user name, no password); accounting every 5m".into());
-    line("#    (the service's Acct-Interim-Interval).".into());
+    line("#    (the service's Acct-Interim-Interval). It serves our pages: login.html sends guests to the".into());
+    line("#    cloud portal with their device and this hotspot's login page, where the portal sends them".into());
+    line("#    back once paid.".into());
     // RouterOS 6 has mac-auth-mode too, but its default is the same, mac-as-username, and the v6
     // manual we checked names it nowhere: left at its default there.
     let mac_mode = if v6 { String::new() } else { " mac-auth-mode=mac-as-username".to_string() };
-    line(format!(
-        "/ip hotspot profile set [find name={profile}] use-radius=yes radius-accounting=yes \
-         radius-interim-update={INTERIM_UPDATE} login-by=http-chap,http-pap,mac{mac_mode}"
-    ));
+    let radius = format!(
+        " use-radius=yes radius-accounting=yes radius-interim-update={INTERIM_UPDATE} \
+         login-by=http-chap,http-pap,mac{mac_mode}"
+    );
+    for l in crate::rsc::html_directory(&p.html_directory, &p.hotspot_profile, "hotspot-radius", &radius) {
+        line(l);
+    }
     line(String::new());
 
     line(format!("# {}. Guests reach the cloud portal before logging in. (The router's own RADIUS traffic", n + 1));
     line("#    is not a guest's: it needs no walled-garden entry.)".into());
     line(format!("/ip hotspot walled-garden add dst-host={} action=allow comment={tag}", q(&p.portal_host)));
     line(String::new());
+
     let mut done = String::new();
     let _ = write!(done, "hotspot-radius: router {id} configured; RADIUS at {}", p.radius_address);
     line(format!(":log info {}", q(&done)));

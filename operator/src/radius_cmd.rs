@@ -22,6 +22,9 @@ struct Plan {
     clients_conf: Option<Secret>,
     client_address: Option<ClientAddress>,
     out: PathBuf,
+    /// Where the hotspot pages go, and the cloud portal URL their login page sends guests to.
+    html_out: PathBuf,
+    portal_url: String,
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -67,12 +70,6 @@ fn plan(a: &AddArgs) -> Result<Plan, Error> {
     })?;
     if radius_address.is_unspecified() || radius_address.is_broadcast() || radius_address.is_multicast() {
         return Err(usage(format!("--radius-address {radius_address} is not a host's address")));
-    }
-    if a.html_out.is_some() {
-        return Err(usage(
-            "--html-out is for agent mode: a RADIUS-mode router keeps its own hotspot pages until the cloud \
-             portal's pages exist (docs/onboarding.md)",
-        ));
     }
     if a.hotspot_profile.trim().is_empty() {
         return Err(usage("--hotspot-profile must not be empty"));
@@ -125,6 +122,12 @@ fn plan(a: &AddArgs) -> Result<Plan, Error> {
         }
     };
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.rsc", a.id)));
+    let html_out = a.html_out.clone().unwrap_or_else(|| PathBuf::from(format!("{}-hotspot-html", a.id)));
+    // The portal is the API's `/portal/<router>`: on the API's own URL, or https on --portal-host.
+    let portal_url = match &a.portal_host {
+        Some(h) => format!("https://{h}/portal/{}", a.id),
+        None => format!("{}/portal/{}", a.cloud_api_url.trim().trim_end_matches('/'), a.id),
+    };
     Ok(Plan {
         script: RadiusScript {
             version,
@@ -133,12 +136,15 @@ fn plan(a: &AddArgs) -> Result<Plan, Error> {
             radius_address,
             hotspot_profile: a.hotspot_profile.clone(),
             portal_host,
+            html_directory: a.html_directory.clone(),
             ntp_servers,
             auth,
         },
         clients_conf,
         client_address,
         out,
+        html_out,
+        portal_url,
     })
 }
 
@@ -175,6 +181,18 @@ pub async fn add(ctx: &Ctx, a: &AddArgs) -> Result<(), Error> {
             source,
         });
     }
+    crate::router::write_pages(&plan.html_out, &plan.portal_url).map_err(|source| Error::Io {
+        what: format!(
+            "router {} is provisioned and {} written, but writing the hotspot pages to {} failed \
+             (copy hotspot-html/ by hand and replace {} with {})",
+            a.id,
+            plan.out.display(),
+            plan.html_out.display(),
+            hotspot_html::PORTAL_PLACEHOLDER,
+            plan.portal_url
+        ),
+        source,
+    })?;
     print!("{}", summary(&plan, prov.parameter.as_deref(), &ctx.table));
     Ok(())
 }
@@ -209,20 +227,22 @@ fn summary(p: &Plan, parameter: Option<&str>, table: &str) -> String {
     out += &format!(
         "Script: {out} for RouterOS {ver} (file mode 0600: it holds the router's RADIUS {what}; never share it).\n\
          \n\
+         Hotspot pages: {html_out}/ (login.html sends guests to the cloud portal at {portal_url}).\n\
+         \n\
          Next steps at the router:\n\
          \x20 1. A working hotspot (IP > Hotspot > Hotspot Setup) whose server profile is {profile}.\n\
-         \x20 2. Upload {file_name} (Winbox Files, FTP or scp).\n\
+         \x20 2. Upload the files in {html_out}/ into the router directory {html}/ (flash/{html}/ on\n\
+         \x20    routers with a flash directory), and {file_name} (Winbox Files, FTP or scp).\n\
          \x20 3. /import file-name={file_name}   then   /file remove {file_name}\n\
          \x20    (it sets the router's identity to {id}: the RADIUS service and the API know it by that).\n\
-         \x20 4. /radius print; /ip hotspot profile print   (use-radius=yes on {profile})\n\
-         Hotspot pages: none written. The router keeps its own login page until the cloud portal\n\
-         exists; then its login.html must send guests to the portal at http(s)://{portal}/ (in the\n\
-         walled garden already).\n",
+         \x20 4. /radius print; /ip hotspot profile print   (use-radius=yes and html-directory {html} on {profile})\n",
         out = p.out.display(),
         ver = s.version,
         what = if p.clients_conf.is_some() { "secret" } else { "private key" },
         profile = s.hotspot_profile,
-        portal = s.portal_host,
+        html_out = p.html_out.display(),
+        html = s.html_directory,
+        portal_url = p.portal_url,
     );
     out
 }

@@ -302,6 +302,27 @@ pub fn env_list(id: &RouterId) -> String {
 }
 
 /// The comment tag of a router's objects: `hotspot-agent:<router id>`.
+/// The lines that point the hotspot profile at our pages' directory (`flash/<dir>` on routers
+/// with a flash directory: only flash/ survives a reboot there), warning in the log if the pages
+/// are not uploaded yet; `more` are further properties for the same `profile set`. Both modes'
+/// scripts use them.
+pub fn html_directory(dir: &str, profile: &str, log_tag: &str, more: &str) -> Vec<String> {
+    vec![
+        "{".into(),
+        format!("    :local hsHtml {}", quote(dir)),
+        "    :if ([:len [/file find where name=\"flash\" and type=\"directory\"]] > 0) do={".into(),
+        "        :set hsHtml (\"flash/\" . $hsHtml)".into(),
+        "    }".into(),
+        "    :if ([:len [/file find where name=($hsHtml . \"/login.html\")]] = 0) do={".into(),
+        format!(
+            "        :log warning (\"{log_tag}: upload the hotspot pages to \" . $hsHtml . \" and run this part again\")"
+        ),
+        "    }".into(),
+        format!("    /ip hotspot profile set [find name={}] html-directory=$hsHtml{more}", quote(profile)),
+        "}".into(),
+    ]
+}
+
 pub fn tag(id: &RouterId) -> String {
     format!("hotspot-agent:{id}")
 }
@@ -410,16 +431,9 @@ pub fn render(p: &ScriptParams) -> String {
     line(format!("/ip hotspot walled-garden ip add dst-address={c} action=accept comment={tag}"));
     line(format!("#    The pages of hotspot-html/ (login.html sends guests to the portal at http://{c}) go in"));
     line("#    the html directory; on routers with a flash/ directory only flash/ survives a reboot.".into());
-    line("{".into());
-    line(format!("    :local hsHtml {}", q(&p.html_directory)));
-    line("    :if ([:len [/file find where name=\"flash\" and type=\"directory\"]] > 0) do={".into());
-    line("        :set hsHtml (\"flash/\" . $hsHtml)".into());
-    line("    }".into());
-    line("    :if ([:len [/file find where name=($hsHtml . \"/login.html\")]] = 0) do={".into());
-    line("        :log warning (\"hotspot-agent: upload the hotspot pages to \" . $hsHtml . \" and run this part again\")".into());
-    line("    }".into());
-    line(format!("    /ip hotspot profile set [find name={}] html-directory=$hsHtml", q(&p.hotspot_profile)));
-    line("}".into());
+    for l in html_directory(&p.html_directory, &p.hotspot_profile, "hotspot-agent", "") {
+        line(l);
+    }
     line(String::new());
     line(format!(
         ":log info {}",

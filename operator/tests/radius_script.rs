@@ -153,6 +153,7 @@ fn script(version: &str, name: &str, ca: &Ca) -> RadiusScript {
         radius_address: "198.51.100.7".parse().expect("ip"),
         hotspot_profile: "hsprof1".into(),
         portal_host: "abc123def4.execute-api.eu-west-1.amazonaws.com".into(),
+        html_directory: "hotspot-html".into(),
         ntp_servers: hotspotctl::rsc::DEFAULT_NTP_SERVERS.into(),
         auth,
     }

@@ -130,7 +130,13 @@ async fn a_v6_router_gets_a_record_a_secret_and_a_clients_conf_entry() {
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stdout.contains("provisioned for RADIUS mode"), "{stdout}");
     assert!(stdout.contains("/hotspot/radius/clients/hex-01"), "{stdout}");
-    assert!(stdout.contains("Hotspot pages: none written"), "{stdout}");
+    let portal = "https://abc123def4.execute-api.eu-west-1.amazonaws.com/portal/hex-01";
+    assert!(
+        stdout.contains(&format!(
+            "Hotspot pages: hex-01-hotspot-html/ (login.html sends guests to the cloud portal at {portal})"
+        )),
+        "{stdout}"
+    );
 
     // The record: RADIUS mode, no queue, a key.
     let id: RouterId = "hex-01".parse().expect("id");
@@ -143,7 +149,11 @@ async fn a_v6_router_gets_a_record_a_secret_and_a_clients_conf_entry() {
     assert!(queues.queue_urls.unwrap_or_default().is_empty());
     let iam = aws_sdk_iam::Client::new(&s.moto.sdk_config());
     assert!(iam.list_users().send().await.expect("users").users.is_empty());
-    assert!(!s.dir.path().join("hex-01-hotspot-html").exists());
+    // The hotspot pages, their login page sending guests to this router's cloud portal.
+    for (name, original) in hotspot_html::PAGES {
+        let page = std::fs::read_to_string(s.dir.path().join("hex-01-hotspot-html").join(name)).expect("page written");
+        assert_eq!(page, original.replace(hotspot_html::PORTAL_PLACEHOLDER, portal), "{name}");
+    }
 
     // The script: mode 0600, UDP with the secret the service's entry holds.
     let (script, mode) = s.script("hex-01.rsc");
@@ -309,10 +319,6 @@ async fn refused_adds_change_nothing() {
                 "pki/ca.key",
             ],
             "is for RouterOS 6",
-        ),
-        (
-            vec!["--routeros-version", "6.49", "--radius-client-address", "197.248.10.5", "--html-out", "pages"],
-            "--html-out",
         ),
     ];
     for (extra, says) in cases {

@@ -37,11 +37,11 @@ animation:s 1s linear infinite;margin:1rem auto}@keyframes s{to{transform:rotate
 /// everything it needs from `data-` attributes (already escaped by the server), so no value is
 /// interpolated into code.
 const WAIT_JS: &str = "(function(){var w=document.getElementById('w');if(!w||!window.XMLHttpRequest)return;\
-var id=w.getAttribute('data-id'),lang=w.getAttribute('data-lang');\
+var id=w.getAttribute('data-id'),lang=w.getAttribute('data-lang'),base=w.getAttribute('data-base')||'';\
 function $(i){return document.getElementById(i)}\
 function later(ms){setTimeout(poll,ms)}\
 function poll(){var x=new XMLHttpRequest();\
-x.open('GET','/api/status/'+encodeURIComponent(id)+'?lang='+encodeURIComponent(lang));x.timeout=8000;\
+x.open('GET',base+'/api/status/'+encodeURIComponent(id)+'?lang='+encodeURIComponent(lang));x.timeout=8000;\
 x.onload=function(){var r;try{r=JSON.parse(x.responseText)}catch(e){return later(3000)}\
 if(!r||!r.state)return later(3000);\
 if(r.title)$('t').textContent=r.title;if(r.message)$('m').textContent=r.message;\
@@ -50,11 +50,14 @@ if(r.state==='failed'||r.state==='not_found'||r.state==='not_a_host'){$('spin').
 later(1500)};x.onerror=x.ontimeout=function(){later(3000)};x.send()}\
 later(1500)})();";
 
-/// What every page shares: language and the toggle's target.
+/// What every page shares: language, the toggle's target and where the portal's routes are.
 pub struct Chrome<'a> {
     pub lang: Lang,
     /// Same page in the other language (a local path; escaped here).
     pub toggle_href: &'a str,
+    /// The path the portal's own routes (`/buy`, `/voucher`, `/api/status/`) start with: empty on
+    /// the agent, `/portal/<router>` in the cloud.
+    pub base: &'a str,
 }
 
 fn layout(c: &Chrome<'_>, title: &str, head_extra: &str, body: &str) -> String {
@@ -96,6 +99,9 @@ pub struct IndexView<'a> {
     pub code: &'a str,
     pub csrf: &'a str,
     pub dst: Option<&'a str>,
+    /// More hidden fields both forms carry back (the cloud portal's device and login page, which
+    /// only the router knows; the agent asks the router instead and has none).
+    pub context: &'a [(&'a str, &'a str)],
     /// A problem that concerns the whole page (e.g. payments unavailable).
     pub banner: Option<&'a str>,
     pub buy_error: Option<&'a str>,
@@ -118,7 +124,7 @@ fn phone_placeholder(country: Country) -> &'static str {
     }
 }
 
-fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>) -> String {
+fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>, context: &[(&str, &str)]) -> String {
     let mut s = format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">",
         esc::Html(csrf),
@@ -126,6 +132,9 @@ fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>) -> String {
     );
     if let Some(d) = dst {
         let _ = write!(s, "<input type=\"hidden\" name=\"dst\" value=\"{}\">", esc::Html(d));
+    }
+    for (name, value) in context {
+        let _ = write!(s, "<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc::Html(name), esc::Html(value));
     }
     s
 }
@@ -175,13 +184,17 @@ pub fn index(c: &Chrome<'_>, v: &IndexView<'_>) -> String {
         Some(name) => format!("{} {name}", t.welcome),
         None => t.choose_package.to_string(),
     };
-    let hidden = hidden_fields(c.lang, v.csrf, v.dst);
+    let hidden = hidden_fields(c.lang, v.csrf, v.dst, v.context);
+    let base = esc::Html(c.base);
     let mut b = error_box(v.banner);
     if v.cards.is_empty() {
         let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", esc::Html(t.no_packages));
     } else {
-        let _ =
-            write!(b, "<form class=\"card\" method=\"post\" action=\"/buy\"><h2>{}</h2>", esc::Html(t.choose_package));
+        let _ = write!(
+            b,
+            "<form class=\"card\" method=\"post\" action=\"{base}/buy\"><h2>{}</h2>",
+            esc::Html(t.choose_package)
+        );
         b.push_str(v.cards);
         let several = v.wallets.len() > 1;
         // Words that name M-Pesa only where it is the one wallet.
@@ -205,7 +218,7 @@ autocomplete=\"tel\" placeholder=\"{}\" maxlength=\"20\" required value=\"{}\">{
     }
     let _ = write!(
         b,
-        "<form class=\"card\" method=\"post\" action=\"/voucher\"><h2>{}</h2>{}<label for=\"code\">{}</label>\
+        "<form class=\"card\" method=\"post\" action=\"{base}/voucher\"><h2>{}</h2>{}<label for=\"code\">{}</label>\
 <input type=\"text\" id=\"code\" name=\"code\" autocapitalize=\"characters\" autocomplete=\"off\" spellcheck=\"false\" \
 maxlength=\"24\" required value=\"{}\">{hidden}<button class=\"alt\" type=\"submit\">{}</button></form>",
         esc::Html(t.voucher_heading),
@@ -257,9 +270,10 @@ pub fn waiting(c: &Chrome<'_>, v: &WaitView<'_>) -> String {
         None => "<span id=\"go\"></span>".to_string(),
     };
     let b = format!(
-        "<div class=\"card c\" id=\"w\" data-id=\"{id}\" data-lang=\"{lang}\"{dst_attr}><div class=\"spin\" id=\"spin\"></div>\
+        "<div class=\"card c\" id=\"w\" data-id=\"{id}\" data-lang=\"{lang}\" data-base=\"{base}\"{dst_attr}><div class=\"spin\" id=\"spin\"></div>\
 <p id=\"m\">{body}</p>{go}<a id=\"retry\" class=\"btn\" href=\"{retry}\" hidden>{again}</a></div><script>{WAIT_JS}</script>",
         id = esc::Html(v.id.as_str()),
+        base = esc::Html(c.base),
         lang = c.lang.code(),
         body = esc::Html(v.body),
         retry = esc::Html(v.retry_href),
@@ -315,7 +329,7 @@ mod tests {
 
     #[test]
     fn message_escapes() {
-        let c = Chrome { lang: Lang::Sw, toggle_href: "/?lang=en&x=\"" };
+        let c = Chrome { lang: Lang::Sw, toggle_href: "/?lang=en&x=\"", base: "" };
         let p = message(&c, "<t>", "<b>", Some(("/\"x", "<a>")));
         assert!(
             p.contains("&lt;t&gt;") && p.contains("&lt;b&gt;") && p.contains("/&quot;x") && p.contains("&lt;a&gt;")

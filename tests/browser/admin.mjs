@@ -13,24 +13,11 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { readFileSync, statSync } from 'node:fs';
+import { test } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, inContext, onLoopback, readStack, useBrowser } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = resolve(process.env.ARTIFACTS_DIR || 'artifacts/browser');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PHONE_SEARCH = '0712 345 678';
 const PHONE_SHOWN = '254712345678';
 const PORTAL_FOR_SLIPS = 'http://wifi.cafe/';
@@ -39,39 +26,11 @@ const DESK_VIEW = { width: 1280, height: 800 };
 // A grant re-sent or a revoke sent reaches the router in a long poll: seconds.
 const ROUTER_TIMEOUT_MS = 30_000;
 
-function readStack(envName) {
-  const path = process.env[envName];
-  assert.ok(path, `${envName} must name a local-stack ready file (LOCAL_STACK_READY_FILE)`);
-  const s = JSON.parse(readFileSync(path, 'utf8'));
-  for (const k of ['dashboard', 'dashboard_login', 'dashboard_password']) assert.ok(s[k], `${path}: no ${k}`);
-  return s;
-}
+const h = useBrowser();
 
-let browser;
-const shots = [];
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  if (shots.length) console.log(`screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
-});
-
-function onLoopback(url) {
-  try {
-    const u = new URL(url);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname === '127.0.0.1';
-  } catch {
-    return false;
-  }
-}
-
-async function session(opts) {
+function session(opts) {
   const phone = opts.viewport.width < 500;
-  const context = await browser.newContext({
+  const options = {
     viewport: opts.viewport,
     deviceScaleFactor: phone ? 2 : 1,
     isMobile: phone,
@@ -79,26 +38,12 @@ async function session(opts) {
     locale: 'en-KE',
     javaScriptEnabled: opts.javaScriptEnabled,
     acceptDownloads: true,
-  });
-  const problems = [];
-  try {
-    await walk(context, problems, opts);
-  } catch (e) {
-    for (const [i, page] of context.pages().entries()) {
-      const path = `${ARTIFACTS}/${opts.mode}-FAILED-page${i + 1}.png`;
-      await page.screenshot({ path, fullPage: true }).catch(() => {});
-      shots.push(path);
-      console.log(`--- ${opts.mode} page ${i + 1} at failure: ${page.url()}\n${(await page.content().catch(() => '?')).slice(0, 4000)}`);
-    }
-    if (problems.length) console.log(`--- ${opts.mode} console/page errors:\n${problems.join('\n')}`);
-    throw e;
-  } finally {
-    await context.close();
-  }
+  };
+  return inContext(h, opts.mode, options, (context, problems) => walk(context, problems, opts));
 }
 
 async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
-  const stack = readStack(stackEnv);
+  const stack = readStack(stackEnv, ['dashboard', 'dashboard_login', 'dashboard_password']);
   context.setDefaultTimeout(15_000);
   // The dashboard needs nothing from outside: any such request is a failure.
   const offLoopback = [];
@@ -120,7 +65,7 @@ async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
     step += 1;
     const path = `${ARTIFACTS}/admin-${mode}-${String(step).padStart(2, '0')}-${name}.png`;
     await page.screenshot({ path, fullPage: true });
-    shots.push(path);
+    h.shots.push(path);
   };
   const fits = async (what) => {
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -227,7 +172,7 @@ async function walk(context, problems, { mode, stackEnv, viewport, actions }) {
   const png = `${ARTIFACTS}/admin-${mode}-sheet`;
   execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', pdf, png]);
   assert.ok(statSync(`${png}.png`).size > 10_000, 'the sheet renders to a real page image');
-  shots.push(`${png}.png`);
+  h.shots.push(`${png}.png`);
 
   // 6. Revenue: the takings by router, a chart that fits the screen, the totals as CSV.
   await page.getByRole('link', { name: 'Revenue' }).click();

@@ -10,92 +10,35 @@
 //   STACK_JS=path STACK_NOJS=path ARTIFACTS_DIR=dir CHROMIUM=/usr/bin/chromium node --test portal.mjs
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import {
+  PHONE_SCREEN,
+  approvePrompt,
+  inContext,
+  noHorizontalScroll,
+  onLoopback,
+  readStack,
+  shooter,
+  useBrowser,
+  watchProblems,
+} from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = resolve(process.env.ARTIFACTS_DIR || 'artifacts/browser');
-// This machine's network is closed: nothing in Chromium may try to reach out by itself.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PHONE_INPUT = '0712 345 678';
 const PHONE_MSISDN = '254712345678';
 const PACKAGE = { name: '1 hour', price: 'KES 10' };
 // Payment approved to "You are online": callback, SQS long poll, RouterOS login. Seconds, normally.
 const ONLINE_TIMEOUT_MS = 30_000;
 
-function readStack(envName) {
-  const path = process.env[envName];
-  assert.ok(path, `${envName} must name a local-stack ready file (LOCAL_STACK_READY_FILE)`);
-  const s = JSON.parse(readFileSync(path, 'utf8'));
-  for (const k of ['portal', 'guest_portal', 'phone']) assert.ok(s[k], `${path}: no ${k}`);
-  return s;
-}
+const h = useBrowser();
 
-let browser;
-const shots = [];
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // playwright-core launches with a new, empty --user-data-dir of its own.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  if (shots.length) console.log(`screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
-});
-
-/** Is this URL on the loopback address the whole stack listens on? */
-function onLoopback(url) {
-  try {
-    const u = new URL(url);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname === '127.0.0.1';
-  } catch {
-    return false;
-  }
-}
-
-async function journey(opts) {
-  const context = await browser.newContext({
-    viewport: { width: 360, height: 640 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'en-KE',
-    javaScriptEnabled: opts.javaScriptEnabled,
-  });
-  const problems = [];
-  try {
-    await walk(context, problems, opts);
-  } catch (e) {
-    // Keep what the browser showed when it went wrong, and what the pages said.
-    for (const [i, page] of context.pages().entries()) {
-      const path = `${ARTIFACTS}/${opts.mode}-FAILED-page${i + 1}.png`;
-      await page.screenshot({ path, fullPage: true }).catch(() => {});
-      shots.push(path);
-      console.log(`--- ${opts.mode} page ${i + 1} at failure: ${page.url()}\n${(await page.content().catch(() => '?')).slice(0, 4000)}`);
-    }
-    if (problems.length) console.log(`--- ${opts.mode} console/page errors:\n${problems.join('\n')}`);
-    throw e;
-  } finally {
-    await context.close();
-  }
+function journey(opts) {
+  const options = { ...PHONE_SCREEN, locale: 'en-KE', javaScriptEnabled: opts.javaScriptEnabled };
+  return inContext(h, opts.mode, options, (context, problems) => walk(context, problems, opts));
 }
 
 async function walk(context, problems, { mode, javaScriptEnabled, stackEnv }) {
-  const stack = readStack(stackEnv);
+  const stack = readStack(stackEnv, ['portal', 'guest_portal', 'phone']);
   const dst = new URL(stack.guest_portal).searchParams.get('dst');
   assert.ok(dst && !onLoopback(dst), `the guest portal URL carries an outside destination: ${dst}`);
 
@@ -130,23 +73,8 @@ async function walk(context, problems, { mode, javaScriptEnabled, stackEnv }) {
     },
   );
 
-  context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
-  const watch = (page) =>
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-
-  let step = 0;
-  const shot = async (page, name) => {
-    step += 1;
-    const path = `${ARTIFACTS}/${mode}-${String(step).padStart(2, '0')}-${name}.png`;
-    await page.screenshot({ path, fullPage: true });
-    shots.push(path);
-  };
-  const noHorizontalScroll = async (page, what) => {
-    const w = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(w <= 360, `${what}: the page is ${w}px wide on a 360px screen (horizontal scrolling)`);
-  };
+  const watch = watchProblems(context, problems);
+  const shot = shooter(h, mode);
 
   // 1. The portal, as login.html opens it.
   const portal = await context.newPage();
@@ -178,19 +106,7 @@ async function walk(context, problems, { mode, javaScriptEnabled, stackEnv }) {
   // 4. The guest's phone: the simulator's page lists the prompt; approve it.
   const phone = await context.newPage();
   watch(phone);
-  const prompt = phone.locator('li', { hasText: PHONE_MSISDN }).filter({ hasText: 'pay KES 10' });
-  for (let i = 0; ; i++) {
-    await phone.goto(stack.phone);
-    if ((await prompt.count()) > 0) break;
-    assert.ok(i < 20, `no M-Pesa prompt for ${PHONE_MSISDN} on the phone page:\n${await phone.content()}`);
-    await phone.waitForTimeout(250);
-  }
-  assert.equal(await prompt.count(), 1, 'exactly one prompt for this purchase');
-  await shot(phone, 'phone-prompt');
-  await Promise.all([
-    phone.waitForResponse((r) => r.url().endsWith('/phone/answer') && r.status() === 303),
-    prompt.getByRole('button', { name: 'Pay' }).tap(),
-  ]);
+  await approvePrompt(phone, stack.phone, PHONE_MSISDN, 'KES 10');
   await phone.getByText('No prompts waiting.').waitFor();
   assert.match(await phone.locator('body').innerText(), new RegExp(`${PHONE_MSISDN} KES 10 \\(.*\\): 0 `));
   await shot(phone, 'phone-approved');

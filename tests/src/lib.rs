@@ -6,6 +6,7 @@ pub mod bench;
 pub mod browser;
 pub mod gateway;
 pub mod guest;
+pub mod hotspot;
 pub mod leaks;
 pub mod pollers;
 pub mod stack;

@@ -24,7 +24,8 @@ use wallets_sim::{AirtelSimConfig, MtnSimConfig, WalletSim};
 use crate::gateway::{Invoker, serve};
 use crate::pollers;
 
-pub const FUNCTIONS: [&str; 8] = ["purchase", "status", "callback", "reconcile", "expiry", "events", "admin", "radius"];
+pub const FUNCTIONS: [&str; 9] =
+    ["purchase", "status", "callback", "reconcile", "expiry", "events", "admin", "radius", "portal"];
 
 /// What the local FreeRADIUS presents to the radius function (`docs/radius.md`).
 pub const RADIUS_API_SECRET: &str = "local-radius-api-secret-0123456789";
@@ -84,6 +85,21 @@ pub struct Options {
     /// country's where the wallet is sold there (else Kenya's Airtel, Uganda's MTN); `packages`
     /// must be priced in its currency ([`packages_in`]).
     pub country: Country,
+    /// Also a router in RADIUS mode ([`RADIUS_ROUTER`], the same packages), FreeRADIUS for it
+    /// and its hotspot ([`crate::hotspot`]): the cloud portal's journeys.
+    pub radius_site: bool,
+}
+
+/// The RADIUS-mode router of [`Options::radius_site`].
+pub const RADIUS_ROUTER: &str = "cafe-kilimani";
+/// Its RADIUS secret (the per-router secret `router add --mode radius` writes for RouterOS 6).
+pub const RADIUS_ROUTER_SECRET: &str = "cafe-kilimani-radius-secret-0123";
+
+/// A router in RADIUS mode with the real RADIUS server and its hotspot in front of the guest.
+pub struct RadiusSite {
+    pub hotspot: crate::hotspot::Hotspot,
+    pub freeradius: testkit::freeradius::FreeRadius,
+    pub router: RouterRecord,
 }
 
 impl Options {
@@ -102,12 +118,14 @@ impl Options {
             dashboard_admin: false,
             wallets: Offered::default(),
             country: Country::Kenya,
+            radius_site: false,
         }
     }
 }
 
 pub struct Stack {
     // Field order is drop order: the agent and functions stop before the servers they use.
+    pub radius_site: Option<RadiusSite>,
     agent: std::sync::Mutex<Option<ChildGuard>>,
     functions: Vec<ChildGuard>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -219,22 +237,7 @@ impl Stack {
             .map_err(|e| err("queue")(e.to_string()))?;
         let events_queue_url = moto.create_queue("router-events").await.map_err(|e| err("queue")(e.to_string()))?;
         let now = hotspot_core::clock::now_unix();
-        let router = RouterRecord {
-            id: router_id.clone(),
-            name: "Cafe Westlands".into(),
-            queue_url: queue_url.clone(),
-            key: RouterKey::generate(),
-            created_at: now,
-            disabled_at: None,
-            rotation: None,
-            retiring_access_key: None,
-            wallets: options.wallets.clone(),
-            country: options.country,
-        };
-        store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
-        for p in &options.packages {
-            store.put_package(&router_id, p, now).await.map_err(|e| err("package")(e.to_string()))?;
-        }
+        let router = seed_router(&store, &options, &router_id, "Cafe Westlands", &queue_url, now).await?;
         if options.dashboard_admin {
             seed_dashboard_admin(&store, now).await.map_err(err("dashboard admin"))?;
         }
@@ -390,7 +393,12 @@ impl Stack {
         let agent = std::sync::Mutex::new(Some(agent));
         wait_port(portal_port, "agent portal").await?;
         let portal_url = format!("http://{}", bridge.addr());
+        let radius_site = match options.radius_site {
+            true => Some(start_radius_site(&store, &options, &gateway_url, now).await?),
+            false => None,
+        };
         Ok(Stack {
+            radius_site,
             agent,
             functions,
             tasks,
@@ -543,6 +551,63 @@ async fn seed_dashboard_admin(store: &Store, now: i64) -> Result<(), String> {
     Ok(())
 }
 
+/// A router's record (a new key, the options' wallets and country) and the options' packages;
+/// an empty `queue_url` makes it a RADIUS-mode router.
+async fn seed_router(
+    store: &Store,
+    options: &Options,
+    id: &RouterId,
+    name: &str,
+    queue_url: &str,
+    now: i64,
+) -> Result<RouterRecord, StackError> {
+    let router = RouterRecord {
+        id: id.clone(),
+        name: name.into(),
+        queue_url: queue_url.into(),
+        key: RouterKey::generate(),
+        created_at: now,
+        disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
+        wallets: options.wallets.clone(),
+        country: options.country,
+    };
+    store.put_router(&router).await.map_err(|e| err("router")(e.to_string()))?;
+    for p in &options.packages {
+        store.put_package(id, p, now).await.map_err(|e| err("package")(e.to_string()))?;
+    }
+    Ok(router)
+}
+
+/// The RADIUS-mode router's record and packages, FreeRADIUS (our configuration) with the router as
+/// its client, and the router's hotspot sending guests to the cloud portal.
+async fn start_radius_site(
+    store: &Store,
+    options: &Options,
+    gateway_url: &str,
+    now: i64,
+) -> Result<RadiusSite, StackError> {
+    let id: RouterId = RADIUS_ROUTER.parse().expect("literal");
+    // No queue: a RADIUS-mode router has no agent to send jobs to.
+    let router = seed_router(store, options, &id, "Cafe Kilimani", "", now).await?;
+    let clients =
+        [testkit::freeradius::Client { shortname: RADIUS_ROUTER, ipaddr: "127.0.0.1", secret: RADIUS_ROUTER_SECRET }];
+    let freeradius =
+        testkit::freeradius::FreeRadius::start(gateway_url, RADIUS_API_SECRET, &clients).map_err(err("freeradius"))?;
+    let hotspot = crate::hotspot::Hotspot::start(crate::hotspot::HotspotConfig {
+        identity: RADIUS_ROUTER.into(),
+        radius_port: freeradius.auth_port,
+        radius_secret: RADIUS_ROUTER_SECRET.into(),
+        portal_url: format!("{gateway_url}/portal/{id}"),
+        guest_mac: options.guest_mac,
+        guest_ip: options.guest_ip,
+    })
+    .await
+    .map_err(|e| err("hotspot")(e.to_string()))?;
+    Ok(RadiusSite { hotspot, freeradius, router })
+}
+
 /// An invocation each function answers without changing anything a test looks at: unsigned
 /// (refused) requests to the HTTP functions, an empty batch, a sweep of an empty table.
 fn readiness_event(function: &str) -> serde_json::Value {
@@ -553,6 +618,7 @@ fn readiness_event(function: &str) -> serde_json::Value {
         "callback" => http_event("POST", "/cb/not-the-secret", "", &[], b"{}", "127.0.0.1"),
         "admin" => http_event("GET", "/admin/login", "", &[], b"", "127.0.0.1"),
         "radius" => http_event("POST", "/radius/authorize", "", &[], b"{}", "127.0.0.1"),
+        "portal" => http_event("GET", "/portal/no-such-router", "", &[], b"", "127.0.0.1"),
         "events" => sqs_event(&[]),
         _ => scheduled_event(),
     }

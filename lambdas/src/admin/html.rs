@@ -128,11 +128,14 @@ fn ago(secs: i64) -> String {
     }
 }
 
-/// The fleet: offline routers first, so they stand out.
+/// The fleet: offline routers first, so they stand out. A router in RADIUS mode runs no agent, so
+/// it never reports: it is shown as such, never as offline.
 pub fn fleet_page(chrome: &Chrome<'_>, rows: &[FleetRow], now: i64) -> String {
+    let radius = |r: &FleetRow| r.router.mode() == hotspot_cloud::store::router::RouterMode::Radius;
+    let up = |r: &FleetRow| r.online(now) || radius(r);
     let mut rows: Vec<&FleetRow> = rows.iter().collect();
-    rows.sort_by_key(|r| (r.online(now), r.router.id.clone()));
-    let offline = rows.iter().filter(|r| !r.online(now)).count();
+    rows.sort_by_key(|r| (up(r), r.router.id.clone()));
+    let offline = rows.iter().filter(|r| !up(r)).count();
     let mut b = format!(
         "<p>{} router(s), <span class=\"{}\">{offline} offline</span>.</p><div class=\"wrap\"><table><thead><tr>\
          <th>Router</th><th>Status</th><th>Agent</th><th>Clock</th><th>Sessions</th><th>Jobs waiting</th><th>Packages</th></tr></thead><tbody>",
@@ -140,9 +143,10 @@ pub fn fleet_page(chrome: &Chrome<'_>, rows: &[FleetRow], now: i64) -> String {
         if offline > 0 { "bad" } else { "ok" }
     );
     for r in rows {
-        let online = r.online(now);
+        let online = up(r);
         let h = r.health.as_ref();
         let status = match (online, h) {
+            _ if radius(r) => "RADIUS mode <small>(no agent to report)</small>".to_string(),
             (_, None) => "<span class=\"bad\">never seen</span>".to_string(),
             (true, Some(h)) => format!("<span class=\"ok\">online</span> <small>{}</small>", ago(now - h.last_seen)),
             (false, Some(h)) => format!("<span class=\"bad\">offline</span> <small>{}</small>", ago(now - h.last_seen)),
@@ -401,4 +405,35 @@ pub fn batch_page(chrome: &Chrome<'_>, r: &RouterRecord, batch: &str, codes: &[V
     }
     b.push_str("</tbody></table></div>");
     layout("Voucher batch", Some(chrome), &b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, queue_url: &str) -> FleetRow {
+        let router = RouterRecord {
+            id: id.parse().unwrap(),
+            name: id.into(),
+            queue_url: queue_url.into(),
+            key: hotspot_core::RouterKey::generate(),
+            created_at: 0,
+            disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
+            wallets: Default::default(),
+            country: hotspot_core::phone::Country::Kenya,
+        };
+        FleetRow { router, health: None, expected_digest: None }
+    }
+
+    #[test]
+    fn a_radius_router_is_never_counted_offline() {
+        let chrome = Chrome { login: "owner", role: "admin", csrf: "t", revenue: true, admin: true };
+        let rows = [row("agent-site", "https://sqs.example/q.fifo"), row("radius-site", "")];
+        let page = fleet_page(&chrome, &rows, 1_000_000);
+        assert!(page.contains("2 router(s), <span class=\"bad\">1 offline</span>"), "{page}");
+        assert!(page.contains("RADIUS mode <small>(no agent to report)</small>"), "{page}");
+        assert_eq!(page.matches("never seen").count(), 1, "only the agent's router: {page}");
+    }
 }

@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = lang.t();
         static KEY: OnceLock<CsrfKey> = OnceLock::new();
         let key = KEY.get_or_init(CsrfKey::random);
-        assert!(!key.verify(form.str("csrf"), Ipv4Addr::new(10, 5, 50, 9), 1_700_000_000));
+        assert!(!key.verify(form.str("csrf"), &Ipv4Addr::new(10, 5, 50, 9).octets(), 1_700_000_000));
         if let Some(dst) = safe_destination(form.str("dst")) {
             let lower = dst.to_ascii_lowercase();
             assert!(lower.starts_with("http://") || lower.starts_with("https://"), "{dst:?}");

@@ -10,7 +10,6 @@ use hyper::header;
 
 use hotspot_core::clock::now_unix;
 use hotspot_core::phone::PhoneNumber;
-use hotspot_core::wallet::{Offered, Wallet};
 use hotspot_core::{MacAddr, PackageId, PurchaseId, VoucherCode};
 
 use super::backend::{
@@ -18,10 +17,10 @@ use super::backend::{
 };
 use super::form::Form;
 use super::plumbing::{Ctx, Resp, html, json, response, set_header};
-use super::redirect::safe_destination;
 use portal_pages::escape as esc;
 use portal_pages::i18n::{self, Lang};
 use portal_pages::pages::{self, Chrome, IndexView, WaitView};
+use portal_pages::redirect::safe_destination;
 
 const MAX_IDENTITY_CHARS: usize = 40;
 const MAX_REFUSAL_CHARS: usize = 200;
@@ -90,7 +89,7 @@ async fn render_index<B: PortalBackend>(
         None => cx.sh.cards.get(cx.lang, &all, || pages::package_cards(cx.lang, shown, None)),
         Some(_) => pages::package_cards(cx.lang, shown, st.selected).into(),
     };
-    let csrf = cx.sh.csrf.issue(cx.ip, now_unix());
+    let csrf = cx.sh.csrf.issue(&cx.ip.octets(), now_unix());
     let wallets = cx.sh.backend.wallets().await;
     let country = cx.sh.backend.country().await;
     let mut toggle = cx.start_href(cx.lang.other(), dst);
@@ -105,6 +104,7 @@ async fn render_index<B: PortalBackend>(
         code: st.code,
         csrf: &csrf,
         dst,
+        context: &[],
         banner: st.banner,
         buy_error: st.buy_error,
         voucher_error: st.voucher_error,
@@ -112,7 +112,7 @@ async fn render_index<B: PortalBackend>(
         wallet: st.wallet,
         country,
     };
-    html(status, pages::index(&Chrome { lang: cx.lang, toggle_href: &toggle }, &view))
+    html(status, pages::index(&Chrome { lang: cx.lang, toggle_href: &toggle, base: "" }, &view))
 }
 
 /// `GET /`: the packages page, for a device the router knows, whose hints (if any) agree.
@@ -140,7 +140,7 @@ pub(crate) async fn index<B: PortalBackend>(cx: &Ctx<'_, B>) -> Resp {
     // Time already paid for: log the device back in rather than sell it more.
     if let Some(expires_at) = cx.sh.backend.resume(guest).await {
         let toggle = cx.start_href(cx.lang.other(), dst);
-        let chrome = Chrome { lang: cx.lang, toggle_href: &toggle };
+        let chrome = Chrome { lang: cx.lang, toggle_href: &toggle, base: "" };
         let left = time_left(cx.lang, expires_at);
         return html(
             StatusCode::OK,
@@ -180,7 +180,7 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
         }
     };
     let offered = cx.sh.backend.wallets().await;
-    let Some(wallet) = chosen_wallet(form.str("wallet"), &phone, &offered) else {
+    let Some(wallet) = offered.chosen(form.str("wallet"), &phone) else {
         let st = IndexState { buy_error: Some(t.not_this_wallet), ..st };
         return render_index(cx, StatusCode::BAD_REQUEST, None, dst, st).await;
     };
@@ -231,15 +231,6 @@ pub(crate) async fn buy<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> Resp 
     }
 }
 
-/// The wallet a guest pays from: the one they chose, if the hotspot takes it; with none chosen
-/// (`auto`, or a form without the choice), their number's network's, else the hotspot's first.
-fn chosen_wallet(raw: &str, phone: &PhoneNumber, offered: &Offered) -> Option<Wallet> {
-    match raw.trim() {
-        "" | "auto" => Some(Wallet::for_number(phone, offered.as_slice()).unwrap_or(offered.first())),
-        s => s.parse::<Wallet>().ok().filter(|w| offered.contains(*w)),
-    }
-}
-
 /// For a package of several devices: how another device joins (its code), else nothing.
 async fn share_note<B: PortalBackend>(cx: &Ctx<'_, B>, guest: Guest, id: &PurchaseId) -> Option<String> {
     let (code, devices) = cx.sh.backend.share_code(guest, id).await?;
@@ -268,7 +259,7 @@ pub(crate) async fn wait<B: PortalBackend>(cx: &Ctx<'_, B>, raw_id: &str) -> Res
         toggle.push_str("&dst=");
         toggle.push_str(&esc::url_component(d));
     }
-    let chrome = Chrome { lang: cx.lang, toggle_href: &toggle };
+    let chrome = Chrome { lang: cx.lang, toggle_href: &toggle, base: "" };
     let retry = cx.start_href(cx.lang, dst);
     let waiting = |status: StatusCode, title: &str, body: &str| {
         let view = WaitView { id: &id, dst, title, body, retry_href: &retry };
@@ -371,7 +362,7 @@ pub(crate) async fn voucher<B: PortalBackend>(cx: &Ctx<'_, B>, form: &Form) -> R
     match cx.sh.backend.voucher_login(guest, &code).await {
         Ok(()) => {
             let toggle = cx.start_href(cx.lang.other(), dst);
-            let chrome = Chrome { lang: cx.lang, toggle_href: &toggle };
+            let chrome = Chrome { lang: cx.lang, toggle_href: &toggle, base: "" };
             html(StatusCode::OK, pages::success(&chrome, t.voucher_ok, t.online_body, None, dst, None))
         }
         Err(VoucherLoginError::Invalid) => {

@@ -2,13 +2,11 @@
 //! `portal_pages`'s (shared with the cloud portal); the serving, forms and rules are here.
 
 pub mod backend;
-mod csrf;
 mod form;
 mod handlers;
 pub mod host;
 mod plumbing;
 mod ratelimit;
-mod redirect;
 mod routes;
 mod server;
 mod state;
@@ -21,9 +19,9 @@ pub use state::PortalConfig;
 /// The parsers every request meets before a handler, for the fuzz target (`router-container/fuzz`).
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use super::csrf::CsrfKey;
     pub use super::form::{Form, decode};
     pub use super::host::allowed as host_allowed;
-    pub use super::redirect::safe_destination;
+    pub use portal_pages::csrf::CsrfKey;
     pub use portal_pages::i18n::Lang;
+    pub use portal_pages::redirect::safe_destination;
 }

@@ -83,7 +83,7 @@ impl<B> Ctx<'_, B> {
         let toggle = self.start_href(self.lang.other(), dst);
         let start = self.start_href(self.lang, dst);
         let page = pages::message(
-            &Chrome { lang: self.lang, toggle_href: &toggle },
+            &Chrome { lang: self.lang, toggle_href: &toggle, base: "" },
             title,
             body,
             Some((&start, self.lang.t().back_to_start)),

@@ -17,10 +17,10 @@ use super::host;
 use super::plumbing::{
     BODY_DRAIN_BYTES, BodyError, Ctx, Resp, accept_language, close, html, read_body, security_headers,
 };
-use super::redirect::safe_destination;
 use super::state::Shared;
 use portal_pages::i18n::Lang;
 use portal_pages::pages::{self, Chrome};
+use portal_pages::redirect::safe_destination;
 
 /// Longest request target accepted (414 above): the login.html query with a long `dst` fits.
 const MAX_URI_LEN: usize = 4096;
@@ -41,7 +41,7 @@ pub(crate) async fn handle<B: PortalBackend>(sh: &Shared<B>, ends: Ends, req: Re
         Err(_) => {
             tracing::warn!(%peer, "portal request timed out");
             let t = lang.t();
-            let c = Chrome { lang, toggle_href: "/" };
+            let c = Chrome { lang, toggle_href: "/", base: "" };
             let page =
                 pages::message(&c, t.router_unavailable_title, t.router_unavailable_body, Some(("/", t.back_to_start)));
             close(html(StatusCode::SERVICE_UNAVAILABLE, page))
@@ -55,7 +55,7 @@ async fn route<B: PortalBackend>(sh: &Shared<B>, ends: Ends, req: Request<Incomi
     let header_lang = Lang::choose(None, accept_language(req.headers()));
     let IpAddr::V4(ip) = ends.peer else {
         let t = header_lang.t();
-        let c = Chrome { lang: header_lang, toggle_href: "/" };
+        let c = Chrome { lang: header_lang, toggle_href: "/", base: "" };
         return close(html(StatusCode::FORBIDDEN, pages::message(&c, t.ipv6_title, t.ipv6_body, None)));
     };
     let bare = Ctx { sh, ip, lang: header_lang, query: Form::default() };
@@ -140,7 +140,7 @@ fn wrong_host<B>(cx: &Ctx<'_, B>, local: SocketAddr, req: &Request<Incoming>) ->
         (IpAddr::V6(v6), 80) => format!("http://[{v6}]"),
         (IpAddr::V6(v6), port) => format!("http://[{v6}]:{port}"),
     };
-    let c = Chrome { lang: cx.lang, toggle_href: "/" };
+    let c = Chrome { lang: cx.lang, toggle_href: "/", base: "" };
     let home = format!("{base}/");
     let page = pages::message(&c, t.wrong_host_title, t.wrong_host_body, Some((&home, t.back_to_start)));
     if req.method() == Method::GET || req.method() == Method::HEAD {
@@ -168,7 +168,7 @@ fn post_form<'a, B>(cx: &Ctx<'a, B>, body: &[u8], accept_lang: Option<&str>) -> 
     };
     let lang = Lang::choose(form.get("lang").or(cx.query.get("lang")), accept_lang);
     let cx = Ctx { sh: cx.sh, ip: cx.ip, lang, query: cx.query.clone() };
-    if !cx.sh.csrf.verify(form.str("csrf"), cx.ip, now_unix()) {
+    if !cx.sh.csrf.verify(form.str("csrf"), &cx.ip.octets(), now_unix()) {
         let t = lang.t();
         return Err(Box::new(cx.message(
             StatusCode::FORBIDDEN,

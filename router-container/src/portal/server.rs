@@ -15,11 +15,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::backend::PortalBackend;
-use super::csrf::CsrfKey;
 use super::host;
 use super::ratelimit::RateLimiter;
 use super::routes::{self, Ends};
 use super::state::{CardsCache, PortalConfig, Shared};
+use portal_pages::csrf::CsrfKey;
 
 /// Serves the portal on `listener` until `shutdown` completes, then stops accepting, lets requests
 /// in flight finish (up to `cfg.shutdown_grace`) and returns.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use hotspot_core::Package;
 
-use super::csrf::CsrfKey;
 use super::ratelimit::{RateLimitConfig, RateLimiter};
+use portal_pages::csrf::CsrfKey;
 use portal_pages::i18n::Lang;
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,10 @@
 //! For scripts (`scripts/test-browser.sh`): with `LOCAL_STACK_READY_FILE=path` set, once the stack
 //! is up it also writes its URLs to that file as one JSON object (written whole, then renamed into
 //! place, so a reader that sees the file sees all of it). The printed text is the same either way.
+//!
+//! `local-stack --radius` also runs a router in RADIUS mode (`cafe-kilimani`): FreeRADIUS with our
+//! configuration (Debian's `freeradius` must be installed) and that router's hotspot, whose login
+//! page sends guests to the cloud portal (`docs/radius.md`).
 
 use std::path::PathBuf;
 
@@ -11,7 +15,8 @@ use e2e::stack::{Options, Stack, packages};
 #[tokio::main]
 async fn main() {
     let bin_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
-    let stack = match Stack::start(Options { dashboard_admin: true, ..Options::local(bin_dir) }).await {
+    let radius_site = std::env::args().skip(1).any(|a| a == "--radius");
+    let stack = match Stack::start(Options { dashboard_admin: true, radius_site, ..Options::local(bin_dir) }).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("local-stack: {e}");
@@ -26,8 +31,17 @@ async fn main() {
         std::process::exit(1);
     }
     let pk: Vec<String> = packages().iter().map(|p| format!("{} ({})", p.name(), p.price())).collect();
+    let radius = match &stack.radius_site {
+        Some(site) => format!(
+            "\n  RADIUS mode:         router {} through FreeRADIUS (auth port {}); its hotspot's login page,\n                       which sends the guest to the cloud portal:\n                       {}\n",
+            site.router.id,
+            site.freeradius.auth_port,
+            site.hotspot.login_url()
+        ),
+        None => String::new(),
+    };
     println!(
-        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n  5. The receipt SMS, with a re-login code for a device whose MAC changed, is in the guest's inbox:\n       {}\n\n  Dashboard:           {} (sign in as {} / {})\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n\nPress Ctrl-C to stop.",
+        "\nThe hotspot is running.\n\n  Router:        {} with packages {}\n  Guest device:  {} at {} (joined to the hotspot)\n\n  1. Open the portal, as the hotspot's login.html would send the guest:\n       {}\n  2. Choose a package, enter any Kenyan number (e.g. 0712 345 678), press Pay.\n  3. Approve it on the phone page (play the guest's phone):\n       {}\n  4. The waiting page turns to success; the guest is online on the router.\n  5. The receipt SMS, with a re-login code for a device whose MAC changed, is in the guest's inbox:\n       {}\n\n  Dashboard:           {} (sign in as {} / {})\n  Cloud API (gateway): {}\n  AWS (moto):          {}\n  Logs and state:      {}\n{}\nPress Ctrl-C to stop.",
         stack.router.id,
         pk.join(", "),
         stack.options.guest_mac,
@@ -41,6 +55,7 @@ async fn main() {
         stack.gateway_url,
         stack.moto.endpoint,
         stack.state_dir.display(),
+        radius,
     );
     // Ctrl-C, or SIGTERM from a supervisor: either way every child is stopped by `drop(stack)`.
     match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -76,6 +91,9 @@ fn write_ready_file(path: &std::path::Path, stack: &Stack) -> std::io::Result<()
         "guest_ip": stack.options.guest_ip.to_string(),
         "state_dir": stack.state_dir,
         "pid": std::process::id(),
+        "radius_hotspot": stack.radius_site.as_ref().map(|s| s.hotspot.login_url()),
+        "radius_wanted": stack.radius_site.as_ref().map(|s| s.hotspot.wanted_url()),
+        "radius_router": stack.radius_site.as_ref().map(|s| s.router.id.to_string()),
     });
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");

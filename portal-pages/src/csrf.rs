@@ -1,8 +1,7 @@
-//! CSRF tokens: `issued_at.hex(HMAC-SHA256(key, ip || issued_at))` with a per-process random key.
-//! Binding to the client IP means a token read on one device is useless from another; a restart
-//! invalidates old tokens, which only costs a guest one reload.
-
-use std::net::Ipv4Addr;
+//! CSRF tokens: `issued_at.hex(HMAC-SHA256(key, bound || issued_at))`. The agent binds them to
+//! the client's IP with a per-process random key (a restart only costs a guest one reload); the
+//! cloud portal to the device's MAC with a key derived from the router's. Either way a token read
+//! on one device is useless from another.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -20,21 +19,30 @@ impl CsrfKey {
         CsrfKey(rand::random())
     }
 
-    fn mac(&self, ip: Ipv4Addr, issued_at: i64) -> Hmac<Sha256> {
-        // A 32-byte key is always accepted by HMAC.
+    /// A key of its own from a longer-lived secret (the router's key), so the cloud portal's
+    /// tokens survive across invocations and cannot be made without it.
+    pub fn derive(secret: &[u8]) -> Self {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+        m.update(b"portal-csrf-key/v1");
+        CsrfKey(m.finalize().into_bytes().into())
+    }
+
+    fn mac(&self, bound: &[u8], issued_at: i64) -> Hmac<Sha256> {
+        // HMAC accepts a key of any length.
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
         m.update(b"portal-csrf\0");
-        m.update(&ip.octets());
+        m.update(&(bound.len() as u64).to_be_bytes());
+        m.update(bound);
         m.update(&issued_at.to_be_bytes());
         m
     }
 
-    pub fn issue(&self, ip: Ipv4Addr, now: i64) -> String {
-        format!("{now}.{}", hex::encode(self.mac(ip, now).finalize().into_bytes()))
+    pub fn issue(&self, bound: &[u8], now: i64) -> String {
+        format!("{now}.{}", hex::encode(self.mac(bound, now).finalize().into_bytes()))
     }
 
-    /// True only for a token this process issued to `ip` within the last hour.
-    pub fn verify(&self, token: &str, ip: Ipv4Addr, now: i64) -> bool {
+    /// True only for a token this key issued for `bound` within the last hour.
+    pub fn verify(&self, token: &str, bound: &[u8], now: i64) -> bool {
         if token.len() > MAX_TOKEN_LEN {
             return false;
         }
@@ -55,7 +63,7 @@ impl CsrfKey {
             return false;
         };
         // Constant-time comparison, so the signature cannot be guessed byte by byte.
-        self.mac(ip, issued_at).verify_slice(&sig).is_ok()
+        self.mac(bound, issued_at).verify_slice(&sig).is_ok()
     }
 }
 
@@ -63,7 +71,7 @@ impl CsrfKey {
 mod tests {
     use super::*;
 
-    const IP: Ipv4Addr = Ipv4Addr::new(10, 5, 50, 7);
+    const IP: &[u8] = &[10, 5, 50, 7];
 
     #[test]
     fn round_trip_within_lifetime() {
@@ -79,8 +87,12 @@ mod tests {
     fn bound_to_ip_key_and_time() {
         let k = CsrfKey::random();
         let t = k.issue(IP, 1_000_000);
-        assert!(!k.verify(&t, Ipv4Addr::new(10, 5, 50, 8), 1_000_000));
+        assert!(!k.verify(&t, &[10, 5, 50, 8], 1_000_000));
+        assert!(!k.verify(&t, &[10, 5, 50], 1_000_000));
         assert!(!CsrfKey::random().verify(&t, IP, 1_000_000));
+        let d = CsrfKey::derive(&[7; 32]);
+        assert!(d.verify(&d.issue(IP, 5), IP, 5) && CsrfKey::derive(&[7; 32]).verify(&d.issue(IP, 5), IP, 5));
+        assert!(!CsrfKey::derive(&[8; 32]).verify(&d.issue(IP, 5), IP, 5));
         let (_, sig) = t.split_once('.').unwrap();
         assert!(!k.verify(&format!("1000001.{sig}"), IP, 1_000_001));
     }
