@@ -101,6 +101,11 @@ async fn a_guest_of_a_radius_router_pays_on_the_cloud_portal_and_is_logged_in_by
     assert_eq!(hidden(&start.body, "login"), site.hotspot.login_url());
     assert_eq!(hidden(&start.body, "dst"), site.hotspot.wanted_url());
     assert!(start.body.contains(&format!("action=\"/portal/{RADIUS_ROUTER}/buy\"")));
+    // The agent's two languages: the toggle leads to the same page in Swahili, context kept.
+    let toggle = unescape(start.body.split("class=\"lang\" href=\"").nth(1).unwrap().split('"').next().unwrap());
+    let sw = b.get(&format!("{}{toggle}", stack.gateway_url)).await;
+    assert!(sw.body.contains("<html lang=\"sw\">") && sw.body.contains("Cafe Kilimani"), "{}", sw.body);
+    assert_eq!(hidden(&sw.body, "login"), site.hotspot.login_url());
 
     // 2. Pay: the STK push goes out and the browser is sent to the waiting page.
     stack.daraja.push_scenario(Scenario::await_phone());
