@@ -355,6 +355,7 @@ fn expected_query(free: &HashMap<&str, &str>) -> Vec<(String, String)> {
         ("dst", free["link-orig"]),
         ("login", free["link-login-only"]),
         ("identity", free["identity"]),
+        ("error", free["error"]),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -401,7 +402,10 @@ fn a_routeros_without_identity_esc_still_yields_a_valid_url() {
     vars.remove("identity-esc");
     let html = render("login.html", &vars);
     let q = portal_query(&redirect_urls(&html).0);
-    assert_eq!(q.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["mac", "ip", "dst", "login", "identity"]);
+    assert_eq!(
+        q.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        ["mac", "ip", "dst", "login", "identity", "error"]
+    );
     assert_eq!(q[4].1, "");
     assert_eq!(q[2].1, "a&b=c");
 }

@@ -125,7 +125,11 @@ async fn a_guest_of_a_radius_router_pays_on_the_cloud_portal_and_is_logged_in_by
 
     // Before payment the router's RADIUS refuses the purchase as a login, whatever the password.
     let early = b.get(&format!("{}?username={id}&password=guess", site.hotspot.login_url())).await;
-    assert_eq!(portal_link(&early.body), link, "refused: the login page again, which leads back to the portal");
+    // Refused: the login page again, which leads back to the portal with the router's reason.
+    let back = portal_link(&early.body);
+    assert!(back.starts_with(&format!("{}/portal/{RADIUS_ROUTER}/?", stack.gateway_url)), "{back}");
+    let again = b.get(&back).await;
+    assert!(again.body.contains("The WiFi did not let you on: invalid username or password"), "{}", again.body);
     let attempts = site.hotspot.attempts();
     assert_eq!(attempts.last().map(|a| (a.user.as_str(), a.accepted)), Some((id.as_str(), false)), "{attempts:?}");
 
@@ -195,6 +199,11 @@ async fn hostile_links_and_forms_are_refused_and_change_nothing() {
     assert!(r.body.contains("Device not recognised"));
     let r = b.post(&buy, &pairs(&with("login", "https://evil.example.com/login"))).await;
     assert_eq!(r.status, 400);
+    // The router's reason for a refused login is shown as text, never as markup.
+    assert!(link.ends_with("&error="), "login.html passes the router's (empty) reason: {link}");
+    let r = b.get(&link.replace("&error=", "&error=%3Cscript%3Ealert(1)%3C%2Fscript%3E")).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("<script>") && r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", r.body);
     // No CSRF token, another device's token, a forged one: refused.
     for f in [with("csrf", ""), with("mac", "DA:A1:19:3C:5E:99"), with("csrf", "1.00")] {
         let r = b.post(&buy, &pairs(&f)).await;

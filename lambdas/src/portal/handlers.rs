@@ -61,11 +61,18 @@ impl<P: Payments> Handler<'_, '_, P> {
     }
 
     /// `GET /portal/{router}`: the packages and the voucher form.
+    /// With `error`: the router refused the last login (its `login.html` passes `$(error)`), so
+    /// the page says why, in the router's words, escaped and cut short.
     pub async fn packages_page(&self, q: &Fields, lang: Lang) -> Page {
-        match self.device_context(q, lang) {
-            Ok(cx) => self.render_packages(&cx, lang, 200, IndexState::default()).await,
-            Err(p) => p,
-        }
+        let cx = match self.device_context(q, lang) {
+            Ok(cx) => cx,
+            Err(p) => return p,
+        };
+        let refused = field(q, "error").trim();
+        let banner = (!refused.is_empty()).then(|| {
+            format!("{} {}", lang.t().router_refused, refused.chars().take(MAX_REFUSAL_CHARS).collect::<String>())
+        });
+        self.render_packages(&cx, lang, 200, IndexState { banner: banner.as_deref(), ..Default::default() }).await
     }
 
     async fn render_packages(&self, cx: &Context, lang: Lang, status: u16, st: IndexState<'_>) -> Page {

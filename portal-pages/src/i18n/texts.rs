@@ -72,6 +72,8 @@ pub struct Texts {
     pub slow_down_title: &'static str,
     pub slow_down_body: &'static str,
     pub back_to_start: &'static str,
+    /// Before the router's own words when it refused a login (RADIUS mode: `$(error)`).
+    pub router_refused: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -148,6 +150,7 @@ pub static EN: Texts = Texts {
     slow_down_title: "Slow down",
     slow_down_body: "Too many requests. Try again in",
     back_to_start: "Back to the start",
+    router_refused: "The WiFi did not let you on:",
 };
 
 pub static SW: Texts = Texts {
@@ -224,4 +227,5 @@ pub static SW: Texts = Texts {
     slow_down_title: "Punguza kasi",
     slow_down_body: "Maombi mengi mno. Jaribu tena baada ya",
     back_to_start: "Rudi mwanzo",
+    router_refused: "WiFi haikukuruhusu kuingia:",
 };
