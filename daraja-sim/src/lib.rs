@@ -6,6 +6,7 @@
 //! [`DarajaSim::pushes`] and [`DarajaSim::callbacks`]. `GET /phone` is a page where a person
 //! plays the customer's phone. See docs/daraja.md.
 
+mod c2b;
 mod model;
 mod outcome;
 mod phone;
@@ -23,8 +24,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use model::{
-    Answer, CallbackDelivery, CallbackMode, Endpoint, Fault, PushRecord, RecordedRequest, Scenario, SimResult,
-    result_desc,
+    Answer, C2B_VALIDATION_WAIT, C2bPay, C2bPayment, C2bRegistration, C2bValidation, CallbackDelivery, CallbackMode,
+    Endpoint, Fault, PushRecord, RecordedRequest, Scenario, SimResult, result_desc,
 };
 pub use sink::CallbackSink;
 pub use sms::{SMS_API_KEY, SMS_USERNAME, SmsMessage, SmsMode, SmsSim};
@@ -58,6 +59,9 @@ pub struct SimConfig {
     pub pascal_case_errors: bool,
     /// Choose outcomes by the phone number's last digits when no scenario is queued.
     pub phone_conventions: bool,
+    /// C2B external validation is on for the shortcode (off by default, as at Safaricom, where it
+    /// is switched on by asking support).
+    pub c2b_external_validation: bool,
 }
 
 impl Default for SimConfig {
@@ -73,6 +77,7 @@ impl Default for SimConfig {
             allow_http_loopback_callbacks: false,
             pascal_case_errors: false,
             phone_conventions: true,
+            c2b_external_validation: false,
         }
     }
 }
@@ -100,6 +105,9 @@ pub(crate) struct State {
     pub held: HashMap<String, Vec<(String, String)>>,
     pub callbacks: Vec<CallbackDelivery>,
     pub seq: u64,
+    /// C2B: each shortcode's registered URLs, and the payments made.
+    pub c2b_urls: HashMap<String, C2bRegistration>,
+    pub c2b: Vec<C2bPayment>,
 }
 
 impl Shared {
@@ -188,6 +196,23 @@ impl DarajaSim {
 
     pub fn callbacks(&self) -> Vec<CallbackDelivery> {
         self.shared.lock().callbacks.clone()
+    }
+
+    /// The URLs registered for the shortcode (`POST /mpesa/c2b/v2/registerurl`).
+    pub fn c2b_registration(&self) -> Option<C2bRegistration> {
+        self.shared.lock().c2b_urls.get(&self.shared.cfg.shortcode).cloned()
+    }
+
+    /// A subscriber pays the shortcode by Paybill from their phone (the M-Pesa menu or app):
+    /// validation, then the confirmation or the cancellation. Returns the payment once done.
+    pub async fn c2b_pay(&self, msisdn: &str, amount: u32, bill_ref: &str) -> C2bPayment {
+        let pay = C2bPay { msisdn: msisdn.into(), amount, bill_ref: bill_ref.into() };
+        c2b::pay_bill(&self.shared, pay).await
+    }
+
+    /// Every C2B payment made, in order.
+    pub fn c2b_payments(&self) -> Vec<C2bPayment> {
+        self.shared.lock().c2b.clone()
     }
 
     /// Stops the server and drops its open connections.

@@ -130,6 +130,8 @@ pub enum Endpoint {
     OAuth,
     StkPush,
     StkQuery,
+    C2bRegister,
+    C2bSimulate,
 }
 
 /// A request the simulator received, whatever its path.
@@ -186,4 +188,56 @@ pub fn result_desc(code: &str) -> &'static str {
         "9999" => "An error occurred while sending a push request.",
         _ => "The transaction failed.",
     }
+}
+
+// C2B (docs/daraja.md, "C2B"): the shapes the simulator records.
+
+/// How long M-Pesa waits for the validation answer.
+pub const C2B_VALIDATION_WAIT: Duration = Duration::from_secs(8);
+
+/// A shortcode's registered URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct C2bRegistration {
+    pub short_code: String,
+    /// `Completed` or `Cancelled`: what happens when the validation URL does not answer.
+    pub response_type: String,
+    pub confirmation_url: String,
+    pub validation_url: String,
+}
+
+/// What the merchant's validation URL said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum C2bValidation {
+    Accepted,
+    /// A `C2B000xx` code (or anything not `0`).
+    Rejected {
+        code: String,
+    },
+    /// No answer in time, an error status or a body that is not the documented JSON.
+    NoAnswer,
+}
+
+/// One C2B payment as the simulator made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct C2bPayment {
+    pub trans_id: String,
+    pub msisdn: String,
+    pub amount: u32,
+    pub bill_ref: String,
+    /// `None` when external validation is off for the shortcode.
+    pub validation: Option<C2bValidation>,
+    pub completed: bool,
+    /// The confirmation URL's HTTP status (`None`: not sent, or the POST failed).
+    pub confirmation_status: Option<u16>,
+    /// The confirmation's body, as sent.
+    pub confirmation: Option<String>,
+}
+
+/// What a subscriber's Paybill payment is: from `msisdn`, `amount` shillings, account `bill_ref`.
+#[derive(Debug, Clone)]
+pub struct C2bPay {
+    pub msisdn: String,
+    pub amount: u32,
+    pub bill_ref: String,
 }

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use crate::model::{Answer, Endpoint, Fault, PushRecord, RecordedRequest, Scenario, SimResult};
 use crate::outcome::{answer, finish, release};
 use crate::util::{self, DIGITS, Resp, eat_now, json, random_string, read_body, respond};
-use crate::{Shared, phone};
+use crate::{Shared, c2b, phone};
 
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     util::serve_with(listener, move |req| handle(shared.clone(), req)).await
@@ -40,6 +40,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
         (&Method::GET, "/oauth/v1/generate") => Some(Endpoint::OAuth),
         (&Method::POST, "/mpesa/stkpush/v1/processrequest") => Some(Endpoint::StkPush),
         (&Method::POST, "/mpesa/stkpushquery/v1/query") => Some(Endpoint::StkQuery),
+        (&Method::POST, "/mpesa/c2b/v1/registerurl" | "/mpesa/c2b/v2/registerurl") => Some(Endpoint::C2bRegister),
+        (&Method::POST, "/mpesa/c2b/v1/simulate" | "/mpesa/c2b/v2/simulate") => Some(Endpoint::C2bSimulate),
         _ => None,
     };
     if let Some(ep) = endpoint {
@@ -56,6 +58,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
             Endpoint::OAuth => oauth(&shared, query.as_deref().unwrap_or(""), auth),
             Endpoint::StkPush => stk_push(&shared, auth, &body),
             Endpoint::StkQuery => stk_query(&shared, auth, &body),
+            Endpoint::C2bRegister | Endpoint::C2bSimulate if !bearer_ok(&shared, auth) => {
+                error(&shared, "404.001.03", "Invalid Access Token")
+            }
+            Endpoint::C2bRegister => c2b::register(&shared, &body, |u| callback_url_ok(&shared, u)),
+            Endpoint::C2bSimulate => c2b::simulate(&shared, &body),
         };
     }
     match (&parts.method, path.as_str()) {

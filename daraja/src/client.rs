@@ -282,9 +282,9 @@ impl DarajaError {
     }
 }
 
-struct RawResponse {
-    status: u16,
-    body: Vec<u8>,
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 fn body_json(body: &[u8]) -> Option<Value> {
@@ -292,7 +292,7 @@ fn body_json(body: &[u8]) -> Option<Value> {
 }
 
 /// The documented error body if there is one, else the status and a bit of the body.
-fn error_from(status: u16, body: &[u8]) -> DarajaError {
+pub(crate) fn error_from(status: u16, body: &[u8]) -> DarajaError {
     match body_json(body).as_ref().and_then(ApiError::from_json) {
         Some(error) => DarajaError::Api { status, error },
         None => unexpected(status, body),
@@ -540,7 +540,12 @@ impl<S: TokenStore> DarajaClient<S> {
     }
 
     /// An authenticated JSON POST to a Daraja API path.
-    async fn post_json(&self, path: &str, token: &AccessToken, body: &Value) -> Result<RawResponse, DarajaError> {
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        token: &AccessToken,
+        body: &Value,
+    ) -> Result<RawResponse, DarajaError> {
         let req = self
             .http
             .post(format!("{}{path}", self.base))
