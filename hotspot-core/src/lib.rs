@@ -24,6 +24,7 @@ pub mod string_enum;
 pub mod tls;
 pub mod voucher;
 pub mod wallet;
+pub mod wg;
 pub mod wire;
 
 pub use cloud_url::{CloudUrl, CloudUrlError};
@@ -36,3 +37,4 @@ pub use msisdn::Msisdn;
 pub use package::{Package, PackageError};
 pub use rate::{Rate, RateError, RateLimit};
 pub use voucher::{VoucherCode, VoucherError};
+pub use wg::{WgKey, WgKeyError};

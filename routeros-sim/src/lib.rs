@@ -12,11 +12,14 @@
 //! # let _ = (addr, state); Ok(()) }
 //! ```
 
+mod menu;
+mod ppp;
 mod query;
 pub mod raw;
 mod schema;
 mod server;
 mod state;
+mod version;
 mod world;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -27,9 +30,14 @@ use hotspot_core::MacAddr;
 use routeros::codec::Limits;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
+pub use ppp::{PppEnd, PppRefusal};
 pub use server::{Faults, Stats};
-pub use state::{BindingState, EndReason, EndedSession, HostState, ItemState, SessionState, SimState, UserState};
-pub use world::{HOTSPOT_SERVER, RosVersion};
+pub use state::{
+    BindingState, EndReason, EndedSession, HostState, ItemState, PppEnded, PppSession, SessionState, SimState,
+    UserState,
+};
+pub use version::RosVersion;
+pub use world::HOTSPOT_SERVER;
 
 #[derive(Clone)]
 pub struct SimConfig {
@@ -71,6 +79,13 @@ pub fn tls_server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::
         .with_single_cert(certs, key)
         .map_err(|e| e.to_string())?;
     Ok(Arc::new(cfg))
+}
+
+/// The properties `add` takes on `menu` at `version`: what a test checks against RouterOS's own
+/// command schemas. `None` for a menu the simulator does not emulate.
+pub fn accepted_properties(menu: &str, version: RosVersion) -> Option<Vec<&'static str>> {
+    let fields = schema::fields_of(menu)?;
+    Some(fields.iter().filter(|f| f.since.is_none_or(|s| version >= s)).map(|f| f.name).collect())
 }
 
 /// A running simulator. Dropping it stops accepting and closes sessions.
@@ -158,6 +173,17 @@ impl Simulator {
     /// container, so the agent logs in again either way).
     pub fn set_password(&self, password: &str) {
         *self.shared.password.lock().unwrap_or_else(|e| e.into_inner()) = password.to_string();
+    }
+
+    /// A PPP client (a subscriber's PPPoE router, a VPN app) dials in as `name` over `service`
+    /// (`pppoe`, `l2tp`, `pptp`, `sstp`, `ovpn`): the session's address, or why it was refused.
+    pub fn ppp_dial(&self, name: &str, password: &str, service: &str, caller_id: &str) -> Result<Ipv4Addr, PppRefusal> {
+        self.shared.world().ppp_dial(name, password, service, caller_id)
+    }
+
+    /// The PPP client `name` hung up. False if it had no session.
+    pub fn ppp_hang_up(&self, name: &str) -> bool {
+        self.shared.world().ppp_hang_up(name)
     }
 
     pub fn set_identity(&self, name: &str) {

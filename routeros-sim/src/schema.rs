@@ -1,9 +1,11 @@
 //! Field definitions of the emulated menus: which parameters exist, their defaults, and how
 //! values are checked and normalised (RouterOS prints a MAC upper case whatever was written).
 
-use hotspot_core::{MacAddr, RateLimit, RosDuration};
+use hotspot_core::{MacAddr, RateLimit, RosDuration, WgKey};
 use routeros::ops::AddressMatch;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::version::RosVersion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -23,6 +25,18 @@ pub enum Kind {
     AnyMac,
     RateLimit,
     OneOf(&'static [&'static str]),
+    /// A WireGuard key (44 characters of base64).
+    WgKey,
+    /// A WireGuard key, `auto` (the router makes one) or `none`.
+    WgKeyOrAuto,
+    /// A TCP/UDP port.
+    Port,
+    /// Comma-separated IPv4 or IPv6 prefixes; a bare address reads as a host prefix (`/32`).
+    PrefixList,
+    /// A WireGuard keepalive: a duration of at most `18h12m15s` (65535 s), `0s` = off.
+    Keepalive,
+    /// `/ip/pool` `ranges`: comma-separated `A.B.C.D[-A.B.C.D|/0..32]`.
+    Ranges,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -30,10 +44,16 @@ pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub default: Option<&'static str>,
+    /// The first RouterOS version that has the property (its command schema's `/console/inspect`).
+    pub since: Option<RosVersion>,
 }
 
 const fn f(name: &'static str, kind: Kind, default: Option<&'static str>) -> Field {
-    Field { name, kind, default }
+    Field { name, kind, default, since: None }
+}
+
+const fn since(major: u16, minor: u16, field: Field) -> Field {
+    Field { since: Some(RosVersion { major, minor }), ..field }
 }
 
 pub const USER_FIELDS: &[Field] = &[
@@ -116,6 +136,95 @@ pub const WALLED_IP_FIELDS: &[Field] = &[
     f("disabled", Kind::Bool, Some("false")),
 ];
 
+// PPP and WireGuard accounts (ppp.rs): names and first versions from RouterOS's own command
+// schemas, routeros-sim/tests/fixtures/inspect-ppp-wireguard.json; the simulator takes the
+// subset the agent and operators use.
+
+const PPP_SERVICES: &[&str] = &["any", "async", "l2tp", "ovpn", "pppoe", "pptp", "sstp"];
+const DEFAULT_NO_YES: &[&str] = &["default", "no", "yes"];
+
+pub const PPP_SECRET_FIELDS: &[Field] = &[
+    f("name", Kind::Text, None),
+    f("password", Kind::Text, None),
+    f("service", Kind::OneOf(PPP_SERVICES), Some("any")),
+    f("profile", Kind::Text, Some("default")),
+    f("local-address", Kind::Ip, None),
+    f("remote-address", Kind::Ip, None),
+    f("caller-id", Kind::Text, None),
+    f("routes", Kind::Text, None),
+    f("limit-bytes-in", Kind::U64, Some("0")),
+    f("limit-bytes-out", Kind::U64, Some("0")),
+    f("comment", Kind::Text, None),
+    f("disabled", Kind::Bool, Some("false")),
+];
+
+pub const PPP_PROFILE_FIELDS: &[Field] = &[
+    f("name", Kind::Text, None),
+    // An address or the name of an `/ip/pool`.
+    f("local-address", Kind::Text, None),
+    f("remote-address", Kind::Text, None),
+    f("rate-limit", Kind::RateLimit, None),
+    f("only-one", Kind::OneOf(DEFAULT_NO_YES), Some("default")),
+    f("session-timeout", Kind::Duration, None),
+    f("idle-timeout", Kind::Duration, None),
+    f("dns-server", Kind::Text, None),
+    f("change-tcp-mss", Kind::OneOf(DEFAULT_NO_YES), Some("default")),
+    f("use-encryption", Kind::OneOf(&["default", "no", "required", "yes"]), Some("default")),
+    f("address-list", Kind::Text, None),
+    f("comment", Kind::Text, None),
+];
+
+pub const POOL_FIELDS: &[Field] = &[
+    f("name", Kind::Text, None),
+    f("ranges", Kind::Ranges, None),
+    f("next-pool", Kind::Text, Some("none")),
+    f("comment", Kind::Text, None),
+];
+
+pub const WG_FIELDS: &[Field] = &[
+    f("name", Kind::Text, None),
+    f("listen-port", Kind::Port, Some("13231")),
+    f("mtu", Kind::U64, Some("1420")),
+    f("private-key", Kind::WgKeyOrAuto, None),
+    f("comment", Kind::Text, None),
+    f("disabled", Kind::Bool, Some("false")),
+];
+
+pub const WG_PEER_FIELDS: &[Field] = &[
+    f("interface", Kind::Text, None),
+    f("public-key", Kind::WgKey, None),
+    f("allowed-address", Kind::PrefixList, None),
+    f("endpoint-address", Kind::Text, None),
+    f("endpoint-port", Kind::Port, Some("0")),
+    f("persistent-keepalive", Kind::Keepalive, Some("0s")),
+    f("preshared-key", Kind::WgKeyOrAuto, None),
+    f("comment", Kind::Text, None),
+    f("disabled", Kind::Bool, Some("false")),
+    // 7.12: the router can hold the peer's own keys and write its client config.
+    since(7, 12, f("private-key", Kind::WgKeyOrAuto, None)),
+    since(7, 12, f("client-address", Kind::PrefixList, None)),
+    since(7, 12, f("client-dns", Kind::Text, None)),
+    since(7, 12, f("client-endpoint", Kind::Text, None)),
+    since(7, 12, f("client-keepalive", Kind::Keepalive, None)),
+    since(7, 12, f("client-listen-port", Kind::Port, None)),
+    since(7, 15, f("name", Kind::Text, None)),
+    since(7, 17, f("responder", Kind::Bool, Some("false"))),
+];
+
+fn prefix(value: &str) -> Option<String> {
+    let (ip, len) = match value.split_once('/') {
+        Some((ip, l)) => (ip, Some(l.parse::<u8>().ok()?)),
+        None => (value, None),
+    };
+    if let Ok(v4) = ip.parse::<Ipv4Addr>() {
+        let len = len.unwrap_or(32);
+        return (len <= 32).then(|| format!("{v4}/{len}"));
+    }
+    let v6: Ipv6Addr = ip.parse().ok()?;
+    let len = len.unwrap_or(128);
+    (len <= 128).then(|| format!("{v6}/{len}"))
+}
+
 /// Checks and normalises one value; `Err` carries the trap message.
 pub fn normalise(field: &Field, value: &str) -> Result<String, String> {
     let bad = || format!("invalid value for argument {}", field.name);
@@ -154,6 +263,42 @@ pub fn normalise(field: &Field, value: &str) -> Result<String, String> {
         }
         Kind::RateLimit => value.parse::<RateLimit>().map_err(|_| bad())?.to_string(),
         Kind::OneOf(opts) => opts.iter().find(|o| **o == value).ok_or_else(bad)?.to_string(),
+        Kind::WgKey => value.parse::<WgKey>().map_err(|_| bad())?.to_string(),
+        Kind::WgKeyOrAuto if value == "auto" || value == "none" => value.to_string(),
+        Kind::WgKeyOrAuto => value.parse::<WgKey>().map_err(|_| bad())?.to_string(),
+        Kind::Port => value.parse::<u16>().map_err(|_| bad())?.to_string(),
+        Kind::PrefixList => {
+            value.split(',').map(|p| prefix(p.trim()).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?.join(",")
+        }
+        Kind::Keepalive => {
+            let d = value.parse::<RosDuration>().map_err(|_| bad())?;
+            if d.secs() > 65_535 {
+                return Err(bad());
+            }
+            d.to_string()
+        }
+        Kind::Ranges => value
+            .split(',')
+            .map(|r| r.trim().parse::<AddressMatch>().map(|m| m.to_string()).map_err(|_| bad()))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(","),
+    })
+}
+
+/// Each emulated menu's fields (menus with rows the API adds).
+pub fn fields_of(menu: &str) -> Option<&'static [Field]> {
+    Some(match menu {
+        "/ip/hotspot/user" => USER_FIELDS,
+        "/ip/hotspot/user/profile" => PROFILE_FIELDS,
+        "/ip/hotspot/ip-binding" => BINDING_FIELDS,
+        "/ip/firewall/nat" => NAT_FIELDS,
+        "/ip/hotspot/walled-garden/ip" => WALLED_IP_FIELDS,
+        "/ppp/secret" => PPP_SECRET_FIELDS,
+        "/ppp/profile" => PPP_PROFILE_FIELDS,
+        "/ip/pool" => POOL_FIELDS,
+        "/interface/wireguard" => WG_FIELDS,
+        "/interface/wireguard/peers" => WG_PEER_FIELDS,
+        _ => return None,
     })
 }
 
@@ -184,5 +329,15 @@ mod tests {
         assert!(normalise(ba, "10.5.50.20-10.5.50.10").is_err());
         let bm = field(BINDING_FIELDS, "mac-address").unwrap();
         assert_eq!(normalise(bm, "00:00:00:00:00:00").unwrap(), "00:00:00:00:00:00", "any MAC");
+        let aa = field(WG_PEER_FIELDS, "allowed-address").unwrap();
+        assert_eq!(normalise(aa, "10.8.0.2, ::/0").unwrap(), "10.8.0.2/32,::/0");
+        assert!(normalise(aa, "10.8.0.2/33").is_err());
+        let ka = field(WG_PEER_FIELDS, "persistent-keepalive").unwrap();
+        assert_eq!(normalise(ka, "25s").unwrap(), "25s");
+        assert!(normalise(ka, "19h").is_err(), "at most 18h12m15s");
+        let pk = field(WG_PEER_FIELDS, "public-key").unwrap();
+        assert!(normalise(pk, "auto").is_err() && normalise(pk, "x").is_err());
+        let svc = field(PPP_SECRET_FIELDS, "service").unwrap();
+        assert!(normalise(svc, "pppoe").is_ok() && normalise(svc, "wireguard").is_err());
     }
 }

@@ -12,7 +12,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use crate::world::{Outcome, Request, RosVersion, World};
+use crate::menu::{Outcome, Request};
+use crate::version::RosVersion;
+use crate::world::World;
 
 /// Faults to inject; change them at any time with [`crate::Simulator::set_faults`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -6,6 +6,8 @@ use std::net::Ipv4Addr;
 use hotspot_core::{MacAddr, RosDuration};
 use serde::{Deserialize, Serialize};
 
+pub use crate::ppp::{PppEnded, PppSession};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimState {
     pub version: String,
@@ -21,6 +23,22 @@ pub struct SimState {
     pub nat: Vec<ItemState>,
     /// Sessions that ended, oldest first, with why.
     pub ended_sessions: Vec<EndedSession>,
+    /// `/ppp/secret`, `/ppp/profile`, `/ip/pool`, `/interface/wireguard` and its peers, as printed.
+    #[serde(default)]
+    pub ppp_secrets: Vec<ItemState>,
+    #[serde(default)]
+    pub ppp_profiles: Vec<ItemState>,
+    #[serde(default)]
+    pub ip_pools: Vec<ItemState>,
+    #[serde(default)]
+    pub wireguard: Vec<ItemState>,
+    #[serde(default)]
+    pub wireguard_peers: Vec<ItemState>,
+    /// `/ppp/active`, and the PPP sessions that ended (oldest first).
+    #[serde(default)]
+    pub ppp_active: Vec<PppSession>,
+    #[serde(default)]
+    pub ppp_ended: Vec<PppEnded>,
 }
 
 impl SimState {
@@ -30,6 +48,10 @@ impl SimState {
 
     pub fn session_of(&self, mac: MacAddr) -> Option<&SessionState> {
         self.active.iter().find(|s| s.mac_address == mac)
+    }
+
+    pub fn ppp_secret(&self, name: &str) -> Option<&ItemState> {
+        self.ppp_secrets.iter().find(|p| p.attrs.get("name").is_some_and(|n| n == name))
     }
 
     pub fn profile(&self, name: &str) -> Option<&ItemState> {

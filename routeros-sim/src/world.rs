@@ -8,206 +8,11 @@ use std::time::Duration;
 use hotspot_core::{MacAddr, RosDuration};
 use routeros::Attrs;
 
-use crate::query::Query;
-use crate::schema::{self, BINDING_FIELDS, Field, NAT_FIELDS, PROFILE_FIELDS, USER_FIELDS, WALLED_IP_FIELDS};
+use crate::menu::{Outcome, Request, Res, Table, apply, fmt_id, ids_in, listing};
+use crate::ppp::{Accounts, PppRefusal};
+use crate::schema::{BINDING_FIELDS, NAT_FIELDS, PROFILE_FIELDS, USER_FIELDS, WALLED_IP_FIELDS};
 use crate::state::{BindingState, EndReason, EndedSession, HostState, ItemState, SessionState, SimState, UserState};
-
-/// Emulated RouterOS version; decides e.g. whether an empty `print` sends `!empty` (7.18+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct RosVersion {
-    pub major: u16,
-    pub minor: u16,
-}
-
-impl RosVersion {
-    pub const V7_17: RosVersion = RosVersion { major: 7, minor: 17 };
-    pub const V7_18: RosVersion = RosVersion { major: 7, minor: 18 };
-
-    pub fn sends_empty(self) -> bool {
-        self >= RosVersion::V7_18
-    }
-}
-
-impl std::fmt::Display for RosVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-impl std::str::FromStr for RosVersion {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (a, b) = s.split_once('.').ok_or_else(|| format!("version {s:?} is not MAJOR.MINOR"))?;
-        Ok(RosVersion {
-            major: a.parse().map_err(|_| format!("bad major in {s:?}"))?,
-            minor: b.parse().map_err(|_| format!("bad minor in {s:?}"))?,
-        })
-    }
-}
-
-/// A command as the server parsed it.
-#[derive(Debug, Clone, Default)]
-pub struct Request {
-    pub path: String,
-    pub attrs: Vec<(String, String)>,
-    pub queries: Vec<String>,
-}
-
-impl Request {
-    fn get(&self, k: &str) -> Option<&str> {
-        self.attrs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
-    }
-}
-
-/// What a command produced, before encoding.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub rows: Vec<Attrs>,
-    pub done: Attrs,
-    pub trap: Option<(Option<u8>, String)>,
-    /// `print` results get `!empty` on 7.18+ when there are no rows.
-    pub is_listing: bool,
-}
-
-impl Outcome {
-    fn trap(msg: impl Into<String>) -> Outcome {
-        Outcome { trap: Some((None, msg.into())), ..Default::default() }
-    }
-    fn trap_cat(cat: u8, msg: impl Into<String>) -> Outcome {
-        Outcome { trap: Some((Some(cat), msg.into())), ..Default::default() }
-    }
-    fn ret(v: impl Into<String>) -> Outcome {
-        let mut o = Outcome::default();
-        o.done.insert("ret".into(), v.into());
-        o
-    }
-}
-
-type Res<T> = Result<T, Outcome>;
-
-#[derive(Debug, Clone)]
-struct Row {
-    id: u32,
-    attrs: Attrs,
-}
-
-#[derive(Debug, Clone)]
-struct Table {
-    fields: &'static [Field],
-    next_id: u32,
-    rows: Vec<Row>,
-    /// name -> ids, so adds stay O(1) on tables with many users (the benchmark pushes 10k).
-    names: HashMap<String, Vec<u32>>,
-}
-
-fn fmt_id(n: u32) -> String {
-    format!("*{n:X}")
-}
-
-fn parse_id(s: &str) -> Option<u32> {
-    u32::from_str_radix(s.strip_prefix('*')?, 16).ok()
-}
-
-impl Table {
-    fn new(fields: &'static [Field]) -> Table {
-        Table { fields, next_id: 1, rows: Vec::new(), names: HashMap::new() }
-    }
-
-    fn find(&self, id: u32) -> Option<&Row> {
-        self.rows.iter().find(|r| r.id == id)
-    }
-
-    fn by_name(&self, name: &str) -> Option<&Row> {
-        let id = *self.names.get(name)?.first()?;
-        self.find(id)
-    }
-
-    fn ids_named(&self, name: &str) -> &[u32] {
-        self.names.get(name).map(Vec::as_slice).unwrap_or_default()
-    }
-
-    /// Call after rows were changed or removed in place.
-    fn reindex(&mut self) {
-        self.names.clear();
-        for r in &self.rows {
-            if let Some(n) = r.attrs.get("name") {
-                self.names.entry(n.clone()).or_default().push(r.id);
-            }
-        }
-    }
-
-    /// Validates `attrs` against the schema; returns normalised values (empty = clear).
-    fn validate(&self, req: &Request) -> Res<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for (k, v) in &req.attrs {
-            if matches!(k.as_str(), ".id" | "numbers" | "place-before" | "destination") || k.starts_with('.') {
-                continue;
-            }
-            let Some(f) = schema::field(self.fields, k) else {
-                return Err(Outcome::trap(format!("unknown parameter {k}")));
-            };
-            if v.is_empty() {
-                out.push((k.clone(), String::new()));
-            } else {
-                out.push((k.clone(), schema::normalise(f, v).map_err(|m| Outcome::trap_cat(1, m))?));
-            }
-        }
-        Ok(out)
-    }
-
-    /// As `insert`, placed before the row `before` (RouterOS's `place-before`).
-    fn insert_before(&mut self, values: Vec<(String, String)>, before: Option<u32>) -> u32 {
-        let id = self.insert(values);
-        if let Some(b) = before
-            && let Some(at) = self.rows.iter().position(|r| r.id == b)
-            && let Some(row) = self.rows.pop()
-        {
-            self.rows.insert(at, row);
-        }
-        id
-    }
-
-    fn insert(&mut self, values: Vec<(String, String)>) -> u32 {
-        let mut attrs = Attrs::new();
-        for f in self.fields {
-            if let Some(d) = f.default {
-                attrs.insert(f.name.into(), d.into());
-            }
-        }
-        apply(&mut attrs, values);
-        let id = self.next_id;
-        self.next_id += 1;
-        if let Some(n) = attrs.get("name") {
-            self.names.entry(n.clone()).or_default().push(id);
-        }
-        self.rows.push(Row { id, attrs });
-        id
-    }
-
-    fn ids_of(&self, req: &Request) -> Res<Vec<u32>> {
-        let list = req.get(".id").or_else(|| req.get("numbers")).ok_or_else(|| Outcome::trap("no such item"))?;
-        let mut ids = Vec::new();
-        for part in list.split(',') {
-            // Like RouterOS, an item may be named instead of given by id.
-            let id = parse_id(part).or_else(|| self.by_name(part).map(|r| r.id));
-            match id.filter(|id| self.find(*id).is_some()) {
-                Some(id) => ids.push(id),
-                None => return Err(Outcome::trap("no such item")),
-            }
-        }
-        Ok(ids)
-    }
-}
-
-fn apply(attrs: &mut Attrs, values: Vec<(String, String)>) {
-    for (k, v) in values {
-        if v.is_empty() {
-            attrs.remove(&k);
-        } else {
-            attrs.insert(k, v);
-        }
-    }
-}
+use crate::version::RosVersion;
 
 #[derive(Debug, Clone, Default)]
 struct Counters {
@@ -256,6 +61,8 @@ pub struct World {
     hosts: Vec<HostEntry>,
     next_host: u32,
     ended: Vec<EndedSession>,
+    /// PPP and WireGuard accounts (ppp.rs).
+    pub(crate) accounts: Accounts,
 }
 
 fn attr_u64(a: &Attrs, k: &str) -> Option<u64> {
@@ -291,6 +98,7 @@ impl World {
             hosts: Vec::new(),
             next_host: 1,
             ended: Vec::new(),
+            accounts: Accounts::new(version),
         }
     }
 
@@ -310,6 +118,9 @@ impl World {
             "/ip/hotspot/ip-binding" => &mut self.bindings,
             "/ip/hotspot/walled-garden/ip" => &mut self.walled,
             "/ip/firewall/nat" => &mut self.nat,
+            "/ppp/secret" => &mut self.accounts.secrets,
+            "/ppp/profile" => &mut self.accounts.profiles,
+            "/interface/wireguard/peers" => &mut self.accounts.peers,
             _ => return None,
         };
         let vals = values.iter().map(|(k, v)| (k.to_string(), crate::raw::text_of(v))).collect();
@@ -376,6 +187,7 @@ impl World {
 
     /// Moves the simulated clock: sessions age, and limits and timeouts end them.
     pub fn advance(&mut self, by: Duration) {
+        let from = self.clock;
         let mut left = by.as_secs();
         // Step to each session end in turn so counters stop exactly at the limit.
         while left > 0 {
@@ -392,6 +204,7 @@ impl World {
                 self.end_session(id, reason);
             }
         }
+        self.accounts.advance(from, self.clock);
     }
 
     /// Seconds until the first session ends (capped at `max`), and which sessions end then.
@@ -463,6 +276,21 @@ impl World {
         }
     }
 
+    /// A PPP client dials in (see `Accounts::dial`).
+    pub fn ppp_dial(
+        &mut self,
+        name: &str,
+        password: &str,
+        service: &str,
+        caller_id: &str,
+    ) -> Result<Ipv4Addr, PppRefusal> {
+        self.accounts.dial(name, password, service, caller_id, self.clock)
+    }
+
+    pub fn ppp_hang_up(&mut self, name: &str) -> bool {
+        self.accounts.hang_up(name, self.clock)
+    }
+
     pub fn set_identity(&mut self, name: &str) {
         self.identity = name.to_string();
     }
@@ -480,7 +308,7 @@ impl World {
         match (menu, verb) {
             ("/system/identity", "print") => {
                 let row = Attrs::from([("name".to_string(), self.identity.clone())]);
-                self.listing(req, vec![row])
+                listing(req, vec![row])
             }
             ("/system/identity", "set") => {
                 if let Some(n) = req.get("name") {
@@ -494,19 +322,19 @@ impl World {
                     ("board-name".to_string(), "routeros-sim".to_string()),
                     ("uptime".to_string(), dur(self.clock)),
                 ]);
-                self.listing(req, vec![row])
+                listing(req, vec![row])
             }
             ("/ip/hotspot/user", v) => self.user_cmd(v, req),
             ("/ip/hotspot/user/profile", v) => self.profile_cmd(v, req),
-            ("/ip/hotspot/ip-binding", v) => self.table_cmd(v, req, |w| &mut w.bindings),
-            ("/ip/hotspot/walled-garden/ip", v) => self.table_cmd(v, req, |w| &mut w.walled),
-            ("/ip/firewall/nat", v) => self.table_cmd(v, req, |w| &mut w.nat),
+            ("/ip/hotspot/ip-binding", v) => self.bindings.command(v, req),
+            ("/ip/hotspot/walled-garden/ip", v) => self.walled.command(v, req),
+            ("/ip/firewall/nat", v) => self.nat.command(v, req),
             ("/ip/hotspot/active", "print") => {
                 let rows = self.active.iter().map(|s| self.session_attrs(s)).collect();
-                self.listing(req, rows)
+                listing(req, rows)
             }
             ("/ip/hotspot/active", "remove") => {
-                let ids = self.ids_in(req, self.active.iter().map(|s| s.id).collect())?;
+                let ids = ids_in(req, self.active.iter().map(|s| s.id).collect())?;
                 for id in ids {
                     self.end_session(id, EndReason::Removed);
                 }
@@ -515,114 +343,20 @@ impl World {
             ("/ip/hotspot/active", "login") => self.active_login(req),
             ("/ip/hotspot/host", "print") => {
                 let rows = self.hosts.iter().map(|h| self.host_attrs(h)).collect();
-                self.listing(req, rows)
+                listing(req, rows)
             }
             ("/ip/hotspot/host", "remove") => {
-                let ids = self.ids_in(req, self.hosts.iter().map(|h| h.id).collect())?;
+                let ids = ids_in(req, self.hosts.iter().map(|h| h.id).collect())?;
                 let macs: Vec<MacAddr> = self.hosts.iter().filter(|h| ids.contains(&h.id)).map(|h| h.mac).collect();
                 for m in macs {
                     self.remove_host(m);
                 }
                 Ok(Outcome::default())
             }
-            _ => Err(Outcome::trap_cat(0, "no such command prefix")),
-        }
-    }
-
-    fn ids_in(&self, req: &Request, known: Vec<u32>) -> Res<Vec<u32>> {
-        let list = req.get(".id").or_else(|| req.get("numbers")).ok_or_else(|| Outcome::trap("no such item"))?;
-        list.split(',')
-            .map(|p| parse_id(p).filter(|id| known.contains(id)).ok_or_else(|| Outcome::trap("no such item")))
-            .collect()
-    }
-
-    /// Applies `.proplist`, queries and `count-only` to rows that carry their `.id`.
-    fn listing(&self, req: &Request, rows: Vec<Attrs>) -> Res<Outcome> {
-        let q = Query::parse(&req.queries).map_err(|e| Outcome::trap_cat(1, e.message()))?;
-        let mut out = Vec::new();
-        for r in rows {
-            if q.matches(&r).map_err(|e| Outcome::trap_cat(1, e.message()))? {
-                out.push(r);
-            }
-        }
-        if req.get("count-only").is_some() {
-            return Ok(Outcome::ret(out.len().to_string()));
-        }
-        if let Some(pl) = req.get(".proplist") {
-            let keep: Vec<&str> = pl.split(',').filter(|s| !s.is_empty()).collect();
-            for r in &mut out {
-                r.retain(|k, _| keep.contains(&k.as_str()));
-            }
-        }
-        Ok(Outcome { rows: out, is_listing: true, ..Default::default() })
-    }
-
-    fn table_rows(t: &Table) -> Vec<Attrs> {
-        t.rows
-            .iter()
-            .map(|r| {
-                let mut a = r.attrs.clone();
-                a.insert(".id".into(), fmt_id(r.id));
-                a
-            })
-            .collect()
-    }
-
-    /// print/add/set/remove for menus without extra semantics.
-    fn table_cmd(&mut self, verb: &str, req: &Request, t: fn(&mut World) -> &mut Table) -> Res<Outcome> {
-        match verb {
-            "print" => {
-                let rows = Self::table_rows(t(self));
-                self.listing(req, rows)
-            }
-            "add" => {
-                let table = t(self);
-                let before = match req.get("place-before") {
-                    Some(p) => Some(
-                        parse_id(p)
-                            .filter(|id| table.find(*id).is_some())
-                            .ok_or_else(|| Outcome::trap("no such item (place-before)"))?,
-                    ),
-                    None => None,
-                };
-                let vals = table.validate(req)?;
-                Ok(Outcome::ret(fmt_id(table.insert_before(vals, before))))
-            }
-            "move" => {
-                let table = t(self);
-                let ids = table.ids_of(req)?;
-                let dest = match req.get("destination") {
-                    Some(d) => Some(parse_id(d).ok_or_else(|| Outcome::trap("no such item (destination)"))?),
-                    None => None,
-                };
-                for id in ids {
-                    let Some(at) = table.rows.iter().position(|r| r.id == id) else { continue };
-                    let row = table.rows.remove(at);
-                    match dest.and_then(|d| table.rows.iter().position(|r| r.id == d)) {
-                        Some(to) => table.rows.insert(to, row),
-                        None => table.rows.push(row),
-                    }
-                }
-                Ok(Outcome::default())
-            }
-            "set" => {
-                let table = t(self);
-                let ids = table.ids_of(req)?;
-                let vals = table.validate(req)?;
-                for r in table.rows.iter_mut().filter(|r| ids.contains(&r.id)) {
-                    apply(&mut r.attrs, vals.clone());
-                }
-                table.reindex();
-                Ok(Outcome::default())
-            }
-            "remove" => {
-                let table = t(self);
-                let ids = table.ids_of(req)?;
-                table.rows.retain(|r| !ids.contains(&r.id));
-                table.reindex();
-                Ok(Outcome::default())
-            }
-            _ => Err(Outcome::trap_cat(0, "no such command")),
+            (menu, verb) => match self.accounts.route(menu, verb, req, self.clock) {
+                Some(r) => r,
+                None => Err(Outcome::trap_cat(0, "no such command prefix")),
+            },
         }
     }
 
@@ -648,7 +382,7 @@ impl World {
         const DUP: &str = "failure: already have user with this name for this server";
         match verb {
             "print" => {
-                let mut rows = Self::table_rows(&self.users);
+                let mut rows = self.users.rows_with_ids();
                 for r in &mut rows {
                     let c = r.get("name").and_then(|n| self.counters.get(n)).cloned().unwrap_or_default();
                     r.insert("uptime".into(), dur(c.uptime));
@@ -656,7 +390,7 @@ impl World {
                     r.insert("bytes-out".into(), c.bytes_out.to_string());
                     r.insert("dynamic".into(), "false".into());
                 }
-                self.listing(req, rows)
+                listing(req, rows)
             }
             "add" => {
                 let vals = self.users.validate(req)?;
@@ -739,7 +473,7 @@ impl World {
                 self.profiles.reindex();
                 Ok(Outcome::default())
             }
-            _ => self.table_cmd(verb, req, |w| &mut w.profiles),
+            _ => self.profiles.command(verb, req),
         }
     }
 
@@ -952,6 +686,13 @@ impl World {
             walled_garden_ip: items(&self.walled),
             nat: items(&self.nat),
             ended_sessions: self.ended.clone(),
+            ppp_secrets: items(&self.accounts.secrets),
+            ppp_profiles: items(&self.accounts.profiles),
+            ip_pools: items(&self.accounts.pools),
+            wireguard: items(&self.accounts.wireguard),
+            wireguard_peers: items(&self.accounts.peers),
+            ppp_active: self.accounts.sessions(),
+            ppp_ended: self.accounts.ended.clone(),
         }
     }
 }

@@ -66,16 +66,16 @@ fn short(s: &str) -> String {
 }
 
 /// Reads typed fields out of a reply row, naming the field in errors.
-struct Row<'a>(&'a Attrs);
+pub(crate) struct Row<'a>(pub(crate) &'a Attrs);
 
 impl Row<'_> {
-    fn str(&self, k: &'static str) -> Option<String> {
+    pub(crate) fn str(&self, k: &'static str) -> Option<String> {
         self.0.get(k).filter(|v| !v.is_empty()).cloned()
     }
-    fn req(&self, k: &'static str) -> Result<String> {
+    pub(crate) fn req(&self, k: &'static str) -> Result<String> {
         self.0.get(k).cloned().ok_or(Error::Field { field: k, detail: "missing".into() })
     }
-    fn parse<T: FromStr>(&self, k: &'static str) -> Result<Option<T>>
+    pub(crate) fn parse<T: FromStr>(&self, k: &'static str) -> Result<Option<T>>
     where
         T::Err: fmt::Display,
     {
@@ -86,29 +86,29 @@ impl Row<'_> {
             }
         }
     }
-    fn id(&self) -> Result<ItemId> {
+    pub(crate) fn id(&self) -> Result<ItemId> {
         self.req(".id")?.parse()
     }
     /// A device MAC; `00:00:00:00:00:00` is RouterOS's "any MAC" and reads as none.
-    fn mac(&self, k: &'static str) -> Result<Option<MacAddr>> {
+    pub(crate) fn mac(&self, k: &'static str) -> Result<Option<MacAddr>> {
         match self.0.get(k).map(|v| v.trim()) {
             None | Some("") | Some("00:00:00:00:00:00") => Ok(None),
             Some(_) => self.parse(k),
         }
     }
-    fn flag(&self, k: &'static str) -> bool {
+    pub(crate) fn flag(&self, k: &'static str) -> bool {
         matches!(self.0.get(k).map(String::as_str), Some("true" | "yes"))
     }
-    fn u64_or_zero(&self, k: &'static str) -> Result<u64> {
+    pub(crate) fn u64_or_zero(&self, k: &'static str) -> Result<u64> {
         Ok(self.parse(k)?.unwrap_or(0))
     }
 }
 
-fn ret_id(resp: &crate::connection::Response) -> Result<ItemId> {
+pub(crate) fn ret_id(resp: &crate::connection::Response) -> Result<ItemId> {
     resp.ret().ok_or(Error::Field { field: "ret", detail: "add returned no id".into() })?.parse()
 }
 
-fn yes_no(b: bool) -> &'static str {
+pub(crate) fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
@@ -444,7 +444,7 @@ impl WalledGardenIp {
 /// Every row that parses. A row we cannot read (an operator's odd value, a field a newer
 /// RouterOS prints differently) is skipped with a warning, never a reason to fail the list:
 /// the agent only ever acts on its own rows, which it wrote and can read.
-fn rows<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Result<Vec<T>> {
+pub(crate) fn rows<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Result<Vec<T>> {
     Ok(resp
         .rows
         .iter()
@@ -458,11 +458,11 @@ fn rows<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Res
         .collect())
 }
 
-fn first<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Result<Option<T>> {
+pub(crate) fn first<T>(resp: crate::connection::Response, f: fn(&Attrs) -> Result<T>) -> Result<Option<T>> {
     resp.rows.first().map(f).transpose()
 }
 
-fn remove_cmd(menu: &str, id: &ItemId) -> Command {
+pub(crate) fn remove_cmd(menu: &str, id: &ItemId) -> Command {
     Command::new(format!("{menu}/remove")).attr(".id", id.as_str())
 }
 
