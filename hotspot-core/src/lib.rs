@@ -1,6 +1,7 @@
 //! Types shared by the router agent and the cloud: domain values that can only
 //! hold valid values ("parse, don't validate") and the signed wire contract.
 
+pub mod account;
 pub mod api;
 pub mod calendar;
 pub mod clock;
@@ -27,6 +28,7 @@ pub mod wallet;
 pub mod wg;
 pub mod wire;
 
+pub use account::{AccountNumber, AccountNumberError};
 pub use cloud_url::{CloudUrl, CloudUrlError};
 pub use duration::{DurationError, RosDuration};
 pub use ids::{IdError, MessageId, PackageId, PurchaseId, RouterId};

@@ -1,6 +1,7 @@
 //! DynamoDB access: one table, keys and indexes described in `docs/dynamodb.md`. This file is
 //! only the face: each record's access lives in the module named for it.
 
+mod account;
 pub mod audit;
 mod checkout;
 pub mod dashboard;
@@ -24,6 +25,7 @@ mod table;
 mod token;
 pub mod voucher;
 
+pub use account::{AccountRecord, C2bOutcome, C2bRecord, C2bWrite, ExpiryChange};
 pub use audit::{AuditEntry, AuditResult};
 pub use dashboard::{DashboardSession, LoginName, LoginRecord};
 pub use operator::{OperatorRecord, OperatorRole, ScopedRole};

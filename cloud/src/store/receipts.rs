@@ -16,12 +16,12 @@ use super::table::{Store, StoreError};
 /// function died): kept under its phone for a while, so its callback can still find it.
 const UNLINKED_TTL_SECS: i64 = 86_400;
 /// The `pending` index partition of receipts no purchase claims yet.
-const UNMATCHED: &str = "receipt";
+pub(crate) const UNMATCHED: &str = "receipt";
 
 hotspot_core::string_enum! {
     /// Where the cloud learned of a payment.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum ReceiptSource("receipt source") { Callback = "callback", Query = "query", Credit = "credit" }
+    pub enum ReceiptSource("receipt source") { Callback = "callback", Query = "query", Credit = "credit", C2b = "c2b" }
 }
 
 /// One payment as M-Pesa reported it.

@@ -1,0 +1,96 @@
+//! Paybill (M-Pesa C2B) for subscriber accounts: the validation answer, and the confirmation
+//! that renews an account exactly once. The decision is `renewal::renewal`; this reads the account
+//! and writes the outcome (`Store::record_c2b`), deciding again if another payment moved the
+//! account first. Nothing paid is lost: a payment that renews nothing is held, as an unmatched
+//! receipt in the operator's ledger.
+
+use hotspot_core::currency::Money;
+use hotspot_core::{AccountNumber, RouterId};
+
+use crate::renewal::{Held, Renewal, renewal};
+use crate::store::{AccountRecord, C2bOutcome, C2bRecord, C2bWrite, ExpiryChange, Store, StoreError};
+
+/// Why validation refuses a payment (M-Pesa then cancels it; the money stays with the payer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such account, or a number with a typing mistake (Daraja's `C2B00012`).
+    UnknownAccount,
+    /// An amount the account's plan would only hold (Daraja's `C2B00013`).
+    Amount,
+}
+
+/// What a confirmation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmed {
+    Renewed {
+        account: AccountNumber,
+        router: RouterId,
+        until: i64,
+        /// False when this payment was recorded before (a repeated confirmation).
+        fresh: bool,
+    },
+    Held {
+        why: String,
+        fresh: bool,
+    },
+}
+
+async fn account_for(store: &Store, bill_ref: &str) -> Result<Option<AccountRecord>, StoreError> {
+    match bill_ref.parse::<AccountNumber>() {
+        Ok(number) => store.get_account(&number).await,
+        Err(_) => Ok(None),
+    }
+}
+
+/// The validation request's answer: accept a payment that would renew an account.
+pub async fn validate(store: &Store, bill_ref: &str, paid: Money, now: i64) -> Result<Result<(), Refusal>, StoreError> {
+    let Some(a) = account_for(store, bill_ref).await? else { return Ok(Err(Refusal::UnknownAccount)) };
+    Ok(match renewal(now, a.expires_at, &a.plan, paid) {
+        Renewal::Extend { .. } => Ok(()),
+        Renewal::Held(_) => Err(Refusal::Amount),
+    })
+}
+
+/// How many times a confirmation decides again when other payments keep moving its account.
+const ATTEMPTS: usize = 8;
+
+fn confirmed(outcome: C2bOutcome, router: Option<RouterId>, fresh: bool) -> Confirmed {
+    match (outcome, router) {
+        (C2bOutcome::Renewed { account, until, .. }, Some(router)) => {
+            Confirmed::Renewed { account, router, until, fresh }
+        }
+        (C2bOutcome::Renewed { account, until, .. }, None) => {
+            Confirmed::Held { why: format!("renewed {account} to {until}, router unknown"), fresh }
+        }
+        (C2bOutcome::Held { why }, _) => Confirmed::Held { why, fresh },
+    }
+}
+
+/// The confirmation: renew the account the payment names, once per M-Pesa receipt, or hold it.
+pub async fn confirm(store: &Store, p: &C2bRecord, now: i64) -> Result<Confirmed, StoreError> {
+    for _ in 0..ATTEMPTS {
+        let account = account_for(store, &p.bill_ref).await?;
+        let decision = match &account {
+            Some(a) => renewal(now, a.expires_at, &a.plan, p.amount),
+            None => Renewal::Held(Held::UnknownAccount),
+        };
+        let (outcome, change) = match (decision, &account) {
+            (Renewal::Extend { from, until }, Some(a)) => (
+                C2bOutcome::Renewed { account: a.number.clone(), from, until },
+                Some(ExpiryChange { account: a.number.clone(), old: a.expires_at, new: until }),
+            ),
+            (Renewal::Held(h), _) => (C2bOutcome::Held { why: h.describe() }, None),
+            (Renewal::Extend { .. }, None) => (C2bOutcome::Held { why: Held::UnknownAccount.describe() }, None),
+        };
+        let router = account.map(|a| a.router_id);
+        match store.record_c2b(p, &outcome, change.as_ref()).await? {
+            C2bWrite::Written => return Ok(confirmed(outcome, router, true)),
+            C2bWrite::Duplicate(Some(before)) => return Ok(confirmed(before, router, false)),
+            C2bWrite::Duplicate(None) => {
+                return Ok(Confirmed::Held { why: "a receipt with this number is on record".into(), fresh: false });
+            }
+            C2bWrite::AccountMoved => continue,
+        }
+    }
+    Err(StoreError::Dynamo(format!("payment {}: its account kept changing; try again", p.trans_id)))
+}

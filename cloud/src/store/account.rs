@@ -1,0 +1,218 @@
+//! Subscriber accounts (PPPoE, VPN) and the Paybill (C2B) payments that renew them. A payment is
+//! written once, by its M-Pesa receipt (`TransID`), in the same transaction as the renewal it
+//! makes, so a repeated confirmation renews nothing twice; a payment that renews nothing is also
+//! kept as an unmatched receipt, where the operator's ledger shows it.
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use hotspot_core::currency::Money;
+use hotspot_core::{AccountNumber, PackageId, RouterId};
+
+use super::item::{Reader, amount, cancelled_by_condition, n, s};
+use super::schema::{LEDGER_RECEIPTS, META, ledger_month};
+use super::table::{Store, StoreError};
+use crate::renewal::{OddAmount, Plan};
+
+/// A subscriber's account: the plan it was sold on and how long it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    pub number: AccountNumber,
+    pub router_id: RouterId,
+    pub package_id: PackageId,
+    pub plan: Plan,
+    pub expires_at: i64,
+    pub created_at: i64,
+    /// How many payments renewed it.
+    pub renewals: u32,
+}
+
+/// One C2B payment as M-Pesa confirmed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct C2bRecord {
+    /// M-Pesa's receipt number (`TransID`).
+    pub trans_id: String,
+    /// What the subscriber typed as the account number, trimmed.
+    pub bill_ref: String,
+    pub amount: Money,
+    pub at: i64,
+}
+
+/// What a payment did, as stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum C2bOutcome {
+    Renewed { account: AccountNumber, from: i64, until: i64 },
+    Held { why: String },
+}
+
+/// The renewal a payment makes: the account's expiry from `old` to `new`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryChange {
+    pub account: AccountNumber,
+    pub old: i64,
+    pub new: i64,
+}
+
+/// What [`Store::record_c2b`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum C2bWrite {
+    Written,
+    /// This receipt was recorded before (a repeated confirmation): nothing changed.
+    Duplicate(Option<C2bOutcome>),
+    /// The account's expiry is no longer `old` (another payment renewed it first): nothing
+    /// changed; decide again on the account as it now stands.
+    AccountMoved,
+}
+
+fn account_pk(n: &AccountNumber) -> String {
+    format!("ACCOUNT#{}", n.as_str())
+}
+
+fn c2b_pk(trans_id: &str) -> String {
+    format!("C2B#{trans_id}")
+}
+
+fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> {
+    let r = Reader::new(item);
+    Ok(AccountRecord {
+        number: r.parse("number")?,
+        router_id: r.parse("router_id")?,
+        package_id: r.parse("package_id")?,
+        plan: Plan {
+            price: r.money("price", "currency")?,
+            period_secs: r.i64("period_secs")?,
+            odd_amount: r.opt_parse::<OddAmount>("odd_amount")?.unwrap_or_default(),
+        },
+        expires_at: r.i64("expires_at")?,
+        created_at: r.i64("created_at")?,
+        renewals: u32::try_from(r.opt_i64("renewals")?.unwrap_or(0)).unwrap_or(u32::MAX),
+    })
+}
+
+fn parse_outcome(item: &super::item::Item) -> Result<Option<C2bOutcome>, StoreError> {
+    let r = Reader::new(item);
+    Ok(match r.opt_str("outcome")? {
+        Some("renewed") => {
+            Some(C2bOutcome::Renewed { account: r.parse("account")?, from: r.i64("from")?, until: r.i64("until")? })
+        }
+        Some("held") => Some(C2bOutcome::Held { why: r.opt_str("why")?.unwrap_or_default().to_string() }),
+        _ => None,
+    })
+}
+
+impl Store {
+    /// Creates an account; a number already taken is `StoreError::AlreadyExists` (draw another).
+    pub async fn create_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
+        let r = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(account_pk(&a.number)))
+            .item("sk", s(META))
+            .item("number", s(a.number.as_str()))
+            .item("router_id", s(a.router_id.as_str()))
+            .item("package_id", s(a.package_id.as_str()))
+            .item("price", amount(a.plan.price))
+            .item("currency", s(a.plan.price.currency().as_str()))
+            .item("period_secs", n(a.plan.period_secs))
+            .item("odd_amount", s(a.plan.odd_amount.as_str()))
+            .item("expires_at", n(a.expires_at))
+            .item("created_at", n(a.created_at))
+            .item("renewals", n(a.renewals))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match super::item::written(r)? {
+            true => Ok(()),
+            false => Err(StoreError::AlreadyExists(format!("account {}", a.number))),
+        }
+    }
+
+    pub async fn get_account(&self, number: &AccountNumber) -> Result<Option<AccountRecord>, StoreError> {
+        self.get_item(account_pk(number), META).await?.as_ref().map(parse_account).transpose()
+    }
+
+    /// What a recorded payment did, if it was recorded.
+    pub async fn c2b_outcome(&self, trans_id: &str) -> Result<Option<C2bOutcome>, StoreError> {
+        match self.get_item(c2b_pk(trans_id), META).await? {
+            Some(item) => parse_outcome(&item),
+            None => Ok(None),
+        }
+    }
+
+    /// Records a payment and its outcome in one transaction: with a renewal, the account's
+    /// expiry moves from `old` to `new` (only if it is still `old`); held, it is also kept as an
+    /// unmatched receipt (source `c2b`) for the operator. Once per `trans_id`.
+    pub async fn record_c2b(
+        &self,
+        p: &C2bRecord,
+        outcome: &C2bOutcome,
+        change: Option<&ExpiryChange>,
+    ) -> Result<C2bWrite, StoreError> {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(c2b_pk(&p.trans_id)))
+            .item("sk", s(META))
+            .item("trans_id", s(&p.trans_id))
+            .item("bill_ref", s(&p.bill_ref))
+            .item("amount", amount(p.amount))
+            .item("currency", s(p.amount.currency().as_str()))
+            .item("at", n(p.at))
+            .condition_expression("attribute_not_exists(pk)");
+        put = match outcome {
+            C2bOutcome::Renewed { account, from, until } => put
+                .item("outcome", s("renewed"))
+                .item("account", s(account.as_str()))
+                .item("from", n(from))
+                .item("until", n(until)),
+            C2bOutcome::Held { why } => put.item("outcome", s("held")).item("why", s(why)),
+        };
+        let mut req = self
+            .db
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put.build().map_err(StoreError::dynamo)?).build());
+        if let Some(c) = change {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(account_pk(&c.account)))
+                .key("sk", s(META))
+                .update_expression("SET expires_at = :new ADD renewals :one")
+                .condition_expression("expires_at = :old")
+                .expression_attribute_values(":new", n(c.new))
+                .expression_attribute_values(":old", n(c.old))
+                .expression_attribute_values(":one", n(1))
+                .build()
+                .map_err(StoreError::dynamo)?;
+            req = req.transact_items(TransactWriteItem::builder().update(update).build());
+        }
+        if let C2bOutcome::Held { .. } = outcome {
+            // The ledger's unmatched receipt: the same shape `record_receipt` writes.
+            let receipt = Put::builder()
+                .table_name(&self.table)
+                .item("pk", s(format!("RECEIPT#{}", p.trans_id)))
+                .item("sk", s(META))
+                .item("receipt", s(&p.trans_id))
+                .item("at", n(p.at))
+                .item("ledger", s(ledger_month(LEDGER_RECEIPTS, p.at)))
+                .item("ledger_at", n(p.at))
+                .item("source", s(super::ReceiptSource::C2b.as_str()))
+                .item("amount", amount(p.amount))
+                .item("currency", s(p.amount.currency().as_str()))
+                .item("unmatched", s("unmatched"))
+                .item("pending", s(super::receipts::UNMATCHED))
+                .item("created_at", n(p.at))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(StoreError::dynamo)?;
+            req = req.transact_items(TransactWriteItem::builder().put(receipt).build());
+        }
+        match req.send().await {
+            Ok(_) => Ok(C2bWrite::Written),
+            Err(e) if cancelled_by_condition(&e) => match self.c2b_outcome(&p.trans_id).await? {
+                Some(before) => Ok(C2bWrite::Duplicate(Some(before))),
+                None if change.is_some() => Ok(C2bWrite::AccountMoved),
+                // Only a receipt of the same number (an STK one) can have refused it.
+                None => Ok(C2bWrite::Duplicate(None)),
+            },
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+}
