@@ -60,9 +60,11 @@ pub(crate) fn register(shared: &Shared, body: &Bytes, url_ok: impl Fn(&str) -> b
     let mut urls = Vec::new();
     for field in ["ConfirmationURL", "ValidationURL"] {
         let url = text(&v, field).unwrap_or_default();
-        // Daraja refuses URLs naming M-Pesa or Safaricom, and (but for tests) anything not https.
+        // Daraja refuses URLs naming M-Pesa or Safaricom in any case, public URL testers (mockbin,
+        // requestbin) and (but for tests) anything not https.
         let lower = url.to_ascii_lowercase();
-        if !url_ok(&url) || ["mpesa", "m-pesa", "safaricom"].iter().any(|w| lower.contains(w)) {
+        let refused = ["mpesa", "m-pesa", "safaricom", "mockbin", "requestbin"];
+        if !url_ok(&url) || refused.iter().any(|w| lower.contains(w)) {
             return bad(field);
         }
         urls.push(url);

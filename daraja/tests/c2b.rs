@@ -170,6 +170,8 @@ async fn bad_registrations_are_refused() {
     let (sim, client) = with_validation().await;
     for (confirm, validate) in [
         ("https://example.com/mpesa/confirm", "https://example.com/validate"),
+        ("https://example.com/confirm", "https://example.com/M-Pesa/validate"),
+        ("https://mockbin.org/bin/x", "https://example.com/validate"),
         ("https://example.com/confirm", "http://example.com/validate"),
         ("not a url", "https://example.com/validate"),
     ] {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod c2b;
 pub mod callback;
 pub mod config;
 pub mod events;

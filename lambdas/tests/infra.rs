@@ -136,8 +136,9 @@ fn http_functions_serve_the_routes_their_code_documents() {
     let mut seen = 0;
     for bin in binaries() {
         let src = read(&format!("lambdas/src/bin/{bin}.rs"));
-        let doc = src.lines().next().unwrap_or_default();
-        // e.g. "//! `GET /purchases/{id}` and `GET /packages` for …"
+        // The module comment's first paragraph, e.g. "//! `GET /purchases/{id}` and `GET /packages` for …"
+        let doc: String =
+            src.lines().take_while(|l| l.starts_with("//!") && l.trim() != "//!").collect::<Vec<_>>().join("\n");
         let routes: BTreeSet<(String, String)> = doc
             .split('`')
             .skip(1)
@@ -159,8 +160,8 @@ fn http_functions_serve_the_routes_their_code_documents() {
         }
     }
     assert_eq!(
-        seen, 14,
-        "the four wallet callbacks, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}, POST /radius/authorize, POST /radius/accounting, GET and POST /portal/{{proxy+}}"
+        seen, 16,
+        "the four wallet callbacks, the two C2B URLs, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}, POST /radius/authorize, POST /radius/accounting, GET and POST /portal/{{proxy+}}"
     );
 }
 
@@ -224,7 +225,11 @@ fn every_route_has_its_own_throttle_and_the_callback_is_not_starved() {
         assert!(burst > 0 && rate > 0.0, "{route}: a zero throttle refuses every request");
     }
     let callbacks: Vec<&String> = routes.iter().filter(|r| r.contains(" /cb/")).collect();
-    assert_eq!(callbacks.len(), 4, "M-Pesa's, Airtel's and MTN's (PUT and POST) callback routes");
+    assert_eq!(
+        callbacks.len(),
+        6,
+        "M-Pesa's, Airtel's and MTN's (PUT and POST) callback routes, M-Pesa's two C2B URLs"
+    );
     for callback in callbacks {
         let (burst, rate) = throttle(&per_route[callback]);
         assert!(
@@ -235,7 +240,14 @@ fn every_route_has_its_own_throttle_and_the_callback_is_not_starved() {
     let callback_fn = &res.iter().find(|(id, _)| id == "CallbackFunction").expect("CallbackFunction").1;
     assert_eq!(
         values(callback_fn, "Path"),
-        ["/cb/{secret}", "/cb/airtel/{secret}", "/cb/mtn/{secret}", "/cb/mtn/{secret}"],
+        [
+            "/cb/{secret}",
+            "/cb/airtel/{secret}",
+            "/cb/mtn/{secret}",
+            "/cb/mtn/{secret}",
+            "/cb/c2b/{secret}/validation",
+            "/cb/c2b/{secret}/confirmation"
+        ],
         "the callbacks' route paths"
     );
 }

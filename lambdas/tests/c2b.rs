@@ -1,0 +1,164 @@
+//! The callback function's Paybill (C2B) URLs against moto DynamoDB, with the Daraja simulator
+//! playing M-Pesa over HTTP: the URLs are registered with the real client, a subscriber pays,
+//! M-Pesa asks the validation URL and POSTs the confirmation with the documented payloads. A
+//! known account is renewed once however often the confirmation comes; an unknown account number
+//! (or one with a typing mistake) is refused at validation, and, where validation is off, held.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore, ResponseType, RetryPolicy};
+use daraja_sim::serve::{json, read_body, serve_with};
+use daraja_sim::{C2bValidation, DarajaSim, SimConfig};
+use hotspot_cloud::renewal::{OddAmount, Plan};
+use hotspot_cloud::store::{AccountRecord, ReceiptSource, Store, schema};
+use hotspot_core::AccountNumber;
+use hotspot_core::currency::{Currency, Money};
+use hyper::StatusCode;
+use lambdas::c2b::{c2b_route, handle_c2b};
+use testkit::Moto;
+
+const SECRET: &str = "c2b-path-secret-0123456789abcdef";
+const MONTH: i64 = 30 * 86_400;
+
+fn kes(units: u64) -> Money {
+    Money::whole_units(Currency::Kes, units).expect("a KES amount")
+}
+
+struct Env {
+    _moto: Moto,
+    store: Store,
+    sim: DarajaSim,
+    base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The function's C2B logic behind an HTTP listener, as API Gateway would put it.
+async fn env(external_validation: bool) -> Env {
+    let moto = Moto::start().await.unwrap();
+    schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
+    let store = Store::new(moto.dynamodb(), "hotspot");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = store.clone();
+    let task = tokio::spawn(serve_with(listener, move |req: hyper::Request<hyper::body::Incoming>| {
+        let store = served.clone();
+        async move {
+            let path = req.uri().path().to_string();
+            let Some(body) = read_body(req.into_body()).await else {
+                return json(StatusCode::PAYLOAD_TOO_LARGE, "{}".into());
+            };
+            let Some((kind, secret)) = c2b_route(&path) else { return json(StatusCode::NOT_FOUND, "{}".into()) };
+            let reply = handle_c2b(&store, SECRET, kind, secret, &body, hotspot_core::clock::now_unix()).await;
+            json(StatusCode::from_u16(reply.status).unwrap(), reply.body.to_string())
+        }
+    }));
+    let sim = DarajaSim::start(SimConfig { c2b_external_validation: external_validation, ..SimConfig::for_tests() })
+        .await
+        .unwrap();
+    let s = sim.config();
+    let mut cfg = ClientConfig::paybill(
+        Environment::Custom(sim.base_url()),
+        s.consumer_key.clone(),
+        s.consumer_secret.clone(),
+        s.shortcode.clone(),
+        s.passkey.clone(),
+    );
+    cfg.retry =
+        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) };
+    let client = DarajaClient::new(cfg, Arc::new(MemoryTokenStore::new())).unwrap();
+    client
+        .register_c2b_urls(
+            &format!("{base}/cb/c2b/{SECRET}/confirmation"),
+            &format!("{base}/cb/c2b/{SECRET}/validation"),
+            ResponseType::Completed,
+        )
+        .await
+        .expect("URLs registered");
+    Env { _moto: moto, store, sim, base, task }
+}
+
+async fn account(store: &Store, expires_at: i64) -> AccountNumber {
+    let number = AccountNumber::issue();
+    store
+        .create_account(&AccountRecord {
+            number: number.clone(),
+            router_id: "cafe-01".parse().unwrap(),
+            package_id: "home-10m".parse().unwrap(),
+            plan: Plan { price: kes(1500), period_secs: MONTH, odd_amount: OddAmount::Hold },
+            expires_at,
+            created_at: 0,
+            renewals: 0,
+        })
+        .await
+        .unwrap();
+    number
+}
+
+#[tokio::test]
+async fn a_paybill_payment_renews_its_account_once_and_an_unknown_account_is_refused() {
+    let e = env(true).await;
+    let now = hotspot_core::clock::now_unix();
+    let n = account(&e.store, now + 86_400).await;
+
+    let paid = e.sim.c2b_pay("254712345678", 1500, n.as_str()).await;
+    assert_eq!(
+        (paid.validation, paid.completed, paid.confirmation_status),
+        (Some(C2bValidation::Accepted), true, Some(200))
+    );
+    let acc = e.store.get_account(&n).await.unwrap().unwrap();
+    assert_eq!((acc.expires_at, acc.renewals), (now + 86_400 + MONTH, 1));
+
+    // M-Pesa sends the same confirmation again: renewed once, still acknowledged.
+    let body = paid.confirmation.expect("the confirmation's body");
+    let http = daraja_sim::http_client().unwrap();
+    for _ in 0..3 {
+        let r = http.post(format!("{}/cb/c2b/{SECRET}/confirmation", e.base)).body(body.clone()).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let ack: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert_eq!(ack["ResultCode"], 0);
+    }
+    assert_eq!(e.store.get_account(&n).await.unwrap().unwrap().renewals, 1, "renewed exactly once");
+
+    // An account nobody has, a mistyped one, an amount the plan does not take: refused, not paid.
+    let mut typo = n.as_str().as_bytes().to_vec();
+    typo[3] = b'0' + (typo[3] - b'0' + 5) % 10;
+    let typo = String::from_utf8(typo).unwrap();
+    for (bill_ref, amount, code) in [
+        (AccountNumber::issue().to_string(), 1500, "C2B00012"),
+        (typo, 1500, "C2B00012"),
+        (n.to_string(), 1000, "C2B00013"),
+    ] {
+        let p = e.sim.c2b_pay("254712345678", amount, &bill_ref).await;
+        assert_eq!(p.validation, Some(C2bValidation::Rejected { code: code.into() }), "{bill_ref} {amount}");
+        assert!(!p.completed && p.confirmation.is_none());
+    }
+    assert_eq!(e.store.get_account(&n).await.unwrap().unwrap().renewals, 1);
+
+    // The wrong secret is a 404 and changes nothing.
+    let r = http.post(format!("{}/cb/c2b/not-the-secret/confirmation", e.base)).body(body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn without_validation_an_unknown_account_is_held_for_the_operator() {
+    let e = env(false).await;
+    let stranger = AccountNumber::issue();
+    let p = e.sim.c2b_pay("254712345678", 1500, stranger.as_str()).await;
+    assert_eq!((p.validation, p.completed, p.confirmation_status), (None, true, Some(200)), "acknowledged, kept");
+    let trans = p.trans_id;
+    let r = e.store.get_receipt(&trans).await.unwrap().expect("an unmatched receipt");
+    assert_eq!((r.source, r.purchase_id, r.amount), (ReceiptSource::C2b, None, Some(kes(1500))));
+    // A malformed confirmation is refused and leaves nothing behind.
+    let http = daraja_sim::http_client().unwrap();
+    let bad =
+        http.post(format!("{}/cb/c2b/{SECRET}/confirmation", e.base)).body("{\"TransID\":\"X\"}").send().await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(e.store.get_receipt("X").await.unwrap().is_none());
+}
