@@ -94,3 +94,45 @@ pub enum SyncError {
 fn group_for(router: &RouterId) -> String {
     router.to_string()
 }
+
+/// Why an account's job was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountJobError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("account {0}: {1}")]
+    Missing(String, &'static str),
+    #[error(transparent)]
+    Send(#[from] JobError),
+}
+
+/// Tells the account's router what the account is now (`account_set`, with its current expiry).
+/// Safe to repeat: the job's id is the account's and the expiry's, and the agent ignores a copy
+/// no later than what it holds.
+pub async fn send_account(
+    store: &Store,
+    sqs: &Client,
+    account: &hotspot_core::AccountNumber,
+    now: i64,
+) -> Result<MessageId, AccountJobError> {
+    let a = store
+        .get_account(account)
+        .await?
+        .ok_or_else(|| AccountJobError::Missing(account.to_string(), "no such account"))?;
+    let router = store
+        .get_router(&a.router_id)
+        .await?
+        .ok_or_else(|| AccountJobError::Missing(account.to_string(), "its router is gone"))?;
+    let package = store
+        .get_package(&a.router_id, &a.package_id)
+        .await?
+        .ok_or_else(|| AccountJobError::Missing(account.to_string(), "its package is gone"))?;
+    let set = hotspot_core::wire::AccountSet {
+        account: a.number.clone(),
+        password: a.password.clone(),
+        service: a.service.clone(),
+        package: package.package,
+        expires_at: a.expires_at,
+    };
+    Ok(send_job(sqs, &router, set.job_id(), Payload::AccountSet(set), now).await?)
+}

@@ -30,6 +30,8 @@ async fn account(store: &Store, odd_amount: OddAmount, expires_at: i64) -> Accou
         number: number.clone(),
         router_id: "cafe-01".parse().unwrap(),
         package_id: "home-10m".parse().unwrap(),
+        service: "pppoe".into(),
+        password: "kT9-pppoe-secret".into(),
         plan: Plan { price: kes(1500), period_secs: MONTH, odd_amount },
         expires_at,
         created_at: NOW - MONTH,

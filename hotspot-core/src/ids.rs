@@ -124,6 +124,11 @@ impl MessageId {
     pub fn derived(kind: &str, purchase: &PurchaseId) -> Self {
         MessageId(format!("{kind}:{purchase}"))
     }
+
+    /// An account job's id, `account_set:<number>:<expires_at>`: one per account and expiry.
+    pub fn for_account(account: &crate::AccountNumber, expires_at: i64) -> Self {
+        MessageId(format!("account_set:{account}:{expires_at}"))
+    }
 }
 
 #[cfg(test)]

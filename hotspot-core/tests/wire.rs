@@ -67,6 +67,16 @@ fn samples() -> Vec<(&'static str, Envelope)> {
             }),
         ),
         (
+            "account_set",
+            Payload::AccountSet(AccountSet {
+                account: "79927398713".parse().unwrap(),
+                password: "kT9-pppoe-secret".into(),
+                service: "pppoe".into(),
+                package: package(),
+                expires_at: NOW + 30 * 86_400,
+            }),
+        ),
+        (
             "applied",
             Payload::Applied(Applied {
                 job_id: "grant:p0123456789abcdef01234567".parse().unwrap(),

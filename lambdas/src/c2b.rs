@@ -44,7 +44,15 @@ fn masked_ref(bill_ref: &str) -> String {
     format!("{shown}{}", "*".repeat(n.saturating_sub(2).min(10)))
 }
 
-pub async fn handle_c2b(store: &Store, secret: &str, kind: C2bKind, path_secret: &str, body: &[u8], now: i64) -> Reply {
+/// Where the function keeps and sends what it learns.
+pub struct C2bCtx<'a> {
+    pub store: &'a Store,
+    pub sqs: &'a aws_sdk_sqs::Client,
+    pub secret: &'a str,
+}
+
+pub async fn handle_c2b(ctx: &C2bCtx<'_>, kind: C2bKind, path_secret: &str, body: &[u8], now: i64) -> Reply {
+    let (store, secret) = (ctx.store, ctx.secret);
     if !secret_matches(secret, path_secret) {
         tracing::warn!("C2B request with a wrong secret path refused");
         return crate::api::not_found("route");
@@ -85,6 +93,10 @@ pub async fn handle_c2b(store: &Store, secret: &str, kind: C2bKind, path_secret:
             match paybill::confirm(store, &p, now).await {
                 Ok(Confirmed::Renewed { account, router, until, fresh }) => {
                     tracing::info!(trans_id = %p.trans_id, account = %account, router = %router, until, fresh, "C2B payment renewed an account");
+                    // Sent on a repeat too: the job is the account's state, and a copy changes nothing.
+                    if let Err(e) = hotspot_cloud::jobs::send_account(store, ctx.sqs, &account, now).await {
+                        tracing::error!(alarm = "account_job_unsent", account = %account, error = %e, "renewal recorded, router not told yet");
+                    }
                     raw(200, confirmation_ack())
                 }
                 Ok(Confirmed::Held { why, fresh }) => {

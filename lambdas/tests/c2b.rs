@@ -11,11 +11,12 @@ use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore, Response
 use daraja_sim::serve::{json, read_body, serve_with};
 use daraja_sim::{C2bValidation, DarajaSim, SimConfig};
 use hotspot_cloud::renewal::{OddAmount, Plan};
-use hotspot_cloud::store::{AccountRecord, ReceiptSource, Store, schema};
-use hotspot_core::AccountNumber;
+use hotspot_cloud::store::{AccountRecord, ReceiptSource, RouterRecord, Store, schema};
 use hotspot_core::currency::{Currency, Money};
+use hotspot_core::wire::{Direction, Envelope, Payload};
+use hotspot_core::{AccountNumber, RouterKey};
 use hyper::StatusCode;
-use lambdas::c2b::{c2b_route, handle_c2b};
+use lambdas::c2b::{C2bCtx, c2b_route, handle_c2b};
 use testkit::Moto;
 
 const SECRET: &str = "c2b-path-secret-0123456789abcdef";
@@ -28,6 +29,9 @@ fn kes(units: u64) -> Money {
 struct Env {
     _moto: Moto,
     store: Store,
+    sqs: aws_sdk_sqs::Client,
+    queue: String,
+    key: RouterKey,
     sim: DarajaSim,
     base: String,
     task: tokio::task::JoinHandle<()>,
@@ -44,18 +48,42 @@ async fn env(external_validation: bool) -> Env {
     let moto = Moto::start().await.unwrap();
     schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
     let store = Store::new(moto.dynamodb(), "hotspot");
+    let queue = moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
+    let key = RouterKey::generate();
+    store
+        .put_router(&RouterRecord {
+            id: "cafe-01".parse().unwrap(),
+            name: "Cafe".into(),
+            queue_url: queue.clone(),
+            key: key.clone(),
+            created_at: 0,
+            disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
+            wallets: Default::default(),
+            country: Default::default(),
+        })
+        .await
+        .unwrap();
+    let package: hotspot_core::Package = serde_json::from_value(serde_json::json!({
+        "id": "home-10m", "name": "Home 10M", "price": 1500, "validity": "30d", "rate_limit": "10M/10M", "devices": 1
+    }))
+    .unwrap();
+    store.put_package(&"cafe-01".parse().unwrap(), &package, 0).await.unwrap();
+    let sqs = moto.sqs();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let served = store.clone();
+    let (served, served_sqs) = (store.clone(), sqs.clone());
     let task = tokio::spawn(serve_with(listener, move |req: hyper::Request<hyper::body::Incoming>| {
-        let store = served.clone();
+        let (store, sqs) = (served.clone(), served_sqs.clone());
         async move {
             let path = req.uri().path().to_string();
             let Some(body) = read_body(req.into_body()).await else {
                 return json(StatusCode::PAYLOAD_TOO_LARGE, "{}".into());
             };
             let Some((kind, secret)) = c2b_route(&path) else { return json(StatusCode::NOT_FOUND, "{}".into()) };
-            let reply = handle_c2b(&store, SECRET, kind, secret, &body, hotspot_core::clock::now_unix()).await;
+            let ctx = C2bCtx { store: &store, sqs: &sqs, secret: SECRET };
+            let reply = handle_c2b(&ctx, kind, secret, &body, hotspot_core::clock::now_unix()).await;
             json(StatusCode::from_u16(reply.status).unwrap(), reply.body.to_string())
         }
     }));
@@ -81,7 +109,32 @@ async fn env(external_validation: bool) -> Env {
         )
         .await
         .expect("URLs registered");
-    Env { _moto: moto, store, sim, base, task }
+    Env { _moto: moto, store, sqs, queue, key, sim, base, task }
+}
+
+impl Env {
+    /// The jobs on the router's queue, verified with its key.
+    async fn jobs(&self) -> Vec<Payload> {
+        let mut out = Vec::new();
+        loop {
+            let r = self.sqs.receive_message().queue_url(&self.queue).max_number_of_messages(10).send().await.unwrap();
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                return out;
+            }
+            for m in msgs {
+                let router = "cafe-01".parse().unwrap();
+                let now = hotspot_core::clock::now_unix();
+                let body = m.body.unwrap_or_default();
+                let env = Envelope::verify(body.as_bytes(), &self.key, &router, now, Direction::CloudToRouter)
+                    .expect("a job signed with the router's key");
+                out.push(env.payload);
+                // Deleted, so a FIFO group's next message (a duplicate, if any) is delivered.
+                let handle = m.receipt_handle.unwrap_or_default();
+                self.sqs.delete_message().queue_url(&self.queue).receipt_handle(handle).send().await.unwrap();
+            }
+        }
+    }
 }
 
 async fn account(store: &Store, expires_at: i64) -> AccountNumber {
@@ -91,6 +144,8 @@ async fn account(store: &Store, expires_at: i64) -> AccountNumber {
             number: number.clone(),
             router_id: "cafe-01".parse().unwrap(),
             package_id: "home-10m".parse().unwrap(),
+            service: "pppoe".into(),
+            password: "kT9-pppoe-secret".into(),
             plan: Plan { price: kes(1500), period_secs: MONTH, odd_amount: OddAmount::Hold },
             expires_at,
             created_at: 0,
@@ -125,6 +180,11 @@ async fn a_paybill_payment_renews_its_account_once_and_an_unknown_account_is_ref
         assert_eq!(ack["ResultCode"], 0);
     }
     assert_eq!(e.store.get_account(&n).await.unwrap().unwrap().renewals, 1, "renewed exactly once");
+    // The router is told the account's new expiry, once (the repeats are the same job).
+    let jobs = e.jobs().await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let Payload::AccountSet(set) = &jobs[0] else { panic!("{jobs:?}") };
+    assert_eq!((&set.account, set.expires_at, set.service.as_str()), (&n, now + 86_400 + MONTH, "pppoe"));
 
     // An account nobody has, a mistyped one, an amount the plan does not take: refused, not paid.
     let mut typo = n.as_str().as_bytes().to_vec();

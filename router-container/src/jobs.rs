@@ -181,6 +181,22 @@ impl JobHandler {
                 a.journal.add_vouchers(&b.batch_id, &b.package, &b.codes)?;
                 Ok(applied(false))
             }
+            Payload::AccountSet(s) => {
+                let change = a.journal.set_account(s, t)?;
+                let Some(rec) = a.journal.account(&s.account)? else {
+                    return Err(NotYet::Journal(JournalError::Corrupt("account not journaled".into())));
+                };
+                // Applied again on a resumed job too (the journal may hold it from before a crash).
+                if rec.expires_at <= t {
+                    a.router.end_account(&rec).await?;
+                    a.journal.end_account(&rec.number, rec.expires_at, t)?;
+                } else if !rec.ended {
+                    a.router.apply_account(&rec).await?;
+                }
+                a.expiry_wake.notify_one();
+                tracing::info!(account = %rec.number, expires_at = rec.expires_at, change = ?change, "account set");
+                Ok(applied(false))
+            }
             other => Err(format!("{} is not a job", other.type_name())),
         };
         match result {

@@ -86,6 +86,16 @@ impl NewPppSecret {
     }
 }
 
+/// Fields for a secret's `set`; `None` leaves a field unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PppSecretUpdate {
+    pub password: Option<String>,
+    pub service: Option<PppService>,
+    pub profile: Option<String>,
+    pub comment: Option<String>,
+    pub disabled: Option<bool>,
+}
+
 /// What an account package's PPP profile must look like. Name is the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PppProfileSpec {
@@ -239,6 +249,17 @@ impl Client {
     /// Adds a secret; a duplicate name is `Error::Trap` with `TrapKind::AlreadyExists`.
     pub async fn add_ppp_secret(&self, s: &NewPppSecret) -> Result<ItemId> {
         ret_id(&self.call(&s.command()).await?)
+    }
+
+    pub async fn set_ppp_secret(&self, id: &ItemId, u: &PppSecretUpdate) -> Result<()> {
+        let cmd = Command::new(format!("{PPP_SECRET}/set"))
+            .attr(".id", id.as_str())
+            .attr_opt("password", u.password.as_deref())
+            .attr_opt("service", u.service.map(|s| s.as_str()))
+            .attr_opt("profile", u.profile.as_deref())
+            .attr_opt("comment", u.comment.as_deref())
+            .attr_opt("disabled", u.disabled.map(yes_no));
+        self.call(&cmd).await.map(drop)
     }
 
     /// Disables or enables a secret. Its session, if any, stays up: see [`Client::remove_ppp_active`].

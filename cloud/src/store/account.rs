@@ -18,6 +18,9 @@ pub struct AccountRecord {
     pub number: AccountNumber,
     pub router_id: RouterId,
     pub package_id: PackageId,
+    /// The PPP service (`pppoe`, `l2tp`, …) and the secret's password, as the router gets them.
+    pub service: String,
+    pub password: String,
     pub plan: Plan,
     pub expires_at: i64,
     pub created_at: i64,
@@ -76,6 +79,8 @@ fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> 
         number: r.parse("number")?,
         router_id: r.parse("router_id")?,
         package_id: r.parse("package_id")?,
+        service: r.str("service")?.to_string(),
+        password: r.str("password")?.to_string(),
         plan: Plan {
             price: r.money("price", "currency")?,
             period_secs: r.i64("period_secs")?,
@@ -110,6 +115,8 @@ impl Store {
             .item("number", s(a.number.as_str()))
             .item("router_id", s(a.router_id.as_str()))
             .item("package_id", s(a.package_id.as_str()))
+            .item("service", s(&a.service))
+            .item("password", s(&a.password))
             .item("price", amount(a.plan.price))
             .item("currency", s(a.plan.price.currency().as_str()))
             .item("period_secs", n(a.plan.period_secs))

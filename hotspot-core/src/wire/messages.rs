@@ -18,6 +18,7 @@ pub enum Payload {
     PaymentFailed(PaymentFailed),
     PackagesSync(PackagesSync),
     VouchersBatch(VouchersBatch),
+    AccountSet(AccountSet),
     // router → cloud
     Applied(Applied),
     ApplyFailed(ApplyFailed),
@@ -39,7 +40,7 @@ crate::string_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum MessageType("message type") {
         Grant = "grant", Revoke = "revoke", Extend = "extend", PaymentFailed = "payment_failed",
-        PackagesSync = "packages_sync", VouchersBatch = "vouchers_batch",
+        PackagesSync = "packages_sync", VouchersBatch = "vouchers_batch", AccountSet = "account_set",
         Applied = "applied", ApplyFailed = "apply_failed", SessionStarted = "session_started",
         SessionEnded = "session_ended", Heartbeat = "heartbeat",
     }
@@ -50,7 +51,9 @@ impl MessageType {
     pub fn direction(self) -> Direction {
         use MessageType::*;
         match self {
-            Grant | Revoke | Extend | PaymentFailed | PackagesSync | VouchersBatch => Direction::CloudToRouter,
+            Grant | Revoke | Extend | PaymentFailed | PackagesSync | VouchersBatch | AccountSet => {
+                Direction::CloudToRouter
+            }
             Applied | ApplyFailed | SessionStarted | SessionEnded | Heartbeat => Direction::RouterToCloud,
         }
     }
@@ -70,6 +73,7 @@ impl Payload {
             Payload::PaymentFailed(_) => MessageType::PaymentFailed,
             Payload::PackagesSync(_) => MessageType::PackagesSync,
             Payload::VouchersBatch(_) => MessageType::VouchersBatch,
+            Payload::AccountSet(_) => MessageType::AccountSet,
             Payload::Applied(_) => MessageType::Applied,
             Payload::ApplyFailed(_) => MessageType::ApplyFailed,
             Payload::SessionStarted(_) => MessageType::SessionStarted,
@@ -94,7 +98,9 @@ impl Payload {
             Payload::ApplyFailed(f) => f.purchase_id.as_ref(),
             Payload::SessionStarted(s) => s.purchase_id.as_ref(),
             Payload::SessionEnded(s) => s.purchase_id.as_ref(),
-            Payload::PackagesSync(_) | Payload::VouchersBatch(_) | Payload::Heartbeat(_) => None,
+            Payload::PackagesSync(_) | Payload::VouchersBatch(_) | Payload::AccountSet(_) | Payload::Heartbeat(_) => {
+                None
+            }
         }
     }
 }
@@ -105,6 +111,31 @@ impl MessageId {
     pub fn for_job(kind: MessageType, purchase: &PurchaseId) -> MessageId {
         MessageId::derived(kind.as_str(), purchase)
     }
+}
+
+impl AccountSet {
+    /// The job's id: one per account and expiry, so the same renewal sent twice is one job, and
+    /// a later renewal a new one.
+    pub fn job_id(&self) -> MessageId {
+        MessageId::for_account(&self.account, self.expires_at)
+    }
+}
+
+/// Put a subscriber's account (a PPP secret: PPPoE at home, or a VPN account) on the router,
+/// or bring it up to date, running until `expires_at`; then the agent itself ends it, cloud or no
+/// cloud. Sent again at every renewal with the new expiry: the expiry is absolute, so a repeat
+/// or a late copy changes nothing, and a copy older than what the agent holds is ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSet {
+    pub account: crate::AccountNumber,
+    /// The PPP secret's password; never logged.
+    pub password: String,
+    /// The PPP service the secret is for: `pppoe`, `l2tp`, `pptp`, `sstp`, `ovpn` or `any`.
+    pub service: String,
+    /// The package sold: its rate limit makes the account's PPP profile.
+    pub package: Package,
+    /// Wall-clock end of the paid time, Unix seconds.
+    pub expires_at: i64,
 }
 
 /// Why a grant exists: nothing else may cause one.

@@ -21,7 +21,8 @@ async fn main() -> Result<(), Error> {
         let parts = http_parts(req);
         let now = hotspot_core::clock::now_unix();
         if let Some((kind, path_secret)) = lambdas::c2b::c2b_route(&parts.path) {
-            let reply = lambdas::c2b::handle_c2b(settle.store, secret, kind, path_secret, &parts.body, now).await;
+            let c2b = lambdas::c2b::C2bCtx { store: settle.store, sqs: settle.sqs, secret };
+            let reply = lambdas::c2b::handle_c2b(&c2b, kind, path_secret, &parts.body, now).await;
             return Ok::<_, Error>(response(reply));
         }
         let ctx = CallbackCtx { settle, secret };

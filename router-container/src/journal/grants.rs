@@ -92,10 +92,9 @@ impl Journal {
             db.query_row("SELECT MIN(expires_at) FROM vouchers WHERE ended = 0 AND expires_at IS NOT NULL", [], |r| {
                 r.get(0)
             })?;
-        Ok(match (g, v) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        })
+        drop(db);
+        let accounts = self.next_account_expiry()?;
+        Ok([g, v, accounts].into_iter().flatten().min())
     }
 
     fn grants_where(&self, cond: &str, p: impl rusqlite::Params) -> Result<Vec<GrantRecord>> {

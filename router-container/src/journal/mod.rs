@@ -6,6 +6,7 @@
 //! This file is only the face: `db` opens the database and keeps its bounds; each kind of
 //! record has its own module.
 
+mod accounts;
 mod db;
 mod grants;
 mod jobs;
@@ -14,6 +15,7 @@ mod packages;
 mod purchases;
 mod vouchers;
 
+pub use accounts::{AccountChange, AccountRecord};
 pub use db::{Journal, JournalError, Result};
 pub use grants::{GrantRecord, GrantState};
 pub use jobs::JobState;

@@ -10,6 +10,7 @@ use routeros::{Client, Error};
 
 use crate::journal::GrantRecord;
 
+mod accounts;
 pub mod naming;
 
 pub use naming::{TAG, profile_name};

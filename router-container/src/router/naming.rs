@@ -27,3 +27,11 @@ pub fn random_password() -> String {
 pub fn profile_name(p: &Package) -> String {
     format!("hs-{}", p.id())
 }
+
+/// The address pool subscriber accounts take their addresses from, made by the agent with
+/// [`ACCOUNT_POOL_RANGES`] when the router has none of that name, and never changed after: an
+/// operator who wants other addresses edits the pool on the router.
+pub const ACCOUNT_POOL: &str = "hs-accounts";
+pub const ACCOUNT_POOL_RANGES: &str = "10.98.0.10-10.98.3.250";
+/// The router's end of every account's link (PPP needs one; it need not be on any interface).
+pub const ACCOUNT_LOCAL_ADDRESS: &str = "10.98.0.1";

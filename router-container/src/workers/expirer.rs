@@ -1,5 +1,5 @@
-//! Local, on-time expiry: the agent alone removes a grant at its wall-clock `expires_at`, cloud
-//! or no cloud.
+//! Local, on-time expiry: the agent alone removes a grant (and ends an account) at its wall-clock
+//! `expires_at`, cloud or no cloud.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +39,14 @@ impl Expirer {
                 tracing::error!(error = %e, "journal write failed");
             }
             tracing::info!(purchase_id = %g.purchase_id, late_secs = t - g.expires_at, "grant expired");
+            ended += 1;
+        }
+        for acc in a.journal.due_accounts(t).unwrap_or_else(journal_read_failed) {
+            a.router.end_account(&acc).await?;
+            if let Err(e) = a.journal.end_account(&acc.number, acc.expires_at, t) {
+                tracing::error!(error = %e, "journal write failed");
+            }
+            tracing::info!(account = %acc.number, late_secs = t - acc.expires_at, "account expired");
             ended += 1;
         }
         for code in a.journal.due_vouchers(t).unwrap_or_else(journal_read_failed) {
