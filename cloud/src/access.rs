@@ -25,6 +25,7 @@ pub enum Action {
     VoucherGenerate,
     VoucherList,
     VoucherExport,
+    AccountAdd,
     SessionList,
     SessionDisconnect,
     SessionExtend,
@@ -71,6 +72,7 @@ impl Action {
             Action::VoucherGenerate => "voucher generate",
             Action::VoucherList => "voucher list",
             Action::VoucherExport => "voucher export",
+            Action::AccountAdd => "account add",
             Action::SessionList => "session list",
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
@@ -97,7 +99,7 @@ impl Action {
             | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove
             | Reindex => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
-            RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | SessionList
+            RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | AccountAdd | SessionList
             | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
         }
     }

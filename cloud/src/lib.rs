@@ -3,6 +3,7 @@
 //! outbox that delivers a decided purchase's job exactly once.
 
 pub mod access;
+pub mod accounts;
 pub mod credit;
 pub mod csv;
 pub mod desk;

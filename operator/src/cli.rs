@@ -49,6 +49,9 @@ pub enum Command {
     /// Printed vouchers: generate (pushed to the router), list batches, export a print sheet.
     #[command(subcommand)]
     Voucher(VoucherCmd),
+    /// Subscriber accounts (PPPoE at home, VPN at the counter) that renew by Paybill.
+    #[command(subcommand)]
+    Account(AccountCmd),
     /// Guests' sessions: list, disconnect, extend.
     #[command(subcommand)]
     Session(SessionCmd),
@@ -274,6 +277,34 @@ pub enum VoucherCmd {
         /// The address guests open to log in (in the QR code), e.g. http://wifi.cafe/login.
         #[arg(long, env = "HOTSPOT_PORTAL_URL")]
         portal_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Sell an account: prints its number (the subscriber's Paybill account number and PPP user
+    /// name) and password, and puts it on the router.
+    Add {
+        #[arg(long)]
+        router: RouterId,
+        /// The package it is sold on: its price and validity are the plan (price per period),
+        /// its rate limit the line's speed.
+        #[arg(long)]
+        package: PackageId,
+        /// The PPP service: pppoe, l2tp, pptp, sstp, ovpn or any.
+        #[arg(long, default_value = "pppoe")]
+        service: String,
+        /// A payment that is not a whole number of periods renews its share of a period (else it
+        /// is refused at validation, or held for you in the ledger).
+        #[arg(long)]
+        pro_rata: bool,
+        /// When the time paid at the counter ends: a day (YYYY-MM-DD, the end of it in your
+        /// --utc-offset) or Unix seconds. Default: one period from now.
+        #[arg(long, conflicts_with = "unpaid")]
+        until: Option<crate::dates::Until>,
+        /// Nothing paid yet: the account waits for its first Paybill payment.
+        #[arg(long)]
+        unpaid: bool,
     },
 }
 

@@ -5,10 +5,10 @@ use hotspot_core::RouterId;
 
 use crate::access::{Action, Scope};
 use crate::cli::{
-    Cli, Command, ModeArg, OperatorCmd, PackageCmd, RadiusCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd,
+    AccountCmd, Cli, Command, ModeArg, OperatorCmd, PackageCmd, RadiusCmd, ReportCmd, RouterCmd, SessionCmd, VoucherCmd,
 };
 use crate::context::Ctx;
-use crate::{Error, audit_log, ledger, operators, packages, revenue, rotate, router, sessions, vouchers};
+use crate::{Error, accounts, audit_log, ledger, operators, packages, revenue, rotate, router, sessions, vouchers};
 
 /// The action a command is and the router it names, if any; `None` for a command that only
 /// writes local files (it reaches no stack, so there is nothing to authorize or audit).
@@ -31,6 +31,7 @@ pub fn target(c: &Command) -> Option<(Action, Option<RouterId>)> {
         Command::Voucher(VoucherCmd::Generate { router, .. }) => (Action::VoucherGenerate, r(router)),
         Command::Voucher(VoucherCmd::List { router }) => (Action::VoucherList, r(router)),
         Command::Voucher(VoucherCmd::Export { router, .. }) => (Action::VoucherExport, r(router)),
+        Command::Account(AccountCmd::Add { router, .. }) => (Action::AccountAdd, r(router)),
         Command::Session(SessionCmd::List { router }) => (Action::SessionList, router.clone()),
         Command::Session(SessionCmd::Disconnect { router, .. }) => (Action::SessionDisconnect, r(router)),
         Command::Session(SessionCmd::Extend { router, .. }) => (Action::SessionExtend, r(router)),
@@ -118,6 +119,10 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
                 portal_url: portal_url.as_deref(),
             };
             vouchers::export(ctx, &a).await
+        }
+        Command::Account(AccountCmd::Add { router, package, service, pro_rata, until, unpaid }) => {
+            let a = accounts::AddArgs { router, package, service, pro_rata: *pro_rata, until: *until, unpaid: *unpaid };
+            accounts::add(ctx, &a).await
         }
         Command::Session(SessionCmd::List { router }) => sessions::list(ctx, scope, router.as_ref()).await,
         Command::Session(SessionCmd::Disconnect { router, id }) => sessions::disconnect(ctx, router, id).await,

@@ -2,6 +2,7 @@
 //! can use them directly.
 
 pub use hotspot_cloud::access;
+pub mod accounts;
 pub mod audit_log;
 pub mod cli;
 pub mod commands;

@@ -1,6 +1,7 @@
 //! `hotspotctl` against the whole local stack (moto, the Lambda functions, the agent and the
-//! RouterOS simulator): a package change reaches the agent's portal, and generated vouchers
-//! become hotspot users on the router, so they work without the cloud.
+//! RouterOS simulator): a package change reaches the agent's portal, generated vouchers become
+//! hotspot users on the router, so they work without the cloud, and a subscriber account sold at
+//! the counter ends on time offline and renews by Paybill, once however often M-Pesa confirms.
 //!
 //! Needs the workspace binaries built first (`scripts/test.sh` runs `cargo build --workspace --bins`).
 
@@ -309,4 +310,100 @@ async fn a_rotated_router_switches_and_its_old_secrets_stop_working() {
     let (ok, audit) = ctl(vec!["audit"]).await;
     assert!(ok, "{audit}");
     assert!(audit.contains("router rotate") && audit.contains("router switched"), "{audit}");
+}
+
+/// The value printed after `label` on a line of `out` (`account  7012345`).
+fn printed<'a>(out: &'a str, label: &str) -> &'a str {
+    out.lines().find_map(|l| l.strip_prefix(label)).map(str::trim).unwrap_or_else(|| panic!("no {label:?} in\n{out}"))
+}
+
+#[tokio::test]
+async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
+    use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore, ResponseType};
+    use daraja_sim::C2bValidation;
+    use hotspot_core::AccountNumber;
+    use routeros_sim::PppRefusal;
+
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: Vec<String>| {
+        let (stack, dir) = (&stack, dir.path().to_path_buf());
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (ok, out) = ctl(stack, &dir, &args).await;
+            assert!(ok, "{args:?}\n{out}");
+            out
+        }
+    };
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    run(words("operator init")).await;
+    run(words("package add --router cafe-westlands --id home-10m --name Home --price 1500 --validity 30d --rate-limit 10M/10M")).await;
+
+    // Sold at the counter, paid until a few seconds from now.
+    let until = hotspot_core::clock::now_unix() + 4;
+    let out = run(words(&format!("account add --router cafe-westlands --package home-10m --until {until}"))).await;
+    let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
+    let password = printed(&out, "password").to_string();
+    let cpe = "AA:BB:CC:00:20:01";
+    let secret_on = |on: bool| {
+        let st = stack.routeros.state();
+        st.ppp_secret(number.as_str())
+            .is_some_and(|s| s.attrs.get("disabled").is_some_and(|d| d == if on { "false" } else { "true" }))
+    };
+    eventually("the secret on the router", || secret_on(true).then_some(())).await;
+    stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe).expect("the subscriber's router connects");
+
+    // The uplink goes down; the agent ends the account on time by itself.
+    stack.uplink.cut();
+    eventually("the account ended", || {
+        (secret_on(false) && stack.routeros.state().ppp_active.is_empty()).then_some(())
+    })
+    .await;
+    let late = hotspot_core::clock::now_unix() - until;
+    assert!((0..=3).contains(&late), "ended {late} s after it ran out");
+    assert_eq!(stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe), Err(PppRefusal::Disabled));
+    stack.uplink.restore();
+
+    // The operator's Paybill URLs, registered once; the subscriber pays from their phone.
+    let s = stack.daraja.config();
+    let cfg = ClientConfig::paybill(
+        Environment::Custom(stack.daraja.base_url()),
+        s.consumer_key.clone(),
+        s.consumer_secret.clone(),
+        s.shortcode.clone(),
+        s.passkey.clone(),
+    );
+    let daraja = DarajaClient::new(cfg, std::sync::Arc::new(MemoryTokenStore::new())).expect("client");
+    let secret = e2e::stack::CALLBACK_SECRET;
+    let (confirm, validate) = (
+        format!("{}/cb/c2b/{secret}/confirmation", stack.gateway_url),
+        format!("{}/cb/c2b/{secret}/validation", stack.gateway_url),
+    );
+    daraja.register_c2b_urls(&confirm, &validate, ResponseType::Completed).await.expect("URLs registered");
+    let paid = stack.daraja.c2b_pay("254712345678", 1500, number.as_str()).await;
+    assert_eq!(
+        (paid.validation, paid.completed, paid.confirmation_status),
+        (Some(C2bValidation::Accepted), true, Some(200))
+    );
+    eventually("the account on again", || secret_on(true).then_some(())).await;
+    stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe).expect("online again");
+    let renewed = stack.store.get_account(&number).await.unwrap().expect("the account");
+    assert_eq!(renewed.renewals, 1);
+    assert!(renewed.expires_at >= until + 30 * 86_400 - 60, "a month from the renewal");
+
+    // M-Pesa confirms it again: acknowledged, renewed once.
+    let body = paid.confirmation.expect("the confirmation");
+    let http = daraja_sim::http_client().expect("http");
+    for _ in 0..2 {
+        let r = http.post(&confirm).body(body.clone()).send().await.expect("posted");
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let again = stack.store.get_account(&number).await.unwrap().unwrap();
+    assert_eq!((again.renewals, again.expires_at), (1, renewed.expires_at), "extended exactly once");
+
+    // An account number nobody has is refused before any money moves.
+    let stranger = AccountNumber::issue();
+    let refused = stack.daraja.c2b_pay("254712345678", 1500, stranger.as_str()).await;
+    assert_eq!(refused.validation, Some(C2bValidation::Rejected { code: "C2B00012".into() }));
+    assert!(!refused.completed);
 }

@@ -243,8 +243,9 @@ impl Stack {
         }
 
         // Simulators.
-        let daraja =
-            DarajaSim::start(SimConfig::for_tests()).await.map_err(|e| err("daraja simulator")(e.to_string()))?;
+        let daraja = DarajaSim::start(SimConfig { c2b_external_validation: true, ..SimConfig::for_tests() })
+            .await
+            .map_err(|e| err("daraja simulator")(e.to_string()))?;
         let sms = SmsSim::start().await.map_err(|e| err("sms simulator")(e.to_string()))?;
         // The gateway's address is chosen now: Airtel's callback URL is the app's one setting.
         let gw_listener =
