@@ -135,7 +135,8 @@ pub async fn sweep_outbox(store: &Store, sqs: &aws_sdk_sqs::Client, upto: i64, n
 }
 
 /// The grants a router is owed now, each signed afresh: every live session at the router whose
-/// purchase is paid, as its grant job (same id as first sent, so the agent's journal takes a
+/// purchase is paid, as its grant job, and every running subscriber account, as its
+/// `account_set` (same id as first sent, so the agent's journal takes a
 /// repeat of an applied one as a duplicate), with the session's expiry (an operator may have
 /// extended it). The agent asks for these when it starts and after a long absence: a job that
 /// went stale while the router was offline is re-signed here, not lost.
@@ -157,6 +158,34 @@ pub async fn owed_grants(store: &Store, router: &RouterRecord, now: i64) -> Resu
         g.expires_at = expires_at;
         let env =
             hotspot_core::wire::Envelope::new(id, router.id.clone(), now, crate::jobs::JOB_TTL_SECS, Payload::Grant(g));
+        out.push(env.sign(&router.key));
+    }
+    // The router's running subscriber accounts too, each as its `account_set` (same id as first
+    // sent for that expiry: the agent takes one it applied as a duplicate).
+    let mut packages: HashMap<hotspot_core::PackageId, Option<hotspot_core::Package>> = HashMap::new();
+    for a in store.running_accounts(&router.id, now).await? {
+        if !packages.contains_key(&a.package_id) {
+            let p = store.get_package(&router.id, &a.package_id).await?.map(|r| r.package);
+            packages.insert(a.package_id.clone(), p);
+        }
+        let Some(Some(package)) = packages.get(&a.package_id) else {
+            tracing::warn!(account = %a.number, package = %a.package_id, "account's package is gone: not re-sent");
+            continue;
+        };
+        let set = hotspot_core::wire::AccountSet {
+            account: a.number.clone(),
+            password: a.password.clone(),
+            service: a.service.clone(),
+            package: package.clone(),
+            expires_at: a.expires_at,
+        };
+        let env = hotspot_core::wire::Envelope::new(
+            set.job_id(),
+            router.id.clone(),
+            now,
+            crate::jobs::JOB_TTL_SECS,
+            Payload::AccountSet(set),
+        );
         out.push(env.sign(&router.key));
     }
     Ok(out)

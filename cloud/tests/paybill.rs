@@ -126,3 +126,52 @@ async fn validation_refuses_what_would_be_held() {
     let c = confirm(&store, &pay("RKTQDM7W90", pro.as_str(), 1000), NOW).await.unwrap();
     assert!(matches!(c, Confirmed::Renewed { until, .. } if until == NOW + 20 * 86_400));
 }
+
+/// A router that was away longer than a job lives is owed its running accounts when it asks:
+/// each as a fresh `account_set` with the account's current expiry; an account that ran out is
+/// not owed (the agent ended it on time by itself).
+#[tokio::test]
+async fn a_router_back_after_days_is_owed_its_running_accounts() {
+    use hotspot_cloud::outbox::owed_grants;
+    use hotspot_cloud::store::RouterRecord;
+    use hotspot_core::RouterKey;
+    use hotspot_core::wire::{Direction, Envelope, Payload};
+
+    let (_moto, store) = setup().await;
+    let key = RouterKey::generate();
+    let router = RouterRecord {
+        id: "cafe-01".parse().unwrap(),
+        name: "Cafe".into(),
+        queue_url: "https://sqs.example/123/router-cafe-01.fifo".into(),
+        key: key.clone(),
+        created_at: 0,
+        disabled_at: None,
+        rotation: None,
+        retiring_access_key: None,
+        wallets: Default::default(),
+        country: Default::default(),
+    };
+    store.put_router(&router).await.unwrap();
+    let package: hotspot_core::Package = serde_json::from_value(serde_json::json!({
+        "id": "home-10m", "name": "Home 10M", "price": 1500, "validity": "30d", "rate_limit": "10M/10M", "devices": 1
+    }))
+    .unwrap();
+    store.put_package(&router.id, &package, 0).await.unwrap();
+    let running = account(&store, OddAmount::Hold, NOW + 86_400).await;
+    let _lapsed = account(&store, OddAmount::Hold, NOW - 60).await;
+    // Renewed while the router was away: owed with the new expiry.
+    confirm(&store, &pay("RKTQDM7WA0", running.as_str(), 1500), NOW).await.unwrap();
+    let owed = owed_grants(&store, &router, NOW).await.unwrap();
+    let sets: Vec<_> = owed
+        .iter()
+        .map(|b| Envelope::verify(b.as_bytes(), &key, &router.id, NOW, Direction::CloudToRouter).unwrap())
+        .filter_map(|e| match e.payload {
+            Payload::AccountSet(s) => Some((e.id, s)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sets.len(), 1, "only the running account");
+    let (id, set) = &sets[0];
+    assert_eq!((&set.account, set.expires_at), (&running, NOW + 86_400 + MONTH));
+    assert_eq!(*id, set.job_id(), "the id the renewal was first sent under");
+}

@@ -8,7 +8,7 @@ use hotspot_core::currency::Money;
 use hotspot_core::{AccountNumber, PackageId, RouterId};
 
 use super::item::{Reader, amount, cancelled_by_condition, n, s};
-use super::schema::{LEDGER_RECEIPTS, META, ledger_month};
+use super::schema::{GSI_LIVE, LEDGER_RECEIPTS, META, ledger_month};
 use super::table::{Store, StoreError};
 use crate::renewal::{OddAmount, Plan};
 
@@ -63,6 +63,12 @@ pub enum C2bWrite {
     /// The account's expiry is no longer `old` (another payment renewed it first): nothing
     /// changed; decide again on the account as it now stands.
     AccountMoved,
+}
+
+/// The `live` index's partition of a router's accounts (range: `expires_at`): what the router is
+/// owed when it asks (`outbox::owed_grants`). Sessions use the partition `live`.
+fn live_accounts(router: &RouterId) -> String {
+    format!("ACCOUNT#{router}")
 }
 
 fn account_pk(n: &AccountNumber) -> String {
@@ -124,6 +130,7 @@ impl Store {
             .item("expires_at", n(a.expires_at))
             .item("created_at", n(a.created_at))
             .item("renewals", n(a.renewals))
+            .item("live", s(live_accounts(&a.router_id)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -131,6 +138,19 @@ impl Store {
             true => Ok(()),
             false => Err(StoreError::AlreadyExists(format!("account {}", a.number))),
         }
+    }
+
+    /// A router's accounts still running at `now`, soonest end first.
+    pub async fn running_accounts(&self, router: &RouterId, now: i64) -> Result<Vec<AccountRecord>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_LIVE)
+            .key_condition_expression("live = :l AND expires_at > :now")
+            .expression_attribute_values(":l", s(live_accounts(router)))
+            .expression_attribute_values(":now", n(now));
+        self.query_all(q).await?.iter().map(parse_account).collect()
     }
 
     pub async fn get_account(&self, number: &AccountNumber) -> Result<Option<AccountRecord>, StoreError> {
