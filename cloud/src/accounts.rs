@@ -21,6 +21,8 @@ pub struct Sale<'a> {
     /// When the time paid at the counter ends; `None`: one period of the package from now.
     /// `Some(now)` sells an account that waits for its first Paybill payment.
     pub expires_at: Option<i64>,
+    /// The subscriber's phone, for the reminders before and at expiry.
+    pub phone: Option<hotspot_core::phone::PhoneNumber>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +92,9 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
             expires_at,
             created_at: now,
             renewals: 0,
+            phone: sale.phone.clone(),
+            reminded_for: None,
+            ended_notice_for: None,
         };
         match store.create_account(&record).await {
             Ok(()) => break,

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod outbox;
 pub mod paybill;
 pub mod radius;
+pub mod reminders;
 pub mod renewal;
 pub mod revenue;
 pub mod roster;

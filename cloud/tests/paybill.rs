@@ -36,6 +36,9 @@ async fn account(store: &Store, odd_amount: OddAmount, expires_at: i64) -> Accou
         expires_at,
         created_at: NOW - MONTH,
         renewals: 0,
+        phone: None,
+        reminded_for: None,
+        ended_notice_for: None,
     };
     store.create_account(&a).await.unwrap();
     assert!(matches!(store.create_account(&a).await, Err(StoreError::AlreadyExists(_))), "one account per number");

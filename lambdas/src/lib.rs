@@ -13,6 +13,7 @@ pub mod providers;
 pub mod purchase;
 pub mod radius;
 pub mod reconcile;
+pub mod reminders;
 pub mod runtime;
 pub mod settle;
 pub mod sms;

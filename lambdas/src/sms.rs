@@ -152,7 +152,7 @@ pub fn receipt_text(p: &Purchase, code: Option<&VoucherCode>) -> String {
 }
 
 /// `21 Nov 18:05` in East Africa Time.
-fn local_short(unix: i64, offset_secs: i64) -> String {
+pub(crate) fn local_short(unix: i64, offset_secs: i64) -> String {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let (_, m, d) = hotspot_core::calendar::date_of(unix, offset_secs);
     let secs = (unix + offset_secs).rem_euclid(86_400);

@@ -150,6 +150,9 @@ async fn account(store: &Store, expires_at: i64) -> AccountNumber {
             expires_at,
             created_at: 0,
             renewals: 0,
+            phone: None,
+            reminded_for: None,
+            ended_notice_for: None,
         })
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 
 use hotspot_cloud::accounts::{Sale, SellError, sell};
 use hotspot_cloud::renewal::OddAmount;
+use hotspot_core::phone::PhoneNumber;
 use hotspot_core::{PackageId, RouterId};
 
 use crate::Error;
@@ -17,13 +18,22 @@ pub struct AddArgs<'a> {
     pub pro_rata: bool,
     pub until: Option<Until>,
     pub unpaid: bool,
+    pub phone: Option<&'a str>,
 }
 
 pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
     let t = now();
     let expires_at = if a.unpaid { Some(t) } else { a.until.map(|u| u.at(ctx.offset)) };
     let odd_amount = if a.pro_rata { OddAmount::ProRata } else { OddAmount::Hold };
-    let sale = Sale { router: a.router, package: a.package, service: a.service, odd_amount, expires_at };
+    let phone = match a.phone {
+        Some(p) => {
+            let router = crate::packages::router(ctx, a.router).await?;
+            let country = router.country;
+            Some(PhoneNumber::parse_in(country, p).map_err(|e| Error::Usage(format!("--phone: {e}")))?)
+        }
+        None => None,
+    };
+    let sale = Sale { router: a.router, package: a.package, service: a.service, odd_amount, expires_at, phone };
     let sold = match sell(&ctx.store, &ctx.sqs, &sale, t).await {
         Ok(s) => s,
         Err(SellError::Refused(why)) => return Err(Error::Usage(why)),

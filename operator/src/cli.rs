@@ -305,6 +305,10 @@ pub enum AccountCmd {
         /// Nothing paid yet: the account waits for its first Paybill payment.
         #[arg(long)]
         unpaid: bool,
+        /// The subscriber's phone (the router's country's way, 0712 345 678, or +254…): an SMS
+        /// three days before the paid time ends, and one when it has.
+        #[arg(long)]
+        phone: Option<String>,
     },
 }
 

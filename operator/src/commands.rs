@@ -120,8 +120,16 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             };
             vouchers::export(ctx, &a).await
         }
-        Command::Account(AccountCmd::Add { router, package, service, pro_rata, until, unpaid }) => {
-            let a = accounts::AddArgs { router, package, service, pro_rata: *pro_rata, until: *until, unpaid: *unpaid };
+        Command::Account(AccountCmd::Add { router, package, service, pro_rata, until, unpaid, phone }) => {
+            let a = accounts::AddArgs {
+                router,
+                package,
+                service,
+                pro_rata: *pro_rata,
+                until: *until,
+                unpaid: *unpaid,
+                phone: phone.as_deref(),
+            };
             accounts::add(ctx, &a).await
         }
         Command::Session(SessionCmd::List { router }) => sessions::list(ctx, scope, router.as_ref()).await,

@@ -341,7 +341,8 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
 
     // Sold at the counter, paid until a few seconds from now.
     let until = hotspot_core::clock::now_unix() + 4;
-    let out = run(words(&format!("account add --router cafe-westlands --package home-10m --until {until}"))).await;
+    let out =
+        run(words(&format!("account add --router cafe-westlands --package home-10m --until {until} --phone 0712345678"))).await;
     let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
     let password = printed(&out, "password").to_string();
     let cpe = "AA:BB:CC:00:20:01";
@@ -389,6 +390,7 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe).expect("online again");
     let renewed = stack.store.get_account(&number).await.unwrap().expect("the account");
     assert_eq!(renewed.renewals, 1);
+    assert_eq!(renewed.phone.map(|p| p.e164()), Some("254712345678".to_string()), "for its reminders");
     assert!(renewed.expires_at >= until + 30 * 86_400 - 60, "a month from the renewal");
 
     // M-Pesa confirms it again: acknowledged, renewed once.

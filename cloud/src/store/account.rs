@@ -5,6 +5,7 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use hotspot_core::currency::Money;
+use hotspot_core::phone::PhoneNumber;
 use hotspot_core::{AccountNumber, PackageId, RouterId};
 
 use super::item::{Reader, amount, cancelled_by_condition, n, s};
@@ -26,6 +27,28 @@ pub struct AccountRecord {
     pub created_at: i64,
     /// How many payments renewed it.
     pub renewals: u32,
+    /// Where its reminders go (none without).
+    pub phone: Option<PhoneNumber>,
+    /// The expiry the "ends soon" and the "has ended" SMS were sent for: once each per expiry,
+    /// so a renewal arms them again.
+    pub reminded_for: Option<i64>,
+    pub ended_notice_for: Option<i64>,
+}
+
+/// Which reminder (`Store::claim_account_notice`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountNotice {
+    EndsSoon,
+    Ended,
+}
+
+impl AccountNotice {
+    fn attribute(self) -> &'static str {
+        match self {
+            AccountNotice::EndsSoon => "reminded_for",
+            AccountNotice::Ended => "ended_notice_for",
+        }
+    }
 }
 
 /// One C2B payment as M-Pesa confirmed it.
@@ -95,6 +118,9 @@ fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> 
         expires_at: r.i64("expires_at")?,
         created_at: r.i64("created_at")?,
         renewals: u32::try_from(r.opt_i64("renewals")?.unwrap_or(0)).unwrap_or(u32::MAX),
+        phone: r.opt_parse("phone")?,
+        reminded_for: r.opt_i64("reminded_for")?,
+        ended_notice_for: r.opt_i64("ended_notice_for")?,
     })
 }
 
@@ -112,7 +138,7 @@ fn parse_outcome(item: &super::item::Item) -> Result<Option<C2bOutcome>, StoreEr
 impl Store {
     /// Creates an account; a number already taken is `StoreError::AlreadyExists` (draw another).
     pub async fn create_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
-        let r = self
+        let mut put = self
             .db
             .put_item()
             .table_name(&self.table)
@@ -131,13 +157,57 @@ impl Store {
             .item("created_at", n(a.created_at))
             .item("renewals", n(a.renewals))
             .item("live", s(live_accounts(&a.router_id)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(p) = &a.phone {
+            put = put.item("phone", s(p.e164()));
+        }
+        let r = put.send().await;
         match super::item::written(r)? {
             true => Ok(()),
             false => Err(StoreError::AlreadyExists(format!("account {}", a.number))),
         }
+    }
+
+    /// A router's accounts whose expiry is in `[from, to]`, soonest first.
+    pub async fn accounts_ending(
+        &self,
+        router: &RouterId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<AccountRecord>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_LIVE)
+            .key_condition_expression("live = :l AND expires_at BETWEEN :from AND :to")
+            .expression_attribute_values(":l", s(live_accounts(router)))
+            .expression_attribute_values(":from", n(from))
+            .expression_attribute_values(":to", n(to));
+        self.query_all(q).await?.iter().map(parse_account).collect()
+    }
+
+    /// Claims one reminder for the account's current expiry. False if it was sent for this expiry
+    /// before (another run, a repeat) or the account was renewed meanwhile.
+    pub async fn claim_account_notice(
+        &self,
+        number: &AccountNumber,
+        notice: AccountNotice,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let r = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(account_pk(number)))
+            .key("sk", s(META))
+            .update_expression("SET #n = :e")
+            .condition_expression("expires_at = :e AND (attribute_not_exists(#n) OR #n <> :e)")
+            .expression_attribute_names("#n", notice.attribute())
+            .expression_attribute_values(":e", n(expires_at))
+            .send()
+            .await;
+        super::item::written(r)
     }
 
     /// A router's accounts still running at `now`, soonest end first.

@@ -1,4 +1,5 @@
-//! Scheduled each minute: status queries for stale pending purchases, then the outbox sweep.
+//! Scheduled each minute: status queries for stale pending purchases, then the outbox sweep,
+//! then the subscribers' SMS reminders (when SMS is set up).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use lambdas::reconcile::{ReconcileConfig, reconcile};
@@ -11,11 +12,20 @@ async fn main() -> Result<(), Error> {
     let (wallets, notices) = cloud.providers().await.unwrap_or_else(|e| fatal(e));
     let sms = cloud.sms().await.unwrap_or_else(|e| fatal(e));
     let settle = cloud.settle(sms.as_ref(), &notices);
-    let wallets = &wallets;
+    // The Paybill subscribers renew to, named in their reminders.
+    let paybill = cloud.settings.optional("DARAJA_SHORTCODE").await.unwrap_or_else(|e| fatal(e));
+    let (wallets, paybill, sms) = (&wallets, paybill.as_deref(), sms.as_ref());
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
         let now = hotspot_core::clock::now_unix();
         let report = reconcile(settle, wallets, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
+        if let Some(sms) = sms {
+            match lambdas::reminders::send_reminders(settle.store, sms, paybill, now).await {
+                Ok(n) if n > 0 => tracing::info!(sent = n, "account reminders"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "account reminders not read; the next run tries again"),
+            }
+        }
         Ok::<_, Error>(serde_json::to_value(report)?)
     }))
     .await

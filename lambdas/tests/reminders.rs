@@ -1,0 +1,104 @@
+//! Subscribers' SMS reminders against moto DynamoDB and the Africa's Talking simulator: three
+//! days before an account ends and once it has, at most once each per expiry, to accounts with a
+//! phone; a renewal arms them again for the new expiry.
+
+use hotspot_cloud::paybill::confirm;
+use hotspot_cloud::renewal::{OddAmount, Plan};
+use hotspot_cloud::store::{AccountRecord, C2bRecord, RouterRecord, Store, schema};
+use hotspot_core::currency::{Currency, Money};
+use hotspot_core::{AccountNumber, RouterKey};
+use lambdas::reminders::send_reminders;
+use lambdas::sms::{SmsClient, SmsConfig};
+use testkit::Moto;
+
+const NOW: i64 = 1_790_000_000;
+const DAY: i64 = 86_400;
+
+fn kes(units: u64) -> Money {
+    Money::whole_units(Currency::Kes, units).unwrap()
+}
+
+async fn account(store: &Store, expires_at: i64, phone: Option<&str>) -> AccountNumber {
+    let number = AccountNumber::issue();
+    store
+        .create_account(&AccountRecord {
+            number: number.clone(),
+            router_id: "cafe-01".parse().unwrap(),
+            package_id: "home-10m".parse().unwrap(),
+            service: "pppoe".into(),
+            password: "pw".into(),
+            plan: Plan { price: kes(1500), period_secs: 30 * DAY, odd_amount: OddAmount::Hold },
+            expires_at,
+            created_at: NOW - 30 * DAY,
+            renewals: 0,
+            phone: phone.map(|p| p.parse().unwrap()),
+            reminded_for: None,
+            ended_notice_for: None,
+        })
+        .await
+        .unwrap();
+    number
+}
+
+#[tokio::test]
+async fn reminders_go_once_before_and_once_at_the_end() {
+    let moto = Moto::start().await.unwrap();
+    schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
+    let store = Store::new(moto.dynamodb(), "hotspot");
+    store
+        .put_router(&RouterRecord {
+            id: "cafe-01".parse().unwrap(),
+            name: "Cafe".into(),
+            queue_url: format!("{}/123456789012/router-cafe-01.fifo", moto.endpoint),
+            key: RouterKey::generate(),
+            created_at: 0,
+            disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
+            wallets: Default::default(),
+            country: Default::default(),
+        })
+        .await
+        .unwrap();
+    let sim = daraja_sim::SmsSim::start().await.unwrap();
+    let sms = SmsClient::new(SmsConfig {
+        base_url: sim.base_url(),
+        username: daraja_sim::SMS_USERNAME.into(),
+        api_key: daraja_sim::SMS_API_KEY.into(),
+        sender_id: None,
+    })
+    .unwrap();
+
+    let soon = account(&store, NOW + 2 * DAY, Some("254712345678")).await;
+    let ended = account(&store, NOW - 3600, Some("254722000111")).await;
+    let _later = account(&store, NOW + 10 * DAY, Some("254733000222")).await;
+    let _no_phone = account(&store, NOW + DAY, None).await;
+    let _long_gone = account(&store, NOW - 5 * DAY, Some("254744000333")).await;
+
+    assert_eq!(send_reminders(&store, &sms, Some("600638"), NOW).await.unwrap(), 2);
+    let msgs = sim.messages();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    let to = |m: &daraja_sim::SmsMessage| m.to.clone();
+    let soon_msg = msgs.iter().find(|m| to(m) == "+254712345678").expect("the ending-soon reminder");
+    assert!(
+        soon_msg.message.contains(soon.as_str()) && soon_msg.message.contains("Paybill 600638"),
+        "{}",
+        soon_msg.message
+    );
+    assert!(soon_msg.message.contains("ends") && soon_msg.message.contains("EAT"), "{}", soon_msg.message);
+    let ended_msg = msgs.iter().find(|m| to(m) == "+254722000111").expect("the has-ended notice");
+    assert!(ended_msg.message.contains("has ended") && ended_msg.message.contains(ended.as_str()));
+    assert!(msgs.iter().all(|m| m.message.chars().count() <= 160), "one segment each");
+
+    // The next runs (each minute): nothing more.
+    assert_eq!(send_reminders(&store, &sms, Some("600638"), NOW + 60).await.unwrap(), 0);
+    assert_eq!(send_reminders(&store, &sms, Some("600638"), NOW + 3600).await.unwrap(), 0);
+
+    // Renewed: nothing now; three days before the new end, reminded again.
+    let pay = C2bRecord { trans_id: "RKTQDM7WB0".into(), bill_ref: soon.to_string(), amount: kes(1500), at: NOW };
+    confirm(&store, &pay, NOW).await.unwrap();
+    assert_eq!(send_reminders(&store, &sms, Some("600638"), NOW + 120).await.unwrap(), 0);
+    let new_end = store.get_account(&soon).await.unwrap().unwrap().expires_at;
+    assert_eq!(send_reminders(&store, &sms, Some("600638"), new_end - 2 * DAY).await.unwrap(), 1);
+    assert_eq!(sim.messages().len(), 3);
+}
