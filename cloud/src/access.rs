@@ -26,6 +26,7 @@ pub enum Action {
     VoucherList,
     VoucherExport,
     AccountAdd,
+    AccountList,
     SessionList,
     SessionDisconnect,
     SessionExtend,
@@ -73,6 +74,7 @@ impl Action {
             Action::VoucherList => "voucher list",
             Action::VoucherExport => "voucher export",
             Action::AccountAdd => "account add",
+            Action::AccountList => "account list",
             Action::SessionList => "session list",
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
@@ -99,8 +101,8 @@ impl Action {
             | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove
             | Reindex => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
-            RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | AccountAdd | SessionList
-            | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
+            RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | AccountAdd | AccountList
+            | SessionList | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
         }
     }
 }

@@ -54,3 +54,30 @@ pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
         }),
     }
 }
+
+pub async fn list(ctx: &Ctx, router_id: &RouterId) -> Result<String, Error> {
+    let r = crate::packages::router(ctx, router_id).await?;
+    let accounts = ctx.store.router_accounts(&r.id).await?;
+    let t = now();
+    println!(
+        "{:<12} {:<7} {:<12} {:<17} {:<8} {:>8}  PHONE",
+        "ACCOUNT", "SERVICE", "PACKAGE", "UNTIL", "STATE", "RENEWED"
+    );
+    let mut running = 0;
+    for a in &accounts {
+        let state = if a.expires_at > t { "running" } else { "ended" };
+        running += usize::from(a.expires_at > t);
+        println!(
+            "{:<12} {:<7} {:<12} {:<17} {:<8} {:>8}  {}",
+            a.number,
+            a.service,
+            a.package_id,
+            crate::dates::minute(a.expires_at, ctx.offset),
+            state,
+            a.renewals,
+            a.phone.as_ref().map(|p| p.masked()).unwrap_or_default()
+        );
+    }
+    println!("{} account(s), {running} running", accounts.len());
+    Ok(format!("{} account(s)", accounts.len()))
+}

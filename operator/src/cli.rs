@@ -310,6 +310,11 @@ pub enum AccountCmd {
         #[arg(long)]
         phone: Option<String>,
     },
+    /// A router's accounts: number, service, package, until when, renewals.
+    List {
+        #[arg(long)]
+        router: RouterId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

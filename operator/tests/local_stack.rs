@@ -341,8 +341,10 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
 
     // Sold at the counter, paid until a few seconds from now.
     let until = hotspot_core::clock::now_unix() + 4;
-    let out =
-        run(words(&format!("account add --router cafe-westlands --package home-10m --until {until} --phone 0712345678"))).await;
+    let out = run(words(&format!(
+        "account add --router cafe-westlands --package home-10m --until {until} --phone 0712345678"
+    )))
+    .await;
     let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
     let password = printed(&out, "password").to_string();
     let cpe = "AA:BB:CC:00:20:01";
@@ -402,6 +404,13 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     }
     let again = stack.store.get_account(&number).await.unwrap().unwrap();
     assert_eq!((again.renewals, again.expires_at), (1, renewed.expires_at), "extended exactly once");
+
+    let listed = run(words("account list --router cafe-westlands")).await;
+    assert!(
+        listed.contains(number.as_str()) && listed.contains("running") && listed.contains("1 account(s), 1 running"),
+        "{listed}"
+    );
+    assert!(!listed.contains("254712345678"), "phones are masked:\n{listed}");
 
     // An account number nobody has is refused before any money moves.
     let stranger = AccountNumber::issue();

@@ -168,6 +168,11 @@ impl Store {
         }
     }
 
+    /// Every account of a router, running or not, soonest end first.
+    pub async fn router_accounts(&self, router: &RouterId) -> Result<Vec<AccountRecord>, StoreError> {
+        self.accounts_ending(router, i64::MIN, i64::MAX).await
+    }
+
     /// A router's accounts whose expiry is in `[from, to]`, soonest first.
     pub async fn accounts_ending(
         &self,
