@@ -177,6 +177,28 @@ mod tests {
     }
 
     #[test]
+    fn a_data_cap_over_4_gib_is_split_into_total_limit_and_gigawords() {
+        let accept = Accept {
+            grant: Grant::Purchase("p0123456789abcdef01234567".parse().unwrap()),
+            password: None,
+            session_timeout: 3600,
+            rate_limit: "2M/5M".parse().unwrap(),
+            total_limit: Some(5 * (1 << 30) + 123),
+            interim_secs: 300,
+        };
+        let (status, body) = authorize_reply(&Ok(accept.clone()));
+        assert_eq!(status, 200);
+        // RFC 2869's -Gigawords convention: the high 32 bits apart (5 GiB + 123 = 1 × 2^32 + 1073741947).
+        assert_eq!(body["reply:Mikrotik-Total-Limit"], json!(1_073_741_947u64));
+        assert_eq!(body["reply:Mikrotik-Total-Limit-Gigawords"], json!(1));
+        assert_eq!(body["reply:Mikrotik-Rate-Limit"], json!("2M/5M"));
+        assert_eq!(body["control:Auth-Type"], json!("Accept"));
+        let uncapped = Accept { total_limit: None, ..accept };
+        let (_, body) = authorize_reply(&Ok(uncapped));
+        assert!(body.get("reply:Mikrotik-Total-Limit").is_none(), "no cap, no limit");
+    }
+
+    #[test]
     fn reads_rlm_rest_json_as_freeradius_sends_it() {
         let a = attrs(json!({
             "User-Name": {"type": "string", "value": ["AA:BB:CC:00:11:22"]},
