@@ -142,18 +142,13 @@ async fn a_router_back_after_days_is_owed_its_running_accounts() {
 
     let (_moto, store) = setup().await;
     let key = RouterKey::generate();
-    let router = RouterRecord {
-        id: "cafe-01".parse().unwrap(),
-        name: "Cafe".into(),
-        queue_url: "https://sqs.example/123/router-cafe-01.fifo".into(),
-        key: key.clone(),
-        created_at: 0,
-        disabled_at: None,
-        rotation: None,
-        retiring_access_key: None,
-        wallets: Default::default(),
-        country: Default::default(),
-    };
+    let router = RouterRecord::new(
+        "cafe-01".parse().unwrap(),
+        "Cafe",
+        "https://sqs.example/123/router-cafe-01.fifo",
+        key.clone(),
+        0,
+    );
     store.put_router(&router).await.unwrap();
     let package: hotspot_core::Package = serde_json::from_value(serde_json::json!({
         "id": "home-10m", "name": "Home 10M", "price": 1500, "validity": "30d", "rate_limit": "10M/10M", "devices": 1

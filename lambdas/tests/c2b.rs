@@ -51,18 +51,7 @@ async fn env(external_validation: bool) -> Env {
     let queue = moto.create_fifo_queue("router-cafe-01.fifo").await.unwrap();
     let key = RouterKey::generate();
     store
-        .put_router(&RouterRecord {
-            id: "cafe-01".parse().unwrap(),
-            name: "Cafe".into(),
-            queue_url: queue.clone(),
-            key: key.clone(),
-            created_at: 0,
-            disabled_at: None,
-            rotation: None,
-            retiring_access_key: None,
-            wallets: Default::default(),
-            country: Default::default(),
-        })
+        .put_router(&RouterRecord::new("cafe-01".parse().unwrap(), "Cafe", queue.clone(), key.clone(), 0))
         .await
         .unwrap();
     let package: hotspot_core::Package = serde_json::from_value(serde_json::json!({

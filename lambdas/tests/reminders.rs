@@ -46,18 +46,13 @@ async fn reminders_go_once_before_and_once_at_the_end() {
     schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
     let store = Store::new(moto.dynamodb(), "hotspot");
     store
-        .put_router(&RouterRecord {
-            id: "cafe-01".parse().unwrap(),
-            name: "Cafe".into(),
-            queue_url: format!("{}/123456789012/router-cafe-01.fifo", moto.endpoint),
-            key: RouterKey::generate(),
-            created_at: 0,
-            disabled_at: None,
-            rotation: None,
-            retiring_access_key: None,
-            wallets: Default::default(),
-            country: Default::default(),
-        })
+        .put_router(&RouterRecord::new(
+            "cafe-01".parse().unwrap(),
+            "Cafe",
+            format!("{}/123456789012/router-cafe-01.fifo", moto.endpoint),
+            RouterKey::generate(),
+            0,
+        ))
         .await
         .unwrap();
     let sim = daraja_sim::SmsSim::start().await.unwrap();

@@ -18,6 +18,16 @@ pub struct Request {
 }
 
 impl Request {
+    /// A command as a test writes it: a path and its attributes.
+    #[cfg(test)]
+    pub(crate) fn of(path: &str, attrs: &[(&str, &str)]) -> Request {
+        Request {
+            path: path.into(),
+            attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            queries: vec![],
+        }
+    }
+
     pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.attrs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
     }

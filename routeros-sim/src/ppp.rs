@@ -528,11 +528,7 @@ mod tests {
     use super::*;
 
     fn req(path: &str, attrs: &[(&str, &str)]) -> Request {
-        Request {
-            path: path.into(),
-            attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            queries: vec![],
-        }
+        Request::of(path, attrs)
     }
 
     fn run(a: &mut Accounts, menu: &str, verb: &str, attrs: &[(&str, &str)]) -> Outcome {

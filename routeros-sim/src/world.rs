@@ -702,11 +702,7 @@ mod tests {
     use super::*;
 
     fn req(path: &str, attrs: &[(&str, &str)]) -> Request {
-        Request {
-            path: path.into(),
-            attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            queries: vec![],
-        }
+        Request::of(path, attrs)
     }
 
     fn ok(w: &mut World, path: &str, attrs: &[(&str, &str)]) -> Outcome {

@@ -181,6 +181,29 @@ fn parse_fleet_row(item: &Item) -> Result<FleetRow, StoreError> {
 }
 
 impl RouterRecord {
+    /// A new agent-mode router as onboarding makes it: its queue and key, M-Pesa only, in Kenya,
+    /// not disabled, no rotation under way.
+    pub fn new(
+        id: RouterId,
+        name: impl Into<String>,
+        queue_url: impl Into<String>,
+        key: RouterKey,
+        created_at: i64,
+    ) -> Self {
+        RouterRecord {
+            id,
+            name: name.into(),
+            queue_url: queue_url.into(),
+            key,
+            created_at,
+            disabled_at: None,
+            rotation: None,
+            retiring_access_key: None,
+            wallets: Default::default(),
+            country: Default::default(),
+        }
+    }
+
     /// A router without a job queue is a RADIUS-mode router. Told by the queue rather than by a
     /// field of its own so that every place that builds a record (agent routers) stays as it was;
     /// the item also carries `mode`, and reading one back checks the two agree.
