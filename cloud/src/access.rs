@@ -27,6 +27,7 @@ pub enum Action {
     VoucherExport,
     AccountAdd,
     AccountList,
+    AccountConfig,
     SessionList,
     SessionDisconnect,
     SessionExtend,
@@ -75,6 +76,7 @@ impl Action {
             Action::VoucherExport => "voucher export",
             Action::AccountAdd => "account add",
             Action::AccountList => "account list",
+            Action::AccountConfig => "account config",
             Action::SessionList => "session list",
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
@@ -102,7 +104,7 @@ impl Action {
             | Reindex => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | AccountAdd | AccountList
-            | SessionList | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
+            | AccountConfig | SessionList | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
         }
     }
 }

@@ -8,10 +8,11 @@ use hotspot_core::{AccountNumber, MessageId, PackageId, RouterId};
 use crate::jobs::{AccountJobError, send_account};
 use crate::renewal::{OddAmount, Plan};
 use crate::store::router::RouterMode;
-use crate::store::{AccountRecord, Store, StoreError};
+use crate::store::{AccountRecord, Store, StoreError, WireguardAccount};
 
 /// The PPP services an account can be for.
-pub const SERVICES: &[&str] = &["pppoe", "l2tp", "pptp", "sstp", "ovpn", "any"];
+/// `wireguard`: a peer on the router's WireGuard interface, not a PPP secret.
+pub const SERVICES: &[&str] = &["pppoe", "l2tp", "pptp", "sstp", "ovpn", "any", "wireguard"];
 
 pub struct Sale<'a> {
     pub router: &'a RouterId,
@@ -78,6 +79,16 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
         return refused("the paid time cannot end in the past; nothing was changed".into());
     }
     let plan = Plan { price: package.price(), period_secs, odd_amount: sale.odd_amount };
+    let wireguard = if sale.service == "wireguard" {
+        let n = store.next_wireguard_host(&router.id).await?;
+        let Some(address) = crate::wireguard::host_address(n) else {
+            return refused(format!("router {} has no WireGuard address left; nothing was changed", router.id));
+        };
+        let (private_key, public_key) = crate::wireguard::key_pair();
+        Some(WireguardAccount { private_key, public_key, address, server: None })
+    } else {
+        None
+    };
     let password = password();
     // A number already taken (one in a million per draw) is drawn again.
     let mut number = AccountNumber::issue();
@@ -95,6 +106,7 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
             phone: sale.phone.clone(),
             reminded_for: None,
             ended_notice_for: None,
+            wireguard: wireguard.clone(),
         };
         match store.create_account(&record).await {
             Ok(()) => break,

@@ -127,12 +127,6 @@ pub async fn send_account(
         .get_package(&a.router_id, &a.package_id)
         .await?
         .ok_or_else(|| AccountJobError::Missing(account.to_string(), "its package is gone"))?;
-    let set = hotspot_core::wire::AccountSet {
-        account: a.number.clone(),
-        password: a.password.clone(),
-        service: a.service.clone(),
-        package: package.package,
-        expires_at: a.expires_at,
-    };
+    let set = a.job(package.package);
     Ok(send_job(sqs, &router, set.job_id(), Payload::AccountSet(set), now).await?)
 }

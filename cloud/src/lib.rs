@@ -18,3 +18,4 @@ pub mod revenue;
 pub mod roster;
 pub mod store;
 pub mod vouchers;
+pub mod wireguard;

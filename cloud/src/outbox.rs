@@ -172,13 +172,7 @@ pub async fn owed_grants(store: &Store, router: &RouterRecord, now: i64) -> Resu
             tracing::warn!(account = %a.number, package = %a.package_id, "account's package is gone: not re-sent");
             continue;
         };
-        let set = hotspot_core::wire::AccountSet {
-            account: a.number.clone(),
-            password: a.password.clone(),
-            service: a.service.clone(),
-            package: package.clone(),
-            expires_at: a.expires_at,
-        };
+        let set = a.job(package.clone());
         let env = hotspot_core::wire::Envelope::new(
             set.job_id(),
             router.id.clone(),

@@ -44,6 +44,7 @@ mod tests {
             phone: Some("254712345678".parse().unwrap()),
             reminded_for: None,
             ended_notice_for: None,
+            wireguard: None,
         }
     }
 

@@ -74,6 +74,7 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 service: "pppoe".into(),
                 package: package(),
                 expires_at: NOW + 30 * 86_400,
+                wireguard: None,
             }),
         ),
         (
@@ -83,6 +84,7 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 job_type: hotspot_core::wire::MessageType::Grant,
                 purchase_id: Some(p()),
                 online: true,
+                wireguard: None,
             }),
         ),
         (

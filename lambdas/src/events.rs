@@ -39,6 +39,13 @@ pub async fn handle_event(ev: &Events<'_>, body: &[u8], now: i64) -> Result<(), 
     }
     match env.payload {
         Payload::Applied(a) => {
+            if let Some(w) = &a.wireguard {
+                if store.set_wireguard_server(&router.id, &w.account, &w.public_key, w.listen_port).await? {
+                    tracing::info!(router_id = %router.id, account = %w.account, "WireGuard account on the router: its client config can be written");
+                } else {
+                    tracing::warn!(router_id = %router.id, account = %w.account, "WireGuard report for an account not this router's: ignored");
+                }
+            }
             if let (Some(pid), MessageType::Grant) = (&a.purchase_id, a.job_type) {
                 let t = store.mark_active(pid, &router.id, now).await?;
                 if t.purchase().router_id != router.id {

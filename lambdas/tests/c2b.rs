@@ -142,6 +142,7 @@ async fn account(store: &Store, expires_at: i64) -> AccountNumber {
             phone: None,
             reminded_for: None,
             ended_notice_for: None,
+            wireguard: None,
         })
         .await
         .unwrap();

@@ -386,6 +386,7 @@ async fn router_events_are_verified_and_applied_with_partial_batch_failures() {
                 job_type: hotspot_core::wire::MessageType::Grant,
                 purchase_id: Some(id.clone()),
                 online: true,
+                wireguard: None,
             }),
         )
     };

@@ -154,6 +154,7 @@ async fn functions_run_through_the_lambda_runtime_interface() {
             job_type: hotspot_core::wire::MessageType::Grant,
             purchase_id: Some(id.clone()),
             online: true,
+            wireguard: None,
         }),
     )
     .sign(&r.record.key);

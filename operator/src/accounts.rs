@@ -44,6 +44,12 @@ pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
     println!("service  {} on router {} (package {})", a.service, a.router, a.package);
     println!("runs to  {}", crate::dates::minute(sold.expires_at, ctx.offset));
     println!("renew    Paybill, account number {}", sold.number);
+    if a.service == "wireguard" {
+        println!(
+            "config   once the router has it (seconds): hotspotctl account config --router {} --number {} --endpoint <router's public name>:13231 --out {}.conf --qr {}.svg",
+            a.router, sold.number, sold.number, sold.number
+        );
+    }
     match &sold.job {
         Ok(_) => Ok(format!("account {} on {} to {}", sold.number, a.router, sold.expires_at)),
         Err(why) => Err(Error::JobNotSent {
@@ -80,4 +86,52 @@ pub async fn list(ctx: &Ctx, router_id: &RouterId) -> Result<String, Error> {
     }
     println!("{} account(s), {running} running", accounts.len());
     Ok(format!("{} account(s)", accounts.len()))
+}
+
+pub struct ConfigArgs<'a> {
+    pub router: &'a RouterId,
+    pub number: &'a hotspot_core::AccountNumber,
+    pub endpoint: &'a str,
+    pub dns: Option<std::net::Ipv4Addr>,
+    pub out: &'a std::path::Path,
+    pub qr: Option<&'a std::path::Path>,
+}
+
+pub async fn config(ctx: &Ctx, a: &ConfigArgs<'_>) -> Result<String, Error> {
+    use hotspot_cloud::wireguard::{ClientConfig, client_config, config_qr_svg};
+    let Some(acc) = ctx.store.get_account(a.number).await?.filter(|acc| acc.router_id == *a.router) else {
+        return Err(Error::Usage(format!("router {} has no account {}", a.router, a.number)));
+    };
+    let Some(wg) = &acc.wireguard else {
+        return Err(Error::Usage(format!("account {} is a {} account, not WireGuard", acc.number, acc.service)));
+    };
+    let Some((server_key, port)) = &wg.server else {
+        return Err(Error::Usage(format!(
+            "router {} has not reported account {} yet (it is sent when the router is online); try again in a moment",
+            a.router, acc.number
+        )));
+    };
+    let endpoint = if a.endpoint.contains(':') { a.endpoint.to_string() } else { format!("{}:{port}", a.endpoint) };
+    let text = client_config(&ClientConfig {
+        private_key: &wg.private_key,
+        address: wg.address,
+        server_key,
+        endpoint: &endpoint,
+        dns: a.dns,
+    });
+    crate::radius_cmd::write_new(a.out, &text, 0o600)?;
+    if let Some(qr) = a.qr {
+        let svg = config_qr_svg(&text).map_err(Error::Usage)?;
+        crate::radius_cmd::write_new(qr, &svg, 0o600)?;
+    }
+    println!(
+        "wrote {} (WireGuard client config for account {}, tunnel address {})",
+        a.out.display(),
+        acc.number,
+        wg.address
+    );
+    if let Some(qr) = a.qr {
+        println!("wrote {} (scan it in the WireGuard app)", qr.display());
+    }
+    Ok(format!("config of account {}", acc.number))
 }

@@ -291,7 +291,8 @@ pub enum AccountCmd {
         /// its rate limit the line's speed.
         #[arg(long)]
         package: PackageId,
-        /// The PPP service: pppoe, l2tp, pptp, sstp, ovpn or any.
+        /// The service: pppoe, l2tp, pptp, sstp, ovpn or any (a PPP secret), or wireguard (a peer;
+        /// then `account config` writes the buyer's client config).
         #[arg(long, default_value = "pppoe")]
         service: String,
         /// A payment that is not a whole number of periods renews its share of a period (else it
@@ -314,6 +315,27 @@ pub enum AccountCmd {
     List {
         #[arg(long)]
         router: RouterId,
+    },
+    /// A WireGuard account's client config (and a QR code of it for a phone), once the router has
+    /// put the account on: a new file, readable by you alone (it holds the buyer's private key).
+    Config {
+        #[arg(long)]
+        router: RouterId,
+        #[arg(long)]
+        number: hotspot_core::AccountNumber,
+        /// How the buyer's device reaches the router: its public name or address, and the port
+        /// (13231 when left out) forwarded to it.
+        #[arg(long)]
+        endpoint: String,
+        /// The DNS server the tunnel uses (left to the device when not given).
+        #[arg(long)]
+        dns: Option<std::net::Ipv4Addr>,
+        /// Where to write the config (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write the QR code (SVG; must not exist).
+        #[arg(long)]
+        qr: Option<PathBuf>,
     },
 }
 

@@ -248,7 +248,7 @@ fn summary(p: &Plan, parameter: Option<&str>, table: &str) -> String {
 }
 
 /// Writes `contents` to a new file (never over an existing one) with `mode`.
-fn write_new(path: &Path, contents: &str, mode: u32) -> Result<(), Error> {
+pub(crate) fn write_new(path: &Path, contents: &str, mode: u32) -> Result<(), Error> {
     let io = |source| Error::Io { what: format!("cannot write {}", path.display()), source };
     let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(io)?;
     f.write_all(contents.as_bytes()).and_then(|()| f.sync_all()).map_err(io)

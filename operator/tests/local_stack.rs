@@ -418,3 +418,69 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     assert_eq!(refused.validation, Some(C2bValidation::Rejected { code: "C2B00012".into() }));
     assert!(!refused.completed);
 }
+
+/// A WireGuard account sold at the counter: a peer on the router, and once the router has
+/// reported its end of the tunnel, the buyer's client config and its QR code.
+#[tokio::test]
+async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
+    use hotspot_core::AccountNumber;
+
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: Vec<String>| {
+        let (stack, dir) = (&stack, dir.path().to_path_buf());
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ctl(stack, &dir, &args).await
+        }
+    };
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    assert!(run(words("operator init")).await.0);
+    let pkg =
+        "package add --router cafe-westlands --id vpn-30d --name VPN --price 500 --validity 30d --rate-limit 5M/5M";
+    assert!(run(words(pkg)).await.0);
+    let (ok, out) = run(words("account add --router cafe-westlands --package vpn-30d --service wireguard")).await;
+    assert!(ok, "{out}");
+    let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
+    assert!(out.contains("hotspotctl account config"), "the next step is said:\n{out}");
+
+    // The agent puts the peer on and reports the router's end; then the config can be written.
+    let conf = dir.path().join("buyer.conf");
+    let qr = dir.path().join("buyer.svg");
+    let args = format!(
+        "account config --router cafe-westlands --number {number} --endpoint vpn.cafe.example --dns 1.1.1.1 --out {} --qr {}",
+        conf.display(),
+        qr.display()
+    );
+    let mut written = (false, String::new());
+    for _ in 0..100 {
+        written = run(words(&args)).await;
+        if written.0 {
+            break;
+        }
+        assert!(written.1.contains("has not reported"), "{}", written.1);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(written.0, "{}", written.1);
+    let text = std::fs::read_to_string(&conf).expect("the config");
+    let st = stack.routeros.state();
+    let server_key =
+        st.wireguard.iter().find(|w| w.attrs.get("name").is_some_and(|v| v == "hs-wg")).unwrap().attrs["public-key"]
+            .clone();
+    let acc = stack.store.get_account(&number).await.unwrap().unwrap();
+    let wg = acc.wireguard.expect("a WireGuard account");
+    assert!(text.contains(&format!("PrivateKey = {}\n", wg.private_key)), "{text}");
+    assert!(text.contains("Address = 10.66.0.2/32\nDNS = 1.1.1.1\n"), "{text}");
+    assert!(text.contains(&format!("PublicKey = {server_key}\nEndpoint = vpn.cafe.example:13231\n")), "{text}");
+    let peer = st
+        .wireguard_peers
+        .iter()
+        .find(|p| p.attrs.get("public-key") == Some(&wg.public_key.to_string()))
+        .expect("the peer");
+    assert_eq!(peer.attrs.get("allowed-address").map(String::as_str), Some("10.66.0.2/32"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&conf).unwrap().permissions().mode() & 0o777, 0o600, "it holds a private key");
+    assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
+    // Written once: never over an existing file.
+    assert!(!run(words(&args)).await.0);
+}

@@ -117,14 +117,16 @@ impl JobHandler {
     pub async fn apply(&self, env: &Envelope) -> Result<(), NotYet> {
         let a = &self.agent;
         let t = a.now();
-        let applied = |online| {
+        let applied_with = |online, wireguard| {
             Payload::Applied(Applied {
                 job_id: env.id.clone(),
                 job_type: env.payload.kind(),
                 purchase_id: env.payload.purchase_id().cloned(),
                 online,
+                wireguard,
             })
         };
+        let applied = |online| applied_with(online, None);
         // A grant's new state goes into the same commit as the job's outcome.
         let mut grant_update: Option<(GrantState, Option<bool>)> = None;
         let result: Result<Payload, String> = match &env.payload {
@@ -187,15 +189,16 @@ impl JobHandler {
                     return Err(NotYet::Journal(JournalError::Corrupt("account not journaled".into())));
                 };
                 // Applied again on a resumed job too (the journal may hold it from before a crash).
+                let mut server = None;
                 if rec.expires_at <= t {
                     a.router.end_account(&rec).await?;
                     a.journal.end_account(&rec.number, rec.expires_at, t)?;
                 } else if !rec.ended {
-                    a.router.apply_account(&rec).await?;
+                    server = a.router.apply_account(&rec).await?;
                 }
                 a.expiry_wake.notify_one();
                 tracing::info!(account = %rec.number, expires_at = rec.expires_at, change = ?change, "account set");
-                Ok(applied(false))
+                Ok(applied_with(false, server))
             }
             other => Err(format!("{} is not a job", other.type_name())),
         };

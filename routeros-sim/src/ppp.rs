@@ -15,7 +15,7 @@ use routeros::ops::AddressMatch;
 use serde::{Deserialize, Serialize};
 
 use crate::menu::{Outcome, Request, Res, Table, apply, fmt_id, ids_in, listing};
-use crate::schema::{POOL_FIELDS, PPP_PROFILE_FIELDS, PPP_SECRET_FIELDS, WG_FIELDS, WG_PEER_FIELDS};
+use crate::schema::{ADDRESS_FIELDS, POOL_FIELDS, PPP_PROFILE_FIELDS, PPP_SECRET_FIELDS, WG_FIELDS, WG_PEER_FIELDS};
 use crate::version::RosVersion;
 
 /// Why a PPP client's dial-in was refused (the router logs it; the client sees its link fail).
@@ -76,6 +76,7 @@ pub(crate) struct Accounts {
     pub secrets: Table,
     pub profiles: Table,
     pub pools: Table,
+    pub addresses: Table,
     pub wireguard: Table,
     pub peers: Table,
     active: Vec<Session>,
@@ -150,6 +151,7 @@ impl Accounts {
             secrets: Table::new(PPP_SECRET_FIELDS),
             profiles,
             pools: Table::new(POOL_FIELDS),
+            addresses: Table::new(ADDRESS_FIELDS),
             wireguard: Table::new(WG_FIELDS),
             peers: Table::versioned(WG_PEER_FIELDS, version),
             active: Vec::new(),
@@ -165,6 +167,7 @@ impl Accounts {
             "/ppp/profile" => self.profile_cmd(verb, req),
             "/ppp/active" => self.active_cmd(verb, req, now),
             "/ip/pool" => self.pools.command(verb, req),
+            "/ip/address" => self.address_cmd(verb, req),
             "/interface/wireguard" => self.wireguard_cmd(verb, req),
             "/interface/wireguard/peers" => self.peer_cmd(verb, req),
             _ => return None,
@@ -295,6 +298,42 @@ impl Accounts {
                 Ok(Outcome::default())
             }
             _ => Err(Outcome::trap_cat(0, "no such command")),
+        }
+    }
+
+    /// `/ip/address`: `address` is required and must be a prefix; print adds the network.
+    fn address_cmd(&mut self, verb: &str, req: &Request) -> Res<Outcome> {
+        match verb {
+            "add" => {
+                let vals = self.addresses.validate(req)?;
+                let Some(prefix) = value(&vals, "address").filter(|a| !a.is_empty()) else {
+                    return Err(Outcome::trap_cat(1, "failure: address must be set"));
+                };
+                let network = prefix.parse::<AddressMatch>().ok().and_then(|m| match m {
+                    AddressMatch::Prefix(ip, len) => {
+                        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+                        Some(Ipv4Addr::from(u32::from(ip) & mask))
+                    }
+                    AddressMatch::One(ip) => Some(ip),
+                    AddressMatch::Range(..) => None,
+                });
+                let mut vals = vals.clone();
+                if let Some(net) = network {
+                    vals.push(("network".into(), net.to_string()));
+                }
+                Ok(Outcome::ret(fmt_id(self.addresses.insert(vals))))
+            }
+            "print" => {
+                let mut rows = self.addresses.rows_with_ids();
+                for r in &mut rows {
+                    let iface = r.get("interface").cloned().unwrap_or_default();
+                    r.insert("actual-interface".into(), iface);
+                    r.insert("dynamic".into(), "false".into());
+                    r.insert("invalid".into(), "false".into());
+                }
+                listing(req, rows)
+            }
+            _ => self.addresses.command(verb, req),
         }
     }
 

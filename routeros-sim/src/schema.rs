@@ -181,6 +181,15 @@ pub const POOL_FIELDS: &[Field] = &[
     f("comment", Kind::Text, None),
 ];
 
+/// `/ip/address`: the router's end of the WireGuard accounts' tunnel network.
+pub const ADDRESS_FIELDS: &[Field] = &[
+    f("address", Kind::IpPrefix, None),
+    f("interface", Kind::Text, None),
+    f("network", Kind::Ip, None),
+    f("comment", Kind::Text, None),
+    f("disabled", Kind::Bool, Some("false")),
+];
+
 pub const WG_FIELDS: &[Field] = &[
     f("name", Kind::Text, None),
     f("listen-port", Kind::Port, Some("13231")),
@@ -296,6 +305,7 @@ pub fn fields_of(menu: &str) -> Option<&'static [Field]> {
         "/ppp/secret" => PPP_SECRET_FIELDS,
         "/ppp/profile" => PPP_PROFILE_FIELDS,
         "/ip/pool" => POOL_FIELDS,
+        "/ip/address" => ADDRESS_FIELDS,
         "/interface/wireguard" => WG_FIELDS,
         "/interface/wireguard/peers" => WG_PEER_FIELDS,
         _ => return None,

@@ -31,6 +31,8 @@ pub struct SimState {
     #[serde(default)]
     pub ip_pools: Vec<ItemState>,
     #[serde(default)]
+    pub ip_addresses: Vec<ItemState>,
+    #[serde(default)]
     pub wireguard: Vec<ItemState>,
     #[serde(default)]
     pub wireguard_peers: Vec<ItemState>,

@@ -689,6 +689,7 @@ impl World {
             ppp_secrets: items(&self.accounts.secrets),
             ppp_profiles: items(&self.accounts.profiles),
             ip_pools: items(&self.accounts.pools),
+            ip_addresses: items(&self.accounts.addresses),
             wireguard: items(&self.accounts.wireguard),
             wireguard_peers: items(&self.accounts.peers),
             ppp_active: self.accounts.sessions(),

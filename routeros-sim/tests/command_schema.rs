@@ -15,7 +15,7 @@ use routeros_sim::{RosVersion, SimConfig, accepted_properties};
 use serde_json::Value;
 
 const MENUS: &[&str] =
-    &["/ppp/secret", "/ppp/profile", "/ip/pool", "/interface/wireguard", "/interface/wireguard/peers"];
+    &["/ppp/secret", "/ppp/profile", "/ip/pool", "/ip/address", "/interface/wireguard", "/interface/wireguard/peers"];
 
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/inspect-ppp-wireguard.json");

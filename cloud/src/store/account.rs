@@ -5,8 +5,11 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use hotspot_core::currency::Money;
+use std::net::Ipv4Addr;
+
 use hotspot_core::phone::PhoneNumber;
-use hotspot_core::{AccountNumber, PackageId, RouterId};
+use hotspot_core::wire::{AccountSet, WireguardPeer};
+use hotspot_core::{AccountNumber, Package, PackageId, RouterId, WgKey};
 
 use super::item::{Reader, amount, cancelled_by_condition, n, s};
 use super::schema::{GSI_LIVE, LEDGER_RECEIPTS, META, ledger_month};
@@ -33,6 +36,32 @@ pub struct AccountRecord {
     /// so a renewal arms them again.
     pub reminded_for: Option<i64>,
     pub ended_notice_for: Option<i64>,
+    /// A WireGuard account's tunnel: the buyer's key pair (made at the sale; the private key is in
+    /// their client config) and address, and the router's end once the router reported it.
+    pub wireguard: Option<WireguardAccount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireguardAccount {
+    pub private_key: WgKey,
+    pub public_key: WgKey,
+    pub address: Ipv4Addr,
+    /// The router's interface key and port (`None` until the agent has applied the account).
+    pub server: Option<(WgKey, u16)>,
+}
+
+impl AccountRecord {
+    /// The account as its router's `account_set` job states it.
+    pub fn job(&self, package: Package) -> AccountSet {
+        AccountSet {
+            account: self.number.clone(),
+            password: self.password.clone(),
+            service: self.service.clone(),
+            package,
+            expires_at: self.expires_at,
+            wireguard: self.wireguard.as_ref().map(|w| WireguardPeer { public_key: w.public_key, address: w.address }),
+        }
+    }
 }
 
 /// Which reminder (`Store::claim_account_notice`).
@@ -121,6 +150,18 @@ fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> 
         phone: r.opt_parse("phone")?,
         reminded_for: r.opt_i64("reminded_for")?,
         ended_notice_for: r.opt_i64("ended_notice_for")?,
+        wireguard: match (r.opt_parse::<WgKey>("wg_private_key")?, r.opt_parse::<Ipv4Addr>("wg_address")?) {
+            (Some(private_key), Some(address)) => Some(WireguardAccount {
+                private_key,
+                public_key: r.parse("wg_public_key")?,
+                address,
+                server: match (r.opt_parse::<WgKey>("wg_server_key")?, r.opt_i64("wg_server_port")?) {
+                    (Some(k), Some(p)) => Some((k, u16::try_from(p).unwrap_or(0))),
+                    _ => None,
+                },
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -160,6 +201,12 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)");
         if let Some(p) = &a.phone {
             put = put.item("phone", s(p.e164()));
+        }
+        if let Some(w) = &a.wireguard {
+            put = put
+                .item("wg_private_key", s(w.private_key.to_string()))
+                .item("wg_public_key", s(w.public_key.to_string()))
+                .item("wg_address", s(w.address.to_string()));
         }
         let r = put.send().await;
         match super::item::written(r)? {
@@ -213,6 +260,56 @@ impl Store {
             .send()
             .await;
         super::item::written(r)
+    }
+
+    /// The router's end of a WireGuard account, as the router reported it. False if the account
+    /// is not this router's (or not a WireGuard account): nothing written.
+    pub async fn set_wireguard_server(
+        &self,
+        router: &RouterId,
+        number: &AccountNumber,
+        key: &WgKey,
+        port: u16,
+    ) -> Result<bool, StoreError> {
+        let r = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(account_pk(number)))
+            .key("sk", s(META))
+            .update_expression("SET wg_server_key = :k, wg_server_port = :p")
+            .condition_expression("router_id = :r AND attribute_exists(wg_public_key)")
+            .expression_attribute_values(":k", s(key.to_string()))
+            .expression_attribute_values(":p", n(port))
+            .expression_attribute_values(":r", s(router.as_str()))
+            .send()
+            .await;
+        super::item::written(r)
+    }
+
+    /// The next tunnel address number of a router's WireGuard accounts (0, 1, 2 …), never the
+    /// same twice.
+    pub async fn next_wireguard_host(&self, router: &RouterId) -> Result<u32, StoreError> {
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(super::schema::router_pk(router.as_str())))
+            .key("sk", s("WGSEQ"))
+            .update_expression("ADD next_host :one")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        let next = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("next_host"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u32>().ok())
+            .ok_or_else(|| StoreError::Dynamo("WireGuard address counter unreadable".into()))?;
+        Ok(next - 1)
     }
 
     /// A router's accounts still running at `now`, soonest end first.

@@ -25,7 +25,7 @@ mod table;
 mod token;
 pub mod voucher;
 
-pub use account::{AccountNotice, AccountRecord, C2bOutcome, C2bRecord, C2bWrite, ExpiryChange};
+pub use account::{AccountNotice, AccountRecord, C2bOutcome, C2bRecord, C2bWrite, ExpiryChange, WireguardAccount};
 pub use audit::{AuditEntry, AuditResult};
 pub use dashboard::{DashboardSession, LoginName, LoginRecord};
 pub use operator::{OperatorRecord, OperatorRole, ScopedRole};

@@ -136,6 +136,25 @@ pub struct AccountSet {
     pub package: Package,
     /// Wall-clock end of the paid time, Unix seconds.
     pub expires_at: i64,
+    /// For a WireGuard account (`service` `wireguard`): the buyer's key and tunnel address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wireguard: Option<WireguardPeer>,
+}
+
+/// A WireGuard account's peer: the buyer's public key and the one address their tunnel may use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireguardPeer {
+    pub public_key: crate::WgKey,
+    pub address: Ipv4Addr,
+}
+
+/// The router's end of a WireGuard account, reported once the peer is on it: what the buyer's
+/// client config needs and only the router knows (its interface's key, made by the router).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireguardServer {
+    pub account: crate::AccountNumber,
+    pub public_key: crate::WgKey,
+    pub listen_port: u16,
 }
 
 /// Why a grant exists: nothing else may cause one.
@@ -285,6 +304,9 @@ pub struct Applied {
     /// For a grant: whether the guest was logged in at once (false: user ready, guest away).
     #[serde(default)]
     pub online: bool,
+    /// For a WireGuard account's `account_set`: the router's end of the tunnel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wireguard: Option<WireguardServer>,
 }
 
 /// A job could not take effect, or was rejected (bad signature, stale, wrong router).

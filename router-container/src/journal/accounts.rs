@@ -1,7 +1,7 @@
 //! Subscriber accounts (PPP secrets) the cloud sold: what each runs until, so the agent ends it
 //! on time by itself, cloud or no cloud.
 
-use hotspot_core::wire::AccountSet;
+use hotspot_core::wire::{AccountSet, WireguardPeer};
 use hotspot_core::{AccountNumber, Package};
 
 use super::db::{Journal, Result, from_json, json, parse};
@@ -16,6 +16,8 @@ pub struct AccountRecord {
     pub expires_at: i64,
     /// Ended on the router (its time ran out).
     pub ended: bool,
+    /// A WireGuard account's peer (service `wireguard`).
+    pub wireguard: Option<WireguardPeer>,
 }
 
 /// What recording an `account_set` did.
@@ -27,13 +29,13 @@ pub enum AccountChange {
     Stale,
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+type Row = (String, String, String, String, i64, i64, Option<String>);
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
-fn record(
-    (number, password, service, package, expires_at, ended): (String, String, String, String, i64, i64),
-) -> Result<AccountRecord> {
+fn record((number, password, service, package, expires_at, ended, wireguard): Row) -> Result<AccountRecord> {
     Ok(AccountRecord {
         number: parse(&number, "account number")?,
         password,
@@ -41,22 +43,31 @@ fn record(
         package: from_json(&package)?,
         expires_at,
         ended: ended != 0,
+        wireguard: wireguard.as_deref().map(from_json).transpose()?,
     })
 }
 
-const SELECT: &str = "SELECT number, password, service, package, expires_at, ended FROM accounts";
+const SELECT: &str = "SELECT number, password, service, package, expires_at, ended, wireguard FROM accounts";
 
 impl Journal {
     /// Records an account job; an expiry no later than the one held changes nothing.
     pub fn set_account(&self, a: &AccountSet, now: i64) -> Result<AccountChange> {
         let db = self.db();
         let changed = db.execute(
-            "INSERT INTO accounts (number, password, service, package, expires_at, ended, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
+            "INSERT INTO accounts (number, password, service, package, expires_at, ended, updated_at, wireguard)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)
              ON CONFLICT(number) DO UPDATE SET password = ?2, service = ?3, package = ?4, expires_at = ?5,
-                 ended = 0, updated_at = ?6
+                 ended = 0, updated_at = ?6, wireguard = ?7
              WHERE excluded.expires_at > accounts.expires_at",
-            rusqlite::params![a.account.as_str(), a.password, a.service, json(&a.package)?, a.expires_at, now],
+            rusqlite::params![
+                a.account.as_str(),
+                a.password,
+                a.service,
+                json(&a.package)?,
+                a.expires_at,
+                now,
+                a.wireguard.as_ref().map(json).transpose()?
+            ],
         )?;
         Ok(if changed > 0 { AccountChange::Apply } else { AccountChange::Stale })
     }
@@ -112,6 +123,7 @@ mod tests {
             }))
             .unwrap(),
             expires_at,
+            wireguard: None,
         }
     }
 

@@ -35,3 +35,10 @@ pub const ACCOUNT_POOL: &str = "hs-accounts";
 pub const ACCOUNT_POOL_RANGES: &str = "10.98.0.10-10.98.3.250";
 /// The router's end of every account's link (PPP needs one; it need not be on any interface).
 pub const ACCOUNT_LOCAL_ADDRESS: &str = "10.98.0.1";
+
+/// The WireGuard interface the agent puts WireGuard accounts on, made when the first one comes
+/// (the router makes its key), with [`WIREGUARD_ADDRESS`] on it; an existing one is used as it is.
+pub const WIREGUARD_INTERFACE: &str = "hs-wg";
+pub const WIREGUARD_LISTEN_PORT: u16 = 13231;
+/// The router's end of the accounts' tunnel network (`hotspot_cloud::wireguard::TUNNEL_BASE`).
+pub const WIREGUARD_ADDRESS: &str = "10.66.0.1/16";
