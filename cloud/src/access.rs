@@ -28,6 +28,7 @@ pub enum Action {
     AccountAdd,
     AccountList,
     AccountConfig,
+    AccountCredit,
     SessionList,
     SessionDisconnect,
     SessionExtend,
@@ -77,6 +78,7 @@ impl Action {
             Action::AccountAdd => "account add",
             Action::AccountList => "account list",
             Action::AccountConfig => "account config",
+            Action::AccountCredit => "account credit",
             Action::SessionList => "session list",
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
@@ -102,7 +104,7 @@ impl Action {
             RouterAdd | RouterDisable | RouterEnable | RouterRotate | RouterWallets | PackageAdd | PackageEdit
             | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove
             | Reindex => Rule::Admin,
-            RouterList | ReportRevenue | ReportLedger | LedgerCredit => Rule::AdminOrManager,
+            RouterList | ReportRevenue | ReportLedger | LedgerCredit | AccountCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | AccountAdd | AccountList
             | AccountConfig | SessionList | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,
         }

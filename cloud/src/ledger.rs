@@ -97,6 +97,8 @@ pub fn build(receipts: &[ReceiptRecord], purchases: &[PaymentRow], now: i64, gra
         }
         match &r.purchase_id {
             Some(id) => by_purchase.entry(id).or_default().push(r),
+            // A Paybill payment an operator credited to an account: settled (in `credits`).
+            None if r.source == ReceiptSource::C2b && r.credited_by.is_some() => {}
             None => ledger.unmatched.push(r.clone()),
         }
         if r.credited_by.is_some() {

@@ -94,3 +94,56 @@ pub async fn confirm(store: &Store, p: &C2bRecord, now: i64) -> Result<Confirmed
     }
     Err(StoreError::Dynamo(format!("payment {}: its account kept changing; try again", p.trans_id)))
 }
+
+/// Why a held payment was not credited (nothing was changed).
+#[derive(Debug, thiserror::Error)]
+pub enum CreditHeldError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An operator credits a held Paybill payment (a mistyped account number with validation off,
+/// say) to the account it was meant for: it renews that account as a confirmation would have,
+/// once; the receipt leaves the ledger's unmatched list, marked with who credited it.
+pub async fn credit_held(
+    store: &Store,
+    trans_id: &str,
+    router: &RouterId,
+    number: &AccountNumber,
+    by: &str,
+    now: i64,
+) -> Result<Confirmed, CreditHeldError> {
+    let refused = |why: String| Err(CreditHeldError::Refused(why));
+    for _ in 0..ATTEMPTS {
+        let Some((p, outcome)) = store.c2b_payment(trans_id).await? else {
+            return refused(format!("no Paybill payment {trans_id} on record; nothing was changed"));
+        };
+        match outcome {
+            Some(C2bOutcome::Held { .. }) => {}
+            Some(C2bOutcome::Renewed { account, .. }) => {
+                return refused(format!("payment {trans_id} already renewed account {account}; nothing was changed"));
+            }
+            None => return refused(format!("payment {trans_id} has no outcome on record; nothing was changed")),
+        }
+        let Some(a) = store.get_account(number).await?.filter(|a| a.router_id == *router) else {
+            return refused(format!("router {router} has no account {number}; nothing was changed"));
+        };
+        let (from, until) = match renewal(now, a.expires_at, &a.plan, p.amount) {
+            Renewal::Extend { from, until } => (from, until),
+            Renewal::Held(h) => return refused(format!("{}; nothing was changed", h.describe())),
+        };
+        let change = ExpiryChange { account: a.number.clone(), old: a.expires_at, new: until };
+        match store.credit_c2b(trans_id, &change, from, by).await? {
+            C2bWrite::Written => {
+                return Ok(Confirmed::Renewed { account: a.number, router: a.router_id, until, fresh: true });
+            }
+            C2bWrite::AccountMoved => continue,
+            C2bWrite::Duplicate(_) => {
+                return refused(format!("payment {trans_id} was credited meanwhile; nothing more was changed"));
+            }
+        }
+    }
+    Err(StoreError::Dynamo(format!("payment {trans_id}: the account kept changing; try again")).into())
+}

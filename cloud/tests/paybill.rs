@@ -174,3 +174,50 @@ async fn a_router_back_after_days_is_owed_its_running_accounts() {
     assert_eq!((&set.account, set.expires_at), (&running, NOW + 86_400 + MONTH));
     assert_eq!(*id, set.job_id(), "the id the renewal was first sent under");
 }
+
+/// A held payment (a mistyped account number, validation off) is credited by the operator to the
+/// account it was meant for: renewed once, the receipt settled in the ledger; a second credit,
+/// an unknown payment and an amount the plan does not take are refused and change nothing.
+#[tokio::test]
+async fn an_operator_credits_a_held_payment_to_its_account_once() {
+    use hotspot_cloud::paybill::{CreditHeldError, credit_held};
+
+    let (_moto, store) = setup().await;
+    let n = account(&store, OddAmount::Hold, NOW + 86_400).await;
+    let router: hotspot_core::RouterId = "cafe-01".parse().unwrap();
+    let mut typo = n.as_str().as_bytes().to_vec();
+    typo[1] = b'0' + (typo[1] - b'0' + 3) % 10;
+    let typo = String::from_utf8(typo).unwrap();
+    let held = confirm(&store, &pay("RKTQDM7WC0", &typo, 1500), NOW).await.unwrap();
+    assert!(matches!(held, Confirmed::Held { .. }));
+    let odd = confirm(&store, &pay("RKTQDM7WC1", &typo, 1000), NOW).await.unwrap();
+    assert!(matches!(odd, Confirmed::Held { .. }));
+    assert_eq!(store.unmatched_receipts(NOW + 1, 10).await.unwrap().len(), 2);
+
+    let c = credit_held(&store, "RKTQDM7WC0", &router, &n, "admin@cafe", NOW + 60).await.unwrap();
+    assert!(matches!(&c, Confirmed::Renewed { until, .. } if *until == NOW + 86_400 + MONTH), "{c:?}");
+    let acc = store.get_account(&n).await.unwrap().unwrap();
+    assert_eq!((acc.expires_at, acc.renewals), (NOW + 86_400 + MONTH, 1));
+    let again = credit_held(&store, "RKTQDM7WC0", &router, &n, "admin@cafe", NOW + 61).await;
+    assert!(matches!(again, Err(CreditHeldError::Refused(_))), "{again:?}");
+    for (trans, who) in [("RKTQDM7WC1", &n), ("NO-SUCH", &n)] {
+        assert!(matches!(
+            credit_held(&store, trans, &router, who, "admin@cafe", NOW).await,
+            Err(CreditHeldError::Refused(_))
+        ));
+    }
+    let other_router: hotspot_core::RouterId = "cafe-02".parse().unwrap();
+    assert!(matches!(
+        credit_held(&store, "RKTQDM7WC1", &other_router, &n, "x", NOW).await,
+        Err(CreditHeldError::Refused(_))
+    ));
+    assert_eq!(store.get_account(&n).await.unwrap().unwrap().renewals, 1, "nothing more renewed");
+
+    // The ledger: the credited one is settled (a credit), the odd one still waits.
+    let left = store.unmatched_receipts(NOW + 100, 10).await.unwrap();
+    assert_eq!(left.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["RKTQDM7WC1"]);
+    let receipts = vec![store.get_receipt("RKTQDM7WC0").await.unwrap().unwrap(), left[0].clone()];
+    let ledger = hotspot_cloud::ledger::build(&receipts, &[], NOW + 100, 120);
+    assert_eq!(ledger.unmatched.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["RKTQDM7WC1"]);
+    assert_eq!(ledger.credits.iter().map(|r| r.credited_by.as_deref()).collect::<Vec<_>>(), [Some("admin@cafe")]);
+}

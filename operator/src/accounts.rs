@@ -135,3 +135,29 @@ pub async fn config(ctx: &Ctx, a: &ConfigArgs<'_>) -> Result<String, Error> {
     }
     Ok(format!("config of account {}", acc.number))
 }
+
+/// `hotspotctl account credit`: a held Paybill payment renews the account it was meant for.
+pub async fn credit(
+    ctx: &Ctx,
+    router: &RouterId,
+    receipt: &str,
+    number: &hotspot_core::AccountNumber,
+) -> Result<String, Error> {
+    use hotspot_cloud::paybill::{Confirmed, CreditHeldError, credit_held};
+    let t = now();
+    let until = match credit_held(&ctx.store, receipt.trim(), router, number, &ctx.arn, t).await {
+        Ok(Confirmed::Renewed { until, .. }) => until,
+        Ok(Confirmed::Held { why, .. }) => return Err(Error::Usage(why)),
+        Err(CreditHeldError::Refused(why)) => return Err(Error::Usage(why)),
+        Err(CreditHeldError::Store(e)) => return Err(Error::Store(e)),
+    };
+    println!("payment {} renewed account {number} to {}", receipt.trim(), crate::dates::minute(until, ctx.offset));
+    match hotspot_cloud::jobs::send_account(&ctx.store, &ctx.sqs, number, t).await {
+        Ok(_) => Ok(format!("payment {} credited to account {number}", receipt.trim())),
+        Err(e) => Err(Error::JobNotSent {
+            what: format!(
+                "account {number} is renewed, but its router was not told ({e}); it asks again within 6 hours"
+            ),
+        }),
+    }
+}

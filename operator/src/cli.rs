@@ -316,6 +316,17 @@ pub enum AccountCmd {
         #[arg(long)]
         router: RouterId,
     },
+    /// Credit a Paybill payment held in the ledger (a mistyped account number, an account not on
+    /// record yet) to the account it was meant for: it renews it as the payment would have, once.
+    Credit {
+        #[arg(long)]
+        router: RouterId,
+        /// The M-Pesa receipt (TransID) of the held payment, as the ledger lists it.
+        #[arg(long)]
+        receipt: String,
+        #[arg(long)]
+        number: hotspot_core::AccountNumber,
+    },
     /// A WireGuard account's client config (and a QR code of it for a phone), once the router has
     /// put the account on: a new file, readable by you alone (it holds the buyer's private key).
     Config {

@@ -34,6 +34,7 @@ pub fn target(c: &Command) -> Option<(Action, Option<RouterId>)> {
         Command::Account(AccountCmd::Add { router, .. }) => (Action::AccountAdd, r(router)),
         Command::Account(AccountCmd::List { router }) => (Action::AccountList, r(router)),
         Command::Account(AccountCmd::Config { router, .. }) => (Action::AccountConfig, r(router)),
+        Command::Account(AccountCmd::Credit { router, .. }) => (Action::AccountCredit, r(router)),
         Command::Session(SessionCmd::List { router }) => (Action::SessionList, router.clone()),
         Command::Session(SessionCmd::Disconnect { router, .. }) => (Action::SessionDisconnect, r(router)),
         Command::Session(SessionCmd::Extend { router, .. }) => (Action::SessionExtend, r(router)),
@@ -135,6 +136,9 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             accounts::add(ctx, &a).await
         }
         Command::Account(AccountCmd::List { router }) => accounts::list(ctx, router).await,
+        Command::Account(AccountCmd::Credit { router, receipt, number }) => {
+            accounts::credit(ctx, router, receipt, number).await
+        }
         Command::Account(AccountCmd::Config { router, number, endpoint, dns, out, qr }) => {
             let a = accounts::ConfigArgs { router, number, endpoint, dns: *dns, out, qr: qr.as_deref() };
             accounts::config(ctx, &a).await

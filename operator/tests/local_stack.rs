@@ -412,6 +412,15 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     );
     assert!(!listed.contains("254712345678"), "phones are masked:\n{listed}");
 
+    // Crediting a payment that is not held is refused, and says why.
+    let (ok, out) = ctl(
+        &stack,
+        dir.path(),
+        &["account", "credit", "--router", "cafe-westlands", "--receipt", &paid.trans_id, "--number", number.as_str()],
+    )
+    .await;
+    assert!(!ok && out.contains("already renewed account"), "{out}");
+
     // An account number nobody has is refused before any money moves.
     let stranger = AccountNumber::issue();
     let refused = stack.daraja.c2b_pay("254712345678", 1500, stranger.as_str()).await;

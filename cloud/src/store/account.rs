@@ -329,6 +329,85 @@ impl Store {
         self.get_item(account_pk(number), META).await?.as_ref().map(parse_account).transpose()
     }
 
+    /// A recorded payment and what it did.
+    pub async fn c2b_payment(&self, trans_id: &str) -> Result<Option<(C2bRecord, Option<C2bOutcome>)>, StoreError> {
+        let Some(item) = self.get_item(c2b_pk(trans_id), META).await? else { return Ok(None) };
+        let r = Reader::new(&item);
+        let p = C2bRecord {
+            trans_id: r.str("trans_id")?.to_string(),
+            bill_ref: r.opt_str("bill_ref")?.unwrap_or_default().to_string(),
+            amount: r.money("amount", "currency")?,
+            at: r.i64("at")?,
+        };
+        Ok(Some((p, parse_outcome(&item)?)))
+    }
+
+    /// An operator credits a held payment to an account: in one transaction the payment becomes
+    /// a renewal (only if it is still held), the account's expiry moves (only from `change.old`),
+    /// and its receipt leaves the unmatched list, marked `credited_by`. `Written`, or
+    /// `Duplicate` (no longer held) or `AccountMoved` (decide again), changing nothing.
+    pub async fn credit_c2b(
+        &self,
+        trans_id: &str,
+        change: &ExpiryChange,
+        from: i64,
+        by: &str,
+    ) -> Result<C2bWrite, StoreError> {
+        let payment = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(c2b_pk(trans_id)))
+            .key("sk", s(META))
+            .update_expression(
+                "SET outcome = :renewed, account = :a, #from = :from, #until = :until, credited_by = :by REMOVE why",
+            )
+            .condition_expression("outcome = :held")
+            .expression_attribute_names("#from", "from")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":renewed", s("renewed"))
+            .expression_attribute_values(":held", s("held"))
+            .expression_attribute_values(":a", s(change.account.as_str()))
+            .expression_attribute_values(":from", n(from))
+            .expression_attribute_values(":until", n(change.new))
+            .expression_attribute_values(":by", s(by))
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let account = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(account_pk(&change.account)))
+            .key("sk", s(META))
+            .update_expression("SET expires_at = :new ADD renewals :one")
+            .condition_expression("expires_at = :old")
+            .expression_attribute_values(":new", n(change.new))
+            .expression_attribute_values(":old", n(change.old))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let receipt = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{trans_id}")))
+            .key("sk", s(META))
+            .update_expression("SET credited_by = :by, account = :a REMOVE unmatched, pending")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":by", s(by))
+            .expression_attribute_values(":a", s(change.account.as_str()))
+            .build()
+            .map_err(StoreError::dynamo)?;
+        let req = self
+            .db
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(payment).build())
+            .transact_items(TransactWriteItem::builder().update(account).build())
+            .transact_items(TransactWriteItem::builder().update(receipt).build());
+        match req.send().await {
+            Ok(_) => Ok(C2bWrite::Written),
+            Err(e) if cancelled_by_condition(&e) => match self.c2b_outcome(trans_id).await? {
+                Some(C2bOutcome::Held { .. }) => Ok(C2bWrite::AccountMoved),
+                other => Ok(C2bWrite::Duplicate(other)),
+            },
+            Err(e) => Err(StoreError::dynamo(e)),
+        }
+    }
+
     /// What a recorded payment did, if it was recorded.
     pub async fn c2b_outcome(&self, trans_id: &str) -> Result<Option<C2bOutcome>, StoreError> {
         match self.get_item(c2b_pk(trans_id), META).await? {
