@@ -312,6 +312,19 @@ async fn a_rotated_router_switches_and_its_old_secrets_stop_working() {
     assert!(audit.contains("router rotate") && audit.contains("router switched"), "{audit}");
 }
 
+/// `ctl` with the arguments as one line (split at spaces; no argument here holds one).
+async fn ctl_line(stack: &Stack, dir: &std::path::Path, line: &str) -> (bool, String) {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    ctl(stack, dir, &args).await
+}
+
+/// `ctl_line` that must succeed; what it printed.
+async fn ok_line(stack: &Stack, dir: &std::path::Path, line: &str) -> String {
+    let (ok, out) = ctl_line(stack, dir, line).await;
+    assert!(ok, "{line}\n{out}");
+    out
+}
+
 /// The value printed after `label` on a line of `out` (`account  7012345`).
 fn printed<'a>(out: &'a str, label: &str) -> &'a str {
     out.lines().find_map(|l| l.strip_prefix(label)).map(str::trim).unwrap_or_else(|| panic!("no {label:?} in\n{out}"))
@@ -326,25 +339,13 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
 
     let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = |args: Vec<String>| {
-        let (stack, dir) = (&stack, dir.path().to_path_buf());
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let (ok, out) = ctl(stack, &dir, &args).await;
-            assert!(ok, "{args:?}\n{out}");
-            out
-        }
-    };
-    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-    run(words("operator init")).await;
-    run(words("package add --router cafe-westlands --id home-10m --name Home --price 1500 --validity 30d --rate-limit 10M/10M")).await;
+    ok_line(&stack, dir.path(), "operator init").await;
+    ok_line(&stack, dir.path(), "package add --router cafe-westlands --id home-10m --name Home --price 1500 --validity 30d --rate-limit 10M/10M").await;
 
     // Sold at the counter, paid until a few seconds from now.
     let until = hotspot_core::clock::now_unix() + 4;
-    let out = run(words(&format!(
-        "account add --router cafe-westlands --package home-10m --until {until} --phone 0712345678"
-    )))
-    .await;
+    let sale = format!("account add --router cafe-westlands --package home-10m --until {until} --phone 0712345678");
+    let out = ok_line(&stack, dir.path(), &sale).await;
     let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
     let password = printed(&out, "password").to_string();
     let cpe = "AA:BB:CC:00:20:01";
@@ -405,7 +406,7 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     let again = stack.store.get_account(&number).await.unwrap().unwrap();
     assert_eq!((again.renewals, again.expires_at), (1, renewed.expires_at), "extended exactly once");
 
-    let listed = run(words("account list --router cafe-westlands")).await;
+    let listed = ok_line(&stack, dir.path(), "account list --router cafe-westlands").await;
     assert!(
         listed.contains(number.as_str()) && listed.contains("running") && listed.contains("1 account(s), 1 running"),
         "{listed}"
@@ -436,19 +437,12 @@ async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
 
     let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = |args: Vec<String>| {
-        let (stack, dir) = (&stack, dir.path().to_path_buf());
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            ctl(stack, &dir, &args).await
-        }
-    };
-    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-    assert!(run(words("operator init")).await.0);
+    assert!(ctl_line(&stack, dir.path(), "operator init").await.0);
     let pkg =
         "package add --router cafe-westlands --id vpn-30d --name VPN --price 500 --validity 30d --rate-limit 5M/5M";
-    assert!(run(words(pkg)).await.0);
-    let (ok, out) = run(words("account add --router cafe-westlands --package vpn-30d --service wireguard")).await;
+    assert!(ctl_line(&stack, dir.path(), pkg).await.0);
+    let (ok, out) =
+        ctl_line(&stack, dir.path(), "account add --router cafe-westlands --package vpn-30d --service wireguard").await;
     assert!(ok, "{out}");
     let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
     assert!(out.contains("hotspotctl account config"), "the next step is said:\n{out}");
@@ -463,7 +457,7 @@ async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
     );
     let mut written = (false, String::new());
     for _ in 0..100 {
-        written = run(words(&args)).await;
+        written = ctl_line(&stack, dir.path(), &args).await;
         if written.0 {
             break;
         }
@@ -491,5 +485,5 @@ async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
     assert_eq!(std::fs::metadata(&conf).unwrap().permissions().mode() & 0o777, 0o600, "it holds a private key");
     assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
     // Written once: never over an existing file.
-    assert!(!run(words(&args)).await.0);
+    assert!(!ctl_line(&stack, dir.path(), &args).await.0);
 }

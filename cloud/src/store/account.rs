@@ -12,7 +12,8 @@ use hotspot_core::wire::{AccountSet, WireguardPeer};
 use hotspot_core::{AccountNumber, Package, PackageId, RouterId, WgKey};
 
 use super::item::{Reader, amount, cancelled_by_condition, n, s};
-use super::schema::{GSI_LIVE, LEDGER_RECEIPTS, META, ledger_month};
+use super::receipts::{ReceiptRecord, ReceiptSource, receipt_item, receipt_pk};
+use super::schema::{GSI_LIVE, META};
 use super::table::{Store, StoreError};
 use crate::renewal::{OddAmount, Plan};
 
@@ -129,6 +130,23 @@ fn account_pk(n: &AccountNumber) -> String {
 
 fn c2b_pk(trans_id: &str) -> String {
     format!("C2B#{trans_id}")
+}
+
+/// The account's expiry moved from `c.old` to `c.new` (only if it is still `c.old`), one more
+/// renewal counted: the part of a payment's transaction that renews.
+fn expiry_move(table: &str, c: &ExpiryChange) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .key("pk", s(account_pk(&c.account)))
+        .key("sk", s(META))
+        .update_expression("SET expires_at = :new ADD renewals :one")
+        .condition_expression("expires_at = :old")
+        .expression_attribute_values(":new", n(c.new))
+        .expression_attribute_values(":old", n(c.old))
+        .expression_attribute_values(":one", n(1))
+        .build()
+        .map_err(StoreError::dynamo)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> {
@@ -371,20 +389,9 @@ impl Store {
             .expression_attribute_values(":by", s(by))
             .build()
             .map_err(StoreError::dynamo)?;
-        let account = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(account_pk(&change.account)))
-            .key("sk", s(META))
-            .update_expression("SET expires_at = :new ADD renewals :one")
-            .condition_expression("expires_at = :old")
-            .expression_attribute_values(":new", n(change.new))
-            .expression_attribute_values(":old", n(change.old))
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(StoreError::dynamo)?;
         let receipt = Update::builder()
             .table_name(&self.table)
-            .key("pk", s(format!("RECEIPT#{trans_id}")))
+            .key("pk", s(receipt_pk(trans_id)))
             .key("sk", s(META))
             .update_expression("SET credited_by = :by, account = :a REMOVE unmatched, pending")
             .condition_expression("attribute_exists(pk)")
@@ -396,7 +403,7 @@ impl Store {
             .db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(payment).build())
-            .transact_items(TransactWriteItem::builder().update(account).build())
+            .transact_items(expiry_move(&self.table, change)?)
             .transact_items(TransactWriteItem::builder().update(receipt).build());
         match req.send().await {
             Ok(_) => Ok(C2bWrite::Written),
@@ -448,35 +455,24 @@ impl Store {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(put.build().map_err(StoreError::dynamo)?).build());
         if let Some(c) = change {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(account_pk(&c.account)))
-                .key("sk", s(META))
-                .update_expression("SET expires_at = :new ADD renewals :one")
-                .condition_expression("expires_at = :old")
-                .expression_attribute_values(":new", n(c.new))
-                .expression_attribute_values(":old", n(c.old))
-                .expression_attribute_values(":one", n(1))
-                .build()
-                .map_err(StoreError::dynamo)?;
-            req = req.transact_items(TransactWriteItem::builder().update(update).build());
+            req = req.transact_items(expiry_move(&self.table, c)?);
         }
         if let C2bOutcome::Held { .. } = outcome {
-            // The ledger's unmatched receipt: the same shape `record_receipt` writes.
+            // The ledger's unmatched receipt, as `record_receipt` writes one.
+            let held = ReceiptRecord {
+                key: p.trans_id.clone(),
+                checkout_id: None,
+                phone: None,
+                amount: Some(p.amount),
+                at: p.at,
+                source: ReceiptSource::C2b,
+                purchase_id: None,
+                router_id: None,
+                credited_by: None,
+            };
             let receipt = Put::builder()
                 .table_name(&self.table)
-                .item("pk", s(format!("RECEIPT#{}", p.trans_id)))
-                .item("sk", s(META))
-                .item("receipt", s(&p.trans_id))
-                .item("at", n(p.at))
-                .item("ledger", s(ledger_month(LEDGER_RECEIPTS, p.at)))
-                .item("ledger_at", n(p.at))
-                .item("source", s(super::ReceiptSource::C2b.as_str()))
-                .item("amount", amount(p.amount))
-                .item("currency", s(p.amount.currency().as_str()))
-                .item("unmatched", s("unmatched"))
-                .item("pending", s(super::receipts::UNMATCHED))
-                .item("created_at", n(p.at))
+                .set_item(Some(receipt_item(&held)))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .map_err(StoreError::dynamo)?;

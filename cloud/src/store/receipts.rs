@@ -42,7 +42,7 @@ pub struct ReceiptRecord {
     pub credited_by: Option<String>,
 }
 
-fn receipt_pk(key: &str) -> String {
+pub(crate) fn receipt_pk(key: &str) -> String {
     format!("RECEIPT#{key}")
 }
 
@@ -87,46 +87,63 @@ pub enum Claim {
     Taken(Option<PurchaseId>),
 }
 
+/// A receipt's item as `record_receipt` writes it (and `record_c2b`, inside its transaction).
+pub(crate) fn receipt_item(r: &ReceiptRecord) -> Item {
+    let mut item: Item = [
+        ("pk", s(receipt_pk(&r.key))),
+        ("sk", s(META)),
+        ("receipt", s(&r.key)),
+        ("at", n(r.at)),
+        ("ledger", s(ledger_month(LEDGER_RECEIPTS, r.at))),
+        ("ledger_at", n(r.at)),
+        ("source", s(r.source.as_str())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let mut put = |k: &str, v| {
+        item.insert(k.to_string(), v);
+    };
+    if let Some(c) = &r.checkout_id {
+        put("checkout_id", s(c));
+    }
+    if let Some(p) = &r.phone {
+        put("phone", s(p.e164()));
+    }
+    if let Some(a) = r.amount {
+        put("amount", amount(a));
+        put("currency", s(a.currency().as_str()));
+    }
+    match (&r.purchase_id, &r.router_id) {
+        (Some(p), router) => {
+            put("purchase_id", s(p.as_str()));
+            if let Some(router) = router {
+                put("router_id", s(router.as_str()));
+            }
+        }
+        // In the `pending` index (partition "receipt") until matched or shown to the
+        // operator: the reconciler looks at those left unmatched past a grace period.
+        (None, _) => {
+            put("unmatched", s("unmatched"));
+            put("pending", s(UNMATCHED));
+            put("created_at", n(r.at));
+        }
+    }
+    if let Some(by) = &r.credited_by {
+        put("credited_by", s(by));
+    }
+    item
+}
+
 impl Store {
     /// Records a payment once (a repeated callback is the same receipt). True if new.
     pub async fn record_receipt(&self, r: &ReceiptRecord) -> Result<bool, StoreError> {
-        let mut req = self
+        let req = self
             .db
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(receipt_pk(&r.key)))
-            .item("sk", s(META))
-            .item("receipt", s(&r.key))
-            .item("at", n(r.at))
-            .item("ledger", s(ledger_month(LEDGER_RECEIPTS, r.at)))
-            .item("ledger_at", n(r.at))
-            .item("source", s(r.source.as_str()))
+            .set_item(Some(receipt_item(r)))
             .condition_expression("attribute_not_exists(pk)");
-        if let Some(c) = &r.checkout_id {
-            req = req.item("checkout_id", s(c));
-        }
-        if let Some(p) = &r.phone {
-            req = req.item("phone", s(p.e164()));
-        }
-        if let Some(a) = r.amount {
-            req = req.item("amount", amount(a)).item("currency", s(a.currency().as_str()));
-        }
-        match (&r.purchase_id, &r.router_id) {
-            (Some(p), router) => {
-                req = req.item("purchase_id", s(p.as_str()));
-                if let Some(router) = router {
-                    req = req.item("router_id", s(router.as_str()));
-                }
-            }
-            // In the `pending` index (partition "receipt") until matched or shown to the
-            // operator: the reconciler looks at those left unmatched past a grace period.
-            (None, _) => {
-                req = req.item("unmatched", s("unmatched")).item("pending", s(UNMATCHED)).item("created_at", n(r.at))
-            }
-        }
-        if let Some(by) = &r.credited_by {
-            req = req.item("credited_by", s(by));
-        }
         written(req.send().await)
     }
 
