@@ -29,6 +29,7 @@ pub enum Action {
     AccountList,
     AccountConfig,
     AccountCredit,
+    PaybillRegister,
     SessionList,
     SessionDisconnect,
     SessionExtend,
@@ -79,6 +80,7 @@ impl Action {
             Action::AccountList => "account list",
             Action::AccountConfig => "account config",
             Action::AccountCredit => "account credit",
+            Action::PaybillRegister => "account paybill-urls",
             Action::SessionList => "session list",
             Action::SessionDisconnect => "session disconnect",
             Action::SessionExtend => "session extend",
@@ -103,7 +105,7 @@ impl Action {
             OperatorInit | OperatorWhoami => Rule::Anyone,
             RouterAdd | RouterDisable | RouterEnable | RouterRotate | RouterWallets | PackageAdd | PackageEdit
             | PackageRetire | PackageSync | Audit | OperatorAdd | OperatorRole | OperatorList | OperatorRemove
-            | Reindex => Rule::Admin,
+            | Reindex | PaybillRegister => Rule::Admin,
             RouterList | ReportRevenue | ReportLedger | LedgerCredit | AccountCredit => Rule::AdminOrManager,
             RouterShow | PackageList | VoucherGenerate | VoucherList | VoucherExport | AccountAdd | AccountList
             | AccountConfig | SessionList | SessionDisconnect | SessionExtend | GrantResend => Rule::StaffAtOwnRouter,

@@ -161,3 +161,75 @@ pub async fn credit(
         }),
     }
 }
+
+/// The two URLs the callback function answers for the Paybill (`lambdas::c2b`).
+pub fn c2b_urls(api_url: &str, secret: &str) -> Result<(String, String), Error> {
+    let base = api_url.trim_end_matches('/');
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return Err(Error::Usage(format!("--api-url {api_url:?} is not an http(s) URL")));
+    }
+    if secret.len() < 24 || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(Error::Usage(
+            "CALLBACK_SECRET must be the functions' own (24+ characters of A-Z a-z 0-9 - _)".into(),
+        ));
+    }
+    let confirm = format!("{base}/cb/c2b/{secret}/confirmation");
+    if confirm.to_ascii_lowercase().contains("mpesa") || confirm.to_ascii_lowercase().contains("safaricom") {
+        return Err(Error::Usage("Daraja refuses URLs naming M-Pesa or Safaricom; use another API address".into()));
+    }
+    Ok((confirm, format!("{base}/cb/c2b/{secret}/validation")))
+}
+
+/// A setting from the environment (where the functions' deploy keeps it too).
+fn setting(name: &str) -> Result<String, Error> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::Usage(format!("{name} is not set")))
+}
+
+/// `hotspotctl account paybill-urls`: registers the Paybill's confirmation and validation URLs.
+pub async fn paybill_urls(api_url: &str, when_unreachable: crate::cli::WhenUnreachable) -> Result<String, Error> {
+    use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore, ResponseType};
+    let env = match setting("DARAJA_ENV")?.as_str() {
+        "sandbox" => Environment::Sandbox,
+        "production" => Environment::Production,
+        url if url.starts_with("http://") || url.starts_with("https://") => Environment::Custom(url.to_string()),
+        other => return Err(Error::Usage(format!("DARAJA_ENV {other:?} is not sandbox, production or a base URL"))),
+    };
+    let (key, secret, shortcode) =
+        (setting("DARAJA_CONSUMER_KEY")?, setting("DARAJA_CONSUMER_SECRET")?, setting("DARAJA_SHORTCODE")?);
+    let callback_secret = setting("CALLBACK_SECRET")?;
+    let (confirm, validate) = c2b_urls(api_url, &callback_secret)?;
+    // Registering takes no M-Pesa Express passkey; the client wants one, so it gets a placeholder.
+    let cfg = ClientConfig::paybill(env, key, secret, shortcode.clone(), "unused");
+    let client = DarajaClient::new(cfg, std::sync::Arc::new(MemoryTokenStore::new()))
+        .map_err(|e| Error::Usage(format!("Daraja settings: {e}")))?;
+    let response_type = match when_unreachable {
+        crate::cli::WhenUnreachable::Completed => ResponseType::Completed,
+        crate::cli::WhenUnreachable::Cancelled => ResponseType::Cancelled,
+    };
+    client
+        .register_c2b_urls(&confirm, &validate, response_type)
+        .await
+        .map_err(|e| Error::Daraja(format!("Daraja did not register the URLs: {e}")))?;
+    let shown = |u: &str| u.replace(&callback_secret, "<CALLBACK_SECRET>");
+    println!("paybill      {shortcode}");
+    println!("confirmation {}", shown(&confirm));
+    println!("validation   {}", shown(&validate));
+    println!("unreachable  {}", response_type.as_str());
+    Ok(format!("paybill {shortcode} URLs registered"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::c2b_urls;
+
+    #[test]
+    fn the_paybill_urls_are_the_callback_functions_and_bad_settings_are_refused() {
+        let secret = "s3cret-s3cret-s3cret-s3cret";
+        let (c, v) = c2b_urls("https://api.example.com/", secret).unwrap();
+        assert_eq!(c, format!("https://api.example.com/cb/c2b/{secret}/confirmation"));
+        assert_eq!(v, format!("https://api.example.com/cb/c2b/{secret}/validation"));
+        assert!(c2b_urls("api.example.com", secret).is_err(), "no scheme");
+        assert!(c2b_urls("https://api.example.com", "short").is_err(), "a secret too short to be the functions'");
+        assert!(c2b_urls("https://mpesa-api.example.com", secret).is_err(), "Daraja refuses such URLs");
+    }
+}

@@ -327,6 +327,20 @@ pub enum AccountCmd {
         #[arg(long)]
         number: hotspot_core::AccountNumber,
     },
+    /// Register the Paybill's confirmation and validation URLs with Daraja (once per shortcode;
+    /// again to change them): `<api-url>/cb/c2b/<CALLBACK_SECRET>/confirmation` and `…/validation`.
+    /// Reads the functions' own settings from the environment (never from flags, which the audit
+    /// log keeps): `DARAJA_ENV`, `DARAJA_CONSUMER_KEY`, `DARAJA_CONSUMER_SECRET`,
+    /// `DARAJA_SHORTCODE` (the paybill) and `CALLBACK_SECRET`.
+    PaybillUrls {
+        /// The HTTP API's public URL (the functions' `CALLBACK_BASE_URL`).
+        #[arg(long, env = "CALLBACK_BASE_URL")]
+        api_url: String,
+        /// What M-Pesa does with a payment when the validation URL cannot be reached: `completed`
+        /// (take it; it is then held or renewed at confirmation) or `cancelled` (refuse it).
+        #[arg(long, value_enum, default_value = "completed")]
+        when_unreachable: WhenUnreachable,
+    },
     /// A WireGuard account's client config (and a QR code of it for a phone), once the router has
     /// put the account on: a new file, readable by you alone (it holds the buyer's private key).
     Config {
@@ -348,6 +362,12 @@ pub enum AccountCmd {
         #[arg(long)]
         qr: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WhenUnreachable {
+    Completed,
+    Cancelled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

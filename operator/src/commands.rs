@@ -35,6 +35,7 @@ pub fn target(c: &Command) -> Option<(Action, Option<RouterId>)> {
         Command::Account(AccountCmd::List { router }) => (Action::AccountList, r(router)),
         Command::Account(AccountCmd::Config { router, .. }) => (Action::AccountConfig, r(router)),
         Command::Account(AccountCmd::Credit { router, .. }) => (Action::AccountCredit, r(router)),
+        Command::Account(AccountCmd::PaybillUrls { .. }) => (Action::PaybillRegister, None),
         Command::Session(SessionCmd::List { router }) => (Action::SessionList, router.clone()),
         Command::Session(SessionCmd::Disconnect { router, .. }) => (Action::SessionDisconnect, r(router)),
         Command::Session(SessionCmd::Extend { router, .. }) => (Action::SessionExtend, r(router)),
@@ -138,6 +139,9 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
         Command::Account(AccountCmd::List { router }) => accounts::list(ctx, router).await,
         Command::Account(AccountCmd::Credit { router, receipt, number }) => {
             accounts::credit(ctx, router, receipt, number).await
+        }
+        Command::Account(AccountCmd::PaybillUrls { api_url, when_unreachable }) => {
+            accounts::paybill_urls(api_url, *when_unreachable).await
         }
         Command::Account(AccountCmd::Config { router, number, endpoint, dns, out, qr }) => {
             let a = accounts::ConfigArgs { router, number, endpoint, dns: *dns, out, qr: qr.as_deref() };

@@ -35,6 +35,9 @@ pub enum Error {
     Store(#[from] hotspot_cloud::store::StoreError),
     #[error("{0}")]
     Aws(String),
+    /// Daraja refused or could not be reached.
+    #[error("{0}")]
+    Daraja(String),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
     #[error("job not sent: {what}")]

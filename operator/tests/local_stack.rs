@@ -332,7 +332,6 @@ fn printed<'a>(out: &'a str, label: &str) -> &'a str {
 
 #[tokio::test]
 async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
-    use daraja::{ClientConfig, DarajaClient, Environment, MemoryTokenStore, ResponseType};
     use daraja_sim::C2bValidation;
     use hotspot_core::AccountNumber;
     use routeros_sim::PppRefusal;
@@ -368,22 +367,35 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     assert_eq!(stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe), Err(PppRefusal::Disabled));
     stack.uplink.restore();
 
-    // The operator's Paybill URLs, registered once; the subscriber pays from their phone.
+    // The operator's Paybill URLs, registered once with hotspotctl; the subscriber pays from
+    // their phone.
     let s = stack.daraja.config();
-    let cfg = ClientConfig::paybill(
-        Environment::Custom(stack.daraja.base_url()),
-        s.consumer_key.clone(),
-        s.consumer_secret.clone(),
-        s.shortcode.clone(),
-        s.passkey.clone(),
-    );
-    let daraja = DarajaClient::new(cfg, std::sync::Arc::new(MemoryTokenStore::new())).expect("client");
     let secret = e2e::stack::CALLBACK_SECRET;
+    let daraja_env = [
+        ("DARAJA_ENV", stack.daraja.base_url()),
+        ("DARAJA_CONSUMER_KEY", s.consumer_key.clone()),
+        ("DARAJA_CONSUMER_SECRET", s.consumer_secret.clone()),
+        ("DARAJA_SHORTCODE", s.shortcode.clone()),
+        ("CALLBACK_SECRET", secret.to_string()),
+    ];
+    let env: Vec<(&str, &str)> = daraja_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let admin = Identity { key_id: "test".into(), secret: "test".into(), arn: String::new() };
+    let register = ["account", "paybill-urls", "--api-url", &stack.gateway_url];
+    let out = support::run_hotspotctl_with(&stack.moto.endpoint, dir.path(), &admin, &register, &env).await;
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(secret), "the callback secret is not printed:\n{said}");
     let (confirm, validate) = (
         format!("{}/cb/c2b/{secret}/confirmation", stack.gateway_url),
         format!("{}/cb/c2b/{secret}/validation", stack.gateway_url),
     );
-    daraja.register_c2b_urls(&confirm, &validate, ResponseType::Completed).await.expect("URLs registered");
+    let registered = stack.daraja.c2b_registration().expect("the URLs registered with Daraja");
+    assert_eq!(
+        (registered.confirmation_url.as_str(), registered.validation_url.as_str(), registered.response_type.as_str()),
+        (confirm.as_str(), validate.as_str(), "Completed")
+    );
+    let audit = ok_line(&stack, dir.path(), "audit").await;
+    assert!(audit.contains("account paybill-urls") && !audit.contains(secret), "audited, without the secret:\n{audit}");
     let paid = stack.daraja.c2b_pay("254712345678", 1500, number.as_str()).await;
     assert_eq!(
         (paid.validation, paid.completed, paid.confirmation_status),

@@ -110,7 +110,19 @@ impl Env {
 }
 
 pub async fn run_hotspotctl(endpoint: &str, dir: &Path, who: &Identity, args: &[&str]) -> Output {
+    run_hotspotctl_with(endpoint, dir, who, args, &[]).await
+}
+
+/// As `run_hotspotctl`, with more of the environment (`DARAJA_*` settings).
+pub async fn run_hotspotctl_with(
+    endpoint: &str,
+    dir: &Path,
+    who: &Identity,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_hotspotctl"))
+        .envs(env.iter().copied())
         .args(args)
         .current_dir(dir)
         .env_remove("AWS_PROFILE")
