@@ -33,6 +33,9 @@ pub struct Sold {
     pub expires_at: i64,
     /// The router's job (`None`: the account is stored, the job was not sent; `why` says).
     pub job: Result<MessageId, String>,
+    /// The welcome SMS to the subscriber's phone (the credentials and how to renew), queued for
+    /// the reconcile function to send within the minute; `None` without a phone.
+    pub welcome: Option<Result<(), String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,5 +122,10 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
         Err(AccountJobError::Store(e)) => return Err(e.into()),
         Err(e) => Err(e.to_string()),
     };
-    Ok(Sold { number, password, expires_at, job })
+    // After the job: an SMS is worth less than the router knowing the account.
+    let welcome = match &sale.phone {
+        None => None,
+        Some(_) => Some(store.queue_welcome(&number, now).await.map_err(|e| e.to_string())),
+    };
+    Ok(Sold { number, password, expires_at, job, welcome })
 }

@@ -1,13 +1,23 @@
 //! When a subscriber is reminded: the pure decision. Three days before the paid time ends ("ends
 //! soon") and once it has ("has ended", within a day of it), each at most once per expiry (a
 //! renewal arms both again). Only accounts with a phone; an account sold unpaid (it waits for
-//! its first payment) is not told it has ended.
+//! its first payment) is not told it has ended. A sale's welcome (the credentials) goes once,
+//! within a day of the sale.
 
 use crate::store::{AccountNotice, AccountRecord};
 
 pub const REMIND_BEFORE_SECS: i64 = 3 * 86_400;
 /// An "has ended" SMS later than this after the expiry is news nobody needs.
 pub const ENDED_WITHIN_SECS: i64 = 86_400;
+
+/// A welcome SMS queued longer ago than this (SMS was off then, say) is dropped, not sent: its
+/// news is old, and the operator printed the credentials at the counter anyway.
+pub const WELCOME_WITHIN_SECS: i64 = 86_400;
+
+/// Whether a welcome queued at `queued_at` is still worth sending.
+pub fn welcome_due(now: i64, queued_at: i64) -> bool {
+    now.saturating_sub(queued_at) <= WELCOME_WITHIN_SECS
+}
 
 pub fn due(now: i64, a: &AccountRecord) -> Option<AccountNotice> {
     a.phone.as_ref()?;
@@ -46,6 +56,13 @@ mod tests {
             ended_notice_for: None,
             wireguard: None,
         }
+    }
+
+    #[test]
+    fn a_welcome_goes_within_a_day_of_the_sale() {
+        assert!(welcome_due(1000, 1000));
+        assert!(welcome_due(1000 + 86_400, 1000));
+        assert!(!welcome_due(1001 + 86_400, 1000), "stale: dropped");
     }
 
     #[test]

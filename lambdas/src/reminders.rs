@@ -1,9 +1,11 @@
-//! Subscriber reminders by SMS, after each reconcile run: "ends soon" three days before an
+//! Subscribers' SMS, after each reconcile run: the welcome of an account just sold (its number,
+//! password and how to renew; once, taken off its queue before sending), and the reminders:
+//! "ends soon" three days before an
 //! account's paid time ends and "has ended" once it has, at most once each per expiry (claimed on
 //! the account before sending; a send that fails is not repeated). The decision is
 //! `hotspot_cloud::reminders::due`.
 
-use hotspot_cloud::reminders::{ENDED_WITHIN_SECS, REMIND_BEFORE_SECS, due};
+use hotspot_cloud::reminders::{ENDED_WITHIN_SECS, REMIND_BEFORE_SECS, due, welcome_due};
 use hotspot_cloud::store::router::RouterMode;
 use hotspot_cloud::store::{AccountNotice, AccountRecord, Store, StoreError};
 
@@ -25,6 +27,57 @@ pub fn reminder_text(notice: AccountNotice, a: &AccountRecord, paybill: Option<&
             format!("Internet account {n} has ended. Renew any time: {renew}. Back online in a minute.")
         }
     }
+}
+
+/// The welcome SMS: what the subscriber needs to get on and to pay (two segments at most).
+/// A WireGuard account's config is not sent by SMS (it holds a private key): the operator gives it.
+pub fn welcome_text(a: &AccountRecord, paybill: Option<&str>, page: Option<&str>) -> String {
+    let n = &a.number;
+    let (offset, zone) = a.phone.as_ref().map(|p| p.country().time_zone()).unwrap_or((3 * 3600, "EAT"));
+    let login = match a.service.as_str() {
+        "wireguard" => "WireGuard (config from the shop)".to_string(),
+        service => format!("user {n} password {} ({})", a.password, service.to_uppercase()),
+    };
+    let paybill = paybill.map(|p| format!(" {p}")).unwrap_or_default();
+    let page = page.map(|p| format!(" Your page: {p}")).unwrap_or_default();
+    format!(
+        "Internet account {n}: {login}, paid to {} {zone}. Renew: M-Pesa Paybill{paybill}, account {n}, {}.{page}",
+        local_short(a.expires_at, offset),
+        a.plan.price
+    )
+}
+
+/// Sends the queued welcomes. Each is taken off the queue first (so it goes at most once; a send
+/// that fails is not repeated: the credentials were printed at the sale). Returns how many went.
+pub async fn send_welcomes(
+    store: &Store,
+    sms: &SmsClient,
+    paybill: Option<&str>,
+    page: Option<&str>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for (number, queued_at) in store.queued_welcomes().await? {
+        if !store.claim_welcome(&number).await? {
+            continue;
+        }
+        let account = store.get_account(&number).await?;
+        let (Some(a), true) = (account, welcome_due(now, queued_at)) else {
+            tracing::info!(account = %number, "stale or unknown welcome dropped");
+            continue;
+        };
+        let Some(phone) = &a.phone else { continue };
+        match sms.send(phone, &welcome_text(&a, paybill, page)).await {
+            Ok(id) => {
+                tracing::info!(account = %a.number, phone = %phone.masked(), message_id = %id, "account welcome sent");
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(account = %a.number, phone = %phone.masked(), error = %e, "account welcome not sent")
+            }
+        }
+    }
+    Ok(sent)
 }
 
 /// One pass over every agent router's accounts near their end. Returns how many SMS went out.

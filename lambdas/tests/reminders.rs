@@ -7,7 +7,7 @@ use hotspot_cloud::renewal::{OddAmount, Plan};
 use hotspot_cloud::store::{AccountRecord, C2bRecord, RouterRecord, Store, schema};
 use hotspot_core::currency::{Currency, Money};
 use hotspot_core::{AccountNumber, RouterKey};
-use lambdas::reminders::send_reminders;
+use lambdas::reminders::{send_reminders, send_welcomes};
 use lambdas::sms::{SmsClient, SmsConfig};
 use testkit::Moto;
 
@@ -41,8 +41,7 @@ async fn account(store: &Store, expires_at: i64, phone: Option<&str>) -> Account
     number
 }
 
-#[tokio::test]
-async fn reminders_go_once_before_and_once_at_the_end() {
+async fn setup() -> (Moto, Store, daraja_sim::SmsSim, SmsClient) {
     let moto = Moto::start().await.unwrap();
     schema::create_table(&moto.dynamodb(), "hotspot").await.unwrap();
     let store = Store::new(moto.dynamodb(), "hotspot");
@@ -64,7 +63,12 @@ async fn reminders_go_once_before_and_once_at_the_end() {
         sender_id: None,
     })
     .unwrap();
+    (moto, store, sim, sms)
+}
 
+#[tokio::test]
+async fn reminders_go_once_before_and_once_at_the_end() {
+    let (_moto, store, sim, sms) = setup().await;
     let soon = account(&store, NOW + 2 * DAY, Some("254712345678")).await;
     let ended = account(&store, NOW - 3600, Some("254722000111")).await;
     let _later = account(&store, NOW + 10 * DAY, Some("254733000222")).await;
@@ -97,4 +101,28 @@ async fn reminders_go_once_before_and_once_at_the_end() {
     let new_end = store.get_account(&soon).await.unwrap().unwrap().expires_at;
     assert_eq!(send_reminders(&store, &sms, Some("600638"), new_end - 2 * DAY).await.unwrap(), 1);
     assert_eq!(sim.messages().len(), 3);
+}
+
+#[tokio::test]
+async fn a_sales_welcome_goes_once_with_the_credentials_and_a_stale_one_is_dropped() {
+    let (_moto, store, sim, sms) = setup().await;
+    let fresh = account(&store, NOW + 30 * DAY, Some("254712345678")).await;
+    let stale = account(&store, NOW + 30 * DAY, Some("254722000111")).await;
+    store.queue_welcome(&fresh, NOW - 30).await.unwrap();
+    store.queue_welcome(&stale, NOW - 2 * DAY).await.unwrap();
+
+    let page = "https://api.example.com/account";
+    assert_eq!(send_welcomes(&store, &sms, Some("600638"), Some(page), NOW).await.unwrap(), 1);
+    let msgs = sim.messages();
+    assert_eq!(msgs.len(), 1, "the stale one is not sent: {msgs:?}");
+    let m = &msgs[0];
+    assert_eq!(m.to, "+254712345678");
+    for part in [fresh.as_str(), "password pw", "PPPOE", "Paybill 600638", "KES", page] {
+        assert!(m.message.contains(part), "{part:?} in {}", m.message);
+    }
+    assert!(m.message.chars().count() <= 306, "two segments at most: {}", m.message);
+    // Both are off the queue: the next runs send nothing, even when told of the same account again.
+    assert_eq!(send_welcomes(&store, &sms, Some("600638"), Some(page), NOW + 60).await.unwrap(), 0);
+    assert!(store.queued_welcomes().await.unwrap().is_empty());
+    assert_eq!(sim.messages().len(), 1);
 }

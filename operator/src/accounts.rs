@@ -44,6 +44,13 @@ pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
     println!("service  {} on router {} (package {})", a.service, a.router, a.package);
     println!("runs to  {}", crate::dates::minute(sold.expires_at, ctx.offset));
     println!("renew    Paybill, account number {}", sold.number);
+    match (&sold.welcome, &sale.phone) {
+        (Some(Ok(())), Some(p)) => {
+            println!("sms      to {} within a minute: the account, password and how to renew", p.masked())
+        }
+        (Some(Err(why)), Some(p)) => println!("sms      NOT queued to {} ({why}): give them the slip", p.masked()),
+        _ => {}
+    }
     if a.service == "wireguard" {
         println!(
             "config   once the router has it (seconds): hotspotctl account config --router {} --number {} --endpoint <router's public name>:13231 --out {}.conf --qr {}.svg",

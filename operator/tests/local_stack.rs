@@ -336,7 +336,9 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     use hotspot_core::AccountNumber;
     use routeros_sim::PppRefusal;
 
-    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    // The schedules each second (AWS: each minute), so the welcome SMS comes within the test.
+    let options = Options { schedule_every: Duration::from_secs(1), ..Options::local(bin_dir()) };
+    let stack = Stack::start(options).await.expect("the local stack starts");
     let dir = tempfile::tempdir().expect("tempdir");
     ok_line(&stack, dir.path(), "operator init").await;
     ok_line(&stack, dir.path(), "package add --router cafe-westlands --id home-10m --name Home --price 1500 --validity 30d --rate-limit 10M/10M").await;
@@ -355,6 +357,12 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     };
     eventually("the secret on the router", || secret_on(true).then_some(())).await;
     stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe).expect("the subscriber's router connects");
+    assert!(out.contains("sms      to 2547****5678"), "{out}");
+    let welcome = eventually("the welcome SMS", || {
+        stack.sms.messages().into_iter().find(|m| m.to == "+254712345678" && m.message.contains(number.as_str()))
+    })
+    .await;
+    assert!(welcome.message.contains(&password) && welcome.message.contains("Paybill"), "{}", welcome.message);
 
     // The uplink goes down; the agent ends the account on time by itself.
     stack.uplink.cut();

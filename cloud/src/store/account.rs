@@ -124,6 +124,9 @@ fn live_accounts(router: &RouterId) -> String {
     format!("ACCOUNT#{router}")
 }
 
+/// The partition of welcome SMS waiting to go (`Store::queue_welcome`).
+const WELCOME_QUEUE: &str = "SMSQUEUE#welcome";
+
 fn account_pk(n: &AccountNumber) -> String {
     format!("ACCOUNT#{}", n.as_str())
 }
@@ -255,6 +258,56 @@ impl Store {
             .expression_attribute_values(":from", n(from))
             .expression_attribute_values(":to", n(to));
         self.query_all(q).await?.iter().map(parse_account).collect()
+    }
+
+    /// Queues the welcome SMS of an account just sold (its number, password and how to renew),
+    /// which the reconcile function sends within the minute (`Store::queued_welcomes`).
+    pub async fn queue_welcome(&self, number: &AccountNumber, now: i64) -> Result<(), StoreError> {
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(WELCOME_QUEUE))
+            .item("sk", s(account_pk(number)))
+            .item("number", s(number.as_str()))
+            .item("queued_at", n(now))
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+
+    /// The welcome SMS waiting: each account's number and when it was queued. One partition,
+    /// read once a minute: a request, not one per router.
+    pub async fn queued_welcomes(&self) -> Result<Vec<(AccountNumber, i64)>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :q")
+            .expression_attribute_values(":q", s(WELCOME_QUEUE));
+        self.query_all(q)
+            .await?
+            .iter()
+            .map(|item| {
+                let r = Reader::new(item);
+                Ok((r.parse("number")?, r.i64("queued_at")?))
+            })
+            .collect()
+    }
+
+    /// Takes a queued welcome off the queue; false if another run took it first (so it is sent
+    /// at most once).
+    pub async fn claim_welcome(&self, number: &AccountNumber) -> Result<bool, StoreError> {
+        let r = self
+            .db
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(WELCOME_QUEUE))
+            .key("sk", s(account_pk(number)))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        super::item::written(r)
     }
 
     /// Claims one reminder for the account's current expiry. False if it was sent for this expiry

@@ -1,5 +1,5 @@
 //! Scheduled each minute: status queries for stale pending purchases, then the outbox sweep,
-//! then the subscribers' SMS reminders (when SMS is set up).
+//! then the subscribers' SMS: a new account's welcome and the reminders (when SMS is set up).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use lambdas::reconcile::{ReconcileConfig, reconcile};
@@ -20,6 +20,11 @@ async fn main() -> Result<(), Error> {
         let report = reconcile(settle, wallets, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
         if let Some(sms) = sms {
+            match lambdas::reminders::send_welcomes(settle.store, sms, paybill, None, now).await {
+                Ok(n) if n > 0 => tracing::info!(sent = n, "account welcomes"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "account welcomes not read; the next run tries again"),
+            }
             match lambdas::reminders::send_reminders(settle.store, sms, paybill, now).await {
                 Ok(n) if n > 0 => tracing::info!(sent = n, "account reminders"),
                 Ok(_) => {}
