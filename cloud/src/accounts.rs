@@ -24,6 +24,8 @@ pub struct Sale<'a> {
     pub expires_at: Option<i64>,
     /// The subscriber's phone, for the reminders before and at expiry.
     pub phone: Option<hotspot_core::phone::PhoneNumber>,
+    /// The subscriber's name, as their page greets them.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,15 @@ pub enum SellError {
     Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A subscriber's name as given at the sale: 1–60 printable characters, trimmed.
+pub fn subscriber_name(raw: &str) -> Result<String, String> {
+    let n = raw.trim();
+    if n.is_empty() || n.chars().count() > 60 || n.chars().any(char::is_control) {
+        return Err("the name must be 1 to 60 printable characters; nothing was changed".into());
+    }
+    Ok(n.to_string())
 }
 
 /// Letters and digits a subscriber can read off a slip and type: no 0/O, 1/l/I.
@@ -92,6 +103,10 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
     } else {
         None
     };
+    let name = match &sale.name {
+        Some(n) => Some(subscriber_name(n).map_err(SellError::Refused)?),
+        None => None,
+    };
     let password = password();
     // A number already taken (one in a million per draw) is drawn again.
     let mut number = AccountNumber::issue();
@@ -109,6 +124,7 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
             phone: sale.phone.clone(),
             reminded_for: None,
             ended_notice_for: None,
+            name: name.clone(),
             wireguard: wireguard.clone(),
         };
         match store.create_account(&record).await {

@@ -8,7 +8,9 @@ use hotspot_core::currency::Money;
 use hotspot_core::{AccountNumber, RouterId};
 
 use crate::renewal::{Held, Renewal, renewal};
-use crate::store::{AccountRecord, C2bOutcome, C2bRecord, C2bWrite, ExpiryChange, Store, StoreError};
+use crate::store::{
+    AccountRecord, C2bOutcome, C2bRecord, C2bWrite, ExpiryChange, StkRenewal, StkRenewalState, Store, StoreError,
+};
 
 /// Why validation refuses a payment (M-Pesa then cancels it; the money stays with the payer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,4 +148,54 @@ pub async fn credit_held(
         }
     }
     Err(StoreError::Dynamo(format!("payment {trans_id}: the account kept changing; try again")).into())
+}
+
+/// What M-Pesa said of a renewal's STK push (from its callback or a status query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StkOutcome {
+    /// Paid: the amount when the provider said it (a status query does not).
+    Paid {
+        amount: Option<Money>,
+    },
+    NotPaid {
+        why: String,
+    },
+}
+
+/// Settles a renewal the subscriber paid by STK push from their page: renews the account as a
+/// Paybill payment of the amount would, once per push (the CheckoutRequestID stands for the
+/// receipt, which a status query does not give), then marks the push decided. A repeat, or the
+/// callback and the reconciler both, renews once. Returns the renewal as now decided.
+pub async fn settle_stk(
+    store: &Store,
+    r: &StkRenewal,
+    outcome: &StkOutcome,
+    now: i64,
+) -> Result<(StkRenewalState, Option<Confirmed>), StoreError> {
+    let (state, confirmed) = match outcome {
+        StkOutcome::NotPaid { why } => (StkRenewalState::Failed { why: why.clone() }, None),
+        StkOutcome::Paid { amount } => {
+            let p = C2bRecord {
+                trans_id: r.checkout.clone(),
+                bill_ref: r.account.to_string(),
+                amount: amount.unwrap_or(r.amount),
+                at: now,
+            };
+            let c = confirm(store, &p, now).await?;
+            let state = match &c {
+                Confirmed::Renewed { until, .. } => StkRenewalState::Renewed { until: *until },
+                Confirmed::Held { why, .. } => {
+                    StkRenewalState::Failed { why: format!("paid, held for the operator: {why}") }
+                }
+            };
+            (state, Some(c))
+        }
+    };
+    if !store.decide_stk_renewal(&r.checkout, &state).await? {
+        // Decided before: that decision stands (it made the same renewal, if any).
+        if let Some(before) = store.get_stk_renewal(&r.checkout).await? {
+            return Ok((before.state, confirmed));
+        }
+    }
+    Ok((state, confirmed))
 }

@@ -54,6 +54,7 @@ mod tests {
             phone: Some("254712345678".parse().unwrap()),
             reminded_for: None,
             ended_notice_for: None,
+            name: None,
             wireguard: None,
         }
     }

@@ -39,6 +39,7 @@ async fn account(store: &Store, odd_amount: OddAmount, expires_at: i64) -> Accou
         phone: None,
         reminded_for: None,
         ended_notice_for: None,
+        name: None,
         wireguard: None,
     };
     store.create_account(&a).await.unwrap();

@@ -127,9 +127,10 @@ pub async fn handle(
     }
     // Kept first, so a callback that beats the purchase function's link is not lost.
     let raw = String::from_utf8_lossy(body);
-    let purchase_id = match ctx.settle.store.record_callback(&cb.reference, &raw, now).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return unlinked(ctx, wallet, cb, now).await,
+    let purchase_id = match ctx.settle.store.record_callback_for(&cb.reference, &raw, now).await {
+        Ok((Some(id), _)) => id,
+        Ok((None, true)) if wallet == Wallet::Mpesa => return renewal(ctx, &cb, now).await,
+        Ok((None, _)) => return unlinked(ctx, wallet, cb, now).await,
         Err(e) => {
             tracing::error!(error = %e, "callback could not be kept");
             return CallbackReply::Unavailable;
@@ -153,6 +154,29 @@ pub async fn handle(
     match ctx.settle.apply_callback(&purchase, cb.outcome, now).await {
         Ok(()) => CallbackReply::Accepted,
         Err(_) => CallbackReply::Unavailable,
+    }
+}
+
+/// A subscriber's renewal from their page (`renewals`).
+async fn renewal(ctx: &CallbackCtx<'_>, cb: &Notification, now: i64) -> CallbackReply {
+    let Some(outcome) = crate::renewals::stk_outcome(&cb.outcome) else { return CallbackReply::Accepted };
+    let r = match ctx.settle.store.get_stk_renewal(&cb.reference).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            tracing::error!(checkout_request_id = %cb.reference, "a renewal's CheckoutRequestID with no renewal on record");
+            return CallbackReply::Accepted;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "renewal lookup failed");
+            return CallbackReply::Unavailable;
+        }
+    };
+    match crate::renewals::settle(ctx.settle.store, ctx.settle.sqs, &r, &outcome, now).await {
+        Ok(_) => CallbackReply::Accepted,
+        Err(e) => {
+            tracing::error!(error = %e, "renewal not settled; Daraja or the reconciler comes back");
+            CallbackReply::Unavailable
+        }
     }
 }
 

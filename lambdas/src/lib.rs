@@ -14,6 +14,7 @@ pub mod purchase;
 pub mod radius;
 pub mod reconcile;
 pub mod reminders;
+pub mod renewals;
 pub mod runtime;
 pub mod settle;
 pub mod sms;

@@ -64,6 +64,8 @@ pub struct ReconcileReport {
     pub receipts_matched: usize,
     /// Unmatched receipts shown to the operator (alarm `receipt_unmatched`) this run.
     pub receipts_unmatched: usize,
+    /// Subscribers' STK renewals decided by a status query (their callback lost or late).
+    pub renewals_decided: usize,
 }
 
 /// A receipt no purchase claimed this long is matched again (its purchase may have been linked
@@ -106,6 +108,8 @@ async fn run<P: Payments>(
     // Jobs decided more than 30 s ago and still unsent: a crash or an SQS outage in between.
     report.jobs_sent += sweep_outbox(settle.store, settle.sqs, now - 30, now).await?;
     sweep_unmatched(settle, &mut report, now).await?;
+    let query_timeout = Duration::from_secs(cfg.query_timeout_secs).min(deadline);
+    report.renewals_decided += crate::renewals::sweep(settle.store, settle.sqs, wallets, query_timeout, now).await?;
     for p in settle.store.list_pending(now - cfg.min_age_secs, 100).await? {
         let Some(left) = deadline.checked_sub(started.elapsed()).filter(|d| !d.is_zero()) else {
             report.out_of_time = true;

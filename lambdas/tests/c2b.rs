@@ -79,6 +79,19 @@ async fn env(external_validation: bool) -> Env {
     let sim = DarajaSim::start(SimConfig { c2b_external_validation: external_validation, ..SimConfig::for_tests() })
         .await
         .unwrap();
+    let client = daraja_client(&sim);
+    client
+        .register_c2b_urls(
+            &format!("{base}/cb/c2b/{SECRET}/confirmation"),
+            &format!("{base}/cb/c2b/{SECRET}/validation"),
+            ResponseType::Completed,
+        )
+        .await
+        .expect("URLs registered");
+    Env { _moto: moto, store, sqs, queue, key, sim, base, task }
+}
+
+fn daraja_client(sim: &DarajaSim) -> DarajaClient<MemoryTokenStore> {
     let s = sim.config();
     let mut cfg = ClientConfig::paybill(
         Environment::Custom(sim.base_url()),
@@ -89,16 +102,7 @@ async fn env(external_validation: bool) -> Env {
     );
     cfg.retry =
         RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) };
-    let client = DarajaClient::new(cfg, Arc::new(MemoryTokenStore::new())).unwrap();
-    client
-        .register_c2b_urls(
-            &format!("{base}/cb/c2b/{SECRET}/confirmation"),
-            &format!("{base}/cb/c2b/{SECRET}/validation"),
-            ResponseType::Completed,
-        )
-        .await
-        .expect("URLs registered");
-    Env { _moto: moto, store, sqs, queue, key, sim, base, task }
+    DarajaClient::new(cfg, Arc::new(MemoryTokenStore::new())).unwrap()
 }
 
 impl Env {
@@ -142,6 +146,7 @@ async fn account(store: &Store, expires_at: i64) -> AccountNumber {
             phone: None,
             reminded_for: None,
             ended_notice_for: None,
+            name: None,
             wireguard: None,
         })
         .await
@@ -214,4 +219,76 @@ async fn without_validation_an_unknown_account_is_held_for_the_operator() {
         http.post(format!("{}/cb/c2b/{SECRET}/confirmation", e.base)).body("{\"TransID\":\"X\"}").send().await.unwrap();
     assert_eq!(bad.status().as_u16(), 400);
     assert!(e.store.get_receipt("X").await.unwrap().is_none());
+}
+
+/// A subscriber's STK renewal whose callback never comes: the reconcile function's status query
+/// finds it, renews once (a late callback after that changes nothing) and tells the router; one
+/// the subscriber cancelled is marked not paid and renews nothing.
+#[tokio::test]
+async fn an_stk_renewal_whose_callback_is_lost_is_settled_by_a_status_query_once() {
+    use daraja_sim::{CallbackMode, Scenario};
+    use hotspot_cloud::paybill::StkOutcome;
+    use hotspot_cloud::store::{StkRenewal, StkRenewalState};
+    use hotspot_core::wallet::Wallet;
+    use lambdas::providers::Payments;
+    use lambdas::renewals::{ASK_AFTER_SECS, settle, sweep};
+
+    let e = env(true).await;
+    let client = daraja_client(&e.sim);
+    let now = hotspot_core::clock::now_unix();
+    let paid = account(&e.store, now + 86_400).await;
+    let cancelled = account(&e.store, now + 86_400).await;
+    e.sim.push_scenario(Scenario::paid().with_callback(CallbackMode::Never));
+    e.sim.push_scenario(Scenario::failed(1032).with_callback(CallbackMode::Never));
+    for n in [&paid, &cancelled] {
+        let req = wallets::PaymentRequest {
+            payer: "254712345678".parse().unwrap(),
+            amount: kes(1500),
+            reference: n.to_string(),
+            label: n.to_string(),
+            description: "Renewal".into(),
+            callback_url: format!("{}/cb/{SECRET}", e.base),
+        };
+        let started = client.start_payment(Wallet::Mpesa, &req).await.expect("prompt sent");
+        let r = StkRenewal {
+            checkout: started.reference.clone(),
+            account: n.clone(),
+            amount: kes(1500),
+            phone: req.payer.clone(),
+            token: "t".into(),
+            created_at: now,
+            state: StkRenewalState::Pending,
+        };
+        e.store.put_stk_renewal(&r).await.unwrap();
+        assert_eq!(e.store.link_renewal(&r.checkout, now).await.unwrap(), None, "no callback came first");
+    }
+    let wait = Duration::from_secs(5);
+    assert_eq!(sweep(&e.store, &e.sqs, &client, wait, now).await.unwrap(), 0, "too young to ask about");
+    assert_eq!(sweep(&e.store, &e.sqs, &client, wait, now + ASK_AFTER_SECS).await.unwrap(), 2);
+    let acc = e.store.get_account(&paid).await.unwrap().unwrap();
+    assert_eq!((acc.expires_at, acc.renewals), (now + 86_400 + MONTH, 1));
+    let other = e.store.get_account(&cancelled).await.unwrap().unwrap();
+    assert_eq!((other.expires_at, other.renewals), (now + 86_400, 0), "cancelled: nothing renewed");
+    let pushes = e.sim.pushes();
+    let state = |i: usize| {
+        let checkout = pushes[i].checkout_request_id.clone();
+        let store = e.store.clone();
+        async move { store.get_stk_renewal(&checkout).await.unwrap().unwrap() }
+    };
+    assert_eq!(state(0).await.state, StkRenewalState::Renewed { until: acc.expires_at });
+    assert!(matches!(state(1).await.state, StkRenewalState::Failed { .. }));
+
+    // Decided: not asked about again; a late callback (or a second reconciler) renews nothing more.
+    assert_eq!(sweep(&e.store, &e.sqs, &client, wait, now + 2 * ASK_AFTER_SECS).await.unwrap(), 0);
+    let (first, again) = (state(0).await, StkOutcome::Paid { amount: Some(kes(1500)) });
+    let late = settle(&e.store, &e.sqs, &first, &again, now + 200).await.unwrap();
+    assert_eq!(late, StkRenewalState::Renewed { until: acc.expires_at });
+    assert_eq!(e.store.get_account(&paid).await.unwrap().unwrap().renewals, 1);
+
+    // The router was told (each time: a copy of the account's state changes nothing on it).
+    let jobs = e.jobs().await;
+    assert!(
+        jobs.iter().any(|j| matches!(j, Payload::AccountSet(a) if a.account == paid && a.expires_at == acc.expires_at)),
+        "{jobs:?}"
+    );
 }

@@ -160,8 +160,8 @@ fn http_functions_serve_the_routes_their_code_documents() {
         }
     }
     assert_eq!(
-        seen, 16,
-        "the four wallet callbacks, the two C2B URLs, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}, POST /radius/authorize, POST /radius/accounting, GET and POST /portal/{{proxy+}}"
+        seen, 20,
+        "the four wallet callbacks, the two C2B URLs, POST /purchases, GET /purchases/{{id}}, GET /packages, GET /grants, ANY /admin, ANY /admin/{{proxy+}}, POST /radius/authorize, POST /radius/accounting, GET and POST /portal/{{proxy+}}, GET and POST /account and /account/{{proxy+}}"
     );
 }
 

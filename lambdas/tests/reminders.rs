@@ -34,6 +34,7 @@ async fn account(store: &Store, expires_at: i64, phone: Option<&str>) -> Account
             phone: phone.map(|p| p.parse().unwrap()),
             reminded_for: None,
             ended_notice_for: None,
+            name: None,
             wireguard: None,
         })
         .await

@@ -19,6 +19,7 @@ pub struct AddArgs<'a> {
     pub until: Option<Until>,
     pub unpaid: bool,
     pub phone: Option<&'a str>,
+    pub name: Option<&'a str>,
 }
 
 pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
@@ -33,7 +34,8 @@ pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
         }
         None => None,
     };
-    let sale = Sale { router: a.router, package: a.package, service: a.service, odd_amount, expires_at, phone };
+    let name = a.name.map(str::to_string);
+    let sale = Sale { router: a.router, package: a.package, service: a.service, odd_amount, expires_at, phone, name };
     let sold = match sell(&ctx.store, &ctx.sqs, &sale, t).await {
         Ok(s) => s,
         Err(SellError::Refused(why)) => return Err(Error::Usage(why)),

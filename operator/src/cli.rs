@@ -310,6 +310,9 @@ pub enum AccountCmd {
         /// three days before the paid time ends, and one when it has.
         #[arg(long)]
         phone: Option<String>,
+        /// The subscriber's name, as their page (`/account`) greets them.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// A router's accounts: number, service, package, until when, renewals.
     List {

@@ -124,7 +124,7 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             };
             vouchers::export(ctx, &a).await
         }
-        Command::Account(AccountCmd::Add { router, package, service, pro_rata, until, unpaid, phone }) => {
+        Command::Account(AccountCmd::Add { router, package, service, pro_rata, until, unpaid, phone, name }) => {
             let a = accounts::AddArgs {
                 router,
                 package,
@@ -133,6 +133,7 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
                 until: *until,
                 unpaid: *unpaid,
                 phone: phone.as_deref(),
+                name: name.as_deref(),
             };
             accounts::add(ctx, &a).await
         }

@@ -363,6 +363,7 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     })
     .await;
     assert!(welcome.message.contains(&password) && welcome.message.contains("Paybill"), "{}", welcome.message);
+    assert!(welcome.message.contains(&format!("{}/account", stack.gateway_url)), "their page: {}", welcome.message);
 
     // The uplink goes down; the agent ends the account on time by itself.
     stack.uplink.cut();
@@ -506,4 +507,114 @@ async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
     assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
     // Written once: never over an existing file.
     assert!(!ctl_line(&stack, dir.path(), &args).await.0);
+}
+
+/// A browser without JavaScript, redirects not followed: status, location, body.
+async fn browse(req: reqwest::RequestBuilder) -> (u16, Option<String>, String) {
+    let r = req.send().await.expect("answers");
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+    (status, location, r.text().await.unwrap_or_default())
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The value of the hidden field `name` on a page.
+fn hidden_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} in\n{page}")) + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&")
+}
+
+/// The subscriber's own page: signed in with the account number and password, they renew by an
+/// M-Pesa prompt; M-Pesa's callback (sent twice) renews once and the router is told. A wrong
+/// password shows nothing; a forged or another account's renew form sends no prompt.
+#[tokio::test]
+async fn a_subscriber_renews_from_their_page_once_and_forged_forms_send_nothing() {
+    use daraja_sim::{CallbackMode, Scenario};
+    use hotspot_core::AccountNumber;
+
+    let stack = Stack::start(Options::local(bin_dir())).await.expect("the local stack starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    ok_line(&stack, dir.path(), "operator init").await;
+    ok_line(&stack, dir.path(), "package add --router cafe-westlands --id home-10m --name Home --price 1500 --validity 30d --rate-limit 10M/10M").await;
+    let out = ok_line(
+        &stack,
+        dir.path(),
+        "account add --router cafe-westlands --package home-10m --name Wanjiku --phone 0712345678",
+    )
+    .await;
+    let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
+    let password = printed(&out, "password").to_string();
+    let other = ok_line(&stack, dir.path(), "account add --router cafe-westlands --package home-10m").await;
+    let other: AccountNumber = printed(&other, "account").parse().unwrap();
+    let before = stack.store.get_account(&number).await.unwrap().unwrap();
+
+    let http = daraja_sim::http_client().expect("http");
+    let page = format!("{}/account", stack.gateway_url);
+    let post =
+        |url: &str, body: String| http.post(url).header("content-type", "application/x-www-form-urlencoded").body(body);
+    let (status, _, body) = browse(http.get(&page)).await;
+    assert!(status == 200 && body.contains("name=\"p\""), "{status} {body}");
+
+    // A wrong password: refused, nothing of the account shown.
+    let (status, _, body) = browse(post(&page, form(&[("n", number.as_str()), ("p", "guess")]))).await;
+    assert_eq!(status, 403);
+    assert!(!body.contains("Wanjiku") && !body.contains("Paid to"), "{body}");
+
+    let (status, _, body) = browse(post(&page, form(&[("n", number.as_str()), ("p", &password)]))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Hello Wanjiku") && body.contains(number.as_str()) && body.contains("Paid to"), "{body}");
+    assert!(body.contains("KES 1,500") && body.contains("value=\"0712345678\""), "{body}");
+    let token = hidden_field(&body, "t");
+
+    // Forged: no token, a made-up one, and this account's token on another account.
+    let renew = format!("{page}/renew");
+    let pushes = stack.daraja.pushes().len();
+    for (n, t) in [(number.as_str(), ""), (number.as_str(), "1.abcdef"), (other.as_str(), token.as_str())] {
+        let f = form(&[("n", n), ("t", t), ("periods", "1"), ("phone", "0712345678")]);
+        let (status, _, _) = browse(post(&renew, f)).await;
+        assert_eq!(status, 403, "{n} {t}");
+    }
+    assert_eq!(stack.daraja.pushes().len(), pushes, "no prompt for a forged form");
+
+    // Renewed for two months; M-Pesa calls back twice.
+    stack.daraja.push_scenario(Scenario::paid().with_callback(CallbackMode::Twice));
+    let f = form(&[("n", number.as_str()), ("t", &token), ("periods", "2"), ("phone", "0712345678")]);
+    let (status, location, body) = browse(post(&renew, f)).await;
+    assert_eq!(status, 303, "{body}");
+    let wait = format!("{}{}", stack.gateway_url, location.expect("to the waiting page"));
+    let push = stack.daraja.pushes().last().cloned().expect("the prompt");
+    assert_eq!(push.amount, 3000, "two months");
+    assert_eq!(push.account_reference, number.as_str(), "the payer's statement names the account");
+    let mut renewed = String::new();
+    for _ in 0..100 {
+        let (status, _, body) = browse(http.get(&wait)).await;
+        assert_eq!(status, 200, "{body}");
+        if body.contains("Renewed") {
+            renewed = body;
+            break;
+        }
+        assert!(body.contains("http-equiv=\"refresh\""), "waits without script: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(renewed.contains("now runs to"), "renewed: {renewed}");
+    eventually("both callbacks delivered", || (stack.daraja.callbacks().len() >= 2).then_some(())).await;
+    let after = stack.store.get_account(&number).await.unwrap().unwrap();
+    assert_eq!(after.renewals, 1, "two callbacks, one renewal");
+    assert_eq!(after.expires_at, before.expires_at + 2 * 30 * 86_400, "counted on from the old expiry");
+    // The router is told: its journal has the new expiry (the secret stays on).
+    eventually("the router told", || {
+        let st = stack.routeros.state();
+        st.ppp_secret(number.as_str())
+            .and_then(|s| s.attrs.get("comment").cloned())
+            .filter(|c| c.contains(&after.expires_at.to_string()))
+    })
+    .await;
+
+    // The waiting page's link needs its token.
+    let bare = wait.split('?').next().unwrap().to_string();
+    assert_eq!(browse(http.get(&bare)).await.0, 404);
 }

@@ -22,7 +22,7 @@ margin:.5rem 0;font-weight:400;cursor:pointer}\
 .pk:has(input:checked){border-color:#1a9e3f;background:#effaf2}\
 .pk b{display:block}.pk small{color:#5a6573}\
 .price{font-weight:700;color:#1a9e3f;white-space:nowrap;margin-left:auto}\
-input[type=tel],input[type=text]{width:100%;font-size:1.1rem;padding:.7rem;border:1px solid #b8c2cc;border-radius:8px}\
+input[type=tel],input[type=text],input[type=password]{width:100%;font-size:1.1rem;padding:.7rem;border:1px solid #b8c2cc;border-radius:8px}\
 button,.btn{display:block;width:100%;margin-top:.8rem;padding:.8rem;font-size:1.05rem;font-weight:700;border:0;\
 border-radius:8px;background:#1a9e3f;color:#fff;text-align:center;text-decoration:none}\
 .alt{background:#34495e}\
@@ -60,7 +60,7 @@ pub struct Chrome<'a> {
     pub base: &'a str,
 }
 
-fn layout(c: &Chrome<'_>, title: &str, head_extra: &str, body: &str) -> String {
+pub(crate) fn layout(c: &Chrome<'_>, title: &str, head_extra: &str, body: &str) -> String {
     let mut out = String::with_capacity(4096 + body.len());
     let _ = write!(
         out,
@@ -139,7 +139,7 @@ fn hidden_fields(lang: Lang, csrf: &str, dst: Option<&str>, context: &[(&str, &s
     s
 }
 
-fn error_box(msg: Option<&str>) -> String {
+pub(crate) fn error_box(msg: Option<&str>) -> String {
     msg.map(|m| format!("<p class=\"err\" role=\"alert\">{}</p>", esc::Html(m))).unwrap_or_default()
 }
 

@@ -102,6 +102,9 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
         ("PUT", p) if p.starts_with("/cb/mtn/") => Some("callback"),
         ("POST", "/radius/authorize" | "/radius/accounting") => Some("radius"),
         ("GET" | "POST", p) if p.starts_with("/portal/") && p.len() > "/portal/".len() => Some("portal"),
+        ("GET" | "POST", p) if p == "/account" || p.starts_with("/account/") && p.len() > "/account/".len() => {
+            Some("portal")
+        }
         ("GET" | "POST", p) if p == "/admin" || p.starts_with("/admin/") => Some("admin"),
         _ => None,
     }

@@ -37,6 +37,8 @@ pub struct AccountRecord {
     /// so a renewal arms them again.
     pub reminded_for: Option<i64>,
     pub ended_notice_for: Option<i64>,
+    /// The subscriber's name, for their page (none if not given at the sale).
+    pub name: Option<String>,
     /// A WireGuard account's tunnel: the buyer's key pair (made at the sale; the private key is in
     /// their client config) and address, and the router's end once the router reported it.
     pub wireguard: Option<WireguardAccount>,
@@ -171,6 +173,7 @@ fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> 
         phone: r.opt_parse("phone")?,
         reminded_for: r.opt_i64("reminded_for")?,
         ended_notice_for: r.opt_i64("ended_notice_for")?,
+        name: r.opt_str("name")?.map(str::to_string),
         wireguard: match (r.opt_parse::<WgKey>("wg_private_key")?, r.opt_parse::<Ipv4Addr>("wg_address")?) {
             (Some(private_key), Some(address)) => Some(WireguardAccount {
                 private_key,
@@ -222,6 +225,9 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)");
         if let Some(p) = &a.phone {
             put = put.item("phone", s(p.e164()));
+        }
+        if let Some(name) = &a.name {
+            put = put.item("name", s(name));
         }
         if let Some(w) = &a.wireguard {
             put = put

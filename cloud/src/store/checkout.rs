@@ -39,8 +39,26 @@ impl Store {
         body: &str,
         now: i64,
     ) -> Result<Option<PurchaseId>, StoreError> {
+        Ok(self.record_callback_for(checkout_id, body, now).await?.0)
+    }
+
+    /// As `record_callback`, and whether the push was a subscriber's renewal (`link_renewal`).
+    pub async fn record_callback_for(
+        &self,
+        checkout_id: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<(Option<PurchaseId>, bool), StoreError> {
         let item = self.meet(checkout_id, "callback", body, now).await?;
-        Reader::new(&item).opt_parse("purchase_id")
+        let r = Reader::new(&item);
+        Ok((r.opt_parse("purchase_id")?, r.opt_str("renewal")?.is_some()))
+    }
+
+    /// Marks a CheckoutRequestID as a subscriber's renewal (`Store::put_stk_renewal` first).
+    /// Returns the callback body if the callback came first (the caller settles it).
+    pub async fn link_renewal(&self, checkout_id: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let item = self.meet(checkout_id, "renewal", "1", now).await?;
+        Ok(Reader::new(&item).opt_str("callback")?.map(str::to_string))
     }
 
     /// The purchase a CheckoutRequestID belongs to (strongly consistent).

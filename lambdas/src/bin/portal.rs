@@ -1,5 +1,7 @@
 //! `GET /portal/{proxy+}` and `POST /portal/{proxy+}`: the guest portal of a router in RADIUS mode
 //! (`lambdas::portal`). Public: guests reach it through the router's walled garden before they are online.
+//! `GET /account`, `POST /account`, `GET /account/{proxy+}` and `POST /account/{proxy+}`: a
+//! subscriber's own page (the account, renewal by STK push).
 
 use lambda_http::{Body, Error, Request, Response};
 use lambdas::portal::{Portal, Req};

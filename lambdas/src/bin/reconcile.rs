@@ -14,13 +14,16 @@ async fn main() -> Result<(), Error> {
     let settle = cloud.settle(sms.as_ref(), &notices);
     // The Paybill subscribers renew to, named in their reminders.
     let paybill = cloud.settings.optional("DARAJA_SHORTCODE").await.unwrap_or_else(|e| fatal(e));
-    let (wallets, paybill, sms) = (&wallets, paybill.as_deref(), sms.as_ref());
+    // The subscribers' own page (`/account`), named in their welcome SMS.
+    let base = cloud.settings.optional("CALLBACK_BASE_URL").await.unwrap_or_else(|e| fatal(e));
+    let page = base.map(|b| format!("{}/account", b.trim_end_matches('/')));
+    let (wallets, paybill, sms, page) = (&wallets, paybill.as_deref(), sms.as_ref(), page.as_deref());
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<serde_json::Value>| async move {
         let now = hotspot_core::clock::now_unix();
         let report = reconcile(settle, wallets, ReconcileConfig::default(), now).await?;
         tracing::info!(report = ?report, "reconciled");
         if let Some(sms) = sms {
-            match lambdas::reminders::send_welcomes(settle.store, sms, paybill, None, now).await {
+            match lambdas::reminders::send_welcomes(settle.store, sms, paybill, page, now).await {
                 Ok(n) if n > 0 => tracing::info!(sent = n, "account welcomes"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "account welcomes not read; the next run tries again"),

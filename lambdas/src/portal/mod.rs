@@ -4,7 +4,9 @@
 //! their browser is sent to the router's `$(link-login-only)` with the grant's user and password,
 //! which the router checks through RADIUS. Same pages, languages and rules as the agent's portal
 //! (`portal-pages`), usable without JavaScript; the purchase itself is the purchase function's.
+//! The same function serves subscribers their own page (`/account`, `account`).
 
+mod account;
 mod context;
 mod handlers;
 
@@ -115,6 +117,9 @@ fn portal_route<'a>(method: &str, path: &'a str) -> Option<(&'a str, Route<'a>)>
 
 impl<P: Payments> Portal<'_, P> {
     pub async fn serve_portal(&self, req: &Req<'_>, now: i64) -> Page {
+        if account::is_account_path(req.path) {
+            return self.serve_account(req, now).await;
+        }
         let query = context::fields(req.query.as_bytes());
         let lang = Lang::choose(query.get("lang").map(String::as_str), req.accept_language);
         let t = lang.t();
