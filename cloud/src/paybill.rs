@@ -79,7 +79,13 @@ pub async fn confirm(store: &Store, p: &C2bRecord, now: i64) -> Result<Confirmed
         let (outcome, change) = match (decision, &account) {
             (Renewal::Extend { from, until }, Some(a)) => (
                 C2bOutcome::Renewed { account: a.number.clone(), from, until },
-                Some(ExpiryChange { account: a.number.clone(), old: a.expires_at, new: until }),
+                Some(ExpiryChange {
+                    account: a.number.clone(),
+                    router: a.router_id.clone(),
+                    package: a.package_id.clone(),
+                    old: a.expires_at,
+                    new: until,
+                }),
             ),
             (Renewal::Held(h), _) => (C2bOutcome::Held { why: h.describe() }, None),
             (Renewal::Extend { .. }, None) => (C2bOutcome::Held { why: Held::UnknownAccount.describe() }, None),
@@ -136,8 +142,14 @@ pub async fn credit_held(
             Renewal::Extend { from, until } => (from, until),
             Renewal::Held(h) => return refused(format!("{}; nothing was changed", h.describe())),
         };
-        let change = ExpiryChange { account: a.number.clone(), old: a.expires_at, new: until };
-        match store.credit_c2b(trans_id, &change, from, by).await? {
+        let change = ExpiryChange {
+            account: a.number.clone(),
+            router: a.router_id.clone(),
+            package: a.package_id.clone(),
+            old: a.expires_at,
+            new: until,
+        };
+        match store.credit_c2b(trans_id, p.at, &change, from, by).await? {
             C2bWrite::Written => {
                 return Ok(Confirmed::Renewed { account: a.number, router: a.router_id, until, fresh: true });
             }

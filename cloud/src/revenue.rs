@@ -2,7 +2,8 @@
 //! wallets' receipts on record for paid purchases, grouped by router, package, day or wallet and
 //! always by currency (shillings and cedis are never added up); each currency's total is the sum
 //! of its receipts. Payments of the wrong amount and payments never confirmed are
-//! listed apart and are not in the total.
+//! listed apart and are not in the total. Subscribers' account renewals (Paybill, STK from their
+//! page, credited) count beside the hotspot's purchases, with their own subtotal.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use hotspot_core::calendar::day_string;
 use hotspot_core::currency::{Currency, Money};
 
 use crate::csv::field;
-use crate::store::{PaymentRow, PurchaseState};
+use crate::store::{PaymentRow, PurchaseState, RenewalRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
@@ -60,6 +61,10 @@ pub struct Revenue {
     pub mismatched: Vec<PaymentRow>,
     /// The reconciler could not confirm these either way.
     pub unknown: Vec<PaymentRow>,
+    /// Account renewals counted, oldest first, and their subtotal per currency (`key`: the
+    /// currency), which is in `totals` too.
+    pub renewals: Vec<RenewalRow>,
+    pub accounts: Vec<GroupTotal>,
 }
 
 /// What a receipt counts for: the amount the wallet confirmed (else the price it was asked).
@@ -73,10 +78,25 @@ fn zero(c: Currency) -> Money {
 
 /// Groups `rows` (from `Store::payments_between`); days are local at `offset_secs` from UTC.
 pub fn build(rows: &[PaymentRow], by: GroupBy, offset_secs: i64) -> Revenue {
+    build_with_renewals(rows, &[], by, offset_secs)
+}
+
+/// As `build`, with subscribers' renewals (from `Store::renewals_between`) counted beside the
+/// purchases: by router, by the account's package, by day, and as "M-Pesa Paybill" by wallet.
+pub fn build_with_renewals(rows: &[PaymentRow], renewals: &[RenewalRow], by: GroupBy, offset_secs: i64) -> Revenue {
     let mut groups: BTreeMap<(String, Currency), GroupTotal> = BTreeMap::new();
     let mut totals: BTreeMap<Currency, GroupTotal> = BTreeMap::new();
-    let mut r =
-        Revenue { groups: vec![], totals: vec![], payments: 0, counted: vec![], mismatched: vec![], unknown: vec![] };
+    let mut accounts: BTreeMap<Currency, GroupTotal> = BTreeMap::new();
+    let mut r = Revenue {
+        groups: vec![],
+        totals: vec![],
+        payments: 0,
+        counted: vec![],
+        mismatched: vec![],
+        unknown: vec![],
+        renewals: vec![],
+        accounts: vec![],
+    };
     for p in rows {
         match p.state {
             PurchaseState::Paid | PurchaseState::Active if p.receipt.is_some() => {
@@ -98,8 +118,23 @@ pub fn build(rows: &[PaymentRow], by: GroupBy, offset_secs: i64) -> Revenue {
             _ => {}
         }
     }
+    for p in renewals {
+        let key = match by {
+            GroupBy::Router => p.router_id.to_string(),
+            GroupBy::Package => p.package_id.to_string(),
+            GroupBy::Day => day_string(p.at, offset_secs),
+            GroupBy::Wallet => "M-Pesa Paybill".to_string(),
+        };
+        let c = p.amount.currency();
+        groups.entry((key.clone(), c)).or_insert(GroupTotal { key, payments: 0, amount: zero(c) }).add(p.amount);
+        totals.entry(c).or_insert(GroupTotal { key: c.to_string(), payments: 0, amount: zero(c) }).add(p.amount);
+        accounts.entry(c).or_insert(GroupTotal { key: c.to_string(), payments: 0, amount: zero(c) }).add(p.amount);
+        r.payments += 1;
+        r.renewals.push(p.clone());
+    }
     r.groups = groups.into_values().collect();
     r.totals = totals.into_values().collect();
+    r.accounts = accounts.into_values().collect();
     r
 }
 
@@ -229,5 +264,26 @@ mod tests {
             "wallet,currency,payments,amount\nM-Pesa,KES,1,10\nMTN MoMo,UGX,2,7000\nMTN MoMo,GHS,1,2.50\n\
              TOTAL,KES,1,10\nTOTAL,UGX,2,7000\nTOTAL,GHS,1,2.50\n"
         );
+    }
+
+    #[test]
+    fn account_renewals_count_beside_the_hotspots_purchases_with_their_own_subtotal() {
+        let rows = vec![row(1, "cafe-01", "1h", 100, PurchaseState::Paid, Some(100), 1_790_000_000)];
+        let renewal = RenewalRow {
+            trans_id: "RKTQDM7W6S".into(),
+            router_id: "cafe-01".parse().unwrap(),
+            package_id: "home-10m".parse().unwrap(),
+            account: "79927398713".parse().unwrap(),
+            amount: kes(1500),
+            at: 1_790_000_000,
+        };
+        let r = build_with_renewals(&rows, std::slice::from_ref(&renewal), GroupBy::Package, NAIROBI);
+        assert_eq!(r.payments, 2);
+        assert_eq!(r.totals[0].amount, kes(1600));
+        assert_eq!((r.accounts[0].payments, r.accounts[0].amount), (1, renewal.amount));
+        assert!(r.groups.iter().any(|g| g.key == "home-10m" && g.amount == renewal.amount), "{:?}", r.groups);
+        let by_wallet = build_with_renewals(&rows, &[renewal], GroupBy::Wallet, 0);
+        assert!(by_wallet.groups.iter().any(|g| g.key == "M-Pesa Paybill"));
+        assert!(build(&rows, GroupBy::Wallet, 0).accounts.is_empty(), "purchases alone");
     }
 }

@@ -69,6 +69,13 @@ async fn a_confirmation_renews_once_however_often_it_comes() {
     }
     let acc = store.get_account(&n).await.unwrap().unwrap();
     assert_eq!((acc.expires_at, acc.renewals), (until, 1), "renewed exactly once");
+    // In the revenue report's renewals once, with its router and package.
+    let rows = store.renewals_between(NOW - 60, NOW + 60).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].trans_id.as_str(), rows[0].router_id.as_str(), rows[0].package_id.as_str()),
+        ("RKTQDM7W6S", "cafe-01", "home-10m")
+    );
 }
 
 #[tokio::test]
@@ -199,6 +206,9 @@ async fn an_operator_credits_a_held_payment_to_its_account_once() {
     assert!(matches!(&c, Confirmed::Renewed { until, .. } if *until == NOW + 86_400 + MONTH), "{c:?}");
     let acc = store.get_account(&n).await.unwrap().unwrap();
     assert_eq!((acc.expires_at, acc.renewals), (NOW + 86_400 + MONTH, 1));
+    // Revenue now, at the time it was paid; the odd one still held is not.
+    let rows = store.renewals_between(NOW - 60, NOW + 60).await.unwrap();
+    assert_eq!(rows.iter().map(|r| (r.trans_id.as_str(), r.at)).collect::<Vec<_>>(), vec![("RKTQDM7WC0", NOW)]);
     let again = credit_held(&store, "RKTQDM7WC0", &router, &n, "admin@cafe", NOW + 61).await;
     assert!(matches!(again, Err(CreditHeldError::Refused(_))), "{again:?}");
     for (trans, who) in [("RKTQDM7WC1", &n), ("NO-SUCH", &n)] {

@@ -125,6 +125,7 @@ fn samples() -> Vec<(&'static str, Envelope)> {
                 version: "0.1.0".into(),
                 uptime_secs: 86_400,
                 active_sessions: 3,
+                ppp_sessions: 0,
                 jobs_waiting: 0,
                 packages: vec!["1h".parse().unwrap()],
                 packages_digest: None,

@@ -27,6 +27,16 @@ pub fn build(rows: &[hotspot_cloud::store::PaymentRow], by: GroupBy, offset: Utc
     revenue::build(rows, by.into(), offset.secs())
 }
 
+/// As `build`, with subscribers' account renewals beside the purchases.
+pub fn build_all(
+    rows: &[hotspot_cloud::store::PaymentRow],
+    renewals: &[hotspot_cloud::store::RenewalRow],
+    by: GroupBy,
+    offset: UtcOffset,
+) -> Revenue {
+    revenue::build_with_renewals(rows, renewals, by.into(), offset.secs())
+}
+
 pub fn totals_csv(r: &Revenue, by: GroupBy) -> String {
     revenue::totals_csv(r, by.into())
 }
@@ -45,6 +55,9 @@ pub fn table(r: &Revenue, a: &RevenueArgs, offset: UtcOffset) -> String {
     }
     for t in &r.totals {
         out.push_str(&line("TOTAL", &t.payments, t.amount.currency().as_str(), &t.amount.grouped()));
+    }
+    for t in &r.accounts {
+        out.push_str(&line("  of which accounts", &t.payments, t.amount.currency().as_str(), &t.amount.grouped()));
     }
     for (title, rows) in [
         ("Amount mismatches (money received, no grant; not in the total)", &r.mismatched),
@@ -109,8 +122,10 @@ pub async fn report(ctx: &Ctx, a: &RevenueArgs) -> Result<String, Error> {
     if a.csv.is_some() && a.csv == a.details_csv {
         return Err(Error::Usage("--csv and --details-csv must be different files".into()));
     }
-    let rows = ctx.store.payments_between(a.from.start(ctx.offset), a.to.end(ctx.offset)).await?;
-    let r = build(&rows, a.by, ctx.offset);
+    let (from, to) = (a.from.start(ctx.offset), a.to.end(ctx.offset));
+    let rows = ctx.store.payments_between(from, to).await?;
+    let renewals = ctx.store.renewals_between(from, to).await?;
+    let r = build_all(&rows, &renewals, a.by, ctx.offset);
     if let Some(path) = &a.csv {
         crate::vouchers::write_new(path, totals_csv(&r, a.by).as_bytes())?;
     }

@@ -412,6 +412,20 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
     );
     eventually("the account on again", || secret_on(true).then_some(())).await;
     stack.routeros.ppp_dial(number.as_str(), &password, "pppoe", cpe).expect("online again");
+    // The subscriber's session is in the router's health, beside the hotspot's (the heartbeat
+    // follows a package change within seconds).
+    ok_line(&stack, dir.path(), "package add --router cafe-westlands --id office-20m --name Office --price 3000 --validity 30d --rate-limit 20M/20M").await;
+    let router_id: hotspot_core::RouterId = "cafe-westlands".parse().unwrap();
+    for _ in 0..100 {
+        let fleet = stack.store.list_fleet().await.unwrap();
+        if fleet.iter().any(|f| f.router.id == router_id && f.health.as_ref().is_some_and(|h| h.ppp_sessions == 1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let fleet = stack.store.list_fleet().await.unwrap();
+    let health = fleet.iter().find(|f| f.router.id == router_id).and_then(|f| f.health.clone()).expect("a heartbeat");
+    assert_eq!(health.ppp_sessions, 1, "{health:?}");
     let renewed = stack.store.get_account(&number).await.unwrap().expect("the account");
     assert_eq!(renewed.renewals, 1);
     assert_eq!(renewed.phone.map(|p| p.e164()), Some("254712345678".to_string()), "for its reminders");
@@ -433,6 +447,12 @@ async fn an_account_sold_ends_on_time_offline_and_renews_by_paybill_once() {
         "{listed}"
     );
     assert!(!listed.contains("254712345678"), "phones are masked:\n{listed}");
+
+    // The renewal is revenue, beside the hotspot's (which sold nothing here).
+    let today = hotspot_core::calendar::day_string(hotspot_core::clock::now_unix(), 3 * 3600);
+    let report = ok_line(&stack, dir.path(), &format!("report revenue --from {today} --to {today}")).await;
+    let accounts_line = report.lines().find(|l| l.contains("of which accounts")).unwrap_or_else(|| panic!("{report}"));
+    assert!(accounts_line.contains("1,500") && accounts_line.split_whitespace().any(|w| w == "1"), "{report}");
 
     // Crediting a payment that is not held is refused, and says why.
     let (ok, out) = ctl(

@@ -275,6 +275,7 @@ async fn router_add_provisions_everything_and_refuses_a_duplicate() {
                 version: "0.1.0".into(),
                 uptime_secs: 5,
                 active_sessions: 3,
+                ppp_sessions: 0,
                 jobs_waiting: 1,
                 selling: 2,
                 selling_digest: None,

@@ -22,6 +22,7 @@ fn check(dir: &std::path::Path) -> Result<String, String> {
         version: crate::agent::VERSION.into(),
         uptime_secs: 0,
         active_sessions: 0,
+        ppp_sessions: 0,
         jobs_waiting: 0,
         packages: Vec::new(),
         packages_digest: None,

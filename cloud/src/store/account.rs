@@ -13,7 +13,7 @@ use hotspot_core::{AccountNumber, Package, PackageId, RouterId, WgKey};
 
 use super::item::{Reader, amount, cancelled_by_condition, n, s};
 use super::receipts::{ReceiptRecord, ReceiptSource, receipt_item, receipt_pk};
-use super::schema::{GSI_LIVE, META};
+use super::schema::{GSI_LIVE, LEDGER_RENEWALS, META, ledger_month};
 use super::table::{Store, StoreError};
 use crate::renewal::{OddAmount, Plan};
 
@@ -105,6 +105,9 @@ pub enum C2bOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiryChange {
     pub account: AccountNumber,
+    /// The account's router and package, for the revenue report's renewal line.
+    pub router: RouterId,
+    pub package: PackageId,
     pub old: i64,
     pub new: i64,
 }
@@ -426,6 +429,7 @@ impl Store {
     pub async fn credit_c2b(
         &self,
         trans_id: &str,
+        paid_at: i64,
         change: &ExpiryChange,
         from: i64,
         by: &str,
@@ -435,13 +439,18 @@ impl Store {
             .key("pk", s(c2b_pk(trans_id)))
             .key("sk", s(META))
             .update_expression(
-                "SET outcome = :renewed, account = :a, #from = :from, #until = :until, credited_by = :by REMOVE why",
+                "SET outcome = :renewed, account = :a, #from = :from, #until = :until, credited_by = :by, \
+                 router_id = :r, package_id = :pk, ledger = :l, ledger_at = #at REMOVE why",
             )
             .condition_expression("outcome = :held")
             .expression_attribute_names("#from", "from")
             .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#at", "at")
             .expression_attribute_values(":renewed", s("renewed"))
             .expression_attribute_values(":held", s("held"))
+            .expression_attribute_values(":r", s(change.router.as_str()))
+            .expression_attribute_values(":pk", s(change.package.as_str()))
+            .expression_attribute_values(":l", s(ledger_month(LEDGER_RENEWALS, paid_at)))
             .expression_attribute_values(":a", s(change.account.as_str()))
             .expression_attribute_values(":from", n(from))
             .expression_attribute_values(":until", n(change.new))
@@ -506,9 +515,15 @@ impl Store {
                 .item("outcome", s("renewed"))
                 .item("account", s(account.as_str()))
                 .item("from", n(from))
-                .item("until", n(until)),
+                .item("until", n(until))
+                // Money that renewed an account: the revenue report's renewals, by month.
+                .item("ledger", s(ledger_month(LEDGER_RENEWALS, p.at)))
+                .item("ledger_at", n(p.at)),
             C2bOutcome::Held { why } => put.item("outcome", s("held")).item("why", s(why)),
         };
+        if let Some(c) = change {
+            put = put.item("router_id", s(c.router.as_str())).item("package_id", s(c.package.as_str()));
+        }
         let mut req = self
             .db
             .transact_write_items()

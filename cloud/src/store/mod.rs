@@ -35,7 +35,7 @@ pub use purchase::{NewPurchase, Paid, Purchase, PurchaseState, Transition};
 pub use ratelimit::Slot;
 pub use receipts::{Claim, ReceiptRecord, ReceiptSource, UnlinkedPurchase};
 pub use reindex::Reindexed;
-pub use revenue::PaymentRow;
+pub use revenue::{PaymentRow, RenewalRow};
 pub use router::{FleetRow, Rotation, RouterHealth, RouterRecord, iam_user_name};
 pub use session::SessionRecord;
 pub use session_ops::LiveSession;

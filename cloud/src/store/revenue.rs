@@ -12,7 +12,7 @@ use hotspot_core::calendar::next_month_start;
 
 use super::item::{Item, Reader, n, s};
 use super::purchase::PurchaseState;
-use super::schema::{GSI_LEDGER, LEDGER_PURCHASES, ledger_month};
+use super::schema::{GSI_LEDGER, LEDGER_PURCHASES, LEDGER_RENEWALS, ledger_month};
 use super::table::{Store, StoreError};
 
 /// One purchase as the report sees it.
@@ -32,6 +32,31 @@ pub struct PaymentRow {
     pub created_at: i64,
     pub phone: PhoneNumber,
     pub wallet: Wallet,
+}
+
+/// A payment that renewed a subscriber's account (Paybill, an STK push from their page, or a held
+/// payment an operator credited), as the report sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalRow {
+    /// M-Pesa's receipt (`TransID`), or the CheckoutRequestID of an STK renewal.
+    pub trans_id: String,
+    pub router_id: RouterId,
+    pub package_id: PackageId,
+    pub account: hotspot_core::AccountNumber,
+    pub amount: Money,
+    pub at: i64,
+}
+
+fn parse_renewal(item: &Item) -> Result<RenewalRow, StoreError> {
+    let r = Reader::new(item);
+    Ok(RenewalRow {
+        trans_id: r.str("trans_id")?.to_string(),
+        router_id: r.parse("router_id")?,
+        package_id: r.parse("package_id")?,
+        account: r.parse("account")?,
+        amount: r.money("amount", "currency")?,
+        at: r.i64("at")?,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -100,6 +125,14 @@ impl Store {
         rows.sort_by(|a, b| {
             (a.paid_at.unwrap_or(a.created_at), &a.id).cmp(&(b.paid_at.unwrap_or(b.created_at), &b.id))
         });
+        Ok(rows)
+    }
+
+    /// Payments that renewed subscribers' accounts with `from <= at <= to`, oldest first.
+    pub async fn renewals_between(&self, from: i64, to: i64) -> Result<Vec<RenewalRow>, StoreError> {
+        let mut rows: Vec<RenewalRow> =
+            self.query_ledger(LEDGER_RENEWALS, from, to).await?.iter().map(parse_renewal).collect::<Result<_, _>>()?;
+        rows.sort_by(|a, b| (a.at, &a.trans_id).cmp(&(b.at, &b.trans_id)));
         Ok(rows)
     }
 }

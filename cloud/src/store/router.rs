@@ -168,6 +168,7 @@ fn parse_health(item: &Item) -> Result<Option<RouterHealth>, StoreError> {
         version: r.str("agent_version")?.to_string(),
         uptime_secs: r.i64("agent_uptime")?.max(0) as u64,
         active_sessions: r.i64("active_sessions")?.clamp(0, u32::MAX as i64) as u32,
+        ppp_sessions: r.opt_i64("ppp_sessions")?.unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
         jobs_waiting: r.i64("jobs_waiting")?.clamp(0, u32::MAX as i64) as u32,
         clock_unset_secs: r.opt_i64("clock_unset_secs")?.unwrap_or(0).max(0) as u64,
         selling: r.opt_i64("selling")?.unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
@@ -388,6 +389,8 @@ pub struct RouterHealth {
     pub version: String,
     pub uptime_secs: u64,
     pub active_sessions: u32,
+    /// Subscribers' PPP sessions beside the hotspot's.
+    pub ppp_sessions: u32,
     pub jobs_waiting: u32,
     /// Seconds the router's clock was unset (before the agent's build) since the agent started.
     pub clock_unset_secs: u64,
@@ -404,14 +407,15 @@ impl Store {
         let out = self
             .update_router(id)
             .update_expression(
-                "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, jobs_waiting = :j, \
-                 clock_unset_secs = :c, selling = :p, selling_digest = :pd, fleet = :f",
+                "SET last_seen = :t, agent_version = :v, agent_uptime = :u, active_sessions = :a, ppp_sessions = :pp, \
+                 jobs_waiting = :j, clock_unset_secs = :c, selling = :p, selling_digest = :pd, fleet = :f",
             )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", n(h.last_seen))
             .expression_attribute_values(":v", s(&h.version))
             .expression_attribute_values(":u", n(h.uptime_secs))
             .expression_attribute_values(":a", n(h.active_sessions))
+            .expression_attribute_values(":pp", n(h.ppp_sessions))
             .expression_attribute_values(":j", n(h.jobs_waiting))
             .expression_attribute_values(":c", n(h.clock_unset_secs))
             .expression_attribute_values(":p", n(h.selling))
@@ -480,6 +484,7 @@ mod tests {
             version: "0.1.0".into(),
             uptime_secs: 1,
             active_sessions: 0,
+            ppp_sessions: 0,
             jobs_waiting: 0,
             clock_unset_secs: 0,
             selling: 3,

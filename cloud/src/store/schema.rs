@@ -22,7 +22,8 @@ pub const GSI_BY_PHONE: &str = "by_phone";
 /// Purchases by the guest's device (`by_mac`), newest last.
 pub const GSI_BY_MAC: &str = "by_mac";
 /// Sparse: money the cloud learned of, by month and kind (`ledger` = `PURCHASE#yyyy-mm` for a
-/// purchase paid, paid the wrong amount or left in doubt; `RECEIPT#yyyy-mm` for a receipt) and
+/// purchase paid, paid the wrong amount or left in doubt; `RECEIPT#yyyy-mm` for a receipt;
+/// `RENEWAL#yyyy-mm` for a payment that renewed a subscriber's account) and
 /// time (`ledger_at`): the revenue report and the ledger read a month with one Query, no scan.
 pub const GSI_LEDGER: &str = "ledger";
 /// Sparse: operator records only (`roster` = "operator"), by ARN: the operators page and
@@ -32,6 +33,8 @@ pub const GSI_ROSTER: &str = "roster";
 /// The `ledger` index's two kinds of money: purchases and receipts.
 pub const LEDGER_PURCHASES: &str = "PURCHASE";
 pub const LEDGER_RECEIPTS: &str = "RECEIPT";
+/// …and subscriber accounts' renewals (a Paybill or STK payment that renewed an account).
+pub const LEDGER_RENEWALS: &str = "RENEWAL";
 
 /// The `ledger` index partition of `kind` ([`LEDGER_PURCHASES`], [`LEDGER_RECEIPTS`]) for the
 /// month holding `at`.

@@ -348,6 +348,10 @@ pub struct Heartbeat {
     pub version: String,
     pub uptime_secs: u64,
     pub active_sessions: u32,
+    /// Subscribers' PPP sessions (`/ppp/active`: PPPoE, L2TP, PPTP, SSTP, OpenVPN) beside the
+    /// hotspot's; left out when none (and by agents from before it).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub ppp_sessions: u32,
     pub jobs_waiting: u32,
     /// Packages the router currently sells (ids), so the cloud can spot drift.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -363,5 +367,9 @@ pub struct Heartbeat {
 }
 
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }

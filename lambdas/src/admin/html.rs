@@ -171,7 +171,11 @@ pub fn fleet_page(chrome: &Chrome<'_>, rows: &[FleetRow], now: i64) -> String {
             Html(&r.router.name),
             Html(r.router.id.as_str()),
             h.map(|h| Html(&h.version).to_string()).unwrap_or_else(|| "-".into()),
-            h.map(|h| h.active_sessions.to_string()).unwrap_or_else(|| "-".into()),
+            h.map(|h| match h.ppp_sessions {
+                0 => h.active_sessions.to_string(),
+                ppp => format!("{} <small>+ {ppp} PPP</small>", h.active_sessions),
+            })
+            .unwrap_or_else(|| "-".into()),
             h.map(|h| h.jobs_waiting.to_string()).unwrap_or_else(|| "-".into()),
         );
     }

@@ -119,12 +119,17 @@ impl Admin<'_> {
                 return Ok(Page::html(400, html::layout("Revenue", Some(chrome), &body)));
             }
         };
-        let rows = self.store.payments_between(q.from.start(OFFSET), q.to.end(OFFSET)).await?;
-        let rows: Vec<_> = match &scope {
-            Scope::Any => rows,
-            Scope::Only(r) => rows.into_iter().filter(|p| &p.router_id == r).collect(),
+        let (from, to) = (q.from.start(OFFSET), q.to.end(OFFSET));
+        let (rows, renewals) =
+            tokio::try_join!(self.store.payments_between(from, to), self.store.renewals_between(from, to))?;
+        let (rows, renewals): (Vec<_>, Vec<_>) = match &scope {
+            Scope::Any => (rows, renewals),
+            Scope::Only(r) => (
+                rows.into_iter().filter(|p| &p.router_id == r).collect(),
+                renewals.into_iter().filter(|p| &p.router_id == r).collect(),
+            ),
         };
-        let r = revenue::build(&rows, q.by, OFFSET_SECS);
+        let r = revenue::build_with_renewals(&rows, &renewals, q.by, OFFSET_SECS);
         if q.csv {
             let by = q.by.heading().to_lowercase();
             return Ok(Page::download(Download {
@@ -170,6 +175,15 @@ pub fn page_body(q: &RevenueQuery, r: Option<&Revenue>, note: Option<&str>) -> S
         q.to,
         OFFSET
     );
+    if !r.accounts.is_empty() {
+        let sub: Vec<Money> = r.accounts.iter().map(|t| t.amount).collect();
+        let n: u64 = r.accounts.iter().map(|t| t.payments).sum();
+        let _ = write!(
+            b,
+            "<p>Of which subscriber accounts (Paybill and renewals from their page): <strong>{}</strong> from {n} payment(s); the hotspot: the rest.</p>",
+            Html(&sums_text(&sub))
+        );
+    }
     // One chart per currency: shillings and cedis share no scale. With none sold, an empty one.
     let currencies: Vec<Currency> = match totals.is_empty() {
         true => vec![Currency::default()],

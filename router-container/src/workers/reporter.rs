@@ -75,11 +75,13 @@ impl Reporter {
     pub async fn heartbeat(&self) -> Result<(), String> {
         let a = &self.agent;
         let active = a.router.client().list_active().await.map(|a| a.len() as u32).unwrap_or(0);
+        let ppp = a.router.client().list_ppp_active().await.map(|a| a.len() as u32).unwrap_or(0);
         let packages = a.journal.packages().unwrap_or_default();
         let hb = Heartbeat {
             version: VERSION.into(),
             uptime_secs: a.started.elapsed().as_secs(),
             active_sessions: active,
+            ppp_sessions: ppp,
             jobs_waiting: a.journal.jobs_waiting().unwrap_or(0),
             packages: packages.iter().map(|p| p.id().clone()).collect(),
             packages_digest: Some(hotspot_core::package::digest(&packages)),
