@@ -888,3 +888,68 @@ async fn operators_are_invited_given_roles_and_removed_on_the_dashboard() {
 fn to_refs<'a>(f: &'a [(&'static str, String); 5]) -> Vec<(&'static str, &'a str)> {
     f.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+/// Selling a subscriber account at the counter from the dashboard: the number and password are
+/// shown on the answer, the account is put on the router, listed with the others, audited, and
+/// its welcome SMS queued; a bad phone, an unknown package or service, or a forged form sells
+/// nothing.
+#[tokio::test]
+async fn accounts_are_sold_and_listed_on_the_dashboard() {
+    let stack = stack().await;
+    let router = stack.router.id.clone();
+    let mut a = Browser::new(&stack);
+    assert_eq!(a.sign_in(DASHBOARD_LOGIN, DASHBOARD_PASSWORD).await.status, 303);
+    let list = a.get("/admin/accounts").await;
+    assert!(list.body.contains(&format!("href=\"/admin/accounts/{router}\"")), "{}", list.body);
+    let path = format!("/admin/accounts/{router}");
+    let page = a.get(&path).await;
+    assert!(page.body.contains("<option value=\"24h\">24 hours") && page.body.contains("0 account(s)"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+
+    for (form, why) in [
+        ([("package", "24h"), ("service", "pppoe"), ("phone", "12")], "Phone"),
+        ([("package", "nope"), ("service", "pppoe"), ("phone", "")], "sells no package"),
+        ([("package", "24h"), ("service", "telnet"), ("phone", "")], "service must be"),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str()), ("paid", "on")];
+        f.extend(form);
+        let r = a.post(&path, &f).await;
+        assert_eq!(r.status, 409, "{form:?}: {}", r.body);
+        assert!(r.body.contains(why) && r.body.contains("nothing was changed"), "{form:?}: {}", r.body);
+    }
+    let forged = [("csrf", "forged"), ("package", "24h"), ("service", "pppoe"), ("paid", "on")];
+    assert_eq!(a.post(&path, &forged).await.status, 403);
+    assert!(stack.store.router_accounts(&router).await.unwrap().is_empty(), "nothing sold");
+
+    let sold = a
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("package", "24h"),
+                ("service", "pppoe"),
+                ("name", "Achieng <O.>"),
+                ("phone", "0712 345 678"),
+                ("paid", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(sold.status, 201, "{}", sold.body);
+    let accounts = stack.store.router_accounts(&router).await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    let acc = &accounts[0];
+    assert!(sold.body.contains(acc.number.as_str()) && sold.body.contains(&acc.password), "{}", sold.body);
+    assert!(sold.body.contains("Achieng &lt;O.&gt;") && !sold.body.contains("Achieng <O.>"), "escaped: {}", sold.body);
+    assert!(sold.body.contains("An SMS with these goes to 2547****5678"), "{}", sold.body);
+    assert_eq!(acc.name.as_deref(), Some("Achieng <O.>"));
+    until("the secret on the router", || stack.routeros.state().ppp_secret(acc.number.as_str()).is_some()).await;
+    let listed = a.get(&path).await;
+    assert!(
+        listed.body.contains("1 account(s), 1 running") && listed.body.contains(acc.number.as_str()),
+        "{}",
+        listed.body
+    );
+    assert!(!listed.body.contains(&acc.password), "the password is shown once, at the sale");
+    let audit = stack.store.list_audit(0, i64::MAX, None).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "account add" && e.args.get("account") == Some(&acc.number.to_string())));
+}

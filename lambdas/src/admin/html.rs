@@ -45,7 +45,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome<'_>>, body: &str) -> String {
     if let Some(c) = chrome {
         let _ = write!(
             out,
-            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a>{}{}\
+            "<a href=\"/admin\">Fleet</a><a href=\"/admin/support\">Support</a><a href=\"/admin/vouchers\">Vouchers</a><a href=\"/admin/accounts\">Accounts</a>{}{}\
              <span>{} ({})</span><form class=\"inline\" method=\"post\" action=\"/admin/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form>",
             if c.revenue {

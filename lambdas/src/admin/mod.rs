@@ -3,6 +3,7 @@
 //! the fleet, and the support desk (find a purchase, read its timeline, re-send the grant,
 //! disconnect). It works on the same store, roles and audit log as `hotspotctl`.
 
+mod accounts;
 mod audit;
 mod html;
 mod operators;
@@ -256,6 +257,9 @@ impl Admin<'_> {
             }
             (_, p) if p == "/admin/vouchers" || p.starts_with("/admin/vouchers/") => {
                 self.vouchers(req, &p["/admin/vouchers".len()..], &chrome, who, now).await
+            }
+            (_, p) if p == "/admin/accounts" || p.starts_with("/admin/accounts/") => {
+                self.accounts(req, &p["/admin/accounts".len()..], &chrome, who, now).await
             }
             (method, p) => {
                 let Some(rest) = p.strip_prefix("/admin/purchases/") else { return Ok(not_found()) };
