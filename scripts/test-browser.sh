@@ -3,7 +3,8 @@
 # phone's viewport, with and without JavaScript (tests/browser/portal.mjs), the cloud portal of a
 # RADIUS-mode router the same way (tests/browser/radius.mjs), then the operators'
 # dashboard on the same stacks at 360×640 and 1280×800, JavaScript on and off (tests/browser/admin.mjs;
-# poppler reads the voucher PDFs it downloads).
+# poppler reads the voucher PDFs it downloads), and last a subscriber account sold on the dashboard
+# and renewed from the subscriber's own page (tests/browser/subscriber.mjs).
 #
 #   scripts/test-browser.sh [BIN_DIR]     BIN_DIR: where local-stack, hotspot-agent and the
 #                                         function binaries are (default target/debug)
@@ -89,8 +90,9 @@ mkdir -p "$ARTIFACTS_DIR"
 rm -f "$ARTIFACTS_DIR"/*.png "$ARTIFACTS_DIR"/*.pdf "$ARTIFACTS_DIR"/*.csv
 status=0
 # The guest journeys first; then the dashboard on the same stacks finds and settles their purchases;
-# then the RADIUS-mode router's guests (after the dashboard, whose revenue checks count one router).
-for t in portal.mjs admin.mjs radius.mjs; do
+# then the RADIUS-mode router's guests (after the dashboard, whose revenue checks count one router);
+# then a subscriber's renewal (after the dashboard's revenue checks, which it would change).
+for t in portal.mjs admin.mjs radius.mjs subscriber.mjs; do
     (cd "$BROWSER_DIR" && STACK_JS="$work/js.json" STACK_NOJS="$work/nojs.json" node --test --test-timeout=120000 "$t") \
         || { status=$?; break; }
 done
