@@ -18,7 +18,8 @@ pub struct Sale<'a> {
     pub router: &'a RouterId,
     pub package: &'a PackageId,
     pub service: &'a str,
-    pub odd_amount: OddAmount,
+    /// `None`: as the package says (`PackageRecord::odd_amounts`).
+    pub odd_amount: Option<OddAmount>,
     /// When the time paid at the counter ends; `None`: one period of the package from now.
     /// `Some(now)` sells an account that waits for its first Paybill payment.
     pub expires_at: Option<i64>,
@@ -83,8 +84,8 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
             router.id
         ));
     }
-    let package = match store.get_package(sale.router, sale.package).await? {
-        Some(p) if p.on_sale => p.package,
+    let (package, package_odd) = match store.get_package(sale.router, sale.package).await? {
+        Some(p) if p.on_sale => (p.package, p.odd_amounts),
         _ => return refused(format!("router {} sells no package {}; nothing was changed", router.id, sale.package)),
     };
     let period_secs = i64::try_from(package.validity().secs()).unwrap_or(i64::MAX);
@@ -92,7 +93,7 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
     if expires_at < now {
         return refused("the paid time cannot end in the past; nothing was changed".into());
     }
-    let plan = Plan { price: package.price(), period_secs, odd_amount: sale.odd_amount };
+    let plan = Plan { price: package.price(), period_secs, odd_amount: sale.odd_amount.unwrap_or(package_odd) };
     let wireguard = if sale.service == "wireguard" {
         let n = store.next_wireguard_host(&router.id).await?;
         let Some(address) = crate::wireguard::host_address(n) else {

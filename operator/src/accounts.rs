@@ -15,7 +15,7 @@ pub struct AddArgs<'a> {
     pub router: &'a RouterId,
     pub package: &'a PackageId,
     pub service: &'a str,
-    pub pro_rata: bool,
+    pub odd_amounts: Option<OddAmount>,
     pub until: Option<Until>,
     pub unpaid: bool,
     pub phone: Option<&'a str>,
@@ -25,7 +25,7 @@ pub struct AddArgs<'a> {
 pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
     let t = now();
     let expires_at = if a.unpaid { Some(t) } else { a.until.map(|u| u.at(ctx.offset)) };
-    let odd_amount = if a.pro_rata { OddAmount::ProRata } else { OddAmount::Hold };
+    let odd_amount = a.odd_amounts;
     let phone = match a.phone {
         Some(p) => {
             let router = crate::packages::router(ctx, a.router).await?;

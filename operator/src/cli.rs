@@ -203,6 +203,10 @@ pub struct PackageAddArgs {
     pub data_cap_mb: Option<u64>,
     #[arg(long, value_enum, default_value = "hotspot-user")]
     pub style: StyleArg,
+    /// For subscriber accounts sold on it: a payment that is not a whole number of periods is
+    /// held for you (`hold`) or renews its share of a period (`pro-rata`).
+    #[arg(long, value_enum, default_value = "hold")]
+    pub odd_amounts: OddAmountsArg,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +231,9 @@ pub struct PackageEditArgs {
     pub uptime_limit: Option<RosDuration>,
     #[arg(long)]
     pub no_uptime_limit: bool,
+    /// For accounts sold on it from now on (those sold keep their plan): `hold` or `pro-rata`.
+    #[arg(long, value_enum)]
+    pub odd_amounts: Option<OddAmountsArg>,
     /// Set a data cap in MB (`--no-data-cap` clears it).
     #[arg(long, conflicts_with = "no_data_cap")]
     pub data_cap_mb: Option<u64>,
@@ -295,10 +302,10 @@ pub enum AccountCmd {
         /// then `account config` writes the buyer's client config).
         #[arg(long, default_value = "pppoe")]
         service: String,
-        /// A payment that is not a whole number of periods renews its share of a period (else it
-        /// is refused at validation, or held for you in the ledger).
-        #[arg(long)]
-        pro_rata: bool,
+        /// What a payment that is not a whole number of periods does (default: as the package
+        /// says, `package add|edit --odd-amounts`).
+        #[arg(long, value_enum)]
+        odd_amounts: Option<OddAmountsArg>,
         /// When the time paid at the counter ends: a day (YYYY-MM-DD, the end of it in your
         /// --utc-offset) or Unix seconds. Default: one period from now.
         #[arg(long, conflicts_with = "unpaid")]
@@ -365,6 +372,24 @@ pub enum AccountCmd {
         #[arg(long)]
         qr: Option<PathBuf>,
     },
+}
+
+/// What an account's payment that is not a whole number of periods does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OddAmountsArg {
+    /// Held for you in the ledger (and refused at validation, where M-Pesa asks).
+    Hold,
+    /// Renews its share of a period, to the minute.
+    ProRata,
+}
+
+impl From<OddAmountsArg> for hotspot_cloud::renewal::OddAmount {
+    fn from(a: OddAmountsArg) -> Self {
+        match a {
+            OddAmountsArg::Hold => hotspot_cloud::renewal::OddAmount::Hold,
+            OddAmountsArg::ProRata => hotspot_cloud::renewal::OddAmount::ProRata,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -124,12 +124,12 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             };
             vouchers::export(ctx, &a).await
         }
-        Command::Account(AccountCmd::Add { router, package, service, pro_rata, until, unpaid, phone, name }) => {
+        Command::Account(AccountCmd::Add { router, package, service, odd_amounts, until, unpaid, phone, name }) => {
             let a = accounts::AddArgs {
                 router,
                 package,
                 service,
-                pro_rata: *pro_rata,
+                odd_amounts: odd_amounts.map(Into::into),
                 until: *until,
                 unpaid: *unpaid,
                 phone: phone.as_deref(),

@@ -64,6 +64,10 @@ pub async fn add(ctx: &Ctx, a: &PackageAddArgs) -> Result<String, Error> {
         }
         other => other.into(),
     })?;
+    let odd: hotspot_cloud::renewal::OddAmount = a.odd_amounts.into();
+    if odd != hotspot_cloud::renewal::OddAmount::default() {
+        ctx.store.set_package_odd_amounts(&r.id, p.id(), odd, now()).await?;
+    }
     let n = sync(ctx, &r).await?;
     println!("package {} added at {}; {n} package(s) on sale sent to the router", p.id(), r.id);
     Ok(format!("added {} ({}, {})", p.id(), p.price(), p.validity()))
@@ -100,8 +104,16 @@ pub async fn edit(ctx: &Ctx, a: &PackageEditArgs) -> Result<String, Error> {
         style: a.style.map(style).unwrap_or(old.style),
     })?;
     let resumes = a.resume && !cur.on_sale;
-    if new == cur.package && !resumes {
+    let odd = a.odd_amounts.map(hotspot_cloud::renewal::OddAmount::from).filter(|o| *o != cur.odd_amounts);
+    if new == cur.package && !resumes && odd.is_none() {
         return Err(Error::Usage("no change given; nothing was changed".into()));
+    }
+    if let Some(odd) = odd {
+        ctx.store.set_package_odd_amounts(&r.id, &a.id, odd, now()).await?;
+        println!("accounts sold on {} from now on: odd amounts {}", a.id, odd.as_str());
+        if new == cur.package && !resumes {
+            return Ok(format!("odd amounts of {} {}", a.id, odd.as_str()));
+        }
     }
     ctx.store.update_package(&r.id, &new, a.resume.then_some(true), now()).await?;
     let on_sale = cur.on_sale || a.resume;

@@ -568,8 +568,23 @@ async fn a_subscriber_renews_from_their_page_once_and_forged_forms_send_nothing(
     .await;
     let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
     let password = printed(&out, "password").to_string();
+    // From now on the package renews odd amounts pro rata: accounts sold before keep their plan.
+    ok_line(&stack, dir.path(), "package edit --router cafe-westlands --id home-10m --odd-amounts pro-rata").await;
     let other = ok_line(&stack, dir.path(), "account add --router cafe-westlands --package home-10m").await;
     let other: AccountNumber = printed(&other, "account").parse().unwrap();
+    let forced =
+        ok_line(&stack, dir.path(), "account add --router cafe-westlands --package home-10m --odd-amounts hold").await;
+    let forced: AccountNumber = printed(&forced, "account").parse().unwrap();
+    let odd = |n: &AccountNumber| {
+        let store = stack.store.clone();
+        let n = n.clone();
+        async move { store.get_account(&n).await.unwrap().unwrap().plan.odd_amount }
+    };
+    use hotspot_cloud::renewal::OddAmount;
+    assert_eq!(
+        (odd(&number).await, odd(&other).await, odd(&forced).await),
+        (OddAmount::Hold, OddAmount::ProRata, OddAmount::Hold)
+    );
     let before = stack.store.get_account(&number).await.unwrap().unwrap();
 
     let http = daraja_sim::http_client().expect("http");

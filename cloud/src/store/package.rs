@@ -7,11 +7,15 @@ use hotspot_core::{Package, PackageId, RouterId};
 use super::item::{Reader, is_condition_failure, n, s};
 use super::schema::router_pk;
 use super::table::{Store, StoreError};
+use crate::renewal::OddAmount;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageRecord {
     pub package: Package,
     pub on_sale: bool,
+    /// For subscriber accounts sold on it: what a payment that is not a whole number of periods
+    /// does (the cloud's alone: the router's package has no such term).
+    pub odd_amounts: OddAmount,
 }
 
 fn package_sk(id: &PackageId) -> String {
@@ -102,6 +106,33 @@ impl Store {
         Ok(())
     }
 
+    /// Sets what accounts sold on the package from now on do with an odd amount (accounts
+    /// already sold keep the plan they were sold with).
+    pub async fn set_package_odd_amounts(
+        &self,
+        router: &RouterId,
+        id: &PackageId,
+        odd: OddAmount,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(router_pk(router.as_str())))
+            .key("sk", s(package_sk(id)))
+            .update_expression("SET odd_amounts = :o, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":o", s(odd.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(|e| match is_condition_failure(&e) {
+                true => StoreError::NotFound(format!("package {id} at {router}")),
+                false => StoreError::dynamo(e),
+            })?;
+        Ok(())
+    }
+
     pub async fn get_package(&self, router: &RouterId, id: &PackageId) -> Result<Option<PackageRecord>, StoreError> {
         self.get_item(router_pk(router.as_str()), &package_sk(id)).await?.as_ref().map(parse).transpose()
     }
@@ -115,5 +146,6 @@ impl Store {
 fn parse(item: &super::item::Item) -> Result<PackageRecord, StoreError> {
     let r = Reader::new(item);
     let on_sale = item.get("on_sale").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
-    Ok(PackageRecord { package: r.json("package")?, on_sale })
+    let odd_amounts = r.opt_parse::<OddAmount>("odd_amounts")?.unwrap_or_default();
+    Ok(PackageRecord { package: r.json("package")?, on_sale, odd_amounts })
 }

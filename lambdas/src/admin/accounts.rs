@@ -94,7 +94,14 @@ impl Admin<'_> {
             },
         };
         let name = Some(get("name")).filter(|n| !n.is_empty()).map(str::to_string);
-        let odd_amount = if get("pro_rata") == "on" { OddAmount::ProRata } else { OddAmount::Hold };
+        // Empty: as the package says.
+        let odd_amount = match get("odd") {
+            "" => None,
+            o => match o.parse::<OddAmount>() {
+                Ok(o) => Some(o),
+                Err(_) => return refuse("Choose what odd amounts do; nothing was changed.".into()).await,
+            },
+        };
         // Paid at the counter (one period from now), or waiting for the first Paybill payment.
         let expires_at = (get("paid") != "on").then_some(now);
         let sale = Sale { router: &r.id, package: &package, service, odd_amount, expires_at, phone, name };
@@ -207,7 +214,9 @@ fn accounts_body(
             "</select><label for=\"name\">Name (optional)</label><input id=\"name\" name=\"name\" maxlength=\"60\">\
              <label for=\"phone\">Phone for SMS (optional)</label><input id=\"phone\" name=\"phone\" type=\"tel\" maxlength=\"20\">\
              <label><input type=\"checkbox\" name=\"paid\" checked> Paid now: runs one period from now (else it waits for a Paybill payment)</label>\
-             <label><input type=\"checkbox\" name=\"pro_rata\"> Odd amounts renew their share (else they are held for you)</label>\
+             <label for=\"odd\">A payment that is not whole periods</label><select id=\"odd\" name=\"odd\">\
+             <option value=\"\">as the package says</option><option value=\"hold\">is held for you</option>\
+             <option value=\"pro_rata\">renews its share</option></select>\
              <button class=\"act\">Sell</button></form>",
         );
     }
