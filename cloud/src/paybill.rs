@@ -165,9 +165,11 @@ pub async fn credit_held(
 /// What M-Pesa said of a renewal's STK push (from its callback or a status query).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StkOutcome {
-    /// Paid: the amount when the provider said it (a status query does not).
+    /// Paid: the amount and M-Pesa's receipt when the provider said them (a status query does
+    /// not).
     Paid {
         amount: Option<Money>,
+        receipt: Option<String>,
     },
     NotPaid {
         why: String,
@@ -186,7 +188,7 @@ pub async fn settle_stk(
 ) -> Result<(StkRenewalState, Option<Confirmed>), StoreError> {
     let (state, confirmed) = match outcome {
         StkOutcome::NotPaid { why } => (StkRenewalState::Failed { why: why.clone() }, None),
-        StkOutcome::Paid { amount } => {
+        StkOutcome::Paid { amount, .. } => {
             let p = C2bRecord {
                 trans_id: r.checkout.clone(),
                 bill_ref: r.account.to_string(),

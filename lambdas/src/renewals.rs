@@ -23,7 +23,7 @@ pub const GIVE_UP_AFTER_SECS: i64 = 86_400;
 pub fn stk_outcome(o: &Outcome) -> Option<StkOutcome> {
     match o {
         Outcome::Pending => None,
-        Outcome::Paid(p) => Some(StkOutcome::Paid { amount: p.amount }),
+        Outcome::Paid(p) => Some(StkOutcome::Paid { amount: p.amount, receipt: p.receipt.clone() }),
         Outcome::Failed(f) => Some(StkOutcome::NotPaid { why: f.reason.guest_message_for(Wallet::Mpesa) }),
     }
 }
@@ -40,6 +40,13 @@ pub async fn settle(
     match confirmed {
         Some(Confirmed::Renewed { account, router, until, fresh }) => {
             tracing::info!(account = %account, router = %router, until, fresh, checkout_request_id = %r.checkout, "STK renewal renewed an account");
+            // A callback that beat the page's record of the push was kept as an unmatched
+            // receipt too: that money is this renewal's, not the operator's to settle.
+            if let StkOutcome::Paid { receipt: Some(receipt), .. } = outcome
+                && store.receipt_renewed(&Wallet::Mpesa.receipt_key(receipt), &account, &router).await?
+            {
+                tracing::info!(account = %account, checkout_request_id = %r.checkout, "early callback's unmatched receipt given to the renewal");
+            }
             // Sent on a repeat too: the job is the account's state, and a copy changes nothing.
             if let Err(e) = hotspot_cloud::jobs::send_account(store, sqs, &account, now).await {
                 tracing::error!(alarm = "account_job_unsent", account = %account, error = %e, "renewal recorded, router not told yet");

@@ -280,7 +280,7 @@ async fn an_stk_renewal_whose_callback_is_lost_is_settled_by_a_status_query_once
 
     // Decided: not asked about again; a late callback (or a second reconciler) renews nothing more.
     assert_eq!(sweep(&e.store, &e.sqs, &client, wait, now + 2 * ASK_AFTER_SECS).await.unwrap(), 0);
-    let (first, again) = (state(0).await, StkOutcome::Paid { amount: Some(kes(1500)) });
+    let (first, again) = (state(0).await, StkOutcome::Paid { amount: Some(kes(1500)), receipt: None });
     let late = settle(&e.store, &e.sqs, &first, &again, now + 200).await.unwrap();
     assert_eq!(late, StkRenewalState::Renewed { until: acc.expires_at });
     assert_eq!(e.store.get_account(&paid).await.unwrap().unwrap().renewals, 1);
@@ -291,4 +291,73 @@ async fn an_stk_renewal_whose_callback_is_lost_is_settled_by_a_status_query_once
         jobs.iter().any(|j| matches!(j, Payload::AccountSet(a) if a.account == paid && a.expires_at == acc.expires_at)),
         "{jobs:?}"
     );
+}
+
+/// A renewal's callback that beats the page's record of the push: the callback keeps it as an
+/// unmatched receipt (it cannot know yet); the page, linking the push, finds the callback and
+/// settles it: the account renews once and the receipt leaves the unmatched list, naming it.
+#[tokio::test]
+async fn an_stk_renewal_whose_callback_came_first_renews_once_and_leaves_nothing_unmatched() {
+    use daraja_sim::{Answer, CallbackMode, Scenario};
+    use hotspot_cloud::store::{StkRenewal, StkRenewalState};
+    use hotspot_core::wallet::Wallet;
+    use lambdas::callback::{CallbackCtx, CallbackReply, handle};
+    use lambdas::providers::{MPESA_ONLY, Payments};
+    use lambdas::settle::Settle;
+
+    let e = env(true).await;
+    let client = daraja_client(&e.sim);
+    let now = hotspot_core::clock::now_unix();
+    let n = account(&e.store, now + 86_400).await;
+    e.sim.push_scenario(Scenario::await_phone().with_callback(CallbackMode::Held));
+    let req = wallets::PaymentRequest {
+        payer: "254712345678".parse().unwrap(),
+        amount: kes(1500),
+        reference: n.to_string(),
+        label: n.to_string(),
+        description: "Renewal".into(),
+        // Nobody listens here: the test delivers the callback itself, at the moment it chooses.
+        callback_url: "http://127.0.0.1:9/cb/nobody".into(),
+    };
+    let started = client.start_payment(Wallet::Mpesa, &req).await.expect("prompt sent");
+    assert!(e.sim.answer(&started.reference, Answer::Pay));
+    e.sim.release_callbacks(&started.reference);
+    let mut body = None;
+    for _ in 0..100 {
+        body = e.sim.callbacks().into_iter().find(|c| c.checkout_request_id == started.reference).map(|c| c.body);
+        if body.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = body.expect("the callback, as M-Pesa sent it");
+
+    // The callback first: kept, unmatched.
+    let settle = Settle { store: &e.store, sqs: &e.sqs, sms: None, notices: &MPESA_ONLY };
+    let ctx = CallbackCtx { settle, secret: SECRET };
+    let reply = handle(&ctx, Wallet::Mpesa, SECRET, None, body.as_bytes(), now).await;
+    assert_eq!(reply, CallbackReply::Accepted);
+    assert_eq!(e.store.unmatched_receipts(now + 1, 10).await.unwrap().len(), 1);
+
+    // Then the page records and links the push, and settles the callback it finds.
+    let r = StkRenewal {
+        checkout: started.reference.clone(),
+        account: n.clone(),
+        amount: kes(1500),
+        phone: req.payer.clone(),
+        token: "t".into(),
+        created_at: now,
+        state: StkRenewalState::Pending,
+    };
+    e.store.put_stk_renewal(&r).await.unwrap();
+    let kept = e.store.link_renewal(&r.checkout, now).await.unwrap().expect("the callback came first");
+    let cb = MPESA_ONLY.read_notice(Wallet::Mpesa, kept.as_bytes()).unwrap();
+    let outcome = lambdas::renewals::stk_outcome(&cb.outcome).expect("decided");
+    let state = lambdas::renewals::settle(&e.store, &e.sqs, &r, &outcome, now).await.unwrap();
+    assert_eq!(state, StkRenewalState::Renewed { until: now + 86_400 + MONTH });
+    // M-Pesa repeats the callback: it now finds the renewal, and renews nothing more.
+    assert_eq!(handle(&ctx, Wallet::Mpesa, SECRET, None, body.as_bytes(), now).await, CallbackReply::Accepted);
+    let acc = e.store.get_account(&n).await.unwrap().unwrap();
+    assert_eq!((acc.expires_at, acc.renewals), (now + 86_400 + MONTH, 1));
+    assert!(e.store.unmatched_receipts(now + 1, 10).await.unwrap().is_empty(), "nothing left for the operator");
 }

@@ -903,7 +903,11 @@ async fn accounts_are_sold_and_listed_on_the_dashboard() {
     assert!(list.body.contains(&format!("href=\"/admin/accounts/{router}\"")), "{}", list.body);
     let path = format!("/admin/accounts/{router}");
     let page = a.get(&path).await;
-    assert!(page.body.contains("<option value=\"24h\">24 hours") && page.body.contains("0 account(s)"), "{}", page.body);
+    assert!(
+        page.body.contains("<option value=\"24h\">24 hours") && page.body.contains("0 account(s)"),
+        "{}",
+        page.body
+    );
     let csrf = hidden(&page.body, "csrf");
 
     for (form, why) in [

@@ -45,14 +45,27 @@ impl Store {
 
     /// Stops selling a package.
     pub async fn retire_package(&self, router: &RouterId, id: &PackageId, now: i64) -> Result<(), StoreError> {
+        self.set_package_attr(router, id, "on_sale", AttributeValue::Bool(false), now).await
+    }
+
+    /// Sets one attribute of an existing package (and `updated_at`).
+    async fn set_package_attr(
+        &self,
+        router: &RouterId,
+        id: &PackageId,
+        name: &str,
+        value: AttributeValue,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.db
             .update_item()
             .table_name(&self.table)
             .key("pk", s(router_pk(router.as_str())))
             .key("sk", s(package_sk(id)))
-            .update_expression("SET on_sale = :f, updated_at = :now")
+            .update_expression("SET #a = :v, updated_at = :now")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_names("#a", name)
+            .expression_attribute_values(":v", value)
             .expression_attribute_values(":now", n(now))
             .send()
             .await
@@ -115,22 +128,7 @@ impl Store {
         odd: OddAmount,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(router_pk(router.as_str())))
-            .key("sk", s(package_sk(id)))
-            .update_expression("SET odd_amounts = :o, updated_at = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":o", s(odd.as_str()))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await
-            .map_err(|e| match is_condition_failure(&e) {
-                true => StoreError::NotFound(format!("package {id} at {router}")),
-                false => StoreError::dynamo(e),
-            })?;
-        Ok(())
+        self.set_package_attr(router, id, "odd_amounts", s(odd.as_str()), now).await
     }
 
     pub async fn get_package(&self, router: &RouterId, id: &PackageId) -> Result<Option<PackageRecord>, StoreError> {

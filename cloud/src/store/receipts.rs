@@ -4,7 +4,7 @@
 
 use hotspot_core::currency::Money;
 use hotspot_core::phone::PhoneNumber;
-use hotspot_core::{PurchaseId, RouterId};
+use hotspot_core::{AccountNumber, PurchaseId, RouterId};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
@@ -320,5 +320,29 @@ impl Store {
             .await
             .map_err(StoreError::dynamo)?;
         Ok(())
+    }
+
+    /// An unmatched receipt turned out to be a subscriber's renewal (its callback beat the page's
+    /// record of the push): it leaves the unmatched list, naming the account it renewed. False
+    /// when there is no such unmatched receipt (the usual case: nothing to do).
+    pub async fn receipt_renewed(
+        &self,
+        key: &str,
+        account: &AccountNumber,
+        router: &RouterId,
+    ) -> Result<bool, StoreError> {
+        let r = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(receipt_pk(key)))
+            .key("sk", s(META))
+            .update_expression("SET account = :a, router_id = :r REMOVE unmatched, pending")
+            .condition_expression("attribute_exists(unmatched)")
+            .expression_attribute_values(":a", s(account.as_str()))
+            .expression_attribute_values(":r", s(router.as_str()))
+            .send()
+            .await;
+        written(r)
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use hotspot_cloud::access::{Action, Scope};
+use hotspot_cloud::access::Action;
 use hotspot_cloud::accounts::{SERVICES, Sale, SellError, Sold, sell};
 use hotspot_cloud::renewal::OddAmount;
 use hotspot_cloud::store::{AccountRecord, AuditResult, PackageRecord, RouterRecord, StoreError};
@@ -32,15 +32,7 @@ impl Admin<'_> {
     ) -> Result<Page, StoreError> {
         let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         match (req.method, parts.as_slice()) {
-            ("GET", []) => match allowed(who, Action::AccountList, None) {
-                Some(Scope::Only(r)) => Ok(Page::redirect(format!("/admin/accounts/{r}"))),
-                Some(Scope::Any) => {
-                    let rows = self.store.list_fleet().await?;
-                    let routers: Vec<&RouterRecord> = rows.iter().map(|r| &r.router).collect();
-                    Ok(Page::html(200, html::router_list_page(chrome, "Accounts", "/admin/accounts", &routers)))
-                }
-                None => Ok(Page::html(200, html::router_list_page(chrome, "Accounts", "/admin/accounts", &[]))),
-            },
+            ("GET", []) => self.router_chooser(chrome, who, Action::AccountList, "Accounts", "/admin/accounts").await,
             (method, [router]) => {
                 let Some(r) = self.router_in_scope(who, Action::AccountList, router).await? else {
                     return Ok(not_found());

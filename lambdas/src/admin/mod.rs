@@ -611,6 +611,26 @@ impl Admin<'_> {
         })
     }
 
+    /// A section's first page: staff go straight to their router's page, others choose one.
+    async fn router_chooser(
+        &self,
+        chrome: &html::Chrome<'_>,
+        who: &Who,
+        action: Action,
+        title: &str,
+        base: &str,
+    ) -> Result<Page, StoreError> {
+        match allowed(who, action, None) {
+            Some(Scope::Only(r)) => Ok(Page::redirect(format!("{base}/{r}"))),
+            Some(Scope::Any) => {
+                let rows = self.store.list_fleet().await?;
+                let routers: Vec<&RouterRecord> = rows.iter().map(|r| &r.router).collect();
+                Ok(Page::html(200, html::router_list_page(chrome, title, base, &routers)))
+            }
+            None => Ok(Page::html(200, html::router_list_page(chrome, title, base, &[]))),
+        }
+    }
+
     /// The router a URL names, if the operator may do `action` there: another router's pages
     /// read as absent, however the URL was made.
     async fn router_in_scope(&self, who: &Who, action: Action, raw: &str) -> Result<Option<RouterRecord>, StoreError> {

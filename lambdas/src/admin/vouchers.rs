@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use hotspot_cloud::access::{Action, Scope};
+use hotspot_cloud::access::Action;
 use hotspot_cloud::store::{AuditResult, RouterRecord, StoreError};
 use hotspot_cloud::vouchers::{self, IssueError, pdf, sheet};
 use hotspot_core::{PackageId, VoucherCode};
@@ -33,7 +33,7 @@ impl Admin<'_> {
     ) -> Result<Page, StoreError> {
         let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         match (req.method, parts.as_slice()) {
-            ("GET", []) => self.voucher_routers(chrome, who).await,
+            ("GET", []) => self.router_chooser(chrome, who, Action::VoucherList, "Vouchers", "/admin/vouchers").await,
             (method, [router, tail @ ..]) => {
                 let Some(r) = self.router_in_scope(who, Action::VoucherList, router).await? else {
                     return Ok(not_found());
@@ -47,18 +47,6 @@ impl Admin<'_> {
                 }
             }
             _ => Ok(not_found()),
-        }
-    }
-
-    async fn voucher_routers(&self, chrome: &Chrome<'_>, who: &Who) -> Result<Page, StoreError> {
-        match allowed(who, Action::VoucherList, None) {
-            Some(Scope::Only(r)) => Ok(Page::redirect(format!("/admin/vouchers/{r}"))),
-            Some(Scope::Any) => {
-                let rows = self.store.list_fleet().await?;
-                let routers: Vec<&RouterRecord> = rows.iter().map(|r| &r.router).collect();
-                Ok(Page::html(200, html::router_list_page(chrome, "Vouchers", "/admin/vouchers", &routers)))
-            }
-            None => Ok(Page::html(200, html::router_list_page(chrome, "Vouchers", "/admin/vouchers", &[]))),
         }
     }
 
