@@ -27,6 +27,9 @@ pub struct Sale<'a> {
     pub phone: Option<hotspot_core::phone::PhoneNumber>,
     /// The subscriber's name, as their page greets them.
     pub name: Option<String>,
+    /// A WireGuard account's endpoint (`host[:port]` of the router, as the buyer's device reaches
+    /// it): with it, the buyer's page offers the config.
+    pub wg_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,14 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
     if !SERVICES.contains(&sale.service) {
         return refused(format!("service must be one of {}; nothing was changed", SERVICES.join(", ")));
     }
+    let endpoint = match (&sale.wg_endpoint, sale.service) {
+        (None, _) => None,
+        (Some(e), "wireguard") => match crate::wireguard::endpoint(e) {
+            Ok(e) => Some(e),
+            Err(why) => return refused(format!("endpoint: {why}; nothing was changed")),
+        },
+        (Some(_), _) => return refused("an endpoint is for WireGuard accounts; nothing was changed".into()),
+    };
     let Some(router) = store.get_router(sale.router).await? else {
         return refused(format!("no router {}; nothing was changed", sale.router));
     };
@@ -100,7 +111,7 @@ pub async fn sell(store: &Store, sqs: &aws_sdk_sqs::Client, sale: &Sale<'_>, now
             return refused(format!("router {} has no WireGuard address left; nothing was changed", router.id));
         };
         let (private_key, public_key) = crate::wireguard::key_pair();
-        Some(WireguardAccount { private_key, public_key, address, server: None })
+        Some(WireguardAccount { private_key, public_key, address, server: None, endpoint })
     } else {
         None
     };

@@ -22,6 +22,39 @@ pub fn host_address(n: u32) -> Option<Ipv4Addr> {
     (n < MAX_HOSTS).then(|| Ipv4Addr::from(u32::from(TUNNEL_BASE) + 2 + n))
 }
 
+/// The port a router's WireGuard interface listens on when the operator names none.
+pub const DEFAULT_PORT: u16 = 13231;
+
+/// Where a buyer's device reaches the router: `host` or `host:port` (a DNS name or an IPv4
+/// address; the port 13231 when left out), as the client config's `Endpoint` takes it.
+pub fn endpoint(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let (host, port) = match raw.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("{p:?} is not a port"))?),
+        None => (raw, DEFAULT_PORT),
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+        return Err(format!("{host:?} is not a host name or IPv4 address"));
+    }
+    Ok(format!("{}:{port}", host.to_ascii_lowercase()))
+}
+
+/// The QR code as an element for an HTML page (the SVG without its XML declaration).
+pub fn config_qr_inline(config: &str) -> Result<String, String> {
+    let svg = config_qr_svg(config)?;
+    Ok(match svg.find("<svg") {
+        Some(i) => svg[i..].to_string(),
+        None => svg,
+    })
+}
+
 /// What a client config needs.
 pub struct ClientConfig<'a> {
     pub private_key: &'a WgKey,
@@ -81,5 +114,18 @@ mod tests {
         assert!(text.contains(&format!("[Peer]\nPublicKey = {server}\nEndpoint = vpn.cafe.example:13231\n")));
         let svg = config_qr_svg(&text).unwrap();
         assert!(svg.contains("<svg") && svg.len() > 1000);
+    }
+
+    #[test]
+    fn endpoints_are_a_host_and_a_port() {
+        assert_eq!(endpoint("vpn.Cafe.example").unwrap(), "vpn.cafe.example:13231");
+        assert_eq!(endpoint(" 41.90.1.2:51820 ").unwrap(), "41.90.1.2:51820");
+        for bad in
+            ["", ":51820", "vpn.cafe:0", "vpn.cafe:port", "-bad.example", "a b", "x".repeat(64).as_str(), "vpn/../x"]
+        {
+            assert!(endpoint(bad).is_err(), "{bad:?}");
+        }
+        let qr = config_qr_inline("[Interface]").unwrap();
+        assert!(qr.starts_with("<svg") && qr.ends_with("</svg>"), "{qr}");
     }
 }

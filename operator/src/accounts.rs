@@ -20,6 +20,7 @@ pub struct AddArgs<'a> {
     pub unpaid: bool,
     pub phone: Option<&'a str>,
     pub name: Option<&'a str>,
+    pub endpoint: Option<&'a str>,
 }
 
 pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
@@ -35,7 +36,17 @@ pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
         None => None,
     };
     let name = a.name.map(str::to_string);
-    let sale = Sale { router: a.router, package: a.package, service: a.service, odd_amount, expires_at, phone, name };
+    let wg_endpoint = a.endpoint.map(str::to_string);
+    let sale = Sale {
+        router: a.router,
+        package: a.package,
+        service: a.service,
+        odd_amount,
+        expires_at,
+        phone,
+        name,
+        wg_endpoint,
+    };
     let sold = match sell(&ctx.store, &ctx.sqs, &sale, t).await {
         Ok(s) => s,
         Err(SellError::Refused(why)) => return Err(Error::Usage(why)),
@@ -55,7 +66,7 @@ pub async fn add(ctx: &Ctx, a: &AddArgs<'_>) -> Result<String, Error> {
     }
     if a.service == "wireguard" {
         println!(
-            "config   once the router has it (seconds): hotspotctl account config --router {} --number {} --endpoint <router's public name>:13231 --out {}.conf --qr {}.svg",
+            "config   once the router has it (seconds): hotspotctl account config --router {} --number {} [--endpoint <router's public name>:13231] --out {}.conf --qr {}.svg; with --endpoint at the sale, also on the buyer's page",
             a.router, sold.number, sold.number, sold.number
         );
     }
@@ -100,7 +111,7 @@ pub async fn list(ctx: &Ctx, router_id: &RouterId) -> Result<String, Error> {
 pub struct ConfigArgs<'a> {
     pub router: &'a RouterId,
     pub number: &'a hotspot_core::AccountNumber,
-    pub endpoint: &'a str,
+    pub endpoint: Option<&'a str>,
     pub dns: Option<std::net::Ipv4Addr>,
     pub out: &'a std::path::Path,
     pub qr: Option<&'a std::path::Path>,
@@ -120,7 +131,17 @@ pub async fn config(ctx: &Ctx, a: &ConfigArgs<'_>) -> Result<String, Error> {
             a.router, acc.number
         )));
     };
-    let endpoint = if a.endpoint.contains(':') { a.endpoint.to_string() } else { format!("{}:{port}", a.endpoint) };
+    let endpoint = match (a.endpoint, &wg.endpoint) {
+        (Some(e), _) if e.contains(':') => e.to_string(),
+        (Some(e), _) => format!("{e}:{port}"),
+        (None, Some(stored)) => stored.clone(),
+        (None, None) => {
+            return Err(Error::Usage(format!(
+                "account {} has no endpoint on record: give --endpoint <router's public name>[:port]",
+                acc.number
+            )));
+        }
+    };
     let text = client_config(&ClientConfig {
         private_key: &wg.private_key,
         address: wg.address,

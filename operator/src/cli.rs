@@ -320,6 +320,10 @@ pub enum AccountCmd {
         /// The subscriber's name, as their page (`/account`) greets them.
         #[arg(long)]
         name: Option<String>,
+        /// WireGuard: how the buyer's device reaches the router (its public name or address, and
+        /// the port, 13231 when left out, forwarded to it); their page then offers the config.
+        #[arg(long)]
+        endpoint: Option<String>,
     },
     /// A router's accounts: number, service, package, until when, renewals.
     List {
@@ -359,9 +363,9 @@ pub enum AccountCmd {
         #[arg(long)]
         number: hotspot_core::AccountNumber,
         /// How the buyer's device reaches the router: its public name or address, and the port
-        /// (13231 when left out) forwarded to it.
+        /// (13231 when left out) forwarded to it. Default: the one given at the sale.
         #[arg(long)]
-        endpoint: String,
+        endpoint: Option<String>,
         /// The DNS server the tunnel uses (left to the device when not given).
         #[arg(long)]
         dns: Option<std::net::Ipv4Addr>,

@@ -124,7 +124,17 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             };
             vouchers::export(ctx, &a).await
         }
-        Command::Account(AccountCmd::Add { router, package, service, odd_amounts, until, unpaid, phone, name }) => {
+        Command::Account(AccountCmd::Add {
+            router,
+            package,
+            service,
+            odd_amounts,
+            until,
+            unpaid,
+            phone,
+            name,
+            endpoint,
+        }) => {
             let a = accounts::AddArgs {
                 router,
                 package,
@@ -134,6 +144,7 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
                 unpaid: *unpaid,
                 phone: phone.as_deref(),
                 name: name.as_deref(),
+                endpoint: endpoint.as_deref(),
             };
             accounts::add(ctx, &a).await
         }
@@ -145,7 +156,14 @@ async fn dispatch(ctx: &Ctx, scope: &Scope, cli: &Cli) -> Result<String, Error> 
             accounts::paybill_urls(api_url, *when_unreachable).await
         }
         Command::Account(AccountCmd::Config { router, number, endpoint, dns, out, qr }) => {
-            let a = accounts::ConfigArgs { router, number, endpoint, dns: *dns, out, qr: qr.as_deref() };
+            let a = accounts::ConfigArgs {
+                router,
+                number,
+                endpoint: endpoint.as_deref(),
+                dns: *dns,
+                out,
+                qr: qr.as_deref(),
+            };
             accounts::config(ctx, &a).await
         }
         Command::Session(SessionCmd::List { router }) => sessions::list(ctx, scope, router.as_ref()).await,

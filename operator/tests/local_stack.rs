@@ -482,8 +482,12 @@ async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
     let pkg =
         "package add --router cafe-westlands --id vpn-30d --name VPN --price 500 --validity 30d --rate-limit 5M/5M";
     assert!(ctl_line(&stack, dir.path(), pkg).await.0);
-    let (ok, out) =
-        ctl_line(&stack, dir.path(), "account add --router cafe-westlands --package vpn-30d --service wireguard").await;
+    let (ok, out) = ctl_line(
+        &stack,
+        dir.path(),
+        "account add --router cafe-westlands --package vpn-30d --service wireguard --endpoint vpn.cafe.example",
+    )
+    .await;
     assert!(ok, "{out}");
     let number: AccountNumber = printed(&out, "account").parse().expect("an account number");
     assert!(out.contains("hotspotctl account config"), "the next step is said:\n{out}");
@@ -527,6 +531,27 @@ async fn a_wireguard_account_gets_a_peer_and_the_buyer_a_config() {
     assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
     // Written once: never over an existing file.
     assert!(!ctl_line(&stack, dir.path(), &args).await.0);
+
+    // The buyer's own page: the QR code to scan, and the same config (without the DNS the
+    // operator chose above) to download.
+    let http = daraja_sim::http_client().expect("http");
+    let page = format!("{}/account", stack.gateway_url);
+    let post = |url: String, body: String| {
+        http.post(url).header("content-type", "application/x-www-form-urlencoded").body(body)
+    };
+    let (status, _, body) = browse(post(page.clone(), form(&[("n", number.as_str()), ("p", &acc.password)]))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<h2>WireGuard</h2>") && body.contains("<svg"), "{body}");
+    let token = hidden_field(&body, "t");
+    let r = post(format!("{page}/config"), form(&[("n", number.as_str()), ("t", &token)])).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let disposition = r.headers().get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert_eq!(disposition, format!("attachment; filename=\"wg-{number}.conf\""));
+    let downloaded = r.text().await.unwrap();
+    assert_eq!(downloaded, text.replace("DNS = 1.1.1.1\n", ""), "the page's config is the CLI's");
+    // Without the page's token: nothing.
+    let r = post(format!("{page}/config"), form(&[("n", number.as_str()), ("t", "1.forged")])).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
 }
 
 /// A browser without JavaScript, redirects not followed: status, location, body.

@@ -23,6 +23,8 @@ struct Words {
     phone: &'static str,
     pay: &'static str,
     paybill: &'static str,
+    scan: &'static str,
+    download: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -42,6 +44,8 @@ fn words(lang: Lang) -> Words {
             phone: "M-Pesa number to pay from",
             pay: "Pay with M-Pesa",
             paybill: "Or pay by M-Pesa Paybill with your account number as the account.",
+            scan: "Scan this in the WireGuard app (Add tunnel, Scan from QR code), or download the config.",
+            download: "Download config",
         },
         Lang::Sw => Words {
             signin_title: "Akaunti yako ya intaneti",
@@ -58,6 +62,8 @@ fn words(lang: Lang) -> Words {
             phone: "Nambari ya M-Pesa ya kulipa",
             pay: "Lipa kwa M-Pesa",
             paybill: "Au lipa kwa M-Pesa Paybill, na nambari yako ya akaunti kama akaunti.",
+            scan: "Changanua hii kwenye programu ya WireGuard, au pakua faili ya mipangilio.",
+            download: "Pakua mipangilio",
         },
     }
 }
@@ -96,6 +102,15 @@ pub struct AccountView<'a> {
     /// Binds the renew form to this signed-in page (`csrf::CsrfKey`, bound to the account).
     pub token: &'a str,
     pub error: Option<&'a str>,
+    pub wireguard: Option<WireguardView<'a>>,
+}
+
+/// A WireGuard account's config on the page.
+pub enum WireguardView<'a> {
+    /// The QR code (an `<svg>` element we rendered from the config) and the download form.
+    Ready { qr_svg: &'a str },
+    /// Not yet, or not here: what to do instead.
+    Later(&'a str),
 }
 
 /// The account and the renew form.
@@ -116,6 +131,30 @@ pub fn account(c: &Chrome<'_>, v: &AccountView<'_>) -> String {
         plan_v = esc::Html(v.plan),
         runs_to = esc::Html(v.runs_to),
     );
+    if let Some(wg) = &v.wireguard {
+        b.push_str("<div class=\"card\"><h2>WireGuard</h2>");
+        match wg {
+            WireguardView::Ready { qr_svg } => {
+                let _ = write!(
+                    b,
+                    "<p class=\"note\">{scan}</p><div class=\"c\">{qr_svg}</div>\
+<form method=\"post\" action=\"{base}/config\"><input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
+<input type=\"hidden\" name=\"n\" value=\"{number}\"><input type=\"hidden\" name=\"t\" value=\"{token}\">\
+<button type=\"submit\" class=\"alt\">{download}</button></form>",
+                    scan = w.scan,
+                    base = esc::Html(c.base),
+                    lang = c.lang.code(),
+                    number = esc::Html(v.number),
+                    token = esc::Html(v.token),
+                    download = w.download,
+                );
+            }
+            WireguardView::Later(why) => {
+                let _ = write!(b, "<p>{}</p>", esc::Html(why));
+            }
+        }
+        b.push_str("</div>");
+    }
     let _ = write!(
         b,
         "<div class=\"card\"><h2>{renew}</h2>{err}<form method=\"post\" action=\"{base}/renew\">\

@@ -105,10 +105,12 @@ async function walk(context, problems, { mode, stackEnv }) {
   const phone = await h.browser.newContext(PHONE_SCREEN);
   await approvePrompt(await phone.newPage(), stack.phone, PHONE_MSISDN, 'KES 50');
   await phone.close();
+  const approved = Date.now();
 
   // 4. The waiting page refreshes itself until it says the account was renewed.
   const renewed = page.getByRole('heading', { level: 1, name: 'Renewed' });
   await renewed.waitFor({ timeout: RENEWED_TIMEOUT_MS });
+  console.log(`# subscriber ${mode}: approved -> "Renewed" on the page in ${Date.now() - approved} ms`);
   assert.match(await page.locator('#m').innerText(), new RegExp(`Paid\\. Account ${number} now runs to \\d+ \\w+ \\d{4} \\d\\d:\\d\\d EAT\\.`));
   await shot(page, 'renewed');
   assert.deepEqual(offLoopback, [], 'requests that left the loopback (external assets?)');

@@ -921,6 +921,13 @@ async fn accounts_are_sold_and_listed_on_the_dashboard() {
         assert_eq!(r.status, 409, "{form:?}: {}", r.body);
         assert!(r.body.contains(why) && r.body.contains("nothing was changed"), "{form:?}: {}", r.body);
     }
+    for (service, endpoint, why) in
+        [("wireguard", "bad host", "is not a host name"), ("pppoe", "vpn.cafe.example", "for WireGuard accounts")]
+    {
+        let f = [("csrf", csrf.as_str()), ("package", "24h"), ("service", service), ("endpoint", endpoint)];
+        let r = a.post(&path, &f).await;
+        assert!(r.status == 409 && r.body.contains(why), "{service} {endpoint}: {}", r.body);
+    }
     let forged = [("csrf", "forged"), ("package", "24h"), ("service", "pppoe"), ("paid", "on")];
     assert_eq!(a.post(&path, &forged).await.status, 403);
     assert!(stack.store.router_accounts(&router).await.unwrap().is_empty(), "nothing sold");

@@ -51,6 +51,9 @@ pub struct WireguardAccount {
     pub address: Ipv4Addr,
     /// The router's interface key and port (`None` until the agent has applied the account).
     pub server: Option<(WgKey, u16)>,
+    /// `host:port` the buyer's device reaches the router at, when given at the sale: their
+    /// page then offers the config (`wireguard::endpoint` checked it).
+    pub endpoint: Option<String>,
 }
 
 impl AccountRecord {
@@ -186,6 +189,7 @@ fn parse_account(item: &super::item::Item) -> Result<AccountRecord, StoreError> 
                     (Some(k), Some(p)) => Some((k, u16::try_from(p).unwrap_or(0))),
                     _ => None,
                 },
+                endpoint: r.opt_str("wg_endpoint")?.map(str::to_string),
             }),
             _ => None,
         },
@@ -237,6 +241,9 @@ impl Store {
                 .item("wg_private_key", s(w.private_key.to_string()))
                 .item("wg_public_key", s(w.public_key.to_string()))
                 .item("wg_address", s(w.address.to_string()));
+            if let Some(e) = &w.endpoint {
+                put = put.item("wg_endpoint", s(e));
+            }
         }
         let r = put.send().await;
         match super::item::written(r)? {

@@ -96,7 +96,8 @@ impl Admin<'_> {
         };
         // Paid at the counter (one period from now), or waiting for the first Paybill payment.
         let expires_at = (get("paid") != "on").then_some(now);
-        let sale = Sale { router: &r.id, package: &package, service, odd_amount, expires_at, phone, name };
+        let wg_endpoint = Some(get("endpoint")).filter(|e| !e.is_empty()).map(str::to_string);
+        let sale = Sale { router: &r.id, package: &package, service, odd_amount, expires_at, phone, name, wg_endpoint };
         let mut args = BTreeMap::from([
             ("router".to_string(), r.id.to_string()),
             ("package".to_string(), package.to_string()),
@@ -205,6 +206,8 @@ fn accounts_body(
         b.push_str(
             "</select><label for=\"name\">Name (optional)</label><input id=\"name\" name=\"name\" maxlength=\"60\">\
              <label for=\"phone\">Phone for SMS (optional)</label><input id=\"phone\" name=\"phone\" type=\"tel\" maxlength=\"20\">\
+             <label for=\"endpoint\">WireGuard only: the router's public name[:port] (the buyer's page then offers the config)</label>\
+             <input id=\"endpoint\" name=\"endpoint\" maxlength=\"80\">\
              <label><input type=\"checkbox\" name=\"paid\" checked> Paid now: runs one period from now (else it waits for a Paybill payment)</label>\
              <label for=\"odd\">A payment that is not whole periods</label><select id=\"odd\" name=\"odd\">\
              <option value=\"\">as the package says</option><option value=\"hold\">is held for you</option>\

@@ -8,7 +8,7 @@ use hotspot_core::AccountNumber;
 use hotspot_core::currency::Money;
 use hotspot_core::phone::PhoneNumber;
 use hotspot_core::wallet::Wallet;
-use portal_pages::account::{self as pages, AccountView};
+use portal_pages::account::{self as pages, AccountView, WireguardView};
 use portal_pages::csrf::CsrfKey;
 use portal_pages::i18n::{self, Lang};
 use portal_pages::pages::Chrome;
@@ -31,6 +31,7 @@ enum Route<'a> {
     SignIn,
     Show,
     Renew,
+    Config,
     Wait(&'a str),
 }
 
@@ -40,6 +41,7 @@ fn route<'a>(method: &str, path: &'a str) -> Option<Route<'a>> {
         ("GET", "" | "/") => Some(Route::SignIn),
         ("POST", "" | "/") => Some(Route::Show),
         ("POST", "/renew") => Some(Route::Renew),
+        ("POST", "/config") => Some(Route::Config),
         ("GET", r) => r.strip_prefix("/pay/").filter(|c| !c.is_empty() && !c.contains('/')).map(Route::Wait),
         _ => None,
     }
@@ -58,6 +60,21 @@ fn local_time(unix: i64, router: &RouterRecord) -> String {
     let secs = (unix + offset).rem_euclid(86_400);
     let month = MONTHS.get((m as usize).wrapping_sub(1)).unwrap_or(&"");
     format!("{d} {month} {y} {:02}:{:02} {zone}", secs / 3600, (secs % 3600) / 60)
+}
+
+/// A WireGuard account's client config, once the router has made its end and the sale named the
+/// endpoint; `None` otherwise.
+fn wireguard_config_text(a: &AccountRecord) -> Option<String> {
+    let w = a.wireguard.as_ref()?;
+    let (server_key, _) = w.server.as_ref()?;
+    let endpoint = w.endpoint.as_deref()?;
+    Some(hotspot_cloud::wireguard::client_config(&hotspot_cloud::wireguard::ClientConfig {
+        private_key: &w.private_key,
+        address: w.address,
+        server_key,
+        endpoint,
+        dns: None,
+    }))
 }
 
 fn chrome(lang: Lang, toggle: &str) -> Chrome<'_> {
@@ -97,7 +114,9 @@ impl<P: Payments> Portal<'_, P> {
         }
         let form = super::context::fields(req.body);
         let lang = match r {
-            Route::Show | Route::Renew => Lang::choose(form.get("lang").map(String::as_str), req.accept_language),
+            Route::Show | Route::Renew | Route::Config => {
+                Lang::choose(form.get("lang").map(String::as_str), req.accept_language)
+            }
             _ => lang,
         };
         match r {
@@ -107,6 +126,7 @@ impl<P: Payments> Portal<'_, P> {
             }
             Route::Show => self.show(&form, lang, now).await,
             Route::Renew => self.renew(&form, lang, req, now).await,
+            Route::Config => self.wireguard_config(&form, lang, now).await,
             Route::Wait(checkout) => self.wait(checkout, &query, lang).await,
         }
     }
@@ -206,7 +226,23 @@ impl<P: Payments> Portal<'_, P> {
         let token = csrf_key(router).issue(a.number.as_str().as_bytes(), now);
         let runs_to = local_time(a.expires_at, router);
         let toggle = format!("{BASE}?lang={}&n={}", lang.other().code(), a.number);
+        let qr = wireguard_config_text(a).map(|c| hotspot_cloud::wireguard::config_qr_inline(&c));
+        let wireguard = match (&a.wireguard, &qr) {
+            (None, _) => None,
+            (Some(_), Some(Ok(svg))) => Some(WireguardView::Ready { qr_svg: svg }),
+            (Some(w), _) if w.server.is_none() => Some(WireguardView::Later(say(
+                lang,
+                "The router is still setting up your tunnel: sign in again in a minute.",
+                "Ruta bado inaandaa muunganisho wako: ingia tena baada ya dakika moja.",
+            ))),
+            (Some(_), _) => Some(WireguardView::Later(say(
+                lang,
+                "Ask the shop for your WireGuard config.",
+                "Omba mipangilio yako ya WireGuard dukani.",
+            ))),
+        };
         let v = AccountView {
+            wireguard,
             name: a.name.as_deref(),
             number: a.number.as_str(),
             plan: &plan,
@@ -351,6 +387,30 @@ impl<P: Payments> Portal<'_, P> {
         ))
     }
 
+    /// `POST /account/config`: a WireGuard account's client config, as a file to save.
+    async fn wireguard_config(&self, form: &Fields, lang: Lang, now: i64) -> Page {
+        let (a, router) = match self.account(field(form, "n")).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return self.signin_again(lang, "", 404, say(lang, "No such account.", "Hakuna akaunti hiyo.")),
+            Err(p) => return p,
+        };
+        if !csrf_key(&router).verify(field(form, "t"), a.number.as_str().as_bytes(), now) {
+            let why = say(lang, "That page is old: sign in again.", "Ukurasa huo ni wa zamani: ingia tena.");
+            return self.signin_again(lang, a.number.as_str(), 403, why);
+        }
+        match wireguard_config_text(&a) {
+            Some(text) => Page {
+                content_type: "text/plain; charset=utf-8",
+                attachment: Some(format!("wg-{}.conf", a.number)),
+                ..Page::html(200, text)
+            },
+            None => {
+                let t = lang.t();
+                notice(lang, 404, t.not_found_title, t.not_found_body)
+            }
+        }
+    }
+
     /// `GET /account/pay/{checkout}?t=`: the renewal's state; refreshes itself while undecided.
     async fn wait(&self, checkout: &str, query: &Fields, lang: Lang) -> Page {
         let t = lang.t();
@@ -410,6 +470,7 @@ mod tests {
         assert_eq!(route("GET", "/account"), Some(Route::SignIn));
         assert_eq!(route("POST", "/account"), Some(Route::Show));
         assert_eq!(route("POST", "/account/renew"), Some(Route::Renew));
+        assert_eq!(route("POST", "/account/config"), Some(Route::Config));
         assert_eq!(route("GET", "/account/pay/ws_CO_1"), Some(Route::Wait("ws_CO_1")));
         for (m, p) in
             [("GET", "/account/pay/"), ("GET", "/account/pay/a/b"), ("GET", "/account/renew"), ("PUT", "/account")]

@@ -46,12 +46,21 @@ pub struct Page {
     pub content_type: &'static str,
     pub location: Option<String>,
     pub retry_after: Option<u64>,
+    /// A file to save (`Content-Disposition: attachment`), by this name.
+    pub attachment: Option<String>,
     pub body: String,
 }
 
 impl Page {
     fn html(status: u16, body: String) -> Page {
-        Page { status, content_type: "text/html; charset=utf-8", location: None, retry_after: None, body }
+        Page {
+            status,
+            content_type: "text/html; charset=utf-8",
+            location: None,
+            retry_after: None,
+            attachment: None,
+            body,
+        }
     }
     fn json(status: u16, body: String) -> Page {
         Page { content_type: "application/json", ..Page::html(status, body) }
@@ -82,6 +91,9 @@ impl Page {
         }
         if let Some(s) = self.retry_after {
             h.push(("retry-after", s.to_string()));
+        }
+        if let Some(name) = &self.attachment {
+            h.push(("content-disposition", format!("attachment; filename=\"{name}\"")));
         }
         h
     }
