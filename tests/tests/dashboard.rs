@@ -220,6 +220,12 @@ async fn staff_see_their_router_only_and_nothing_anyone_typed_runs() {
     }
     let search = s.get("/admin/support?q=0799000111").await;
     assert!(search.body.contains("No purchases found."), "{}", search.body);
+    // Accounts: their router's page; the other router's reads as absent, and sells nothing there.
+    assert_eq!(s.get("/admin/accounts").await.location.as_deref(), Some("/admin/accounts/cafe-westlands"));
+    assert_eq!(s.get("/admin/accounts/other-site").await.status, 404);
+    let sale = [("csrf", csrf.as_str()), ("package", "1h"), ("service", "pppoe"), ("paid", "on")];
+    assert_eq!(s.post("/admin/accounts/other-site", &sale).await.status, 404);
+    assert!(stack.store.router_accounts(&other.id).await.unwrap().is_empty());
     // The takings are for admins and managers: no link, and the page reads as absent.
     assert!(!fleet.body.contains("/admin/revenue"), "{}", fleet.body);
     assert_eq!(s.get("/admin/revenue").await.status, 404);
