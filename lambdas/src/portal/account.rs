@@ -156,6 +156,22 @@ impl<P: Payments> Portal<'_, P> {
         }
     }
 
+    /// The account a form from its signed-in page names (`n`, with that page's token `t`), or
+    /// the page to show instead.
+    async fn signed_in(&self, form: &Fields, lang: Lang, now: i64) -> Result<(AccountRecord, RouterRecord), Page> {
+        let (a, router) = match self.account(field(form, "n")).await? {
+            Some(found) => found,
+            None => {
+                return Err(self.signin_again(lang, "", 404, say(lang, "No such account.", "Hakuna akaunti hiyo.")));
+            }
+        };
+        if !csrf_key(&router).verify(field(form, "t"), a.number.as_str().as_bytes(), now) {
+            let why = say(lang, "That page is old: sign in again.", "Ukurasa huo ni wa zamani: ingia tena.");
+            return Err(self.signin_again(lang, a.number.as_str(), 403, why));
+        }
+        Ok((a, router))
+    }
+
     /// `POST /account`: the password checked, the account shown.
     async fn show(&self, form: &Fields, lang: Lang, now: i64) -> Page {
         let raw = field(form, "n").trim();
@@ -260,16 +276,10 @@ impl<P: Payments> Portal<'_, P> {
     async fn renew(&self, form: &Fields, lang: Lang, req: &Req<'_>, now: i64) -> Page {
         let started = std::time::Instant::now();
         let store = self.purchases.settle.store;
-        let raw = field(form, "n");
-        let (a, router) = match self.account(raw).await {
-            Ok(Some(found)) => found,
-            Ok(None) => return self.signin_again(lang, "", 404, say(lang, "No such account.", "Hakuna akaunti hiyo.")),
+        let (a, router) = match self.signed_in(form, lang, now).await {
+            Ok(found) => found,
             Err(p) => return p,
         };
-        if !csrf_key(&router).verify(field(form, "t"), a.number.as_str().as_bytes(), now) {
-            let why = say(lang, "That page is old: sign in again.", "Ukurasa huo ni wa zamani: ingia tena.");
-            return self.signin_again(lang, a.number.as_str(), 403, why);
-        }
         let phone_raw = field(form, "phone");
         let again = |status: u16, why: &'static str| {
             self.account_page(&a, &router, lang, status, Some(phone_raw), Some(why), now)
@@ -389,15 +399,10 @@ impl<P: Payments> Portal<'_, P> {
 
     /// `POST /account/config`: a WireGuard account's client config, as a file to save.
     async fn wireguard_config(&self, form: &Fields, lang: Lang, now: i64) -> Page {
-        let (a, router) = match self.account(field(form, "n")).await {
-            Ok(Some(found)) => found,
-            Ok(None) => return self.signin_again(lang, "", 404, say(lang, "No such account.", "Hakuna akaunti hiyo.")),
+        let (a, _) = match self.signed_in(form, lang, now).await {
+            Ok(found) => found,
             Err(p) => return p,
         };
-        if !csrf_key(&router).verify(field(form, "t"), a.number.as_str().as_bytes(), now) {
-            let why = say(lang, "That page is old: sign in again.", "Ukurasa huo ni wa zamani: ingia tena.");
-            return self.signin_again(lang, a.number.as_str(), 403, why);
-        }
         match wireguard_config_text(&a) {
             Some(text) => Page {
                 content_type: "text/plain; charset=utf-8",
