@@ -158,7 +158,7 @@ impl<P: Payments> Portal<'_, P> {
 
     /// The account a form from its signed-in page names (`n`, with that page's token `t`), or
     /// the page to show instead.
-    async fn signed_in(&self, form: &Fields, lang: Lang, now: i64) -> Result<(AccountRecord, RouterRecord), Page> {
+    async fn form_account(&self, form: &Fields, lang: Lang, now: i64) -> Result<(AccountRecord, RouterRecord), Page> {
         let (a, router) = match self.account(field(form, "n")).await? {
             Some(found) => found,
             None => {
@@ -276,7 +276,7 @@ impl<P: Payments> Portal<'_, P> {
     async fn renew(&self, form: &Fields, lang: Lang, req: &Req<'_>, now: i64) -> Page {
         let started = std::time::Instant::now();
         let store = self.purchases.settle.store;
-        let (a, router) = match self.signed_in(form, lang, now).await {
+        let (a, router) = match self.form_account(form, lang, now).await {
             Ok(found) => found,
             Err(p) => return p,
         };
@@ -399,7 +399,7 @@ impl<P: Payments> Portal<'_, P> {
 
     /// `POST /account/config`: a WireGuard account's client config, as a file to save.
     async fn wireguard_config(&self, form: &Fields, lang: Lang, now: i64) -> Page {
-        let (a, _) = match self.signed_in(form, lang, now).await {
+        let (a, _) = match self.form_account(form, lang, now).await {
             Ok(found) => found,
             Err(p) => return p,
         };
