@@ -6,7 +6,9 @@
 #
 # usage: scripts/bench.sh [--purchases N] [--clients N] [--skip-routeros] [--skip-image]
 #   env: CARGO_TARGET_DIR, HOTSPOT_VENV, BENCH_* (passed to scripts/bench-routeros.sh),
-#        BENCH_STACK_ARGS (more bench-stack flags, e.g. "--idle-secs 30 --restarts 5" for a quick run)
+#        BENCH_STACK_ARGS (more bench-stack flags, e.g. "--idle-secs 30 --restarts 5" for a quick run),
+#        BENCH_AGENT (another hotspot-agent binary to measure, e.g. an earlier commit's release build,
+#        for a before/after on one machine; default: this checkout's release build)
 #
 # Installs what it needs first (Debian nginx, wrk, util-linux's taskset; the project's venv and
 # Rust targets through scripts/lib/setup.sh). Builds:
@@ -20,7 +22,7 @@
 #     the driver's own code at opt-level 3 (`--config`, nothing else rebuilt): the simulator
 #     answers the portal's host lookups and the driver is the load generator, so in a plain
 #     debug build they, not the agent, would limit the portal's measured throughput.
-# Once built, about 12 minutes on 2 cores: the stack part ~4 min, scripts/bench-routeros.sh ~8 min,
+# Once built, about 24 minutes on 2 cores: the stack part ~16 min (a 10-minute idle window), scripts/bench-routeros.sh ~8 min,
 # plus scripts/build-image.sh's own builds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -75,8 +77,8 @@ trap 'exit 130' INT TERM
 # The stack takes every binary from one directory: the debug functions, the release agent.
 BIN="$WORK/bin"
 mkdir -p "$BIN"
-for f in purchase status callback reconcile expiry events admin radius; do ln -s "$TARGET/debug/$f" "$BIN/$f"; done
-ln -s "$TARGET/release/hotspot-agent" "$BIN/hotspot-agent"
+for f in purchase status callback reconcile expiry events admin radius portal; do ln -s "$TARGET/debug/$f" "$BIN/$f"; done
+ln -s "${BENCH_AGENT:-$TARGET/release/hotspot-agent}" "$BIN/hotspot-agent"
 
 # 500 clients hold 500 sockets on each side.
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true

@@ -1,13 +1,14 @@
 //! The agent's shared parts, handed to each of its tasks.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::decide::polling::HOT_FOR;
 use crate::journal::Journal;
 use crate::router::Router;
 
@@ -29,6 +30,8 @@ pub struct Agent {
     /// Set when what the portal sells changed: the next report round sends a heartbeat at once,
     /// so the cloud (and the fleet page) sees the new list in seconds, not at the next minute.
     pub heartbeat_due: Arc<AtomicBool>,
+    /// Until when a guest's grant may be on its way (`decide::polling`).
+    pub jobs_expected: Arc<JobsExpected>,
     pub started: Instant,
     /// The one clock every decision reads, and whether it can be believed.
     pub clock: Arc<Clock>,
@@ -51,6 +54,8 @@ impl Agent {
             expiry_wake: Arc::new(Notify::new()),
             converge_wake: Arc::new(Notify::new()),
             heartbeat_due: Arc::new(AtomicBool::new(false)),
+            // Cold from the start: the first poll comes at once and takes what waited meanwhile.
+            jobs_expected: Arc::new(JobsExpected::new()),
             started: Instant::now(),
             clock: Arc::new(clock),
         }
@@ -64,5 +69,30 @@ impl Agent {
     /// `None` when the clock can be believed; otherwise how long a worker should wait for NTP.
     pub fn wait_for_clock(&self, what: &str) -> Option<std::time::Duration> {
         (!self.clock.check(what)).then_some(crate::clock::WAIT_FOR_CLOCK)
+    }
+}
+
+/// Until when the job consumer polls back to back, and what wakes it from an idle rest.
+pub struct JobsExpected {
+    until: Mutex<Instant>,
+    pub wake: Arc<Notify>,
+}
+
+impl JobsExpected {
+    fn new() -> JobsExpected {
+        JobsExpected { until: Mutex::new(Instant::now()), wake: Arc::new(Notify::new()) }
+    }
+
+    /// A guest started or checked a purchase: poll back to back for a while, at once if resting.
+    pub fn expect(&self) {
+        let until = Instant::now() + HOT_FOR;
+        let mut u = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        *u = (*u).max(until);
+        drop(u);
+        self.wake.notify_one();
+    }
+
+    pub fn until(&self) -> Instant {
+        *self.until.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

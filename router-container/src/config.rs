@@ -38,6 +38,8 @@ pub struct Config {
     /// Names the portal answers to besides its address (`PORTAL_NAMES`).
     pub portal_names: Vec<String>,
     pub state_dir: PathBuf,
+    /// The rest between an idle router's job polls (`decide::polling`).
+    pub idle_poll_rest: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -89,6 +91,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "comma-separated DNS names the portal also answers to (e.g. the hotspot's dns-name); other Host headers are refused",
     ),
     ("STATE_DIR", "/data", "journal directory: a RouterOS mount, so it survives image upgrades"),
+    (
+        "HOTSPOT_IDLE_POLL_REST_SECS",
+        "40",
+        "seconds between job polls while no guest is paying (0-300; 0: always polling): what no guest asked for (a package change, a renewal) waits at most this",
+    ),
     ("RUST_LOG", "info", "log filter"),
 ];
 
@@ -134,6 +141,18 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
     {
         return Err(ConfigError::Invalid { name: "PORTAL_NAMES", why: format!("{bad:?} is not a DNS name") });
     }
+    let idle_poll_rest = match get("HOTSPOT_IDLE_POLL_REST_SECS") {
+        None => crate::decide::polling::DEFAULT_IDLE_REST,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .map(std::time::Duration::from_secs)
+            .filter(|d| *d <= crate::decide::polling::MAX_IDLE_REST)
+            .ok_or(ConfigError::Invalid {
+                name: "HOTSPOT_IDLE_POLL_REST_SECS",
+                why: format!("{v:?} is not a whole number of seconds from 0 to 300"),
+            })?,
+    };
     Ok(Config {
         router_id,
         router_key,
@@ -150,6 +169,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
         portal_listen,
         portal_names,
         state_dir: PathBuf::from(get("STATE_DIR").unwrap_or_else(|| "/data".into())),
+        idle_poll_rest,
     })
 }
 
@@ -240,6 +260,14 @@ mod tests {
         assert!(e.to_string().contains("PORTAL_LISTEN"), "{e}");
         let e = load(env(&[]), Some("Iface\tDestination\n")).unwrap_err();
         assert!(e.to_string().contains("ROUTEROS_ADDR"), "{e}");
+        for bad in ["301", "-1", "1.5", "forty"] {
+            let e = load(env(&[("HOTSPOT_IDLE_POLL_REST_SECS", bad)]), Some(ROUTES)).unwrap_err();
+            assert!(e.to_string().contains("HOTSPOT_IDLE_POLL_REST_SECS"), "{bad}: {e}");
+        }
+        let c = load(env(&[("HOTSPOT_IDLE_POLL_REST_SECS", "0")]), Some(ROUTES)).unwrap();
+        assert_eq!(c.idle_poll_rest, std::time::Duration::ZERO);
+        let c = load(env(&[]), Some(ROUTES)).unwrap();
+        assert_eq!(c.idle_poll_rest, crate::decide::polling::DEFAULT_IDLE_REST);
     }
 
     /// Plain http only to loopback: anything else would carry phone numbers in clear text.

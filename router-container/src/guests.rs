@@ -238,6 +238,8 @@ impl PortalBackend for AgentBackend {
         phone: &PhoneNumber,
         wallet: Wallet,
     ) -> Result<PurchaseStarted, PurchaseStartError> {
+        // The grant may come within a second of the prompt: the job consumer polls from now.
+        self.agent.jobs_expected.expect();
         match self.cloud.purchase(guest.mac, guest.ip, package, phone, wallet).await {
             Ok(v) => {
                 let t = self.agent.now();
@@ -302,6 +304,8 @@ impl PortalBackend for AgentBackend {
         if let Ok(Some(reason)) = j.payment_failure(id) {
             return Ok(PurchaseProgress::Failed(reason));
         }
+        // A guest still waiting keeps the consumer polling (a late answer, a lost callback).
+        self.agent.jobs_expected.expect();
         Ok(self.cloud_progress(id).await)
     }
 

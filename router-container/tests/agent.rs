@@ -474,3 +474,27 @@ async fn a_clock_behind_the_journal_is_not_believed_either() {
     agent.clock.set_offset(-86_400);
     assert!(!agent.clock.check("test"), "a day behind what the journal already holds");
 }
+
+/// A heartbeat the queue did not take is sent again at the next report round, seconds later,
+/// not a whole heartbeat interval later: a failed send must not make a healthy router look
+/// offline on the fleet (180 s without a heartbeat).
+#[tokio::test]
+async fn a_heartbeat_not_sent_is_tried_again_at_the_next_round() {
+    use hotspot_agent::workers::Shutdown;
+    use testkit::link::Link;
+    let rig = Rig::start().await;
+    let moto: std::net::SocketAddr = rig.moto.endpoint.trim_start_matches("http://").parse().unwrap();
+    let link = Link::start(moto).await.unwrap();
+    let sqs = hotspot_agent::https::sqs_client(&testkit::sdk_config(&link.url()).await).unwrap();
+    let agent = rig.agent_with_sqs(sqs).await;
+    let (_tx, rx) = watch::channel(false);
+    let mut shutdown = Shutdown::from(rx);
+    let mut reporter = Reporter::new(agent);
+    link.cut();
+    let rest = reporter.round(&mut shutdown).await;
+    assert!(rest > Duration::from_secs(2) && rest <= Duration::from_secs(60), "backing off: {rest:?}");
+    link.restore();
+    reporter.round(&mut shutdown).await;
+    let events = rig.events().await;
+    assert!(events.iter().any(|e| matches!(e, Payload::Heartbeat(_))), "sent at the next round: {events:?}");
+}

@@ -88,6 +88,10 @@ pub struct Options {
     /// Also a router in RADIUS mode ([`RADIUS_ROUTER`], the same packages), FreeRADIUS for it
     /// and its hotspot ([`crate::hotspot`]): the cloud portal's journeys.
     pub radius_site: bool,
+    /// `HOTSPOT_IDLE_POLL_REST_SECS`: 0 (always polling) by default, so a test's operator job
+    /// reaches the router at once; `None` leaves the agent's own default (the benchmark, the
+    /// idle cadence's own journey).
+    pub idle_poll_rest_secs: Option<u64>,
 }
 
 /// The RADIUS-mode router of [`Options::radius_site`].
@@ -119,6 +123,7 @@ impl Options {
             wallets: Offered::default(),
             country: Country::Kenya,
             radius_site: false,
+            idle_poll_rest_secs: Some(0),
         }
     }
 }
@@ -385,6 +390,7 @@ impl Stack {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(options.idle_poll_rest_secs.map(|s| ("HOTSPOT_IDLE_POLL_REST_SECS".to_string(), s.to_string())))
         .collect();
         if options.offline_at_start {
             uplink.cut();

@@ -226,3 +226,26 @@ async fn a_package_for_several_devices_lets_them_join_up_to_its_limit() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(stack.routeros.state().active.iter().filter(|s| s.user == user).count(), 3);
 }
+
+/// An idle router rests between its job polls (each receive is billed: one a minute instead of
+/// three); a guest who pays meanwhile is not kept waiting for the next poll, because starting
+/// the purchase wakes the consumer. With the rest at its longest (300 s) a missed wake would
+/// show as minutes.
+#[tokio::test]
+async fn an_idle_router_rests_between_job_polls_and_a_paying_guest_wakes_it() {
+    let options = Options { idle_poll_rest_secs: Some(300), ..Options::local(bin_dir()) };
+    let stack = Stack::start(options).await.expect("the local stack starts");
+    let guest = Guest::new(&stack);
+    // The first polls take what the cloud sent at start; the next (a 20 s long poll) finds
+    // nothing: then the agent rests.
+    let waiting = std::time::Instant::now();
+    while !agent_log(&stack).contains("no guest paying: resting between job polls") {
+        assert!(waiting.elapsed() < Duration::from_secs(90), "the agent never rested:\n{}", agent_log(&stack));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let resting = std::time::Instant::now();
+    buy_and_go_online(&stack, &guest).await;
+    let took = resting.elapsed();
+    assert!(took < Duration::from_secs(30), "the guest waited for the next poll: {took:?}");
+    log_says(&stack, "polling back to back: a guest is paying").await;
+}

@@ -7,5 +7,6 @@ pub mod clock;
 pub mod devices;
 pub mod expiry;
 pub mod job;
+pub mod polling;
 pub mod reconcile;
 pub mod sessions;

@@ -1,5 +1,6 @@
 //! The job consumer: long polls the router's FIFO queue and hands each message to the job
-//! handler; deletes a message only once its outcome is journaled.
+//! handler; deletes a message only once its outcome is journaled. Back to back while a guest may
+//! be owed a grant, with a rest between polls otherwise (`decide::polling`).
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +8,7 @@ use super::shutdown::Shutdown;
 use super::worker::Worker;
 use crate::agent::Agent;
 use crate::crashpoint;
+use crate::decide::polling::rest_after_receive;
 use crate::jobs::{Disposition, JobHandler};
 
 /// Long poll, as SQS allows at most.
@@ -30,6 +32,8 @@ pub struct JobConsumer {
     backoff: Duration,
     /// Since when every receive has failed.
     failing_since: Option<Instant>,
+    /// Resting between polls (no guest paying): logged when it starts, not at every poll.
+    resting: bool,
 }
 
 impl JobConsumer {
@@ -39,6 +43,7 @@ impl JobConsumer {
             agent,
             backoff: Duration::from_secs(1),
             failing_since: None,
+            resting: false,
         }
     }
 }
@@ -133,7 +138,19 @@ impl Worker for JobConsumer {
                     _ = apply => {}
                     _ = keep_hidden => {}
                 }
-                Duration::ZERO
+                let rest =
+                    rest_after_receive(Instant::now(), batch.len(), a.jobs_expected.until(), a.cfg.idle_poll_rest);
+                let resting = !rest.is_zero();
+                if resting != self.resting {
+                    self.resting = resting;
+                    match resting {
+                        true => {
+                            tracing::info!(rest_secs = rest.as_secs(), "no guest paying: resting between job polls")
+                        }
+                        false => tracing::info!("polling back to back: a guest is paying or jobs came"),
+                    }
+                }
+                rest
             }
             Err(e) => {
                 let wait = self.backoff;
@@ -143,5 +160,10 @@ impl Worker for JobConsumer {
                 wait
             }
         }
+    }
+
+    /// A guest starting or checking a purchase ends an idle rest (and a backoff) at once.
+    fn wake(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        Some(self.agent.jobs_expected.wake.clone())
     }
 }

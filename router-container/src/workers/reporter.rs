@@ -1,6 +1,6 @@
 //! Reports upstream on the shared events queue, each signed with the router's key: job
 //! outcomes and sessions from the journal's outbox (so none is lost to an outage), and a
-//! heartbeat each minute.
+//! heartbeat every two minutes.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,14 @@ use crate::agent::{Agent, VERSION};
 
 /// Reports stay valid this long: a router offline for days still delivers them.
 const REPORT_TTL_SECS: i64 = 7 * 86_400;
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+/// The fleet shows a router offline 180 s after its last heartbeat (`ONLINE_WITHIN_SECS`), so
+/// a router that dies is shown offline within 3 minutes whatever this is; at 120 s a heartbeat
+/// may come up to a minute late (a failed send is tried again at the next round, seconds later)
+/// without a healthy router looking offline. One the events function fails on (SQS retries it
+/// 180 s later) shows a healthy router offline for up to a minute, until the next. Each
+/// heartbeat is a queue message and its delete, an events invocation, a router read and a
+/// router-record write: at one a minute they were two thirds of what an idle router cost.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(120);
 const FLUSH_EVERY: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -93,7 +100,7 @@ impl Reporter {
 
 impl Worker for Reporter {
     /// The outbox every few seconds (backing off while the cloud is unreachable), the heartbeat
-    /// each minute.
+    /// every `HEARTBEAT_EVERY`.
     async fn round(&mut self, _: &mut Shutdown) -> Duration {
         // Reports are signed with the time: none until it can be believed.
         if let Some(rest) = self.agent.wait_for_clock("reports") {
@@ -108,7 +115,9 @@ impl Worker for Reporter {
                 self.agent.heartbeat_due.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             ok &= sent;
-            self.last_heartbeat = Some(Instant::now());
+            if sent {
+                self.last_heartbeat = Some(Instant::now());
+            }
         }
         self.backoff = if ok { FLUSH_EVERY } else { (self.backoff * 2).min(MAX_BACKOFF) };
         self.backoff

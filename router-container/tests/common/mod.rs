@@ -118,6 +118,8 @@ impl Rig {
             ("CLOUD_API_URL", "http://127.0.0.1:9".into()),
             ("PORTAL_LISTEN", "127.0.0.1:0".into()),
             ("STATE_DIR", self.state_dir.display().to_string()),
+            // Always polling: a test's job is taken at once (the idle rest: decide::polling).
+            ("HOTSPOT_IDLE_POLL_REST_SECS", "0".into()),
             ("AWS_REGION", Moto::REGION.into()),
             ("AWS_ENDPOINT_URL", self.moto.endpoint.clone()),
             ("AWS_ACCESS_KEY_ID", "test".into()),

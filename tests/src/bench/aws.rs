@@ -176,6 +176,21 @@ impl MotoLog {
     }
 
     /// Tallies the requests logged between two marks.
+    /// When messages were sent to the events queue (the agent's reports and heartbeats), in
+    /// moto's seconds.
+    pub fn sends_to_events_between(&self, from: Mark, to: Mark) -> Vec<f64> {
+        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        let end = (to.0 as usize).min(bytes.len());
+        let start = (from.0 as usize).min(end);
+        String::from_utf8_lossy(&bytes[start..end])
+            .lines()
+            .filter_map(|line| match line.split('\t').collect::<Vec<_>>().as_slice() {
+                [t, "sqs", "SendMessage", q, ..] if *q == self.events_queue => t.parse().ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn between(&self, from: Mark, to: Mark) -> Tally {
         let bytes = std::fs::read(&self.path).unwrap_or_default();
         let end = (to.0 as usize).min(bytes.len());

@@ -4,11 +4,11 @@
 //! Prints one JSON object per line on stdout, `{"metric": NAME, "value": NUMBER, "unit": UNIT}`;
 //! progress on stderr. What each metric measures: `docs/benchmarks.md`.
 //!
-//! usage: bench-stack --bin-dir DIR [--purchases 200] [--clients 500] [--idle-secs 60]
+//! usage: bench-stack --bin-dir DIR [--purchases 200] [--clients 500] [--idle-secs 600]
 //!        [--hold-secs 15] [--rounds 3] [--round-secs 10] [--connections 50]
 //!        [--restarts 8] [--lost-callbacks 10] [--money-only] [--nginx PATH] [--wrk PATH]
 //!        [--admin-routers 1000] [--admin-purchases 100000] [--admin-only]
-//!        [--radius-logins 500] [--radius-only]
+//!        [--radius-logins 500] [--radius-only] [--standing-only]
 //! env:   HOTSPOT_MOTO_COUNT_FILE (required: moto's request log, see scripts/moto_server.py)
 
 use std::collections::BTreeMap;
@@ -29,7 +29,8 @@ use e2e::stack::{Options, Stack};
 
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
 [--rounds N] [--round-secs S] [--connections N] [--restarts N] [--lost-callbacks N] [--money-only] [--nginx PATH] \
-[--wrk PATH] [--admin-routers N] [--admin-purchases N] [--admin-only] [--radius-logins N] [--radius-only]";
+[--wrk PATH] [--admin-routers N] [--admin-purchases N] [--admin-only] [--radius-logins N] [--radius-only] \
+[--standing-only]";
 
 /// Address blocks (127.B.x.y) of the phases' guests.
 const BLOCK_BUYERS: u8 = 3;
@@ -70,6 +71,9 @@ struct Args {
     /// RADIUS logins timed through FreeRADIUS and the radius function.
     radius_logins: u32,
     radius_only: bool,
+    /// Only the idle window, the purchases and the fixed costs: what a router costs standing
+    /// beside what a grant takes.
+    standing_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -77,7 +81,7 @@ fn parse_args() -> Result<Args, String> {
         bin_dir: PathBuf::new(),
         purchases: 200,
         clients: 500,
-        idle_secs: 60,
+        idle_secs: 600,
         hold_secs: 15,
         rounds: 3,
         round_secs: 10,
@@ -90,6 +94,7 @@ fn parse_args() -> Result<Args, String> {
         admin_only: false,
         radius_logins: 500,
         radius_only: false,
+        standing_only: false,
         nginx: None,
         wrk: None,
         moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
@@ -119,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
             "--admin-only" => a.admin_only = true,
             "--radius-logins" => a.radius_logins = num(&flag, val()?)?,
             "--radius-only" => a.radius_only = true,
+            "--standing-only" => a.standing_only = true,
             "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
             "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -230,6 +236,8 @@ async fn run(args: &Args) -> Result<(), String> {
         schedule_every: Duration::from_secs(30 * 86_400),
         quiet_agent: true,
         dashboard_admin: true,
+        // The agent's own cadence: what a router costs standing is what the idle window counts.
+        idle_poll_rest_secs: None,
         ..Options::local(args.bin_dir.clone())
     };
     let stack = Arc::new(Stack::start(options).await.map_err(|e| e.to_string())?);
@@ -269,6 +277,11 @@ async fn run(args: &Args) -> Result<(), String> {
     let written_per_sec = (sys::write_bytes(agent).unwrap_or(idle_written) - idle_written) as f64 / idle_secs;
     metric("agent_flash_bytes_idle_per_day", written_per_sec * 86_400.0, "bytes");
     progress(format!("idle: {}", idle.summary()));
+    progress(format!("idle DynamoDB actions: {:?}", log.dynamodb_actions_between(span.mark, log.mark())));
+    let heartbeats = log.sends_to_events_between(span.mark, log.mark());
+    let gap = heartbeats.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+    progress(format!("idle: {} reports (heartbeats) sent, at most {gap:.1} s apart", heartbeats.len()));
+    metric("heartbeat_gap_s_max", gap, "s");
     metric("agent_rss_idle_kib", idle_rss as f64, "KiB");
     let month = idle_per_sec.scaled(aws::SECONDS_PER_MONTH);
     metric("router_month_aws_requests", month.aws_requests(), "requests");
@@ -339,6 +352,11 @@ async fn run(args: &Args) -> Result<(), String> {
     let per_month = fixed.scaled(aws::SECONDS_PER_MONTH / 60.0);
     let esm_polls = aws::ESM_POLLERS * aws::SECONDS_PER_MONTH / 20.0;
     metric("usd_fixed_per_month", per_month.usd() + esm_polls * aws::SQS_STANDARD_USD, "USD");
+    router_health(&stack).await?;
+    if args.standing_only {
+        progress("done; stopping the stack");
+        return Ok(());
+    }
 
     // ---------------------------------------------------------------- 500 clients
     let portal: SocketAddr = stack
@@ -393,6 +411,40 @@ async fn run(args: &Args) -> Result<(), String> {
     admin_phase(args, &stack, &log).await?;
     radius_phase(args, &stack).await?;
     progress("done; stopping the stack");
+    Ok(())
+}
+
+/// How soon the fleet shows the router offline once its uplink is cut, and online again once it
+/// is back: the fleet page's own read and rule (`FleetRow::online`).
+async fn router_health(stack: &Stack) -> Result<(), String> {
+    let online = || async {
+        let fleet = stack.store.list_fleet().await.map_err(|e| e.to_string())?;
+        let now = hotspot_core::clock::now_unix();
+        Ok::<bool, String>(fleet.iter().any(|f| f.router.id == stack.router.id && f.online(now)))
+    };
+    if !online().await? {
+        return Err("the router is not shown online before its uplink is cut".into());
+    }
+    progress("router health: uplink cut; waiting for the fleet to show it offline (at most 5 min)");
+    stack.uplink.cut();
+    let cut = Instant::now();
+    while online().await? {
+        if cut.elapsed() > Duration::from_secs(300) {
+            stack.uplink.restore();
+            return Err("the router still showed online 5 minutes after its uplink was cut".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    metric("router_offline_shown_after_s", cut.elapsed().as_secs_f64(), "s");
+    stack.uplink.restore();
+    let back = Instant::now();
+    while !online().await? {
+        if back.elapsed() > Duration::from_secs(300) {
+            return Err("the router was not shown online 5 minutes after its uplink came back".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    metric("router_online_shown_after_s", back.elapsed().as_secs_f64(), "s");
     Ok(())
 }
 
