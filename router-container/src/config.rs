@@ -3,8 +3,11 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use hotspot_core::{CloudUrl, RouterId, RouterKey};
+
+use crate::decide::polling;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -39,7 +42,7 @@ pub struct Config {
     pub portal_names: Vec<String>,
     pub state_dir: PathBuf,
     /// The rest between an idle router's job polls (`decide::polling`).
-    pub idle_poll_rest: std::time::Duration,
+    pub idle_poll_rest: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -142,16 +145,13 @@ pub fn load(get: impl Fn(&str) -> Option<String>, route_table: Option<&str>) -> 
         return Err(ConfigError::Invalid { name: "PORTAL_NAMES", why: format!("{bad:?} is not a DNS name") });
     }
     let idle_poll_rest = match get("HOTSPOT_IDLE_POLL_REST_SECS") {
-        None => crate::decide::polling::DEFAULT_IDLE_REST,
-        Some(v) => v
-            .parse::<u64>()
-            .ok()
-            .map(std::time::Duration::from_secs)
-            .filter(|d| *d <= crate::decide::polling::MAX_IDLE_REST)
-            .ok_or(ConfigError::Invalid {
+        None => polling::DEFAULT_IDLE_REST,
+        Some(v) => v.parse::<u64>().ok().map(Duration::from_secs).filter(|d| *d <= polling::MAX_IDLE_REST).ok_or(
+            ConfigError::Invalid {
                 name: "HOTSPOT_IDLE_POLL_REST_SECS",
                 why: format!("{v:?} is not a whole number of seconds from 0 to 300"),
-            })?,
+            },
+        )?,
     };
     Ok(Config {
         router_id,
@@ -265,9 +265,9 @@ mod tests {
             assert!(e.to_string().contains("HOTSPOT_IDLE_POLL_REST_SECS"), "{bad}: {e}");
         }
         let c = load(env(&[("HOTSPOT_IDLE_POLL_REST_SECS", "0")]), Some(ROUTES)).unwrap();
-        assert_eq!(c.idle_poll_rest, std::time::Duration::ZERO);
+        assert_eq!(c.idle_poll_rest, Duration::ZERO);
         let c = load(env(&[]), Some(ROUTES)).unwrap();
-        assert_eq!(c.idle_poll_rest, crate::decide::polling::DEFAULT_IDLE_REST);
+        assert_eq!(c.idle_poll_rest, polling::DEFAULT_IDLE_REST);
     }
 
     /// Plain http only to loopback: anything else would carry phone numbers in clear text.

@@ -3,8 +3,8 @@
 //! comes after that guest used the portal, so the agent knows when one is on its way: from a
 //! guest starting or checking a purchase it long polls back to back for `HOT_FOR`, and after a
 //! poll that brought jobs it asks again at once (jobs come in runs); otherwise it rests between
-//! polls. What no guest here asked
-//! for (a package change, a voucher batch, a subscriber's renewal) then waits at most that rest.
+//! polls. What no guest here asked for (a package change, a voucher batch, a subscriber's
+//! renewal) then waits at most that rest.
 
 use std::time::{Duration, Instant};
 

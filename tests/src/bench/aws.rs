@@ -161,13 +161,18 @@ impl MotoLog {
         Mark(std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0))
     }
 
-    /// DynamoDB requests logged between two marks, by action (`Query`, `GetItem`, `Scan`…).
-    pub fn dynamodb_actions_between(&self, from: Mark, to: Mark) -> BTreeMap<String, u64> {
+    /// The log's text between two marks.
+    fn text_between(&self, from: Mark, to: Mark) -> String {
         let bytes = std::fs::read(&self.path).unwrap_or_default();
         let end = (to.0 as usize).min(bytes.len());
         let start = (from.0 as usize).min(end);
+        String::from_utf8_lossy(&bytes[start..end]).into_owned()
+    }
+
+    /// DynamoDB requests logged between two marks, by action (`Query`, `GetItem`, `Scan`…).
+    pub fn dynamodb_actions_between(&self, from: Mark, to: Mark) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
-        for line in String::from_utf8_lossy(&bytes[start..end]).lines() {
+        for line in self.text_between(from, to).lines() {
             if let [_, "dynamodb", action, ..] = line.split('\t').collect::<Vec<_>>().as_slice() {
                 *out.entry(action.to_string()).or_insert(0) += 1;
             }
@@ -175,14 +180,10 @@ impl MotoLog {
         out
     }
 
-    /// Tallies the requests logged between two marks.
     /// When messages were sent to the events queue (the agent's reports and heartbeats), in
     /// moto's seconds.
     pub fn sends_to_events_between(&self, from: Mark, to: Mark) -> Vec<f64> {
-        let bytes = std::fs::read(&self.path).unwrap_or_default();
-        let end = (to.0 as usize).min(bytes.len());
-        let start = (from.0 as usize).min(end);
-        String::from_utf8_lossy(&bytes[start..end])
+        self.text_between(from, to)
             .lines()
             .filter_map(|line| match line.split('\t').collect::<Vec<_>>().as_slice() {
                 [t, "sqs", "SendMessage", q, ..] if *q == self.events_queue => t.parse().ok(),
@@ -191,12 +192,10 @@ impl MotoLog {
             .collect()
     }
 
+    /// Tallies the requests logged between two marks.
     pub fn between(&self, from: Mark, to: Mark) -> Tally {
-        let bytes = std::fs::read(&self.path).unwrap_or_default();
-        let end = (to.0 as usize).min(bytes.len());
-        let start = (from.0 as usize).min(end);
         let mut t = Tally::default();
-        for line in String::from_utf8_lossy(&bytes[start..end]).lines() {
+        for line in self.text_between(from, to).lines() {
             let f: Vec<&str> = line.split('\t').collect();
             let [_, service, action, queue, items] = f.as_slice() else { continue };
             let items: f64 = items.parse().unwrap_or(1.0);

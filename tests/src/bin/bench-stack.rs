@@ -277,8 +277,9 @@ async fn run(args: &Args) -> Result<(), String> {
     let written_per_sec = (sys::write_bytes(agent).unwrap_or(idle_written) - idle_written) as f64 / idle_secs;
     metric("agent_flash_bytes_idle_per_day", written_per_sec * 86_400.0, "bytes");
     progress(format!("idle: {}", idle.summary()));
-    progress(format!("idle DynamoDB actions: {:?}", log.dynamodb_actions_between(span.mark, log.mark())));
-    let heartbeats = log.sends_to_events_between(span.mark, log.mark());
+    let idle_end = log.mark();
+    progress(format!("idle DynamoDB actions: {:?}", log.dynamodb_actions_between(span.mark, idle_end)));
+    let heartbeats = log.sends_to_events_between(span.mark, idle_end);
     let gap = heartbeats.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
     progress(format!("idle: {} reports (heartbeats) sent, at most {gap:.1} s apart", heartbeats.len()));
     metric("heartbeat_gap_s_max", gap, "s");
