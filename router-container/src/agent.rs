@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::decide::polling::HOT_FOR;
+use crate::hosts::HostTable;
 use crate::journal::Journal;
 use crate::router::Router;
 
@@ -32,6 +33,8 @@ pub struct Agent {
     pub heartbeat_due: Arc<AtomicBool>,
     /// Until when a guest's grant may be on its way (`decide::polling`).
     pub jobs_expected: Arc<JobsExpected>,
+    /// The router's host table as last reported (`workers::host_watch`), for pages that only show.
+    pub hosts: Arc<HostTable>,
     pub started: Instant,
     /// The one clock every decision reads, and whether it can be believed.
     pub clock: Arc<Clock>,
@@ -56,6 +59,7 @@ impl Agent {
             heartbeat_due: Arc::new(AtomicBool::new(false)),
             // Cold from the start: the first poll comes at once and takes what waited meanwhile.
             jobs_expected: Arc::new(JobsExpected::new()),
+            hosts: Arc::new(HostTable::new()),
             started: Instant::now(),
             clock: Arc::new(clock),
         }

@@ -23,9 +23,10 @@ use crate::portal::{
 
 /// Don't ask the cloud about one purchase more often than this (pages poll every second or two).
 const STATUS_EVERY: Duration = Duration::from_secs(3);
-/// How long a host-table answer serves pages that only show things. A guest reloading the portal
-/// costs one RouterOS round trip per this; a DHCP address moving to another device within it
-/// only shows that device a page, since what changes the router asks RouterOS again.
+/// How long a lookup's answer serves pages that only show things, when the host table watch
+/// (`Agent.hosts`) has no answer. A guest reloading the portal costs one RouterOS round trip per
+/// this; a DHCP address moving to another device within it only shows that device a page, since
+/// what changes the router asks RouterOS again.
 const HOST_CACHE_FOR: Duration = Duration::from_secs(2);
 
 /// Answers that count for `ttl` after they were given; at most `max` kept (when full, the stale
@@ -69,7 +70,7 @@ pub struct AgentBackend {
     agent: Agent,
     cloud: CloudApi,
     last_status: Recent<PurchaseId, PurchaseProgress>,
-    hosts: Recent<Ipv4Addr, MacAddr>,
+    looked_up: Recent<Ipv4Addr, MacAddr>,
     /// When the NAT misconfiguration was last logged (once per `NAT_WARN_EVERY`, not per page).
     nat_warned: Mutex<Option<Instant>>,
 }
@@ -82,7 +83,7 @@ impl AgentBackend {
             agent,
             cloud,
             last_status: Recent::new(STATUS_EVERY, 1024),
-            hosts: Recent::new(HOST_CACHE_FOR, 4096),
+            looked_up: Recent::new(HOST_CACHE_FOR, 4096),
             nat_warned: Mutex::new(None),
         }
     }
@@ -201,11 +202,11 @@ impl PortalBackend for AgentBackend {
     async fn identify(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
         match self.agent.router.client().find_host_by_ip(ip).await {
             Ok(Some(h)) => {
-                self.hosts.put(ip, h.mac_address);
+                self.looked_up.put(ip, h.mac_address);
                 Ok(h.mac_address)
             }
             Ok(None) => {
-                self.hosts.forget(&ip);
+                self.looked_up.forget(&ip);
                 if self.agent.cfg.router_ip == Some(ip) {
                     self.nat_hides_guests(ip);
                     return Err(IdentifyError::HiddenByNat);
@@ -217,7 +218,11 @@ impl PortalBackend for AgentBackend {
     }
 
     async fn identify_recent(&self, ip: Ipv4Addr) -> Result<MacAddr, IdentifyError> {
-        match self.hosts.get(&ip) {
+        // A device that just joined was reported by the watch before its first page.
+        if let Some(mac) = self.agent.hosts.mac_of(ip, Instant::now()) {
+            return Ok(mac);
+        }
+        match self.looked_up.get(&ip) {
             Some(mac) => Ok(mac),
             None => self.identify(ip).await,
         }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod crashpoint;
 pub mod decide;
 pub mod guests;
+pub mod hosts;
 pub mod https;
 pub mod jobs;
 pub mod journal;

@@ -12,7 +12,9 @@ use crate::guests::AgentBackend;
 use crate::journal::Journal;
 use crate::portal::{PortalConfig, serve};
 use crate::router::Router;
-use crate::workers::{Converge, Expirer, JobConsumer, Maintenance, Reporter, SessionWatch, Shutdown, Worker};
+use crate::workers::{
+    Converge, Expirer, HostWatch, JobConsumer, Maintenance, Reporter, SessionWatch, Shutdown, Worker,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -89,6 +91,7 @@ pub async fn run(
     tasks.spawn(Expirer::new(agent.clone()).run(rx.clone()));
     tasks.spawn(Reporter::new(agent.clone()).run(rx.clone()));
     tasks.spawn(SessionWatch::new(agent.clone(), intervals.session_watch).run(rx.clone()));
+    tasks.spawn(HostWatch::new(agent.clone()).run(rx.clone()));
     tasks.spawn(Maintenance::new(agent.clone(), intervals.retry_unfinished, intervals.reconcile).run(rx.clone()));
     tasks.spawn(Converge::new(agent.clone(), cloud.clone()).run(rx.clone()));
 

@@ -171,3 +171,46 @@ async fn page_views_reuse_a_recent_host_lookup_but_a_purchase_asks_again() {
     let (status, _) = get(&portal, "/").await;
     assert_eq!(status, 403, "after it, the router's answer stands");
 }
+
+/// A device the router just reported (`/ip/hotspot/host/listen`) gets its first page without a
+/// RouterOS lookup; the table follows devices leaving and addresses handed on, and comes back
+/// after the router's API session drops.
+#[tokio::test]
+async fn a_device_the_router_just_reported_gets_its_first_page_without_a_lookup() {
+    use hotspot_agent::workers::{HostWatch, Worker};
+    use std::time::Instant;
+    let rig = Rig::start().await;
+    let (portal, agent) = start(&rig).await;
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(HostWatch::new(agent.clone()).run(stop_rx));
+    let ip: std::net::Ipv4Addr = "127.0.0.1".parse().unwrap();
+    let heard = |mac: MacAddr| {
+        let agent = agent.clone();
+        move || agent.hosts.mac_of(ip, Instant::now()) == Some(mac)
+    };
+    common::wait_until("the watch running", || rig.sim.stats().listening == 1).await;
+    let guest: MacAddr = "DA:A1:19:00:00:01".parse().unwrap();
+    rig.sim.add_host(guest, ip);
+    common::wait_until("the new device heard of", heard(guest)).await;
+    let lookups = rig.sim.commands_run("/ip/hotspot/host/print");
+    let (status, page) = get(&portal, &format!("/?mac={guest}&ip=127.0.0.1")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("KES 10"), "{page}");
+    assert_eq!(rig.sim.commands_run("/ip/hotspot/host/print"), lookups, "the first page looked the device up");
+
+    // The device leaves and DHCP hands its address to another: the page is the new device's.
+    let other: MacAddr = "DA:A1:19:00:00:02".parse().unwrap();
+    rig.sim.remove_host(guest);
+    rig.sim.add_host(other, ip);
+    common::wait_until("the address's new device heard of", heard(other)).await;
+    assert_eq!(get(&portal, &format!("/?mac={other}&ip=127.0.0.1")).await.0, 200);
+    assert_eq!(get(&portal, &format!("/?mac={guest}&ip=127.0.0.1")).await.0, 403, "the old device's MAC refused");
+
+    // The API session drops: the watch comes back by itself and hears devices again.
+    rig.sim.kill_sessions(None);
+    rig.sim.remove_host(other);
+    rig.sim.add_host(guest, ip);
+    common::wait_until("the watch back after the session dropped", heard(guest)).await;
+    assert_eq!(rig.sim.stats().listening, 1);
+    assert_eq!(get(&portal, &format!("/?mac={guest}&ip=127.0.0.1")).await.0, 200);
+}

@@ -215,6 +215,11 @@ impl Simulator {
         self.shared.stats()
     }
 
+    /// How many commands with this path (`/ip/hotspot/host/print`) the simulator has received.
+    pub fn commands_run(&self, path: &str) -> u64 {
+        self.shared.commands_run(path)
+    }
+
     /// Snapshot of every emulated menu, for assertions.
     pub fn state(&self) -> SimState {
         self.shared.world().snapshot()

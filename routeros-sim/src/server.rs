@@ -1,10 +1,12 @@
 //! The network side: accepts API sessions over TCP or TLS, decodes commands with the client's
 //! codec, runs them against the shared [`World`], and injects faults.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use routeros::codec::{Decoder, Limits, encode_sentence};
@@ -14,7 +16,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::menu::{Outcome, Request};
 use crate::version::RosVersion;
-use crate::world::World;
+use crate::world::{HostsDirty, World};
+use routeros::Attrs;
 
 /// Faults to inject; change them at any time with [`crate::Simulator::set_faults`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -55,6 +58,8 @@ pub struct Stats {
     /// Most commands that were in progress at once on one connection.
     pub max_in_flight: usize,
     pub cancelled: u64,
+    /// `/ip/hotspot/host/listen` commands running now.
+    pub listening: usize,
 }
 
 pub(crate) struct Shared {
@@ -71,6 +76,47 @@ pub(crate) struct Shared {
     cancelled: AtomicU64,
     /// Bumped to make every open session close (with `!fatal` when a reason is set).
     pub kill: watch::Sender<(u64, Option<String>)>,
+    /// Sessions running `/ip/hotspot/host/listen`, and the rows they last heard of.
+    host_listeners: Mutex<HostListeners>,
+    /// Whether any session listens: every change to the world is then compared with `last`.
+    host_listening: AtomicBool,
+    /// Commands received, by path (`/ip/hotspot/host/print`).
+    by_path: Mutex<HashMap<String, u64>>,
+}
+
+#[derive(Default)]
+struct HostListeners {
+    subs: Vec<(Weak<Session>, Option<String>)>,
+    last: BTreeMap<String, Attrs>,
+}
+
+/// The world, locked; when it is let go, sessions listening to the host table hear what changed
+/// (every change, however made: a command, a test control, the clock).
+pub(crate) struct WorldGuard<'a> {
+    world: std::sync::MutexGuard<'a, World>,
+    shared: &'a Shared,
+}
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        let dirty = self.world.take_hosts_dirty();
+        if dirty != HostsDirty::Clean && self.shared.host_listening.load(Ordering::Relaxed) {
+            self.shared.publish_hosts(&self.world, dirty);
+        }
+    }
 }
 
 impl Shared {
@@ -87,11 +133,98 @@ impl Shared {
             max_in_flight: AtomicUsize::new(0),
             cancelled: AtomicU64::new(0),
             kill: watch::channel((0, None)).0,
+            host_listeners: Mutex::new(HostListeners::default()),
+            host_listening: AtomicBool::new(false),
+            by_path: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn world(&self) -> WorldGuard<'_> {
+        WorldGuard { world: self.world.lock().unwrap_or_else(|p| p.into_inner()), shared: self }
+    }
+
+    fn host_listeners(&self) -> std::sync::MutexGuard<'_, HostListeners> {
+        self.host_listeners.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a listen: RouterOS reports changes from now on, not the rows already there.
+    fn listen_hosts(&self, session: &Arc<Session>, tag: Option<String>) {
+        let rows = self.world().host_rows();
+        let mut l = self.host_listeners();
+        l.subs.retain(|(s, _)| s.strong_count() > 0);
+        if l.subs.is_empty() {
+            l.last = rows;
+        }
+        l.subs.push((Arc::downgrade(session), tag));
+        self.host_listening.store(true, Ordering::Relaxed);
+    }
+
+    /// Ends this session's listen tagged `tag`; false when it has none.
+    fn unlisten_hosts(&self, session: &Arc<Session>, tag: &str) -> bool {
+        let mut l = self.host_listeners();
+        let before = l.subs.len();
+        l.subs.retain(|(s, t)| !(std::ptr::eq(s.as_ptr(), Arc::as_ptr(session)) && t.as_deref() == Some(tag)));
+        let found = l.subs.len() != before;
+        self.host_listening.store(!l.subs.is_empty(), Ordering::Relaxed);
+        found
+    }
+
+    /// Sends each listening session a `!re` per host row that appeared or changed since the last
+    /// call, and one with `.dead=true` (what RouterOS 7.23+ sends; its manual says `yes`) per
+    /// row gone. Only the rows `dirty` names are compared.
+    fn publish_hosts(&self, world: &World, dirty: HostsDirty) {
+        let mut l = self.host_listeners();
+        let (now, gone): (BTreeMap<String, Attrs>, Vec<String>) = match &dirty {
+            HostsDirty::Clean => return,
+            HostsDirty::All => {
+                let now = world.host_rows();
+                let gone = l.last.keys().filter(|id| !now.contains_key(*id)).cloned().collect();
+                (now, gone)
+            }
+            HostsDirty::Macs(macs) => {
+                let now = world.host_rows_of(macs);
+                // Rows print MACs as the world formats them.
+                let names: Vec<String> = macs.iter().map(|m| m.to_string()).collect();
+                let named = |row: &Attrs| row.get("mac-address").is_some_and(|m| names.contains(m));
+                let gone = l
+                    .last
+                    .iter()
+                    .filter(|(id, row)| named(row) && !now.contains_key(*id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                (now, gone)
+            }
+        };
+        let mut changes: Vec<Vec<String>> = Vec::new();
+        for (id, row) in &now {
+            if l.last.get(id) != Some(row) {
+                let mut w = vec!["!re".to_string()];
+                w.extend(row.iter().map(|(k, v)| format!("={k}={v}")));
+                changes.push(w);
+            }
+        }
+        for id in &gone {
+            changes.push(vec!["!re".into(), format!("=.id={id}"), "=.dead=true".into()]);
+            l.last.remove(id);
+        }
+        if dirty == HostsDirty::All {
+            l.last = now;
+        } else {
+            l.last.extend(now);
+        }
+        if changes.is_empty() {
+            return;
+        }
+        l.subs.retain(|(s, tag)| match s.upgrade() {
+            Some(session) => {
+                let bytes: Vec<u8> =
+                    changes.iter().flat_map(|w| sentence(with_tag(w.clone(), tag.as_deref()))).collect();
+                session.send(bytes);
+                true
+            }
+            None => false,
+        });
+        self.host_listening.store(!l.subs.is_empty(), Ordering::Relaxed);
     }
 
     pub fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -105,7 +238,13 @@ impl Shared {
             commands: self.commands.load(Ordering::Relaxed),
             max_in_flight: self.max_in_flight.load(Ordering::Relaxed),
             cancelled: self.cancelled.load(Ordering::Relaxed),
+            listening: self.host_listeners().subs.iter().filter(|(s, _)| s.strong_count() > 0).count(),
         }
+    }
+
+    /// How many commands with this path sessions have sent.
+    pub fn commands_run(&self, path: &str) -> u64 {
+        self.by_path.lock().unwrap_or_else(|p| p.into_inner()).get(path).copied().unwrap_or(0)
     }
 
     fn version(&self) -> RosVersion {
@@ -322,14 +461,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, peer: Sock
 
 fn handle(req: Request, tag: Option<String>, shared: &Arc<Shared>, session: &Arc<Session>) {
     shared.commands.fetch_add(1, Ordering::Relaxed);
+    *shared.by_path.lock().unwrap_or_else(|p| p.into_inner()).entry(req.path.clone()).or_default() += 1;
     match req.path.as_str() {
         "/cancel" => {
             let target = req.attrs.iter().find(|(k, _)| k == "tag").map(|(_, v)| v.clone());
-            let found = target.as_ref().is_some_and(|t| {
-                let mut w = session.waiting();
-                let seq = w.iter().find(|(_, tag)| tag.as_ref() == Some(t)).map(|(s, _)| *s);
-                seq.and_then(|s| w.remove(&s)).is_some()
-            });
+            let found = target.as_ref().is_some_and(|t| shared.unlisten_hosts(session, t))
+                || target.as_ref().is_some_and(|t| {
+                    let mut w = session.waiting();
+                    let seq = w.iter().find(|(_, tag)| tag.as_ref() == Some(t)).map(|(s, _)| *s);
+                    seq.and_then(|s| w.remove(&s)).is_some()
+                });
             if found {
                 shared.cancelled.fetch_add(1, Ordering::Relaxed);
                 session.send(trap_bytes(Some(2), "interrupted", target.as_deref()));
@@ -340,6 +481,12 @@ fn handle(req: Request, tag: Option<String>, shared: &Arc<Shared>, session: &Arc
                 Outcome { trap: Some((None, "no such command".into())), ..Default::default() }
             };
             session.send(encode_outcome(&o, tag.as_deref(), shared.version()));
+            return;
+        }
+        // Answers only as the table changes, until cancelled; a listen on another menu is
+        // refused below as RouterOS refuses what it does not have.
+        "/ip/hotspot/host/listen" => {
+            shared.listen_hosts(session, tag);
             return;
         }
         "/quit" => {

@@ -63,6 +63,20 @@ pub struct World {
     ended: Vec<EndedSession>,
     /// PPP and WireGuard accounts (ppp.rs).
     pub(crate) accounts: Accounts,
+    /// Host rows that may have changed since the last look (`take_hosts_dirty`): what the host
+    /// listeners are told about, without comparing every row on every change.
+    hosts_dirty: HostsDirty,
+}
+
+/// Which host rows may differ from what was last reported.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) enum HostsDirty {
+    #[default]
+    Clean,
+    /// The rows of these devices (joined, left, logged in or out).
+    Macs(Vec<MacAddr>),
+    /// Any row (an ip-binding changed: it can bypass or block by address).
+    All,
 }
 
 fn attr_u64(a: &Attrs, k: &str) -> Option<u64> {
@@ -99,7 +113,21 @@ impl World {
             next_host: 1,
             ended: Vec::new(),
             accounts: Accounts::new(version),
+            hosts_dirty: HostsDirty::Clean,
         }
+    }
+
+    fn touch_host(&mut self, mac: MacAddr) {
+        match &mut self.hosts_dirty {
+            HostsDirty::Clean => self.hosts_dirty = HostsDirty::Macs(vec![mac]),
+            HostsDirty::Macs(m) if !m.contains(&mac) => m.push(mac),
+            _ => {}
+        }
+    }
+
+    /// What changed since the last call, and from now on nothing.
+    pub(crate) fn take_hosts_dirty(&mut self) -> HostsDirty {
+        std::mem::take(&mut self.hosts_dirty)
     }
 
     pub fn now(&self) -> u64 {
@@ -115,7 +143,10 @@ impl World {
         let table = match menu {
             "/ip/hotspot/user" => &mut self.users,
             "/ip/hotspot/user/profile" => &mut self.profiles,
-            "/ip/hotspot/ip-binding" => &mut self.bindings,
+            "/ip/hotspot/ip-binding" => {
+                self.hosts_dirty = HostsDirty::All;
+                &mut self.bindings
+            }
             "/ip/hotspot/walled-garden/ip" => &mut self.walled,
             "/ip/firewall/nat" => &mut self.nat,
             "/ppp/secret" => &mut self.accounts.secrets,
@@ -154,6 +185,7 @@ impl World {
 
     /// A client joined the hotspot network (shows in the host table). Returns its id.
     pub fn add_host(&mut self, mac: MacAddr, ip: Ipv4Addr) -> String {
+        self.touch_host(mac);
         if let Some(h) = self.hosts.iter_mut().find(|h| h.mac == mac) {
             h.ip = ip;
             return fmt_id(h.id);
@@ -166,6 +198,7 @@ impl World {
 
     /// The client left: its host entry and any session go.
     pub fn remove_host(&mut self, mac: MacAddr) -> bool {
+        self.touch_host(mac);
         let before = self.hosts.len();
         self.hosts.retain(|h| h.mac != mac);
         let ids: Vec<u32> = self.active.iter().filter(|s| s.mac == mac).map(|s| s.id).collect();
@@ -265,6 +298,7 @@ impl World {
     fn end_session(&mut self, id: u32, reason: EndReason) {
         if let Some(pos) = self.active.iter().position(|s| s.id == id) {
             let s = self.active.remove(pos);
+            self.touch_host(s.mac);
             self.ended.push(EndedSession {
                 user: s.user,
                 mac_address: s.mac,
@@ -326,7 +360,12 @@ impl World {
             }
             ("/ip/hotspot/user", v) => self.user_cmd(v, req),
             ("/ip/hotspot/user/profile", v) => self.profile_cmd(v, req),
-            ("/ip/hotspot/ip-binding", v) => self.bindings.command(v, req),
+            ("/ip/hotspot/ip-binding", v) => {
+                if v != "print" {
+                    self.hosts_dirty = HostsDirty::All;
+                }
+                self.bindings.command(v, req)
+            }
             ("/ip/hotspot/walled-garden/ip", v) => self.walled.command(v, req),
             ("/ip/firewall/nat", v) => self.nat.command(v, req),
             ("/ip/hotspot/active", "print") => {
@@ -494,6 +533,16 @@ impl World {
             .map(String::as_str)
     }
 
+    /// Every host row as print shows it, by `.id`.
+    pub(crate) fn host_rows(&self) -> std::collections::BTreeMap<String, Attrs> {
+        self.hosts.iter().map(|h| (fmt_id(h.id), self.host_attrs(h))).collect()
+    }
+
+    /// The rows of these devices' hosts, by `.id`.
+    pub(crate) fn host_rows_of(&self, macs: &[MacAddr]) -> std::collections::BTreeMap<String, Attrs> {
+        self.hosts.iter().filter(|h| macs.contains(&h.mac)).map(|h| (fmt_id(h.id), self.host_attrs(h))).collect()
+    }
+
     fn host_attrs(&self, h: &HostEntry) -> Attrs {
         let binding = self.binding_for(h.mac, h.ip);
         let bypassed = binding == Some("bypassed");
@@ -592,6 +641,7 @@ impl World {
         }
         let id = self.next_active;
         self.next_active += 1;
+        self.touch_host(host.mac);
         self.active.push(Session {
             id,
             user,

@@ -280,3 +280,81 @@ async fn print_queries_and_proplist() {
     let e = c.call(&print().query("?#&")).await.unwrap_err();
     assert!(matches!(e, Error::Trap(_)), "{e:?}");
 }
+
+async fn next(w: &mut HostWatch) -> Result<HostChange> {
+    tokio::time::timeout(Duration::from_secs(5), w.next()).await.expect("a change reported")
+}
+
+/// `/ip/hotspot/host/listen`: silent until the table changes, then a row per change, however the
+/// change came (a device joining, a login through the API, a device leaving); ended by dropping
+/// the watch (`/cancel`) or with the session.
+#[tokio::test]
+async fn a_host_watch_hears_joins_logins_and_departures() {
+    let sim = sim().await;
+    let c = client(&sim).await;
+    let a = mac("02:00:00:00:00:0a");
+    sim.add_host(a, ip("10.5.50.10"));
+    let mut watch = c.watch_hosts().await.unwrap();
+    // One session's commands run in order: the listen is in place once this answers.
+    let before = c.list_hosts().await.unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(sim.commands_run("/ip/hotspot/host/print"), 1);
+    assert_eq!(sim.commands_run("/ip/hotspot/host/listen"), 1);
+    let b = mac("02:00:00:00:00:0b");
+    let b_id = sim.add_host(b, ip("10.5.50.11"));
+    match next(&mut watch).await.unwrap() {
+        HostChange::Seen(h) => {
+            assert_eq!((h.id.as_str(), h.mac_address, h.address), (b_id.as_str(), b, ip("10.5.50.11")));
+            assert!(!h.authorized);
+        }
+        other => panic!("expected the new host, got {other:?}"),
+    }
+    // A login changes the host's row (authorized): reported, as RouterOS reports any change.
+    c.add_hotspot_user(&guest("u1", "02:00:00:00:00:0b")).await.unwrap();
+    c.active_login(&ActiveLogin { user: "u1".into(), password: "pw".into(), mac_address: b, ip: ip("10.5.50.11") })
+        .await
+        .unwrap();
+    match next(&mut watch).await.unwrap() {
+        HostChange::Seen(h) => assert!(h.authorized && h.mac_address == b),
+        other => panic!("expected the host logged in, got {other:?}"),
+    }
+    assert!(sim.remove_host(a));
+    assert_eq!(next(&mut watch).await.unwrap(), HostChange::Gone(before[0].id.clone()));
+    assert_eq!(sim.stats().listening, 1);
+    drop(watch);
+    common::eventually("the listen cancelled", || sim.stats().listening == 0 && sim.stats().cancelled == 1).await;
+    // A watch ends with its session.
+    let mut watch = c.watch_hosts().await.unwrap();
+    c.list_hosts().await.unwrap();
+    sim.kill_sessions(None);
+    assert!(next(&mut watch).await.is_err());
+}
+
+/// What RouterOS sends, read as it comes: its manual's `.dead=yes`, 7.23's `.dead=true`.
+#[test]
+fn host_listen_rows_parse_as_routeros_writes_them() {
+    let row = |pairs: &[(&str, &str)]| -> Attrs { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+    for dead in ["yes", "true"] {
+        assert_eq!(
+            HostChange::from_row(&row(&[(".id", "*68"), (".dead", dead)])).unwrap(),
+            HostChange::Gone("*68".parse().unwrap())
+        );
+    }
+    let seen = HostChange::from_row(&row(&[
+        (".id", "*6A"),
+        ("mac-address", "02:00:00:00:00:0A"),
+        ("address", "10.5.50.10"),
+        ("to-address", "10.5.50.10"),
+        ("server", "hotspot1"),
+        ("authorized", "false"),
+        ("bypassed", "false"),
+    ]))
+    .unwrap();
+    assert!(matches!(seen, HostChange::Seen(h) if h.address == ip("10.5.50.10")));
+    // A row that names an entry but cannot be read: the entry is not trusted any more.
+    assert_eq!(
+        HostChange::from_row(&row(&[(".id", "*6B"), ("address", "not-an-ip")])).unwrap(),
+        HostChange::Gone("*6B".parse().unwrap())
+    );
+    assert!(HostChange::from_row(&row(&[("address", "10.5.50.10")])).is_err());
+}

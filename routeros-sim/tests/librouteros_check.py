@@ -8,6 +8,7 @@ import sys
 
 import librouteros
 from librouteros.exceptions import TrapError
+from librouteros.protocol import parse_word
 from librouteros.query import Key, Or
 
 
@@ -105,8 +106,51 @@ def main():
     hosts = list(api.path("ip", "hotspot", "host"))
     check(len(hosts) == 1 and hosts[0]["address"] == "10.5.50.7", f"hosts {hosts}")
 
+    # /ip/hotspot/host/listen as RouterOS's API manual shows it: tagged, silent until the table
+    # changes, a removed item's row marked .dead, ended by /cancel with "interrupted" and !done.
+    api2 = librouteros.connect(host=host, port=port, username=user, password=password, timeout=5)
+    api2.protocol.writeSentence("/ip/hotspot/host/listen", ".tag=L")
+    # One session's sentences run in order: once this answers, the listen is in place.
+    api2.protocol.writeSentence("/system/identity/print", ".tag=P")
+    got = read_until(api2, "P")
+    check(all(a.get(".tag") == "P" for _, a in got), f"the listen answered before anything changed: {got}")
+    api.path("ip", "hotspot", "host").remove(hosts[0][".id"])
+    word, attrs = read_sentence(api2)
+    check(
+        word == "!re" and attrs.get(".tag") == "L" and attrs.get(".id") == hosts[0][".id"] and attrs.get(".dead") is True,
+        f"removal reported as {word} {attrs}",
+    )
+    api2.protocol.writeSentence("/cancel", "=tag=L", ".tag=C")
+    got = [(w, a.get(".tag"), a.get("message")) for w, a in read_until(api2, "C")]
+    check(("!trap", "L", "interrupted") in got and ("!done", "L", None) in got, f"cancelled listen -> {got}")
+    api2.close()
+
     api.close()
     print("librouteros-ok")
+
+
+def read_sentence(api):
+    """One reply: its word and attributes, `.tag` among them (librouteros parses `=k=v` words;
+    its own readSentence takes no tagged replies)."""
+    word, words = api.protocol.readSentence()
+    attrs = {}
+    for w in words:
+        if w.startswith(".tag="):
+            attrs[".tag"] = w[len(".tag=") :]
+        else:
+            k, v = parse_word(w)
+            attrs[k] = v
+    return word, attrs
+
+
+def read_until(api, tag):
+    """Sentences read until the !done tagged `tag`."""
+    out = []
+    while True:
+        word, attrs = read_sentence(api)
+        out.append((word, attrs))
+        if word == "!done" and attrs.get(".tag") == tag:
+            return out
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::connection::{Connection, Response};
+use crate::connection::{Connection, Listener, Response};
 use crate::error::{Error, Result};
 use crate::sentence::Command;
 
@@ -78,6 +78,13 @@ impl Client {
             Error::Timeout { command, .. } => Error::Timeout { command, timeout },
             e => e,
         })
+    }
+
+    /// Starts a command that answers until cancelled, on the current session (waiting for one
+    /// up to the command timeout). It ends with that session: listen again after an error.
+    pub async fn listen(&self, cmd: &Command) -> Result<Listener> {
+        let deadline = tokio::time::Instant::now() + self.config.command_timeout;
+        self.session(deadline).await?.listen(cmd)
     }
 
     async fn session(&self, deadline: tokio::time::Instant) -> Result<Arc<Connection>> {

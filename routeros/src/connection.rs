@@ -104,6 +104,8 @@ impl Drop for Connection {
         for t in &self.tasks {
             t.abort();
         }
+        // Listeners outlive the handle; they must hear that nothing more will come.
+        self.shared.fail_all(Failure::Lost("session closed".into()));
     }
 }
 
@@ -232,6 +234,33 @@ impl Connection {
         }
     }
 
+    /// Starts a command that answers until cancelled (`/…/listen`, `print =follow=`): each
+    /// `!re` comes out of [`Listener::next`] as it arrives. Dropping the listener cancels the
+    /// command on the router.
+    pub fn listen(&self, cmd: &Command) -> Result<Listener> {
+        let tag = self.next_tag.fetch_add(1, Ordering::Relaxed).to_string();
+        let bytes = encode_sentence(&cmd.to_words(Some(&tag)))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        match self.shared.lock().as_mut() {
+            Some(p) => {
+                p.insert(tag.clone(), tx);
+            }
+            None => return Err(self.dead_error()),
+        }
+        let listener = Listener {
+            command: cmd.path.clone(),
+            tag,
+            rx,
+            shared: self.shared.clone(),
+            writer: self.writer.clone(),
+            finished: false,
+        };
+        if self.writer.send(bytes).is_err() {
+            return Err(self.dead_error());
+        }
+        Ok(listener)
+    }
+
     fn dead_error(&self) -> Error {
         match self.dead_rx.borrow().as_ref() {
             Some(f) => f.to_error(),
@@ -244,6 +273,78 @@ impl Connection {
         let words = Command::new("/cancel").attr("tag", tag).to_words(Some(&cancel_tag));
         if let Ok(bytes) = encode_sentence(&words) {
             let _ = self.writer.send(bytes);
+        }
+    }
+}
+
+/// A command that keeps answering (see [`Connection::listen`]).
+pub struct Listener {
+    command: String,
+    tag: String,
+    rx: mpsc::UnboundedReceiver<Event>,
+    shared: Arc<Shared>,
+    writer: mpsc::UnboundedSender<Vec<u8>>,
+    finished: bool,
+}
+
+impl Listener {
+    /// The next `!re`'s attributes; `Ok(None)` when the router ended the command (`!done`),
+    /// an error when it refused it (`!trap`) or the session died.
+    pub async fn next(&mut self) -> Result<Option<Attrs>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut trap: Option<Trap> = None;
+        loop {
+            match self.rx.recv().await {
+                None => {
+                    self.finished = true;
+                    return Err(Error::ConnectionLost("session ended".into()));
+                }
+                Some(Event::Failed(f)) => {
+                    self.finished = true;
+                    return Err(f.to_error());
+                }
+                Some(Event::Reply(r)) => match r.kind {
+                    ReplyKind::Re if trap.is_none() => return Ok(Some(r.attrs)),
+                    ReplyKind::Re | ReplyKind::Empty => {}
+                    ReplyKind::Trap => {
+                        let message = r.attrs.get("message").cloned().unwrap_or_default();
+                        let category = r.attrs.get("category").and_then(|c| c.parse().ok());
+                        let kind = TrapKind::classify(&message, category);
+                        trap.get_or_insert(Trap { command: self.command.clone(), message, category, kind });
+                    }
+                    ReplyKind::Done => {
+                        self.finished = true;
+                        return match trap {
+                            Some(t) => Err(Error::Trap(t)),
+                            None => Ok(None),
+                        };
+                    }
+                    ReplyKind::Fatal(reason) => {
+                        self.finished = true;
+                        return Err(Error::Fatal(reason));
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let alive = match self.shared.lock().as_mut() {
+            Some(p) => {
+                p.remove(&self.tag);
+                true
+            }
+            None => false,
+        };
+        if alive && !self.finished {
+            let words = Command::new("/cancel").attr("tag", &self.tag).to_words(Some(&format!("c{}", self.tag)));
+            if let Ok(bytes) = encode_sentence(&words) {
+                let _ = self.writer.send(bytes);
+            }
         }
     }
 }

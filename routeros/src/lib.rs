@@ -16,7 +16,7 @@ pub use accounts::*;
 pub use client::Client;
 pub use codec::{DecodeError, Decoder, Limits};
 pub use config::{API_PORT, API_SSL_PORT, Config, TlsSettings};
-pub use connection::{Connection, Response};
+pub use connection::{Connection, Listener, Response};
 pub use error::{Error, Result, Trap, TrapKind};
 pub use ops::*;
 pub use sentence::{Attrs, Command, Reply, ReplyKind};

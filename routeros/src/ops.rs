@@ -299,6 +299,49 @@ pub struct Host {
     pub bypassed: bool,
 }
 
+/// One change to the host table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostChange {
+    /// The entry is new or changed.
+    Seen(Host),
+    /// The entry is gone (or came as a row that does not parse, so it cannot be trusted).
+    Gone(ItemId),
+}
+
+impl HostChange {
+    /// A `listen` row. RouterOS marks a removed item `.dead=yes` (its API manual) or
+    /// `.dead=true` (what 7.23 and later send); the row then carries little besides `.id`.
+    pub fn from_row(a: &Attrs) -> Result<HostChange> {
+        let id = Row(a).id()?;
+        if matches!(a.get(".dead").map(String::as_str), Some("yes" | "true")) {
+            return Ok(HostChange::Gone(id));
+        }
+        Ok(match Host::from_row(a) {
+            Ok(h) => HostChange::Seen(h),
+            Err(_) => HostChange::Gone(id),
+        })
+    }
+}
+
+/// A running `/ip/hotspot/host/listen`; dropping it cancels the command.
+pub struct HostWatch(crate::connection::Listener);
+
+impl HostWatch {
+    /// The next change; an error when the session ended or the router refused the command.
+    pub async fn next(&mut self) -> Result<HostChange> {
+        loop {
+            match self.0.next().await? {
+                None => return Err(Error::ConnectionLost("the router ended the host listen".into())),
+                // A row without an id says nothing usable.
+                Some(a) => match HostChange::from_row(&a) {
+                    Ok(c) => return Ok(c),
+                    Err(e) => tracing::debug!(error = %e, "host listen row without an id skipped"),
+                },
+            }
+        }
+    }
+}
+
 impl Host {
     fn from_row(a: &Attrs) -> Result<Self> {
         let r = Row(a);
@@ -566,6 +609,12 @@ impl Client {
 
     pub async fn list_hosts(&self) -> Result<Vec<Host>> {
         rows(self.call(&Command::new(format!("{HOST}/print"))).await?, Host::from_row)
+    }
+
+    /// Changes to the host table as RouterOS reports them (`/ip/hotspot/host/listen`), from
+    /// now on: start it before reading the table so that nothing falls between the two.
+    pub async fn watch_hosts(&self) -> Result<HostWatch> {
+        Ok(HostWatch(self.listen(&Command::new(format!("{HOST}/listen"))).await?))
     }
 
     // ------------------------------------------------------------ ip-bindings
