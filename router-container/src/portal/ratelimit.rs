@@ -67,14 +67,20 @@ impl RateLimiter {
         }
     }
 
-    /// Makes room: first drops buckets that have refilled (forgetting them changes nothing),
-    /// then, if every client is still limited, the least recently seen one.
+    /// Makes room for an eighth of the table at once: first drops buckets that have refilled
+    /// (forgetting them changes nothing), then the least recently seen of those still limited.
+    /// One pass over the table per `max_entries / 8` new clients: evicting one per new client
+    /// made every first visit scan the whole table once it was full of guests seen in the last
+    /// second (a third of the portal's time on first visits, measured).
     fn evict(&self, table: &mut HashMap<Ipv4Addr, Bucket>, now: Instant, burst: f64, rate: f64) {
+        let keep = self.max_entries - (self.max_entries / 8).max(1);
         table.retain(|_, b| b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * rate < burst);
-        if table.len() >= self.max_entries
-            && let Some(oldest) = table.iter().min_by_key(|(_, b)| b.last).map(|(ip, _)| *ip)
-        {
-            table.remove(&oldest);
+        if table.len() > keep {
+            let mut seen: Vec<Instant> = table.values().map(|b| b.last).collect();
+            let go = seen.len() - keep;
+            let (_, newest_gone, _) = seen.select_nth_unstable(go - 1);
+            let newest_gone = *newest_gone;
+            table.retain(|_, b| b.last > newest_gone);
         }
     }
 
@@ -130,5 +136,27 @@ mod tests {
         // The newest clients are still tracked.
         l.check(ip(9_999), t0 + Duration::from_secs(20)).unwrap();
         assert!(l.check(ip(9_999), t0 + Duration::from_secs(20)).is_err());
+    }
+
+    #[test]
+    fn a_stream_of_new_clients_makes_room_in_batches_keeping_the_recent() {
+        // Every client still limited (600 s to refill): nothing can simply be forgotten.
+        let l = RateLimiter::new(RateLimitConfig { burst: 2, refill_every: Duration::from_secs(600) }, 800);
+        let t0 = Instant::now();
+        let at = |n: u32| t0 + Duration::from_millis(u64::from(n));
+        for n in 0..800 {
+            l.check(ip(n), at(n)).unwrap();
+        }
+        assert_eq!(l.len(), 800);
+        // The 801st makes room for 100: the 100 least recently seen go, the rest stay limited.
+        l.check(ip(800), at(800)).unwrap();
+        assert_eq!(l.len(), 701);
+        l.check(ip(100), at(801)).unwrap();
+        assert!(l.check(ip(100), at(801)).is_err(), "the 101st oldest is still tracked");
+        // The next 99 new clients fit without another pass.
+        for n in 801..900 {
+            l.check(ip(n), at(n + 1)).unwrap();
+        }
+        assert_eq!(l.len(), 800);
     }
 }
