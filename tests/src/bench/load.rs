@@ -57,10 +57,11 @@ impl LoadResult {
 /// `connections` clients fetch the portal page from `target` for `duration`. Each client is a
 /// new guest making `per_guest` requests on one keep-alive
 /// connection, then leaves and the next guest comes: the portal allows a burst of 40 requests per
-/// address. Guests are numbered from `next` in address block `block`; they join the stack's
-/// RouterOS simulator while connected.
+/// address. Guests are numbered from `next` in address block `block`; with `router` (the
+/// portal's runs) they join its RouterOS simulator's host table from just before they connect
+/// until they leave. nginx's runs leave the router alone: nothing there would look.
 pub async fn run(
-    stack: Arc<Stack>,
+    router: Option<Arc<Stack>>,
     target: SocketAddr,
     connections: usize,
     per_guest: u32,
@@ -75,11 +76,26 @@ pub async fn run(
     let deadline = started + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..connections {
-        let (stack, next, ok, failed, conns) = (stack.clone(), next.clone(), ok.clone(), failed.clone(), conns.clone());
+        let (router, next, ok, failed, conns) =
+            (router.clone(), next.clone(), ok.clone(), failed.clone(), conns.clone());
         tasks.spawn(async move {
+            let join = |g: &Guest| {
+                if let Some(r) = &router {
+                    r.routeros.add_host(g.mac, g.ip);
+                }
+            };
+            let leave = |g: &Guest| {
+                if let Some(r) = &router {
+                    r.routeros.remove_host(g.mac);
+                }
+            };
+            let mut g = guest(block, next.fetch_add(1, Ordering::Relaxed));
+            join(&g);
             while Instant::now() < deadline {
-                let g = guest(block, next.fetch_add(1, Ordering::Relaxed));
-                stack.routeros.add_host(g.mac, g.ip);
+                // The next guest's device joins while this one is served: on a hotspot the router
+                // has seen a device (DHCP, its first packets) before its browser opens the portal.
+                let following = guest(block, next.fetch_add(1, Ordering::Relaxed));
+                join(&following);
                 let req = http::get(&portal_target(&g));
                 match Conn::connect(g.ip, target).await {
                     Ok(mut c) => {
@@ -107,8 +123,10 @@ pub async fn run(
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
                 }
-                stack.routeros.remove_host(g.mac);
+                leave(&g);
+                g = following;
             }
+            leave(&g);
         });
     }
     while tasks.join_next().await.is_some() {}

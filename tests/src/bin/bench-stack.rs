@@ -30,7 +30,7 @@ use e2e::stack::{Options, Stack};
 const USAGE: &str = "usage: bench-stack --bin-dir DIR [--purchases N] [--clients N] [--idle-secs S] [--hold-secs S] \
 [--rounds N] [--round-secs S] [--connections N] [--restarts N] [--lost-callbacks N] [--money-only] [--nginx PATH] \
 [--wrk PATH] [--admin-routers N] [--admin-purchases N] [--admin-only] [--radius-logins N] [--radius-only] \
-[--standing-only]";
+[--standing-only] [--portal-only]";
 
 /// Address blocks (127.B.x.y) of the phases' guests.
 const BLOCK_BUYERS: u8 = 3;
@@ -44,6 +44,8 @@ const BLOCK_NGINX_LOAD: u8 = 11;
 const BLOCK_HONEST: u8 = 12;
 const BLOCK_FLOOD: u8 = 13;
 const BLOCK_RADIUS: u8 = 14;
+/// The RouterOS command that looks a device up by address (`find_host_by_ip`).
+const HOST_LOOKUP: &str = "/ip/hotspot/host/print";
 /// Requests per guest in the throughput runs: the portal's per-address burst.
 const PER_GUEST: u32 = 40;
 
@@ -74,6 +76,8 @@ struct Args {
     /// Only the idle window, the purchases and the fixed costs: what a router costs standing
     /// beside what a grant takes.
     standing_only: bool,
+    /// Only the portal against nginx: repeat and first visits.
+    portal_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -95,6 +99,7 @@ fn parse_args() -> Result<Args, String> {
         radius_logins: 500,
         radius_only: false,
         standing_only: false,
+        portal_only: false,
         nginx: None,
         wrk: None,
         moto_log: std::env::var_os("HOTSPOT_MOTO_COUNT_FILE")
@@ -125,6 +130,7 @@ fn parse_args() -> Result<Args, String> {
             "--radius-logins" => a.radius_logins = num(&flag, val()?)?,
             "--radius-only" => a.radius_only = true,
             "--standing-only" => a.standing_only = true,
+            "--portal-only" => a.portal_only = true,
             "--nginx" => a.nginx = Some(PathBuf::from(val()?)),
             "--wrk" => a.wrk = Some(PathBuf::from(val()?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -260,6 +266,17 @@ async fn run(args: &Args) -> Result<(), String> {
         progress("done; stopping the stack");
         return Ok(());
     }
+    let portal: SocketAddr = stack
+        .portal_url
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|e| format!("portal address {}: {e}", stack.portal_url))?;
+    if args.portal_only {
+        let nginx = args.nginx.as_ref().ok_or("--portal-only needs --nginx")?;
+        portal_vs_nginx(args, &stack, agent, nginx, cpus).await?;
+        progress("done; stopping the stack");
+        return Ok(());
+    }
 
     // ---------------------------------------------------------------- idle
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -360,11 +377,6 @@ async fn run(args: &Args) -> Result<(), String> {
     }
 
     // ---------------------------------------------------------------- 500 clients
-    let portal: SocketAddr = stack
-        .portal_url
-        .trim_start_matches("http://")
-        .parse()
-        .map_err(|e| format!("portal address {}: {e}", stack.portal_url))?;
     progress(format!("{} clients on keep-alive connections for {} s", args.clients, args.hold_secs));
     let sampler_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
@@ -401,7 +413,7 @@ async fn run(args: &Args) -> Result<(), String> {
 
     // ---------------------------------------------------------------- portal vs nginx
     match &args.nginx {
-        Some(nginx) => portal_vs_nginx(args, &stack, agent, portal, nginx, cpus).await?,
+        Some(nginx) => portal_vs_nginx(args, &stack, agent, nginx, cpus).await?,
         None => progress("skipping portal_rps_vs_nginx_ratio: no --nginx given"),
     }
     // ---------------------------------------------------------------- restarts
@@ -750,10 +762,13 @@ async fn portal_vs_nginx(
     args: &Args,
     stack: &Arc<Stack>,
     agent: u32,
-    portal: SocketAddr,
     nginx: &std::path::Path,
     cpus: usize,
 ) -> Result<(), String> {
+    // The agent's own listener, as nginx's: the stack's hotspot bridge (the router's forwarding
+    // path, a proxy in this process) would charge every portal connection a second connection
+    // and a copy each way on the clients' CPU, and nginx none.
+    let portal = stack.portal_addr;
     // The page a new guest gets, fetched once: nginx serves exactly these bytes.
     let g = guest(BLOCK_PAGE, 0);
     stack.routeros.add_host(g.mac, g.ip);
@@ -784,33 +799,46 @@ async fn portal_vs_nginx(
     let secs = Duration::from_secs(args.round_secs);
     let conns = args.connections;
     // Warm-up, not measured.
-    load::run(stack.clone(), portal, conns, PER_GUEST, Duration::from_secs(1), BLOCK_PORTAL_LOAD, portal_next.clone())
-        .await;
-    load::run(stack.clone(), ngx.addr, conns, PER_GUEST, Duration::from_secs(1), BLOCK_NGINX_LOAD, nginx_next.clone())
-        .await;
+    load::run(
+        Some(stack.clone()),
+        portal,
+        conns,
+        PER_GUEST,
+        Duration::from_secs(1),
+        BLOCK_PORTAL_LOAD,
+        portal_next.clone(),
+    )
+    .await;
+    load::run(None, ngx.addr, conns, PER_GUEST, Duration::from_secs(1), BLOCK_NGINX_LOAD, nginx_next.clone()).await;
     // Guests staying for 40 requests (the headline), then guests making one request each on a
     // new connection: every page is then a first visit (a RouterOS lookup, a grant lookup).
     let mut headline = None;
     for (per_guest, prefix) in [(PER_GUEST, ""), (1, "first_visit_")] {
         let (mut portal_rps, mut nginx_rps, mut portal_cpu, mut nginx_cpu) = (vec![], vec![], vec![], vec![]);
         let mut failed = (0, 0);
+        let (mut lookups, mut pages) = (0, 0);
         for round in 0..args.rounds {
             let c0 = sys::cpu_secs(agent).unwrap_or(0.0);
+            let l0 = stack.routeros.commands_run(HOST_LOOKUP);
             let r =
-                load::run(stack.clone(), portal, conns, per_guest, secs, BLOCK_PORTAL_LOAD, portal_next.clone()).await;
+                load::run(Some(stack.clone()), portal, conns, per_guest, secs, BLOCK_PORTAL_LOAD, portal_next.clone())
+                    .await;
+            lookups += stack.routeros.commands_run(HOST_LOOKUP) - l0;
+            pages += r.ok;
             portal_cpu.push((sys::cpu_secs(agent).unwrap_or(0.0) - c0) / r.elapsed.as_secs_f64());
             portal_rps.push(r.rps());
             failed.0 += r.failed;
             let c0 = sys::cpu_secs(worker).unwrap_or(0.0);
-            let n =
-                load::run(stack.clone(), ngx.addr, conns, per_guest, secs, BLOCK_NGINX_LOAD, nginx_next.clone()).await;
+            let n = load::run(None, ngx.addr, conns, per_guest, secs, BLOCK_NGINX_LOAD, nginx_next.clone()).await;
             nginx_cpu.push((sys::cpu_secs(worker).unwrap_or(0.0) - c0) / n.elapsed.as_secs_f64());
             nginx_rps.push(n.rps());
             failed.1 += n.failed;
             progress(format!(
-                "  {per_guest} per guest, round {}: portal {:.0} req/s, nginx {:.0} req/s",
+                "  {per_guest} per guest, round {}: portal {:.0} req/s ({} RouterOS lookups for {} pages), nginx {:.0} req/s",
                 round + 1,
                 r.rps(),
+                lookups,
+                pages,
                 n.rps()
             ));
         }
@@ -818,6 +846,7 @@ async fn portal_vs_nginx(
             progress(format!("failed requests: portal {}, nginx {}", failed.0, failed.1));
         }
         let (p, n) = (median(&portal_rps).unwrap_or(0.0), median(&nginx_rps).unwrap_or(0.0));
+        metric(&format!("{prefix}portal_routeros_lookups_per_page"), lookups as f64 / pages.max(1) as f64, "lookups");
         metric(&format!("{prefix}portal_rps"), p, "req/s");
         metric(&format!("{prefix}nginx_rps"), n, "req/s");
         metric(&format!("portal_{prefix}rps_vs_nginx_ratio"), if n > 0.0 { p / n } else { 0.0 }, "x");
