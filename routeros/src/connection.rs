@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::codec::{DecodeError, Decoder, encode_sentence};
 use crate::config::Config;
-use crate::error::{Error, Result, Trap, TrapKind};
+use crate::error::{Error, Result, Trap};
 use crate::sentence::{Attrs, Command, Reply, ReplyKind};
 
 /// Everything a command got back: its `!re` rows and the attributes on `!done` (`ret`).
@@ -201,12 +201,9 @@ impl Connection {
                             resp.raw.push(r.raw);
                         }
                         ReplyKind::Empty => {}
+                        // A command can trap more than once; the first says why.
                         ReplyKind::Trap => {
-                            let message = r.attrs.get("message").cloned().unwrap_or_default();
-                            let category = r.attrs.get("category").and_then(|c| c.parse().ok());
-                            let kind = TrapKind::classify(&message, category);
-                            // A command can trap more than once; the first says why.
-                            trap.get_or_insert(Trap { command: cmd.path.clone(), message, category, kind });
+                            trap.get_or_insert_with(|| Trap::from_attrs(&cmd.path, &r.attrs));
                         }
                         ReplyKind::Done => {
                             resp.done = r.attrs;
@@ -309,10 +306,7 @@ impl Listener {
                     ReplyKind::Re if trap.is_none() => return Ok(Some(r.attrs)),
                     ReplyKind::Re | ReplyKind::Empty => {}
                     ReplyKind::Trap => {
-                        let message = r.attrs.get("message").cloned().unwrap_or_default();
-                        let category = r.attrs.get("category").and_then(|c| c.parse().ok());
-                        let kind = TrapKind::classify(&message, category);
-                        trap.get_or_insert(Trap { command: self.command.clone(), message, category, kind });
+                        trap.get_or_insert_with(|| Trap::from_attrs(&self.command, &r.attrs));
                     }
                     ReplyKind::Done => {
                         self.finished = true;

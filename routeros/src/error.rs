@@ -50,6 +50,16 @@ pub struct Trap {
     pub kind: TrapKind,
 }
 
+impl Trap {
+    /// The trap a `!trap` reply's attributes describe, for `command`.
+    pub fn from_attrs(command: &str, attrs: &crate::sentence::Attrs) -> Trap {
+        let message = attrs.get("message").cloned().unwrap_or_default();
+        let category = attrs.get("category").and_then(|c| c.parse().ok());
+        let kind = TrapKind::classify(&message, category);
+        Trap { command: command.to_string(), message, category, kind }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot connect to {addr}: {source}")]
