@@ -2,6 +2,8 @@
 //! (SecureString, decrypted) when `NAME_PARAM` holds a parameter name, else from `NAME` itself
 //! (local runs). A missing or bad setting stops the function with a message naming it.
 
+use std::collections::HashMap;
+
 use aws_config::SdkConfig;
 use daraja::{ClientConfig, Environment};
 use hotspot_core::phone::Country;
@@ -19,30 +21,76 @@ pub enum ConfigError {
     Ssm { name: String, why: String },
 }
 
-/// Reads one setting from the environment or SSM.
+/// SSM's limit on names per `GetParameters` call.
+const SSM_BATCH: usize = 10;
+
+/// Every setting, from the environment or SSM. The first SSM setting read fetches them all
+/// together: one `GetParameters` round trip per ten secrets at cold start, not one
+/// `GetParameter` each in turn. A function that reads none never calls SSM.
 pub struct Settings {
     ssm: aws_sdk_ssm::Client,
+    /// The environment as it was at cold start.
+    vars: HashMap<String, String>,
+    /// By parameter name: its value, or why it could not be read.
+    params: tokio::sync::OnceCell<HashMap<String, Result<String, String>>>,
 }
 
 impl Settings {
     pub fn new(sdk: &SdkConfig) -> Self {
-        Settings { ssm: aws_sdk_ssm::Client::new(sdk) }
+        // `vars()` would panic on a variable that is not Unicode: such a one is no setting of ours.
+        let vars = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Settings::with_vars(sdk, vars)
+    }
+
+    /// As `new`, for the given variables.
+    pub fn with_vars(sdk: &SdkConfig, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        Settings {
+            ssm: aws_sdk_ssm::Client::new(sdk),
+            vars: vars.into_iter().collect(),
+            params: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Every parameter a `NAME_PARAM` variable names, read in batches.
+    async fn fetch_parameters(&self) -> HashMap<String, Result<String, String>> {
+        let mut names: Vec<String> =
+            self.vars.iter().filter(|(k, v)| k.ends_with("_PARAM") && !v.is_empty()).map(|(_, v)| v.clone()).collect();
+        names.sort();
+        names.dedup();
+        let mut params = HashMap::new();
+        for batch in names.chunks(SSM_BATCH) {
+            match self.ssm.get_parameters().set_names(Some(batch.to_vec())).with_decryption(true).send().await {
+                Ok(out) => {
+                    for p in out.parameters.unwrap_or_default() {
+                        if let (Some(n), Some(v)) = (p.name, p.value) {
+                            params.insert(n, Ok(v));
+                        }
+                    }
+                    for n in batch {
+                        params.entry(n.clone()).or_insert_with(|| Err("no such parameter".into()));
+                    }
+                }
+                Err(e) => {
+                    let why = format!("{e:?}");
+                    for n in batch {
+                        params.insert(n.clone(), Err(why.clone()));
+                    }
+                }
+            }
+        }
+        params
     }
 
     pub async fn optional(&self, name: &str) -> Result<Option<String>, ConfigError> {
-        if let Ok(param) = std::env::var(format!("{name}_PARAM")) {
-            let out = self
-                .ssm
-                .get_parameter()
-                .name(&param)
-                .with_decryption(true)
-                .send()
-                .await
-                .map_err(|e| ConfigError::Ssm { name: param.clone(), why: format!("{e:?}") })?;
-            let v = out.parameter.and_then(|p| p.value).ok_or_else(|| ConfigError::Missing(name.into()))?;
-            return Ok(Some(v));
+        if let Some(param) = self.vars.get(&format!("{name}_PARAM")).filter(|p| !p.is_empty()) {
+            let params = self.params.get_or_init(|| self.fetch_parameters()).await;
+            return match params.get(param) {
+                Some(Ok(v)) => Ok(Some(v.clone())),
+                Some(Err(why)) => Err(ConfigError::Ssm { name: param.clone(), why: why.clone() }),
+                None => Err(ConfigError::Missing(name.into())),
+            };
         }
-        Ok(std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Ok(self.vars.get(name).filter(|v| !v.is_empty()).cloned())
     }
 
     pub async fn required(&self, name: &str) -> Result<String, ConfigError> {
