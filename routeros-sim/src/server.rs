@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -78,8 +77,6 @@ pub(crate) struct Shared {
     pub kill: watch::Sender<(u64, Option<String>)>,
     /// Sessions running `/ip/hotspot/host/listen`, and the rows they last heard of.
     host_listeners: Mutex<HostListeners>,
-    /// Whether any session listens: every change to the world is then compared with `last`.
-    host_listening: AtomicBool,
     /// Commands received, by path (`/ip/hotspot/host/print`).
     by_path: Mutex<HashMap<String, u64>>,
 }
@@ -113,7 +110,7 @@ impl std::ops::DerefMut for WorldGuard<'_> {
 impl Drop for WorldGuard<'_> {
     fn drop(&mut self) {
         let dirty = self.world.take_hosts_dirty();
-        if dirty != HostsDirty::Clean && self.shared.host_listening.load(Ordering::Relaxed) {
+        if dirty != HostsDirty::Clean {
             self.shared.publish_hosts(&self.world, dirty);
         }
     }
@@ -134,7 +131,6 @@ impl Shared {
             cancelled: AtomicU64::new(0),
             kill: watch::channel((0, None)).0,
             host_listeners: Mutex::new(HostListeners::default()),
-            host_listening: AtomicBool::new(false),
             by_path: Mutex::new(HashMap::new()),
         }
     }
@@ -156,7 +152,6 @@ impl Shared {
             l.last = rows;
         }
         l.subs.push((Arc::downgrade(session), tag));
-        self.host_listening.store(true, Ordering::Relaxed);
     }
 
     /// Ends this session's listen tagged `tag`; false when it has none.
@@ -164,9 +159,7 @@ impl Shared {
         let mut l = self.host_listeners();
         let before = l.subs.len();
         l.subs.retain(|(s, t)| !(std::ptr::eq(s.as_ptr(), Arc::as_ptr(session)) && t.as_deref() == Some(tag)));
-        let found = l.subs.len() != before;
-        self.host_listening.store(!l.subs.is_empty(), Ordering::Relaxed);
-        found
+        l.subs.len() != before
     }
 
     /// Sends each listening session a `!re` per host row that appeared or changed since the last
@@ -174,6 +167,10 @@ impl Shared {
     /// row gone. Only the rows `dirty` names are compared.
     fn publish_hosts(&self, world: &World, dirty: HostsDirty) {
         let mut l = self.host_listeners();
+        l.subs.retain(|(s, _)| s.strong_count() > 0);
+        if l.subs.is_empty() {
+            return;
+        }
         let (now, gone): (BTreeMap<String, Attrs>, Vec<String>) = match &dirty {
             HostsDirty::Clean => return,
             HostsDirty::All => {
@@ -215,16 +212,11 @@ impl Shared {
         if changes.is_empty() {
             return;
         }
-        l.subs.retain(|(s, tag)| match s.upgrade() {
-            Some(session) => {
-                let bytes: Vec<u8> =
-                    changes.iter().flat_map(|w| sentence(with_tag(w.clone(), tag.as_deref()))).collect();
-                session.send(bytes);
-                true
+        for (s, tag) in &l.subs {
+            if let Some(session) = s.upgrade() {
+                session.send(changes.iter().flat_map(|w| sentence(with_tag(w.clone(), tag.as_deref()))).collect());
             }
-            None => false,
-        });
-        self.host_listening.store(!l.subs.is_empty(), Ordering::Relaxed);
+        }
     }
 
     pub fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -465,12 +457,14 @@ fn handle(req: Request, tag: Option<String>, shared: &Arc<Shared>, session: &Arc
     match req.path.as_str() {
         "/cancel" => {
             let target = req.attrs.iter().find(|(k, _)| k == "tag").map(|(_, v)| v.clone());
-            let found = target.as_ref().is_some_and(|t| shared.unlisten_hosts(session, t))
-                || target.as_ref().is_some_and(|t| {
-                    let mut w = session.waiting();
-                    let seq = w.iter().find(|(_, tag)| tag.as_ref() == Some(t)).map(|(s, _)| *s);
-                    seq.and_then(|s| w.remove(&s)).is_some()
-                });
+            let found = target.as_ref().is_some_and(|t| {
+                if shared.unlisten_hosts(session, t) {
+                    return true;
+                }
+                let mut w = session.waiting();
+                let seq = w.iter().find(|(_, tag)| tag.as_ref() == Some(t)).map(|(s, _)| *s);
+                seq.and_then(|s| w.remove(&s)).is_some()
+            });
             if found {
                 shared.cancelled.fetch_add(1, Ordering::Relaxed);
                 session.send(trap_bytes(Some(2), "interrupted", target.as_deref()));

@@ -172,22 +172,8 @@ impl Connection {
     /// Sends a command tagged with a fresh tag and waits for `!done`, up to `timeout`.
     /// On timeout the command is cancelled on the router with `/cancel`.
     pub async fn call(&self, cmd: &Command, timeout: Duration) -> Result<Response> {
-        let tag = self.next_tag.fetch_add(1, Ordering::Relaxed).to_string();
-        let bytes = encode_sentence(&cmd.to_words(Some(&tag)))?;
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        {
-            let mut g = self.shared.lock();
-            match g.as_mut() {
-                Some(p) => {
-                    p.insert(tag.clone(), tx);
-                }
-                None => return Err(self.dead_error()),
-            }
-        }
+        let (tag, mut rx) = self.send(cmd)?;
         let mut guard = TagGuard { conn: self, tag: &tag, finished: false };
-        if self.writer.send(bytes).is_err() {
-            return Err(self.dead_error());
-        }
         let mut resp = Response::default();
         let mut trap: Option<Trap> = None;
         let collect = async {
@@ -235,6 +221,19 @@ impl Connection {
     /// `!re` comes out of [`Listener::next`] as it arrives. Dropping the listener cancels the
     /// command on the router.
     pub fn listen(&self, cmd: &Command) -> Result<Listener> {
+        let (tag, rx) = self.send(cmd)?;
+        Ok(Listener {
+            command: cmd.path.clone(),
+            tag,
+            rx,
+            shared: self.shared.clone(),
+            writer: self.writer.clone(),
+            finished: false,
+        })
+    }
+
+    /// Sends `cmd` under a fresh tag, its replies routed to the receiver returned.
+    fn send(&self, cmd: &Command) -> Result<(String, mpsc::UnboundedReceiver<Event>)> {
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed).to_string();
         let bytes = encode_sentence(&cmd.to_words(Some(&tag)))?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -244,18 +243,13 @@ impl Connection {
             }
             None => return Err(self.dead_error()),
         }
-        let listener = Listener {
-            command: cmd.path.clone(),
-            tag,
-            rx,
-            shared: self.shared.clone(),
-            writer: self.writer.clone(),
-            finished: false,
-        };
         if self.writer.send(bytes).is_err() {
+            if let Some(p) = self.shared.lock().as_mut() {
+                p.remove(&tag);
+            }
             return Err(self.dead_error());
         }
-        Ok(listener)
+        Ok((tag, rx))
     }
 
     fn dead_error(&self) -> Error {
@@ -264,13 +258,14 @@ impl Connection {
             None => Error::ConnectionLost("session writer stopped".into()),
         }
     }
+}
 
-    fn cancel(&self, tag: &str) {
-        let cancel_tag = format!("c{}", self.next_tag.fetch_add(1, Ordering::Relaxed));
-        let words = Command::new("/cancel").attr("tag", tag).to_words(Some(&cancel_tag));
-        if let Ok(bytes) = encode_sentence(&words) {
-            let _ = self.writer.send(bytes);
-        }
+/// Asks the router to stop the command tagged `tag`. `/cancel` carries a tag of its own, `c` and
+/// the command's (unique as the command's is); its answer finds no one waiting and is dropped.
+fn send_cancel(writer: &mpsc::UnboundedSender<Vec<u8>>, tag: &str) {
+    let words = Command::new("/cancel").attr("tag", tag).to_words(Some(&format!("c{tag}")));
+    if let Ok(bytes) = encode_sentence(&words) {
+        let _ = writer.send(bytes);
     }
 }
 
@@ -335,10 +330,7 @@ impl Drop for Listener {
             None => false,
         };
         if alive && !self.finished {
-            let words = Command::new("/cancel").attr("tag", &self.tag).to_words(Some(&format!("c{}", self.tag)));
-            if let Ok(bytes) = encode_sentence(&words) {
-                let _ = self.writer.send(bytes);
-            }
+            send_cancel(&self.writer, &self.tag);
         }
     }
 }
@@ -357,7 +349,7 @@ impl Drop for TagGuard<'_> {
             p.remove(self.tag);
         }
         if !self.finished && self.conn.is_alive() {
-            self.conn.cancel(self.tag);
+            send_cancel(&self.conn.writer, self.tag);
         }
     }
 }

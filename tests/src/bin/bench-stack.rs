@@ -823,7 +823,8 @@ async fn portal_vs_nginx(
             let r =
                 load::run(Some(stack.clone()), portal, conns, per_guest, secs, BLOCK_PORTAL_LOAD, portal_next.clone())
                     .await;
-            lookups += stack.routeros.commands_run(HOST_LOOKUP) - l0;
+            let round_lookups = stack.routeros.commands_run(HOST_LOOKUP) - l0;
+            lookups += round_lookups;
             pages += r.ok;
             portal_cpu.push((sys::cpu_secs(agent).unwrap_or(0.0) - c0) / r.elapsed.as_secs_f64());
             portal_rps.push(r.rps());
@@ -837,8 +838,8 @@ async fn portal_vs_nginx(
                 "  {per_guest} per guest, round {}: portal {:.0} req/s ({} RouterOS lookups for {} pages), nginx {:.0} req/s",
                 round + 1,
                 r.rps(),
-                lookups,
-                pages,
+                round_lookups,
+                r.ok,
                 n.rps()
             ));
         }
